@@ -1,0 +1,94 @@
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from backgroundmusic.privacy.fields import EncryptedTextField
+
+
+class User(AbstractUser):
+    """Login identity. The person's name is sealed in Profile, so the name columns are gone."""
+
+    first_name = None  # type: ignore[assignment]
+    last_name = None  # type: ignore[assignment]
+    email = models.EmailField(_("e-mail address"), blank=True)
+
+    class Meta:
+        swappable = "AUTH_USER_MODEL"
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+
+
+class AccountType(models.TextChoices):
+    NATURAL = "natural", _("Natural person")
+    LEGAL = "legal", _("Legal person (company)")
+
+
+class Profile(models.Model):
+    """What the person tells us about themselves (policy clause 1.4); see privacy.fields."""
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="profile")
+    account_type = models.CharField(
+        _("account type"), max_length=16, choices=AccountType.choices, default=AccountType.NATURAL
+    )
+    full_name = EncryptedTextField(_("full name"), blank=True)
+    company_name = EncryptedTextField(_("company name"), blank=True)
+    tax_id = EncryptedTextField(_("tax id"), blank=True)
+    address_country = EncryptedTextField(_("country"), blank=True)
+    address_region = EncryptedTextField(_("region"), blank=True)
+    address_city = EncryptedTextField(_("city"), blank=True)
+    address_street = EncryptedTextField(_("street and building"), blank=True)
+    address_postcode = EncryptedTextField(_("postcode"), blank=True)
+    is_published = models.BooleanField(_("public profile"), default=False)
+    is_indexable = models.BooleanField(_("search-engine indexing"), default=False)
+    public_fields = models.JSONField(_("public fields"), default=list, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(is_indexable=False) | Q(is_published=True),
+                name="profile_indexable_only_when_published",
+            ),
+            models.CheckConstraint(
+                condition=Q(account_type__in=["natural", "legal"]),
+                name="profile_account_type_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"profile #{self.pk}"
+
+
+class SocialLink(models.Model):
+    profile = models.ForeignKey(Profile, on_delete=models.CASCADE, related_name="social_links")
+    url = EncryptedTextField(_("profile link"), key_owner="profile.user")
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "pk"]
+
+    def __str__(self) -> str:
+        return f"social link #{self.pk}"
+
+
+class PublicProfileChoice(models.Model):
+    """Append-only history of what the person chose to publish and whether to allow indexing."""
+
+    class Action(models.TextChoices):
+        PUBLISHED = "published", _("Published")
+        UNPUBLISHED = "unpublished", _("Unpublished")
+        INDEXING_ALLOWED = "indexing_allowed", _("Search-engine indexing allowed")
+        INDEXING_WITHDRAWN = "indexing_withdrawn", _("Search-engine indexing withdrawn")
+        FIELDS_CHANGED = "fields_changed", _("Public fields changed")
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="public_profile_choices")
+    action = models.CharField(max_length=32, choices=Action.choices)
+    public_fields = models.JSONField(default=list)
+    at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.action} at {self.at:%Y-%m-%d %H:%M}"

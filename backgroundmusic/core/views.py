@@ -1,0 +1,21 @@
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from backgroundmusic.core.selectors import health_report
+
+
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    return render(request, "core/home.html")
+
+
+@never_cache
+@require_GET
+def healthz(request: HttpRequest) -> JsonResponse:
+    parts = health_report()
+    healthy = all(state == "ok" for state in parts.values())
+    return JsonResponse(
+        {"status": "ok" if healthy else "down", **parts}, status=200 if healthy else 503
+    )

@@ -1,0 +1,11 @@
+from django.apps import AppConfig
+
+
+class PrivacyConfig(AppConfig):
+    name = "backgroundmusic.privacy"
+    label = "privacy"
+
+    def ready(self) -> None:
+        from backgroundmusic.privacy import registry
+
+        registry.autodiscover()

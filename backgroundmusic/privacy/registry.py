@@ -1,0 +1,179 @@
+"""The personal-data map (DESIGN.md §4): what each model holds about people, and why.
+
+This module imports no app of the project. Each app declares its own models in its `privacy.py`
+(autodiscovered when the privacy app loads); export, erasure, retention and the records of
+processing iterate what is declared here.
+"""
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from django.utils.module_loading import autodiscover_modules
+from django.utils.translation import gettext_lazy as _
+
+
+class Category(StrEnum):
+    """Data categories, named with fideslang keys."""
+
+    ACCOUNT_USERNAME = "user.account.username"
+    ACCOUNT_SETTINGS = "user.account.settings"
+    AUTHENTICATION = "user.authorization.credentials"
+    CONTACT_EMAIL = "user.contact.email"
+    CONTACT_ADDRESS = "user.contact.address"
+    NAME = "user.name"
+    SOCIAL = "user.social"
+    GOVERNMENT_ID = "user.government_id"
+    ORGANIZATION = "user.workplace"
+    DEVICE = "user.device"
+    NETWORK = "user.device.ip_address"
+    BROWSING = "user.behavior.browsing_history"
+    CONSENT = "user.consent"
+    SECURITY_EVENTS = "user.behavior.security"
+    CONTRACT = "user.financial.contract"
+    STAFF_ACTIONS = "user.account.staff_actions"
+
+
+class Purpose(StrEnum):
+    """Purposes of processing (policy clause 4.1 and what the law adds)."""
+
+    CONTRACT = "contract"  # 4.1.1 perform the user and license agreements
+    COMMUNICATION = "communication"  # 4.1.2
+    NEWSLETTER = "newsletter"  # 4.1.3, only with consent
+    SERVICE_IMPROVEMENT = "service_improvement"  # 4.1.4
+    ACCOUNT = "account"  # 4.1.5 registration, identification, account management
+    JUSTICE = "justice"  # 4.1.6
+    LEGAL_COMPLIANCE = "legal_compliance"  # 4.1.7
+    SECURITY = "security"  # 5.1 protect accounts and data
+    PUBLIC_PROFILE = "public_profile"  # 7.1, only with consent
+
+
+class LegalBasis(StrEnum):
+    CONTRACT = "contract"
+    CONSENT = "consent"
+    LEGAL_OBLIGATION = "legal_obligation"
+    LEGITIMATE_INTEREST = "legitimate_interest"
+
+
+class Erasure(StrEnum):
+    """What erasure does with a field."""
+
+    DELETE = "delete"  # the row goes
+    NULL = "null"  # the value is emptied, the row stays
+    PSEUDONYMIZE = "pseudonymize"  # replaced by a stable pseudonym
+    KEEP_FOR_LAW = "keep_for_law"  # kept, with the person replaced by a pseudonym elsewhere
+
+
+class RetentionStart(StrEnum):
+    COLLECTED = "collected"
+    ACCOUNT_CLOSED = "account_closed"
+    AGREEMENTS_ENDED = "agreements_ended"
+    CONSENT_WITHDRAWN = "consent_withdrawn"
+
+
+@dataclass(frozen=True)
+class Retention:
+    days: int
+    start: RetentionStart
+    description: str
+
+    def __str__(self) -> str:
+        return self.description
+
+
+PURPOSE_LABELS = {
+    Purpose.CONTRACT: _("Performing the user agreement and license agreements"),
+    Purpose.COMMUNICATION: _("Keeping in touch with you about your account and licenses"),
+    Purpose.NEWSLETTER: _("Newsletters and promotional e-mail (only with your consent)"),
+    Purpose.SERVICE_IMPROVEMENT: _("Improving the service"),
+    Purpose.ACCOUNT: _("Registration, sign-in and account management"),
+    Purpose.JUSTICE: _("Answering lawful requests of courts and authorities"),
+    Purpose.LEGAL_COMPLIANCE: _("Complying with the law"),
+    Purpose.SECURITY: _("Protecting accounts and data"),
+    Purpose.PUBLIC_PROFILE: _("Showing your public profile (only with your consent)"),
+}
+
+
+@dataclass(frozen=True)
+class PersonalData:
+    category: Category
+    purpose: Purpose
+    legal_basis: LegalBasis
+    retention: Retention
+    erasure: Erasure
+    exportable: bool = True
+
+
+@dataclass
+class ModelDeclaration:
+    """One model's entry in the data map.
+
+    subject: ORM path from a row to the user it is about ("" when the model holds no one's data,
+    "pk" for the user model itself).
+    personal: field name → what it holds and why.
+    not_personal: the other fields, named so that nothing goes unclassified.
+    """
+
+    label: str
+    subject: str
+    personal: dict[str, PersonalData]
+    not_personal: frozenset[str]
+    note: str = ""
+
+    def classified(self) -> set[str]:
+        return set(self.personal) | set(self.not_personal)
+
+
+@dataclass
+class Handler:
+    """An app's own export or erasure routine, called by the privacy services with a subject id."""
+
+    name: str
+    order: int
+    run: Callable[..., Any]
+
+
+@dataclass
+class Registry:
+    models: dict[str, ModelDeclaration] = field(default_factory=dict)
+    exporters: dict[str, Handler] = field(default_factory=dict)
+    erasers: dict[str, Handler] = field(default_factory=dict)
+
+    def declare(
+        self,
+        label: str,
+        *,
+        subject: str,
+        personal: dict[str, PersonalData] | None = None,
+        not_personal: Iterable[str] = (),
+        note: str = "",
+    ) -> None:
+        if label in self.models:
+            raise ValueError(f"{label} is declared twice in the data map")
+        self.models[label] = ModelDeclaration(
+            label=label,
+            subject=subject,
+            personal=dict(personal or {}),
+            not_personal=frozenset(not_personal),
+            note=note,
+        )
+
+    def register_exporter(self, name: str, run: Callable[..., Any], *, order: int = 100) -> None:
+        self.exporters[name] = Handler(name=name, order=order, run=run)
+
+    def register_eraser(self, name: str, run: Callable[..., Any], *, order: int = 100) -> None:
+        self.erasers[name] = Handler(name=name, order=order, run=run)
+
+    def personal_fields(self) -> Iterator[tuple[ModelDeclaration, str, PersonalData]]:
+        for declaration in self.models.values():
+            for name, data in declaration.personal.items():
+                yield declaration, name, data
+
+
+data_map = Registry()
+declare = data_map.declare
+
+
+def autodiscover() -> None:
+    autodiscover_modules("privacy")

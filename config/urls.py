@@ -1,0 +1,17 @@
+from django.contrib import admin
+from django.urls import include, path
+from django.views.i18n import JavaScriptCatalog
+
+from backgroundmusic.api.api import api
+from backgroundmusic.core import views as core_views
+
+urlpatterns = [
+    path("", core_views.home, name="home"),
+    path("healthz", core_views.healthz, name="healthz"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
+    path("accounts/", include("allauth.urls")),
+    path("", include("backgroundmusic.accounts.urls")),
+    path("api/", api.urls),
+    path("admin/", admin.site.urls),
+]
