@@ -1,8 +1,18 @@
 """Every write to accounts and profiles."""
 
+from dataclasses import dataclass
+
+from allauth.account.models import EmailAddress
 from django.db import transaction
 
-from backgroundmusic.accounts.models import Profile, User
+from backgroundmusic.accounts.models import (
+    AccountType,
+    Profile,
+    PublicProfileChoice,
+    SocialLink,
+    User,
+)
+from backgroundmusic.core import clock
 
 
 @transaction.atomic
@@ -16,8 +26,6 @@ def user_create(
     *, username: str, email: str, password: str | None, email_verified: bool = False
 ) -> User:
     """A user with a profile and an allauth e-mail record (verified only when we know it is)."""
-    from allauth.account.models import EmailAddress
-
     user = User.objects.create_user(username=username, email=email, password=password)
     EmailAddress.objects.create(user=user, email=email, primary=True, verified=email_verified)
     profile_create(user=user)
@@ -31,3 +39,72 @@ def staff_administrator_create(*, username: str, email: str, password: str) -> U
     user.is_superuser = True
     user.save(update_fields=["is_staff", "is_superuser"])
     return user
+
+
+@dataclass(frozen=True)
+class ProfileData:
+    username: str
+    full_name: str
+    account_type: str
+    company_name: str
+    tax_id: str
+    address_country: str
+    address_region: str
+    address_city: str
+    address_street: str
+    address_postcode: str
+    social_links: list[str]
+
+
+@transaction.atomic
+def profile_update(*, user: User, data: ProfileData) -> Profile:
+    """Replaces the person's profile data; company details are kept only for legal persons."""
+    profile = Profile.objects.select_for_update().get(user=user)
+    if data.username != user.username:
+        user.username = data.username
+        user.save(update_fields=["username"])
+    is_legal = data.account_type == AccountType.LEGAL
+    profile.account_type = data.account_type
+    profile.full_name = data.full_name.strip()
+    profile.company_name = data.company_name.strip() if is_legal else ""
+    profile.tax_id = data.tax_id.strip() if is_legal else ""
+    profile.address_country = data.address_country.strip()
+    profile.address_region = data.address_region.strip()
+    profile.address_city = data.address_city.strip()
+    profile.address_street = data.address_street.strip()
+    profile.address_postcode = data.address_postcode.strip()
+    profile.save()
+    profile.social_links.all().delete()
+    SocialLink.objects.bulk_create(
+        SocialLink(profile=profile, url=url, position=index)
+        for index, url in enumerate(data.social_links)
+    )
+    return profile
+
+
+@transaction.atomic
+def public_profile_set(
+    *, user: User, published: bool, public_fields: list[str], indexable: bool
+) -> Profile:
+    """Records every change of the publishing choices, so they can be shown and withdrawn later."""
+    profile = Profile.objects.select_for_update().get(user=user)
+    indexable = indexable and published
+    public_fields = sorted(set(public_fields)) if published else []
+    now = clock.now()
+    Action = PublicProfileChoice.Action
+    changes = []
+    if published != profile.is_published:
+        changes.append(Action.PUBLISHED if published else Action.UNPUBLISHED)
+    elif published and public_fields != sorted(profile.public_fields):
+        changes.append(Action.FIELDS_CHANGED)
+    if indexable != profile.is_indexable:
+        changes.append(Action.INDEXING_ALLOWED if indexable else Action.INDEXING_WITHDRAWN)
+    PublicProfileChoice.objects.bulk_create(
+        PublicProfileChoice(user=user, action=action, public_fields=public_fields, at=now)
+        for action in changes
+    )
+    profile.is_published = published
+    profile.is_indexable = indexable
+    profile.public_fields = public_fields
+    profile.save(update_fields=["is_published", "is_indexable", "public_fields", "updated_at"])
+    return profile

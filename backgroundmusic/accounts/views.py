@@ -1,8 +1,91 @@
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
+
+from backgroundmusic.accounts import selectors, services
+from backgroundmusic.accounts.forms import ProfileForm, PublicProfileForm, SocialLinkFormSet
 
 
 @login_required
+@require_http_methods(["GET", "POST"])
 def profile_edit(request: HttpRequest) -> HttpResponse:
-    return render(request, "accounts/profile.html")
+    user = request.user
+    profile = selectors.profile_of(user=user)
+    if request.method == "POST":
+        form = ProfileForm(request.POST, user=user)
+        links = SocialLinkFormSet(request.POST, prefix="links")
+        if form.is_valid() and links.is_valid():
+            services.profile_update(
+                user=user, data=services.ProfileData(**form.cleaned_data, social_links=links.urls())
+            )
+            messages.success(request, _("Your profile is saved."))
+            return redirect("accounts:profile")
+        messages.error(request, _("The profile was not saved: please correct the marked fields."))
+    else:
+        form = ProfileForm(
+            user=user,
+            initial={
+                "username": user.username,
+                **{
+                    name: getattr(profile, name)
+                    for name in ProfileForm.base_fields
+                    if name != "username"
+                },
+            },
+        )
+        links = SocialLinkFormSet(
+            prefix="links", initial=[{"url": link.url} for link in profile.social_links.all()]
+        )
+    return render(
+        request,
+        "accounts/profile.html",
+        {"form": form, "links": links, "profile": profile, "email": user.email},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def public_profile_settings(request: HttpRequest) -> HttpResponse:
+    profile = selectors.profile_of(user=request.user)
+    if request.method == "POST":
+        form = PublicProfileForm(request.POST)
+        if form.is_valid():
+            services.public_profile_set(
+                user=request.user,
+                published=form.cleaned_data["is_published"],
+                public_fields=form.cleaned_data["public_fields"],
+                indexable=form.cleaned_data["is_indexable"],
+            )
+            messages.success(request, _("Your public profile settings are saved."))
+            return redirect("accounts:public_profile_settings")
+    else:
+        form = PublicProfileForm(
+            initial={
+                "is_published": profile.is_published,
+                "public_fields": profile.public_fields,
+                "is_indexable": profile.is_indexable,
+            }
+        )
+    return render(
+        request,
+        "accounts/public_profile_settings.html",
+        {
+            "form": form,
+            "profile": profile,
+            "choices": request.user.public_profile_choices.all()[:20],
+        },
+    )
+
+
+@require_GET
+def public_profile(request: HttpRequest, username: str) -> HttpResponse:
+    profile = selectors.public_profile_for(username=username)
+    if profile is None:
+        raise Http404(_("No public profile here."))
+    response = render(request, "accounts/public_profile.html", {"public": profile})
+    if not profile.indexable:
+        response["X-Robots-Tag"] = "noindex, nofollow"
+    return response

@@ -1,0 +1,169 @@
+"""Profile forms: they parse and validate input; saving is done by services."""
+
+import re
+from typing import Any
+
+from allauth.account.adapter import get_adapter
+from django import forms
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
+from django.utils.translation import gettext_lazy as _
+
+from backgroundmusic.accounts.models import AccountType, User
+from backgroundmusic.accounts.selectors import PUBLIC_FIELD_CHOICES
+
+MAX_SOCIAL_LINKS = 20
+POSTCODE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 \-]{1,10}[A-Za-z0-9]$")
+TAX_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9\-]{3,18}[A-Za-z0-9]$")
+NO_CONTROL_CHARACTERS = re.compile(r"^[^\x00-\x1f\x7f]*$")
+
+
+def _plain_text(value: str) -> str:
+    if not NO_CONTROL_CHARACTERS.match(value):
+        raise ValidationError(_("Remove line breaks and control characters."), code="control")
+    return value
+
+
+class ProfileForm(forms.Form):
+    username = forms.CharField(label=_("Username"), max_length=150)
+    full_name = forms.CharField(label=_("Full name"), max_length=200, required=False)
+    account_type = forms.ChoiceField(
+        label=_("Account type"), choices=AccountType.choices, widget=forms.RadioSelect
+    )
+    company_name = forms.CharField(label=_("Company name"), max_length=200, required=False)
+    tax_id = forms.CharField(
+        label=_("Tax id"),
+        max_length=20,
+        required=False,
+        help_text=_("The company's tax identification number, e.g. 7707083893."),
+    )
+    address_country = forms.CharField(label=_("Country"), max_length=100, required=False)
+    address_region = forms.CharField(label=_("Region"), max_length=100, required=False)
+    address_city = forms.CharField(label=_("City"), max_length=100, required=False)
+    address_street = forms.CharField(label=_("Street and building"), max_length=200, required=False)
+    address_postcode = forms.CharField(label=_("Postcode"), max_length=12, required=False)
+
+    TEXT_FIELDS = (
+        "full_name",
+        "company_name",
+        "address_country",
+        "address_region",
+        "address_city",
+        "address_street",
+    )
+
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+        self.user = user
+        super().__init__(*args, **kwargs)
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        for name in self.TEXT_FIELDS:
+            value = cleaned.get(name)
+            if value:
+                try:
+                    _plain_text(value)
+                except ValidationError as error:
+                    self.add_error(name, error)
+        if cleaned.get("account_type") == AccountType.LEGAL:
+            for name, message in (
+                ("company_name", _("A company account needs the company name.")),
+                ("tax_id", _("A company account needs the tax id.")),
+            ):
+                if not cleaned.get(name) and name not in self.errors:
+                    self.add_error(name, message)
+        return cleaned
+
+    def clean_username(self) -> str:
+        username = self.cleaned_data["username"]
+        if username == self.user.username:
+            return username
+        if User.objects.filter(username__iexact=username).exclude(pk=self.user.pk).exists():
+            raise ValidationError(_("This username is already taken."), code="taken")
+        return get_adapter().clean_username(username, shallow=True)
+
+    def clean_tax_id(self) -> str:
+        value = self.cleaned_data["tax_id"].strip()
+        if value and not TAX_ID_PATTERN.match(value):
+            raise ValidationError(
+                _("A tax id has 5 to 20 letters, digits or hyphens."), code="tax_id"
+            )
+        return value
+
+    def clean_address_postcode(self) -> str:
+        value = self.cleaned_data["address_postcode"].strip()
+        if value and not POSTCODE_PATTERN.match(value):
+            raise ValidationError(
+                _("A postcode has 3 to 12 letters, digits, spaces or hyphens."), code="postcode"
+            )
+        return value
+
+
+class HttpsURLField(forms.URLField):
+    default_validators = [URLValidator(schemes=["https"])]
+    default_error_messages = {
+        "invalid": _("Enter a full link starting with https://, e.g. https://example.com/you.")
+    }
+
+    def to_python(self, value: Any) -> str:
+        # Django would quietly prepend "http://"; a link without a scheme must be corrected
+        # by the person instead.
+        value = (value or "").strip()
+        if value and not value.lower().startswith("https://"):
+            raise ValidationError(self.error_messages["invalid"], code="invalid")
+        return str(super().to_python(value))
+
+
+class SocialLinkForm(forms.Form):
+    url = HttpsURLField(label=_("Link to a social-network profile"), max_length=500, required=False)
+
+
+class BaseSocialLinkFormSet(forms.BaseFormSet):
+    def clean(self) -> None:
+        if any(self.errors):
+            return
+        seen: set[str] = set()
+        for form in self.forms:
+            url = form.cleaned_data.get("url")
+            if url and url in seen:
+                form.add_error("url", _("This link is already in the list."))
+            if url:
+                seen.add(url)
+
+    def urls(self) -> list[str]:
+        return [form.cleaned_data["url"] for form in self.forms if form.cleaned_data.get("url")]
+
+
+SocialLinkFormSet = forms.formset_factory(
+    SocialLinkForm,
+    formset=BaseSocialLinkFormSet,
+    extra=2,
+    max_num=MAX_SOCIAL_LINKS,
+    validate_max=True,
+    absolute_max=MAX_SOCIAL_LINKS,
+)
+
+
+class PublicProfileForm(forms.Form):
+    is_published = forms.BooleanField(
+        label=_("Publish my profile at its public address"), required=False
+    )
+    public_fields = forms.MultipleChoiceField(
+        label=_("Fields shown on the public profile"),
+        choices=PUBLIC_FIELD_CHOICES,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+    is_indexable = forms.BooleanField(
+        label=_("Let search engines index my public profile"), required=False
+    )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if cleaned.get("is_published") and not cleaned.get("public_fields"):
+            self.add_error("public_fields", _("Choose at least one field to publish."))
+        if cleaned.get("is_indexable") and not cleaned.get("is_published"):
+            self.add_error(
+                "is_indexable", _("Search engines can index the profile only once it is published.")
+            )
+        return cleaned

@@ -1,0 +1,51 @@
+"""Reads of accounts and profiles that carry a rule."""
+
+from dataclasses import dataclass
+
+from django.utils.translation import gettext_lazy as _
+
+from backgroundmusic.accounts.models import Profile, User
+
+PUBLIC_FIELD_CHOICES = [
+    ("full_name", _("Full name")),
+    ("company_name", _("Company name")),
+    ("location", _("City and country")),
+    ("social_links", _("Social-network links")),
+]
+
+
+@dataclass(frozen=True)
+class PublicProfile:
+    username: str
+    indexable: bool
+    full_name: str | None
+    company_name: str | None
+    location: str | None
+    social_links: list[str] | None
+
+
+def public_profile_for(*, username: str) -> PublicProfile | None:
+    """The public view of a profile, or None when it is not published (so it does not exist)."""
+    profile = (
+        Profile.objects.select_related("user")
+        .filter(user__username=username, user__is_active=True, is_published=True)
+        .first()
+    )
+    if profile is None:
+        return None
+    shown = set(profile.public_fields)
+    location = ", ".join(p for p in (profile.address_city, profile.address_country) if p)
+    return PublicProfile(
+        username=profile.user.username,
+        indexable=profile.is_indexable,
+        full_name=profile.full_name if "full_name" in shown else None,
+        company_name=profile.company_name if "company_name" in shown else None,
+        location=location if "location" in shown else None,
+        social_links=[link.url for link in profile.social_links.all()]
+        if "social_links" in shown
+        else None,
+    )
+
+
+def profile_of(*, user: User) -> Profile:
+    return Profile.objects.prefetch_related("social_links").get(user=user)
