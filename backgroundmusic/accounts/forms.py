@@ -105,6 +105,9 @@ class HttpsURLField(forms.URLField):
         "invalid": _("Enter a full link starting with https://, e.g. https://example.com/you.")
     }
 
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(assume_scheme="https", **kwargs)
+
     def to_python(self, value: Any) -> str:
         # Django would quietly prepend "http://"; a link without a scheme must be corrected
         # by the person instead.

@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 
+from django.contrib.auth.models import AnonymousUser
 from django.utils.translation import gettext_lazy as _
 
 from backgroundmusic.accounts.models import Profile, User
@@ -17,6 +18,7 @@ PUBLIC_FIELD_CHOICES = [
 @dataclass(frozen=True)
 class PublicProfile:
     username: str
+    published: bool
     indexable: bool
     full_name: str | None
     company_name: str | None
@@ -24,19 +26,23 @@ class PublicProfile:
     social_links: list[str] | None
 
 
-def public_profile_for(*, username: str) -> PublicProfile | None:
-    """The public view of a profile, or None when it is not published (so it does not exist)."""
+def public_profile_for(*, username: str, viewer: User | AnonymousUser) -> PublicProfile | None:
+    """The public view of a profile, or None when it does not exist for this viewer.
+
+    Until it is published, only its owner sees it (as a preview); for everyone else it is absent.
+    """
     profile = (
         Profile.objects.select_related("user")
-        .filter(user__username=username, user__is_active=True, is_published=True)
+        .filter(user__username=username, user__is_active=True)
         .first()
     )
-    if profile is None:
+    if profile is None or not (profile.is_published or profile.user_id == viewer.pk):
         return None
     shown = set(profile.public_fields)
     location = ", ".join(p for p in (profile.address_city, profile.address_country) if p)
     return PublicProfile(
         username=profile.user.username,
+        published=profile.is_published,
         indexable=profile.is_indexable,
         full_name=profile.full_name if "full_name" in shown else None,
         company_name=profile.company_name if "company_name" in shown else None,

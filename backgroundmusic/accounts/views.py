@@ -82,10 +82,10 @@ def public_profile_settings(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def public_profile(request: HttpRequest, username: str) -> HttpResponse:
-    profile = selectors.public_profile_for(username=username)
+    profile = selectors.public_profile_for(username=username, viewer=request.user)
     if profile is None:
         raise Http404(_("No public profile here."))
     response = render(request, "accounts/public_profile.html", {"public": profile})
-    if not profile.indexable:
+    if not (profile.published and profile.indexable):
         response["X-Robots-Tag"] = "noindex, nofollow"
     return response

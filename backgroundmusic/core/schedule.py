@@ -23,7 +23,9 @@ class RecurringJob:
 
 
 def latest_slot(cron: str, now: datetime) -> datetime:
-    return next(CronSim(cron, now.replace(microsecond=0), reverse=True))
+    # In reverse, CronSim counts the start itself as a candidate only when it has microseconds.
+    start = now if now.microsecond else now.replace(microsecond=1)
+    return next(CronSim(cron, start, reverse=True))
 
 
 def schedule_due_jobs(*, jobs: list[RecurringJob] | None = None) -> list[ScheduledRun]:
@@ -34,8 +36,6 @@ def schedule_due_jobs(*, jobs: list[RecurringJob] | None = None) -> list[Schedul
     enqueued = []
     for job in jobs:
         slot = latest_slot(job.cron, now)
-        if ScheduledRun.objects.filter(job=job.name, slot=slot).exists():
-            continue
         try:
             with transaction.atomic():
                 run = ScheduledRun.objects.create(job=job.name, slot=slot, task_result_id="")

@@ -1,0 +1,61 @@
+import json
+import os
+import subprocess
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django_tasks_db.models import DBTaskResult
+
+from backgroundmusic.core import clock
+from backgroundmusic.core.tasks import prune_finished_tasks
+
+PROJECT_ROOT = Path(__file__).resolve().parents[3]
+
+
+@pytest.mark.django_db
+def test_healthz_reports_every_part_ok(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "database": "ok", "tasks": "ok"}
+    assert response["Cache-Control"].startswith("max-age=0")
+
+
+@pytest.mark.django_db
+def test_healthz_names_tasks_when_a_job_has_waited_too_long(client):
+    result = prune_finished_tasks.enqueue()
+    DBTaskResult.objects.filter(pk=result.id).update(
+        enqueued_at=clock.now() - timedelta(minutes=6)
+    )
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json() == {"status": "down", "database": "ok", "tasks": "down"}
+
+
+def test_healthz_names_the_database_when_it_is_unreachable(tmp_path):
+    # A separate process with a database URL nothing listens on: the real failure, not a stub.
+    script = (
+        "import django, json; django.setup();"
+        "from django.test import Client;"
+        "r = Client().get('/healthz');"
+        "print(r.status_code, json.dumps(r.json(), sort_keys=True))"
+    )
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "DATABASE_URL": "postgres://postgres@127.0.0.1:9/unreachable",
+        "VAR_DIR": str(tmp_path),
+    }
+    completed = subprocess.run(  # noqa: S603 - fixed arguments
+        [sys.executable, "-c", script],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    status, body = completed.stdout.strip().splitlines()[-1].split(" ", 1)
+    assert status == "503"
+    assert json.loads(body) == {"database": "down", "status": "down", "tasks": "down"}

@@ -1,0 +1,80 @@
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.core.management import call_command
+from django.db import transaction
+from django_tasks_db.models import DBTaskResult
+
+from backgroundmusic.core import clock
+from backgroundmusic.core.models import ScheduledRun
+from backgroundmusic.core.schedule import RecurringJob, latest_slot, schedule_due_jobs
+from backgroundmusic.core.tasks import FINISHED_TASK_RETENTION, prune_finished_tasks
+
+NIGHTLY = RecurringJob(
+    name="prune", cron="17 3 * * *", task="backgroundmusic.core.tasks.prune_finished_tasks"
+)
+
+
+class Rollback(Exception):
+    pass
+
+
+@pytest.mark.django_db
+def test_a_job_enqueued_in_a_transaction_that_rolls_back_never_exists():
+    with pytest.raises(Rollback), transaction.atomic():
+        prune_finished_tasks.enqueue()
+        assert DBTaskResult.objects.count() == 1
+        raise Rollback
+    assert DBTaskResult.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_a_committed_job_is_run_by_the_worker():
+    result = prune_finished_tasks.enqueue()
+    call_command("run_worker", batch=True, interval=0)
+    row = DBTaskResult.objects.get(pk=result.id)
+    assert row.status == "SUCCESSFUL"
+    assert row.return_value == 0
+
+
+def test_latest_slot_is_the_most_recent_cron_time_not_after_now():
+    now = datetime(2026, 3, 10, 3, 16, 59, 500, tzinfo=UTC)
+    assert latest_slot("17 3 * * *", now) == datetime(2026, 3, 9, 3, 17, tzinfo=UTC)
+    assert latest_slot("17 3 * * *", now + timedelta(seconds=1)) == datetime(
+        2026, 3, 10, 3, 17, tzinfo=UTC
+    )
+
+
+@pytest.mark.django_db
+def test_each_slot_is_enqueued_once_whoever_asks():
+    with clock.frozen_at(datetime(2026, 3, 10, 4, 0, tzinfo=UTC)):
+        first = schedule_due_jobs(jobs=[NIGHTLY])
+        second = schedule_due_jobs(jobs=[NIGHTLY])  # a second scheduler, same slot
+    assert [run.slot for run in first] == [datetime(2026, 3, 10, 3, 17, tzinfo=UTC)]
+    assert second == []
+    assert DBTaskResult.objects.count() == 1
+    assert ScheduledRun.objects.get().task_result_id == str(DBTaskResult.objects.get().pk)
+
+    with clock.frozen_at(datetime(2026, 3, 11, 3, 17, tzinfo=UTC)):
+        third = schedule_due_jobs(jobs=[NIGHTLY])
+    assert [run.slot for run in third] == [datetime(2026, 3, 11, 3, 17, tzinfo=UTC)]
+    assert DBTaskResult.objects.count() == 2
+
+
+@pytest.mark.django_db
+def test_prune_keeps_recent_and_unfinished_jobs():
+    old = prune_finished_tasks.enqueue()
+    recent = prune_finished_tasks.enqueue()
+    waiting = prune_finished_tasks.enqueue()
+    now = clock.now()
+    DBTaskResult.objects.filter(pk=old.id).update(
+        status="SUCCESSFUL", finished_at=now - FINISHED_TASK_RETENTION - timedelta(hours=1)
+    )
+    DBTaskResult.objects.filter(pk=recent.id).update(
+        status="SUCCESSFUL", finished_at=now - timedelta(days=1)
+    )
+    assert prune_finished_tasks.call() == 1
+    assert set(DBTaskResult.objects.values_list("pk", flat=True)) == {
+        DBTaskResult.objects.get(pk=recent.id).pk,
+        DBTaskResult.objects.get(pk=waiting.id).pk,
+    }
