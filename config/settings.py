@@ -74,6 +74,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "allauth.usersessions.middleware.UserSessionsMiddleware",
+    "backgroundmusic.accounts.middleware.StaffTwoFactorMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
 
@@ -175,6 +176,9 @@ ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if HTTPS else "http"
 ACCOUNT_ADAPTER = "backgroundmusic.accounts.adapter.AccountAdapter"
 ACCOUNT_USERNAME_MIN_LENGTH = 3
 ACCOUNT_USERNAME_BLACKLIST = ["admin", "staff", "root", "support", "privacy", "api"]
+# django-axes owns per-account lockout (429 after AXES_FAILURE_LIMIT); allauth's own limit on failed
+# logins stays as a looser per-IP and per-login guard behind it, so the lockout answers first.
+ACCOUNT_RATE_LIMITS = {"login_failed": "20/m/ip,20/5m/key"}
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "BACKGROUND MUSIC"
 USERSESSIONS_TRACK_ACTIVITY = True
@@ -182,7 +186,7 @@ USERSESSIONS_TRACK_ACTIVITY = True
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = 1  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
-AXES_USERNAME_FORM_FIELD = "login"
+AXES_USERNAME_CALLABLE = "backgroundmusic.accounts.lockout.lockout_username"
 AXES_HTTP_RESPONSE_CODE = 429
 AXES_RESET_ON_SUCCESS = True
 AXES_SENSITIVE_PARAMETERS = ["password", "password1", "password2", "login", "username", "email"]
