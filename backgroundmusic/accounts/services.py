@@ -38,6 +38,10 @@ def staff_administrator_create(*, username: str, email: str, password: str) -> U
     user.is_staff = True
     user.is_superuser = True
     user.save(update_fields=["is_staff", "is_superuser"])
+    from backgroundmusic.accounts.roles import StaffRole
+    from backgroundmusic.accounts.staff import staff_role_assign
+
+    staff_role_assign(user=user, role=StaffRole.ADMINISTRATOR)
     return user
 
 

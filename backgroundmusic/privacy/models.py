@@ -1,5 +1,8 @@
+from typing import Any
+
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class DataKey(models.Model):
@@ -15,3 +18,62 @@ class DataKey(models.Model):
 
     def __str__(self) -> str:
         return f"data key #{self.pk}"
+
+
+class AccessLogAppendOnlyError(Exception):
+    """Raised on any attempt to change or delete an access-log entry through the ORM."""
+
+
+class StaffAccessLogQuerySet(models.QuerySet["StaffAccessLogEntry"]):
+    """Reads only: entries are added one at a time by access_log.access_log_record()."""
+
+    def update(self, **kwargs: object) -> int:
+        raise AccessLogAppendOnlyError("the staff access log is append-only")
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise AccessLogAppendOnlyError("the staff access log is append-only")
+
+    def bulk_create(self, *args: object, **kwargs: object) -> list["StaffAccessLogEntry"]:
+        raise AccessLogAppendOnlyError("append entries with access_log.access_log_record()")
+
+    def bulk_update(self, *args: object, **kwargs: object) -> int:
+        raise AccessLogAppendOnlyError("the staff access log is append-only")
+
+
+class StaffAccessLogEntry(models.Model):
+    """One staff read of a person's data: who, whose, which fields, why, when (DESIGN.md §4).
+
+    Hash-chained: entry_hash = sha256(canonical JSON of the entry and prev_hash), so a changed or
+    removed entry breaks the chain (manage.py verify_access_log). actor_id and subject_id are plain
+    integers, not foreign keys: deleting or erasing a user must neither cascade into the log nor
+    rewrite it (that would break the chain), and an id alone names nobody once the user is gone.
+    The unique prev_hash keeps the chain linear even if two appends race.
+    """
+
+    actor_id = models.PositiveBigIntegerField()
+    subject_id = models.PositiveBigIntegerField()
+    fields = models.JSONField()
+    reason = models.TextField()
+    at = models.DateTimeField()
+    prev_hash = models.CharField(max_length=64, unique=True)
+    entry_hash = models.CharField(max_length=64, unique=True)
+
+    objects = StaffAccessLogQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["pk"]
+        default_permissions = ()
+        permissions = [("view_access_log", "Can view the staff access log")]
+        verbose_name = _("staff access log entry")
+        verbose_name_plural = _("staff access log entries")
+
+    def __str__(self) -> str:
+        return f"access log entry #{self.pk}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise AccessLogAppendOnlyError("the staff access log is append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise AccessLogAppendOnlyError("the staff access log is append-only")

@@ -33,6 +33,8 @@ class Category(StrEnum):
     SECURITY_EVENTS = "user.behavior.security"
     CONTRACT = "user.financial.contract"
     STAFF_ACTIONS = "user.account.staff_actions"
+    UNIQUE_ID = "user.unique_id"
+    COOKIE_ID = "user.device.cookie_id"
 
 
 class Purpose(StrEnum):
@@ -82,6 +84,38 @@ class Retention:
         return self.description
 
 
+class Retentions:
+    """Shared retention rules: each period is stated once, so changing it changes every field."""
+
+    ACCOUNT = Retention(
+        days=30,
+        start=RetentionStart.ACCOUNT_CLOSED,
+        description="While the account is open, then 30 days after it is closed",
+    )
+    SECURITY_LOG = Retention(
+        days=90,
+        start=RetentionStart.COLLECTED,
+        description="90 days after the sign-in event",
+    )
+    # SESSION_COOKIE_AGE is Django's default of two weeks.
+    SESSION = Retention(
+        days=14,
+        start=RetentionStart.COLLECTED,
+        description="Until the session ends, at most 14 days",
+    )
+    # ACCOUNT_EMAIL_CONFIRMATION_EXPIRE_DAYS is allauth's default of three days.
+    EMAIL_CONFIRMATION = Retention(
+        days=3,
+        start=RetentionStart.COLLECTED,
+        description="3 days, the life of an e-mail confirmation link",
+    )
+    STAFF_AUDIT = Retention(
+        days=365,
+        start=RetentionStart.COLLECTED,
+        description="1 year after the staff action",
+    )
+
+
 PURPOSE_LABELS = {
     Purpose.CONTRACT: _("Performing the user agreement and license agreements"),
     Purpose.COMMUNICATION: _("Keeping in touch with you about your account and licenses"),
@@ -109,8 +143,9 @@ class PersonalData:
 class ModelDeclaration:
     """One model's entry in the data map.
 
-    subject: ORM path from a row to the user it is about ("" when the model holds no one's data,
-    "pk" for the user model itself).
+    subject: ORM path from a row to the user it is about ("pk" for the user model itself; "" when
+    no relation leads to a user: a model holding personal data then says in its note how a
+    person's rows are found).
     personal: field name → what it holds and why.
     not_personal: the other fields, named so that nothing goes unclassified.
     """

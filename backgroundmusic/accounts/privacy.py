@@ -1,0 +1,282 @@
+"""The data map of sign-in and the profile, including the third-party models sign-in owns.
+
+Personal: what a person typed or chose, credentials, network and device data, and the times of
+their own activity. Not personal: surrogate keys, the link to the subject, row bookkeeping and
+system flags; an exporter still carries those along with the row.
+"""
+
+from backgroundmusic.privacy.registry import (
+    Category,
+    Erasure,
+    LegalBasis,
+    PersonalData,
+    Purpose,
+    Retention,
+    Retentions,
+    declare,
+)
+
+
+def _account(
+    category: Category, *, erasure: Erasure = Erasure.DELETE, exportable: bool = True
+) -> PersonalData:
+    return PersonalData(
+        category=category,
+        purpose=Purpose.ACCOUNT,
+        legal_basis=LegalBasis.CONTRACT,
+        retention=Retentions.ACCOUNT,
+        erasure=erasure,
+        exportable=exportable,
+    )
+
+
+def _security(
+    category: Category,
+    *,
+    retention: Retention = Retentions.SECURITY_LOG,
+    erasure: Erasure = Erasure.DELETE,
+    exportable: bool = True,
+) -> PersonalData:
+    return PersonalData(
+        category=category,
+        purpose=Purpose.SECURITY,
+        legal_basis=LegalBasis.LEGITIMATE_INTEREST,
+        retention=retention,
+        erasure=erasure,
+        exportable=exportable,
+    )
+
+
+def _profile(category: Category, *, purpose: Purpose = Purpose.CONTRACT) -> PersonalData:
+    return PersonalData(
+        category=category,
+        purpose=purpose,
+        legal_basis=LegalBasis.CONTRACT,
+        retention=Retentions.ACCOUNT,
+        erasure=Erasure.DELETE,
+    )
+
+
+def _public_profile(category: Category, *, legal_basis: LegalBasis) -> PersonalData:
+    return PersonalData(
+        category=category,
+        purpose=Purpose.PUBLIC_PROFILE,
+        legal_basis=legal_basis,
+        retention=Retentions.ACCOUNT,
+        erasure=Erasure.DELETE,
+    )
+
+
+# --- this project's models -------------------------------------------------------------------
+
+declare(
+    "accounts.User",
+    subject="pk",
+    personal={
+        "username": _account(Category.ACCOUNT_USERNAME, erasure=Erasure.PSEUDONYMIZE),
+        "email": _account(Category.CONTACT_EMAIL, erasure=Erasure.NULL),
+        "password": _account(Category.AUTHENTICATION, erasure=Erasure.NULL, exportable=False),
+        "last_login": _security(
+            Category.SECURITY_EVENTS, retention=Retentions.ACCOUNT, erasure=Erasure.NULL
+        ),
+    },
+    not_personal=[
+        "id",
+        "is_superuser",
+        "is_staff",
+        "is_active",
+        "date_joined",
+        "groups",
+        "user_permissions",
+    ],
+    note="The row outlives erasure under a pseudonym while records the law keeps point to it; "
+    "the person's name lives sealed in accounts.Profile.",
+)
+
+_address = _profile(Category.CONTACT_ADDRESS, purpose=Purpose.COMMUNICATION)
+declare(
+    "accounts.Profile",
+    subject="user",
+    personal={
+        "full_name": _profile(Category.NAME),
+        "company_name": _profile(Category.ORGANIZATION),
+        "tax_id": _profile(Category.GOVERNMENT_ID),
+        "address_country": _address,
+        "address_region": _address,
+        "address_city": _address,
+        "address_street": _address,
+        "address_postcode": _address,
+        "account_type": _account(Category.ACCOUNT_SETTINGS),
+        "is_published": _public_profile(Category.CONSENT, legal_basis=LegalBasis.CONSENT),
+        "is_indexable": _public_profile(Category.CONSENT, legal_basis=LegalBasis.CONSENT),
+        "public_fields": _public_profile(Category.CONSENT, legal_basis=LegalBasis.CONSENT),
+    },
+    not_personal=["id", "user", "updated_at"],
+    note="Text fields are sealed with the person's data key: destroying the key erases every "
+    "copy, backups included.",
+)
+
+declare(
+    "accounts.SocialLink",
+    subject="profile__user",
+    personal={
+        "url": _public_profile(Category.SOCIAL, legal_basis=LegalBasis.CONSENT),
+    },
+    not_personal=["id", "profile", "position"],
+    note="Given only if the person wants to; sealed like the profile.",
+)
+
+declare(
+    "accounts.PublicProfileChoice",
+    subject="user",
+    personal={
+        # Kept to show what the person agreed to publish, and when.
+        name: _public_profile(Category.CONSENT, legal_basis=LegalBasis.LEGAL_OBLIGATION)
+        for name in ("action", "public_fields", "at")
+    },
+    not_personal=["id", "user"],
+)
+
+# --- django-allauth --------------------------------------------------------------------------
+
+declare(
+    "account.EmailAddress",
+    subject="user",
+    personal={"email": _account(Category.CONTACT_EMAIL)},
+    not_personal=["id", "user", "verified", "primary"],
+)
+
+declare(
+    "account.EmailConfirmation",
+    subject="email_address__user",
+    personal={
+        "key": PersonalData(
+            category=Category.AUTHENTICATION,
+            purpose=Purpose.ACCOUNT,
+            legal_basis=LegalBasis.CONTRACT,
+            retention=Retentions.EMAIL_CONFIRMATION,
+            erasure=Erasure.DELETE,
+            exportable=False,
+        ),
+    },
+    not_personal=["id", "email_address", "created", "sent"],
+    note="Empty while ACCOUNT_EMAIL_CONFIRMATION_HMAC is on (allauth's default): confirmation "
+    "links are signed, not stored.",
+)
+
+declare(
+    "mfa.Authenticator",
+    subject="user",
+    personal={
+        "data": _security(Category.AUTHENTICATION, retention=Retentions.ACCOUNT, exportable=False),
+        "last_used_at": _security(Category.SECURITY_EVENTS, retention=Retentions.ACCOUNT),
+    },
+    not_personal=["id", "user", "type", "created_at"],
+    note="data holds the TOTP secret and the recovery-code seed as MFA_ADAPTER.encrypt() "
+    "returns them; allauth's default adapter stores them as they are.",
+)
+
+declare(
+    "usersessions.UserSession",
+    subject="user",
+    personal={
+        "ip": _security(Category.NETWORK, retention=Retentions.SESSION),
+        "user_agent": _security(Category.DEVICE, retention=Retentions.SESSION),
+        "last_seen_at": _security(Category.SECURITY_EVENTS, retention=Retentions.SESSION),
+        "session_key": _security(
+            Category.COOKIE_ID, retention=Retentions.SESSION, exportable=False
+        ),
+    },
+    not_personal=["id", "user", "created_at", "data"],
+    note="data is reserved by allauth for the project and nothing writes it.",
+)
+
+# --- django-axes -----------------------------------------------------------------------------
+
+_AXES_NOTE = (
+    "Found by the username or e-mail typed at sign-in. Axes replaces the values of "
+    "AXES_SENSITIVE_PARAMETERS in stored request data and in its log lines."
+)
+_sign_in_attempt = {
+    "user_agent": _security(Category.DEVICE),
+    "ip_address": _security(Category.NETWORK),
+    "username": _security(Category.ACCOUNT_USERNAME),
+    "http_accept": _security(Category.DEVICE),
+    "attempt_time": _security(Category.SECURITY_EVENTS),
+}
+
+declare(
+    "axes.AccessAttempt",
+    subject="",
+    personal={
+        **_sign_in_attempt,
+        "get_data": _security(Category.SECURITY_EVENTS),
+        "post_data": _security(Category.SECURITY_EVENTS),
+        "failures_since_start": _security(Category.SECURITY_EVENTS),
+    },
+    not_personal=["id", "path_info"],
+    note=_AXES_NOTE,
+)
+
+declare(
+    "axes.AccessAttemptExpiration",
+    subject="",
+    not_personal=["access_attempt", "expires_at"],
+)
+
+declare(
+    "axes.AccessLog",
+    subject="",
+    personal={
+        **_sign_in_attempt,
+        "logout_time": _security(Category.SECURITY_EVENTS),
+        "session_hash": _security(Category.COOKIE_ID, exportable=False),
+    },
+    not_personal=["id", "path_info"],
+    note=_AXES_NOTE,
+)
+
+declare(
+    "axes.AccessFailureLog",
+    subject="",
+    personal={**_sign_in_attempt, "locked_out": _security(Category.SECURITY_EVENTS)},
+    not_personal=["id", "path_info"],
+    note=_AXES_NOTE + " Written only when AXES_ENABLE_ACCESS_FAILURE_LOG is on.",
+)
+
+# --- django.contrib --------------------------------------------------------------------------
+
+_session = PersonalData(
+    category=Category.UNIQUE_ID,
+    purpose=Purpose.ACCOUNT,
+    legal_basis=LegalBasis.CONTRACT,
+    retention=Retentions.SESSION,
+    erasure=Erasure.DELETE,
+    exportable=False,
+)
+declare(
+    "sessions.Session",
+    subject="",
+    personal={"session_key": _session, "session_data": _session},
+    not_personal=["expire_date"],
+    note="The signed session data holds the user id; a person's sessions are found through "
+    "usersessions.UserSession.session_key.",
+)
+
+_staff_action = _security(Category.STAFF_ACTIONS, retention=Retentions.STAFF_AUDIT)
+declare(
+    "admin.LogEntry",
+    subject="user",
+    personal={
+        "action_time": _staff_action,
+        "object_repr": _staff_action,
+        "change_message": _staff_action,
+    },
+    not_personal=["id", "user", "content_type", "object_id", "action_flag"],
+    note="About the staff member who acted. object_repr may name the person whose row changed: "
+    "erasing that person must blank it, found by content_type and object_id.",
+)
+
+declare("auth.Group", subject="", not_personal=["id", "name", "permissions"])
+declare("auth.Permission", subject="", not_personal=["id", "name", "content_type", "codename"])
+declare("contenttypes.ContentType", subject="", not_personal=["id", "app_label", "model"])

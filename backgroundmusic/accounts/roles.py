@@ -1,0 +1,103 @@
+"""Staff roles: the one place that names them, their permissions and the fields each may see.
+
+A role is a Django Group of the same name. Least privilege: a role holds only the permissions
+its work needs. Content managers get catalogue permissions later and see no personal data.
+
+Changing ROLE_PERMISSIONS or the permissions here needs a data migration that calls
+`role_groups_sync(apps)` again (see accounts/migrations/0002_staff_roles.py).
+"""
+
+from enum import StrEnum
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+
+
+class StaffRole(StrEnum):
+    SUPPORT = "support"
+    CONTENT_MANAGER = "content_manager"
+    PRIVACY_OFFICER = "privacy_officer"
+    ADMINISTRATOR = "administrator"
+
+
+ROLE_LABELS = {
+    StaffRole.SUPPORT: _("Support"),
+    StaffRole.CONTENT_MANAGER: _("Content manager"),
+    StaffRole.PRIVACY_OFFICER: _("Privacy officer"),
+    StaffRole.ADMINISTRATOR: _("Administrator"),
+}
+
+VIEW_PERSON_DATA = "accounts.view_person_data"
+VIEW_ACCESS_LOG = "privacy.view_access_log"
+
+# "app_label.codename" → (model the permission hangs on, its name). Both are created by the data
+# migration; view_access_log is also declared in StaffAccessLogEntry.Meta with the same name.
+PERMISSIONS: dict[str, tuple[str, str]] = {
+    VIEW_PERSON_DATA: ("user", "Can see a person's profile data (every read is logged)"),
+    VIEW_ACCESS_LOG: ("staffaccesslogentry", "Can view the staff access log"),
+}
+
+ROLE_PERMISSIONS: dict[StaffRole, tuple[str, ...]] = {
+    StaffRole.SUPPORT: (VIEW_PERSON_DATA,),
+    StaffRole.CONTENT_MANAGER: (),
+    StaffRole.PRIVACY_OFFICER: (VIEW_PERSON_DATA, VIEW_ACCESS_LOG),
+    StaffRole.ADMINISTRATOR: (VIEW_PERSON_DATA, VIEW_ACCESS_LOG),
+}
+
+# Every field a staff member can ever be shown about a person, in display order: User attributes
+# and Profile attributes by name, and "social_links" for the person's links.
+PERSON_FIELDS: tuple[str, ...] = (
+    "username",
+    "email",
+    "date_joined",
+    "last_login",
+    "account_type",
+    "full_name",
+    "company_name",
+    "tax_id",
+    "address_country",
+    "address_region",
+    "address_city",
+    "address_street",
+    "address_postcode",
+    "social_links",
+)
+
+_CONTACT_FIELDS = (
+    "username",
+    "email",
+    "date_joined",
+    "last_login",
+    "account_type",
+    "full_name",
+    "company_name",
+)
+
+# Support and administrators help people with their accounts: who they are and how to reach them.
+# Only the privacy officer, who answers data-subject requests, sees addresses, tax ids and links.
+ROLE_VISIBLE_FIELDS: dict[StaffRole, tuple[str, ...]] = {
+    StaffRole.SUPPORT: _CONTACT_FIELDS,
+    StaffRole.CONTENT_MANAGER: (),
+    StaffRole.PRIVACY_OFFICER: PERSON_FIELDS,
+    StaffRole.ADMINISTRATOR: _CONTACT_FIELDS,
+}
+
+
+def role_groups_sync(apps: Any) -> None:
+    """Creates the role groups and permissions and sets each group's permissions to exactly
+    ROLE_PERMISSIONS. Idempotent; takes an app registry so data migrations can call it."""
+    group_model = apps.get_model("auth", "Group")
+    permission_model = apps.get_model("auth", "Permission")
+    content_type_model = apps.get_model("contenttypes", "ContentType")
+    permissions = {}
+    for key, (model, name) in PERMISSIONS.items():
+        app_label, codename = key.split(".")
+        content_type, _created = content_type_model.objects.get_or_create(
+            app_label=app_label, model=model
+        )
+        permissions[key], _created = permission_model.objects.get_or_create(
+            content_type=content_type, codename=codename, defaults={"name": name}
+        )
+    for role in StaffRole:
+        group, _created = group_model.objects.get_or_create(name=role.value)
+        group.permissions.set([permissions[key] for key in ROLE_PERMISSIONS[role]])

@@ -1,0 +1,184 @@
+"""Staff roles, what staff may see, and the logged read of a person's data.
+
+Selectors answer each permission question once; pages, the API and the admin all ask here.
+"""
+
+from dataclasses import dataclass
+from typing import Any
+
+from allauth.mfa.models import Authenticator
+from django.contrib.auth.models import AnonymousUser, Group
+from django.core.exceptions import FieldDoesNotExist
+from django.db import transaction
+from django.db.models import Q, QuerySet
+from django.utils.translation import gettext_lazy as _
+
+from backgroundmusic.accounts.models import Profile, User
+from backgroundmusic.accounts.roles import (
+    PERSON_FIELDS,
+    ROLE_VISIBLE_FIELDS,
+    VIEW_ACCESS_LOG,
+    VIEW_PERSON_DATA,
+    StaffRole,
+)
+from backgroundmusic.core.errors import PermissionDenied
+from backgroundmusic.privacy.access_log import access_log_record
+
+Actor = User | AnonymousUser
+
+# ---------------------------------------------------------------------------------------------
+# Selectors
+
+
+def staff_roles(*, user: Actor) -> set[StaffRole]:
+    """The staff roles a user holds; a superuser counts as an administrator."""
+    if not user.is_authenticated or not user.is_active:
+        return set()
+    names = set(Group.objects.filter(user=user.pk).values_list("name", flat=True))
+    roles = {role for role in StaffRole if role.value in names}
+    if getattr(user, "is_superuser", False):
+        roles.add(StaffRole.ADMINISTRATOR)
+    return roles
+
+
+def staff_is_member(*, user: Actor) -> bool:
+    """Staff of any role, or allowed into the Django admin: must use two-factor sign-in."""
+    if not user.is_authenticated:
+        return False
+    return bool(getattr(user, "is_staff", False)) or bool(staff_roles(user=user))
+
+
+def staff_has_two_factor(*, user: Actor) -> bool:
+    """The user has an active TOTP authenticator."""
+    if not user.is_authenticated:
+        return False
+    return Authenticator.objects.filter(user_id=user.pk, type=Authenticator.Type.TOTP).exists()
+
+
+def _staff_may(actor: Actor, permission: str) -> bool:
+    # Two-factor sign-in is part of every staff permission, not only of the /staff/ pages
+    # (StaffTwoFactorMiddleware sends staff without it to set it up).
+    return (
+        actor.is_authenticated
+        and actor.is_active
+        and actor.has_perm(permission)
+        and staff_has_two_factor(user=actor)
+    )
+
+
+def staff_may_view_people(*, actor: Actor) -> bool:
+    """May find people and open their data (each opening is logged)."""
+    return _staff_may(actor, VIEW_PERSON_DATA)
+
+
+def staff_may_view_access_log(*, actor: Actor) -> bool:
+    return _staff_may(actor, VIEW_ACCESS_LOG)
+
+
+def staff_may_open_staff_pages(*, user: Actor) -> bool:
+    """Whether to show the "Staff" link: some staff page is open to the user once they have
+    two-factor sign-in (without it, the link leads to setting it up)."""
+    return (
+        user.is_authenticated
+        and user.is_active
+        and (user.has_perm(VIEW_PERSON_DATA) or user.has_perm(VIEW_ACCESS_LOG))
+    )
+
+
+def staff_visible_fields(*, actor: Actor) -> list[str]:
+    """The person fields this staff member may be shown, in display order; [] for non-staff."""
+    if not staff_may_view_people(actor=actor):
+        return []
+    allowed: set[str] = set()
+    for role in staff_roles(user=actor):
+        allowed.update(ROLE_VISIBLE_FIELDS[role])
+    return [name for name in PERSON_FIELDS if name in allowed]
+
+
+def staff_people_search(*, actor: Actor, query: str = "") -> QuerySet[User]:
+    """People by username (contains) or exact user id; only id and username are loaded."""
+    if not staff_may_view_people(actor=actor):
+        raise PermissionDenied(str(_("You may not look up people.")))
+    people = User.objects.only("id", "username").order_by("username", "pk")
+    query = query.strip()
+    if not query:
+        return people
+    condition = Q(username__icontains=query)
+    if query.isdecimal():
+        condition |= Q(pk=int(query))
+    return people.filter(condition)
+
+
+def staff_person_summary(*, actor: Actor, subject_id: int) -> User | None:
+    """The person's id and username only (to ask for a reason); None when there is no such user."""
+    if not staff_may_view_people(actor=actor):
+        raise PermissionDenied(str(_("You may not look up people.")))
+    return User.objects.only("id", "username").filter(pk=subject_id).first()
+
+
+@dataclass(frozen=True)
+class ShownField:
+    name: str
+    label: str
+    value: Any
+
+
+_USER_FIELDS = frozenset({"username", "email", "date_joined", "last_login"})
+
+
+def _field_label(name: str) -> str:
+    if name == "social_links":
+        return str(_("Social-network profiles"))
+    model = User if name in _USER_FIELDS else Profile
+    try:
+        field = model._meta.get_field(name)
+    except FieldDoesNotExist:
+        raise ValueError(f"unknown person field {name!r}") from None
+    return str(getattr(field, "verbose_name", name))
+
+
+def _field_value(user: User, profile: Profile, name: str) -> Any:
+    if name in _USER_FIELDS:
+        return getattr(user, name)
+    if name == "social_links":
+        return [link.url for link in profile.social_links.all()] if profile.pk else []
+    if name == "account_type":
+        return profile.get_account_type_display()
+    return getattr(profile, name)
+
+
+# ---------------------------------------------------------------------------------------------
+# Services
+
+
+@transaction.atomic
+def staff_person_read(*, actor: User, subject_id: int, reason: str) -> list[ShownField] | None:
+    """The fields of the person the actor's role may see, after writing one access-log entry
+    naming exactly those fields. None (and nothing logged) when there is no such person."""
+    fields = staff_visible_fields(actor=actor)
+    if not fields:
+        raise PermissionDenied(str(_("You may not see this person's data.")))
+    subject = User.objects.filter(pk=subject_id).first()
+    if subject is None:
+        return None
+    profile = Profile.objects.filter(user=subject).first() or Profile(user=subject)
+    shown = [
+        ShownField(name=name, label=_field_label(name), value=_field_value(subject, profile, name))
+        for name in fields
+    ]
+    access_log_record(actor=actor, subject_id=subject.pk, fields=fields, reason=reason)
+    return shown
+
+
+@transaction.atomic
+def staff_role_assign(*, user: User, role: StaffRole) -> User:
+    user.groups.add(Group.objects.get(name=StaffRole(role).value))
+    return user
+
+
+@transaction.atomic
+def staff_role_revoke(*, user: User, role: StaffRole) -> User:
+    group = Group.objects.filter(name=StaffRole(role).value).first()
+    if group is not None:
+        user.groups.remove(group)
+    return user

@@ -1,0 +1,16 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+
+class PeopleSearchForm(forms.Form):
+    q = forms.CharField(label=_("Username or user id"), required=False, max_length=150)
+
+
+class AccessReasonForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Why do you need to see this person's data?"),
+        help_text=_("Name the request or ticket. The reason is written to the access log."),
+        min_length=5,
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )

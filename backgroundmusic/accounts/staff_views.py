@@ -1,0 +1,87 @@
+"""Staff pages: find a person, read their data with a logged reason, read the access log."""
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods
+
+from backgroundmusic.accounts import staff
+from backgroundmusic.accounts.models import User
+from backgroundmusic.accounts.staff_forms import AccessReasonForm, PeopleSearchForm
+from backgroundmusic.privacy.access_log import access_log_entries
+
+PAGE_SIZE = 50
+
+
+def _actor(request: HttpRequest) -> User:
+    user = request.user
+    if not isinstance(user, User):
+        raise PermissionDenied
+    return user
+
+
+@login_required
+@never_cache
+@require_http_methods(["GET"])
+def people_list(request: HttpRequest) -> HttpResponse:
+    actor = _actor(request)
+    if not staff.staff_may_view_people(actor=actor):
+        raise PermissionDenied
+    form = PeopleSearchForm(request.GET)
+    query = form.cleaned_data["q"] if form.is_valid() else ""
+    people = staff.staff_people_search(actor=actor, query=query)
+    page = Paginator(people, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "staff/people_list.html",
+        {
+            "form": form,
+            "query": query,
+            "page": page,
+            "may_view_access_log": staff.staff_may_view_access_log(actor=actor),
+        },
+    )
+
+
+@login_required
+@never_cache
+@require_http_methods(["GET", "POST"])
+def person_detail(request: HttpRequest, user_id: int) -> HttpResponse:
+    actor = _actor(request)
+    if not staff.staff_may_view_people(actor=actor):
+        raise PermissionDenied
+    person = staff.staff_person_summary(actor=actor, subject_id=user_id)
+    if person is None:
+        raise Http404
+    form = AccessReasonForm(request.POST if request.method == "POST" else None)
+    shown = None
+    if request.method == "POST" and form.is_valid():
+        shown = staff.staff_person_read(
+            actor=actor, subject_id=person.pk, reason=form.cleaned_data["reason"]
+        )
+        if shown is None:
+            raise Http404
+    return render(
+        request,
+        "staff/person_detail.html",
+        {
+            "person": person,
+            "form": form,
+            "shown": shown,
+            "may_view_access_log": staff.staff_may_view_access_log(actor=actor),
+        },
+    )
+
+
+@login_required
+@never_cache
+@require_http_methods(["GET"])
+def access_log(request: HttpRequest) -> HttpResponse:
+    actor = _actor(request)
+    if not staff.staff_may_view_access_log(actor=actor):
+        raise PermissionDenied
+    page = Paginator(access_log_entries(), PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "staff/access_log.html", {"page": page})

@@ -1,0 +1,470 @@
+import re
+
+import pytest
+from django.contrib.auth.models import Group
+from django.test import Client
+from django.urls import reverse
+
+from backgroundmusic.accounts import services, staff
+from backgroundmusic.accounts.models import Profile, SocialLink, User
+from backgroundmusic.accounts.roles import PERSON_FIELDS, StaffRole
+from backgroundmusic.accounts.tests.factories import StaffFactory, UserFactory
+from backgroundmusic.privacy.access_log import access_log_record
+from backgroundmusic.privacy.models import StaffAccessLogEntry
+
+pytestmark = pytest.mark.django_db
+
+CALLERS = [
+    "anonymous",
+    "plain_user",
+    "owner",
+    "support",
+    "content_manager",
+    "privacy_officer",
+    "administrator",
+]
+SUPPORT_FIELDS = [
+    "username",
+    "email",
+    "date_joined",
+    "last_login",
+    "account_type",
+    "full_name",
+    "company_name",
+]
+ALL_FIELDS = [*SUPPORT_FIELDS, *PERSON_FIELDS[len(SUPPORT_FIELDS) :]]
+TOTP_ACTIVATE = "/accounts/2fa/totp/activate/"
+REASON = "Ticket 4211: the person asked why sign-in fails"
+# Values only a reading of the owner's data may put on a page.
+OWNER_SECRETS = {
+    "email": "owner@example.com",
+    "full_name": "Ivan Petrov",
+    "tax_id": "7707083893",
+    "address_city": "Vladivostok",
+    "address_street": "Svetlanskaya 12",
+    "social_links": "https://vk.com/ivan-petrov",
+}
+
+
+@pytest.fixture
+def owner() -> User:
+    user = UserFactory.create(username="owner")
+    profile = Profile.objects.get(user=user)
+    profile.full_name = OWNER_SECRETS["full_name"]
+    profile.tax_id = OWNER_SECRETS["tax_id"]
+    profile.address_country = "Russia"
+    profile.address_city = OWNER_SECRETS["address_city"]
+    profile.address_street = OWNER_SECRETS["address_street"]
+    profile.save()
+    SocialLink.objects.create(profile=profile, url=OWNER_SECRETS["social_links"])
+    return user
+
+
+def make_caller(caller: str, owner: User) -> User | None:
+    if caller == "anonymous":
+        return None
+    if caller == "owner":
+        return owner
+    if caller == "plain_user":
+        return UserFactory.create(username="plain")
+    return StaffFactory.create(username=caller.replace("_", "-"), role=StaffRole(caller))
+
+
+@pytest.fixture
+def client_for(client: Client, owner: User):
+    def login(caller: str) -> Client:
+        user = make_caller(caller, owner)
+        if user is not None:
+            client.force_login(user)
+        return client
+
+    return login
+
+
+def shown_fields(html: str) -> list[str]:
+    return re.findall(r'data-field="([a-z_]+)"', html)
+
+
+def listed_ids(html: str) -> list[int]:
+    return [int(pk) for pk in re.findall(r'data-user-id="(\d+)"', html)]
+
+
+def assert_no_personal_data(html: str) -> None:
+    for value in OWNER_SECRETS.values():
+        assert value not in html
+
+
+# --- roles ---------------------------------------------------------------------------------------
+
+
+def test_the_migration_creates_each_role_with_least_privilege():
+    grants = {
+        group.name: sorted(
+            f"{p.content_type.app_label}.{p.codename}" for p in group.permissions.all()
+        )
+        for group in Group.objects.prefetch_related("permissions__content_type")
+    }
+    assert grants == {
+        "support": ["accounts.view_person_data"],
+        "content_manager": [],
+        "privacy_officer": ["accounts.view_person_data", "privacy.view_access_log"],
+        "administrator": ["accounts.view_person_data", "privacy.view_access_log"],
+    }
+
+
+def test_role_assign_and_revoke():
+    user = UserFactory.create()
+    staff.staff_role_assign(user=user, role=StaffRole.SUPPORT)
+    staff.staff_role_assign(user=user, role=StaffRole.PRIVACY_OFFICER)
+    assert staff.staff_roles(user=user) == {StaffRole.SUPPORT, StaffRole.PRIVACY_OFFICER}
+    staff.staff_role_revoke(user=user, role=StaffRole.SUPPORT)
+    assert list(user.groups.values_list("name", flat=True)) == ["privacy_officer"]
+    assert staff.staff_roles(user=user) == {StaffRole.PRIVACY_OFFICER}
+
+
+def test_the_demo_administrator_holds_the_administrator_role():
+    admin = services.staff_administrator_create(
+        username="demo-admin", email="admin@example.com", password="a-long-password-1"
+    )
+    assert list(admin.groups.values_list("name", flat=True)) == ["administrator"]
+    assert (admin.is_staff, admin.is_superuser) == (True, True)
+
+
+@pytest.mark.parametrize(
+    "role, expected",
+    [
+        (StaffRole.SUPPORT, SUPPORT_FIELDS),
+        (StaffRole.CONTENT_MANAGER, []),
+        (StaffRole.PRIVACY_OFFICER, ALL_FIELDS),
+        (StaffRole.ADMINISTRATOR, SUPPORT_FIELDS),
+    ],
+)
+def test_visible_fields_per_role(role, expected):
+    assert staff.staff_visible_fields(actor=StaffFactory.create(role=role)) == expected
+
+
+def test_visible_fields_of_several_roles_are_their_union_in_display_order():
+    actor = StaffFactory.create(role=StaffRole.CONTENT_MANAGER)
+    staff.staff_role_assign(user=actor, role=StaffRole.SUPPORT)
+    assert staff.staff_visible_fields(actor=actor) == SUPPORT_FIELDS
+
+
+def test_visible_fields_of_non_staff_are_none(owner):
+    assert staff.staff_visible_fields(actor=owner) == []
+    assert staff.staff_visible_fields(actor=StaffFactory.create(role="support", totp=False)) == []
+    inactive = StaffFactory.create(role=StaffRole.PRIVACY_OFFICER)
+    inactive.is_active = False
+    inactive.save(update_fields=["is_active"])
+    assert staff.staff_visible_fields(actor=inactive) == []
+
+
+# --- people list ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "caller, expected",
+    [
+        ("anonymous", 302),
+        ("plain_user", 403),
+        ("owner", 403),
+        ("support", 200),
+        ("content_manager", 403),
+        ("privacy_officer", 200),
+        ("administrator", 200),
+    ],
+)
+def test_people_list_access(caller, expected, client_for, owner):
+    response = client_for(caller).get("/staff/")
+    assert response.status_code == expected
+    if expected == 302:
+        assert response["Location"] == "/accounts/login/?next=/staff/"
+    if expected == 200:
+        assert owner.pk in listed_ids(response.content.decode())
+    assert_no_personal_data(response.content.decode())
+    assert StaffAccessLogEntry.objects.count() == 0
+
+
+def test_people_list_shows_only_id_and_username(client_for, owner):
+    response = client_for("support").get("/staff/", {"q": "owner"})
+    html = response.content.decode()
+    assert listed_ids(html) == [owner.pk]
+    row = re.search(rf'<tr data-user-id="{owner.pk}">(.*?)</tr>', html, re.S)
+    assert row is not None
+    cells = re.findall(r"<td>(.*?)</td>", row.group(1), re.S)
+    assert cells[:2] == [str(owner.pk), "owner"]
+    assert_no_personal_data(html)
+
+
+def test_people_search_by_username_or_id(client_for, owner):
+    other = UserFactory.create(username="someone-else")
+    client = client_for("support")
+    assert listed_ids(client.get("/staff/", {"q": "OWN"}).content.decode()) == [owner.pk]
+    assert listed_ids(client.get("/staff/", {"q": str(other.pk)}).content.decode()) == [other.pk]
+    assert listed_ids(client.get("/staff/", {"q": "nobody-has-this"}).content.decode()) == []
+
+
+# --- person detail -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "caller, expected",
+    [
+        ("anonymous", 302),
+        ("plain_user", 403),
+        ("owner", 403),
+        ("support", 200),
+        ("content_manager", 403),
+        ("privacy_officer", 200),
+        ("administrator", 200),
+    ],
+)
+def test_person_detail_get_asks_for_a_reason_and_shows_nothing(caller, expected, client_for, owner):
+    url = f"/staff/people/{owner.pk}/"
+    response = client_for(caller).get(url)
+    assert response.status_code == expected
+    if expected == 302:
+        assert response["Location"] == f"/accounts/login/?next={url}"
+    if expected == 200:
+        html = response.content.decode()
+        assert 'id="access-reason-form"' in html
+        assert shown_fields(html) == []
+    assert_no_personal_data(response.content.decode())
+    assert StaffAccessLogEntry.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    "caller, expected, fields",
+    [
+        ("anonymous", 302, None),
+        ("plain_user", 403, None),
+        ("owner", 403, None),
+        ("support", 200, SUPPORT_FIELDS),
+        ("content_manager", 403, None),
+        ("privacy_officer", 200, ALL_FIELDS),
+        ("administrator", 200, SUPPORT_FIELDS),
+    ],
+)
+def test_person_detail_with_a_reason_shows_the_role_fields_and_logs_them(
+    caller, expected, fields, client_for, owner
+):
+    client = client_for(caller)
+    response = client.post(f"/staff/people/{owner.pk}/", {"reason": REASON})
+    assert response.status_code == expected
+    html = response.content.decode()
+    if expected != 200:
+        assert StaffAccessLogEntry.objects.count() == 0
+        assert_no_personal_data(html)
+        return
+    entry = StaffAccessLogEntry.objects.get()
+    actor_id = int(client.session["_auth_user_id"])
+    assert (entry.actor_id, entry.subject_id, entry.fields, entry.reason) == (
+        actor_id,
+        owner.pk,
+        fields,
+        REASON,
+    )
+    assert shown_fields(html) == entry.fields
+    for name, value in OWNER_SECRETS.items():
+        assert (value in html) == (name in fields)
+    assert response["Cache-Control"] == "max-age=0, no-cache, no-store, must-revalidate, private"
+
+
+def test_the_log_entry_names_exactly_the_fields_the_page_showed(client_for, owner):
+    response = client_for("privacy_officer").post(f"/staff/people/{owner.pk}/", {"reason": REASON})
+    html = response.content.decode()
+    entry = StaffAccessLogEntry.objects.get()
+    assert shown_fields(html) == entry.fields == ALL_FIELDS
+    assert "Svetlanskaya 12" in html
+    assert "https://vk.com/ivan-petrov" in html
+
+
+def test_each_reading_is_one_entry(client_for, owner):
+    client = client_for("support")
+    client.post(f"/staff/people/{owner.pk}/", {"reason": REASON})
+    client.post(f"/staff/people/{owner.pk}/", {"reason": "Ticket 4212: follow-up"})
+    assert list(StaffAccessLogEntry.objects.values_list("reason", flat=True)) == [
+        REASON,
+        "Ticket 4212: follow-up",
+    ]
+
+
+@pytest.mark.parametrize("reason", ["", "   ", "why"])
+def test_no_reason_no_data_no_entry(reason, client_for, owner):
+    response = client_for("privacy_officer").post(f"/staff/people/{owner.pk}/", {"reason": reason})
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert shown_fields(html) == []
+    assert 'id="access-reason-form"' in html
+    assert_no_personal_data(html)
+    assert StaffAccessLogEntry.objects.count() == 0
+
+
+def test_unknown_person_is_404_and_logs_nothing(client_for):
+    client = client_for("privacy_officer")
+    assert client.get("/staff/people/999999/").status_code == 404
+    assert client.post("/staff/people/999999/", {"reason": REASON}).status_code == 404
+    assert StaffAccessLogEntry.objects.count() == 0
+
+
+# --- access log page -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "caller, expected",
+    [
+        ("anonymous", 302),
+        ("plain_user", 403),
+        ("owner", 403),
+        ("support", 403),
+        ("content_manager", 403),
+        ("privacy_officer", 200),
+        ("administrator", 200),
+    ],
+)
+def test_access_log_page_access(caller, expected, client_for, owner):
+    reader = StaffFactory.create(role=StaffRole.SUPPORT, username="reader")
+    entry = access_log_record(
+        actor=reader, subject_id=owner.pk, fields=["email"], reason="Ticket 77: bounced e-mail"
+    )
+    response = client_for(caller).get("/staff/access-log/")
+    assert response.status_code == expected
+    html = response.content.decode()
+    if expected == 302:
+        assert response["Location"] == "/accounts/login/?next=/staff/access-log/"
+    assert ("Ticket 77: bounced e-mail" in html) == (expected == 200)
+    if expected == 200:
+        row = re.search(rf'<tr data-entry-id="{entry.pk}">(.*?)</tr>', html, re.S)
+        assert row is not None
+        cells = [re.sub(r"<[^>]+>", "", cell) for cell in re.findall(r"<td>(.*?)</td>", row[1])]
+        assert cells == [
+            entry.at.strftime("%Y-%m-%d %H:%M:%S"),
+            str(reader.pk),
+            str(owner.pk),
+            "email",
+            "Ticket 77: bounced e-mail",
+        ]
+    assert StaffAccessLogEntry.objects.count() == 1
+
+
+# --- two-factor ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("role", list(StaffRole))
+@pytest.mark.parametrize("path", ["/staff/", "/staff/access-log/", "/admin/"])
+def test_staff_without_totp_are_sent_to_activate_it(role, path, client):
+    client.force_login(StaffFactory.create(role=role, totp=False))
+    response = client.get(path)
+    assert response.status_code == 302
+    assert response["Location"] == TOTP_ACTIVATE == reverse("mfa_activate_totp")
+
+
+def test_staff_without_totp_cannot_read_a_person(client, owner):
+    client.force_login(StaffFactory.create(role=StaffRole.PRIVACY_OFFICER, totp=False))
+    response = client.post(f"/staff/people/{owner.pk}/", {"reason": REASON})
+    assert response.status_code == 302
+    assert response["Location"] == TOTP_ACTIVATE
+    assert StaffAccessLogEntry.objects.count() == 0
+
+
+def test_django_staff_flag_without_totp_is_sent_to_activate_it(client):
+    user = UserFactory.create()
+    user.is_staff = True
+    user.save(update_fields=["is_staff"])
+    client.force_login(user)
+    assert client.get("/admin/")["Location"] == TOTP_ACTIVATE
+
+
+def test_plain_user_is_not_asked_for_totp(client, owner):
+    client.force_login(owner)
+    assert client.get("/staff/").status_code == 403
+    assert client.get("/admin/")["Location"] == "/admin/login/?next=/admin/"
+    assert client.get("/admin/login/?next=/admin/").status_code == 403
+    assert client.get("/account/profile/").status_code == 200
+
+
+def test_admin_sign_in_goes_through_allauth(client):
+    assert client.get("/admin/")["Location"] == "/admin/login/?next=/admin/"
+    response = client.get("/admin/login/?next=/admin/")
+    assert response.status_code == 302
+    assert response["Location"] == "/accounts/login/?next=%2Fadmin%2F"
+
+
+# --- navigation ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "caller, has_link",
+    [
+        ("plain_user", False),
+        ("owner", False),
+        ("support", True),
+        ("content_manager", False),
+        ("privacy_officer", True),
+        ("administrator", True),
+    ],
+)
+def test_staff_link_in_navigation(caller, has_link, client_for):
+    html = client_for(caller).get("/").content.decode()
+    assert ('<a href="/staff/">Staff</a>' in html) == has_link
+
+
+# --- the Django admin is no back door ------------------------------------------------------------
+
+
+@pytest.fixture
+def admin_client_2fa(client: Client) -> Client:
+    admin = services.staff_administrator_create(
+        username="demo-admin", email="admin@example.com", password="a-long-password-1"
+    )
+    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+
+    TOTP.activate(admin, generate_totp_secret())
+    client.force_login(admin)
+    return client
+
+
+def test_admin_shows_users_without_email_or_profile(admin_client_2fa, owner):
+    changelist = admin_client_2fa.get("/admin/accounts/user/")
+    change = admin_client_2fa.get(f"/admin/accounts/user/{owner.pk}/change/")
+    assert (changelist.status_code, change.status_code) == (200, 200)
+    for response in (changelist, change):
+        html = response.content.decode()
+        assert "owner" in html
+        assert "admin@example.com" not in html
+        assert_no_personal_data(html)
+    assert list(change.context["adminform"].form.fields) == ["username", "is_active", "groups"]
+    assert admin_client_2fa.get("/admin/accounts/user/add/").status_code == 403
+    assert admin_client_2fa.get(f"/admin/accounts/user/{owner.pk}/delete/").status_code == 403
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/admin/accounts/profile/",
+        "/admin/accounts/sociallink/",
+        "/admin/accounts/publicprofilechoice/",
+        "/admin/privacy/datakey/",
+        "/admin/privacy/staffaccesslogentry/",
+        "/admin/account/emailaddress/",
+        "/admin/mfa/authenticator/",
+        "/admin/usersessions/usersession/",
+        "/admin/axes/accessattempt/",
+        "/admin/axes/accesslog/",
+        "/admin/axes/accessfailurelog/",
+    ],
+)
+def test_admin_registers_no_personal_data_models(path, admin_client_2fa):
+    assert admin_client_2fa.get(path).status_code == 404
+
+
+def test_people_list_pages_by_fifty(client_for, owner):
+    client = client_for("support")  # username "support", listed after "owner"
+    for n in range(49):
+        User.objects.create(username=f"bulk{n:02}")
+    first = client.get("/staff/").content.decode()
+    second = client.get("/staff/", {"page": "2"}).content.decode()
+    assert listed_ids(first)[-1] == owner.pk
+    assert len(listed_ids(first)) == 50
+    assert "Page 1 of 2" in first
+    assert listed_ids(second) == [int(client.session["_auth_user_id"])]
+    assert "Page 2 of 2" in second

@@ -1,0 +1,157 @@
+"""The append-only, hash-chained log of staff reads of personal data (DESIGN.md §4).
+
+Each entry's hash covers its content and the previous entry's hash, so changing an entry breaks
+its own hash and removing one breaks the link of the entry after it. verify_access_log walks the
+chain. Removing the newest entries leaves a shorter chain that still verifies: compare the head
+hash the command prints with one kept elsewhere to detect that.
+"""
+
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from django.db import connection, transaction
+from django.db.models import QuerySet
+from django.utils.translation import gettext as _
+
+from backgroundmusic.core import clock
+from backgroundmusic.core.errors import DomainError
+from backgroundmusic.privacy.models import StaffAccessLogEntry
+
+GENESIS_HASH = "0" * 64
+# Key of the PostgreSQL advisory lock that serialises appends ("ALOG" in ASCII).
+_POSTGRES_LOCK_KEY = 0x414C4F47
+
+
+def entry_hash(
+    *,
+    actor_id: int,
+    subject_id: int,
+    fields: Sequence[str],
+    reason: str,
+    at: datetime,
+    prev_hash: str,
+) -> str:
+    """sha256 over a canonical JSON of the entry and the previous entry's hash."""
+    canonical = json.dumps(
+        {
+            "actor_id": actor_id,
+            "subject_id": subject_id,
+            "fields": list(fields),
+            "reason": reason,
+            "at": at.astimezone(UTC).isoformat(timespec="microseconds"),
+            "prev_hash": prev_hash,
+        },
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+    )
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def _stored_hash(entry: StaffAccessLogEntry) -> str:
+    return entry_hash(
+        actor_id=entry.actor_id,
+        subject_id=entry.subject_id,
+        fields=entry.fields,
+        reason=entry.reason,
+        at=entry.at,
+        prev_hash=entry.prev_hash,
+    )
+
+
+def _lock_chain() -> None:
+    """Serialises appends so each one links to the entry committed just before it.
+
+    PostgreSQL: a transaction-scoped advisory lock, taken before the last entry is read. (Locking
+    the last row with SELECT … FOR UPDATE is not enough under READ COMMITTED: a waiter wakes up
+    holding the row it read before the other append committed and would fork the chain.)
+    SQLite: transactions begin IMMEDIATE (settings.DATABASES), so writers are already serialised.
+    Elsewhere the unique prev_hash refuses a second entry linking to the same predecessor.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_POSTGRES_LOCK_KEY])
+
+
+@transaction.atomic
+def access_log_record(
+    *, actor: object, subject_id: int, fields: Sequence[str], reason: str
+) -> StaffAccessLogEntry:
+    """Appends one entry: `actor` (a user) read `fields` of the person `subject_id` for `reason`.
+
+    Call it in the same transaction as the read, before the data is shown.
+    """
+    actor_id = getattr(actor, "pk", None)
+    if not isinstance(actor_id, int):
+        raise DomainError(_("Only a signed-in staff member can read personal data."))
+    reason = reason.strip()
+    if not reason:
+        raise DomainError(
+            _("A reason is required to read a person's data."), code="reason_required"
+        )
+    _lock_chain()
+    last = StaffAccessLogEntry.objects.order_by("-pk").values_list("entry_hash", flat=True).first()
+    prev_hash = last or GENESIS_HASH
+    at = clock.now().astimezone(UTC)
+    fields = list(fields)
+    return StaffAccessLogEntry.objects.create(
+        actor_id=actor_id,
+        subject_id=subject_id,
+        fields=fields,
+        reason=reason,
+        at=at,
+        prev_hash=prev_hash,
+        entry_hash=entry_hash(
+            actor_id=actor_id,
+            subject_id=subject_id,
+            fields=fields,
+            reason=reason,
+            at=at,
+            prev_hash=prev_hash,
+        ),
+    )
+
+
+def access_log_entries() -> QuerySet[StaffAccessLogEntry]:
+    """Entries newest first, for the access-log page."""
+    return StaffAccessLogEntry.objects.order_by("-pk")
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    entries: int
+    head: str
+    broken_entry_id: int | None = None
+    problem: str = ""
+
+    @property
+    def intact(self) -> bool:
+        return self.broken_entry_id is None
+
+
+def access_log_verify() -> ChainReport:
+    """Walks the chain from the first entry and reports the first one that does not hold."""
+    prev_hash = GENESIS_HASH
+    count = 0
+    for entry in StaffAccessLogEntry.objects.order_by("pk").iterator(chunk_size=2000):
+        if entry.prev_hash != prev_hash:
+            return ChainReport(
+                entries=count,
+                head=prev_hash,
+                broken_entry_id=entry.pk,
+                problem="its link to the previous entry is broken: "
+                "an entry before it was changed or removed",
+            )
+        if _stored_hash(entry) != entry.entry_hash:
+            return ChainReport(
+                entries=count,
+                head=prev_hash,
+                broken_entry_id=entry.pk,
+                problem="its content does not match its hash: the entry was changed",
+            )
+        prev_hash = entry.entry_hash
+        count += 1
+    return ChainReport(entries=count, head=prev_hash)
