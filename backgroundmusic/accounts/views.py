@@ -1,3 +1,5 @@
+from typing import cast
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
@@ -6,12 +8,18 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from backgroundmusic.accounts import selectors, services
-from backgroundmusic.accounts.forms import ProfileForm, PublicProfileForm, SocialLinkFormSet
+from backgroundmusic.accounts.forms import (
+    BaseSocialLinkFormSet,
+    ProfileForm,
+    PublicProfileForm,
+    SocialLinkFormSet,
+)
+from backgroundmusic.accounts.http import AuthenticatedRequest
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def profile_edit(request: HttpRequest) -> HttpResponse:
+def profile_edit(request: AuthenticatedRequest) -> HttpResponse:
     user = request.user
     profile = selectors.profile_of(user=user)
     if request.method == "POST":
@@ -19,7 +27,10 @@ def profile_edit(request: HttpRequest) -> HttpResponse:
         links = SocialLinkFormSet(request.POST, prefix="links")
         if form.is_valid() and links.is_valid():
             services.profile_update(
-                user=user, data=services.ProfileData(**form.cleaned_data, social_links=links.urls())
+                user=user,
+                data=services.ProfileData(
+                    **form.cleaned_data, social_links=cast(BaseSocialLinkFormSet, links).urls()
+                ),
             )
             messages.success(request, _("Your profile is saved."))
             return redirect("accounts:profile")
@@ -48,7 +59,7 @@ def profile_edit(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def public_profile_settings(request: HttpRequest) -> HttpResponse:
+def public_profile_settings(request: AuthenticatedRequest) -> HttpResponse:
     profile = selectors.profile_of(user=request.user)
     if request.method == "POST":
         form = PublicProfileForm(request.POST)
