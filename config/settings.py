@@ -268,5 +268,13 @@ LOGGING = {
         }
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        # Django's own default handlers (console under DEBUG, mail_admins) carry no mask filter:
+        # drop them so every record reaches the masked root handler.
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        "django.db.backends": {"level": "INFO"},
+    },
 }
+# URL paths whose next segment names a person (masked in logs like e-mail addresses).
+LOG_MASKED_PATH_PREFIXES = ["/u/"]

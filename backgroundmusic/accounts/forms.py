@@ -3,6 +3,7 @@
 import re
 from typing import Any
 
+from allauth.account import app_settings as account_settings
 from allauth.account.adapter import get_adapter
 from django import forms
 from django.core.exceptions import ValidationError
@@ -15,7 +16,8 @@ from backgroundmusic.accounts.selectors import PUBLIC_FIELD_CHOICES
 MAX_SOCIAL_LINKS = 20
 POSTCODE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 \-]{1,10}[A-Za-z0-9]$")
 TAX_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9\-]{3,18}[A-Za-z0-9]$")
-NO_CONTROL_CHARACTERS = re.compile(r"^[^\x00-\x1f\x7f]*$")
+# C0 and C1 control characters (line feeds among them) and the Unicode line/paragraph separators.
+NO_CONTROL_CHARACTERS = re.compile(r"\A[^\x00-\x1f\x7f-\x9f\u2028\u2029]*\Z")
 
 
 def _plain_text(value: str) -> str:
@@ -25,7 +27,10 @@ def _plain_text(value: str) -> str:
 
 
 class ProfileForm(forms.Form):
-    username = forms.CharField(label=_("Username"), max_length=150)
+    # The same length rules as at sign-up (allauth checks the minimum only there).
+    username = forms.CharField(
+        label=_("Username"), min_length=account_settings.USERNAME_MIN_LENGTH, max_length=150
+    )
     full_name = forms.CharField(label=_("Full name"), max_length=200, required=False)
     account_type = forms.ChoiceField(
         label=_("Account type"), choices=AccountType.choices, widget=forms.RadioSelect
@@ -114,7 +119,8 @@ class HttpsURLField(forms.URLField):
         value = (value or "").strip()
         if value and not value.lower().startswith("https://"):
             raise ValidationError(self.error_messages["invalid"], code="invalid")
-        return str(super().to_python(value))
+        # URLValidator lets control characters such as \x01 or \x7f through in the path.
+        return _plain_text(str(super().to_python(value)))
 
 
 class SocialLinkForm(forms.Form):

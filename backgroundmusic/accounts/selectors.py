@@ -6,6 +6,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.utils.translation import gettext_lazy as _
 
 from backgroundmusic.accounts.models import Profile, User
+from backgroundmusic.core.logging import remember_personal_values
 
 PUBLIC_FIELD_CHOICES = [
     ("full_name", _("Full name")),
@@ -38,6 +39,7 @@ def public_profile_for(*, username: str, viewer: User | AnonymousUser) -> Public
     )
     if profile is None or not (profile.is_published or profile.user_id == viewer.pk):
         return None
+    remember_profile_values(profile)
     shown = set(profile.public_fields)
     location = ", ".join(p for p in (profile.address_city, profile.address_country) if p)
     return PublicProfile(
@@ -54,4 +56,22 @@ def public_profile_for(*, username: str, viewer: User | AnonymousUser) -> Public
 
 
 def profile_of(*, user: User) -> Profile:
-    return Profile.objects.prefetch_related("social_links").get(user=user)
+    profile = Profile.objects.prefetch_related("social_links").get(user=user)
+    remember_profile_values(profile)
+    return profile
+
+
+def remember_profile_values(profile: Profile) -> None:
+    """Masks this person's values in every log line of the current request or job."""
+    remember_personal_values(
+        profile.user.username,
+        profile.user.email,
+        profile.full_name,
+        profile.company_name,
+        profile.tax_id,
+        profile.address_region,
+        profile.address_city,
+        profile.address_street,
+        profile.address_postcode,
+        *(link.url for link in profile.social_links.all()),
+    )

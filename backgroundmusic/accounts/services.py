@@ -12,6 +12,7 @@ from backgroundmusic.accounts.models import (
     SocialLink,
     User,
 )
+from backgroundmusic.accounts.selectors import remember_profile_values
 from backgroundmusic.core import clock
 
 
@@ -83,6 +84,7 @@ def profile_update(*, user: User, data: ProfileData) -> Profile:
         SocialLink(profile=profile, url=url, position=index)
         for index, url in enumerate(data.social_links)
     )
+    remember_profile_values(profile)
     return profile
 
 

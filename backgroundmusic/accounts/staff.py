@@ -21,6 +21,7 @@ from backgroundmusic.accounts.roles import (
     VIEW_PERSON_DATA,
     StaffRole,
 )
+from backgroundmusic.accounts.selectors import remember_profile_values
 from backgroundmusic.core.errors import PermissionDenied
 from backgroundmusic.privacy.access_log import access_log_record
 
@@ -162,6 +163,7 @@ def staff_person_read(*, actor: User, subject_id: int, reason: str) -> list[Show
     if subject is None:
         return None
     profile = Profile.objects.filter(user=subject).first() or Profile(user=subject)
+    remember_profile_values(profile)
     shown = [
         ShownField(name=name, label=_field_label(name), value=_field_value(subject, profile, name))
         for name in fields

@@ -1,8 +1,11 @@
 """Masks personal data in every log record before any handler writes it (DESIGN.md §4)."""
 
+import functools
 import logging
 import re
 import threading
+
+from django.conf import settings
 
 EMAIL_PATTERN = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 MASK = "[personal data]"
@@ -25,8 +28,18 @@ def forget_personal_values() -> None:
     _known_values.values = set()
 
 
+@functools.cache
+def _path_pattern(prefixes: tuple[str, ...]) -> re.Pattern[str] | None:
+    if not prefixes:
+        return None
+    return re.compile("(" + "|".join(re.escape(p) for p in prefixes) + r")[^/\s?#\"']+")
+
+
 def mask(text: str) -> str:
     text = EMAIL_PATTERN.sub(MASK, text)
+    path_pattern = _path_pattern(tuple(getattr(settings, "LOG_MASKED_PATH_PREFIXES", ())))
+    if path_pattern is not None:
+        text = path_pattern.sub(lambda match: match.group(1) + MASK, text)
     for value in sorted(getattr(_known_values, "values", ()), key=len, reverse=True):
         text = text.replace(value, MASK)
     return text

@@ -10,7 +10,10 @@ from backgroundmusic.core import clock
 from backgroundmusic.privacy import crypto
 from backgroundmusic.privacy.models import DataKey
 
-_open_keys: ContextVar[dict[int, bytes] | None] = ContextVar("open_data_keys", default=None)
+# key id -> (id of the person the key belongs to, plain key)
+_open_keys: ContextVar[dict[int, tuple[int, bytes]] | None] = ContextVar(
+    "open_data_keys", default=None
+)
 
 
 @contextmanager
@@ -36,12 +39,17 @@ def data_key_for_subject(*, subject_id: int) -> tuple[int, bytes]:
         key = DataKey.objects.create(
             subject_id=subject_id, master_key_id=master_id, wrapped_key=wrapped
         )
-        _remember(key.pk, plain)
+        _remember(key.pk, subject_id, plain)
         return key.pk, plain
     return key.pk, data_key_open(key_id=key.pk)
 
 
 def data_key_open(*, key_id: int) -> bytes:
+    return data_key_open_with_owner(key_id=key_id)[1]
+
+
+def data_key_open_with_owner(*, key_id: int) -> tuple[int, bytes]:
+    """(id of the person the key belongs to, plain key)."""
     cache = _open_keys.get()
     if cache is not None and key_id in cache:
         return cache[key_id]
@@ -51,14 +59,14 @@ def data_key_open(*, key_id: int) -> bytes:
     plain = crypto.unwrap_data_key(
         key.master_key_id, bytes(key.wrapped_key), key_owner=_owner_context(key.subject_id)
     )
-    _remember(key_id, plain)
-    return plain
+    _remember(key_id, key.subject_id, plain)
+    return key.subject_id, plain
 
 
-def _remember(key_id: int, plain: bytes) -> None:
+def _remember(key_id: int, subject_id: int, plain: bytes) -> None:
     cache = _open_keys.get()
     if cache is not None:
-        cache[key_id] = plain
+        cache[key_id] = (subject_id, plain)
 
 
 def data_key_destroy(*, subject_id: int) -> int:

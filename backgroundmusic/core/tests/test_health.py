@@ -25,9 +25,7 @@ def test_healthz_reports_every_part_ok(client):
 @pytest.mark.django_db
 def test_healthz_names_tasks_when_a_job_has_waited_too_long(client):
     result = prune_finished_tasks.enqueue()
-    DBTaskResult.objects.filter(pk=result.id).update(
-        enqueued_at=clock.now() - timedelta(minutes=6)
-    )
+    DBTaskResult.objects.filter(pk=result.id).update(enqueued_at=clock.now() - timedelta(minutes=6))
     response = client.get("/healthz")
     assert response.status_code == 503
     assert response.json() == {"status": "down", "database": "ok", "tasks": "down"}

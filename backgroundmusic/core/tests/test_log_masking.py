@@ -173,3 +173,18 @@ def test_django_request_warnings_are_masked(person, log_output):
     assert lines(log_output) == [
         "WARNING django.request Rejected invoice address of [personal data] ([personal data])"
     ]
+
+
+@pytest.mark.parametrize("debug", [True, False])
+def test_paths_naming_a_person_are_masked_with_debug_on_and_off(
+    settings, client, person, debug, log_output
+):
+    # Django's default handlers (console under DEBUG) would write before the masked root handler.
+    settings.DEBUG = debug
+    assert client.get(f"/u/{person['username']}/").status_code == 404
+    assert client.get(f"/people/{person['email']}/").status_code == 404
+
+    assert lines(log_output) == [
+        "WARNING django.request Not Found: /u/[personal data]/",
+        "WARNING django.request Not Found: /people/[personal data]/",
+    ]

@@ -228,3 +228,35 @@ def test_a_wrapped_key_copied_from_another_person_fails_authentication():
 
     with pytest.raises(CiphertextInvalid):
         Profile.objects.get(pk=boris.profile.pk)
+
+
+def test_a_token_moved_into_the_same_field_of_another_persons_row_fails_authentication():
+    anna = person("anna", full_name="Anna K")
+    boris = person("boris", full_name="Boris B")
+    token = raw_column("accounts_profile", "full_name", anna.profile.pk)
+
+    write_raw_column("accounts_profile", "full_name", boris.profile.pk, token)
+
+    profile = Profile.objects.get(pk=boris.profile.pk)
+    with pytest.raises(CiphertextInvalid):
+        profile.full_name  # noqa: B018 - reading is what fails
+    with pytest.raises(CiphertextInvalid):
+        profile.save()
+
+
+def test_a_social_link_token_moved_to_another_persons_link_fails_authentication():
+    anna = person("anna")
+    boris = person("boris")
+    annas = SocialLink.objects.create(profile=anna.profile, url="https://vk.com/anna.k")
+    boris_link = SocialLink.objects.create(profile=boris.profile, url="https://vk.com/boris")
+
+    write_raw_column(
+        "accounts_sociallink",
+        "url",
+        boris_link.pk,
+        raw_column("accounts_sociallink", "url", annas.pk),
+    )
+
+    assert [link.url for link in anna.profile.social_links.all()] == ["https://vk.com/anna.k"]
+    with pytest.raises(CiphertextInvalid):
+        [link.url for link in boris.profile.social_links.all()]
