@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 
 class Category(StrEnum):
-    """Data categories, named with fideslang keys."""
+    """Data categories as fideslang keys; `user.social` is the name DESIGN.md uses."""
 
     ACCOUNT_USERNAME = "user.account.username"
     ACCOUNT_SETTINGS = "user.account.settings"
@@ -29,10 +29,10 @@ class Category(StrEnum):
     DEVICE = "user.device"
     NETWORK = "user.device.ip_address"
     BROWSING = "user.behavior.browsing_history"
-    CONSENT = "user.consent"
-    SECURITY_EVENTS = "user.behavior.security"
-    CONTRACT = "user.financial.contract"
-    STAFF_ACTIONS = "user.account.staff_actions"
+    CONSENT = "user.privacy_preferences"
+    SECURITY_EVENTS = "user.behavior"  # sign-in attempts and sessions
+    CONTRACT = "user.behavior.purchase_history"  # licenses and invoices
+    STAFF_ACTIONS = "user.account"  # what staff did as, or with, an account
     UNIQUE_ID = "user.unique_id"
     COOKIE_ID = "user.device.cookie_id"
 
