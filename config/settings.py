@@ -179,6 +179,7 @@ ACCOUNT_USERNAME_BLACKLIST = ["admin", "staff", "root", "support", "privacy", "a
 # django-axes owns per-account lockout (429 after AXES_FAILURE_LIMIT); allauth's own limit on failed
 # logins stays as a looser per-IP and per-login guard behind it, so the lockout answers first.
 ACCOUNT_RATE_LIMITS = {"login_failed": "20/m/ip,20/5m/key"}
+MFA_ADAPTER = "backgroundmusic.accounts.adapter.MFAAdapter"
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "BACKGROUND MUSIC"
 USERSESSIONS_TRACK_ACTIVITY = True

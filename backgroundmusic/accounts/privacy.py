@@ -5,6 +5,7 @@ their own activity. Not personal: surrogate keys, the link to the subject, row b
 system flags; an exporter still carries those along with the row.
 """
 
+from backgroundmusic.accounts import services
 from backgroundmusic.privacy.registry import (
     Category,
     Erasure,
@@ -13,6 +14,7 @@ from backgroundmusic.privacy.registry import (
     Purpose,
     Retention,
     Retentions,
+    data_map,
     declare,
 )
 
@@ -280,3 +282,5 @@ declare(
 declare("auth.Group", subject="", not_personal=["id", "name", "permissions"])
 declare("auth.Permission", subject="", not_personal=["id", "name", "content_type", "codename"])
 declare("contenttypes.ContentType", subject="", not_personal=["id", "app_label", "model"])
+
+data_map.register_resealer("two-factor secrets", services.mfa_secrets_reseal)

@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 
 from allauth.account.models import EmailAddress
+from allauth.mfa.models import Authenticator
 from django.db import transaction
 
 from backgroundmusic.accounts.models import (
@@ -14,6 +15,7 @@ from backgroundmusic.accounts.models import (
 )
 from backgroundmusic.accounts.selectors import remember_profile_values
 from backgroundmusic.core import clock
+from backgroundmusic.privacy import crypto
 
 
 @transaction.atomic
@@ -114,3 +116,32 @@ def public_profile_set(
     profile.public_fields = public_fields
     profile.save(update_fields=["is_published", "is_indexable", "public_fields", "updated_at"])
     return profile
+
+
+MFA_SECRET_CONTEXT = "mfa.authenticator"  # noqa: S105 - associated data, not a secret
+# The keys of Authenticator.data that allauth stores through MFAAdapter.encrypt().
+MFA_SEALED_KEYS = ("secret", "seed")
+
+
+def mfa_secrets_reseal() -> int:
+    """Re-seals two-factor secrets not under the current master key; returns how many changed."""
+    current = crypto.master_key_ring().current_id
+    changed = 0
+    for authenticator in Authenticator.objects.order_by("pk").iterator():
+        data = dict(authenticator.data)
+        stale = [
+            key
+            for key in MFA_SEALED_KEYS
+            if isinstance(data.get(key), str) and crypto.master_token_key_id(data[key]) != current
+        ]
+        if not stale:
+            continue
+        for key in stale:
+            data[key] = crypto.seal_with_master(
+                crypto.open_with_master(data[key], context=MFA_SECRET_CONTEXT),
+                context=MFA_SECRET_CONTEXT,
+            )
+        with transaction.atomic():
+            Authenticator.objects.filter(pk=authenticator.pk).update(data=data)
+        changed += 1
+    return changed

@@ -108,3 +108,40 @@ def open_sealed(token: str, *, data_key: bytes, context: str) -> str:
     except InvalidTag as exc:
         raise CiphertextInvalid("sealed value failed authentication") from exc
     return plain.decode()
+
+
+MASTER_TOKEN_PREFIX = "mk1"  # noqa: S105 - a format marker, not a secret
+
+
+def seal_with_master(plaintext: str, *, context: str) -> str:
+    """Seals a secret that belongs to no one person's data key (e.g. a TOTP seed) under the
+    current master key; the token names the master key so rotation can find and re-seal it."""
+    ring = master_key_ring()
+    nonce = os.urandom(NONCE_BYTES)
+    sealed = AESGCM(ring.keys[ring.current_id]).encrypt(
+        nonce, plaintext.encode(), f"master:{context}".encode()
+    )
+    body = base64.urlsafe_b64encode(nonce + sealed).decode()
+    return f"{MASTER_TOKEN_PREFIX}:{ring.current_id}:{body}"
+
+
+def master_token_key_id(token: str) -> str:
+    prefix, key_id, _ = token.split(":", 2)
+    if prefix != MASTER_TOKEN_PREFIX:
+        raise CiphertextInvalid("not a master-sealed value")
+    return key_id
+
+
+def open_with_master(token: str, *, context: str) -> str:
+    key_id = master_token_key_id(token)
+    ring = master_key_ring()
+    if key_id not in ring.keys:
+        raise ImproperlyConfigured(f"master key {key_id!r} is not in DATA_MASTER_KEYS")
+    raw = base64.urlsafe_b64decode(token.split(":", 2)[2])
+    try:
+        plain = AESGCM(ring.keys[key_id]).decrypt(
+            raw[:NONCE_BYTES], raw[NONCE_BYTES:], f"master:{context}".encode()
+        )
+    except InvalidTag as exc:
+        raise CiphertextInvalid("master-sealed value failed authentication") from exc
+    return plain.decode()

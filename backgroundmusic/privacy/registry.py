@@ -174,6 +174,8 @@ class Registry:
     models: dict[str, ModelDeclaration] = field(default_factory=dict)
     exporters: dict[str, Handler] = field(default_factory=dict)
     erasers: dict[str, Handler] = field(default_factory=dict)
+    # Re-seal master-sealed secrets under the current master key; each returns how many changed.
+    resealers: dict[str, Handler] = field(default_factory=dict)
 
     def declare(
         self,
@@ -199,6 +201,9 @@ class Registry:
 
     def register_eraser(self, name: str, run: Callable[..., Any], *, order: int = 100) -> None:
         self.erasers[name] = Handler(name=name, order=order, run=run)
+
+    def register_resealer(self, name: str, run: Callable[[], int]) -> None:
+        self.resealers[name] = Handler(name=name, order=100, run=run)
 
     def personal_fields(self) -> Iterator[tuple[ModelDeclaration, str, PersonalData]]:
         for declaration in self.models.values():

@@ -50,7 +50,10 @@ def wrapped_by() -> list[str]:
 def test_rotation_rewraps_every_key_and_values_open_with_the_new_key_alone(settings, people):
     settings.DATA_MASTER_KEYS = f"k2:{NEW},k1:{OLD}"
 
-    assert rotate() == "Rewrapped 3 data keys under master key k2.\n"
+    assert rotate() == (
+        "Rewrapped 3 data keys under master key k2.\n"
+        "Re-sealed 0 two-factor secrets under master key k2.\n"
+    )
 
     assert wrapped_by() == ["k2", "k2", "k2"]
     assert DataKey.objects.filter(rewrapped_at__isnull=True).count() == 0
@@ -63,7 +66,10 @@ def test_rotation_run_twice_changes_nothing_the_second_time(settings, people):
     rotate()
     wrapped_after_first = list(DataKey.objects.order_by("pk").values_list("wrapped_key", flat=True))
 
-    assert rotate() == "Rewrapped 0 data keys under master key k2.\n"
+    assert rotate() == (
+        "Rewrapped 0 data keys under master key k2.\n"
+        "Re-sealed 0 two-factor secrets under master key k2.\n"
+    )
 
     assert [
         bytes(w) for w in DataKey.objects.order_by("pk").values_list("wrapped_key", flat=True)
@@ -71,7 +77,10 @@ def test_rotation_run_twice_changes_nothing_the_second_time(settings, people):
 
 
 def test_rotation_with_only_the_current_key_configured_has_nothing_to_do(people):
-    assert rotate() == "Rewrapped 0 data keys under master key k1.\n"
+    assert rotate() == (
+        "Rewrapped 0 data keys under master key k1.\n"
+        "Re-sealed 0 two-factor secrets under master key k1.\n"
+    )
 
     assert wrapped_by() == ["k1", "k1", "k1"]
 

@@ -6,6 +6,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError
 
 from backgroundmusic.privacy import crypto, keys
+from backgroundmusic.privacy.registry import data_map
 from backgroundmusic.privacy.selectors import master_key_ids_in_use
 
 USAGE = 'DATA_MASTER_KEYS="new-id:new-key,old-id:old-key" (keys: 32 bytes, url-safe base64)'
@@ -36,3 +37,9 @@ class Command(BaseCommand):
                 "already under the current key; fix the value and run this command again."
             ) from exc
         self.stdout.write(f"Rewrapped {changed} data keys under master key {ring.current_id}.")
+        for name, handler in sorted(data_map.resealers.items()):
+            try:
+                resealed = handler.run()
+            except ImproperlyConfigured as exc:
+                raise CommandError(f"{name}: {exc}. Expected {USAGE}.") from exc
+            self.stdout.write(f"Re-sealed {resealed} {name} under master key {ring.current_id}.")
