@@ -29,18 +29,30 @@ ROLE_LABELS = {
 
 VIEW_PERSON_DATA = "accounts.view_person_data"
 VIEW_ACCESS_LOG = "privacy.view_access_log"
+PUBLISH_POLICY = "privacy.publish_policyedition"
+HANDLE_REQUESTS = "privacy.handle_datasubjectrequest"
+RECORD_DISCLOSURES = "privacy.record_disclosure"
 
 # "app_label.codename" → (model the permission hangs on, its name). Both are created by the data
 # migration; view_access_log is also declared in StaffAccessLogEntry.Meta with the same name.
 PERMISSIONS: dict[str, tuple[str, str]] = {
     VIEW_PERSON_DATA: ("user", "Can see a person's profile data (every read is logged)"),
     VIEW_ACCESS_LOG: ("staffaccesslogentry", "Can view the staff access log"),
+    PUBLISH_POLICY: ("policyedition", "Can publish policy editions"),
+    HANDLE_REQUESTS: ("datasubjectrequest", "Can handle data-subject requests"),
+    RECORD_DISCLOSURES: ("disclosure", "Can record disclosures"),
 }
 
 ROLE_PERMISSIONS: dict[StaffRole, tuple[str, ...]] = {
     StaffRole.SUPPORT: (VIEW_PERSON_DATA,),
     StaffRole.CONTENT_MANAGER: (),
-    StaffRole.PRIVACY_OFFICER: (VIEW_PERSON_DATA, VIEW_ACCESS_LOG),
+    StaffRole.PRIVACY_OFFICER: (
+        VIEW_PERSON_DATA,
+        VIEW_ACCESS_LOG,
+        PUBLISH_POLICY,
+        HANDLE_REQUESTS,
+        RECORD_DISCLOSURES,
+    ),
     StaffRole.ADMINISTRATOR: (VIEW_PERSON_DATA, VIEW_ACCESS_LOG),
 }
 

@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.db import models
 
 
@@ -15,3 +17,35 @@ class ScheduledRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.job} @ {self.slot:%Y-%m-%d %H:%M}"
+
+
+class AppendOnlyError(Exception):
+    """Raised on any attempt to change or delete an append-only record through the ORM."""
+
+
+class AppendOnlyQuerySet(models.QuerySet[Any]):
+    """Reads and inserts only. Rows leave only with their subject (database-level cascade)."""
+
+    def update(self, **kwargs: object) -> int:
+        raise AppendOnlyError(f"{self.model._meta.label} is append-only")
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise AppendOnlyError(f"{self.model._meta.label} is append-only")
+
+    def bulk_update(self, *args: object, **kwargs: object) -> int:
+        raise AppendOnlyError(f"{self.model._meta.label} is append-only")
+
+
+class AppendOnlyModel(models.Model):
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise AppendOnlyError(f"{self._meta.label} is append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise AppendOnlyError(f"{self._meta.label} is append-only")

@@ -1,8 +1,10 @@
-from typing import Any
-
 from django.conf import settings
 from django.db import models
+from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+from django_countries.fields import CountryField
+
+from backgroundmusic.core.models import AppendOnlyError, AppendOnlyModel, AppendOnlyQuerySet
 
 
 class DataKey(models.Model):
@@ -20,27 +22,14 @@ class DataKey(models.Model):
         return f"data key #{self.pk}"
 
 
-class AccessLogAppendOnlyError(Exception):
-    """Raised on any attempt to change or delete an access-log entry through the ORM."""
-
-
-class StaffAccessLogQuerySet(models.QuerySet["StaffAccessLogEntry"]):
-    """Reads only: entries are added one at a time by access_log.access_log_record()."""
-
-    def update(self, **kwargs: object) -> int:
-        raise AccessLogAppendOnlyError("the staff access log is append-only")
-
-    def delete(self) -> tuple[int, dict[str, int]]:
-        raise AccessLogAppendOnlyError("the staff access log is append-only")
+class StaffAccessLogQuerySet(AppendOnlyQuerySet):
+    """Entries are added one at a time by access_log.access_log_record(), which keeps the chain."""
 
     def bulk_create(self, *args: object, **kwargs: object) -> list["StaffAccessLogEntry"]:
-        raise AccessLogAppendOnlyError("append entries with access_log.access_log_record()")
-
-    def bulk_update(self, *args: object, **kwargs: object) -> int:
-        raise AccessLogAppendOnlyError("the staff access log is append-only")
+        raise AppendOnlyError("append entries with access_log.access_log_record()")
 
 
-class StaffAccessLogEntry(models.Model):
+class StaffAccessLogEntry(AppendOnlyModel):
     """One staff read of a person's data: who, whose, which fields, why, when (DESIGN.md §4).
 
     Hash-chained: entry_hash = sha256(canonical JSON of the entry and prev_hash), so a changed or
@@ -70,10 +59,379 @@ class StaffAccessLogEntry(models.Model):
     def __str__(self) -> str:
         return f"access log entry #{self.pk}"
 
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        if not self._state.adding:
-            raise AccessLogAppendOnlyError("the staff access log is append-only")
-        super().save(*args, **kwargs)
 
-    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
-        raise AccessLogAppendOnlyError("the staff access log is append-only")
+# --- Policy editions and their acceptance (policy clause 8) ---------------------------------
+
+
+class DocumentKind(models.TextChoices):
+    PRIVACY_POLICY = "privacy_policy", _("Privacy policy")
+    TERMS_OF_USE = "terms_of_use", _("User agreement (terms of use)")
+
+
+class PolicyEdition(models.Model):
+    """One edition of a public document. A draft until published; immutable after that."""
+
+    kind = models.CharField(max_length=32, choices=DocumentKind.choices)
+    version = models.CharField(max_length=32)
+    title_en = models.CharField(max_length=200)
+    title_ru = models.CharField(max_length=200)
+    body_en = models.TextField(help_text="Markdown")
+    body_ru = models.TextField(help_text="Markdown")
+    change_summary_en = models.TextField(blank=True)
+    change_summary_ru = models.TextField(blank=True)
+    # Consent purposes whose terms changed materially: those consents are suspended on publication.
+    material_purposes = models.JSONField(default=list, blank=True)
+    content_hash = models.CharField(max_length=64, unique=True)
+    effective_at = models.DateTimeField()
+    published_at = models.DateTimeField(null=True, blank=True)
+    published_by_id = models.PositiveBigIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["kind", "-effective_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "version"], name="policy_edition_version_once"),
+            models.CheckConstraint(
+                condition=Q(published_at__isnull=True) | Q(published_at__lte=F("effective_at")),
+                name="policy_edition_published_before_effective",
+            ),
+        ]
+        permissions = [("publish_policyedition", "Can publish policy editions")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.version}"
+
+
+class AcceptanceAction(models.TextChoices):
+    ACCEPTED = "accepted", _("Accepted")  # the user agreement: a contract
+    ACKNOWLEDGED = "acknowledged", _("Acknowledged")  # the privacy policy: information
+
+
+class PolicyAcceptance(AppendOnlyModel):
+    """Evidence that a person accepted (terms) or acknowledged (policy) an edition."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="policy_acceptances",
+    )
+    # Kept when the account is erased: the contract evidence stays, the person does not.
+    subject_pseudonym = models.CharField(max_length=40)
+    edition = models.ForeignKey(PolicyEdition, on_delete=models.PROTECT, related_name="acceptances")
+    edition_hash = models.CharField(max_length=64)
+    action = models.CharField(max_length=16, choices=AcceptanceAction.choices)
+    at = models.DateTimeField()
+    ip_truncated = models.CharField(max_length=64, blank=True)
+    user_agent_family = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.edition} at {self.at:%Y-%m-%d %H:%M}"
+
+
+# --- Consents (policy clauses 3.2, 6.1, 6.4, 7.1) --------------------------------------------
+
+
+class ConsentPurpose(models.TextChoices):
+    NEWSLETTER = "newsletter", _("Newsletters and promotional e-mail")
+    ANALYTICS = "analytics", _("Identified analytics cookies")
+    RESEARCH = "research", _("Depersonalized research and ad targeting by partners")
+    PUBLIC_PROFILE = "public_profile", _("Public profile")
+    INDEXING = "indexing", _("Search-engine indexing of the public profile")
+    SHARING = "sharing", _("Sharing with a named third party")
+
+
+class ConsentAction(models.TextChoices):
+    GIVEN = "given", _("Given")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+    SUSPENDED = "suspended", _("Suspended by a material policy change")
+
+
+class ConsentMethod(models.TextChoices):
+    FORM = "form", _("Form")
+    BANNER = "banner", _("Cookie banner")
+    PREFERENCE_CENTER = "preference_center", _("Preference center")
+    GPC = "gpc", _("Global Privacy Control signal")
+    DNT = "dnt", _("Do Not Track signal")
+    EMAIL = "email", _("E-mail (unsubscribe link)")
+    STAFF = "staff", _("Staff, on the person's request")
+    POLICY_CHANGE = "policy_change", _("Policy change")
+    RESTRICTION = "restriction", _("Restriction of processing")
+
+
+class Recipient(models.Model):
+    """A named third party that may receive a person's data (clauses 2.2, 5.4, 6.3, 6.4)."""
+
+    name = models.CharField(max_length=200, unique=True)
+    country = CountryField()
+    purpose_en = models.TextField()
+    purpose_ru = models.TextField()
+    categories = models.JSONField(default=list)
+    # Offered as a per-person sharing toggle in the privacy center (consent purpose "sharing").
+    shared_with_consent = models.BooleanField(default=False)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ConsentRecord(AppendOnlyModel):
+    """One consent event. The ledger is append-only: the current state is the latest record."""
+
+    subject = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="consent_records"
+    )
+    purpose = models.CharField(max_length=32, choices=ConsentPurpose.choices)
+    recipient = models.ForeignKey(
+        Recipient, on_delete=models.PROTECT, null=True, blank=True, related_name="consents"
+    )
+    action = models.CharField(max_length=16, choices=ConsentAction.choices)
+    method = models.CharField(max_length=32, choices=ConsentMethod.choices)
+    edition_hash = models.CharField(max_length=64, blank=True)
+    at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        indexes = [models.Index(fields=["subject", "purpose", "recipient", "-at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(purpose="sharing", recipient__isnull=False)
+                | (~Q(purpose="sharing") & Q(recipient__isnull=True)),
+                name="consent_recipient_only_for_sharing",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.purpose} {self.action} at {self.at:%Y-%m-%d %H:%M}"
+
+
+# --- Restriction of processing ("blocking", clause 2.1) ---------------------------------------
+
+
+class ProcessingRestriction(models.Model):
+    subject = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="restrictions"
+    )
+    started_at = models.DateTimeField()
+    started_method = models.CharField(max_length=32, choices=ConsentMethod.choices)
+    lifted_at = models.DateTimeField(null=True, blank=True)
+    lifted_method = models.CharField(max_length=32, choices=ConsentMethod.choices, blank=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["subject"],
+                condition=Q(lifted_at__isnull=True),
+                name="one_open_restriction_per_subject",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"restriction #{self.pk}"
+
+
+# --- Export and erasure (clauses 5.4, 7.2, 2.1) -----------------------------------------------
+
+
+class DataExport(models.Model):
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        BUILDING = "building", _("Being prepared")
+        READY = "ready", _("Ready to download")
+        DOWNLOADED = "downloaded", _("Downloaded")
+        EXPIRED = "expired", _("Expired")
+        FAILED = "failed", _("Failed")
+
+    subject = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="data_exports"
+    )
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    requested_at = models.DateTimeField()
+    ready_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    downloaded_at = models.DateTimeField(null=True, blank=True)
+    # Storage key of the encrypted ZIP; the download token is stored only as its SHA-256.
+    file_name = models.CharField(max_length=200, blank=True)
+    token_hash = models.CharField(max_length=64, blank=True)
+    size_bytes = models.PositiveBigIntegerField(default=0)
+    failure_reason = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-requested_at"]
+
+    def __str__(self) -> str:
+        return f"data export #{self.pk}"
+
+
+class ErasureJob(models.Model):
+    """Erasure of one account across every store of the data map, step by step."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+
+    subject_id = models.PositiveBigIntegerField(db_index=True)
+    subject_pseudonym = models.CharField(max_length=40)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    reason = models.CharField(max_length=64)
+    requested_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    completed_steps = models.JSONField(default=list)
+
+    class Meta:
+        ordering = ["-requested_at"]
+
+    def __str__(self) -> str:
+        return f"erasure {self.subject_pseudonym}"
+
+
+class DestructionRecord(AppendOnlyModel):
+    """What was destroyed: categories, counts, method, reason, date; never the values."""
+
+    subject_pseudonym = models.CharField(max_length=40, blank=True)
+    categories = models.JSONField(default=list)
+    counts = models.JSONField(default=dict)
+    method = models.CharField(max_length=32)
+    reason = models.CharField(max_length=64)
+    at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"destruction at {self.at:%Y-%m-%d %H:%M}"
+
+
+class ErasedProfileTombstone(models.Model):
+    """Lets /u/<username>/ answer 410 Gone after erasure without keeping the username."""
+
+    username_digest = models.CharField(max_length=64, unique=True)
+    erased_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"tombstone #{self.pk}"
+
+
+# --- Requests received by staff, and the disclosure register (clauses 6.2-6.4) ----------------
+
+
+class RequestKind(models.TextChoices):
+    ACCESS = "access", _("Access")
+    RECTIFICATION = "rectification", _("Rectification")
+    ERASURE = "erasure", _("Erasure")
+    RESTRICTION = "restriction", _("Restriction")
+    OBJECTION = "objection", _("Objection")
+    CONSENT_WITHDRAWAL = "consent_withdrawal", _("Consent withdrawal")
+
+
+class DataSubjectRequest(models.Model):
+    class Channel(models.TextChoices):
+        EMAIL = "email", _("E-mail")
+        LETTER = "letter", _("Letter")
+        OTHER = "other", _("Other")
+
+    class Identity(models.TextChoices):
+        UNVERIFIED = "unverified", _("Not verified yet")
+        VERIFIED = "verified", _("Verified")
+        FAILED = "failed", _("Could not be verified")
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        DONE = "done", _("Done")
+        REFUSED = "refused", _("Refused")
+
+    kind = models.CharField(max_length=32, choices=RequestKind.choices)
+    channel = models.CharField(max_length=16, choices=Channel.choices)
+    received_at = models.DateTimeField()
+    subject = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="data_subject_requests",
+    )
+    # How to answer the requester (address or e-mail as given); emptied when the request closes
+    # past its retention period.
+    requester_contact = models.TextField(blank=True)
+    identity = models.CharField(
+        max_length=16, choices=Identity.choices, default=Identity.UNVERIFIED
+    )
+    due_ru = models.DateField()  # 10 working days (152-FZ)
+    due_gdpr = models.DateField()  # one month (GDPR art. 12(3))
+    extended_due_ru = models.DateField(null=True, blank=True)  # +5 working days, with a reason
+    extension_reason = models.TextField(blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.TextField(blank=True)
+    handled_by_id = models.PositiveBigIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["status", "due_ru", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(extended_due_ru__isnull=True) | ~Q(extension_reason=""),
+                name="request_extension_needs_reason",
+            )
+        ]
+        permissions = [("handle_datasubjectrequest", "Can handle data-subject requests")]
+
+    def __str__(self) -> str:
+        return f"request #{self.pk}"
+
+
+class LegalBasisForDisclosure(models.TextChoices):
+    COURT_DECISION = "court_decision", _("Court decision")
+    AUTHORITY_REQUEST = "authority_request", _("Enforceable request of an authority")
+    FRAUD_PREVENTION = "fraud_prevention", _("Fraud prevention")
+    SECURITY_INCIDENT = "security_incident", _("Security incident")
+    USER_CONSENT = "user_consent", _("The person's consent")
+    CONTRACT = "contract", _("Performance of a contract")
+
+
+class Disclosure(models.Model):
+    """One transfer of a person's data to a third party."""
+
+    subject = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="disclosures",
+    )
+    subject_pseudonym = models.CharField(max_length=40)
+    recipient = models.ForeignKey(
+        Recipient, on_delete=models.PROTECT, null=True, blank=True, related_name="disclosures"
+    )
+    recipient_name = models.CharField(max_length=200)
+    country = CountryField()
+    legal_basis = models.CharField(max_length=32, choices=LegalBasisForDisclosure.choices)
+    categories = models.JSONField()
+    reference_document = models.CharField(max_length=300)
+    disclosed_on = models.DateField()
+    recorded_at = models.DateTimeField()
+    recorded_by_id = models.PositiveBigIntegerField()
+    # Until this date the person is not shown this disclosure (e.g. a court's gag order).
+    legal_hold_until = models.DateField(null=True, blank=True)
+    legal_hold_reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-disclosed_on", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(legal_hold_until__isnull=True) | ~Q(legal_hold_reason=""),
+                name="disclosure_hold_needs_reason",
+            )
+        ]
+        permissions = [("record_disclosure", "Can record disclosures")]
+
+    def __str__(self) -> str:
+        return f"disclosure #{self.pk}"

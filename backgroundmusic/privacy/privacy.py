@@ -6,6 +6,7 @@ from backgroundmusic.privacy.registry import (
     LegalBasis,
     PersonalData,
     Purpose,
+    Retention,
     Retentions,
     declare,
 )
@@ -54,4 +55,208 @@ declare(
         "Append-only and hash-chained, so neither erasure nor retention may rewrite or delete "
         "single rows."
     ),
+)
+
+
+# --- Privacy center: editions, consents, restriction, export, erasure, requests, disclosures ---
+
+
+def _held(
+    category: Category,
+    retention: Retention,
+    *,
+    purpose: Purpose = Purpose.LEGAL_COMPLIANCE,
+    basis: LegalBasis = LegalBasis.LEGAL_OBLIGATION,
+    erasure: Erasure = Erasure.KEEP_FOR_LAW,
+    exportable: bool = True,
+) -> PersonalData:
+    return PersonalData(
+        category=category,
+        purpose=purpose,
+        legal_basis=basis,
+        retention=retention,
+        erasure=erasure,
+        exportable=exportable,
+    )
+
+
+declare(
+    "privacy.PolicyEdition",
+    subject="",
+    not_personal=[
+        "id",
+        "kind",
+        "version",
+        "title_en",
+        "title_ru",
+        "body_en",
+        "body_ru",
+        "change_summary_en",
+        "change_summary_ru",
+        "material_purposes",
+        "content_hash",
+        "effective_at",
+        "published_at",
+        "published_by_id",
+        "created_at",
+    ],
+)
+declare(
+    "privacy.PolicyAcceptance",
+    subject="user",
+    personal={
+        "user": _held(Category.CONTRACT, Retentions.CONTRACT_EVIDENCE, erasure=Erasure.NULL),
+        "subject_pseudonym": _held(Category.UNIQUE_ID, Retentions.CONTRACT_EVIDENCE),
+        "at": _held(Category.CONTRACT, Retentions.CONTRACT_EVIDENCE),
+        "ip_truncated": _held(Category.NETWORK, Retentions.CONTRACT_EVIDENCE),
+        "user_agent_family": _held(Category.DEVICE, Retentions.CONTRACT_EVIDENCE),
+    },
+    not_personal=["id", "edition", "edition_hash", "action"],
+    note="Evidence of the contract (acceptance of the user agreement): kept with the person "
+    "replaced by a pseudonym after erasure.",
+)
+declare(
+    "privacy.Recipient",
+    subject="",
+    not_personal=[
+        "id",
+        "name",
+        "country",
+        "purpose_en",
+        "purpose_ru",
+        "categories",
+        "shared_with_consent",
+        "is_active",
+    ],
+)
+declare(
+    "privacy.ConsentRecord",
+    subject="subject",
+    personal={
+        name: _held(
+            Category.CONSENT,
+            Retentions.ACCOUNT,
+            purpose=Purpose.LEGAL_COMPLIANCE,
+            erasure=Erasure.DELETE,
+        )
+        for name in ("purpose", "recipient", "action", "method", "edition_hash", "at")
+    },
+    not_personal=["id", "subject"],
+    note="The consent ledger: proof of each consent given or withdrawn, for as long as the "
+    "account exists.",
+)
+declare(
+    "privacy.ProcessingRestriction",
+    subject="subject",
+    personal={
+        name: _held(Category.CONSENT, Retentions.ACCOUNT, erasure=Erasure.DELETE)
+        for name in ("started_at", "started_method", "lifted_at", "lifted_method")
+    },
+    not_personal=["id", "subject"],
+)
+declare(
+    "privacy.DataExport",
+    subject="subject",
+    personal={
+        name: _held(
+            Category.ACCOUNT_SETTINGS,
+            Retentions.EXPORT_FILE,
+            purpose=Purpose.LEGAL_COMPLIANCE,
+            erasure=Erasure.DELETE,
+            exportable=False,
+        )
+        for name in ("requested_at", "ready_at", "expires_at", "downloaded_at", "file_name")
+    },
+    not_personal=["id", "subject", "status", "token_hash", "size_bytes", "failure_reason"],
+    note="The export file itself is encrypted and deleted when the link expires or is used.",
+)
+declare(
+    "privacy.ErasureJob",
+    subject="",
+    personal={
+        "subject_id": _held(Category.UNIQUE_ID, Retentions.REQUEST_RECORDS, exportable=False),
+        "subject_pseudonym": _held(
+            Category.UNIQUE_ID, Retentions.REQUEST_RECORDS, exportable=False
+        ),
+    },
+    not_personal=["id", "status", "reason", "requested_at", "finished_at", "completed_steps"],
+    note="Found by subject_id; outlives the account by design, as proof the erasure ran.",
+)
+declare(
+    "privacy.DestructionRecord",
+    subject="",
+    personal={
+        "subject_pseudonym": _held(
+            Category.UNIQUE_ID, Retentions.REQUEST_RECORDS, exportable=False
+        ),
+    },
+    not_personal=["id", "categories", "counts", "method", "reason", "at"],
+    note="Names only the pseudonym, never a value.",
+)
+declare(
+    "privacy.ErasedProfileTombstone",
+    subject="",
+    not_personal=["id", "username_digest", "erased_at"],
+    note="A keyed digest of an erased username: it cannot be reversed to the name.",
+)
+declare(
+    "privacy.DataSubjectRequest",
+    subject="subject",
+    personal={
+        "subject": _held(Category.UNIQUE_ID, Retentions.REQUEST_RECORDS, erasure=Erasure.NULL),
+        "requester_contact": _held(
+            Category.CONTACT_ADDRESS, Retentions.REQUEST_RECORDS, erasure=Erasure.NULL
+        ),
+        "kind": _held(Category.CONSENT, Retentions.REQUEST_RECORDS),
+        "received_at": _held(Category.CONSENT, Retentions.REQUEST_RECORDS),
+        "outcome": _held(Category.CONSENT, Retentions.REQUEST_RECORDS),
+    },
+    not_personal=[
+        "id",
+        "channel",
+        "identity",
+        "due_ru",
+        "due_gdpr",
+        "extended_due_ru",
+        "extension_reason",
+        "status",
+        "closed_at",
+        "handled_by_id",
+    ],
+    note="Proof that a data-subject request was answered in time.",
+)
+declare(
+    "privacy.Disclosure",
+    subject="subject",
+    personal={
+        "subject": _held(
+            Category.UNIQUE_ID,
+            Retentions.REQUEST_RECORDS,
+            purpose=Purpose.JUSTICE,
+            erasure=Erasure.NULL,
+        ),
+        "subject_pseudonym": _held(
+            Category.UNIQUE_ID,
+            Retentions.REQUEST_RECORDS,
+            purpose=Purpose.JUSTICE,
+            exportable=False,
+        ),
+        "categories": _held(Category.CONSENT, Retentions.REQUEST_RECORDS, purpose=Purpose.JUSTICE),
+        "disclosed_on": _held(
+            Category.CONSENT, Retentions.REQUEST_RECORDS, purpose=Purpose.JUSTICE
+        ),
+    },
+    not_personal=[
+        "id",
+        "recipient",
+        "recipient_name",
+        "country",
+        "legal_basis",
+        "reference_document",
+        "recorded_at",
+        "recorded_by_id",
+        "legal_hold_until",
+        "legal_hold_reason",
+    ],
+    note="The register of transfers to third parties; kept with the person pseudonymized.",
 )

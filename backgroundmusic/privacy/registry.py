@@ -114,6 +114,22 @@ class Retentions:
         start=RetentionStart.COLLECTED,
         description="1 year after the staff action",
     )
+    # Three years: the general limitation period for claims under a contract (Civil Code art. 196).
+    CONTRACT_EVIDENCE = Retention(
+        days=3 * 365,
+        start=RetentionStart.AGREEMENTS_ENDED,
+        description="3 years after the agreements end (limitation period for claims)",
+    )
+    REQUEST_RECORDS = Retention(
+        days=3 * 365,
+        start=RetentionStart.COLLECTED,
+        description="3 years after the request was answered",
+    )
+    EXPORT_FILE = Retention(
+        days=7,
+        start=RetentionStart.COLLECTED,
+        description="7 days, the life of a download link",
+    )
 
 
 PURPOSE_LABELS = {

@@ -107,7 +107,13 @@ def test_the_migration_creates_each_role_with_least_privilege():
     assert grants == {
         "support": ["accounts.view_person_data"],
         "content_manager": [],
-        "privacy_officer": ["accounts.view_person_data", "privacy.view_access_log"],
+        "privacy_officer": [
+            "accounts.view_person_data",
+            "privacy.handle_datasubjectrequest",
+            "privacy.publish_policyedition",
+            "privacy.record_disclosure",
+            "privacy.view_access_log",
+        ],
         "administrator": ["accounts.view_person_data", "privacy.view_access_log"],
     }
 
