@@ -1,4 +1,4 @@
-from typing import Any
+from typing import Any, ClassVar
 
 from django.db import models
 
@@ -37,7 +37,7 @@ class AppendOnlyQuerySet(models.QuerySet[Any]):
 
 
 class AppendOnlyModel(models.Model):
-    objects = AppendOnlyQuerySet.as_manager()
+    objects: ClassVar[models.Manager[Any]] = AppendOnlyQuerySet.as_manager()
 
     class Meta:
         abstract = True

@@ -1,3 +1,5 @@
+from typing import Any, ClassVar
+
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
@@ -47,7 +49,7 @@ class StaffAccessLogEntry(AppendOnlyModel):
     prev_hash = models.CharField(max_length=64, unique=True)
     entry_hash = models.CharField(max_length=64, unique=True)
 
-    objects = StaffAccessLogQuerySet.as_manager()
+    objects: ClassVar[models.Manager[Any]] = StaffAccessLogQuerySet.as_manager()
 
     class Meta:
         ordering = ["pk"]
