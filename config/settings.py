@@ -31,6 +31,10 @@ HTTPS = env.bool("HTTPS", default=False)
 SECRET_KEY = env.str("SECRET_KEY", default="") or _secret_from_var(
     "secret_key", secrets.token_urlsafe(64)
 )
+# Keys the pseudonyms that replace a person in records kept after erasure; never rotated.
+PSEUDONYM_SECRET = env.str("PSEUDONYM_SECRET", default="") or _secret_from_var(
+    "pseudonym_secret", secrets.token_urlsafe(48)
+)
 # Envelope encryption of personal fields: "id:base64key,id:base64key", the first one wraps new keys.
 DATA_MASTER_KEYS = env.str("DATA_MASTER_KEYS", default="") or _secret_from_var(
     "data_master_keys", f"k1:{secrets.token_urlsafe(32)}"

@@ -12,6 +12,7 @@ urlpatterns = [
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("accounts/", include("allauth.urls")),
     path("", include("backgroundmusic.accounts.urls")),
+    path("", include("backgroundmusic.privacy.urls")),
     path("staff/", include("backgroundmusic.accounts.staff_urls")),
     path("api/", api.urls),
     path("admin/", admin.site.urls),
