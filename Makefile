@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
 PORT ?= 8000
 
-.PHONY: run test lint typecheck test-sqlite test-postgres browser-deps bench messages
+.PHONY: run test lint typecheck test-sqlite test-postgres browser-deps gettext-deps bench messages
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -18,17 +18,33 @@ run: $(STAMP)
 	PORT=$(PORT) bin/run-embedded
 
 # Debian's chromium drives the browser tests; Playwright's own browser download is not used.
+# The tests launch /usr/bin/chromium itself (tests/browser/conftest.py), so that is what we check;
+# apt-get runs through sudo when we are not root.
+CHROMIUM := /usr/bin/chromium
 browser-deps:
-	@command -v chromium >/dev/null || { \
+	@test -x $(CHROMIUM) || { \
 	  echo "Installing Debian's chromium for the browser tests"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+	  if [ "$$(id -u)" -eq 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && \
+	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+	@test -x $(CHROMIUM) || { echo "$(CHROMIUM) is still missing" >&2; exit 1; }
+
+# Debian's gettext (msgfmt) for `make messages` and the translation test; `make run` needs none,
+# the compiled .mo files are committed (docs/decisions/0004-compiled-translations-are-committed.md).
+gettext-deps:
+	@command -v msgfmt >/dev/null || { \
+	  echo "Installing Debian's gettext for the translations"; \
+	  if [ "$$(id -u)" -eq 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && \
+	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gettext >/dev/null; }
+	@command -v msgfmt >/dev/null || { echo "msgfmt (Debian's gettext) is still missing" >&2; exit 1; }
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy .
 
-test: $(STAMP) browser-deps lint
+test: $(STAMP) browser-deps gettext-deps lint
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	@echo "== the suite on SQLite"
 	env -u DATABASE_URL -u TEST_DATABASE_URL $(BIN)/pytest -n 2 -q
@@ -37,6 +53,9 @@ test: $(STAMP) browser-deps lint
 	  DATABASE_URL="$$TEST_DATABASE_URL" $(BIN)/pytest -n 2 -q; \
 	fi
 
-messages: $(STAMP)
-	cd backgroundmusic && ../$(BIN)/django-admin makemessages -l ru --no-location && \
-	  ../$(BIN)/django-admin compilemessages
+DJANGO_ADMIN_ARGS := --settings=config.settings --pythonpath=..
+
+messages: $(STAMP) gettext-deps
+	cd backgroundmusic && \
+	  ../$(BIN)/django-admin makemessages -l ru --no-location $(DJANGO_ADMIN_ARGS) && \
+	  ../$(BIN)/django-admin compilemessages $(DJANGO_ADMIN_ARGS)
