@@ -1,8 +1,12 @@
 from typing import Any
 
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.account.models import EmailAddress
 from allauth.mfa.adapter import DefaultMFAAdapter
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest
+from django.utils.encoding import punycode
+from django.utils.translation import gettext as _
 
 from backgroundmusic.accounts import services
 from backgroundmusic.accounts.models import User
@@ -11,6 +15,19 @@ from backgroundmusic.privacy import crypto
 
 class AccountAdapter(DefaultAccountAdapter):
     """Hooks allauth's sign-up into our services; allauth keeps the flows and their rate limits."""
+
+    def clean_email(self, email: str) -> str:
+        # Django's validator accepts addresses that cannot be mailed: domains that fail IDNA
+        # encoding (the confirmation would crash after the account is saved) and addresses
+        # longer than the column (allauth would silently cut them to someone else's address).
+        email = super().clean_email(email)
+        if len(email) > EmailAddress._meta.get_field("email").max_length:
+            raise ValidationError(_("Enter a valid email address."), code="invalid")
+        try:
+            punycode(email.rpartition("@")[2])
+        except UnicodeError:
+            raise ValidationError(_("Enter a valid email address."), code="invalid") from None
+        return email
 
     def save_user(self, request: HttpRequest, user: User, form: Any, commit: bool = True) -> User:
         user = super().save_user(request, user, form, commit=commit)

@@ -1,0 +1,86 @@
+"""Playwright (sync API) driving Debian's chromium against pytest-django's live server."""
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-background-networking",
+    "--disable-gpu",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="module")
+def playwright() -> Iterator[Playwright]:
+    """The Playwright driver, for one test module at a time.
+
+    Playwright's sync API runs an asyncio event loop in this (the test) thread and switches to
+    it with greenlets, so for as long as the driver lives, asyncio reports a running loop here.
+    Django then refuses ORM calls from the test thread (the tests' own checks, and the database
+    flush after a transactional test) with SynchronousOnlyOperation, although none of them runs
+    inside that loop: each is plain blocking code between two Playwright calls, and the live
+    server answers in its own thread. So DJANGO_ALLOW_ASYNC_UNSAFE is set exactly while the
+    driver lives. Module scope keeps both the loop and the variable away from the rest of the
+    suite (the variable also leaks into subprocesses, where `check --deploy` warns about it).
+    """
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        with sync_playwright() as driver:
+            yield driver
+
+
+@pytest.fixture(scope="module")
+def browser(playwright: Playwright) -> Iterator[Browser]:
+    if not CHROMIUM.is_file() or not os.access(CHROMIUM, os.X_OK):
+        found = shutil.which("chromium")
+        pytest.fail(
+            f"The browser tests need Debian's chromium at {CHROMIUM} "
+            f"(chromium on PATH: {found or 'none'}). "
+            "Install it with `make browser-deps` (part of `make test`) or "
+            "`apt-get install chromium`.",
+            pytrace=False,
+        )
+    browser = playwright.chromium.launch(
+        executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+    )
+    yield browser
+    browser.close()
+
+
+@pytest.fixture
+def new_context(browser: Browser) -> Iterator["ContextFactory"]:
+    """Makes fresh browser contexts (separate cookies), closed after the test."""
+    factory = ContextFactory(browser)
+    yield factory
+    factory.close_all()
+
+
+class ContextFactory:
+    def __init__(self, browser: Browser) -> None:
+        self._browser = browser
+        self._contexts: list[BrowserContext] = []
+
+    def __call__(self) -> BrowserContext:
+        # English from the browser side, so the pages do not depend on the machine's locale.
+        context = self._browser.new_context(locale="en-US")
+        context.set_default_timeout(10_000)
+        self._contexts.append(context)
+        return context
+
+    def close_all(self) -> None:
+        for context in self._contexts:
+            context.close()
+
+
+@pytest.fixture
+def page(new_context: ContextFactory) -> Page:
+    return new_context().new_page()
