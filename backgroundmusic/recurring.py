@@ -8,4 +8,17 @@ RECURRING_JOBS: list[RecurringJob] = [
         cron="17 3 * * *",
         task="backgroundmusic.core.tasks.prune_finished_tasks",
     ),
+    # --- retention (privacy/retention.py) ---
+    RecurringJob(
+        name="privacy_retention",
+        cron="41 2 * * *",
+        task="backgroundmusic.privacy.tasks.apply_retention",
+    ),
+    # --- end retention ---
+    # 08:00 in Moscow: privacy officers get the requests overdue or due within 2 working days.
+    RecurringJob(
+        name="request_deadline_digest",
+        cron="0 5 * * *",
+        task="backgroundmusic.privacy.tasks.send_request_deadline_digest",
+    ),
 ]

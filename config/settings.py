@@ -41,6 +41,8 @@ DATA_MASTER_KEYS = env.str("DATA_MASTER_KEYS", default="") or _secret_from_var(
 )
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+# Where links in e-mails sent outside a request (jobs, staff actions) point.
+SITE_URL = env.str("SITE_URL", default=f"http://127.0.0.1:{env.int('PORT', default=8000)}")
 EMBEDDED = not env.str("DATABASE_URL", default="")
 
 INSTALLED_APPS = [
@@ -74,6 +76,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Records Sec-GPC from signed-in people (privacy/consents.py); needs request.user.
+    "backgroundmusic.privacy.middleware_consent.PrivacySignalsMiddleware",
     "backgroundmusic.privacy.middleware.DataKeyCacheMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -98,6 +102,8 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "csp.context_processors.nonce",
+                # The notice of a new policy edition (privacy/_policy_notice.html in base.html).
+                "backgroundmusic.privacy.policies_context.policy_notice",
             ],
         },
     },
@@ -179,6 +185,8 @@ ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_SESSION_REMEMBER = None
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if HTTPS else "http"
 ACCOUNT_ADAPTER = "backgroundmusic.accounts.adapter.AccountAdapter"
+# The required "I accept the user agreement and have read the privacy policy" box at sign-up.
+ACCOUNT_SIGNUP_FORM_CLASS = "backgroundmusic.accounts.forms.SignupAgreementForm"
 ACCOUNT_USERNAME_MIN_LENGTH = 3
 ACCOUNT_USERNAME_BLACKLIST = ["admin", "staff", "root", "support", "privacy", "api"]
 # django-axes owns per-account lockout (429 after AXES_FAILURE_LIMIT); allauth's own limit on failed
@@ -200,10 +208,12 @@ AXES_IPWARE_PROXY_COUNT = env.int("PROXY_COUNT", default=0)
 AXES_LOCKOUT_TEMPLATE = "account/lockout.html"
 AXES_VERBOSE = False
 
-EMAIL_CONFIG = env.email_url("EMAIL_URL", default=f"filemail://{VAR_DIR / 'mail'}")
+EMAIL_CONFIG = env.email_url("EMAIL_URL", default="filemail://")
 vars().update(EMAIL_CONFIG)
 if EMAIL_CONFIG["EMAIL_BACKEND"].endswith("filebased.EmailBackend"):
-    EMAIL_FILE_PATH = EMAIL_CONFIG.get("EMAIL_FILE_PATH") or str(VAR_DIR / "mail")
+    # django-environ drops the leading "/" of filemail:///abs/path; an empty path means var/mail.
+    _mail_path = EMAIL_CONFIG.get("EMAIL_FILE_PATH") or ""
+    EMAIL_FILE_PATH = "/" + _mail_path.lstrip("/") if _mail_path else str(VAR_DIR / "mail")
 DEFAULT_FROM_EMAIL = env.str(
     "DEFAULT_FROM_EMAIL", default="BACKGROUND MUSIC <noreply@backgroundmusic.local>"
 )
@@ -283,4 +293,4 @@ LOGGING = {
     },
 }
 # URL paths whose next segment names a person (masked in logs like e-mail addresses).
-LOG_MASKED_PATH_PREFIXES = ["/u/"]
+LOG_MASKED_PATH_PREFIXES = ["/u/", "/privacy/export/download/"]

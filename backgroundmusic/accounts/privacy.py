@@ -5,7 +5,10 @@ their own activity. Not personal: surrogate keys, the link to the subject, row b
 system flags; an exporter still carries those along with the row.
 """
 
+from collections.abc import Callable
+
 from backgroundmusic.accounts import services
+from backgroundmusic.accounts.models import User
 from backgroundmusic.privacy.registry import (
     Category,
     Erasure,
@@ -284,3 +287,60 @@ declare("auth.Permission", subject="", not_personal=["id", "name", "content_type
 declare("contenttypes.ContentType", subject="", not_personal=["id", "app_label", "model"])
 
 data_map.register_resealer("two-factor secrets", services.mfa_secrets_reseal)
+
+# --- consent listeners (privacy/consents.py): a stopped consent unpublishes or stops indexing ---
+
+
+def _public_profile_consent_stopped(purpose: str) -> Callable[..., None]:
+    def stopped(*, subject_id: int) -> None:
+        user = User.objects.filter(pk=subject_id).first()
+        if user is not None:
+            services.public_profile_withdraw(user=user, purpose=purpose)
+
+    stopped.__name__ = f"public_profile_consent_stopped_{purpose}"
+    return stopped
+
+
+for _purpose in ("public_profile", "indexing"):
+    data_map.register_consent_listener(_purpose, _public_profile_consent_stopped(_purpose))
+# --- end consent listeners ---
+
+# --- export, erasure and retention handlers (accounts/erasure.py, privacy/rights.py) ---
+# Orders: deactivate first; the steps that find rows by username or e-mail run before the data-map
+# steps (privacy.rights.DATA_MAP_ORDER) delete the e-mail addresses and pseudonymize the user row.
+
+
+def _register_rights_handlers() -> None:
+    from backgroundmusic.accounts import erasure
+
+    data_map.register_exporter(
+        "accounts: sign-in records",
+        erasure.export_sign_in_records,
+        models=list(erasure.AXES_MODELS),
+    )
+    data_map.register_eraser("accounts: deactivate", erasure.erase_deactivate, order=10)
+    data_map.register_eraser(
+        "accounts: sessions",
+        erasure.erase_sessions,
+        order=40,
+        models=["usersessions.UserSession", "sessions.Session"],
+    )
+    data_map.register_eraser(
+        "accounts: sign-in records",
+        erasure.erase_sign_in_records,
+        order=50,
+        models=list(erasure.AXES_MODELS),
+    )
+    data_map.register_eraser(
+        "accounts: names in the admin log", erasure.erase_admin_log_names, order=60
+    )
+    data_map.register_retention("sign-in records", erasure.destroy_old_sign_in_records)
+    data_map.register_retention("sessions", erasure.destroy_old_sessions)
+    data_map.register_retention("e-mail confirmations", erasure.destroy_old_email_confirmations)
+    data_map.register_retention("admin log", erasure.destroy_old_admin_log)
+    data_map.register_erasure_due("unverified sign-up", erasure.unverified_signups)
+    data_map.register_erasure_due("account closed", erasure.closed_accounts)
+
+
+_register_rights_handlers()
+# --- end export, erasure and retention handlers ---

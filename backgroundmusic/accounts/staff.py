@@ -15,7 +15,10 @@ from django.utils.translation import gettext_lazy as _
 
 from backgroundmusic.accounts.models import Profile, User
 from backgroundmusic.accounts.roles import (
+    HANDLE_REQUESTS,
     PERSON_FIELDS,
+    PUBLISH_POLICY,
+    RECORD_DISCLOSURES,
     ROLE_VISIBLE_FIELDS,
     VIEW_ACCESS_LOG,
     VIEW_PERSON_DATA,
@@ -146,6 +149,33 @@ def _field_value(user: User, profile: Profile, name: str) -> Any:
     if name == "account_type":
         return profile.get_account_type_display()
     return getattr(profile, name)
+
+
+# --- data-subject requests and the disclosure register (privacy/requests.py, disclosures.py) ---
+
+
+def staff_may_handle_requests(*, actor: Actor) -> bool:
+    """May log, verify, extend, act on and close data-subject requests (privacy officer)."""
+    return _staff_may(actor, HANDLE_REQUESTS)
+
+
+def staff_may_record_disclosures(*, actor: Actor) -> bool:
+    """May see the disclosure register and record disclosures (privacy officer)."""
+    return _staff_may(actor, RECORD_DISCLOSURES)
+
+
+# --- end data-subject requests and disclosures ---
+
+
+# --- policy editions (privacy/policies.py, privacy/views/policies.py) ---
+
+
+def staff_may_publish_policy(*, actor: Actor) -> bool:
+    """May publish new editions of the privacy policy and the user agreement (privacy officer)."""
+    return _staff_may(actor, PUBLISH_POLICY)
+
+
+# --- end policy editions ---
 
 
 # ---------------------------------------------------------------------------------------------

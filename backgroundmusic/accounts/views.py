@@ -15,6 +15,7 @@ from backgroundmusic.accounts.forms import (
     SocialLinkFormSet,
 )
 from backgroundmusic.accounts.http import AuthenticatedRequest
+from backgroundmusic.privacy import rights
 
 
 @login_required
@@ -95,6 +96,8 @@ def public_profile_settings(request: AuthenticatedRequest) -> HttpResponse:
 def public_profile(request: HttpRequest, username: str) -> HttpResponse:
     profile = selectors.public_profile_for(username=username, viewer=request.user)
     if profile is None:
+        if rights.profile_was_erased(username=username):
+            return render(request, "privacy/deleted_profile.html", status=410)
         raise Http404(_("No public profile here."))
     response = render(request, "accounts/public_profile.html", {"public": profile})
     if not (profile.published and profile.indexable):

@@ -70,8 +70,8 @@ class DocumentKind(models.TextChoices):
     TERMS_OF_USE = "terms_of_use", _("User agreement (terms of use)")
 
 
-class PolicyEdition(models.Model):
-    """One edition of a public document. A draft until published; immutable after that."""
+class PolicyEdition(AppendOnlyModel):
+    """One edition of a public document, published when created and immutable from then on."""
 
     kind = models.CharField(max_length=32, choices=DocumentKind.choices)
     version = models.CharField(max_length=32)

@@ -1,7 +1,72 @@
-"""Policy editions: publishing, the current edition, acceptance and acknowledgement."""
+"""Policy editions (policy clause 8): publishing, the edition in force, acceptance and
+acknowledgement.
+
+An edition is immutable once published. Its content hash is a sha256 over a canonical JSON of
+everything it says (kind, version, titles, bodies, change summaries, material consent purposes,
+effective date), stored with the edition and with every acceptance of it, so the evidence names
+exactly the text a person saw. `edition_hash_matches` recomputes it to detect a row changed
+behind the service's back.
+
+The privacy policy is information: a person *acknowledges* having read it. The user agreement is
+a contract: a person *accepts* it. Neither is a consent; consents live in the consent ledger.
+"""
+
+import hashlib
+import json
+import re
+import tomllib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import markdown  # type: ignore[import-untyped]
+import nh3
+from django.db import transaction
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
+from markdown.extensions.toc import slugify_unicode  # type: ignore[import-untyped]
 
 from backgroundmusic.core import clock
-from backgroundmusic.privacy.models import DocumentKind, PolicyEdition
+from backgroundmusic.core.errors import DomainError
+from backgroundmusic.core.request_info import truncate_ip
+from backgroundmusic.privacy.models import (
+    AcceptanceAction,
+    ConsentAction,
+    ConsentPurpose,
+    ConsentRecord,
+    DocumentKind,
+    PolicyAcceptance,
+    PolicyEdition,
+)
+from backgroundmusic.privacy.pseudonyms import subject_pseudonym
+
+if TYPE_CHECKING:
+    from django.contrib.auth.base_user import AbstractBaseUser
+
+# What a person does with each kind of document when they agree to it.
+ACTION_FOR_KIND: dict[str, AcceptanceAction] = {
+    DocumentKind.PRIVACY_POLICY: AcceptanceAction.ACKNOWLEDGED,
+    DocumentKind.TERMS_OF_USE: AcceptanceAction.ACCEPTED,
+}
+# Letters, digits, dots and hyphens, starting with a letter or digit: "2026-11-01", "3.1".
+VERSION_PATTERN = re.compile(r"[0-9A-Za-z][0-9A-Za-z.\-]{0,31}")
+TITLE_MAX_LENGTH = 200
+USER_AGENT_FAMILY_MAX_LENGTH = 64
+POLICY_TEXTS_DIR = Path(__file__).resolve().parent / "policy_texts"
+# Who published an edition that the demo data (or another command) put in, not a staff member.
+SEEDED_ACTOR_ID = None
+
+
+class EditionError(DomainError):
+    code = "policy_edition"
+
+
+# ---------------------------------------------------------------------------------------------
+# Selectors
 
 
 def current_edition(*, kind: DocumentKind) -> PolicyEdition | None:
@@ -13,3 +78,609 @@ def current_edition(*, kind: DocumentKind) -> PolicyEdition | None:
         .order_by("-effective_at", "-pk")
         .first()
     )
+
+
+def edition_by_version(*, kind: DocumentKind | str, version: str) -> PolicyEdition | None:
+    """A published edition by its version; None for an unknown or unpublished one."""
+    return PolicyEdition.objects.filter(
+        kind=kind, version=version, published_at__isnull=False
+    ).first()
+
+
+def editions_list(*, kind: DocumentKind | str) -> QuerySet[PolicyEdition]:
+    """Every published edition of a document, newest effective date first (upcoming included)."""
+    return PolicyEdition.objects.filter(kind=kind, published_at__isnull=False).order_by(
+        "-effective_at", "-pk"
+    )
+
+
+def edition_content_hash(
+    *,
+    kind: str,
+    version: str,
+    title_en: str,
+    title_ru: str,
+    body_en: str,
+    body_ru: str,
+    change_summary_en: str,
+    change_summary_ru: str,
+    material_purposes: Sequence[str],
+    effective_at: datetime,
+) -> str:
+    """sha256 over a canonical JSON (sorted keys, no whitespace, UTF-8) of the edition's content."""
+    canonical = json.dumps(
+        {
+            "kind": str(kind),
+            "version": version,
+            "title_en": title_en,
+            "title_ru": title_ru,
+            "body_en": body_en,
+            "body_ru": body_ru,
+            "change_summary_en": change_summary_en,
+            "change_summary_ru": change_summary_ru,
+            "material_purposes": sorted(str(p) for p in material_purposes),
+            "effective_at": effective_at.astimezone(UTC).isoformat(timespec="microseconds"),
+        },
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+    )
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def edition_hash_matches(*, edition: PolicyEdition) -> bool:
+    """Whether the stored row still says what was published (False: changed behind our back)."""
+    return edition.content_hash == edition_content_hash(
+        kind=edition.kind,
+        version=edition.version,
+        title_en=edition.title_en,
+        title_ru=edition.title_ru,
+        body_en=edition.body_en,
+        body_ru=edition.body_ru,
+        change_summary_en=edition.change_summary_en,
+        change_summary_ru=edition.change_summary_ru,
+        material_purposes=edition.material_purposes,
+        effective_at=edition.effective_at,
+    )
+
+
+def _paused_annotation(purpose: str) -> str:
+    return f"paused_{purpose}"
+
+
+def pending_acknowledgement(*, user: "AbstractBaseUser") -> PolicyEdition | None:
+    """The edition in force that this user has not acknowledged (privacy policy) or accepted
+    (user agreement) yet; the privacy policy first. One query; bodies are not loaded.
+
+    The edition comes annotated with `paused_<purpose>` for every consent purpose: whether the
+    consent ledger suspended this user's consent to it because of this edition."""
+    if not user.is_authenticated:
+        return None
+    now = clock.now()
+
+    def in_force(kind: DocumentKind) -> Subquery:
+        return Subquery(
+            PolicyEdition.objects.filter(
+                kind=kind, published_at__isnull=False, effective_at__lte=now
+            )
+            .order_by("-effective_at", "-pk")
+            .values("pk")[:1]
+        )
+
+    paused = {
+        _paused_annotation(purpose): Exists(
+            ConsentRecord.objects.filter(
+                subject=user.pk,
+                purpose=purpose,
+                action=ConsentAction.SUSPENDED,
+                edition_hash=OuterRef("content_hash"),
+            )
+        )
+        for purpose in ConsentPurpose.values
+    }
+    return (
+        PolicyEdition.objects.filter(
+            Q(pk=in_force(DocumentKind.PRIVACY_POLICY)) | Q(pk=in_force(DocumentKind.TERMS_OF_USE))
+        )
+        .filter(~Exists(PolicyAcceptance.objects.filter(user=user.pk, edition=OuterRef("pk"))))
+        .annotate(**paused)
+        .defer("body_en", "body_ru")
+        .order_by("kind")
+        .first()
+    )
+
+
+@dataclass(frozen=True)
+class PolicyNotice:
+    """What the notice of a new edition shows a signed-in user."""
+
+    edition: PolicyEdition
+    title: str
+    change_summary: str
+    changed_purposes: list[str]  # labels of the consent purposes the edition changed materially
+    paused_purposes: list[str]  # labels of this user's consents it paused
+
+    @property
+    def is_terms(self) -> bool:
+        return self.edition.kind == DocumentKind.TERMS_OF_USE
+
+
+def policy_notice_for(*, user: "AbstractBaseUser", language: str | None) -> PolicyNotice | None:
+    """The notice to show this user now, in the language, or None. One query when signed in,
+    none otherwise."""
+    edition = pending_acknowledgement(user=user)
+    if edition is None:
+        return None
+    russian = _is_russian(language)
+    paused = [
+        purpose
+        for purpose in ConsentPurpose.values
+        if getattr(edition, _paused_annotation(purpose), False)
+    ]
+    return PolicyNotice(
+        edition=edition,
+        title=edition.title_ru if russian else edition.title_en,
+        change_summary=edition.change_summary_ru if russian else edition.change_summary_en,
+        changed_purposes=material_purpose_labels(purposes=edition.material_purposes),
+        paused_purposes=material_purpose_labels(purposes=paused),
+    )
+
+
+def acceptances_of(*, user: "AbstractBaseUser") -> QuerySet[PolicyAcceptance]:
+    """A person's acceptances and acknowledgements, newest first, with their editions."""
+    return (
+        PolicyAcceptance.objects.filter(user=user.pk)
+        .select_related("edition")
+        .defer("edition__body_en", "edition__body_ru")
+        .order_by("-at", "-pk")
+    )
+
+
+@dataclass(frozen=True)
+class LocalizedEdition:
+    """An edition in one language, ready to show."""
+
+    edition: PolicyEdition
+    title: str
+    body_html: SafeString
+    change_summary: str
+    material_purposes: list[str]
+
+
+ALLOWED_TAGS = {
+    *(f"h{level}" for level in range(1, 7)),
+    "p",
+    "br",
+    "hr",
+    "ul",
+    "ol",
+    "li",
+    "a",
+    "strong",
+    "em",
+    "code",
+    "pre",
+    "blockquote",
+    "table",
+    "thead",
+    "tbody",
+    "tr",
+    "th",
+    "td",
+    "abbr",
+}
+ALLOWED_ATTRIBUTES = {
+    **{f"h{level}": {"id"} for level in range(1, 7)},
+    "a": {"href", "title"},
+    "abbr": {"title"},
+    "th": {"align"},
+    "td": {"align"},
+}
+
+
+@lru_cache(maxsize=64)
+def markdown_html(text: str) -> SafeString:
+    """Markdown to HTML, sanitized: only document markup, links with http(s)/mailto or relative.
+    Headings get ids (Cyrillic kept) so sections can be linked."""
+    html = markdown.markdown(
+        text,
+        extensions=["tables", "sane_lists", "toc"],
+        extension_configs={"toc": {"slugify": slugify_unicode}},
+        output_format="html",
+    )
+    cleaned = nh3.clean(
+        html,
+        tags=ALLOWED_TAGS,
+        attributes=ALLOWED_ATTRIBUTES,
+        url_schemes={"http", "https", "mailto"},
+        link_rel="noopener noreferrer",
+    )
+    return mark_safe(cleaned)  # noqa: S308 - sanitized by nh3 just above
+
+
+def _is_russian(language: str | None) -> bool:
+    return bool(language) and str(language).lower().startswith("ru")
+
+
+def material_purpose_labels(*, purposes: Sequence[str]) -> list[str]:
+    labels = dict(ConsentPurpose.choices)
+    return [str(labels.get(purpose, purpose)) for purpose in purposes]
+
+
+def edition_localized(*, edition: PolicyEdition, language: str | None) -> LocalizedEdition:
+    """The edition's title, rendered body and change summary in the language (Russian for "ru",
+    English otherwise), with the labels of its materially changed consent purposes."""
+    russian = _is_russian(language)
+    deferred = edition.get_deferred_fields()
+    body = (
+        ""
+        if {"body_en", "body_ru"} & deferred
+        else (edition.body_ru if russian else edition.body_en)
+    )
+    return LocalizedEdition(
+        edition=edition,
+        title=edition.title_ru if russian else edition.title_en,
+        body_html=markdown_html(body),
+        change_summary=edition.change_summary_ru if russian else edition.change_summary_en,
+        material_purposes=material_purpose_labels(purposes=edition.material_purposes),
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Services
+
+
+def _normalized(text: str) -> str:
+    """Text as stored and hashed: Unix line ends, no trailing blanks on lines or at the ends."""
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    return "\n".join(line.rstrip() for line in lines).strip()
+
+
+def _kind_label(kind: str) -> str:
+    return str(dict(DocumentKind.choices).get(kind, kind)).lower()
+
+
+def _edition_create(
+    *,
+    actor_id: int | None,
+    kind: str,
+    version: str,
+    title_en: str,
+    title_ru: str,
+    body_en: str,
+    body_ru: str,
+    change_summary_en: str,
+    change_summary_ru: str,
+    effective_at: datetime,
+    material_purposes: Sequence[str],
+    published_at: datetime,
+) -> PolicyEdition:
+    if kind not in DocumentKind.values:
+        raise EditionError(_("Unknown kind of document: %(kind)s.") % {"kind": kind})
+    document = _kind_label(kind)
+    version = version.strip()
+    if not VERSION_PATTERN.fullmatch(version):
+        raise EditionError(
+            _(
+                "A version has 1 to 32 letters, digits, dots or hyphens and starts with a letter "
+                "or digit, e.g. 2026-11-01."
+            )
+        )
+    texts = {
+        "title_en": _normalized(title_en),
+        "title_ru": _normalized(title_ru),
+        "body_en": _normalized(body_en),
+        "body_ru": _normalized(body_ru),
+        "change_summary_en": _normalized(change_summary_en),
+        "change_summary_ru": _normalized(change_summary_ru),
+    }
+    for name, label in (("title_en", _("English")), ("title_ru", _("Russian"))):
+        if not texts[name]:
+            raise EditionError(_("The %(language)s title is empty.") % {"language": label})
+        if len(texts[name]) > TITLE_MAX_LENGTH or "\n" in texts[name]:
+            raise EditionError(
+                _("The %(language)s title must be one line of at most %(max)d characters.")
+                % {"language": label, "max": TITLE_MAX_LENGTH}
+            )
+    for name, label in (("body_en", _("English")), ("body_ru", _("Russian"))):
+        if not texts[name]:
+            raise EditionError(_("The %(language)s text is empty.") % {"language": label})
+    purposes = sorted(set(material_purposes))
+    unknown = [p for p in purposes if p not in ConsentPurpose.values]
+    if unknown:
+        raise EditionError(
+            _("Unknown consent purpose: %(purposes)s.") % {"purposes": ", ".join(unknown)}
+        )
+    if purposes and kind != DocumentKind.PRIVACY_POLICY:
+        raise EditionError(
+            _("Consent purposes are described in the privacy policy, not in the %(document)s.")
+            % {"document": document}
+        )
+    # Lock the document's editions so two publications of it cannot interleave.
+    editions = list(
+        PolicyEdition.objects.select_for_update()
+        .filter(kind=kind)
+        .only("version", "effective_at", "published_at")
+    )
+    if any(edition.version == version for edition in editions):
+        raise EditionError(
+            _(
+                "Version %(version)s of the %(document)s is already published, and a published "
+                "edition can never be changed. Publish the change as a new version."
+            )
+            % {"version": version, "document": document}
+        )
+    published = [e for e in editions if e.published_at is not None]
+    latest = max((e.effective_at for e in published), default=None)
+    if latest is not None and effective_at <= latest:
+        raise EditionError(
+            _(
+                "The effective date must be later than that of the latest edition of the "
+                "%(document)s (%(latest)s UTC)."
+            )
+            % {"document": document, "latest": f"{latest.astimezone(UTC):%Y-%m-%d %H:%M}"}
+        )
+    if published and not (texts["change_summary_en"] and texts["change_summary_ru"]):
+        raise EditionError(
+            _(
+                "Describe what changed in both languages: people are shown this summary when "
+                "the new edition takes effect."
+            )
+        )
+    edition = PolicyEdition.objects.create(
+        kind=kind,
+        version=version,
+        **texts,
+        material_purposes=purposes,
+        content_hash=edition_content_hash(
+            kind=kind,
+            version=version,
+            **texts,
+            material_purposes=purposes,
+            effective_at=effective_at,
+        ),
+        effective_at=effective_at,
+        published_at=published_at,
+        published_by_id=actor_id or None,
+    )
+    if purposes:
+        # The consent ledger pauses the consents given under the old terms of these purposes.
+        from backgroundmusic.privacy.consents import consents_suspend_for_edition
+
+        consents_suspend_for_edition(edition=edition)
+    return edition
+
+
+@transaction.atomic
+def edition_publish(
+    *,
+    actor_id: int | None,
+    kind: DocumentKind | str,
+    version: str,
+    title_en: str,
+    title_ru: str,
+    body_en: str,
+    body_ru: str,
+    change_summary_en: str,
+    change_summary_ru: str,
+    effective_at: datetime | None,
+    material_purposes: Sequence[str],
+) -> PolicyEdition:
+    """Publishes a new edition, now; it takes effect at effective_at (None: at once, which may
+    not be in the past). Nothing published can be changed afterwards: a change is a new version.
+
+    Who may publish is the caller's question (accounts.staff.staff_may_publish_policy); actor_id
+    is recorded, None (SEEDED_ACTOR_ID) for editions seeded by a command.
+    Consents of the purposes in material_purposes are suspended by the consent ledger, in this
+    transaction, until the person gives them again.
+    """
+    now = clock.now()
+    effective = now if effective_at is None else effective_at
+    if effective < now:
+        raise EditionError(
+            _("The effective date is in the past: an edition can take effect now or later.")
+        )
+    return _edition_create(
+        actor_id=actor_id,
+        kind=str(kind),
+        version=version,
+        title_en=title_en,
+        title_ru=title_ru,
+        body_en=body_en,
+        body_ru=body_ru,
+        change_summary_en=change_summary_en,
+        change_summary_ru=change_summary_ru,
+        effective_at=effective,
+        material_purposes=material_purposes,
+        published_at=now,
+    )
+
+
+@transaction.atomic
+def acceptance_record(
+    *,
+    user: "AbstractBaseUser",
+    edition: PolicyEdition,
+    action: AcceptanceAction | str,
+    request_ip_truncated: str,
+    user_agent_family: str,
+) -> PolicyAcceptance:
+    """Appends the evidence that the user accepted (user agreement) or acknowledged (privacy
+    policy) this edition: time, edition hash, truncated IP, browser family. The address is
+    truncated again here, so a full address can never be stored."""
+    if edition.pk is None or edition.published_at is None:
+        raise EditionError(_("Only a published edition can be accepted or acknowledged."))
+    expected = ACTION_FOR_KIND[edition.kind]
+    if action != expected:
+        raise EditionError(
+            _("The %(document)s is %(expected)s, not %(action)s.")
+            % {
+                "document": _kind_label(edition.kind),
+                "expected": expected.label.lower(),
+                "action": str(action),
+            }
+        )
+    return PolicyAcceptance.objects.create(
+        user_id=user.pk,
+        subject_pseudonym=subject_pseudonym(subject_id=int(user.pk)),
+        edition=edition,
+        edition_hash=edition.content_hash,
+        action=expected,
+        at=clock.now(),
+        ip_truncated=truncate_ip(request_ip_truncated) if request_ip_truncated else "",
+        user_agent_family=user_agent_family[:USER_AGENT_FAMILY_MAX_LENGTH],
+    )
+
+
+@transaction.atomic
+def edition_acknowledge(
+    *,
+    user: "AbstractBaseUser",
+    edition: PolicyEdition,
+    request_ip_truncated: str,
+    user_agent_family: str,
+) -> PolicyAcceptance:
+    """The person read the edition in force and says so (the notice's button): acknowledged for
+    the privacy policy, accepted for the user agreement. Pressing it twice records it once."""
+    current = current_edition(kind=DocumentKind(edition.kind))
+    if current is None or current.pk != edition.pk:
+        raise EditionError(
+            _(
+                "This edition of the %(document)s is not the one in force now; read the current "
+                "edition instead."
+            )
+            % {"document": _kind_label(edition.kind)}
+        )
+    existing = PolicyAcceptance.objects.filter(user=user.pk, edition=current).first()
+    if existing is not None:
+        return existing
+    return acceptance_record(
+        user=user,
+        edition=current,
+        action=ACTION_FOR_KIND[current.kind],
+        request_ip_truncated=request_ip_truncated,
+        user_agent_family=user_agent_family,
+    )
+
+
+@transaction.atomic
+def signup_agreements_record(
+    *, user: "AbstractBaseUser", request_ip_truncated: str, user_agent_family: str
+) -> list[PolicyAcceptance]:
+    """At sign-up: acceptance of the user agreement and acknowledgement of the privacy policy in
+    force. Nothing is recorded for a document that has no edition in force yet."""
+    recorded = []
+    for kind in (DocumentKind.TERMS_OF_USE, DocumentKind.PRIVACY_POLICY):
+        edition = current_edition(kind=kind)
+        if edition is not None:
+            recorded.append(
+                acceptance_record(
+                    user=user,
+                    edition=edition,
+                    action=ACTION_FOR_KIND[kind],
+                    request_ip_truncated=request_ip_truncated,
+                    user_agent_family=user_agent_family,
+                )
+            )
+    return recorded
+
+
+# ---------------------------------------------------------------------------------------------
+# Demo data: the project's own texts (policy_texts/)
+
+
+@dataclass(frozen=True)
+class EditionSource:
+    kind: str
+    version: str
+    effective_at: datetime
+    title_en: str
+    title_ru: str
+    change_summary_en: str
+    change_summary_ru: str
+    material_purposes: tuple[str, ...]
+    body_en: str
+    body_ru: str
+
+
+def edition_sources() -> list[EditionSource]:
+    """The editions in policy_texts/editions.toml, oldest first per document, bodies read from
+    the Markdown files it names."""
+    catalogue: dict[str, Any] = tomllib.loads(
+        (POLICY_TEXTS_DIR / "editions.toml").read_text(encoding="utf-8")
+    )
+    sources = []
+    for entry in catalogue["edition"]:
+        effective_at = datetime.fromisoformat(entry["effective_at"])
+        if effective_at.tzinfo is None:
+            effective_at = effective_at.replace(tzinfo=UTC)
+        sources.append(
+            EditionSource(
+                kind=entry["kind"],
+                version=entry["version"],
+                effective_at=effective_at,
+                title_en=entry["title_en"],
+                title_ru=entry["title_ru"],
+                change_summary_en=entry.get("change_summary_en", ""),
+                change_summary_ru=entry.get("change_summary_ru", ""),
+                material_purposes=tuple(entry.get("material_purposes", ())),
+                body_en=(POLICY_TEXTS_DIR / entry["body_en"]).read_text(encoding="utf-8"),
+                body_ru=(POLICY_TEXTS_DIR / entry["body_ru"]).read_text(encoding="utf-8"),
+            )
+        )
+    return sorted(sources, key=lambda source: (source.kind, source.effective_at))
+
+
+@transaction.atomic
+def demo_editions_publish() -> list[PolicyEdition]:
+    """Publishes the project's own texts: the earlier and the current privacy policy and the
+    current user agreement. Idempotent: an edition already published is left as it is. Editions
+    whose effective date has passed are recorded as published on that date (seeded, actor
+    SEEDED_ACTOR_ID), since the database did not exist then."""
+    now = clock.now()
+    editions = []
+    for source in edition_sources():
+        existing = edition_by_version(kind=source.kind, version=source.version)
+        if existing is not None:
+            editions.append(existing)
+            continue
+        editions.append(
+            _edition_create(
+                actor_id=SEEDED_ACTOR_ID,
+                kind=source.kind,
+                version=source.version,
+                title_en=source.title_en,
+                title_ru=source.title_ru,
+                body_en=source.body_en,
+                body_ru=source.body_ru,
+                change_summary_en=source.change_summary_en,
+                change_summary_ru=source.change_summary_ru,
+                effective_at=source.effective_at,
+                material_purposes=source.material_purposes,
+                published_at=min(now, source.effective_at),
+            )
+        )
+    return editions
+
+
+@transaction.atomic
+def demo_signup_record(*, user: "AbstractBaseUser") -> list[PolicyAcceptance]:
+    """The demo user "signed up" under the earliest privacy policy and the user agreement in
+    force, so the notice of the newer privacy policy shows at their first sign-in."""
+    recorded = []
+    for kind in (DocumentKind.TERMS_OF_USE, DocumentKind.PRIVACY_POLICY):
+        edition = editions_list(kind=kind).filter(effective_at__lte=clock.now()).last()
+        if (
+            edition is not None
+            and not PolicyAcceptance.objects.filter(user=user.pk, edition=edition).exists()
+        ):
+            recorded.append(
+                acceptance_record(
+                    user=user,
+                    edition=edition,
+                    action=ACTION_FOR_KIND[kind],
+                    request_ip_truncated="",
+                    user_agent_family="",
+                )
+            )
+    return recorded

@@ -260,3 +260,43 @@ declare(
     ],
     note="The register of transfers to third parties; kept with the person pseudonymized.",
 )
+
+# --- export, erasure and retention handlers of the privacy app (privacy/rights.py, retention.py)
+# The generic steps (rights.erasure_steps) run at DATA_MAP_ORDER, the user row at USER_ROW_ORDER.
+
+
+def _register_rights_handlers() -> None:
+    from backgroundmusic.privacy import retention, rights
+    from backgroundmusic.privacy.registry import data_map
+
+    data_map.register_exporter(
+        "privacy: staff access log",
+        rights.export_staff_access_log,
+        models=["privacy.StaffAccessLogEntry"],
+    )
+    data_map.register_exporter(
+        "privacy: disclosures", rights.export_disclosures, models=["privacy.Disclosure"]
+    )
+    # While the username and e-mail addresses are still there to find the tombstone and mail.
+    data_map.register_eraser("privacy: profile tombstone", rights.erase_tombstone, order=20)
+    data_map.register_eraser("privacy: mail outbox", rights.erase_mail_outbox, order=30)
+    data_map.register_eraser(
+        "privacy: data exports", rights.erase_exports, order=70, models=["privacy.DataExport"]
+    )
+    data_map.register_eraser("privacy: cached values", rights.erase_cached_values, order=80)
+    # Last before the user row: after it, every sealed copy of the person's values is unreadable.
+    data_map.register_eraser(
+        "privacy: data key",
+        rights.erase_data_key,
+        order=rights.DATA_KEY_ORDER,
+        models=["privacy.DataKey"],
+    )
+    data_map.register_retention("data exports", retention.destroy_expired_exports)
+    data_map.register_retention("request records", retention.destroy_request_records)
+    data_map.register_retention(
+        "old registers", retention.depersonalize_old_records, method="depersonalize"
+    )
+
+
+_register_rights_handlers()
+# --- end export, erasure and retention handlers ---

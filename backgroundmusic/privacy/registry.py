@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from django.utils.functional import Promise
 from django.utils.module_loading import autodiscover_modules
 from django.utils.translation import gettext_lazy as _
 
@@ -78,10 +79,11 @@ class RetentionStart(StrEnum):
 class Retention:
     days: int
     start: RetentionStart
-    description: str
+    # Human text for the records of processing, translatable (gettext_lazy): str() it to use it.
+    description: str | Promise
 
     def __str__(self) -> str:
-        return self.description
+        return str(self.description)
 
 
 class Retentions:
@@ -90,45 +92,51 @@ class Retentions:
     ACCOUNT = Retention(
         days=30,
         start=RetentionStart.ACCOUNT_CLOSED,
-        description="While the account is open, then 30 days after it is closed",
+        description=_("While the account is open, then 30 days after it is closed"),
     )
     SECURITY_LOG = Retention(
         days=90,
         start=RetentionStart.COLLECTED,
-        description="90 days after the sign-in event",
+        description=_("90 days after the sign-in event"),
     )
     # SESSION_COOKIE_AGE is Django's default of two weeks.
     SESSION = Retention(
         days=14,
         start=RetentionStart.COLLECTED,
-        description="Until the session ends, at most 14 days",
+        description=_("Until the session ends, at most 14 days"),
     )
     # ACCOUNT_EMAIL_CONFIRMATION_EXPIRE_DAYS is allauth's default of three days.
     EMAIL_CONFIRMATION = Retention(
         days=3,
         start=RetentionStart.COLLECTED,
-        description="3 days, the life of an e-mail confirmation link",
+        description=_("3 days, the life of an e-mail confirmation link"),
     )
     STAFF_AUDIT = Retention(
         days=365,
         start=RetentionStart.COLLECTED,
-        description="1 year after the staff action",
+        description=_("1 year after the staff action"),
     )
     # Three years: the general limitation period for claims under a contract (Civil Code art. 196).
     CONTRACT_EVIDENCE = Retention(
         days=3 * 365,
         start=RetentionStart.AGREEMENTS_ENDED,
-        description="3 years after the agreements end (limitation period for claims)",
+        description=_("3 years after the agreements end (limitation period for claims)"),
     )
     REQUEST_RECORDS = Retention(
         days=3 * 365,
         start=RetentionStart.COLLECTED,
-        description="3 years after the request was answered",
+        description=_("3 years after the request was answered"),
     )
     EXPORT_FILE = Retention(
         days=7,
         start=RetentionStart.COLLECTED,
-        description="7 days, the life of a download link",
+        description=_("7 days, the life of a download link"),
+    )
+    # A sign-up whose e-mail address is never confirmed is erased (privacy/retention.py).
+    UNVERIFIED_SIGNUP = Retention(
+        days=7,
+        start=RetentionStart.COLLECTED,
+        description=_("7 days when the e-mail address is never confirmed"),
     )
 
 
@@ -143,6 +151,38 @@ PURPOSE_LABELS = {
     Purpose.SECURITY: _("Protecting accounts and data"),
     Purpose.PUBLIC_PROFILE: _("Showing your public profile (only with your consent)"),
 }
+
+# --- labels of categories and legal bases, for the records of processing (privacy/processing.py)
+
+DATA_CATEGORY_LABELS = {
+    Category.ACCOUNT_USERNAME: _("Username"),
+    Category.ACCOUNT_SETTINGS: _("Account settings"),
+    Category.AUTHENTICATION: _("Sign-in credentials (password hash, two-factor secrets)"),
+    Category.CONTACT_EMAIL: _("E-mail address"),
+    Category.CONTACT_ADDRESS: _("Postal address"),
+    Category.NAME: _("Name"),
+    Category.SOCIAL: _("Links to social-network profiles"),
+    Category.GOVERNMENT_ID: _("Tax id"),
+    Category.ORGANIZATION: _("Company details"),
+    Category.DEVICE: _("Browser and device type"),
+    Category.NETWORK: _("IP address"),
+    Category.BROWSING: _("Pages visited and time spent on them"),
+    Category.CONSENT: _("Consents, privacy choices and requests"),
+    Category.SECURITY_EVENTS: _("Sign-in attempts and sessions"),
+    Category.CONTRACT: _("Licenses, orders and invoices"),
+    Category.STAFF_ACTIONS: _("Staff actions on the account"),
+    Category.UNIQUE_ID: _("Account id and pseudonyms"),
+    Category.COOKIE_ID: _("Cookie identifiers"),
+}
+
+LEGAL_BASIS_LABELS = {
+    LegalBasis.CONTRACT: _("Performance of a contract with you"),
+    LegalBasis.CONSENT: _("Your consent"),
+    LegalBasis.LEGAL_OBLIGATION: _("A legal obligation"),
+    LegalBasis.LEGITIMATE_INTEREST: _("Our legitimate interest"),
+}
+
+# --- end labels of categories and legal bases
 
 
 @dataclass(frozen=True)
@@ -178,11 +218,19 @@ class ModelDeclaration:
 
 @dataclass
 class Handler:
-    """An app's own export or erasure routine, called by the privacy services with a subject id."""
+    """An app's own export, erasure or retention routine, called by the privacy services.
+
+    models: labels of the declared models the handler takes care of; the generic, data-map
+    driven export and erasure leave those models to it (privacy/rights.py).
+    method: what a retention handler does to the data ("delete" or "depersonalize"), as written
+    in its destruction records.
+    """
 
     name: str
     order: int
     run: Callable[..., Any]
+    models: tuple[str, ...] = ()
+    method: str = "delete"
 
 
 @dataclass
@@ -192,6 +240,18 @@ class Registry:
     erasers: dict[str, Handler] = field(default_factory=dict)
     # Re-seal master-sealed secrets under the current master key; each returns how many changed.
     resealers: dict[str, Handler] = field(default_factory=dict)
+    # Consent purpose → callables run with subject_id=... when that consent stops (withdrawn or
+    # suspended), so an app can stop what the consent allowed (see privacy/consents.py).
+    consent_listeners: dict[str, list[Callable[..., Any]]] = field(default_factory=dict)
+    # --- retention (privacy/retention.py) and cached values (privacy/rights.py) ---
+    # run(*, now) -> {model label or store: rows destroyed} for data past its retention period.
+    retention_handlers: dict[str, Handler] = field(default_factory=dict)
+    # run(*, now) -> ids of people whose whole account is due for erasure (the handler's name is
+    # the reason recorded, e.g. "unverified sign-up").
+    erasure_due: dict[str, Handler] = field(default_factory=dict)
+    # run(*, subject_id) -> cache keys holding the person's values, deleted on erasure.
+    cache_keys: dict[str, Handler] = field(default_factory=dict)
+    # --- end retention and cached values ---
 
     def declare(
         self,
@@ -212,19 +272,69 @@ class Registry:
             note=note,
         )
 
-    def register_exporter(self, name: str, run: Callable[..., Any], *, order: int = 100) -> None:
-        self.exporters[name] = Handler(name=name, order=order, run=run)
+    def register_exporter(
+        self, name: str, run: Callable[..., Any], *, order: int = 100, models: Iterable[str] = ()
+    ) -> None:
+        """run(*, subject_id) -> {model label: rows (model instances)} of the person's rows that
+        no subject path finds; the export writes each row's exportable fields (rights.py)."""
+        self.exporters[name] = Handler(name=name, order=order, run=run, models=tuple(models))
 
-    def register_eraser(self, name: str, run: Callable[..., Any], *, order: int = 100) -> None:
-        self.erasers[name] = Handler(name=name, order=order, run=run)
+    def register_eraser(
+        self, name: str, run: Callable[..., Any], *, order: int = 100, models: Iterable[str] = ()
+    ) -> None:
+        """run(*, subject: ErasureSubject) -> {model label or store: rows destroyed}. Each eraser
+        is one step of the erasure job, run in `order` and recorded when done; it must do nothing
+        when run again (rights.py)."""
+        self.erasers[name] = Handler(name=name, order=order, run=run, models=tuple(models))
 
     def register_resealer(self, name: str, run: Callable[[], int]) -> None:
         self.resealers[name] = Handler(name=name, order=100, run=run)
+
+    # --- consent listeners (privacy/consents.py) ---
+    def register_consent_listener(self, purpose: str, run: Callable[..., Any]) -> None:
+        listeners = self.consent_listeners.setdefault(str(purpose), [])
+        if run not in listeners:
+            listeners.append(run)
+
+    def consent_listeners_for(self, purpose: str) -> list[Callable[..., Any]]:
+        return list(self.consent_listeners.get(str(purpose), ()))
+
+    # --- end consent listeners ---
+
+    # --- retention and cached values (privacy/retention.py, privacy/rights.py) ---
+    def register_retention(
+        self, name: str, run: Callable[..., Any], *, order: int = 100, method: str = "delete"
+    ) -> None:
+        self.retention_handlers[name] = Handler(name=name, order=order, run=run, method=method)
+
+    def register_erasure_due(self, name: str, run: Callable[..., Any]) -> None:
+        self.erasure_due[name] = Handler(name=name, order=100, run=run)
+
+    def register_cache_keys(self, name: str, run: Callable[..., Any]) -> None:
+        self.cache_keys[name] = Handler(name=name, order=100, run=run)
+
+    # --- end retention and cached values ---
 
     def personal_fields(self) -> Iterator[tuple[ModelDeclaration, str, PersonalData]]:
         for declaration in self.models.values():
             for name, data in declaration.personal.items():
                 yield declaration, name, data
+
+
+# --- erasure (privacy/rights.py) ---
+
+
+@dataclass(frozen=True)
+class ErasureSubject:
+    """Whom an eraser erases: the user id, the pseudonym that replaces them in the records the law
+    keeps, and the reason written in the destruction record."""
+
+    subject_id: int
+    pseudonym: str
+    reason: str
+
+
+# --- end erasure ---
 
 
 data_map = Registry()

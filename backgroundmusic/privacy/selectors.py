@@ -14,7 +14,7 @@ def _personal_data_as_dict(data: PersonalData) -> dict[str, Any]:
         "retention": {
             "days": data.retention.days,
             "start": data.retention.start.value,
-            "description": data.retention.description,
+            "description": str(data.retention.description),
         },
         "erasure": data.erasure.value,
         "exportable": data.exportable,

@@ -5,7 +5,10 @@ from playwright.sync_api import expect
 
 from tests.browser.conftest import ContextFactory
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
 
 
 def test_choosing_russian_sets_the_page_language_and_keeps_it(

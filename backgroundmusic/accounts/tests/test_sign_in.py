@@ -33,6 +33,7 @@ def test_sign_up_needs_a_verified_email_before_logging_in(client):
             "email": "new@example.com",
             "password1": PASSWORD,
             "password2": PASSWORD,
+            "agreement": "on",
         },
     )
     assert response.status_code == 302
@@ -57,6 +58,7 @@ def test_sign_up_with_a_taken_email_does_not_reveal_the_account(client, member):
             "email": "member@example.com",
             "password1": PASSWORD,
             "password2": PASSWORD,
+            "agreement": "on",
         },
     )
     # Same answer as a fresh sign-up; the owner of the address gets a notice instead.

@@ -77,7 +77,13 @@ def test_sign_up_sign_in_and_lockout_log_no_login_or_password(settings, client, 
     email, username = person["email"], person["username"]
     signed_up = client.post(
         "/accounts/signup/",
-        {"username": username, "email": email, "password1": PASSWORD, "password2": PASSWORD},
+        {
+            "username": username,
+            "email": email,
+            "password1": PASSWORD,
+            "password2": PASSWORD,
+            "agreement": "on",
+        },
     )
     assert signed_up.status_code == 302
     confirm_path = re.search(

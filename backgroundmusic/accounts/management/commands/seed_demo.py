@@ -8,35 +8,56 @@ from django.core.management.base import BaseCommand, CommandError
 
 from backgroundmusic.accounts import services
 from backgroundmusic.accounts.models import User
+from backgroundmusic.accounts.roles import StaffRole
+from backgroundmusic.accounts.staff import staff_role_assign
+from backgroundmusic.privacy import policies
+from backgroundmusic.privacy.consents import demo_recipients_create
 
 DEMO_USERNAME = "demo"
 ADMIN_USERNAME = "demo-admin"
+PRIVACY_OFFICER_USERNAME = "demo-privacy"
 
 
 class Command(BaseCommand):
-    help = "Create the demo user and a staff administrator and print their logins"
+    help = "Create the demo user and demo staff (embedded mode only) and print their logins"
 
     def handle(self, *args: Any, **options: Any) -> None:
         if not settings.EMBEDDED:
             raise CommandError("seed_demo only runs in embedded mode (DATABASE_URL unset)")
+        # The project's own privacy policy (an earlier and the current edition) and user
+        # agreement, published before any user exists (idempotent).
+        policies.demo_editions_publish()
         credentials_file = settings.VAR_DIR / "demo_credentials.txt"
         if not credentials_file.exists():
-            demo_password = secrets.token_urlsafe(12)
-            admin_password = secrets.token_urlsafe(12)
-            if not User.objects.filter(username=DEMO_USERNAME).exists():
-                services.user_create(
-                    username=DEMO_USERNAME,
-                    email="demo@example.com",
-                    password=demo_password,
-                    email_verified=True,
-                )
-            if not User.objects.filter(username=ADMIN_USERNAME).exists():
-                services.staff_administrator_create(
-                    username=ADMIN_USERNAME, email="admin@example.com", password=admin_password
-                )
+            logins = []
+            for username, label in (
+                (DEMO_USERNAME, "demo user"),
+                (ADMIN_USERNAME, "staff administrator"),
+                (PRIVACY_OFFICER_USERNAME, "privacy officer"),
+            ):
+                password = secrets.token_urlsafe(12)
+                if not User.objects.filter(username=username).exists():
+                    self._create(username, password)
+                logins.append(f"{label + ':':22} {username} / {password}")
             credentials_file.write_text(
-                f"demo user:          {DEMO_USERNAME} / {demo_password}\n"
-                f"staff administrator: {ADMIN_USERNAME} / {admin_password}\n"
+                "\n".join(logins)
+                + "\n(staff set up two-factor sign-in at their first visit to /staff/)\n"
             )
             credentials_file.chmod(0o600)
+        demo_recipients_create()  # sharing toggles in the privacy center (idempotent)
         self.stdout.write("Demo logins (embedded mode only):\n" + credentials_file.read_text())
+
+    def _create(self, username: str, password: str) -> None:
+        email = f"{username}@example.com"
+        if username == ADMIN_USERNAME:
+            services.staff_administrator_create(username=username, email=email, password=password)
+            return
+        user = services.user_create(
+            username=username, email=email, password=password, email_verified=True
+        )
+        if username == PRIVACY_OFFICER_USERNAME:
+            staff_role_assign(user=user, role=StaffRole.PRIVACY_OFFICER)
+        else:
+            # As if they signed up under the earlier privacy policy: the notice of the
+            # current edition shows at their first sign-in.
+            policies.demo_signup_record(user=user)

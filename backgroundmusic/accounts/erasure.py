@@ -1,0 +1,220 @@
+"""What sign-in and the profile add to the privacy services: rows no subject path finds.
+
+Registered in accounts/privacy.py. The privacy app erases, exports and expires every declared
+model with a subject path by itself (privacy/rights.py); these handlers cover the rest:
+sessions (found through allauth's UserSession rows), django-axes records (found by the username
+or e-mail address typed at sign-in), admin log entries that name the person's objects, and the
+accounts that retention must erase.
+"""
+
+from collections import Counter
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from importlib import import_module
+
+from allauth.account.models import EmailAddress, EmailConfirmation
+from allauth.usersessions.models import UserSession
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+from django.conf import settings
+from django.contrib.admin.models import LogEntry
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import Model, Q, QuerySet
+
+from backgroundmusic.accounts.models import Profile, SocialLink, User
+from backgroundmusic.privacy.pseudonyms import subject_pseudonym
+from backgroundmusic.privacy.registry import ErasureSubject, Retentions
+
+AXES_MODELS: dict[str, type[AccessAttempt | AccessLog | AccessFailureLog]] = {
+    "axes.AccessAttempt": AccessAttempt,
+    "axes.AccessLog": AccessLog,
+    "axes.AccessFailureLog": AccessFailureLog,
+}
+
+
+def _logins(subject_id: int) -> set[str]:
+    """What the person may have typed at sign-in: their username and every e-mail address."""
+    user = User.objects.filter(pk=subject_id).only("username", "email").first()
+    if user is None:
+        return set()
+    logins = {user.username, user.email}
+    logins.update(EmailAddress.objects.filter(user_id=subject_id).values_list("email", flat=True))
+    return {login.strip().lower() for login in logins if login and login.strip()}
+
+
+def _sign_in_rows(model: type[Model], logins: set[str]) -> QuerySet[Model]:
+    if not logins:
+        return model._default_manager.none()
+    condition = Q()
+    for login in logins:
+        condition |= Q(username__iexact=login)
+    return model._default_manager.filter(condition)
+
+
+# --- export ----------------------------------------------------------------------------------
+
+
+def export_sign_in_records(*, subject_id: int) -> dict[str, list[Model]]:
+    """The person's failed and successful sign-ins that django-axes keeps."""
+    logins = _logins(subject_id)
+    return {
+        label: list(_sign_in_rows(model, logins).order_by("pk"))
+        for label, model in AXES_MODELS.items()
+    }
+
+
+# --- erasure steps ---------------------------------------------------------------------------
+
+
+def erase_deactivate(*, subject: ErasureSubject) -> dict[str, int]:
+    """First step: no sign-in, no staff rights, nothing done as the person from now on."""
+    User.objects.filter(pk=subject.subject_id).update(
+        is_active=False, is_staff=False, is_superuser=False
+    )
+    User.groups.through.objects.filter(user_id=subject.subject_id).delete()
+    User.user_permissions.through.objects.filter(user_id=subject.subject_id).delete()
+    return {}
+
+
+def erase_sessions(*, subject: ErasureSubject) -> dict[str, int]:
+    """Ends every session of the person: the session store's entry (which holds their id) and
+    allauth's UserSession row that maps it."""
+    store_class = import_module(settings.SESSION_ENGINE).SessionStore
+    ended = stored = 0
+    for session in UserSession.objects.filter(user_id=subject.subject_id):
+        stored += int(store_class().exists(session.session_key))
+        session.end()
+        ended += 1
+    counts = {"usersessions.UserSession": ended, "sessions.Session": stored}
+    return {label: n for label, n in counts.items() if n}
+
+
+def erase_sign_in_records(*, subject: ErasureSubject) -> dict[str, int]:
+    """django-axes rows of the person's sign-ins, found by what was typed (username, e-mail)."""
+    logins = _logins(subject.subject_id)
+    counts: Counter[str] = Counter()
+    for model in AXES_MODELS.values():
+        counts.update(_sign_in_rows(model, logins).delete()[1])
+    return {label: n for label, n in counts.items() if n}
+
+
+def erase_admin_log_names(*, subject: ErasureSubject) -> dict[str, int]:
+    """Admin log entries about the person's objects keep what was done, not their name."""
+    objects: list[tuple[type[Model], Iterable[object]]] = [
+        (User, [subject.subject_id]),
+        (Profile, Profile.objects.filter(user_id=subject.subject_id).values_list("pk", flat=True)),
+        (
+            SocialLink,
+            SocialLink.objects.filter(profile__user_id=subject.subject_id).values_list(
+                "pk", flat=True
+            ),
+        ),
+        (
+            EmailAddress,
+            EmailAddress.objects.filter(user_id=subject.subject_id).values_list("pk", flat=True),
+        ),
+    ]
+    condition = Q(pk__in=[])
+    for model, ids in objects:
+        condition |= Q(
+            content_type=ContentType.objects.get_for_model(model),
+            object_id__in=[str(pk) for pk in ids],
+        )
+    changed = LogEntry.objects.filter(condition).exclude(object_repr="").update(object_repr="")
+    return {"admin.LogEntry": changed} if changed else {}
+
+
+# --- retention -------------------------------------------------------------------------------
+
+
+def _before(now: datetime, days: int) -> datetime:
+    return now - timedelta(days=days)
+
+
+def destroy_old_sign_in_records(*, now: datetime) -> dict[str, int]:
+    """django-axes records older than Retentions.SECURITY_LOG."""
+    cutoff = _before(now, Retentions.SECURITY_LOG.days)
+    counts: Counter[str] = Counter()
+    for model in AXES_MODELS.values():
+        counts.update(model._default_manager.filter(attempt_time__lt=cutoff).delete()[1])
+    return {label: n for label, n in counts.items() if n}
+
+
+def destroy_old_sessions(*, now: datetime) -> dict[str, int]:
+    """Sessions past Retentions.SESSION: allauth's UserSession rows not seen for that long are
+    ended (with their session), those whose session is gone are dropped, and expired sessions
+    leave the store (what `manage.py clearsessions` does, at the service's clock)."""
+    store_class = import_module(settings.SESSION_ENGINE).SessionStore
+    cutoff = _before(now, Retentions.SESSION.days)
+    user_sessions = stored = 0
+    for session in UserSession.objects.all():
+        exists = store_class().exists(session.session_key)
+        if session.last_seen_at < cutoff:
+            stored += int(exists)
+            session.end()
+            user_sessions += 1
+        elif not exists:
+            session.delete()
+            user_sessions += 1
+    if hasattr(store_class, "get_model_class"):
+        expired = store_class.get_model_class().objects.filter(expire_date__lt=now)
+        deleted, _by_model = expired.delete()
+        stored += deleted
+    else:
+        store_class.clear_expired()
+    counts = {"usersessions.UserSession": user_sessions, "sessions.Session": stored}
+    return {label: n for label, n in counts.items() if n}
+
+
+def destroy_old_email_confirmations(*, now: datetime) -> dict[str, int]:
+    """Stored confirmation keys past Retentions.EMAIL_CONFIRMATION (allauth's HMAC links, the
+    default, store none)."""
+    deleted, _by_model = EmailConfirmation.objects.filter(
+        created__lt=_before(now, Retentions.EMAIL_CONFIRMATION.days)
+    ).delete()
+    return {"account.EmailConfirmation": deleted} if deleted else {}
+
+
+def destroy_old_admin_log(*, now: datetime) -> dict[str, int]:
+    """Admin log entries past Retentions.STAFF_AUDIT."""
+    deleted, _by_model = LogEntry.objects.filter(
+        action_time__lt=_before(now, Retentions.STAFF_AUDIT.days)
+    ).delete()
+    return {"admin.LogEntry": deleted} if deleted else {}
+
+
+def _not_erased(rows: Iterable[tuple[int, str]]) -> list[int]:
+    # An erased account stays as a row named by its pseudonym (docs/decisions/0005-erasure.md).
+    return [pk for pk, username in rows if username != subject_pseudonym(subject_id=pk)]
+
+
+def unverified_signups(*, now: datetime) -> list[int]:
+    """Sign-ups that never confirmed an e-mail address within Retentions.UNVERIFIED_SIGNUP."""
+    verified = EmailAddress.objects.filter(verified=True).values("user_id")
+    rows = (
+        User.objects.filter(
+            is_active=True,
+            is_staff=False,
+            is_superuser=False,
+            groups__isnull=True,
+            date_joined__lt=_before(now, Retentions.UNVERIFIED_SIGNUP.days),
+        )
+        .exclude(pk__in=verified)
+        .values_list("pk", "username")
+    )
+    return _not_erased(rows)
+
+
+def closed_accounts(*, now: datetime) -> list[int]:
+    """Accounts closed (deactivated) for longer than Retentions.ACCOUNT.
+
+    The user row records no closing date yet, so the last sign-in (or the sign-up, for an
+    account never used) stands for it: an account is due once it has been inactive and unused
+    for the whole period. License agreements will add their own end dates (a later issue).
+    """
+    cutoff = _before(now, Retentions.ACCOUNT.days)
+    rows = (
+        User.objects.filter(is_active=False, date_joined__lt=cutoff)
+        .filter(Q(last_login__isnull=True) | Q(last_login__lt=cutoff))
+        .values_list("pk", "username")
+    )
+    return _not_erased(rows)

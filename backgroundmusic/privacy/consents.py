@@ -1,0 +1,472 @@
+"""The consent ledger, restriction of processing, and the one answer to "may we do P for S now".
+
+Every non-essential purpose is a separate opt-in, off by default: a purpose is allowed only when
+the latest ConsentRecord for (subject, purpose, recipient) says GIVEN. The ledger is append-only
+(core.models.AppendOnlyModel); the services below add records and never change one. Giving what
+is already given, or withdrawing what is not given, writes nothing and returns the latest record.
+
+Restriction of processing ("blocking", policy clause 2.1) pauses the purposes in
+RESTRICTED_PURPOSES without touching the ledger, so lifting it restores exactly the consents the
+person had. It does not unpublish a public profile: the profile is published at the person's own
+request, restriction means "process no more than storing it and what I ask for", and the person
+can unpublish it separately with one click; hiding it behind their back would surprise them.
+
+Apps react to a consent that stops (withdrawn or suspended) through listeners registered in their
+privacy.py with data_map.register_consent_listener(purpose, fn); fn is called with subject_id=.
+
+This module imports no other app of the project; the subject is any user object.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import AnonymousUser
+from django.db import IntegrityError, transaction
+from django.db.models import F, QuerySet, Window
+from django.db.models.functions import RowNumber
+from django.http import HttpRequest
+from django.utils.translation import gettext as _
+
+from backgroundmusic.core import clock
+from backgroundmusic.core.errors import DomainError
+from backgroundmusic.core.request_info import PrivacySignals, privacy_signals
+from backgroundmusic.privacy import cookies
+from backgroundmusic.privacy.models import (
+    ConsentAction,
+    ConsentMethod,
+    ConsentPurpose,
+    ConsentRecord,
+    DocumentKind,
+    PolicyEdition,
+    ProcessingRestriction,
+    Recipient,
+)
+from backgroundmusic.privacy.policies import current_edition
+from backgroundmusic.privacy.registry import data_map
+
+Subject = AbstractBaseUser | AnonymousUser
+
+NO_SIGNALS = PrivacySignals()
+
+# The purposes shown in the privacy center, in order; "sharing" is shown once per recipient.
+PURPOSES = (
+    ConsentPurpose.NEWSLETTER,
+    ConsentPurpose.ANALYTICS,
+    ConsentPurpose.RESEARCH,
+    ConsentPurpose.PUBLIC_PROFILE,
+    ConsentPurpose.INDEXING,
+)
+# Paused while processing is restricted (the public profile is not: see the module docstring).
+RESTRICTED_PURPOSES = frozenset(
+    {
+        ConsentPurpose.NEWSLETTER,
+        ConsentPurpose.ANALYTICS,
+        ConsentPurpose.RESEARCH,
+        ConsentPurpose.SHARING,
+    }
+)
+# A purpose that only makes sense while another is given: giving it needs the other; the other
+# stopping stops it too.
+REQUIRES = {ConsentPurpose.INDEXING: ConsentPurpose.PUBLIC_PROFILE}
+DEPENDENTS = {ConsentPurpose.PUBLIC_PROFILE: (ConsentPurpose.INDEXING,)}
+
+
+def _purpose(purpose: str, recipient: Recipient | None) -> ConsentPurpose:
+    checked = ConsentPurpose(purpose)
+    if (checked == ConsentPurpose.SHARING) != (recipient is not None):
+        raise ValueError("a recipient goes with the purpose 'sharing' and with no other")
+    return checked
+
+
+def _latest(*, subject_id: int, purpose: str, recipient_id: int | None) -> ConsentRecord | None:
+    records = ConsentRecord.objects.filter(subject_id=subject_id, purpose=purpose)
+    if recipient_id is None:
+        records = records.filter(recipient__isnull=True)
+    else:
+        records = records.filter(recipient_id=recipient_id)
+    return records.order_by("-at", "-pk").first()
+
+
+def _is_given(record: ConsentRecord | None) -> bool:
+    return record is not None and record.action == ConsentAction.GIVEN
+
+
+def _edition_hash() -> str:
+    edition = current_edition(kind=DocumentKind.PRIVACY_POLICY)
+    return edition.content_hash if edition is not None else ""
+
+
+def _append(
+    *,
+    subject_id: int,
+    purpose: str,
+    recipient_id: int | None,
+    action: ConsentAction,
+    method: str,
+) -> ConsentRecord:
+    return ConsentRecord.objects.create(
+        subject_id=subject_id,
+        purpose=purpose,
+        recipient_id=recipient_id,
+        action=action,
+        method=ConsentMethod(method),
+        edition_hash=_edition_hash(),
+        at=clock.now(),
+    )
+
+
+def _notify_stopped(*, purpose: str, subject_id: int) -> None:
+    for listener in data_map.consent_listeners_for(purpose):
+        listener(subject_id=subject_id)
+
+
+# ---------------------------------------------------------------------------------------------
+# Services
+
+
+@transaction.atomic
+def consent_give(
+    *, subject: AbstractBaseUser, purpose: str, method: str, recipient: Recipient | None = None
+) -> ConsentRecord:
+    """Records that the person gives consent for the purpose (and recipient, for sharing)."""
+    checked = _purpose(purpose, recipient)
+    if recipient is not None and not (recipient.is_active and recipient.shared_with_consent):
+        raise DomainError(
+            _("Sharing with %(name)s is not something you can choose.") % {"name": recipient.name},
+            code="recipient_not_offered",
+        )
+    required = REQUIRES.get(checked)
+    if required is not None and not _is_given(
+        _latest(subject_id=subject.pk, purpose=required, recipient_id=None)
+    ):
+        raise DomainError(
+            _("Publish your public profile before allowing search engines to index it."),
+            code="needs_public_profile",
+        )
+    recipient_id = recipient.pk if recipient is not None else None
+    latest = _latest(subject_id=subject.pk, purpose=checked, recipient_id=recipient_id)
+    if latest is not None and _is_given(latest):
+        return latest
+    return _append(
+        subject_id=subject.pk,
+        purpose=checked,
+        recipient_id=recipient_id,
+        action=ConsentAction.GIVEN,
+        method=method,
+    )
+
+
+@transaction.atomic
+def consent_withdraw(
+    *, subject: AbstractBaseUser, purpose: str, method: str, recipient: Recipient | None = None
+) -> ConsentRecord | None:
+    """Records the withdrawal, stops what the consent allowed (listeners), and withdraws the
+    purposes that depend on this one. Returns the latest record (None if there never was one)."""
+    checked = _purpose(purpose, recipient)
+    recipient_id = recipient.pk if recipient is not None else None
+    latest = _latest(subject_id=subject.pk, purpose=checked, recipient_id=recipient_id)
+    if _is_given(latest):
+        latest = _append(
+            subject_id=subject.pk,
+            purpose=checked,
+            recipient_id=recipient_id,
+            action=ConsentAction.WITHDRAWN,
+            method=method,
+        )
+    # Listeners are idempotent and run even when nothing was written, so the app's own state
+    # (e.g. a profile published before the ledger knew of it) follows the withdrawal.
+    _notify_stopped(purpose=checked, subject_id=subject.pk)
+    for dependent in DEPENDENTS.get(checked, ()):
+        consent_withdraw(subject=subject, purpose=dependent, method=method)
+    return latest
+
+
+@transaction.atomic
+def consent_record_gpc(*, subject: AbstractBaseUser) -> ConsentRecord:
+    """The browser sent Global Privacy Control: an opt-out of research and ad targeting.
+
+    Written once: nothing is added when the latest research record is already a withdrawal.
+    Unlike consent_withdraw, an opt-out is recorded even if consent was never given, as
+    evidence of the signal."""
+    latest = _latest(subject_id=subject.pk, purpose=ConsentPurpose.RESEARCH, recipient_id=None)
+    if latest is not None and latest.action == ConsentAction.WITHDRAWN:
+        return latest
+    return _append(
+        subject_id=subject.pk,
+        purpose=ConsentPurpose.RESEARCH,
+        recipient_id=None,
+        action=ConsentAction.WITHDRAWN,
+        method=ConsentMethod.GPC,
+    )
+
+
+@transaction.atomic
+def consents_suspend_for_edition(*, edition: PolicyEdition) -> int:
+    """A published edition changed the terms of some purposes materially: every consent given
+    for them is suspended until the person gives it again. Returns how many were suspended.
+
+    One query finds the latest record of every (subject, purpose, recipient) for those purposes;
+    the suspensions are inserted in bulk."""
+    purposes = {ConsentPurpose(purpose) for purpose in edition.material_purposes}
+    for purpose in list(purposes):
+        purposes.update(DEPENDENTS.get(purpose, ()))
+    if not purposes:
+        return 0
+    latest_rows = (
+        ConsentRecord.objects.filter(purpose__in=sorted(purposes))
+        .annotate(
+            rank=Window(
+                RowNumber(),
+                partition_by=[F("subject_id"), F("purpose"), F("recipient_id")],
+                order_by=[F("at").desc(), F("pk").desc()],
+            )
+        )
+        .filter(rank=1)
+        .values_list("subject_id", "purpose", "recipient_id", "action")
+    )
+    given = [
+        (subject_id, purpose, recipient_id)
+        for subject_id, purpose, recipient_id, action in latest_rows
+        if action == ConsentAction.GIVEN
+    ]
+    now = clock.now()
+    ConsentRecord.objects.bulk_create(
+        (
+            ConsentRecord(
+                subject_id=subject_id,
+                purpose=purpose,
+                recipient_id=recipient_id,
+                action=ConsentAction.SUSPENDED,
+                method=ConsentMethod.POLICY_CHANGE,
+                edition_hash=edition.content_hash,
+                at=now,
+            )
+            for subject_id, purpose, recipient_id in given
+        ),
+        batch_size=1000,
+    )
+    for subject_id, purpose, _recipient_id in given:
+        _notify_stopped(purpose=purpose, subject_id=subject_id)
+    return len(given)
+
+
+@transaction.atomic
+def restriction_start(*, subject: AbstractBaseUser, method: str) -> ProcessingRestriction:
+    """Restricts processing; returns the open restriction (the existing one if already on)."""
+    current = restriction_current(subject=subject)
+    if current is not None:
+        return current
+    try:
+        with transaction.atomic():
+            return ProcessingRestriction.objects.create(
+                subject_id=subject.pk,
+                started_at=clock.now(),
+                started_method=ConsentMethod(method),
+            )
+    except IntegrityError:  # another request opened it a moment ago
+        return ProcessingRestriction.objects.get(subject_id=subject.pk, lifted_at__isnull=True)
+
+
+@transaction.atomic
+def restriction_lift(*, subject: AbstractBaseUser, method: str) -> ProcessingRestriction | None:
+    """Lifts the open restriction; None (and nothing written) when there is none."""
+    current = (
+        ProcessingRestriction.objects.select_for_update()
+        .filter(subject_id=subject.pk, lifted_at__isnull=True)
+        .first()
+    )
+    if current is None:
+        return None
+    current.lifted_at = clock.now()
+    current.lifted_method = ConsentMethod(method)
+    current.save(update_fields=["lifted_at", "lifted_method"])
+    return current
+
+
+def demo_recipients_create() -> list[Recipient]:
+    """Two recipients for the demo: a contract recipient (no toggle) and a consent one."""
+    demo = [
+        (
+            "Demo Payments LLC",
+            {
+                "country": "RU",
+                "purpose_en": "Takes card payments for licenses and subscriptions.",
+                "purpose_ru": "Принимает оплату картой за лицензии и подписки.",
+                "categories": ["user.contact.email", "user.behavior.purchase_history"],
+                "shared_with_consent": False,
+            },
+        ),
+        (
+            "Demo Partner Label",
+            {
+                "country": "DE",
+                "purpose_en": "A record label we work with: sends you news about its releases "
+                "that suit the music you license.",
+                "purpose_ru": "Лейбл-партнёр: присылает новости о своих релизах, подходящих к "
+                "музыке, которую вы лицензируете.",
+                "categories": ["user.name", "user.contact.email"],
+                "shared_with_consent": True,
+            },
+        ),
+    ]
+    with transaction.atomic():
+        return [
+            Recipient.objects.update_or_create(name=name, defaults=defaults)[0]
+            for name, defaults in demo
+        ]
+
+
+# ---------------------------------------------------------------------------------------------
+# Selectors
+
+
+def restriction_current(*, subject: Subject) -> ProcessingRestriction | None:
+    if subject.pk is None:
+        return None
+    return ProcessingRestriction.objects.filter(
+        subject_id=subject.pk, lifted_at__isnull=True
+    ).first()
+
+
+def subject_is_restricted(*, subject: Subject) -> bool:
+    if subject.pk is None:
+        return False
+    return ProcessingRestriction.objects.filter(
+        subject_id=subject.pk, lifted_at__isnull=True
+    ).exists()
+
+
+def consent_allows(
+    *,
+    subject: Subject,
+    purpose: str,
+    recipient: Recipient | None = None,
+    signals: PrivacySignals = NO_SIGNALS,
+) -> bool:
+    """THE answer to "may we do this purpose for this person now". Every feature asks here.
+
+    False while processing is restricted (newsletter, analytics, research, sharing), for research
+    when the browser sends Global Privacy Control, for analytics when it sends Do Not Track, for a
+    recipient no longer offered; otherwise the latest ledger record decides (GIVEN or not)."""
+    checked = _purpose(purpose, recipient)
+    if subject.pk is None or not subject.is_authenticated:
+        return False
+    if recipient is not None and not (recipient.is_active and recipient.shared_with_consent):
+        return False
+    if checked == ConsentPurpose.RESEARCH and signals.gpc:
+        return False
+    if checked == ConsentPurpose.ANALYTICS and signals.dnt:
+        return False
+    if checked in RESTRICTED_PURPOSES and subject_is_restricted(subject=subject):
+        return False
+    return _is_given(
+        _latest(
+            subject_id=subject.pk,
+            purpose=checked,
+            recipient_id=recipient.pk if recipient is not None else None,
+        )
+    )
+
+
+def visitor_allows(*, request: HttpRequest, purpose: str) -> bool:
+    """consent_allows for the person behind a request, signed in or not.
+
+    Anonymous visitors have no ledger: only analytics can be allowed, by the consent cookie.
+    A signed-in person needs their recorded consent, and a refusal stored in this browser's
+    consent cookie still holds on this browser."""
+    signals = privacy_signals(request)
+    checked = ConsentPurpose(purpose)
+    choice = cookies.cookie_choice(request)
+    if checked == ConsentPurpose.ANALYTICS and choice is not None and not choice.analytics:
+        return False
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated:
+        return consent_allows(subject=user, purpose=checked, signals=signals)
+    if checked != ConsentPurpose.ANALYTICS or signals.dnt:
+        return False
+    return choice is not None and choice.analytics
+
+
+def visitor_has_chosen(*, request: HttpRequest) -> bool:
+    """Whether the cookie banner can stay away: a choice in this browser's consent cookie, or,
+    for a signed-in person, an analytics choice in their ledger (made in another browser)."""
+    if cookies.cookie_choice(request) is not None:
+        return True
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return False
+    return ConsentRecord.objects.filter(
+        subject_id=user.pk, purpose=ConsentPurpose.ANALYTICS, recipient__isnull=True
+    ).exists()
+
+
+@dataclass(frozen=True)
+class ConsentState:
+    """Where one consent stands: the latest record, or none (never given: off)."""
+
+    purpose: ConsentPurpose
+    recipient: Recipient | None
+    action: ConsentAction | None
+    at: datetime | None
+    method: ConsentMethod | None
+
+    @property
+    def given(self) -> bool:
+        return self.action == ConsentAction.GIVEN
+
+    @property
+    def purpose_label(self) -> str:
+        return str(self.purpose.label)
+
+    @property
+    def action_label(self) -> str:
+        return str(self.action.label) if self.action is not None else _("Not given")
+
+    @property
+    def method_label(self) -> str:
+        return str(self.method.label) if self.method is not None else ""
+
+
+def consent_state(*, subject: AbstractBaseUser) -> list[ConsentState]:
+    """Each purpose, then each recipient offered for sharing (and any the person still shares
+    with), with the latest record's action, time and method."""
+    latest: dict[tuple[str, int | None], ConsentRecord] = {}
+    for record in ConsentRecord.objects.filter(subject_id=subject.pk).order_by("-at", "-pk"):
+        latest.setdefault((record.purpose, record.recipient_id), record)
+    shared_ids = {
+        recipient_id
+        for (purpose, recipient_id), record in latest.items()
+        if purpose == ConsentPurpose.SHARING and _is_given(record)
+    }
+    recipients = Recipient.objects.filter(shared_with_consent=True, is_active=True) | (
+        Recipient.objects.filter(pk__in=shared_ids)
+    )
+
+    def state(purpose: ConsentPurpose, recipient: Recipient | None) -> ConsentState:
+        record = latest.get((purpose, recipient.pk if recipient is not None else None))
+        return ConsentState(
+            purpose=purpose,
+            recipient=recipient,
+            action=ConsentAction(record.action) if record is not None else None,
+            at=record.at if record is not None else None,
+            method=ConsentMethod(record.method) if record is not None else None,
+        )
+
+    return [state(purpose, None) for purpose in PURPOSES] + [
+        state(ConsentPurpose.SHARING, recipient)
+        for recipient in recipients.distinct().order_by("name")
+    ]
+
+
+def consent_history(*, subject: AbstractBaseUser) -> QuerySet[ConsentRecord]:
+    """Every consent record of the person, newest first."""
+    return (
+        ConsentRecord.objects.filter(subject_id=subject.pk)
+        .select_related("recipient")
+        .order_by("-at", "-pk")
+    )
+
+
+def sharing_recipients_offered() -> QuerySet[Recipient]:
+    return Recipient.objects.filter(shared_with_consent=True, is_active=True).order_by("name")

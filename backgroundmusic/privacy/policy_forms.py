@@ -1,0 +1,64 @@
+"""Forms of the policy pages: they parse and validate; policies.py publishes and records."""
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from backgroundmusic.privacy.models import ConsentPurpose, DocumentKind
+from backgroundmusic.privacy.policies import TITLE_MAX_LENGTH
+
+TEXTAREA = forms.Textarea(attrs={"rows": 18, "cols": 80, "spellcheck": "true"})
+SUMMARY = forms.Textarea(attrs={"rows": 4, "cols": 80})
+
+
+class EditionForm(forms.Form):
+    kind = forms.ChoiceField(label=_("Document"), choices=DocumentKind.choices)
+    version = forms.CharField(
+        label=_("Version"),
+        max_length=32,
+        help_text=_("Letters, digits, dots or hyphens, e.g. 2026-12-01. Shown in the address."),
+    )
+    effective_at = forms.DateTimeField(
+        label=_("Takes effect (UTC)"),
+        required=False,
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%d"],
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        help_text=_("Leave empty for \u201cat once\u201d. It cannot be in the past."),
+    )
+    title_en = forms.CharField(label=_("Title in English"), max_length=TITLE_MAX_LENGTH)
+    title_ru = forms.CharField(label=_("Title in Russian"), max_length=TITLE_MAX_LENGTH)
+    body_en = forms.CharField(label=_("Text in English (Markdown)"), widget=TEXTAREA)
+    body_ru = forms.CharField(label=_("Text in Russian (Markdown)"), widget=TEXTAREA)
+    change_summary_en = forms.CharField(
+        label=_("What changed, in English"),
+        widget=SUMMARY,
+        required=False,
+        help_text=_(
+            "Shown in the notice to every signed-in user. Needed for every edition but the first."
+        ),
+    )
+    change_summary_ru = forms.CharField(
+        label=_("What changed, in Russian"), widget=SUMMARY, required=False
+    )
+    material_purposes = forms.MultipleChoiceField(
+        label=_("Consent purposes this edition changes materially"),
+        choices=ConsentPurpose.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text=_(
+            "The consents given for these purposes are paused on publication until each person "
+            "gives them again. Privacy policy only."
+        ),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Markdown keeps its line breaks and indentation as typed.
+        for name in ("body_en", "body_ru", "change_summary_en", "change_summary_ru"):
+            self.fields[name].strip = False  # type: ignore[attr-defined]
+
+
+class AcknowledgeForm(forms.Form):
+    edition = forms.IntegerField(min_value=1, max_value=2**63 - 1)
+    next = forms.CharField(required=False, max_length=2000)

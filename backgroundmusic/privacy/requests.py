@@ -1,0 +1,619 @@
+"""Data-subject requests that reach staff by e-mail or letter: logging, deadlines, identity,
+actions and closing.
+
+Two deadlines run from the day of receipt (the Moscow date, see calendar.CONTROLLER_TIME_ZONE):
+- 152-FZ (art. 14, 20, 21): 10 working days of the Russian production calendar, extendable once
+  by 5 working days with a reason, and only before the 10 days have run out;
+- GDPR (art. 12(3)): one month.
+A request is due soon when a deadline is at most two working days away, and overdue the day after
+a deadline. Closing a request after either deadline needs an explanation of the delay: it is kept
+in the outcome, after the answer, behind LATE_ANSWER_MARKER.
+
+Actions on a request run the very services of the self-service paths (consents, rights), and only
+once the requester's identity is verified and the request is linked to an account.
+
+Who may do any of this is asked by the views (accounts.staff.staff_may_handle_requests): this
+module, like the rest of the privacy app's domain code, knows no other app.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.core.cache import cache
+from django.core.mail import send_mail
+from django.db import transaction
+from django.db.models import Case, F, QuerySet, Value, When
+from django.db.models.functions import Coalesce, Least
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from backgroundmusic.core import clock
+from backgroundmusic.core.errors import DomainError
+from backgroundmusic.privacy import consents, rights
+from backgroundmusic.privacy.calendar import (
+    add_one_month,
+    add_working_days,
+    controller_date,
+    controller_today,
+    working_days_between,
+)
+from backgroundmusic.privacy.models import (
+    ConsentMethod,
+    ConsentPurpose,
+    DataSubjectRequest,
+    Recipient,
+    RequestKind,
+)
+
+# A user of the AUTH_USER_MODEL; typed loosely because the privacy app imports no other app.
+Person = Any
+
+DUE_RU_WORKING_DAYS = 10
+EXTENSION_WORKING_DAYS = 5
+DUE_SOON_WORKING_DAYS = 2
+REQUESTER_CONTACT_MAX_LENGTH = 1000
+REASON_MAX_LENGTH = 2000
+LATE_ANSWER_MARKER = "Answered after the deadline because: "
+
+Identity = DataSubjectRequest.Identity
+Status = DataSubjectRequest.Status
+Channel = DataSubjectRequest.Channel
+
+
+class RequestAction(StrEnum):
+    EXPORT = "export"
+    ERASE = "erase"
+    RESTRICT = "restrict"
+    WITHDRAW_CONSENT = "withdraw_consent"
+
+
+ACTION_LABELS = {
+    RequestAction.EXPORT: gettext_lazy("Prepare a download of the person's data"),
+    RequestAction.ERASE: gettext_lazy("Erase the account"),
+    RequestAction.RESTRICT: gettext_lazy("Restrict processing"),
+    RequestAction.WITHDRAW_CONSENT: gettext_lazy("Withdraw a consent"),
+}
+
+# What each kind of request can be answered with. A rectification is made by the person on
+# their profile page (or by staff in the accounts tools) and then closed with its outcome.
+ACTIONS_BY_KIND: dict[str, tuple[RequestAction, ...]] = {
+    RequestKind.ACCESS: (RequestAction.EXPORT,),
+    RequestKind.RECTIFICATION: (),
+    RequestKind.ERASURE: (RequestAction.ERASE,),
+    RequestKind.RESTRICTION: (RequestAction.RESTRICT,),
+    RequestKind.OBJECTION: (RequestAction.RESTRICT, RequestAction.WITHDRAW_CONSENT),
+    RequestKind.CONSENT_WITHDRAWAL: (RequestAction.WITHDRAW_CONSENT,),
+}
+
+
+# ---------------------------------------------------------------------------------------------
+# Deadlines
+
+
+def effective_due_ru(request: DataSubjectRequest) -> date:
+    return request.extended_due_ru or request.due_ru
+
+
+@dataclass(frozen=True)
+class Deadline:
+    due: date
+    # Working days (152-FZ) or calendar days (GDPR) from the reference day to the deadline;
+    # negative when it has passed (by that many working or calendar days).
+    days_left: int
+    overdue: bool
+    due_soon: bool
+
+    @property
+    def overdue_by(self) -> int:
+        return max(0, -self.days_left)
+
+
+@dataclass(frozen=True)
+class RequestDeadlines:
+    ru: Deadline
+    gdpr: Deadline
+    # The day the flags are computed for: today for an open request, its closing day otherwise.
+    on: date
+
+    @property
+    def overdue(self) -> bool:
+        return self.ru.overdue or self.gdpr.overdue
+
+    @property
+    def due_soon(self) -> bool:
+        return not self.overdue and (self.ru.due_soon or self.gdpr.due_soon)
+
+    @property
+    def nearest(self) -> date:
+        return min(self.ru.due, self.gdpr.due)
+
+
+def _deadline(due: date, on: date, *, working_days: bool) -> Deadline:
+    overdue = on > due
+    soon = not overdue and working_days_between(on, due) <= DUE_SOON_WORKING_DAYS
+    if working_days:
+        left = -working_days_between(due, on) if overdue else working_days_between(on, due)
+    else:
+        left = (due - on).days
+    return Deadline(due=due, days_left=left, overdue=overdue, due_soon=soon)
+
+
+def request_deadlines(*, request: DataSubjectRequest) -> RequestDeadlines:
+    """Both deadlines of a request with days left and flags: as of today while it is open, as of
+    its closing day once closed (so a late answer stays marked late)."""
+    on = (
+        controller_date(request.closed_at)
+        if request.status != Status.OPEN and request.closed_at is not None
+        else controller_today()
+    )
+    return RequestDeadlines(
+        ru=_deadline(effective_due_ru(request), on, working_days=True),
+        gdpr=_deadline(request.due_gdpr, on, working_days=False),
+        on=on,
+    )
+
+
+def _nearest_due() -> Least:
+    """The earlier of the two deadlines, as a database expression."""
+    return Least(Coalesce("extended_due_ru", "due_ru"), "due_gdpr")
+
+
+def requests_overdue() -> QuerySet[DataSubjectRequest]:
+    """Open requests past either deadline, the most overdue first."""
+    return (
+        DataSubjectRequest.objects.filter(status=Status.OPEN)
+        .annotate(nearest_due=_nearest_due())
+        .filter(nearest_due__lt=controller_today())
+        .order_by("nearest_due", "pk")
+    )
+
+
+def requests_needing_attention() -> QuerySet[DataSubjectRequest]:
+    """Open requests overdue or due within DUE_SOON_WORKING_DAYS working days: the daily digest."""
+    horizon = add_working_days(controller_today(), DUE_SOON_WORKING_DAYS)
+    return (
+        DataSubjectRequest.objects.filter(status=Status.OPEN)
+        .annotate(nearest_due=_nearest_due())
+        .filter(nearest_due__lte=horizon)
+        .order_by("nearest_due", "pk")
+    )
+
+
+@dataclass(frozen=True)
+class InboxEntry:
+    request: DataSubjectRequest
+    deadlines: RequestDeadlines
+
+
+def requests_inbox(*, include_closed: bool = False) -> list[InboxEntry]:
+    """Open requests by nearest deadline (either one), then, if asked, closed ones newest first."""
+    requests = DataSubjectRequest.objects.select_related("subject")
+    if not include_closed:
+        requests = requests.filter(status=Status.OPEN)
+    ordered = requests.annotate(
+        nearest_due=_nearest_due(),
+        is_closed=Case(When(status=Status.OPEN, then=Value(0)), default=Value(1)),
+    ).order_by("is_closed", "nearest_due", F("closed_at").desc(nulls_last=True), "pk")
+    return [InboxEntry(request=r, deadlines=request_deadlines(request=r)) for r in ordered]
+
+
+def request_get(*, request_id: int) -> DataSubjectRequest | None:
+    return DataSubjectRequest.objects.select_related("subject").filter(pk=request_id).first()
+
+
+def request_actions_available(*, request: DataSubjectRequest) -> tuple[RequestAction, ...]:
+    """The actions a request can be answered with now: none until it is open, the requester's
+    identity is verified and an account is linked."""
+    if (
+        request.status != Status.OPEN
+        or request.identity != Identity.VERIFIED
+        or request.subject_id is None
+    ):
+        return ()
+    return ACTIONS_BY_KIND.get(request.kind, ())
+
+
+def subject_lookup(*, query: str) -> Person | None:
+    """An account by exact user id or exact username (case-insensitive); None when none matches.
+    Loads only the id and the username."""
+    query = query.strip()
+    if not query:
+        return None
+    users = get_user_model().objects.only("pk", get_user_model().USERNAME_FIELD)
+    if query.isdecimal():
+        found = users.filter(pk=int(query)).first()
+        if found is not None:
+            return found
+    return users.filter(**{f"{get_user_model().USERNAME_FIELD}__iexact": query}).first()
+
+
+# ---------------------------------------------------------------------------------------------
+# Services
+
+
+def _actor_id(actor: Person) -> int:
+    actor_id = getattr(actor, "pk", None)
+    if not isinstance(actor_id, int):
+        raise DomainError(_("Only a signed-in staff member can handle requests."))
+    return actor_id
+
+
+def _locked(request: DataSubjectRequest) -> DataSubjectRequest:
+    """The request re-read under a row lock, so two staff members cannot act on it at once."""
+    return DataSubjectRequest.objects.select_for_update().get(pk=request.pk)
+
+
+def _require_open(request: DataSubjectRequest) -> None:
+    if request.status != Status.OPEN:
+        raise DomainError(
+            _("Request #%(id)s is closed; nothing can be changed on it any more.")
+            % {"id": request.pk},
+            code="request_closed",
+        )
+
+
+@transaction.atomic
+def request_log(
+    *,
+    actor: Person,
+    kind: str,
+    channel: str,
+    received_at: datetime,
+    subject: Person | None = None,
+    requester_contact: str,
+) -> DataSubjectRequest:
+    """Logs a request received outside the site and computes both deadlines from its receipt."""
+    actor_id = _actor_id(actor)
+    if kind not in RequestKind.values:
+        raise DomainError(_("Choose the kind of request."), code="invalid_kind")
+    if channel not in Channel.values:
+        raise DomainError(_("Choose how the request arrived."), code="invalid_channel")
+    if received_at.tzinfo is None:
+        raise ValueError("received_at must be an aware datetime")
+    if received_at > clock.now():
+        raise DomainError(
+            _("The request cannot have been received in the future."), code="received_in_future"
+        )
+    requester_contact = requester_contact.strip()
+    if not requester_contact:
+        raise DomainError(
+            _("Write down how to answer the requester (an e-mail or postal address)."),
+            code="contact_required",
+        )
+    if len(requester_contact) > REQUESTER_CONTACT_MAX_LENGTH:
+        raise DomainError(
+            _("The requester's contact is too long (at most %(max)s characters).")
+            % {"max": REQUESTER_CONTACT_MAX_LENGTH},
+            code="contact_too_long",
+        )
+    received_on = controller_date(received_at)
+    return DataSubjectRequest.objects.create(
+        kind=kind,
+        channel=channel,
+        received_at=received_at,
+        subject=subject,
+        requester_contact=requester_contact,
+        due_ru=add_working_days(received_on, DUE_RU_WORKING_DAYS),
+        due_gdpr=add_one_month(received_on),
+        handled_by_id=actor_id,
+    )
+
+
+@transaction.atomic
+def request_link_subject(
+    *, actor: Person, request: DataSubjectRequest, subject: Person
+) -> DataSubjectRequest:
+    """Links the account the request is about. Changing the account resets the identity check,
+    which is about the person of that account; once identity is verified the link is fixed."""
+    actor_id = _actor_id(actor)
+    request = _locked(request)
+    _require_open(request)
+    if request.identity == Identity.VERIFIED:
+        raise DomainError(
+            _(
+                "The requester's identity is already verified for the linked account, "
+                "so the account can no longer be changed."
+            ),
+            code="identity_already_verified",
+        )
+    if request.subject_id != subject.pk:
+        request.subject = subject
+        request.identity = Identity.UNVERIFIED
+    request.handled_by_id = actor_id
+    request.save(update_fields=["subject", "identity", "handled_by_id"])
+    return request
+
+
+@transaction.atomic
+def request_verify_identity(
+    *, actor: Person, request: DataSubjectRequest, verified: bool
+) -> DataSubjectRequest:
+    """Records the outcome of checking that the requester is who they say they are. A failed
+    check can be repeated (new documents arrive); a verified one is final."""
+    actor_id = _actor_id(actor)
+    request = _locked(request)
+    _require_open(request)
+    if request.identity == Identity.VERIFIED:
+        raise DomainError(
+            _("The requester's identity is already verified."), code="identity_already_verified"
+        )
+    request.identity = Identity.VERIFIED if verified else Identity.FAILED
+    request.handled_by_id = actor_id
+    request.save(update_fields=["identity", "handled_by_id"])
+    return request
+
+
+@transaction.atomic
+def request_extend(
+    *, actor: Person, request: DataSubjectRequest, reason: str
+) -> DataSubjectRequest:
+    """Moves the 152-FZ deadline by 5 working days: once, with a reason (sent to the requester),
+    and only while the 10 working days have not run out."""
+    actor_id = _actor_id(actor)
+    request = _locked(request)
+    _require_open(request)
+    if request.extended_due_ru is not None:
+        raise DomainError(
+            _("The deadline was already extended to %(date)s; it can be extended only once.")
+            % {"date": request.extended_due_ru.isoformat()},
+            code="already_extended",
+        )
+    reason = reason.strip()
+    if not reason:
+        raise DomainError(
+            _("Give the reason for the extension: the requester must be told why."),
+            code="reason_required",
+        )
+    if len(reason) > REASON_MAX_LENGTH:
+        raise DomainError(
+            _("The reason is too long (at most %(max)s characters).") % {"max": REASON_MAX_LENGTH},
+            code="reason_too_long",
+        )
+    if controller_today() > request.due_ru:
+        raise DomainError(
+            _(
+                "The 10-working-day deadline passed on %(date)s; it can be extended only "
+                "before it runs out."
+            )
+            % {"date": request.due_ru.isoformat()},
+            code="deadline_passed",
+        )
+    request.extended_due_ru = add_working_days(request.due_ru, EXTENSION_WORKING_DAYS)
+    request.extension_reason = reason
+    request.handled_by_id = actor_id
+    request.save(update_fields=["extended_due_ru", "extension_reason", "handled_by_id"])
+    return request
+
+
+def request_is_late(*, request: DataSubjectRequest) -> bool:
+    """Whether closing the request today would be after one of its deadlines."""
+    on = controller_today()
+    return on > effective_due_ru(request) or on > request.due_gdpr
+
+
+@transaction.atomic
+def request_close(
+    *,
+    actor: Person,
+    request: DataSubjectRequest,
+    outcome: str,
+    status: str,
+    delay_explanation: str = "",
+) -> DataSubjectRequest:
+    """Closes a request as done or refused with the answer given. "Done" needs a verified
+    identity. After a deadline, the delay must be explained; the explanation is kept in the
+    outcome after LATE_ANSWER_MARKER."""
+    actor_id = _actor_id(actor)
+    request = _locked(request)
+    _require_open(request)
+    if status not in (Status.DONE, Status.REFUSED):
+        raise DomainError(_("Choose whether the request was done or refused."), code="bad_status")
+    outcome = outcome.strip()
+    if not outcome:
+        raise DomainError(
+            _("Write down the outcome: what was done or why the request was refused."),
+            code="outcome_required",
+        )
+    if status == Status.DONE and request.identity != Identity.VERIFIED:
+        raise DomainError(
+            _(
+                "A request can be closed as done only after the requester's identity is "
+                "verified; otherwise refuse it and say why."
+            ),
+            code="identity_not_verified",
+        )
+    delay_explanation = delay_explanation.strip()
+    if max(len(outcome), len(delay_explanation)) > REASON_MAX_LENGTH:
+        raise DomainError(
+            _("The outcome and the explanation may have at most %(max)s characters each.")
+            % {"max": REASON_MAX_LENGTH},
+            code="outcome_too_long",
+        )
+    if request_is_late(request=request):
+        if not delay_explanation:
+            raise DomainError(
+                _(
+                    "This request is past its deadline: explain the delay before closing it "
+                    "(the explanation is kept with the outcome)."
+                ),
+                code="delay_explanation_required",
+            )
+        outcome = f"{outcome}\n\n{LATE_ANSWER_MARKER}{delay_explanation}"
+    request.status = status
+    request.outcome = outcome
+    request.closed_at = clock.now()
+    request.handled_by_id = actor_id
+    request.save(update_fields=["status", "outcome", "closed_at", "handled_by_id"])
+    return request
+
+
+@transaction.atomic
+def request_act(
+    *,
+    actor: Person,
+    request: DataSubjectRequest,
+    action: str,
+    purpose: str | None = None,
+    recipient: Recipient | None = None,
+    site_url: str = "",
+) -> object:
+    """Runs the self-service action that answers the request, for its linked account, with the
+    staff method: the same service the person would run from the privacy center. Returns what
+    that service returns (a DataExport, an ErasureJob, a ProcessingRestriction, a ConsentRecord).
+    site_url: scheme and host for links e-mailed to the person (the export's download link)."""
+    _actor_id(actor)
+    request = _locked(request)
+    _require_open(request)
+    if action not in request_actions_available(request=request):
+        raise DomainError(_action_refusal(request), code="action_not_available")
+    subject = request.subject
+    runner = _ACTION_RUNNERS[RequestAction(action)]
+    return runner(request, subject, purpose, recipient, site_url)
+
+
+def _action_refusal(request: DataSubjectRequest) -> str:
+    if request.subject_id is None:
+        return _("Link the request to an account first.")
+    if request.identity != Identity.VERIFIED:
+        return _("Verify the requester's identity first.")
+    return _("This action does not answer this kind of request.")
+
+
+def _run_export(
+    request: DataSubjectRequest,
+    subject: Person,
+    purpose: str | None,
+    recipient: Recipient | None,
+    site_url: str,
+) -> object:
+    return rights.export_request(subject=subject, method=ConsentMethod.STAFF, site_url=site_url)
+
+
+def _run_erasure(
+    request: DataSubjectRequest,
+    subject: Person,
+    purpose: str | None,
+    recipient: Recipient | None,
+    site_url: str,
+) -> object:
+    return rights.erasure_request(subject=subject, reason=f"request #{request.pk}")
+
+
+def _run_restriction(
+    request: DataSubjectRequest,
+    subject: Person,
+    purpose: str | None,
+    recipient: Recipient | None,
+    site_url: str,
+) -> object:
+    return consents.restriction_start(subject=subject, method=ConsentMethod.STAFF)
+
+
+def _run_consent_withdrawal(
+    request: DataSubjectRequest,
+    subject: Person,
+    purpose: str | None,
+    recipient: Recipient | None,
+    site_url: str,
+) -> object:
+    if purpose not in ConsentPurpose.values:
+        raise DomainError(_("Choose the consent to withdraw."), code="purpose_required")
+    if (purpose == ConsentPurpose.SHARING) != (recipient is not None):
+        raise DomainError(
+            _("Sharing is withdrawn per recipient: choose the recipient (and only for sharing)."),
+            code="recipient_mismatch",
+        )
+    return consents.consent_withdraw(
+        subject=subject,
+        purpose=ConsentPurpose(purpose),
+        method=ConsentMethod.STAFF,
+        recipient=recipient,
+    )
+
+
+_ACTION_RUNNERS: dict[RequestAction, Callable[..., object]] = {
+    RequestAction.EXPORT: _run_export,
+    RequestAction.ERASE: _run_erasure,
+    RequestAction.RESTRICT: _run_restriction,
+    RequestAction.WITHDRAW_CONSENT: _run_consent_withdrawal,
+}
+
+
+# ---------------------------------------------------------------------------------------------
+# The daily digest to the privacy officers
+
+HANDLE_REQUESTS_PERMISSION = "privacy.handle_datasubjectrequest"
+DIGEST_MARK_SECONDS = 3 * 24 * 3600
+
+
+def request_handlers() -> QuerySet[Any]:
+    """Active accounts holding the permission to handle requests (the privacy officers), with
+    an e-mail address. Superusers are not included unless they hold it through a role."""
+    return (
+        get_user_model()
+        .objects.with_perm(  # type: ignore[attr-defined]
+            HANDLE_REQUESTS_PERMISSION,
+            include_superusers=False,
+            backend="django.contrib.auth.backends.ModelBackend",
+        )
+        .exclude(email="")
+        .order_by("pk")
+    )
+
+
+def request_digest_text(*, entries: list[InboxEntry]) -> tuple[str, str]:
+    """(subject, body) of the digest: request numbers, kinds and deadlines, no personal data."""
+    overdue = sum(1 for entry in entries if entry.deadlines.overdue)
+    subject = _(
+        "Data-subject requests: %(overdue)s overdue, %(soon)s due within two working days"
+    ) % {"overdue": overdue, "soon": len(entries) - overdue}
+    lines = [
+        _("Open requests that need an answer soon, nearest deadline first:"),
+        "",
+    ]
+    for entry in entries:
+        item, deadlines = entry.request, entry.deadlines
+        state = _("OVERDUE") if deadlines.overdue else _("due soon")
+        lines.append(
+            _(
+                "#%(id)s %(kind)s (%(state)s): 152-FZ deadline %(due_ru)s, GDPR deadline "
+                "%(due_gdpr)s. %(path)s"
+            )
+            % {
+                "id": item.pk,
+                "kind": item.get_kind_display(),
+                "state": state,
+                "due_ru": deadlines.ru.due.isoformat(),
+                "due_gdpr": deadlines.gdpr.due.isoformat(),
+                "path": reverse("privacy:staff_request", kwargs={"request_id": item.pk}),
+            }
+        )
+    lines += ["", _("The inbox: %(path)s") % {"path": reverse("privacy:staff_requests")}]
+    return subject, "\n".join(lines) + "\n"
+
+
+def request_digest_send() -> int:
+    """Sends today's digest to every privacy officer not yet sent it today; returns how many
+    e-mails were sent (0 when no request needs attention)."""
+    entries = [
+        InboxEntry(request=item, deadlines=request_deadlines(request=item))
+        for item in requests_needing_attention()
+    ]
+    if not entries:
+        return 0
+    subject, body = request_digest_text(entries=entries)
+    day = controller_today().isoformat()
+    sent = 0
+    for officer in request_handlers():
+        mark = f"privacy:request-digest:{day}:{officer.pk}"
+        if cache.get(mark):
+            continue
+        send_mail(subject, body, None, [officer.email])
+        cache.set(mark, 1, DIGEST_MARK_SECONDS)
+        sent += 1
+    return sent

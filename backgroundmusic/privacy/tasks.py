@@ -1,0 +1,46 @@
+"""Jobs of the privacy app: thin, take ids, safe to run again after a kill."""
+
+from django_tasks import task
+
+from backgroundmusic.privacy import retention, rights
+
+
+@task()
+def build_data_export(
+    export_id: int, site_url: str = "", language: str = "", method: str = ""
+) -> str:
+    """Builds the person's archive and e-mails the link; returns the export's state."""
+    export = rights.export_build(
+        export_id=export_id, site_url=site_url, language=language, method=method
+    )
+    return str(export.status) if export is not None else "gone"
+
+
+@task()
+def erase_account(job_id: int) -> str:
+    """Runs (or finishes) one erasure job; returns its state."""
+    job = rights.erasure_run(job_id=job_id)
+    return str(job.status) if job is not None else "gone"
+
+
+@task()
+def apply_retention() -> dict[str, int]:
+    """The daily retention run; returns counts only, never values."""
+    return retention.retention_run().as_counts()
+
+
+# --- daily digest of data-subject request deadlines (privacy/requests.py) ---
+
+
+@task()
+def send_request_deadline_digest() -> int:
+    """E-mails each privacy officer the open requests that are overdue or due within two working
+    days; returns how many e-mails went out. Safe to re-run: an officer already sent today's
+    digest is skipped (a mark in the cache, set after sending, so a kill between the two sends
+    the digest again rather than never)."""
+    from backgroundmusic.privacy.requests import request_digest_send
+
+    return request_digest_send()
+
+
+# --- end daily digest of data-subject request deadlines ---

@@ -1,0 +1,322 @@
+"""The canary: a person whose every value carries a unique token uses the service the way people
+do, then deletes the account. Afterwards the token is nowhere: in no column of any table, no file
+under media or var/, no log line, no message of the outbox; and nobody else's rows changed.
+"""
+
+import logging
+import pickle
+import re
+import zlib
+from collections.abc import Iterator
+from datetime import date
+from importlib import import_module
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.conf import settings
+from django.db import connection
+from django.test import Client
+
+from backgroundmusic.accounts.models import User
+from backgroundmusic.accounts.roles import StaffRole
+from backgroundmusic.accounts.tests.factories import PASSWORD, StaffFactory
+from backgroundmusic.core.logging import PersonalDataMaskFilter
+from backgroundmusic.privacy import disclosures, policies
+from backgroundmusic.privacy.models import (
+    DataExport,
+    DataKey,
+    DataSubjectRequest,
+    DestructionRecord,
+    ErasureJob,
+    LegalBasisForDisclosure,
+    PolicyAcceptance,
+    StaffAccessLogEntry,
+)
+from backgroundmusic.privacy.pseudonyms import subject_pseudonym
+from backgroundmusic.privacy.registry import Erasure, data_map
+from backgroundmusic.privacy.tests.test_erasure import fill_every_store, logins_of, rows_of
+from backgroundmusic.privacy.tests.test_export import make_owner, run_queued
+
+pytestmark = pytest.mark.django_db(transaction=False)
+
+TOKEN = "canary7f3a"
+WRONG_PASSWORD = "not-the-password-1"
+LINK = re.compile(r"https?://testserver(/[^\s\"'<>]+)")
+
+
+class Capture(logging.Handler):
+    """Every log line as the service writes it (through the same masking filter)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.lines: list[str] = []
+        self.addFilter(PersonalDataMaskFilter())
+        self.setFormatter(logging.Formatter("%(levelname)s %(name)s %(message)s"))
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(self.format(record))
+        if record.exc_text:
+            self.lines.append(record.exc_text)
+
+
+@pytest.fixture
+def var_dir(settings, tmp_path) -> Path:
+    """var/ of this test: media, the mail outbox (Django's file backend) and the cache files."""
+    var = tmp_path / "var"
+    settings.VAR_DIR = var
+    settings.MEDIA_ROOT = var / "media"
+    settings.EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    settings.EMAIL_FILE_PATH = str(var / "mail")
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(var / "cache"),
+        }
+    }
+    return var
+
+
+@pytest.fixture
+def logs() -> Iterator[Capture]:
+    capture = Capture()
+    root = logging.getLogger()
+    level = root.level
+    root.addHandler(capture)
+    root.setLevel(logging.DEBUG)
+    try:
+        yield capture
+    finally:
+        root.removeHandler(capture)
+        root.setLevel(level)
+
+
+def mails(var: Path) -> list[str]:
+    folder = var / "mail"
+    return [p.read_text() for p in sorted(folder.iterdir())] if folder.is_dir() else []
+
+
+def last_link(var: Path, pattern: str) -> str:
+    found = [m for text in mails(var) for m in LINK.findall(text) if re.search(pattern, m)]
+    assert found, f"no link matching {pattern}"
+    return found[-1]
+
+
+# ---------------------------------------------------------------------------------------------
+# Scanning every store
+
+
+def _texts(value: Any) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, memoryview):
+        value = value.tobytes()
+    if isinstance(value, bytes):
+        return [value.decode("utf-8", "replace"), value.decode("latin-1")]
+    return [str(value)]
+
+
+def _session_texts(session_data: str) -> list[str]:
+    store = import_module(settings.SESSION_ENGINE).SessionStore()
+    return [repr(store.decode(session_data))]
+
+
+def scan_database(token: str) -> list[str]:
+    """Every column of every row of every table (raw SQL, bytes decoded; session data decoded
+    too, since it is signed and compressed)."""
+    found = []
+    with connection.cursor() as cursor:
+        for table in connection.introspection.table_names(cursor):
+            columns = [
+                column.name
+                for column in connection.introspection.get_table_description(cursor, table)
+            ]
+            cursor.execute(f"SELECT * FROM {connection.ops.quote_name(table)}")  # noqa: S608
+            for row in cursor.fetchall():
+                for column, value in zip(columns, row, strict=True):
+                    texts = _texts(value)
+                    if table == "django_session" and column == "session_data" and value:
+                        texts += _session_texts(value)
+                    if any(token in text.lower() for text in texts):
+                        found.append(f"{table}.{column}")
+    return found
+
+
+def _cache_file_texts(path: Path) -> list[str]:
+    with path.open("rb") as handle:
+        pickle.load(handle)  # noqa: S301 - the expiry, written by Django's file cache
+        return [zlib.decompress(handle.read()).decode("latin-1")]
+
+
+def scan_files(root: Path, token: str) -> list[str]:
+    """Every file under root, as bytes; the file cache's entries decompressed too."""
+    found = []
+    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        content = path.read_bytes()
+        texts = _texts(content)
+        if path.suffix == ".djcache":
+            texts += _cache_file_texts(path)
+        if any(token in text.lower() for text in texts):
+            found.append(str(path.relative_to(root)))
+    return found
+
+
+def keep_for_law_labels() -> set[str]:
+    return {
+        declaration.label
+        for declaration in data_map.models.values()
+        if any(data.erasure == Erasure.KEEP_FOR_LAW for data in declaration.personal.values())
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# The journey
+
+
+def test_after_erasure_the_canary_is_nowhere(var_dir, logs):
+    policies.demo_editions_publish()  # sign-up records acceptance of the editions in force
+    officer = StaffFactory.create(username="officer", role=StaffRole.PRIVACY_OFFICER)
+    bystander = make_owner("bystander")
+    fill_every_store(bystander, Client(), officer)
+
+    browser = Client()
+    # Sign-up, with the agreement box, then the e-mail confirmation.
+    response = browser.post(
+        "/accounts/signup/",
+        {
+            "username": TOKEN,
+            "email": f"{TOKEN}@example.com",
+            "password1": PASSWORD,
+            "password2": PASSWORD,
+            "agreement": "on",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()
+    canary = User.objects.get(username=TOKEN)
+    assert PolicyAcceptance.objects.filter(user=canary).count() == 2
+    confirm = last_link(var_dir, r"/accounts/confirm-email/")
+    assert browser.post(confirm).status_code == 302
+
+    # Sign-in, profile, public profile, consents.
+    response = browser.post("/accounts/login/", {"login": TOKEN, "password": PASSWORD})
+    assert response.status_code == 302
+    response = browser.post(
+        "/account/profile/",
+        {
+            "username": TOKEN,
+            "full_name": f"Anna {TOKEN.capitalize()} Smith",
+            "account_type": "natural",
+            "company_name": "",
+            "tax_id": "",
+            "address_country": "Russia",
+            "address_region": f"{TOKEN} region",
+            "address_city": f"{TOKEN}-town",
+            "address_street": f"{TOKEN} street 5",
+            "address_postcode": "690000",
+            "links-TOTAL_FORMS": "2",
+            "links-INITIAL_FORMS": "0",
+            "links-MIN_NUM_FORMS": "0",
+            "links-MAX_NUM_FORMS": "20",
+            "links-0-url": f"https://vk.com/{TOKEN}",
+            "links-1-url": f"https://t.me/{TOKEN}_music",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()
+    response = browser.post(
+        "/account/profile/public/",
+        {"is_published": "on", "public_fields": ["full_name", "social_links"]},
+    )
+    assert response.status_code == 302
+    assert Client().get(f"/u/{TOKEN}/").status_code == 200
+    for purpose in ("newsletter", "research"):
+        response = browser.post("/privacy/consents/", {"purpose": purpose, "action": "give"})
+        assert response.status_code == 302
+
+    # A failed sign-in elsewhere (django-axes keeps it), by username and by e-mail.
+    for login in (TOKEN, f"{TOKEN.upper()}@example.com"):
+        Client().post("/accounts/login/", {"login": login, "password": WRONG_PASSWORD})
+
+    # Download my data: the password again, the job, the e-mailed link; a second export stays
+    # ready to download, so erasure must destroy its file.
+    response = browser.post("/privacy/export/")
+    assert response["Location"] == "/accounts/reauthenticate/?next=%2Fprivacy%2Fexport%2F"
+    response = browser.post(
+        "/accounts/reauthenticate/?next=%2Fprivacy%2Fexport%2F", {"password": PASSWORD}
+    )
+    assert response["Location"] == "/privacy/#data"
+    assert run_queued("build_data_export") == ["ready"]
+    download = browser.get(last_link(var_dir, r"/privacy/export/download/"))
+    assert download.status_code == 200
+    assert download.getvalue()[:2] == b"PK"  # the ZIP itself
+    assert browser.post("/privacy/export/").status_code == 302
+    assert run_queued("build_data_export") == ["ready"]
+    pending_file = DataExport.objects.get(subject=canary, status="ready").file_name
+    assert (var_dir / "media" / pending_file).is_file()
+
+    # A staff reading of the profile, a disclosure, a request received by letter.
+    staff = Client()
+    staff.force_login(officer)
+    response = staff.post(f"/staff/people/{canary.pk}/", {"reason": "Ticket 1: address check"})
+    assert response.status_code == 200
+    assert f"{TOKEN} street 5" in response.content.decode()
+    disclosures.disclosure_record(
+        actor=officer,
+        subject=canary,
+        recipient_name="Tax office",
+        country="RU",
+        legal_basis=LegalBasisForDisclosure.AUTHORITY_REQUEST,
+        categories=["user.name", "user.contact.address"],
+        reference_document="Request 77",
+        disclosed_on=date(2026, 1, 5),
+    )
+    DataSubjectRequest.objects.create(
+        kind="access",
+        channel="letter",
+        received_at=canary.date_joined,
+        subject=canary,
+        requester_contact=f"Anna {TOKEN}, {TOKEN} street 5",
+        due_ru=date(2026, 1, 20),
+        due_gdpr=date(2026, 2, 5),
+    )
+
+    # The canary is everywhere now; the bystander's rows are taken down to compare later.
+    assert scan_database(TOKEN)
+    assert scan_files(var_dir, TOKEN)
+    bystander_before = rows_of(bystander.pk, logins_of(bystander))
+    key_id = DataKey.objects.get(subject=canary).pk
+
+    # Delete my account: still within the re-authentication of the export.
+    assert browser.get("/privacy/delete/").status_code == 200
+    response = browser.post("/privacy/delete/", {"confirmation": TOKEN})
+    assert response["Location"] == "/privacy/delete/done/"
+    assert run_queued("erase_account") == ["done"]
+
+    # The token is nowhere.
+    assert scan_database(TOKEN) == []
+    assert scan_files(var_dir, TOKEN) == []
+    assert [line for line in logs.lines if TOKEN in line.lower()] == []
+    assert mails(var_dir) == [] or all(TOKEN not in text.lower() for text in mails(var_dir))
+
+    # What the law keeps stays, under the pseudonym; the sealed copies cannot be opened.
+    pseudonym = subject_pseudonym(subject_id=canary.pk)
+    assert {"privacy.PolicyAcceptance", "privacy.Disclosure"} <= keep_for_law_labels()
+    assert PolicyAcceptance.objects.filter(subject_pseudonym=pseudonym, user=None).count() == 2
+    assert StaffAccessLogEntry.objects.filter(subject_id=canary.pk).count() == 1
+    assert not DataKey.objects.filter(pk=key_id).exists()
+    assert scan_database(f"enc1:{key_id}:") == []  # no value sealed with the destroyed key left
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT COUNT(*) FROM accounts_profile")
+        [(profiles,)] = cursor.fetchall()
+    assert profiles == 2  # the bystander's and the officer's; the canary's is gone
+    [record] = DestructionRecord.objects.all()
+    assert (record.subject_pseudonym, record.reason) == (pseudonym, "privacy center")
+    assert ErasureJob.objects.get().status == ErasureJob.Status.DONE
+
+    # The public address answers Gone; the canary cannot sign in.
+    assert Client().get(f"/u/{TOKEN}/").status_code == 410
+    again = Client()
+    again.post("/accounts/login/", {"login": TOKEN, "password": PASSWORD})
+    assert "_auth_user_id" not in again.session
+
+    # Nobody else lost or changed anything.
+    assert rows_of(bystander.pk, logins_of(bystander)) == bystander_before

@@ -1,0 +1,339 @@
+"""Cookies page and choice, the consent/sharing/restriction sections of the privacy center and
+their one-click actions. Thin: parse, call privacy.consents, render."""
+
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import get_language, gettext_lazy
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from backgroundmusic.accounts.http import AuthenticatedRequest
+from backgroundmusic.core.errors import DomainError
+from backgroundmusic.core.request_info import PrivacySignals, privacy_signals
+from backgroundmusic.privacy import consents, cookies
+from backgroundmusic.privacy.models import ConsentAction, ConsentMethod, ConsentPurpose, Recipient
+
+PURPOSE_DESCRIPTIONS = {
+    ConsentPurpose.NEWSLETTER: gettext_lazy(
+        "News about the catalogue and offers, by e-mail. Every message has a one-click "
+        "unsubscribe link."
+    ),
+    ConsentPurpose.ANALYTICS: gettext_lazy(
+        "An analytics cookie that tells your visits apart, so we see which pages help. Without "
+        "it we only count pages, not people."
+    ),
+    ConsentPurpose.RESEARCH: gettext_lazy(
+        "Statistics from depersonalized data, shared in aggregate with partners for targeting "
+        "advertising. Never your name, e-mail or anything that singles you out."
+    ),
+    ConsentPurpose.PUBLIC_PROFILE: gettext_lazy(
+        "A public page at your profile address with the fields you choose."
+    ),
+    ConsentPurpose.INDEXING: gettext_lazy(
+        "Letting search engines list your public profile. Without it the page asks them not to."
+    ),
+}
+# Purposes configured on the public profile settings page: giving them there needs choices.
+GIVEN_ON_PROFILE_PAGE = frozenset({ConsentPurpose.PUBLIC_PROFILE, ConsentPurpose.INDEXING})
+
+CATEGORY_LABELS = {
+    "user.name": gettext_lazy("Name"),
+    "user.contact.email": gettext_lazy("E-mail address"),
+    "user.contact.address": gettext_lazy("Postal address"),
+    "user.social": gettext_lazy("Social-network links"),
+    "user.account.username": gettext_lazy("Username"),
+    "user.behavior.purchase_history": gettext_lazy("Licenses and invoices"),
+    "user.behavior.browsing_history": gettext_lazy("Pages visited"),
+    "user.workplace": gettext_lazy("Company"),
+}
+
+
+def _safe_next(request: HttpRequest, target: str) -> str:
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return reverse("privacy:cookies")
+
+
+# --- Cookies ----------------------------------------------------------------------------------
+
+
+class CookieChoiceForm(forms.Form):
+    action = forms.ChoiceField(
+        choices=[
+            ("accept_all", gettext_lazy("Accept all")),
+            ("reject_all", gettext_lazy("Reject all")),
+            ("save", gettext_lazy("Save my choice")),
+        ],
+        error_messages={"invalid_choice": gettext_lazy("Choose one of the buttons.")},
+    )
+    analytics = forms.ChoiceField(
+        label=gettext_lazy("Analytics cookies"),
+        choices=[("1", gettext_lazy("Allow")), ("0", gettext_lazy("Do not allow"))],
+        widget=forms.RadioSelect,
+        required=False,
+        error_messages={
+            "invalid_choice": gettext_lazy("Choose whether to allow analytics cookies.")
+        },
+    )
+    next = forms.CharField(required=False, max_length=2000)
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if (
+            cleaned.get("action") == "save"
+            and cleaned.get("analytics") not in ("0", "1")
+            and "analytics" not in self.errors
+        ):
+            self.add_error("analytics", _("Choose whether to allow analytics cookies."))
+        return cleaned
+
+    def allows_analytics(self) -> bool:
+        action = self.cleaned_data["action"]
+        return action == "accept_all" or (
+            action == "save" and self.cleaned_data["analytics"] == "1"
+        )
+
+
+def _cookies_page(request: HttpRequest, form: CookieChoiceForm, *, status: int) -> HttpResponse:
+    register = cookies.cookie_register()
+    return render(
+        request,
+        "privacy/cookies.html",
+        {
+            "form": form,
+            "groups": [
+                (cookies.CATEGORY_LABELS[category], [c for c in register if c.category == category])
+                for category in cookies.CookieCategory
+            ],
+            "choice": cookies.cookie_choice(request),
+            "signals": privacy_signals(request),
+        },
+        status=status,
+    )
+
+
+@require_GET
+def cookies_page(request: HttpRequest) -> HttpResponse:
+    choice = cookies.cookie_choice(request)
+    initial = {"action": "save", "analytics": "1" if choice and choice.analytics else "0"}
+    return _cookies_page(request, CookieChoiceForm(initial=initial), status=200)
+
+
+@require_POST
+def cookies_choice(request: HttpRequest) -> HttpResponse:
+    """Accept all / reject all (the banner) or the saved preference (the cookies page).
+
+    Anonymous: the choice lives only in the consent cookie. Signed in: also in the ledger."""
+    form = CookieChoiceForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Your cookie choice was not saved: see the marked field."))
+        return _cookies_page(request, form, status=400)
+    analytics = form.allows_analytics()
+    method = (
+        ConsentMethod.PREFERENCE_CENTER
+        if form.cleaned_data["action"] == "save"
+        else ConsentMethod.BANNER
+    )
+    if request.user.is_authenticated:
+        change = consents.consent_give if analytics else consents.consent_withdraw
+        change(subject=request.user, purpose=ConsentPurpose.ANALYTICS, method=method)
+    response = HttpResponseRedirect(_safe_next(request, form.cleaned_data["next"]))
+    cookies.cookie_choice_store(response, analytics=analytics)
+    messages.success(
+        request,
+        _("Saved: analytics cookies are allowed.")
+        if analytics
+        else _("Saved: only essential cookies are used."),
+    )
+    return response
+
+
+# --- Privacy center sections (called by templatetags/privacy_center.py) -----------------------
+
+
+def _note(state: consents.ConsentState, *, restricted: bool, signals: PrivacySignals) -> str:
+    if state.action == ConsentAction.SUSPENDED:
+        return _(
+            "Suspended because a new edition of the privacy policy changed its terms. Give it "
+            "again if you still agree."
+        )
+    if not state.given:
+        return ""
+    if restricted and state.purpose in consents.RESTRICTED_PURPOSES:
+        return _("Paused while processing of your data is restricted.")
+    if state.purpose == ConsentPurpose.RESEARCH and signals.gpc:
+        return _("Your browser sends Global Privacy Control, so this stays off.")
+    if state.purpose == ConsentPurpose.ANALYTICS and signals.dnt:
+        return _("Your browser sends Do Not Track, so this stays off.")
+    return ""
+
+
+def _rows(request: AuthenticatedRequest, *, sharing: bool) -> list[dict[str, Any]]:
+    signals = privacy_signals(request)
+    restricted = consents.subject_is_restricted(subject=request.user)
+    language_ru = (get_language() or "").startswith("ru")
+    rows = []
+    for state in consents.consent_state(subject=request.user):
+        if (state.recipient is not None) != sharing:
+            continue
+        recipient = state.recipient
+        rows.append(
+            {
+                "state": state,
+                "description": PURPOSE_DESCRIPTIONS.get(state.purpose, ""),
+                "note": _note(state, restricted=restricted, signals=signals),
+                "recipient": recipient,
+                "recipient_purpose": (
+                    (recipient.purpose_ru if language_ru else recipient.purpose_en)
+                    if recipient is not None
+                    else ""
+                ),
+                "recipient_categories": [
+                    str(CATEGORY_LABELS.get(category, category))
+                    for category in (recipient.categories if recipient is not None else [])
+                ],
+                "offered": recipient is None
+                or (recipient.is_active and recipient.shared_with_consent),
+            }
+        )
+    return rows
+
+
+def consents_section(request: AuthenticatedRequest) -> dict[str, Any]:
+    return {
+        "rows": _rows(request, sharing=False),
+        "history": list(consents.consent_history(subject=request.user)[:200]),
+        "restricted": consents.subject_is_restricted(subject=request.user),
+    }
+
+
+def sharing_section(request: AuthenticatedRequest) -> dict[str, Any]:
+    return {
+        "rows": _rows(request, sharing=True),
+        "restricted": consents.subject_is_restricted(subject=request.user),
+    }
+
+
+def restriction_section(request: AuthenticatedRequest) -> dict[str, Any]:
+    return {"restriction": consents.restriction_current(subject=request.user)}
+
+
+# --- One-click actions of the privacy center --------------------------------------------------
+
+
+class ConsentChangeForm(forms.Form):
+    purpose = forms.ChoiceField(
+        choices=ConsentPurpose.choices,
+        error_messages={"invalid_choice": gettext_lazy("There is no such consent.")},
+    )
+    action = forms.ChoiceField(
+        choices=[("give", gettext_lazy("Give")), ("withdraw", gettext_lazy("Withdraw"))],
+        error_messages={"invalid_choice": gettext_lazy("Choose Give or Withdraw.")},
+    )
+    recipient = forms.ModelChoiceField(
+        queryset=Recipient.objects.all(),
+        required=False,
+        error_messages={"invalid_choice": gettext_lazy("There is no such recipient.")},
+    )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        purpose, recipient = cleaned.get("purpose"), cleaned.get("recipient")
+        if (
+            purpose == ConsentPurpose.SHARING
+            and recipient is None
+            and "recipient" not in self.errors
+        ):
+            self.add_error("recipient", _("Say which recipient the sharing choice is for."))
+        if purpose and purpose != ConsentPurpose.SHARING and recipient is not None:
+            self.add_error("recipient", _("Only sharing choices name a recipient."))
+        return cleaned
+
+
+def _center_error(request: HttpRequest, message: str) -> HttpResponse:
+    """A refused or malformed click: say why, change nothing, lead back to the privacy center."""
+    return render(request, "privacy/consent_error.html", {"message": message}, status=400)
+
+
+def _first_error(form: forms.Form) -> str:
+    for errors in form.errors.values():
+        return str(errors[0])
+    return _("The request was not understood.")
+
+
+@login_required
+@require_POST
+def consent_change(request: AuthenticatedRequest) -> HttpResponse:
+    """Give or withdraw one consent of the signed-in person; each is one click."""
+    form = ConsentChangeForm(request.POST)
+    if not form.is_valid():
+        return _center_error(request, _first_error(form))
+    purpose = ConsentPurpose(form.cleaned_data["purpose"])
+    recipient: Recipient | None = form.cleaned_data["recipient"]
+    give = form.cleaned_data["action"] == "give"
+    if give and purpose in GIVEN_ON_PROFILE_PAGE:
+        messages.info(
+            request,
+            _("Choose what your public profile shows, then publish it here."),
+        )
+        return redirect("accounts:public_profile_settings")
+    method = ConsentMethod.PREFERENCE_CENTER
+    try:
+        if give:
+            consents.consent_give(
+                subject=request.user, purpose=purpose, method=method, recipient=recipient
+            )
+        else:
+            consents.consent_withdraw(
+                subject=request.user, purpose=purpose, method=method, recipient=recipient
+            )
+    except DomainError as error:
+        return _center_error(request, error.message)
+    label = recipient.name if recipient is not None else str(purpose.label)
+    messages.success(
+        request,
+        (_("Consent given: %(what)s.") if give else _("Consent withdrawn: %(what)s."))
+        % {"what": label},
+    )
+    anchor = "#sharing" if purpose == ConsentPurpose.SHARING else "#consents"
+    response = HttpResponseRedirect(reverse("privacy:center") + anchor)
+    if purpose == ConsentPurpose.ANALYTICS:
+        cookies.cookie_choice_store(response, analytics=give)
+    return response
+
+
+class RestrictionForm(forms.Form):
+    action = forms.ChoiceField(
+        choices=[("start", gettext_lazy("Restrict")), ("lift", gettext_lazy("Lift"))],
+        error_messages={"invalid_choice": gettext_lazy("Choose Restrict or Lift.")},
+    )
+
+
+@login_required
+@require_POST
+def restriction_change(request: AuthenticatedRequest) -> HttpResponse:
+    form = RestrictionForm(request.POST)
+    if not form.is_valid():
+        return _center_error(request, _first_error(form))
+    if form.cleaned_data["action"] == "start":
+        consents.restriction_start(subject=request.user, method=ConsentMethod.PREFERENCE_CENTER)
+        messages.success(
+            request,
+            _(
+                "Processing is restricted: no newsletters, analytics, research or sharing until "
+                "you lift it."
+            ),
+        )
+    else:
+        consents.restriction_lift(subject=request.user, method=ConsentMethod.PREFERENCE_CENTER)
+        messages.success(request, _("The restriction is lifted: your consents apply again."))
+    return HttpResponseRedirect(reverse("privacy:center") + "#restriction")

@@ -1,0 +1,24 @@
+"""The public records of processing: /privacy/processing/."""
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from backgroundmusic.privacy.processing import (
+    AUTHORITIES,
+    recipients_of_processing,
+    records_of_processing,
+)
+
+
+@require_GET
+def processing_records(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "privacy/processing.html",
+        {
+            "records": records_of_processing(),
+            "recipients": recipients_of_processing(),
+            "authorities": AUTHORITIES,
+        },
+    )
