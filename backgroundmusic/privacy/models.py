@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_countries.fields import CountryField
 
 from backgroundmusic.core.models import AppendOnlyError, AppendOnlyModel, AppendOnlyQuerySet
@@ -245,12 +246,12 @@ class ProcessingRestriction(models.Model):
 
 class DataExport(models.Model):
     class Status(models.TextChoices):
-        QUEUED = "queued", _("Queued")
+        QUEUED = "queued", pgettext_lazy("job status", "Queued")
         BUILDING = "building", _("Being prepared")
         READY = "ready", _("Ready to download")
         DOWNLOADED = "downloaded", _("Downloaded")
         EXPIRED = "expired", _("Expired")
-        FAILED = "failed", _("Failed")
+        FAILED = "failed", pgettext_lazy("job status", "Failed")
 
     subject = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="data_exports"
@@ -277,9 +278,9 @@ class ErasureJob(models.Model):
     """Erasure of one account across every store of the data map, step by step."""
 
     class Status(models.TextChoices):
-        QUEUED = "queued", _("Queued")
-        RUNNING = "running", _("Running")
-        DONE = "done", _("Done")
+        QUEUED = "queued", pgettext_lazy("job status", "Queued")
+        RUNNING = "running", pgettext_lazy("job status", "Running")
+        DONE = "done", pgettext_lazy("job status", "Done")
 
     subject_id = models.PositiveBigIntegerField(db_index=True)
     subject_pseudonym = models.CharField(max_length=40)
@@ -347,8 +348,8 @@ class DataSubjectRequest(models.Model):
         FAILED = "failed", _("Could not be verified")
 
     class Status(models.TextChoices):
-        OPEN = "open", _("Open")
-        DONE = "done", _("Done")
+        OPEN = "open", pgettext_lazy("request status", "Open")
+        DONE = "done", pgettext_lazy("request status", "Done")
         REFUSED = "refused", _("Refused")
 
     kind = models.CharField(max_length=32, choices=RequestKind.choices)
