@@ -64,6 +64,8 @@ INSTALLED_APPS = [
     "backgroundmusic.core",
     "backgroundmusic.privacy",
     "backgroundmusic.accounts",
+    "backgroundmusic.catalog",
+    "backgroundmusic.media",
     "backgroundmusic.api",
 ]
 

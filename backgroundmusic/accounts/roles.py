@@ -32,6 +32,7 @@ VIEW_ACCESS_LOG = "privacy.view_access_log"
 PUBLISH_POLICY = "privacy.publish_policyedition"
 HANDLE_REQUESTS = "privacy.handle_datasubjectrequest"
 RECORD_DISCLOSURES = "privacy.record_disclosure"
+MANAGE_CATALOGUE = "catalog.manage_catalogue"
 
 # "app_label.codename" → (model the permission hangs on, its name). Both are created by the data
 # migration; view_access_log is also declared in StaffAccessLogEntry.Meta with the same name.
@@ -41,11 +42,12 @@ PERMISSIONS: dict[str, tuple[str, str]] = {
     PUBLISH_POLICY: ("policyedition", "Can publish policy editions"),
     HANDLE_REQUESTS: ("datasubjectrequest", "Can handle data-subject requests"),
     RECORD_DISCLOSURES: ("disclosure", "Can record disclosures"),
+    MANAGE_CATALOGUE: ("track", "Can edit the catalogue and upload masters"),
 }
 
 ROLE_PERMISSIONS: dict[StaffRole, tuple[str, ...]] = {
     StaffRole.SUPPORT: (VIEW_PERSON_DATA,),
-    StaffRole.CONTENT_MANAGER: (),
+    StaffRole.CONTENT_MANAGER: (MANAGE_CATALOGUE,),
     StaffRole.PRIVACY_OFFICER: (
         VIEW_PERSON_DATA,
         VIEW_ACCESS_LOG,
@@ -53,7 +55,7 @@ ROLE_PERMISSIONS: dict[StaffRole, tuple[str, ...]] = {
         HANDLE_REQUESTS,
         RECORD_DISCLOSURES,
     ),
-    StaffRole.ADMINISTRATOR: (VIEW_PERSON_DATA, VIEW_ACCESS_LOG),
+    StaffRole.ADMINISTRATOR: (VIEW_PERSON_DATA, VIEW_ACCESS_LOG, MANAGE_CATALOGUE),
 }
 
 # Every field a staff member can ever be shown about a person, in display order: User attributes

@@ -106,7 +106,7 @@ def test_the_migration_creates_each_role_with_least_privilege():
     }
     assert grants == {
         "support": ["accounts.view_person_data"],
-        "content_manager": [],
+        "content_manager": ["catalog.manage_catalogue"],
         "privacy_officer": [
             "accounts.view_person_data",
             "privacy.handle_datasubjectrequest",
@@ -114,7 +114,11 @@ def test_the_migration_creates_each_role_with_least_privilege():
             "privacy.record_disclosure",
             "privacy.view_access_log",
         ],
-        "administrator": ["accounts.view_person_data", "privacy.view_access_log"],
+        "administrator": [
+            "accounts.view_person_data",
+            "catalog.manage_catalogue",
+            "privacy.view_access_log",
+        ],
     }
 
 

@@ -1,0 +1,71 @@
+"""Audio files hold no personal data; only the id of the staff member who uploaded a master."""
+
+from backgroundmusic.privacy.registry import (
+    Category,
+    Erasure,
+    LegalBasis,
+    PersonalData,
+    Purpose,
+    Retentions,
+    declare,
+)
+
+declare(
+    "media.Master",
+    subject="",
+    personal={
+        "uploaded_by_id": PersonalData(
+            category=Category.STAFF_ACTIONS,
+            purpose=Purpose.CONTRACT,
+            legal_basis=LegalBasis.LEGITIMATE_INTEREST,
+            retention=Retentions.STAFF_AUDIT,
+            erasure=Erasure.NULL,
+            exportable=False,
+        )
+    },
+    not_personal=[
+        "id",
+        "track",
+        "sha256",
+        "storage_key",
+        "container",
+        "codec",
+        "size_bytes",
+        "sample_rate",
+        "channels",
+        "bit_depth",
+        "duration_seconds",
+        "status",
+        "step",
+        "progress",
+        "failure_reason",
+        "uploaded_at",
+        "started_at",
+        "heartbeat_at",
+        "finished_at",
+        "integrated_lufs",
+        "loudness_range_lu",
+        "true_peak_dbtp",
+        "cue_in_seconds",
+        "cue_out_seconds",
+        "bpm_estimate",
+        "waveform_peaks",
+    ],
+    note="A staff member's id on the masters they uploaded; emptied if they are erased.",
+)
+declare(
+    "media.Rendition",
+    subject="",
+    not_personal=[
+        "id",
+        "master",
+        "kind",
+        "storage_key",
+        "mime_type",
+        "bitrate",
+        "size_bytes",
+        "duration_seconds",
+        "sha256",
+        "created_at",
+    ],
+)
