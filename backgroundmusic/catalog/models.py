@@ -128,7 +128,9 @@ class Collection(models.Model):
     slug = models.SlugField(max_length=220, unique=True)
     description = models.TextField(blank=True)
     is_published = models.BooleanField(default=False)
-    tracks = models.ManyToManyField(Track, through="CollectionItem", related_name="collections")
+    tracks: models.ManyToManyField[Track, "CollectionItem"] = models.ManyToManyField(
+        Track, through="CollectionItem", related_name="collections"
+    )
 
     class Meta:
         ordering = ["title"]
