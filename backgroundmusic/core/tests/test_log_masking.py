@@ -8,6 +8,7 @@ import contextlib
 import io
 import logging
 import re
+import sys
 import uuid
 from collections.abc import Iterator
 
@@ -57,8 +58,10 @@ def log_output() -> Iterator[io.StringIO]:
     try:
         yield stream
     finally:
-        # Back to what django.setup() configures, on the session's stderr.
-        configure_logging(settings.LOGGING_CONFIG, settings.LOGGING)
+        # Back to what django.setup() configures, on the process's real stderr: pytest's capture
+        # stream is closed after the test, and handlers bound to it would fail in later tests.
+        with contextlib.redirect_stderr(sys.__stderr__):
+            configure_logging(settings.LOGGING_CONFIG, settings.LOGGING)
         forget_personal_values()
 
 

@@ -1,4 +1,6 @@
+import contextlib
 import hashlib
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -6,10 +8,12 @@ from datetime import UTC, datetime, timedelta, timezone
 from io import StringIO
 
 import pytest
+from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.core.management import ManagementUtility, call_command
 from django.core.management.base import CommandError
 from django.db import IntegrityError, OperationalError, connection, connections, transaction
+from django.utils.log import configure_logging
 
 from backgroundmusic.accounts.roles import StaffRole
 from backgroundmusic.accounts.tests.factories import StaffFactory
@@ -145,8 +149,14 @@ def test_a_removed_first_entry_is_named_by_the_entry_after_it(three):
 
 def test_the_command_exits_non_zero_when_broken(three, capsys):
     raw_sql(UPDATE_SUBJECT, [999, three[2].pk])
-    with pytest.raises(SystemExit) as exited:
-        ManagementUtility(["manage.py", "verify_access_log"]).execute()
+    try:
+        with pytest.raises(SystemExit) as exited:
+            ManagementUtility(["manage.py", "verify_access_log"]).execute()
+    finally:
+        # execute() runs django.setup() again, binding log handlers to pytest's capture stream,
+        # which is closed after this test; bind them to the real stderr again.
+        with contextlib.redirect_stderr(sys.__stderr__):
+            configure_logging(settings.LOGGING_CONFIG, settings.LOGGING)
     assert exited.value.code == 1
     assert capsys.readouterr().err == (
         f"CommandError: access log broken at entry #{three[2].pk}: its content does not match "
