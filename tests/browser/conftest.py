@@ -56,6 +56,19 @@ def browser(playwright: Playwright) -> Iterator[Browser]:
     browser.close()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _urlconf_loaded() -> None:
+    """Imports the URLconf, and with it every view module, before the first page is asked for.
+
+    The live server would do it on its first request, and that import (seconds on a loaded
+    machine) would then count against the first page's navigation timeout. The live server runs
+    in this process, so it finds the resolver already loaded.
+    """
+    from django.urls import get_resolver
+
+    assert get_resolver().url_patterns
+
+
 @pytest.fixture
 def new_context(browser: Browser) -> Iterator["ContextFactory"]:
     """Makes fresh browser contexts (separate cookies), closed after the test."""
