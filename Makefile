@@ -59,3 +59,10 @@ messages: $(STAMP) gettext-deps
 	cd backgroundmusic && \
 	  ../$(BIN)/django-admin makemessages -l ru --no-location $(DJANGO_ADMIN_ARGS) && \
 	  ../$(BIN)/django-admin compilemessages $(DJANGO_ADMIN_ARGS)
+
+# Every benchmark in bench/ (each prints our numbers next to an anchor measured in the same run).
+bench: $(STAMP)
+	@for script in bench/*.py; do \
+	  echo "== $$script"; \
+	  $(BIN)/python "$$script" || exit 1; \
+	done

@@ -29,3 +29,17 @@ def _empty_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+def pytest_collection_modifyitems(items):
+    """A transactional test without serialized_rollback flushes the database and lets
+    post_migrate recreate content types under new ids; the staff groups from migrations vanish
+    and the next serialized_rollback test collides with them. Every such test must restore."""
+    for item in items:
+        marker = item.get_closest_marker("django_db")
+        if marker and marker.kwargs.get("transaction") and not marker.kwargs.get(
+            "serialized_rollback"
+        ):
+            raise pytest.UsageError(
+                f"{item.nodeid}: use django_db(transaction=True, serialized_rollback=True)"
+            )

@@ -21,4 +21,11 @@ RECURRING_JOBS: list[RecurringJob] = [
         cron="0 5 * * *",
         task="backgroundmusic.privacy.tasks.send_request_deadline_digest",
     ),
+    # --- ingest watchdog (media/services.py) ---
+    RecurringJob(
+        name="fail_stuck_masters",
+        cron="*/5 * * * *",
+        task="backgroundmusic.media.tasks.fail_stuck_masters",
+    ),
+    # --- end ingest watchdog ---
 ]

@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from backgroundmusic.accounts.models import Profile, User
 from backgroundmusic.accounts.roles import (
     HANDLE_REQUESTS,
+    MANAGE_CATALOGUE,
     PERSON_FIELDS,
     PUBLISH_POLICY,
     RECORD_DISCLOSURES,
@@ -176,6 +177,17 @@ def staff_may_publish_policy(*, actor: Actor) -> bool:
 
 
 # --- end policy editions ---
+
+# --- catalogue (catalog/services.py, catalog/views.py, media ingest) ---
+
+
+def staff_may_manage_catalogue(*, actor: Actor) -> bool:
+    """May create and edit tracks, facets and collections and upload masters (content manager,
+    administrator)."""
+    return _staff_may(actor, MANAGE_CATALOGUE)
+
+
+# --- end catalogue ---
 
 
 # ---------------------------------------------------------------------------------------------

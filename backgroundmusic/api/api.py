@@ -50,3 +50,10 @@ def on_permission_denied(request: HttpRequest, exc: PermissionDenied) -> HttpRes
 @api.exception_handler(DomainError)
 def on_domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
     return api.create_response(request, error_envelope(exc.code, exc.message), status=400)
+
+
+# --- catalogue (catalog/api.py) ---
+from backgroundmusic.catalog.api import router as catalog_router  # noqa: E402
+
+api.add_router("/", catalog_router)
+# --- end catalogue ---

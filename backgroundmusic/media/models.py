@@ -24,6 +24,10 @@ class Master(models.Model):
     )
     sha256 = models.CharField(max_length=64, unique=True)
     storage_key = models.CharField(max_length=200, blank=True)
+    # The uploaded file's name, shown to staff only (the storage key is the content hash).
+    source_name = models.CharField(max_length=255, blank=True)
+    # The track was made for this upload: it goes with the master if ingest rejects the file.
+    owns_track = models.BooleanField(default=False)
     container = models.CharField(max_length=32, blank=True)
     codec = models.CharField(max_length=32, blank=True)
     size_bytes = models.PositiveBigIntegerField(default=0)

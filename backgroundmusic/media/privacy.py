@@ -28,6 +28,8 @@ declare(
         "track",
         "sha256",
         "storage_key",
+        "source_name",
+        "owns_track",
         "container",
         "codec",
         "size_bytes",

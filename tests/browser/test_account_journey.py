@@ -36,6 +36,9 @@ LINK_ERROR = "Enter a full link starting with https://, e.g. https://example.com
 
 
 def messages(page: Page) -> list[str]:
+    # Pages are navigated with htmx (hx-boost); a form posted back to its own URL is swapped in
+    # without a URL change, so wait until no navigation is under way (player.js sets aria-busy).
+    expect(page.locator("body")).not_to_have_attribute("aria-busy", "true")
     return [text.strip() for text in page.locator("ul.messages li").all_inner_texts()]
 
 

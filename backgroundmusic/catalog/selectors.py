@@ -1,0 +1,360 @@
+"""Every read of the catalogue that carries a rule: what the public sees, and search.
+
+The public catalogue lists a track only when it is published and its master is ready
+(media.Master status "ready"). `track_search` is the one search, used by the /catalog/ pages and
+by the API alike.
+
+Full-text search: on PostgreSQL, `to_tsvector('simple', search_document)` (a GIN index holds it,
+migration 0002) matched against a prefix query of every word, ranked by ts_rank for "relevance".
+On SQLite every query word must appear somewhere in the (lower-cased) search document. See
+docs/decisions/0006-catalogue-search.md.
+"""
+
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
+from django.db import connection
+from django.db.models import Count, F, Q, QuerySet
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+
+from backgroundmusic.catalog.models import Collection, Facet, Genre, Instrument, Mood, Track
+from backgroundmusic.core.errors import DomainError
+from backgroundmusic.media.models import Master
+
+SORTS = ("relevance", "title", "newest", "bpm", "duration")
+MAX_PAGE_SIZE = 100
+MAX_QUERY_LENGTH = 200
+MAX_PAGE = 100_000
+MAX_RANGE_VALUE = 100_000  # above any tempo, energy or duration (s); keeps integers in range
+_SLUG = re.compile(r"^[-a-zA-Z0-9_]{1,60}$")
+_WORD = re.compile(r"[^\W_]+")
+
+
+class SearchError(DomainError):
+    """A search parameter is out of range or names nothing; the message says which."""
+
+    code = "invalid_search"
+
+
+@dataclass(frozen=True)
+class FacetCount:
+    slug: str
+    name: str
+    count: int
+    selected: bool
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    items: list[Track]
+    total: int
+    page: int
+    page_size: int
+    sort: str
+    facets: dict[str, list[FacetCount]] = field(default_factory=dict)
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(self.total / self.page_size))
+
+    @property
+    def has_previous(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+
+def facet_name(facet: Facet) -> str:
+    """The facet's name in the active language."""
+    return facet.name_ru if (get_language() or "en").startswith("ru") else facet.name_en
+
+
+def public_tracks() -> QuerySet[Track]:
+    """Tracks anyone may find: published, with a ready master."""
+    return Track.objects.filter(is_published=True, master__status=Master.Status.READY)
+
+
+def query_words(query: str) -> list[str]:
+    """The words of a search query, lower-cased (letters and digits of any script)."""
+    return _WORD.findall(query.lower())[:20]
+
+
+def _text_filter(tracks: QuerySet[Track], words: list[str]) -> QuerySet[Track]:
+    if not words:
+        return tracks
+    if connection.vendor == "postgresql":
+        # Every word as a prefix ("pian" finds "piano"), as the SQLite equivalent finds substrings.
+        tsquery = SearchQuery(
+            " & ".join(f"'{word}':*" for word in words), config="simple", search_type="raw"
+        )
+        vector = SearchVector("search_document", config="simple")
+        return tracks.annotate(document=vector, rank=SearchRank(vector, tsquery)).filter(
+            document=tsquery
+        )
+    for word in words:
+        tracks = tracks.filter(search_document__contains=word)
+    return tracks
+
+
+def _check_range(name: str, low: float | None, high: float | None, floor: float) -> None:
+    for value in (low, high):
+        if value is not None and (
+            not math.isfinite(value) or not floor <= value <= MAX_RANGE_VALUE
+        ):
+            raise SearchError(
+                _("%(name)s must be a number from %(floor)s to %(ceiling)s.")
+                % {"name": name, "floor": floor, "ceiling": MAX_RANGE_VALUE}
+            )
+    if low is not None and high is not None and low > high:
+        raise SearchError(
+            _("%(name)s: the lower bound %(low)s is above the upper bound %(high)s.")
+            % {"name": name, "low": low, "high": high}
+        )
+
+
+def _facets_by_slug(model: type[Facet], slugs: Sequence[str], label: str) -> list[int]:
+    slugs = list(dict.fromkeys(str(slug) for slug in slugs if str(slug)))
+    if not slugs:
+        return []
+    valid = [slug for slug in slugs if _SLUG.match(slug)]
+    found = dict(model._default_manager.filter(slug__in=valid).values_list("slug", "pk"))
+    unknown = [slug for slug in slugs if slug not in found]
+    if unknown:
+        raise SearchError(
+            _("Unknown %(facet)s: %(values)s.")
+            % {"facet": label, "values": ", ".join(slug[:60] for slug in unknown[:10])}
+        )
+    return [found[slug] for slug in slugs]
+
+
+def _facet_counts(
+    model: type[Facet], relation: str, tracks: QuerySet[Track], selected: list[int]
+) -> list[FacetCount]:
+    through = getattr(Track, relation).through
+    column = f"{model.__name__.lower()}_id"
+    counts = dict(
+        through.objects.filter(track_id__in=tracks.values("pk"))
+        .values_list(column)
+        .annotate(n=Count("track_id"))
+        .values_list(column, "n")
+    )
+    return [
+        FacetCount(
+            slug=facet.slug,
+            name=facet_name(facet),
+            count=counts.get(facet.pk, 0),
+            selected=facet.pk in selected,
+        )
+        for facet in sorted(model._default_manager.all(), key=facet_name)
+    ]
+
+
+def track_search(
+    *,
+    query: str = "",
+    genres: Sequence[str] = (),
+    moods: Sequence[str] = (),
+    instruments: Sequence[str] = (),
+    bpm_min: int | None = None,
+    bpm_max: int | None = None,
+    energy_min: int | None = None,
+    energy_max: int | None = None,
+    duration_min: float | None = None,
+    duration_max: float | None = None,
+    sort: str = "relevance",
+    page: int = 1,
+    page_size: int = 24,
+    with_facets: bool = True,
+) -> SearchResult:
+    """The public tracks matching every given filter, one page of them, and facet counts.
+
+    Facets are given by slug: several values of one facet match any of them; different facets
+    all apply. Each facet's counts apply every filter but that facet's own (so a visitor sees
+    how many tracks each further choice would give). Ranges are inclusive; durations in seconds.
+    "relevance" sorts by text rank with a query (PostgreSQL) and by title otherwise.
+    Raises SearchError naming a bad parameter.
+    """
+    if len(query) > MAX_QUERY_LENGTH:
+        raise SearchError(
+            _("The search text may be at most %(n)d characters long.") % {"n": MAX_QUERY_LENGTH}
+        )
+    if sort not in SORTS:
+        raise SearchError(
+            _("Unknown sort order “%(sort)s”; use one of: %(sorts)s.")
+            % {"sort": sort, "sorts": ", ".join(SORTS)}
+        )
+    if not 1 <= page <= MAX_PAGE:
+        raise SearchError(_("The page number must be from 1 to %(n)d.") % {"n": MAX_PAGE})
+    if not 1 <= page_size <= MAX_PAGE_SIZE:
+        raise SearchError(_("The page size must be from 1 to %(n)d.") % {"n": MAX_PAGE_SIZE})
+    _check_range(_("Tempo (BPM)"), bpm_min, bpm_max, 0)
+    _check_range(_("Energy"), energy_min, energy_max, 0)
+    _check_range(_("Duration"), duration_min, duration_max, 0)
+    genre_ids = _facets_by_slug(Genre, genres, _("genre"))
+    mood_ids = _facets_by_slug(Mood, moods, _("mood"))
+    instrument_ids = _facets_by_slug(Instrument, instruments, _("instrument"))
+
+    words = query_words(query)
+    base = _text_filter(public_tracks(), words)
+    ranges = Q()
+    for name, low, high in (
+        ("tempo_bpm", bpm_min, bpm_max),
+        ("energy", energy_min, energy_max),
+        ("duration_seconds", duration_min, duration_max),
+    ):
+        if low is not None:
+            ranges &= Q(**{f"{name}__gte": low})
+        if high is not None:
+            ranges &= Q(**{f"{name}__lte": high})
+    base = base.filter(ranges)
+
+    facet_filters = {
+        "genres": Q(genres__in=genre_ids) if genre_ids else Q(),
+        "moods": Q(moods__in=mood_ids) if mood_ids else Q(),
+        "instruments": Q(instruments__in=instrument_ids) if instrument_ids else Q(),
+    }
+
+    def filtered(skip: str = "") -> QuerySet[Track]:
+        tracks = base
+        for name, condition in facet_filters.items():
+            if name != skip and condition:
+                # A subquery per facet: joins would repeat a track once per matching value.
+                tracks = tracks.filter(pk__in=Track.objects.filter(condition).values("pk"))
+        return tracks
+
+    tracks = filtered()
+    total = tracks.count()
+    pages = max(1, math.ceil(total / page_size))
+    ordering = _ordering(sort, ranked=bool(words) and connection.vendor == "postgresql")
+    start = (page - 1) * page_size
+    items = (
+        list(
+            tracks.select_related("master")
+            .prefetch_related("genres", "moods", "instruments")
+            .order_by(*ordering)[start : start + page_size]
+        )
+        if page <= pages
+        else []
+    )
+    facets: dict[str, list[FacetCount]] = {}
+    if with_facets:
+        facets = {
+            "genres": _facet_counts(Genre, "genres", filtered("genres"), genre_ids),
+            "moods": _facet_counts(Mood, "moods", filtered("moods"), mood_ids),
+            "instruments": _facet_counts(
+                Instrument, "instruments", filtered("instruments"), instrument_ids
+            ),
+        }
+    return SearchResult(
+        items=items, total=total, page=page, page_size=page_size, sort=sort, facets=facets
+    )
+
+
+def _ordering(sort: str, *, ranked: bool) -> list[Any]:
+    if sort == "relevance":
+        return [F("rank").desc(), "title", "pk"] if ranked else ["title", "pk"]
+    orderings: dict[str, list[Any]] = {
+        "title": ["title", "pk"],
+        "newest": [F("release_date").desc(nulls_last=True), "-created_at", "-pk"],
+        "bpm": [F("tempo_bpm").asc(nulls_last=True), "title", "pk"],
+        "duration": [F("duration_seconds").asc(nulls_last=True), "title", "pk"],
+    }
+    return orderings[sort]
+
+
+def track_public_get(*, slug: str) -> Track | None:
+    """A public track by its slug, with its master, facets and tags; None when not public."""
+    return (
+        public_tracks()
+        .select_related("master")
+        .prefetch_related("genres", "moods", "instruments", "tags")
+        .filter(slug=slug)
+        .first()
+    )
+
+
+def collections_public() -> QuerySet[Collection]:
+    """Published collections, each with `track_count` (its public tracks)."""
+    public = Q(
+        items__track__is_published=True,
+        items__track__master__status=Master.Status.READY,
+    )
+    return (
+        Collection.objects.filter(is_published=True)
+        .annotate(track_count=Count("items", filter=public))
+        .order_by("title", "pk")
+    )
+
+
+def collection_public_get(*, slug: str) -> tuple[Collection, list[Track]] | None:
+    """A published collection and its public tracks in order; None when not published."""
+    collection = Collection.objects.filter(is_published=True, slug=slug).first()
+    if collection is None:
+        return None
+    tracks = list(
+        public_tracks()
+        .filter(collection_items__collection=collection)
+        .select_related("master")
+        .prefetch_related("genres", "moods", "instruments")
+        .order_by("collection_items__position")
+    )
+    return collection, tracks
+
+
+def facet_vocabularies() -> dict[str, list[Facet]]:
+    """Every genre, mood and instrument, for forms."""
+    return {
+        "genres": list(Genre.objects.all()),
+        "moods": list(Mood.objects.all()),
+        "instruments": list(Instrument.objects.all()),
+    }
+
+
+def waveform_svg_points(peaks: Sequence[Any], *, width: int = 800, height: int = 100) -> str:
+    """The SVG polygon points of a waveform from the master's peaks: [min, max] pairs in -1..1
+    (media.pipeline.waveform_peaks), or plain numbers 0..1 drawn symmetric. "" when none."""
+    highs: list[float] = []
+    lows: list[float] = []
+    for peak in peaks:
+        if isinstance(peak, list | tuple) and len(peak) == 2:
+            low, high = (float(v) for v in peak)
+        elif isinstance(peak, int | float):
+            low, high = -abs(float(peak)), abs(float(peak))
+        else:
+            continue
+        if not (math.isfinite(low) and math.isfinite(high)):
+            continue
+        lows.append(max(-1.0, min(1.0, low)))
+        highs.append(max(-1.0, min(1.0, high)))
+    if not highs:
+        return ""
+    middle = height / 2
+    step = width / max(1, len(highs) - 1)
+    top = [f"{i * step:.1f},{middle - v * middle:.1f}" for i, v in enumerate(highs)]
+    bottom = [f"{i * step:.1f},{middle - v * middle:.1f}" for i, v in enumerate(lows)][::-1]
+    return " ".join(top + bottom)
+
+
+# --- staff -----------------------------------------------------------------------------------
+
+
+def tracks_for_staff(*, query: str = "") -> QuerySet[Track]:
+    """Every track (published or not) for the staff list, with its master's ingest state;
+    filtered by title or catalogue code (contains)."""
+    tracks = Track.objects.select_related("master").order_by("title", "pk")
+    query = query.replace("\x00", "").strip()
+    if query:
+        tracks = tracks.filter(Q(title__icontains=query) | Q(catalogue_code__icontains=query))
+    return tracks
+
+
+def collections_for_staff() -> QuerySet[Collection]:
+    """Every collection with its number of tracks."""
+    return Collection.objects.annotate(track_count=Count("items")).order_by("title", "pk")

@@ -1,0 +1,33 @@
+"""Reads of the media app that carry a rule."""
+
+from django.db.models import QuerySet
+
+from backgroundmusic.accounts.staff import Actor, staff_may_manage_catalogue
+from backgroundmusic.catalog.models import Track
+from backgroundmusic.core.errors import PermissionDenied
+from backgroundmusic.media.models import Master, Rendition
+
+
+def ready_master_for(*, track: Track) -> Master | None:
+    """The track's master when ingest finished; None while it is processing or failed."""
+    return Master.objects.filter(track=track, status=Master.Status.READY).first()
+
+
+def rendition_for(*, track: Track, kind: str) -> Rendition | None:
+    """One rendition (Rendition.Kind) of the track's ready master, or None."""
+    return (
+        Rendition.objects.select_related("master")
+        .filter(master__track=track, master__status=Master.Status.READY, kind=kind)
+        .first()
+    )
+
+
+def masters_for_staff(*, actor: Actor) -> QuerySet[Master]:
+    """Every master, newest first, for the staff masters page."""
+    if not staff_may_manage_catalogue(actor=actor):
+        raise PermissionDenied("You may not manage the catalogue.")
+    return Master.objects.select_related("track").defer("waveform_peaks")
+
+
+def masters_in_progress(*, masters: QuerySet[Master]) -> bool:
+    return masters.filter(status__in=[Master.Status.UPLOADED, Master.Status.PROCESSING]).exists()

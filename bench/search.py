@@ -1,0 +1,335 @@
+"""Search benchmark: faceted full-text search over 100,000 generated tracks on PostgreSQL, through
+catalog.selectors.track_search and as hand-written SQL doing the same work, in one run.
+
+Run by `make bench` (or `.venv/bin/python bench/search.py`). Creates the database `bench_search`
+on the PostgreSQL server of BENCH_POSTGRES_URL (default postgres://postgres@127.0.0.1:5432/postgres),
+migrates it, bulk-inserts the catalogue, runs each query REPEAT times (rotating over QUERIES) and
+drops the database at the end. Prints p50/p99 latency of both and their ratio.
+
+"The same work" is what a /catalog/ page needs: the total, one page of 24 tracks ordered by rank,
+and the three facet counts (each with every filter but its own). track_search also loads the page's
+facets (prefetch) and the facet vocabularies; the raw SQL does not, so the ratio includes them.
+
+Environment: BENCH_POSTGRES_URL, BENCH_TRACKS (100000), BENCH_REPEAT (200).
+"""
+
+import os
+import random
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+ADMIN_URL = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres")
+DATABASE = "bench_search"
+TRACKS = int(os.environ.get("BENCH_TRACKS", "100000"))
+REPEAT = int(os.environ.get("BENCH_REPEAT", "200"))
+
+WORDS = [
+    "morning",
+    "light",
+    "city",
+    "run",
+    "sonata",
+    "allegro",
+    "river",
+    "calm",
+    "night",
+    "dawn",
+    "sunrise",
+    "ocean",
+    "forest",
+    "rain",
+    "summer",
+    "winter",
+    "autumn",
+    "spring",
+    "dream",
+    "journey",
+    "hope",
+    "motion",
+    "pulse",
+    "glow",
+    "echo",
+    "horizon",
+    "drift",
+    "shadow",
+    "silver",
+    "golden",
+    "velvet",
+    "neon",
+    "electric",
+    "acoustic",
+    "gentle",
+    "bright",
+    "dark",
+    "warm",
+    "cold",
+]
+GENRES = [
+    "ambient",
+    "classical",
+    "cinematic",
+    "corporate",
+    "electronic",
+    "folk",
+    "jazz",
+    "lounge",
+    "pop",
+    "rock",
+    "world",
+]
+MOODS = [
+    "calm",
+    "uplifting",
+    "dark",
+    "happy",
+    "sad",
+    "tense",
+    "romantic",
+    "epic",
+    "playful",
+    "dreamy",
+]
+INSTRUMENTS = [
+    "piano",
+    "strings",
+    "guitar",
+    "synth",
+    "drums",
+    "bass",
+    "flute",
+    "brass",
+    "choir",
+    "harp",
+    "organ",
+    "percussion",
+]
+
+# (query, genres, moods, instruments, bpm_min, bpm_max): faceted searches a visitor would make.
+QUERIES = [
+    ("morning", ["ambient"], ["calm"], [], 60, 120),
+    ("light piano", ["classical", "cinematic"], [], ["piano"], None, None),
+    ("city run", [], ["uplifting"], ["drums", "synth"], 110, 140),
+    ("ocean", ["ambient", "lounge"], ["dreamy", "calm"], [], None, None),
+    ("", ["jazz"], ["happy"], ["piano"], 80, 160),
+]
+
+
+def with_database(url: str, name: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+def admin(sql: str) -> None:
+    with psycopg.connect(ADMIN_URL, autocommit=True) as connection:
+        connection.execute(sql)
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+
+def generate() -> None:
+    from django.db import connection
+
+    from backgroundmusic.catalog.models import Genre, Instrument, Mood, Track
+    from backgroundmusic.media.models import Master
+
+    rng = random.Random(42)  # noqa: S311 (test data, not security)
+    facets: dict[Any, list[Any]] = {}
+    vocabularies: list[tuple[Any, list[str]]] = [
+        (Genre, GENRES),
+        (Mood, MOODS),
+        (Instrument, INSTRUMENTS),
+    ]
+    for model, slugs in vocabularies:
+        facets[model] = model._default_manager.bulk_create(
+            [model(slug=slug, name_en=slug.title(), name_ru=slug.title()) for slug in slugs]
+        )
+    started = time.perf_counter()
+    batch = 10_000
+    for first in range(0, TRACKS, batch):
+        tracks = []
+        chosen = []
+        for number in range(first, min(TRACKS, first + batch)):
+            title = " ".join(rng.sample(WORDS, rng.randint(2, 3))).title()
+            genres = rng.sample(facets[Genre], rng.randint(1, 2))
+            moods = rng.sample(facets[Mood], rng.randint(1, 2))
+            instruments = rng.sample(facets[Instrument], rng.randint(1, 3))
+            document = " ".join(
+                [title, " ".join(rng.sample(WORDS, 6))]
+                + [f"{f.name_en} {f.name_ru}" for f in genres + moods + instruments]
+            ).lower()
+            tracks.append(
+                Track(
+                    title=title,
+                    slug=f"track-{number}",
+                    catalogue_code=f"BN-{number:06d}",
+                    tempo_bpm=rng.randint(60, 180),
+                    energy=rng.randint(1, 10),
+                    duration_seconds=rng.uniform(60, 360),
+                    is_published=rng.random() < 0.95,
+                    search_document=document,
+                )
+            )
+            chosen.append((genres, moods, instruments))
+        Track.objects.bulk_create(tracks, batch_size=batch)
+        Master.objects.bulk_create(
+            (
+                Master(
+                    track=track,
+                    sha256=f"{track.pk:064x}",
+                    status=Master.Status.READY if rng.random() < 0.97 else Master.Status.FAILED,
+                    failure_reason="bench",
+                    uploaded_at="2026-01-01T00:00:00Z",
+                )
+                for track in tracks
+            ),
+            batch_size=batch,
+        )
+        for index, relation in enumerate(("genres", "moods", "instruments")):
+            through = getattr(Track, relation).through
+            column = f"{relation[:-1]}_id"
+            through.objects.bulk_create(
+                (
+                    through(track_id=track.pk, **{column: facet.pk})
+                    for track, picked in zip(tracks, chosen, strict=True)
+                    for facet in picked[index]
+                ),
+                batch_size=batch * 3,
+            )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    print(f"generated {TRACKS} tracks in {time.perf_counter() - started:.1f} s")
+
+
+RAW_FILTER = """
+  FROM catalog_track t JOIN media_master m ON m.track_id = t.id
+ WHERE t.is_published AND m.status = 'ready'
+   AND (%(tsquery)s = '' OR to_tsvector('simple'::regconfig, COALESCE(t.search_document, ''))
+        @@ to_tsquery('simple'::regconfig, %(tsquery)s))
+   AND (%(bpm_min)s::int IS NULL OR t.tempo_bpm >= %(bpm_min)s)
+   AND (%(bpm_max)s::int IS NULL OR t.tempo_bpm <= %(bpm_max)s)
+"""
+
+
+def facet_clause(relation: str, skip: str) -> str:
+    if relation == skip:
+        return ""
+    column = relation[:-1]
+    # Table and column names come from the constants above; values are bound parameters.
+    return (
+        f" AND (cardinality(%({relation})s::text[]) = 0 OR t.id IN (SELECT x.track_id "  # noqa: S608
+        f"FROM catalog_track_{relation} x JOIN catalog_{column} f ON f.id = x.{column}_id "
+        f"WHERE f.slug = ANY(%({relation})s::text[])))"
+    )
+
+
+def raw_statements() -> list[str]:
+    relations = ("genres", "moods", "instruments")
+    where = RAW_FILTER + "".join(facet_clause(r, "") for r in relations)
+    statements = [
+        "SELECT count(*)" + where,
+        "SELECT t.id, t.title, t.slug, ts_rank(to_tsvector('simple'::regconfig, "
+        "COALESCE(t.search_document, '')), to_tsquery('simple'::regconfig, "
+        "coalesce(nullif(%(tsquery)s, ''), 'x'))) AS rank" + where + " ORDER BY rank DESC, "
+        "t.title, t.id LIMIT 24",
+    ]
+    for relation in relations:
+        column = relation[:-1]
+        inner = RAW_FILTER + "".join(facet_clause(r, relation) for r in relations)
+        # Names from the constants above; values are bound parameters.
+        statements.append(
+            f"SELECT x.{column}_id, count(x.track_id) FROM catalog_track_{relation} x "  # noqa: S608
+            f"WHERE x.track_id IN (SELECT t.id {inner}) GROUP BY x.{column}_id"
+        )
+    return statements
+
+
+def main() -> None:
+    admin(f"DROP DATABASE IF EXISTS {DATABASE}")
+    admin(f"CREATE DATABASE {DATABASE}")
+    try:
+        os.environ["DATABASE_URL"] = with_database(ADMIN_URL, DATABASE)
+        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+        import django
+
+        django.setup()
+        from django.core.management import call_command
+        from django.db import connection
+
+        from backgroundmusic.catalog.selectors import query_words, track_search
+
+        call_command("migrate", verbosity=0)
+        generate()
+
+        ours: list[float] = []
+        totals = []
+        for index in range(REPEAT):
+            query, genres, moods, instruments, bpm_min, bpm_max = QUERIES[index % len(QUERIES)]
+            started = time.perf_counter()
+            result = track_search(
+                query=query,
+                genres=genres,
+                moods=moods,
+                instruments=instruments,
+                bpm_min=bpm_min,
+                bpm_max=bpm_max,
+            )
+            ours.append((time.perf_counter() - started) * 1000)
+            totals.append(result.total)
+
+        statements = raw_statements()
+        raw: list[float] = []
+        raw_totals = []
+        with connection.cursor() as cursor:
+            for index in range(REPEAT):
+                query, genres, moods, instruments, bpm_min, bpm_max = QUERIES[index % len(QUERIES)]
+                params = {
+                    "tsquery": " & ".join(f"'{word}':*" for word in query_words(query)),
+                    "genres": genres,
+                    "moods": moods,
+                    "instruments": instruments,
+                    "bpm_min": bpm_min,
+                    "bpm_max": bpm_max,
+                }
+                started = time.perf_counter()
+                for number, statement in enumerate(statements):
+                    cursor.execute(statement, params)
+                    rows = cursor.fetchall()
+                    if number == 0:
+                        raw_totals.append(rows[0][0])
+                raw.append((time.perf_counter() - started) * 1000)
+            cursor.execute(
+                "EXPLAIN SELECT count(*) FROM catalog_track WHERE to_tsvector('simple'::regconfig,"
+                " COALESCE(search_document, '')) @@ to_tsquery('simple'::regconfig, 'morning:*')"
+            )
+            uses_index = any("catalog_track_search_gin" in row[0] for row in cursor.fetchall())
+        assert totals == raw_totals, "track_search and the raw SQL disagree on the totals"
+        connection.close()
+
+        print(f"tracks: {TRACKS}, searches: {REPEAT} (rotating {len(QUERIES)} faceted queries)")
+        print(f"totals per query: {totals[: len(QUERIES)]}")
+        print(f"GIN index used by the text match: {'yes' if uses_index else 'NO'}")
+        ours_p50, ours_p99 = percentile(ours, 0.5), percentile(ours, 0.99)
+        raw_p50, raw_p99 = percentile(raw, 0.5), percentile(raw, 0.99)
+        print(f"track_search: p50 {ours_p50:7.2f} ms  p99 {ours_p99:7.2f} ms")
+        print(f"raw SQL:      p50 {raw_p50:7.2f} ms  p99 {raw_p99:7.2f} ms")
+        print(
+            f"ratio ours/raw: p50 {ours_p50 / raw_p50:.2f}×  p99 {ours_p99 / raw_p99:.2f}×"
+            f"  (mean {statistics.mean(ours) / statistics.mean(raw):.2f}×)"
+        )
+    finally:
+        admin(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
+
+
+if __name__ == "__main__":
+    main()
