@@ -31,17 +31,20 @@ def _empty_cache():
     cache.clear()
 
 
-def pytest_collection_modifyitems(items):
-    """A transactional test without serialized_rollback flushes the database and lets
-    post_migrate recreate content types under new ids; the staff groups from migrations vanish
-    and the next serialized_rollback test collides with them. Every such test must restore."""
-    for item in items:
-        marker = item.get_closest_marker("django_db")
-        if (
-            marker
-            and marker.kwargs.get("transaction")
-            and not marker.kwargs.get("serialized_rollback")
-        ):
-            raise pytest.UsageError(
-                f"{item.nodeid}: use django_db(transaction=True, serialized_rollback=True)"
-            )
+@pytest.fixture(autouse=True)
+def _data_from_migrations(request):
+    """A transactional test starts from a flushed database, without the rows data migrations
+    made (the staff role groups): put them back. serialized_rollback is not used: the serialized
+    copy lives on the connection object, which Playwright's event loop context does not see, and
+    a restore then collides with content types re-created after the flush."""
+    marker = request.node.get_closest_marker("django_db")
+    if marker is None or not marker.kwargs.get("transaction"):
+        return
+    if marker.kwargs.get("serialized_rollback"):
+        raise pytest.UsageError(f"{request.node.nodeid}: use django_db(transaction=True) alone")
+    request.getfixturevalue("transactional_db")
+    from django.apps import apps
+
+    from backgroundmusic.accounts.roles import role_groups_sync
+
+    role_groups_sync(apps)

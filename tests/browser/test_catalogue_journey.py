@@ -11,7 +11,7 @@ from backgroundmusic.catalog.tests.fixtures import make_facets, ready_track
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.django_db(transaction=True),
 ]
 
 

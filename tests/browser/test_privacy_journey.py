@@ -44,7 +44,7 @@ from tests.conftest import SmtpServer
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.django_db(transaction=True),
 ]
 
 PASSWORD = "quiet-meadow-4711"

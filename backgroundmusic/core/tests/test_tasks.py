@@ -28,7 +28,7 @@ def test_a_job_enqueued_in_a_transaction_that_rolls_back_never_exists():
     assert DBTaskResult.objects.count() == 0
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_a_committed_job_is_run_by_the_worker():
     # The worker closes and reopens connections between jobs, as in production, which a test
     # wrapped in a transaction would not survive.

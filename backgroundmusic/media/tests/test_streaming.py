@@ -7,14 +7,13 @@ import urllib.request
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from django.apps import apps as django_apps
 from django.contrib.auth.models import AnonymousUser
 from django.core.files.storage import default_storage
 from django.test import Client
 from django.urls import reverse
 
 from backgroundmusic.accounts.models import User
-from backgroundmusic.accounts.roles import StaffRole, role_groups_sync
+from backgroundmusic.accounts.roles import StaffRole
 from backgroundmusic.accounts.tests.factories import StaffFactory, UserFactory
 from backgroundmusic.catalog.models import Track
 from backgroundmusic.core import clock
@@ -352,11 +351,8 @@ def test_x_accel_redirect_still_refuses_bad_urls(settings):
 # --- over real HTTP: the streamed body and headers survive the WSGI layer ----------------------
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_ranges_over_real_http(live_server):
-    # The role groups come from a data migration; serialized_rollback restores them, except when
-    # the connection lost its serialized copy (seen after a Playwright module): make sure.
-    role_groups_sync(django_apps)
     track = playable_track(kinds=["opus"])
     data = encoded_clip("opus")
     manager = StaffFactory.create(role=StaffRole.CONTENT_MANAGER)

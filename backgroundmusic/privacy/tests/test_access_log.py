@@ -201,7 +201,7 @@ def test_two_entries_cannot_link_to_the_same_predecessor(three):
         )
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_concurrent_appends_keep_one_chain():
     actor = StaffFactory.create(role=StaffRole.SUPPORT)
     writers, per_writer = 4, 5

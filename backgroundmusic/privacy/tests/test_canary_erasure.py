@@ -93,7 +93,9 @@ def logs() -> Iterator[Capture]:
 
 def mails(var: Path) -> list[str]:
     folder = var / "mail"
-    return [p.read_text() for p in sorted(folder.iterdir())] if folder.is_dir() else []
+    # Oldest first by write time: file names only have one-second resolution.
+    files = sorted(folder.iterdir(), key=lambda p: p.stat().st_mtime_ns) if folder.is_dir() else []
+    return [p.read_text() for p in files]
 
 
 def last_link(var: Path, pattern: str) -> str:
