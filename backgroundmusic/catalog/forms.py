@@ -19,6 +19,17 @@ SORT_CHOICES = [
 
 
 class FacetChoiceField(forms.ModelMultipleChoiceField):
+    """Checkboxes of one facet vocabulary, chosen by slug and labelled in the active language."""
+
+    def __init__(self, *, label: Any, model: Any) -> None:
+        super().__init__(
+            label=label,
+            queryset=model.objects.all(),
+            to_field_name="slug",
+            required=False,
+            widget=forms.CheckboxSelectMultiple,
+        )
+
     def label_from_instance(self, obj: Any) -> str:
         return facet_name(obj)
 
@@ -27,27 +38,9 @@ class CatalogueSearchForm(forms.Form):
     """The /catalog/ query string. Facets by slug; every field optional."""
 
     q = forms.CharField(label=_("Search"), required=False, max_length=MAX_QUERY_LENGTH)
-    genre = FacetChoiceField(
-        label=_("Genre"),
-        queryset=Genre.objects.all(),
-        to_field_name="slug",
-        required=False,
-        widget=forms.CheckboxSelectMultiple,
-    )
-    mood = FacetChoiceField(
-        label=_("Mood"),
-        queryset=Mood.objects.all(),
-        to_field_name="slug",
-        required=False,
-        widget=forms.CheckboxSelectMultiple,
-    )
-    instrument = FacetChoiceField(
-        label=_("Instrumentation"),
-        queryset=Instrument.objects.all(),
-        to_field_name="slug",
-        required=False,
-        widget=forms.CheckboxSelectMultiple,
-    )
+    genre = FacetChoiceField(label=_("Genre"), model=Genre)
+    mood = FacetChoiceField(label=_("Mood"), model=Mood)
+    instrument = FacetChoiceField(label=_("Instrumentation"), model=Instrument)
     bpm_min = forms.IntegerField(
         label=_("Tempo from (BPM)"), required=False, min_value=0, max_value=1000
     )
@@ -123,27 +116,9 @@ class TrackForm(forms.Form):
     description = forms.CharField(
         label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 4})
     )
-    genres = FacetChoiceField(
-        label=_("Genres"),
-        queryset=Genre.objects.all(),
-        to_field_name="slug",
-        required=False,
-        widget=forms.CheckboxSelectMultiple,
-    )
-    moods = FacetChoiceField(
-        label=_("Moods"),
-        queryset=Mood.objects.all(),
-        to_field_name="slug",
-        required=False,
-        widget=forms.CheckboxSelectMultiple,
-    )
-    instruments = FacetChoiceField(
-        label=_("Instrumentation"),
-        queryset=Instrument.objects.all(),
-        to_field_name="slug",
-        required=False,
-        widget=forms.CheckboxSelectMultiple,
-    )
+    genres = FacetChoiceField(label=_("Genres"), model=Genre)
+    moods = FacetChoiceField(label=_("Moods"), model=Mood)
+    instruments = FacetChoiceField(label=_("Instrumentation"), model=Instrument)
     tags = forms.CharField(
         label=_("Tags"),
         required=False,
