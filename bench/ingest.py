@@ -5,10 +5,11 @@ Run by `make bench` (or `.venv/bin/python bench/ingest.py`). For each master:
 - ours:   media/pipeline.py as master_ingest runs it (no database): probe, SHA-256, decode to
           48 kHz float stereo, integrated loudness + loudness range + 4x true peak (pyloudnorm,
           scipy), cue points, waveform peaks, BPM estimate, and the four renditions (Opus 128k
-          WebM, AAC 192k M4A, MP3 320k, 30 s MP3 128k preview with fades);
+          WebM, AAC 192k M4A, MP3 320k, 30 s MP3 128k preview with fades; MP3 through lameenc,
+          docs/decisions/0010-mp3-through-lameenc.md);
 - ffmpeg: one `ffmpeg` process per master doing the same decode and resample, the ebur128
           filter with true peak (integrated, LRA, true peak) and the same four encodes with the
-          same encoders (the anchor; it does no BPM, peaks or checksum).
+          same encoders at the same settings (the anchor; it does no BPM, peaks or checksum).
 
 CPU seconds are user+system of this process (ours) and of the ffmpeg children (anchor).
 Prints seconds of audio per CPU second for both and the ratio (ours CPU / ffmpeg CPU; the goal

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import av
 import numpy as np
+import pyloudnorm
 import pytest
 
 from backgroundmusic.media import pipeline
@@ -230,3 +231,31 @@ def test_tags_are_read_from_the_container(tmp_path: Path):
         "Ambient",
     )
     assert os.path.exists(path)
+
+
+@pytest.mark.parametrize("kind", ["mp3_320", "preview"])
+def test_mp3_renditions_are_gapless_and_sample_aligned(tmp_path: Path, kind: str):
+    """The LAME tag carries the encoder delay and padding: a decoder returns exactly the
+    samples that went in, starting at the same instant."""
+    audio = sine(2.37, dbfs=-12)
+    path = tmp_path / f"{kind}.mp3"
+    pipeline.encode(audio, pipeline.SPECS[kind], path, gain_db=0.0)
+    decoded = pipeline.decode(path)
+    assert decoded.shape == audio.shape
+    middle = slice(RATE // 2, RATE)
+    assert np.corrcoef(audio[middle, 0], decoded[middle, 0])[0, 1] > 0.999
+    header = path.read_bytes()[:200]
+    assert header[36:40] == b"Info"
+    assert header[156:165] == b"LAME3.100"
+
+
+def test_loudness_equals_pyloudnorms_own_measurement():
+    rng = np.random.default_rng(7)
+    seconds = np.arange(20 * RATE) / RATE
+    swell = 0.3 + 0.7 * (np.sin(2 * np.pi * seconds / 7) > 0)
+    tone = (0.2 * np.sin(2 * np.pi * 330 * seconds) * swell)[:, None] * np.ones((1, 2))
+    audio = (tone + rng.normal(0, 0.01, tone.shape)).astype(np.float32)
+    meter = pyloudnorm.Meter(RATE)
+    measured = pipeline.loudness(audio)
+    assert abs(measured.integrated_lufs - meter.integrated_loudness(audio)) < 1e-6
+    assert abs(measured.range_lu - meter.loudness_range(audio)) < 1e-6
