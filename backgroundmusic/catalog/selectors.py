@@ -134,17 +134,69 @@ def _facets_by_slug(model: type[Facet], slugs: Sequence[str], label: str) -> lis
     return [found[slug] for slug in slugs]
 
 
-def _facet_counts(
-    model: type[Facet], relation: str, tracks: QuerySet[Track], selected: list[int]
-) -> list[FacetCount]:
+FACET_MODELS: dict[str, type[Facet]] = {"genres": Genre, "moods": Mood, "instruments": Instrument}
+
+
+def _through(relation: str) -> tuple[str, str]:
+    """The quoted table and facet column of a track's facet relation."""
     through = getattr(Track, relation).through
-    column = f"{model.__name__.lower()}_id"
-    counts = dict(
-        through.objects.filter(track_id__in=tracks.values("pk"))
-        .values_list(column)
-        .annotate(n=Count("track_id"))
-        .values_list(column, "n")
-    )
+    model = FACET_MODELS[relation]
+    column = through._meta.get_field(model.__name__.lower()).column
+    quote = connection.ops.quote_name
+    return quote(through._meta.db_table), quote(column)
+
+
+def _total_and_facet_counts(
+    matched: QuerySet[Track], chosen: dict[str, list[int]]
+) -> tuple[int, dict[str, dict[int, int]]]:
+    """The number of tracks matching everything, and per facet relation {facet id: tracks}
+    where each facet's counts apply every choice but its own — in one statement.
+
+    The text and range filters run once, into a materialized common table of the matching ids;
+    the total and the three facet counts then only join relation tables to it (as separate
+    queries each ran the full-text match again, most of a search's time on a large catalogue).
+    """
+    matched_sql, matched_params = matched.values("pk").query.sql_with_params()
+    quote = connection.ops.quote_name
+    track_id = quote("track_id")
+
+    def condition(relation: str) -> tuple[str, list[int]]:
+        table, column = _through(relation)
+        marks = ", ".join(["%s"] * len(chosen[relation]))
+        sql = f"m.id IN (SELECT {track_id} FROM {table} WHERE {column} IN ({marks}))"  # noqa: S608
+        return sql, chosen[relation]
+
+    def where(skip: str) -> tuple[str, list[int]]:
+        parts = [condition(relation) for relation in FACET_MODELS if relation != skip]
+        parts = [part for part in parts if part[1]]
+        sql = " AND ".join(part[0] for part in parts) or "1 = 1"
+        return sql, [value for part in parts for value in part[1]]
+
+    # Identifiers are quoted model metadata; every value is a bound parameter.
+    total_where, params = where("")
+    selects = [f"SELECT 'total', 0, COUNT(*) FROM matched m WHERE {total_where}"]  # noqa: S608
+    for relation in FACET_MODELS:
+        table, column = _through(relation)
+        relation_where, relation_params = where(relation)
+        selects.append(
+            f"SELECT %s, x.{column}, COUNT(*) FROM {table} x "  # noqa: S608
+            f"JOIN matched m ON m.id = x.{track_id} WHERE {relation_where} GROUP BY x.{column}"
+        )
+        params += [relation, *relation_params]
+    sql = f"WITH matched (id) AS MATERIALIZED ({matched_sql}) " + " UNION ALL ".join(selects)
+    total = 0
+    counts: dict[str, dict[int, int]] = {relation: {} for relation in FACET_MODELS}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*matched_params, *params])
+        for relation, facet_id, count in cursor.fetchall():
+            if relation == "total":
+                total = int(count)
+            else:
+                counts[relation][int(facet_id)] = int(count)
+    return total, counts
+
+
+def _facet_list(relation: str, counts: dict[int, int], selected: list[int]) -> list[FacetCount]:
     return [
         FacetCount(
             slug=facet.slug,
@@ -152,7 +204,7 @@ def _facet_counts(
             count=counts.get(facet.pk, 0),
             selected=facet.pk in selected,
         )
-        for facet in sorted(model._default_manager.all(), key=facet_name)
+        for facet in sorted(FACET_MODELS[relation]._default_manager.all(), key=facet_name)
     ]
 
 
@@ -215,22 +267,22 @@ def track_search(
             ranges &= Q(**{f"{name}__lte": high})
     base = base.filter(ranges)
 
-    facet_filters = {
-        "genres": Q(genres__in=genre_ids) if genre_ids else Q(),
-        "moods": Q(moods__in=mood_ids) if mood_ids else Q(),
-        "instruments": Q(instruments__in=instrument_ids) if instrument_ids else Q(),
-    }
-
-    def filtered(skip: str = "") -> QuerySet[Track]:
-        tracks = base
-        for name, condition in facet_filters.items():
-            if name != skip and condition:
-                # A subquery per facet: joins would repeat a track once per matching value.
-                tracks = tracks.filter(pk__in=Track.objects.filter(condition).values("pk"))
-        return tracks
-
-    tracks = filtered()
-    total = tracks.count()
+    chosen = {"genres": genre_ids, "moods": mood_ids, "instruments": instrument_ids}
+    tracks = base
+    for relation, ids in chosen.items():
+        if ids:
+            # A subquery per facet: joins would repeat a track once per matching value.
+            condition = Q(**{f"{relation}__in": ids})
+            tracks = tracks.filter(pk__in=Track.objects.filter(condition).values("pk"))
+    facets: dict[str, list[FacetCount]] = {}
+    if with_facets:
+        total, counts = _total_and_facet_counts(base, chosen)
+        facets = {
+            relation: _facet_list(relation, counts[relation], chosen[relation])
+            for relation in FACET_MODELS
+        }
+    else:
+        total = tracks.count()
     pages = max(1, math.ceil(total / page_size))
     ordering = _ordering(sort, ranked=bool(words) and connection.vendor == "postgresql")
     start = (page - 1) * page_size
@@ -243,15 +295,6 @@ def track_search(
         if page <= pages
         else []
     )
-    facets: dict[str, list[FacetCount]] = {}
-    if with_facets:
-        facets = {
-            "genres": _facet_counts(Genre, "genres", filtered("genres"), genre_ids),
-            "moods": _facet_counts(Mood, "moods", filtered("moods"), mood_ids),
-            "instruments": _facet_counts(
-                Instrument, "instruments", filtered("instruments"), instrument_ids
-            ),
-        }
     return SearchResult(
         items=items, total=total, page=page, page_size=page_size, sort=sort, facets=facets
     )
