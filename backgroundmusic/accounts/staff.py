@@ -3,6 +3,7 @@
 Selectors answer each permission question once; pages, the API and the admin all ask here.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,6 +12,7 @@ from django.contrib.auth.models import AnonymousUser, Group
 from django.core.exceptions import FieldDoesNotExist
 from django.db import transaction
 from django.db.models import Q, QuerySet
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from backgroundmusic.accounts.models import Profile, User
@@ -83,11 +85,32 @@ def staff_may_view_access_log(*, actor: Actor) -> bool:
 def staff_may_open_staff_pages(*, user: Actor) -> bool:
     """Whether to show the "Staff" link: some staff page is open to the user once they have
     two-factor sign-in (without it, the link leads to setting it up)."""
-    return (
-        user.is_authenticated
-        and user.is_active
-        and (user.has_perm(VIEW_PERSON_DATA) or user.has_perm(VIEW_ACCESS_LOG))
-    )
+    return user.is_authenticated and user.is_active and staff_is_member(user=user)
+
+
+@dataclass(frozen=True)
+class StaffSection:
+    label: str
+    url_name: str
+
+
+def staff_sections(*, actor: Actor) -> list[StaffSection]:
+    """The staff pages the actor may open, in the staff navigation's order; the "Staff" link
+    leads to the first. Empty for staff without two-factor sign-in."""
+    offered: list[tuple[Promise, str, Callable[..., bool]]] = [
+        (_("People"), "staff:people", staff_may_view_people),
+        (_("Access log"), "staff:access_log", staff_may_view_access_log),
+        (_("Requests"), "privacy:staff_requests", staff_may_handle_requests),
+        (_("Disclosures"), "privacy:staff_disclosures", staff_may_record_disclosures),
+        (_("Policies"), "privacy:staff_policies", staff_may_publish_policy),
+        (_("Catalogue"), "catalog_staff:tracks", staff_may_manage_catalogue),
+        (_("Masters"), "media_staff:masters", staff_may_manage_catalogue),
+    ]
+    return [
+        StaffSection(label=str(label), url_name=url_name)
+        for label, url_name, may_open in offered
+        if may_open(actor=actor)
+    ]
 
 
 def staff_visible_fields(*, actor: Actor) -> list[str]:

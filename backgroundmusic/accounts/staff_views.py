@@ -41,7 +41,6 @@ def people_list(request: HttpRequest) -> HttpResponse:
             "form": form,
             "query": query,
             "page": page,
-            "may_view_access_log": staff.staff_may_view_access_log(actor=actor),
         },
     )
 
@@ -71,7 +70,6 @@ def person_detail(request: HttpRequest, user_id: int) -> HttpResponse:
             "person": person,
             "form": form,
             "shown": shown,
-            "may_view_access_log": staff.staff_may_view_access_log(actor=actor),
         },
     )
 

@@ -173,7 +173,8 @@ def _total_and_facet_counts(
         return sql, [value for part in parts for value in part[1]]
 
     # Identifiers are quoted model metadata; every value is a bound parameter.
-    total_where, params = where("")
+    total_where, total_params = where("")
+    params: list[Any] = list(total_params)
     selects = [f"SELECT 'total', 0, COUNT(*) FROM matched m WHERE {total_where}"]  # noqa: S608
     for relation in FACET_MODELS:
         table, column = _through(relation)

@@ -75,7 +75,7 @@ class Rendition(models.Model):
         OPUS = "opus", _("Opus (web player)")
         AAC = "aac", _("AAC (compatibility)")
         MP3_320 = "mp3_320", _("MP3 320 kbit/s (licensed download)")
-        PREVIEW = "preview", _("Preview")
+        PREVIEW = "preview", pgettext_lazy("audio rendition", "Preview")
 
     master = models.ForeignKey(Master, on_delete=models.CASCADE, related_name="renditions")
     kind = models.CharField(max_length=16, choices=Kind.choices)

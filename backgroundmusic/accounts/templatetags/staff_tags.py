@@ -1,4 +1,5 @@
 from django import template
+from django.urls import reverse
 
 from backgroundmusic.accounts import staff
 
@@ -9,6 +10,20 @@ register = template.Library()
 def may_open_staff_pages(user: object) -> bool:
     """{% if user|may_open_staff_pages %}: whether to show the "Staff" link."""
     return staff.staff_may_open_staff_pages(user=user)  # type: ignore[arg-type]
+
+
+@register.simple_tag
+def staff_sections(user: object) -> list[staff.StaffSection]:
+    """{% staff_sections user as sections %}: the staff pages the user may open."""
+    return staff.staff_sections(actor=user)  # type: ignore[arg-type]
+
+
+@register.simple_tag
+def staff_start_url(user: object) -> str:
+    """{% staff_start_url user %}: where the "Staff" link leads: the first staff page the user
+    may open, or setting up two-factor sign-in, which every staff page needs first."""
+    sections = staff.staff_sections(actor=user)  # type: ignore[arg-type]
+    return reverse(sections[0].url_name) if sections else reverse("mfa_activate_totp")
 
 
 # --- data-subject requests and disclosures (privacy/views/requests.py, disclosures.py) ---

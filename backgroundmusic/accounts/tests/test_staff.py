@@ -403,19 +403,60 @@ def test_admin_sign_in_goes_through_allauth(client):
 
 
 @pytest.mark.parametrize(
-    "caller, has_link",
+    "caller, link",
     [
-        ("plain_user", False),
-        ("owner", False),
-        ("support", True),
-        ("content_manager", False),
-        ("privacy_officer", True),
-        ("administrator", True),
+        ("plain_user", None),
+        ("owner", None),
+        ("support", "/staff/"),
+        ("content_manager", "/staff/catalogue/"),
+        ("privacy_officer", "/staff/"),
+        ("administrator", "/staff/"),
     ],
 )
-def test_staff_link_in_navigation(caller, has_link, client_for):
-    html = client_for(caller).get("/").content.decode()
-    assert ('<a href="/staff/">Staff</a>' in html) == has_link
+def test_staff_link_leads_to_the_first_page_the_caller_may_open(caller, link, client_for):
+    caller_client = client_for(caller)
+    html = caller_client.get("/").content.decode()
+    links = re.findall(r'<a href="([^"]+)">Staff</a>', html)
+    assert links == ([link] if link else [])
+    if link:
+        assert caller_client.get(link).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "role, sections",
+    [
+        (StaffRole.SUPPORT, ["staff:people"]),
+        (StaffRole.CONTENT_MANAGER, ["catalog_staff:tracks", "media_staff:masters"]),
+        (
+            StaffRole.PRIVACY_OFFICER,
+            [
+                "staff:people",
+                "staff:access_log",
+                "privacy:staff_requests",
+                "privacy:staff_disclosures",
+                "privacy:staff_policies",
+            ],
+        ),
+        (
+            StaffRole.ADMINISTRATOR,
+            ["staff:people", "staff:access_log", "catalog_staff:tracks", "media_staff:masters"],
+        ),
+    ],
+)
+def test_staff_sections_are_the_pages_each_role_may_open(role, sections, client):
+    member = StaffFactory.create(role=role)
+    assert [section.url_name for section in staff.staff_sections(actor=member)] == sections
+    client.force_login(member)
+    for url_name in sections:
+        assert client.get(reverse(url_name)).status_code == 200
+
+
+def test_staff_without_totp_have_no_sections_and_the_link_leads_to_setting_it_up(client):
+    member = StaffFactory.create(role=StaffRole.CONTENT_MANAGER, totp=False)
+    assert staff.staff_sections(actor=member) == []
+    client.force_login(member)
+    html = client.get("/").content.decode()
+    assert f'<a href="{reverse("mfa_activate_totp")}">Staff</a>' in html
 
 
 # --- the Django admin is no back door ------------------------------------------------------------

@@ -453,7 +453,7 @@ def test_staff_policies_page_access(client, caller):
     if response.status_code == 200:
         html = response.content.decode()
         assert '<tr data-version="v1">' in html
-        assert '<a href="/staff/policies/">Policies</a>' in html
+        assert '<a href="/staff/policies/" aria-current="page">Policies</a>' in html
 
 
 @pytest.mark.parametrize("caller", CALLERS)

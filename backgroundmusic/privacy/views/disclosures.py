@@ -113,12 +113,6 @@ def _recorder(request: HttpRequest) -> Any:
     return request.user
 
 
-def _staff_context(request: HttpRequest) -> dict[str, Any]:
-    return {
-        "may_view_access_log": staff.staff_may_view_access_log(actor=request.user),  # type: ignore[arg-type]
-    }
-
-
 def _row(disclosure: Disclosure) -> dict[str, Any]:
     return {
         "disclosure": disclosure,
@@ -138,7 +132,6 @@ def register_list(request: HttpRequest) -> HttpResponse:
         request,
         "staff/disclosures/register.html",
         {
-            **_staff_context(request),
             "page": page,
             "rows": [_row(d) for d in page.object_list],
         },
@@ -178,7 +171,7 @@ def disclosure_new(request: HttpRequest) -> HttpResponse:
     else:
         initial_day: date = controller_today()
         form = DisclosureForm(initial={"disclosed_on": initial_day})
-    return render(request, "staff/disclosures/new.html", {**_staff_context(request), "form": form})
+    return render(request, "staff/disclosures/new.html", {"form": form})
 
 
 def disclosures_section(request: HttpRequest) -> dict[str, Any]:

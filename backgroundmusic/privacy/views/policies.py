@@ -264,6 +264,5 @@ def staff_policies(request: HttpRequest) -> HttpResponse:
                 for kind, label in DocumentKind.choices
             ],
             "now_utc": clock.now(),
-            "may_view_access_log": staff.staff_may_view_access_log(actor=request.user),
         },
     )

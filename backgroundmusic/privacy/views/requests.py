@@ -166,11 +166,7 @@ def _handler(request: HttpRequest) -> Any:
 
 
 def _staff_context(request: HttpRequest) -> dict[str, Any]:
-    actor = request.user
-    return {
-        "may_view_access_log": staff.staff_may_view_access_log(actor=actor),  # type: ignore[arg-type]
-        "controller_time_zone": CONTROLLER_TIME_ZONE.key,
-    }
+    return {"controller_time_zone": CONTROLLER_TIME_ZONE.key}
 
 
 @login_required
