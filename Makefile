@@ -49,8 +49,9 @@ test: $(STAMP) browser-deps gettext-deps lint
 	@echo "== the suite on SQLite"
 	env -u DATABASE_URL -u TEST_DATABASE_URL $(BIN)/pytest -n 2 -q
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \
-	  echo "== again on PostgreSQL"; \
-	  DATABASE_URL="$$TEST_DATABASE_URL" $(BIN)/pytest -n 2 -q; \
+	  echo "== again on PostgreSQL, analytics in a database of their own"; \
+	  DATABASE_URL="$$TEST_DATABASE_URL" \
+	  ANALYTICS_DATABASE_URL="$${TEST_DATABASE_URL%/*}/bm_analytics" $(BIN)/pytest -n 2 -q; \
 	fi
 
 DJANGO_ADMIN_ARGS := --settings=config.settings --pythonpath=..

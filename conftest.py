@@ -12,6 +12,8 @@ def _test_settings(settings, tmp_path):
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
     settings.MEDIA_ROOT = tmp_path / "media"
+    # No flushing thread: a test writes its analytics events with event_buffer.flush().
+    settings.ANALYTICS_FLUSH_SECONDS = 0
     # WhiteNoise warns on every request handler when the collected-static folder is missing.
     settings.STATIC_ROOT = tmp_path / "static"
     settings.STATIC_ROOT.mkdir()
@@ -29,6 +31,18 @@ def _empty_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _empty_analytics_buffer():
+    """Events a test leaves unwritten must not land in the next test's database; a salt
+    remembered in memory may belong to a database a transactional test has flushed."""
+    from backgroundmusic.analytics import keys
+    from backgroundmusic.analytics.buffer import event_buffer
+
+    yield
+    event_buffer.discard()
+    keys.forget_cached_salt()
 
 
 @pytest.fixture(autouse=True)

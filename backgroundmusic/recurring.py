@@ -28,4 +28,16 @@ RECURRING_JOBS: list[RecurringJob] = [
         task="backgroundmusic.media.tasks.fail_stuck_masters",
     ),
     # --- end ingest watchdog ---
+    # --- analytics (analytics/tasks.py) ---
+    RecurringJob(
+        name="purge_visitor_salts",
+        cron="7 * * * *",
+        task="backgroundmusic.analytics.tasks.purge_visitor_salts",
+    ),
+    RecurringJob(
+        name="aggregate_and_prune_events",
+        cron="23 1 * * *",
+        task="backgroundmusic.analytics.tasks.aggregate_and_prune_events",
+    ),
+    # --- end analytics ---
 ]

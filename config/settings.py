@@ -67,10 +67,13 @@ INSTALLED_APPS = [
     "backgroundmusic.catalog",
     "backgroundmusic.media",
     "backgroundmusic.api",
+    "backgroundmusic.analytics",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Answers the analytics beacon POST /a/e itself, before sessions and CSRF (analytics/views.py)
+    "backgroundmusic.analytics.middleware.AnalyticsBeaconMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -80,6 +83,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # Records Sec-GPC from signed-in people (privacy/consents.py); needs request.user.
     "backgroundmusic.privacy.middleware_consent.PrivacySignalsMiddleware",
+    # Sets or deletes the bm_aid cookie as the visitor's analytics consent says.
+    "backgroundmusic.analytics.middleware.AnalyticsIdentityMiddleware",
     "backgroundmusic.privacy.middleware.DataKeyCacheMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -125,6 +130,26 @@ else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Analytics events go to their own alias when ANALYTICS_DATABASE_URL is set, else to "default"
+# (analytics/routers.py).
+ANALYTICS_DATABASE_URL = env.str("ANALYTICS_DATABASE_URL", default="")
+if ANALYTICS_DATABASE_URL:
+    DATABASES["analytics"] = env.db_url("ANALYTICS_DATABASE_URL")
+    DATABASES["analytics"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
+    ANALYTICS_DB_ALIAS = "analytics"
+else:
+    ANALYTICS_DB_ALIAS = "default"
+DATABASE_ROUTERS = ["backgroundmusic.analytics.routers.AnalyticsRouter"]
+# Events are written in batches of this size, or every ANALYTICS_FLUSH_SECONDS (0: only when
+# full and at exit; the tests flush themselves).
+ANALYTICS_BATCH_SIZE = env.int("ANALYTICS_BATCH_SIZE", default=500)
+ANALYTICS_FLUSH_SECONDS = env.float("ANALYTICS_FLUSH_SECONDS", default=1.0)
+# Query parameters kept in stored page paths (the catalogue's facets, sort and page; never the
+# free-text search).
+ANALYTICS_ALLOWED_QUERY_PARAMS = ["genre", "mood", "instrument", "sort", "page"]
+# A header a trusted proxy sets to the visitor's country (e.g. CF-IPCountry); "" = none.
+ANALYTICS_COUNTRY_HEADER = env.str("ANALYTICS_COUNTRY_HEADER", default="")
 
 REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:

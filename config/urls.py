@@ -24,6 +24,9 @@ urlpatterns = [
     # --- streaming: signed audio URLs /stream/<token> (media/urls.py) ---
     path("", include("backgroundmusic.media.urls")),
     # --- end streaming ---
+    # --- analytics: staff statistics (the beacon /a/e is answered by analytics/middleware.py) ---
+    path("staff/analytics/", include("backgroundmusic.analytics.staff_urls")),
+    # --- end analytics ---
     path("api/", api.urls),
     path("admin/", admin.site.urls),
 ]

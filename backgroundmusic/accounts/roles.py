@@ -18,6 +18,7 @@ class StaffRole(StrEnum):
     CONTENT_MANAGER = "content_manager"
     PRIVACY_OFFICER = "privacy_officer"
     ADMINISTRATOR = "administrator"
+    ANALYST = "analyst"
 
 
 ROLE_LABELS = {
@@ -25,6 +26,7 @@ ROLE_LABELS = {
     StaffRole.CONTENT_MANAGER: _("Content manager"),
     StaffRole.PRIVACY_OFFICER: _("Privacy officer"),
     StaffRole.ADMINISTRATOR: _("Administrator"),
+    StaffRole.ANALYST: _("Analyst"),
 }
 
 VIEW_PERSON_DATA = "accounts.view_person_data"
@@ -33,6 +35,8 @@ PUBLISH_POLICY = "privacy.publish_policyedition"
 HANDLE_REQUESTS = "privacy.handle_datasubjectrequest"
 RECORD_DISCLOSURES = "privacy.record_disclosure"
 MANAGE_CATALOGUE = "catalog.manage_catalogue"
+VIEW_ANALYTICS = "analytics.view_statistics"
+EXPORT_RESEARCH = "analytics.export_research"
 
 # "app_label.codename" → (model the permission hangs on, its name). Both are created by the data
 # migration; view_access_log is also declared in StaffAccessLogEntry.Meta with the same name.
@@ -43,6 +47,8 @@ PERMISSIONS: dict[str, tuple[str, str]] = {
     HANDLE_REQUESTS: ("datasubjectrequest", "Can handle data-subject requests"),
     RECORD_DISCLOSURES: ("disclosure", "Can record disclosures"),
     MANAGE_CATALOGUE: ("track", "Can edit the catalogue and upload masters"),
+    VIEW_ANALYTICS: ("dailypagestat", "Can see the site's aggregate statistics"),
+    EXPORT_RESEARCH: ("researchexport", "Can release depersonalized research datasets"),
 }
 
 ROLE_PERMISSIONS: dict[StaffRole, tuple[str, ...]] = {
@@ -54,8 +60,11 @@ ROLE_PERMISSIONS: dict[StaffRole, tuple[str, ...]] = {
         PUBLISH_POLICY,
         HANDLE_REQUESTS,
         RECORD_DISCLOSURES,
+        VIEW_ANALYTICS,
+        EXPORT_RESEARCH,
     ),
-    StaffRole.ADMINISTRATOR: (VIEW_PERSON_DATA, VIEW_ACCESS_LOG, MANAGE_CATALOGUE),
+    StaffRole.ADMINISTRATOR: (VIEW_PERSON_DATA, VIEW_ACCESS_LOG, MANAGE_CATALOGUE, VIEW_ANALYTICS),
+    StaffRole.ANALYST: (VIEW_ANALYTICS,),
 }
 
 # Every field a staff member can ever be shown about a person, in display order: User attributes
@@ -94,6 +103,7 @@ ROLE_VISIBLE_FIELDS: dict[StaffRole, tuple[str, ...]] = {
     StaffRole.CONTENT_MANAGER: (),
     StaffRole.PRIVACY_OFFICER: PERSON_FIELDS,
     StaffRole.ADMINISTRATOR: _CONTACT_FIELDS,
+    StaffRole.ANALYST: (),
 }
 
 

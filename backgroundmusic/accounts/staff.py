@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from backgroundmusic.accounts.models import Profile, User
 from backgroundmusic.accounts.roles import (
+    EXPORT_RESEARCH,
     HANDLE_REQUESTS,
     MANAGE_CATALOGUE,
     PERSON_FIELDS,
@@ -24,6 +25,7 @@ from backgroundmusic.accounts.roles import (
     RECORD_DISCLOSURES,
     ROLE_VISIBLE_FIELDS,
     VIEW_ACCESS_LOG,
+    VIEW_ANALYTICS,
     VIEW_PERSON_DATA,
     StaffRole,
 )
@@ -105,6 +107,8 @@ def staff_sections(*, actor: Actor) -> list[StaffSection]:
         (_("Policies"), "privacy:staff_policies", staff_may_publish_policy),
         (_("Catalogue"), "catalog_staff:tracks", staff_may_manage_catalogue),
         (_("Masters"), "media_staff:masters", staff_may_manage_catalogue),
+        (_("Statistics"), "analytics_staff:dashboard", staff_may_view_analytics),
+        (_("Research exports"), "analytics_staff:research", staff_may_export_research),
     ]
     return [
         StaffSection(label=str(label), url_name=url_name)
@@ -189,6 +193,17 @@ def staff_may_record_disclosures(*, actor: Actor) -> bool:
 
 
 # --- end data-subject requests and disclosures ---
+
+
+def staff_may_view_analytics(*, actor: Actor) -> bool:
+    """May see the site's aggregate statistics (analyst, administrator, privacy officer)."""
+    return _staff_may(actor, VIEW_ANALYTICS)
+
+
+def staff_may_export_research(*, actor: Actor) -> bool:
+    """May release depersonalized research datasets, each recorded as disclosures (privacy
+    officer)."""
+    return _staff_may(actor, EXPORT_RESEARCH)
 
 
 # --- policy editions (privacy/policies.py, privacy/views/policies.py) ---

@@ -109,6 +109,8 @@ def test_the_migration_creates_each_role_with_least_privilege():
         "content_manager": ["catalog.manage_catalogue"],
         "privacy_officer": [
             "accounts.view_person_data",
+            "analytics.export_research",
+            "analytics.view_statistics",
             "privacy.handle_datasubjectrequest",
             "privacy.publish_policyedition",
             "privacy.record_disclosure",
@@ -116,9 +118,11 @@ def test_the_migration_creates_each_role_with_least_privilege():
         ],
         "administrator": [
             "accounts.view_person_data",
+            "analytics.view_statistics",
             "catalog.manage_catalogue",
             "privacy.view_access_log",
         ],
+        "analyst": ["analytics.view_statistics"],
     }
 
 
@@ -411,6 +415,7 @@ def test_admin_sign_in_goes_through_allauth(client):
         ("content_manager", "/staff/catalogue/"),
         ("privacy_officer", "/staff/"),
         ("administrator", "/staff/"),
+        ("analyst", "/staff/analytics/"),
     ],
 )
 def test_staff_link_leads_to_the_first_page_the_caller_may_open(caller, link, client_for):
@@ -435,12 +440,21 @@ def test_staff_link_leads_to_the_first_page_the_caller_may_open(caller, link, cl
                 "privacy:staff_requests",
                 "privacy:staff_disclosures",
                 "privacy:staff_policies",
+                "analytics_staff:dashboard",
+                "analytics_staff:research",
             ],
         ),
         (
             StaffRole.ADMINISTRATOR,
-            ["staff:people", "staff:access_log", "catalog_staff:tracks", "media_staff:masters"],
+            [
+                "staff:people",
+                "staff:access_log",
+                "catalog_staff:tracks",
+                "media_staff:masters",
+                "analytics_staff:dashboard",
+            ],
         ),
+        (StaffRole.ANALYST, ["analytics_staff:dashboard"]),
     ],
 )
 def test_staff_sections_are_the_pages_each_role_may_open(role, sections, client):

@@ -3,6 +3,7 @@ do, then deletes the account. Afterwards the token is nowhere: in no column of a
 under media or var/, no log line, no message of the outbox; and nobody else's rows changed.
 """
 
+import json
 import logging
 import pickle
 import re
@@ -15,12 +16,14 @@ from typing import Any
 
 import pytest
 from django.conf import settings
-from django.db import connection
+from django.db import connection, connections
 from django.test import Client
 
 from backgroundmusic.accounts.models import User
 from backgroundmusic.accounts.roles import StaffRole
 from backgroundmusic.accounts.tests.factories import PASSWORD, StaffFactory
+from backgroundmusic.analytics.buffer import event_buffer
+from backgroundmusic.analytics.models import AnalyticsIdentity, Event
 from backgroundmusic.core.logging import PersonalDataMaskFilter
 from backgroundmusic.privacy import disclosures, policies
 from backgroundmusic.privacy.models import (
@@ -38,7 +41,7 @@ from backgroundmusic.privacy.registry import Erasure, data_map
 from backgroundmusic.privacy.tests.test_erasure import fill_every_store, logins_of, rows_of
 from backgroundmusic.privacy.tests.test_export import make_owner, run_queued
 
-pytestmark = pytest.mark.django_db(transaction=False)
+pytestmark = pytest.mark.django_db(transaction=False, databases="__all__")
 
 TOKEN = "canary7f3a"
 WRONG_PASSWORD = "not-the-password-1"
@@ -124,8 +127,15 @@ def _session_texts(session_data: str) -> list[str]:
 
 
 def scan_database(token: str) -> list[str]:
-    """Every column of every row of every table (raw SQL, bytes decoded; session data decoded
-    too, since it is signed and compressed)."""
+    """Every column of every row of every table of every database (raw SQL, bytes decoded;
+    session data decoded too, since it is signed and compressed)."""
+    found = []
+    for alias in settings.DATABASES:
+        found += _scan_connection(connections[alias], token)
+    return found
+
+
+def _scan_connection(connection: Any, token: str) -> list[str]:
     found = []
     with connection.cursor() as cursor:
         for table in connection.introspection.table_names(cursor):
@@ -230,9 +240,23 @@ def test_after_erasure_the_canary_is_nowhere(var_dir, logs):
     )
     assert response.status_code == 302
     assert Client().get(f"/u/{TOKEN}/").status_code == 200
-    for purpose in ("newsletter", "research"):
+    for purpose in ("newsletter", "research", "analytics"):
         response = browser.post("/privacy/consents/", {"purpose": purpose, "action": "give"})
         assert response.status_code == 302
+
+    # Identified analytics: the next page sets the pseudonym and links it to the account; a
+    # beacon carries it, and a kept query parameter carries the token into a stored path.
+    pseudonym = browser.get("/catalog/").cookies["bm_aid"].value
+    assert AnalyticsIdentity.objects.get(user=canary).pseudonym == pseudonym
+    beacon = {"kind": "view", "view": "6f1c1f7e-2a53-4c1e-9a0c-1f1b2c3d4e5f"}
+    response = browser.post(
+        "/a/e",
+        json.dumps({"events": [{**beacon, "path": f"/catalog/?genre={TOKEN}"}]}),
+        content_type="text/plain",
+    )
+    assert response.status_code == 204
+    event_buffer.flush()
+    assert Event.objects.get(pseudonym=pseudonym).path == f"/catalog/?genre={TOKEN}"
 
     # A failed sign-in elsewhere (django-axes keeps it), by username and by e-mail.
     for login in (TOKEN, f"{TOKEN.upper()}@example.com"):
@@ -293,7 +317,9 @@ def test_after_erasure_the_canary_is_nowhere(var_dir, logs):
     assert response["Location"] == "/privacy/delete/done/"
     assert run_queued("erase_account") == ["done"]
 
-    # The token is nowhere.
+    # The token is nowhere; no analytics row or mapping is left for the pseudonym.
+    assert not AnalyticsIdentity.objects.filter(pseudonym=pseudonym).exists()
+    assert not Event.objects.filter(pseudonym=pseudonym).exists()
     assert scan_database(TOKEN) == []
     assert scan_files(var_dir, TOKEN) == []
     assert [line for line in logs.lines if TOKEN in line.lower()] == []

@@ -75,6 +75,7 @@ STEP_NAMES = [
     "accounts: sessions",
     "accounts: sign-in records",
     "accounts: names in the admin log",
+    "analytics: identified events and mapping",
     "privacy: data exports",
     "privacy: cached values",
     "data map: privacy.PolicyAcceptance",

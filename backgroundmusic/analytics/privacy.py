@@ -1,0 +1,167 @@
+"""Analytics in the data map; the person's identified events in their export and erasure.
+
+Events are about a person only through AnalyticsIdentity (pseudonym → account), so the generic,
+subject-path driven export and erasure cannot find them: the exporter and eraser below do.
+Cookieless events name nobody once their day's salt is gone (48 h), and aggregates name nobody.
+"""
+
+from django.db.models import Model
+from django.utils.translation import gettext_lazy as _
+
+from backgroundmusic.privacy.registry import (
+    Category,
+    Erasure,
+    ErasureSubject,
+    LegalBasis,
+    PersonalData,
+    Purpose,
+    Retention,
+    RetentionStart,
+    data_map,
+    declare,
+)
+
+RAW_EVENTS = Retention(
+    days=25 * 31,
+    start=RetentionStart.COLLECTED,
+    description=_("25 months, then only daily totals that name nobody"),
+)
+MAPPING = Retention(
+    days=30,
+    start=RetentionStart.ACCOUNT_CLOSED,
+    description=_("While the account is open, then 30 days after it is closed"),
+)
+
+
+def _analytics(category: Category) -> PersonalData:
+    return PersonalData(
+        category=category,
+        purpose=Purpose.SERVICE_IMPROVEMENT,
+        legal_basis=LegalBasis.CONSENT,
+        retention=RAW_EVENTS,
+        erasure=Erasure.DELETE,
+    )
+
+
+declare(
+    "analytics.Event",
+    subject="",
+    personal={
+        "pseudonym": _analytics(Category.COOKIE_ID),
+        "visitor_key": _analytics(Category.UNIQUE_ID),
+        "path": _analytics(Category.BROWSING),
+        "occurred_at": _analytics(Category.BROWSING),
+        "engaged_ms": _analytics(Category.BROWSING),
+        "referrer_host": _analytics(Category.BROWSING),
+        "browser": _analytics(Category.DEVICE),
+        "browser_major": _analytics(Category.DEVICE),
+        "device": _analytics(Category.DEVICE),
+        "screen": _analytics(Category.DEVICE),
+        "country": _analytics(Category.DEVICE),
+        "language": _analytics(Category.DEVICE),
+    },
+    not_personal=["id", "kind", "view_id"],
+    note="A person's events are those whose pseudonym an AnalyticsIdentity of theirs names; "
+    "cookieless events carry a daily key that cannot be recomputed after 48 hours.",
+)
+declare(
+    "analytics.AnalyticsIdentity",
+    subject="user",
+    personal={
+        "pseudonym": PersonalData(
+            category=Category.COOKIE_ID,
+            purpose=Purpose.SERVICE_IMPROVEMENT,
+            legal_basis=LegalBasis.CONSENT,
+            retention=MAPPING,
+            erasure=Erasure.DELETE,
+        ),
+        "linked_at": PersonalData(
+            category=Category.COOKIE_ID,
+            purpose=Purpose.SERVICE_IMPROVEMENT,
+            legal_basis=LegalBasis.CONSENT,
+            retention=MAPPING,
+            erasure=Erasure.DELETE,
+        ),
+    },
+    not_personal=["id", "user"],
+)
+declare("analytics.VisitorSalt", subject="", not_personal=["id", "day", "secret", "created_at"])
+declare(
+    "analytics.DailyPageStat",
+    subject="",
+    not_personal=["id", "day", "path", "page_views", "visitors", "engaged_ms"],
+)
+declare(
+    "analytics.DailyDimensionStat",
+    subject="",
+    not_personal=["id", "day", "dimension", "value", "page_views", "visitors"],
+)
+declare(
+    "analytics.ResearchExport",
+    subject="",
+    not_personal=[
+        "id",
+        "recipient",
+        "period_start",
+        "period_end",
+        "created_at",
+        "created_by_id",
+        "subjects",
+        "cells_released",
+        "cells_suppressed",
+        "dataset_csv",
+        "sha256",
+    ],
+    note="Cells of at least 20 people; each person included is told through the disclosure "
+    "register.",
+)
+
+
+def _pseudonyms(subject_id: int) -> list[str]:
+    from backgroundmusic.analytics.models import AnalyticsIdentity
+
+    return list(
+        AnalyticsIdentity.objects.filter(user_id=subject_id).values_list("pseudonym", flat=True)
+    )
+
+
+def export_events(*, subject_id: int) -> dict[str, list[Model]]:
+    from backgroundmusic.analytics.models import Event
+
+    pseudonyms = _pseudonyms(subject_id)
+    if not pseudonyms:
+        return {}
+    return {
+        "analytics.Event": list(
+            Event.objects.filter(pseudonym__in=pseudonyms).order_by("occurred_at", "pk")
+        )
+    }
+
+
+def erase_events(*, subject: ErasureSubject) -> dict[str, int]:
+    """The person's identified events (analytics database), then the mapping to them."""
+    from backgroundmusic.analytics.buffer import event_buffer
+    from backgroundmusic.analytics.models import AnalyticsIdentity, Event
+
+    event_buffer.flush()
+    pseudonyms = _pseudonyms(subject.subject_id)
+    destroyed: dict[str, int] = {}
+    if pseudonyms:
+        events, _ = Event.objects.filter(pseudonym__in=pseudonyms).delete()
+        if events:
+            destroyed["analytics.Event"] = events
+    links, _ = AnalyticsIdentity.objects.filter(user_id=subject.subject_id).delete()
+    if links:
+        destroyed["analytics.AnalyticsIdentity"] = links
+    return destroyed
+
+
+data_map.register_exporter(
+    "analytics: identified events", export_events, models=["analytics.Event"]
+)
+data_map.register_eraser(
+    "analytics: identified events and mapping",
+    erase_events,
+    order=65,
+    models=["analytics.Event", "analytics.AnalyticsIdentity"],
+)

@@ -1,0 +1,17 @@
+"""Jobs of the analytics app: thin, safe to run again."""
+
+from django_tasks import task
+
+from backgroundmusic.analytics import aggregates, keys
+
+
+@task()
+def purge_visitor_salts() -> int:
+    """Hourly: deletes the cookieless keys' salts older than 48 hours."""
+    return keys.salts_purge()
+
+
+@task()
+def aggregate_and_prune_events() -> dict[str, int]:
+    """Nightly: daily aggregates, then raw events past 25 months deleted."""
+    return aggregates.aggregate_and_prune()
