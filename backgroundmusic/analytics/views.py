@@ -2,7 +2,10 @@
 authentication and CSRF: it changes nothing of the visitor's, needs none of them, and must be
 cheap (bench/analytics.py)."""
 
+import logging
+
 from django.core.exceptions import DisallowedHost
+from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
 
@@ -19,6 +22,8 @@ from backgroundmusic.analytics.collection import (
 from backgroundmusic.analytics.identity import identified_pseudonym
 from backgroundmusic.core import clock
 from backgroundmusic.core.request_info import client_ip, truncate_ip
+
+logger = logging.getLogger(__name__)
 
 BEACON_PATH = "/a/e"
 SAME_SITE_FETCHES = ("same-origin", "none")
@@ -60,11 +65,14 @@ def beacon(request: HttpRequest) -> HttpResponse:
     body = request.read(MAX_BODY_BYTES + 1)
     user_agent = str(request.headers.get("User-Agent", ""))[:512]
     browser, _major, _device = browser_and_device(user_agent)
+    try:
+        salt = keys.salt_for_today()
+    except DatabaseError:
+        logger.exception("the analytics database does not answer")
+        return _error(503, "unavailable", _("Statistics are not being collected just now."))
     visitor = Visitor(
         key=keys.visitor_key(
-            salt=keys.salt_for_today(),
-            truncated_ip=truncate_ip(client_ip(request)),
-            browser=browser,
+            salt=salt, truncated_ip=truncate_ip(client_ip(request)), browser=browser
         ),
         pseudonym=identified_pseudonym(request),
     )

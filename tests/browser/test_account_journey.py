@@ -12,7 +12,8 @@ from tests.conftest import SmtpServer
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.django_db(transaction=True),
+    # Every page sends analytics beacons, which reach the analytics database.
+    pytest.mark.django_db(transaction=True, databases="__all__"),
 ]
 
 USERNAME = "alice_walker"

@@ -11,7 +11,8 @@ from backgroundmusic.catalog.tests.fixtures import make_facets, ready_track
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.django_db(transaction=True),
+    # Every page sends analytics beacons, which reach the analytics database.
+    pytest.mark.django_db(transaction=True, databases="__all__"),
 ]
 
 

@@ -16,7 +16,8 @@ from backgroundmusic.privacy.tests.test_export import run_queued
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.django_db(transaction=True),
+    # Every page sends analytics beacons, which reach the analytics database.
+    pytest.mark.django_db(transaction=True, databases="__all__"),
 ]
 
 

@@ -45,7 +45,8 @@ from tests.conftest import SmtpServer
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.django_db(transaction=True),
+    # Every page sends analytics beacons, which reach the analytics database.
+    pytest.mark.django_db(transaction=True, databases="__all__"),
 ]
 
 PASSWORD = "quiet-meadow-4711"

@@ -406,6 +406,8 @@ def test_admin_sign_in_goes_through_allauth(client):
 # --- navigation ----------------------------------------------------------------------------------
 
 
+# The statistics pages read the analytics database.
+@pytest.mark.django_db(databases="__all__")
 @pytest.mark.parametrize(
     "caller, link",
     [
@@ -427,6 +429,8 @@ def test_staff_link_leads_to_the_first_page_the_caller_may_open(caller, link, cl
         assert caller_client.get(link).status_code == 200
 
 
+# The statistics pages read the analytics database.
+@pytest.mark.django_db(databases="__all__")
 @pytest.mark.parametrize(
     "role, sections",
     [
