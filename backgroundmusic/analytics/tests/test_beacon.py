@@ -5,6 +5,7 @@ import uuid
 from datetime import UTC, datetime
 
 import pytest
+from django.db import OperationalError
 from django.test import Client
 
 from backgroundmusic.accounts.tests.factories import UserFactory
@@ -177,3 +178,15 @@ def test_events_are_written_in_batches_and_none_is_lost(settings):
     assert event_buffer.pending() == 200
     assert event_buffer.flush() == 200
     assert Event.objects.count() == 1_200
+
+
+def test_a_database_outage_is_503_not_500(monkeypatch):
+    """Test double: the analytics database not answering (it cannot be stopped under a test)."""
+
+    def outage() -> bytes:
+        raise OperationalError("connection refused")
+
+    monkeypatch.setattr(keys, "salt_for_today", outage)
+    response = post(Client(), views(1))
+    assert (response.status_code, response.json()["error"]["code"]) == (503, "unavailable")
+    assert event_buffer.pending() == 0

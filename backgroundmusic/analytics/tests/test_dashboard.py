@@ -110,6 +110,14 @@ def test_staff_without_two_factor_are_sent_to_set_it_up(client):
     assert client.get("/staff/analytics/")["Location"] == "/accounts/2fa/totp/activate/"
 
 
+def test_the_period_form_starts_with_the_last_30_days_in_iso_dates(client):
+    caller(client, "analyst")
+    with clock.frozen_at(NOW):
+        html = client.get("/staff/analytics/", headers={"Accept-Language": "ru"}).content.decode()
+    assert 'name="start" value="2026-10-26"' in html
+    assert 'name="end" value="2026-11-24"' in html
+
+
 def test_the_page_and_the_csv_show_the_same_figures(client, traffic):
     caller(client, "analyst")
     with clock.frozen_at(NOW):
