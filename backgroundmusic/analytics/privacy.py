@@ -6,7 +6,6 @@ Cookieless events name nobody once their day's salt is gone (48 h), and aggregat
 """
 
 from django.db.models import Model
-from django.utils.translation import gettext_lazy as _
 
 from backgroundmusic.privacy.registry import (
     Category,
@@ -15,30 +14,31 @@ from backgroundmusic.privacy.registry import (
     LegalBasis,
     PersonalData,
     Purpose,
-    Retention,
-    RetentionStart,
+    Retentions,
     data_map,
     declare,
 )
 
-RAW_EVENTS = Retention(
-    days=25 * 31,
-    start=RetentionStart.COLLECTED,
-    description=_("25 months, then only daily totals that name nobody"),
-)
-MAPPING = Retention(
-    days=30,
-    start=RetentionStart.ACCOUNT_CLOSED,
-    description=_("While the account is open, then 30 days after it is closed"),
+# The link of a pseudonym to an account: kept while the account is, erased with it.
+MAPPING = PersonalData(
+    category=Category.COOKIE_ID,
+    purpose=Purpose.SERVICE_IMPROVEMENT,
+    legal_basis=LegalBasis.CONSENT,
+    retention=Retentions.ACCOUNT,
+    erasure=Erasure.DELETE,
 )
 
 
-def _analytics(category: Category) -> PersonalData:
+def _analytics(
+    category: Category, legal_basis: LegalBasis = LegalBasis.LEGITIMATE_INTEREST
+) -> PersonalData:
+    """Counting pages without telling visitors apart is a legitimate interest; linking visits
+    by the pseudonym needs consent."""
     return PersonalData(
         category=category,
         purpose=Purpose.SERVICE_IMPROVEMENT,
-        legal_basis=LegalBasis.CONSENT,
-        retention=RAW_EVENTS,
+        legal_basis=legal_basis,
+        retention=Retentions.ANALYTICS_EVENTS,
         erasure=Erasure.DELETE,
     )
 
@@ -47,7 +47,7 @@ declare(
     "analytics.Event",
     subject="",
     personal={
-        "pseudonym": _analytics(Category.COOKIE_ID),
+        "pseudonym": _analytics(Category.COOKIE_ID, LegalBasis.CONSENT),
         "visitor_key": _analytics(Category.UNIQUE_ID),
         "path": _analytics(Category.BROWSING),
         "occurred_at": _analytics(Category.BROWSING),
@@ -67,22 +67,7 @@ declare(
 declare(
     "analytics.AnalyticsIdentity",
     subject="user",
-    personal={
-        "pseudonym": PersonalData(
-            category=Category.COOKIE_ID,
-            purpose=Purpose.SERVICE_IMPROVEMENT,
-            legal_basis=LegalBasis.CONSENT,
-            retention=MAPPING,
-            erasure=Erasure.DELETE,
-        ),
-        "linked_at": PersonalData(
-            category=Category.COOKIE_ID,
-            purpose=Purpose.SERVICE_IMPROVEMENT,
-            legal_basis=LegalBasis.CONSENT,
-            retention=MAPPING,
-            erasure=Erasure.DELETE,
-        ),
-    },
+    personal={"pseudonym": MAPPING, "linked_at": MAPPING},
     not_personal=["id", "user"],
 )
 declare("analytics.VisitorSalt", subject="", not_personal=["id", "day", "secret", "created_at"])

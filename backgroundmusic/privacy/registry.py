@@ -132,6 +132,12 @@ class Retentions:
         start=RetentionStart.COLLECTED,
         description=_("7 days, the life of a download link"),
     )
+    # First-party page statistics (analytics/aggregates.py): raw events, then daily totals.
+    ANALYTICS_EVENTS = Retention(
+        days=25 * 31,
+        start=RetentionStart.COLLECTED,
+        description=_("25 months, then only daily totals that name nobody"),
+    )
     # A sign-up whose e-mail address is never confirmed is erased (privacy/retention.py).
     UNVERIFIED_SIGNUP = Retention(
         days=7,
