@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, Playwright, Route, sync_playwright
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -82,16 +82,27 @@ class ContextFactory:
         self._browser = browser
         self._contexts: list[BrowserContext] = []
 
-    def __call__(self) -> BrowserContext:
+    def __call__(self, *, analytics: bool = False) -> BrowserContext:
+        """A new context. Its analytics beacons are answered by the browser itself (204) unless
+        `analytics`: a journey that is not about them must not have them reach the live server
+        at any moment, e.g. while the test's database is being emptied."""
         # English from the browser side, so the pages do not depend on the machine's locale.
         context = self._browser.new_context(locale="en-US")
         context.set_default_timeout(10_000)
+        if not analytics:
+            context.route("**/a/e", _answer_beacon)
         self._contexts.append(context)
         return context
 
     def close_all(self) -> None:
+        # Closing a page fires pagehide, and the analytics script then sends a last beacon.
         for context in self._contexts:
+            context.route("**/a/e", _answer_beacon)
             context.close()
+
+
+def _answer_beacon(route: Route) -> None:
+    route.fulfill(status=204)
 
 
 @pytest.fixture

@@ -100,10 +100,10 @@ TEN_VIEWS = [
 
 
 def test_without_consent_ten_views_are_counted_with_no_cookie_and_nothing_stored(
-    live_server, new_context: Callable[[], BrowserContext]
+    live_server, new_context: Callable[..., BrowserContext]
 ) -> None:
     base = live_server.url
-    context = new_context()
+    context = new_context(analytics=True)
     page = context.new_page()
     browse(page, base, TEN_VIEWS)
 
@@ -132,10 +132,10 @@ def test_without_consent_ten_views_are_counted_with_no_cookie_and_nothing_stored
 
 
 def test_consent_sets_the_cookie_and_withdrawal_removes_it_and_the_pseudonym(
-    live_server, new_context: Callable[[], BrowserContext]
+    live_server, new_context: Callable[..., BrowserContext]
 ) -> None:
     base = live_server.url
-    context = new_context()
+    context = new_context(analytics=True)
     page = context.new_page()
     page.goto(f"{base}/")
     assert len(arrived(1)) == 1
@@ -193,14 +193,14 @@ def engaged_after(page: Page, base: str, *, hidden: bool) -> int:
 
 
 def test_a_tab_hidden_for_60_s_adds_under_1_s_of_engaged_time(
-    live_server, new_context: Callable[[], BrowserContext]
+    live_server, new_context: Callable[..., BrowserContext]
 ) -> None:
-    engaged = engaged_after(new_context().new_page(), live_server.url, hidden=True)
+    engaged = engaged_after(new_context(analytics=True).new_page(), live_server.url, hidden=True)
     assert 400 <= engaged < 1000
 
 
 def test_the_same_60_s_visible_and_focused_count_in_full(
-    live_server, new_context: Callable[[], BrowserContext]
+    live_server, new_context: Callable[..., BrowserContext]
 ) -> None:
-    engaged = engaged_after(new_context().new_page(), live_server.url, hidden=False)
+    engaged = engaged_after(new_context(analytics=True).new_page(), live_server.url, hidden=False)
     assert 60_400 <= engaged < 61_000
