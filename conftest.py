@@ -1,6 +1,21 @@
 """Suite-wide test settings: fast hashing, isolated cache, static files without a manifest."""
 
 import pytest
+from django.conf import settings as django_settings
+
+
+def pytest_configure(config):
+    # No flushing thread: a test writes its analytics events with event_buffer.flush(). Set for
+    # the whole session, not per test: a beacon reaching the live server between two tests
+    # would otherwise start a thread that writes into the next test's database.
+    django_settings.ANALYTICS_FLUSH_SECONDS = 0
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _collected_static_folder(tmp_path_factory):
+    # WhiteNoise warns on every request handler, the live server's included, when the
+    # collected-static folder is missing.
+    django_settings.STATIC_ROOT = tmp_path_factory.mktemp("static")
 
 
 @pytest.fixture(autouse=True)
@@ -12,11 +27,6 @@ def _test_settings(settings, tmp_path):
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
     settings.MEDIA_ROOT = tmp_path / "media"
-    # No flushing thread: a test writes its analytics events with event_buffer.flush().
-    settings.ANALYTICS_FLUSH_SECONDS = 0
-    # WhiteNoise warns on every request handler when the collected-static folder is missing.
-    settings.STATIC_ROOT = tmp_path / "static"
-    settings.STATIC_ROOT.mkdir()
 
 
 @pytest.fixture(autouse=True)

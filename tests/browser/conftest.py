@@ -1,12 +1,23 @@
 """Playwright (sync API) driving Debian's chromium against pytest-django's live server."""
 
+import contextlib
 import os
 import shutil
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, Playwright, Route, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    Page,
+    Playwright,
+    Request,
+    Route,
+    sync_playwright,
+)
+from playwright.sync_api import Error as PlaywrightError
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -81,6 +92,7 @@ class ContextFactory:
     def __init__(self, browser: Browser) -> None:
         self._browser = browser
         self._contexts: list[BrowserContext] = []
+        self._watches: list[BeaconWatch] = []
 
     def __call__(self, *, analytics: bool = False) -> BrowserContext:
         """A new context. Its analytics beacons are answered by the browser itself (204) unless
@@ -89,16 +101,47 @@ class ContextFactory:
         # English from the browser side, so the pages do not depend on the machine's locale.
         context = self._browser.new_context(locale="en-US")
         context.set_default_timeout(10_000)
-        if not analytics:
+        if analytics:
+            self._watches.append(BeaconWatch(context))
+        else:
             context.route("**/a/e", _answer_beacon)
         self._contexts.append(context)
         return context
 
     def close_all(self) -> None:
-        # Closing a page fires pagehide, and the analytics script then sends a last beacon.
+        """Beacons already on their way are answered before the database is emptied; and the
+        last beacon the script sends when a page closes is not sent at all: the browser sends
+        it after the page is gone, past any route."""
         for context in self._contexts:
             context.route("**/a/e", _answer_beacon)
+        for watch in self._watches:
+            watch.wait_until_answered()
+        for context in self._contexts:
+            for page in context.pages:
+                # A page that is navigating or gone sends nothing either.
+                with contextlib.suppress(PlaywrightError):
+                    page.evaluate("navigator.sendBeacon = () => true")
             context.close()
+
+
+class BeaconWatch:
+    """Counts the beacons of a context that the live server has not answered yet."""
+
+    def __init__(self, context: BrowserContext) -> None:
+        self.context = context
+        self.unanswered = 0
+        context.on("request", lambda request: self._count(request, +1))
+        context.on("requestfinished", lambda request: self._count(request, -1))
+        context.on("requestfailed", lambda request: self._count(request, -1))
+
+    def _count(self, request: Request, change: int) -> None:
+        if request.url.endswith("/a/e"):
+            self.unanswered += change
+
+    def wait_until_answered(self, timeout: float = 10.0) -> None:
+        deadline = time.monotonic() + timeout
+        while self.unanswered > 0 and self.context.pages and time.monotonic() < deadline:
+            self.context.pages[0].wait_for_timeout(50)  # lets Playwright deliver the events
 
 
 def _answer_beacon(route: Route) -> None:
