@@ -1,5 +1,9 @@
 """Suite-wide test settings: fast hashing, isolated cache, static files without a manifest."""
 
+import shutil
+import tempfile
+from pathlib import Path
+
 import pytest
 from django.conf import settings as django_settings
 
@@ -9,13 +13,11 @@ def pytest_configure(config):
     # the whole session, not per test: a beacon reaching the live server between two tests
     # would otherwise start a thread that writes into the next test's database.
     django_settings.ANALYTICS_FLUSH_SECONDS = 0
-
-
-@pytest.fixture(scope="session", autouse=True)
-def _collected_static_folder(tmp_path_factory):
-    # WhiteNoise warns on every request handler, the live server's included, when the
-    # collected-static folder is missing.
-    django_settings.STATIC_ROOT = tmp_path_factory.mktemp("static")
+    # WhiteNoise warns on every request handler when the collected-static folder is missing,
+    # and some are made while tests are collected (the API tests import the WSGI application).
+    static_root = Path(tempfile.mkdtemp(prefix="bm-static-"))
+    config.add_cleanup(lambda: shutil.rmtree(static_root, ignore_errors=True))
+    django_settings.STATIC_ROOT = static_root
 
 
 @pytest.fixture(autouse=True)
