@@ -7,7 +7,9 @@ so nobody can be followed across days; a person who came on three days counts th
 Suppression: a row (page, referrer, device, browser, day) with fewer than SUPPRESS_BELOW
 visitors is not shown. Its figures go into one "other" row, shown only when that row itself
 reaches the threshold; and the totals are the sums of what is shown, so no subtraction can give
-back a suppressed row.
+back a suppressed row. One person can be in several suppressed rows of a day (ten small pages
+viewed by one visitor), so the "other" row is measured by a floor of its distinct visitors: per
+day, the largest of its rows, added up over the days.
 """
 
 from collections import defaultdict
@@ -29,6 +31,26 @@ class Row:
     page_views: int = 0
     visitors: int = 0
     engaged_ms: int = 0
+    daily_visitors: dict[date, int] = field(default_factory=dict)
+
+    def add(self, *, day: date, page_views: int, visitors: int, engaged_ms: int = 0) -> None:
+        self.page_views += page_views
+        self.visitors += visitors
+        self.engaged_ms += engaged_ms
+        self.daily_visitors[day] = self.daily_visitors.get(day, 0) + visitors
+
+    def merge(self, other: "Row") -> None:
+        """Adds `other` in; a day's visitors become the larger of the two, since the same
+        people may be in both."""
+        self.page_views += other.page_views
+        self.visitors += other.visitors
+        self.engaged_ms += other.engaged_ms
+        for day, visitors in other.daily_visitors.items():
+            self.daily_visitors[day] = max(self.daily_visitors.get(day, 0), visitors)
+
+    @property
+    def distinct_visitors_at_least(self) -> int:
+        return sum(self.daily_visitors.values())
 
     @property
     def engaged_seconds_per_view(self) -> float:
@@ -40,6 +62,7 @@ class Table:
     rows: list[Row]
     other: Row | None  # the suppressed rows together, when they reach the threshold
     suppressed: int  # how many rows are not shown on their own
+    suppressed_with_visitors: int  # of those, the ones that had any visitor
     total: Row = field(default_factory=lambda: Row(label="total"))
 
 
@@ -52,6 +75,11 @@ class Dashboard:
     referrers: Table
     devices: Table
     browsers: Table
+
+    @property
+    def days_left_out(self) -> int:
+        """Days that had visitors but too few to count, in no figure of the page's summary."""
+        return 0 if self.daily.other is not None else self.daily.suppressed_with_visitors
 
 
 def _stored_and_today(
@@ -78,23 +106,28 @@ def _stored_and_today(
 def _table(rows: Iterable[Row], *, limit: int | None = TOP_ROWS, sort: bool = True) -> Table:
     shown: list[Row] = []
     hidden = Row(label="other")
-    suppressed = 0
+    suppressed = suppressed_with_visitors = 0
     ordered = sorted(rows, key=lambda r: (-r.page_views, r.label)) if sort else list(rows)
     for row in ordered:
         if row.visitors >= SUPPRESS_BELOW and (limit is None or len(shown) < limit):
             shown.append(row)
         else:
             suppressed += 1
-            hidden.page_views += row.page_views
-            hidden.visitors += row.visitors
-            hidden.engaged_ms += row.engaged_ms
-    other = hidden if suppressed and hidden.visitors >= SUPPRESS_BELOW else None
+            suppressed_with_visitors += bool(row.visitors)
+            hidden.merge(row)
+    other = hidden if suppressed and hidden.distinct_visitors_at_least >= SUPPRESS_BELOW else None
     total = Row(label="total")
     for row in [*shown, *([other] if other else [])]:
         total.page_views += row.page_views
         total.visitors += row.visitors
         total.engaged_ms += row.engaged_ms
-    return Table(rows=shown, other=other, suppressed=suppressed, total=total)
+    return Table(
+        rows=shown,
+        other=other,
+        suppressed=suppressed,
+        suppressed_with_visitors=suppressed_with_visitors,
+        total=total,
+    )
 
 
 def dashboard(*, start: date, end: date) -> Dashboard:
@@ -104,16 +137,22 @@ def dashboard(*, start: date, end: date) -> Dashboard:
     for page_stat in pages:
         row = by_path[page_stat.path]
         row.label = page_stat.path
-        row.page_views += page_stat.page_views
-        row.visitors += page_stat.visitors
-        row.engaged_ms += page_stat.engaged_ms
+        row.add(
+            day=page_stat.day,
+            page_views=page_stat.page_views,
+            visitors=page_stat.visitors,
+            engaged_ms=page_stat.engaged_ms,
+        )
     # A day's visitors and views from its device rows: every view has exactly one device class
     # (possibly ""), and a cookieless visitor one browser, so they add up without repeats.
     for dimension_stat in dimensions:
         if dimension_stat.dimension == Dimension.DEVICE:
             day = by_day.setdefault(dimension_stat.day, Row(label=dimension_stat.day.isoformat()))
-            day.page_views += dimension_stat.page_views
-            day.visitors += dimension_stat.visitors
+            day.add(
+                day=dimension_stat.day,
+                page_views=dimension_stat.page_views,
+                visitors=dimension_stat.visitors,
+            )
     for page_stat in pages:
         day = by_day.setdefault(page_stat.day, Row(label=page_stat.day.isoformat()))
         day.engaged_ms += page_stat.engaged_ms
@@ -122,8 +161,11 @@ def dashboard(*, start: date, end: date) -> Dashboard:
         row = by_dimension[dimension_stat.dimension].setdefault(
             dimension_stat.value, Row(label=dimension_stat.value or "(none)")
         )
-        row.page_views += dimension_stat.page_views
-        row.visitors += dimension_stat.visitors
+        row.add(
+            day=dimension_stat.day,
+            page_views=dimension_stat.page_views,
+            visitors=dimension_stat.visitors,
+        )
     days = [
         by_day.get(day, Row(label=day.isoformat()))
         for day in (start + timedelta(days=n) for n in range((end - start).days + 1))

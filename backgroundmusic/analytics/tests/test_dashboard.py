@@ -54,14 +54,27 @@ def test_small_rows_are_suppressed_and_totals_add_up_what_is_shown(traffic):
     assert figures.daily.suppressed == 3  # the days without visitors
 
 
-def test_suppressed_rows_together_are_shown_when_they_reach_ten(traffic):
-    visits(at=EARLIER, path="/third-small/", visitors=3, key_prefix="x")
-    aggregates.day_aggregate(EARLIER.date())
+def test_suppressed_rows_together_are_shown_when_they_reach_ten_distinct_visitors(traffic):
+    # On another day, a small page with 6 visitors: per day the largest small row (5, then 6)
+    # adds up to at least 11 different visitors.
+    visits(at=NOW, path="/third-small/", visitors=6, key_prefix="x")
     with clock.frozen_at(NOW):
-        pages = dashboard(start=date(2026, 11, 20), end=date(2026, 11, 20)).pages
+        pages = dashboard(start=date(2026, 11, 20), end=date(2026, 11, 24)).pages
     assert pages.other is not None
-    assert (pages.suppressed, pages.other.page_views, pages.other.visitors) == (3, 12, 12)
-    assert (pages.total.page_views, pages.total.visitors) == (46, 34)
+    assert (pages.suppressed, pages.other.page_views, pages.other.visitors) == (3, 15, 15)
+    assert pages.other.distinct_visitors_at_least == 11
+    assert (pages.total.page_views, pages.total.visitors) == (59, 47)
+
+
+def test_one_visitor_in_many_small_rows_does_not_make_the_other_row_shown(traffic):
+    # One person viewing twelve pages nobody else opened: twelve rows of one visitor each.
+    for number in range(12):
+        visits(at=NOW, path=f"/lonely-{number:02d}/", visitors=1, key_prefix="one")
+    with clock.frozen_at(NOW):
+        pages = dashboard(start=date(2026, 11, 24), end=date(2026, 11, 24)).pages
+    assert [(r.label, r.visitors) for r in pages.rows] == [("/catalog/", 10)]
+    assert pages.suppressed == 12
+    assert pages.other is None
 
 
 def test_the_chart_draws_no_bar_for_a_suppressed_day(traffic):
@@ -136,6 +149,20 @@ def test_the_page_and_the_csv_show_the_same_figures(client, traffic):
     assert ["page", "/catalog/", "34", "22", "72"] in lines
     assert ["page", "suppressed", "", "", ""] in lines
     assert not any("/u-small/" in cell for line in lines for cell in line)
+
+
+def test_days_with_too_few_visitors_are_said_to_be_left_out(client, traffic):
+    visits(at=datetime(2026, 11, 22, 9, 0, tzinfo=UTC), path="/", visitors=3, key_prefix="q")
+    aggregates.day_aggregate(date(2026, 11, 22))
+    caller(client, "analyst")
+    with clock.frozen_at(NOW):
+        counted = client.get("/staff/analytics/?start=2026-11-20&end=2026-11-24").content.decode()
+        quiet = client.get("/staff/analytics/?start=2026-11-21&end=2026-11-23").content.decode()
+    assert '<dd data-figure="page_views">53</dd>' in counted
+    assert "1 day had visitors, but fewer than 10: it is not in these figures." in counted
+    assert "No day of this period" not in counted
+    assert '<dd data-figure="page_views">0</dd>' in quiet
+    assert "No day of this period had 10 or more visitors, so no day is drawn." in quiet
 
 
 @pytest.mark.parametrize(
