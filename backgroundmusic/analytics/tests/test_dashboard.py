@@ -163,6 +163,7 @@ def test_days_with_too_few_visitors_are_said_to_be_left_out(client, traffic):
     assert "No day of this period" not in counted
     assert '<dd data-figure="page_views">0</dd>' in quiet
     assert "No day of this period had 10 or more visitors, so no day is drawn." in quiet
+    assert ('<svg class="chart"' in counted, '<svg class="chart"' in quiet) == (True, False)
 
 
 @pytest.mark.parametrize(
