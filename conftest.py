@@ -7,6 +7,8 @@ from pathlib import Path
 import pytest
 from django.conf import settings as django_settings
 
+pytest_plugins = ["tests.s3_double"]
+
 
 def pytest_configure(config):
     # No flushing thread: a test writes its analytics events with event_buffer.flush(). Set for

@@ -350,7 +350,10 @@ def _run(master: Master) -> Master:
             key = rendition_key(master.sha256, spec)
             _delete_keys([key])
             with open(local, "rb") as handle:
-                saved = default_storage.save(key, File(handle, name=key))
+                stored = File(handle, name=key)
+                # Object storage keeps it with the object, so what nginx proxies is labelled.
+                stored.content_type = spec.mime_type  # type: ignore[attr-defined]
+                saved = default_storage.save(key, stored)
             if saved != key:
                 _delete_keys([saved])
                 raise RuntimeError(f"storage saved {saved!r} instead of {key!r}")

@@ -16,16 +16,15 @@ serves it itself, answering byte-range requests per RFC 9110 §14 (decision 0008
   `get_conditional_response`).
 
 The body is streamed from the storage in 64 KiB blocks (gunicorn uses sendfile when the storage
-gives a real file), never read whole into memory.
+gives a real file; S3-compatible storage is asked for just the range), never read whole into
+memory.
 """
 
 import logging
 import re
-from typing import IO, Literal
-from urllib.parse import quote
+from typing import Literal
 
 from django.conf import settings
-from django.core.files.storage import default_storage
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.utils.cache import get_conditional_response
@@ -35,6 +34,7 @@ from django.views.decorators.http import require_safe
 
 from backgroundmusic.media import streaming
 from backgroundmusic.media.models import Rendition
+from backgroundmusic.media.storage import StoredSlice, accel_redirect_target, stored_size
 
 logger = logging.getLogger(__name__)
 
@@ -67,12 +67,11 @@ def stream(request: HttpRequest, token: str) -> HttpResponseBase:
         # Content-Disposition.
         response = HttpResponse(content_type=rendition.mime_type)
         _apply(response, {k: v for k, v in headers.items() if k in _KEPT_BY_NGINX})
-        response["X-Accel-Redirect"] = accel_prefix.rstrip("/") + "/" + quote(rendition.storage_key)
+        response["X-Accel-Redirect"] = accel_redirect_target(accel_prefix, rendition.storage_key)
         return response
 
-    try:
-        size = default_storage.size(rendition.storage_key)
-    except OSError:
+    size = stored_size(rendition.storage_key)
+    if size is None:
         logger.warning("rendition %s: file missing from storage", rendition.pk)
         return _refusal(404, gettext("This recording is no longer available."))
 
@@ -101,8 +100,9 @@ def stream(request: HttpRequest, token: str) -> HttpResponseBase:
 
     first, last = wanted if wanted is not None else (0, size - 1)
     length = max(0, last - first + 1)
-    file = default_storage.open(rendition.storage_key, "rb")
-    body = _AudioResponse(_FileSlice(file, first, length), content_type=rendition.mime_type)
+    body = _AudioResponse(
+        StoredSlice(rendition.storage_key, first, length), content_type=rendition.mime_type
+    )
     if wanted is not None:
         body.status_code = 206
         body["Content-Range"] = f"bytes {first}-{last}/{size}"
@@ -191,30 +191,3 @@ def _if_range_holds(value: str, etag: str, last_modified: int) -> bool:
 
 class _AudioResponse(FileResponse):
     block_size = BLOCK_SIZE
-
-
-class _FileSlice:
-    """`length` bytes of `file` from `first`, read in blocks.
-
-    `fileno` lets gunicorn sendfile() the slice: it starts at the descriptor's position and sends
-    Content-Length bytes. Without `tell`/`seek`, FileResponse leaves Content-Length to us.
-    """
-
-    def __init__(self, file: IO[bytes], first: int, length: int) -> None:
-        file.seek(first)
-        self._file = file
-        self._left = length
-
-    def read(self, size: int = -1) -> bytes:
-        if self._left <= 0:
-            return b""
-        size = self._left if size is None or size < 0 else min(size, self._left)
-        data = self._file.read(size)
-        self._left -= len(data)
-        return data
-
-    def fileno(self) -> int:
-        return self._file.fileno()
-
-    def close(self) -> None:
-        self._file.close()

@@ -100,3 +100,8 @@ def playable_track(
 
 def rendition_of(track: Track, kind: str) -> Rendition:
     return Rendition.objects.get(master__track=track, kind=kind)
+
+
+def body(response) -> bytes:  # type: ignore[no-untyped-def]
+    """The bytes of a response, streamed or not."""
+    return b"".join(response.streaming_content) if response.streaming else response.content

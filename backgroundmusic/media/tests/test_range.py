@@ -11,6 +11,7 @@ from django.utils.http import http_date
 from backgroundmusic.core import clock
 from backgroundmusic.media.streaming import DEFAULT_TTL, playable_url
 from backgroundmusic.media.tests.streaming_fixtures import (
+    body,
     encoded_clip,
     playable_track,
     rendition_of,
@@ -35,10 +36,6 @@ def preview():
 
 def get(url: str, **headers: str):
     return Client().get(url, headers=headers)
-
-
-def body(response) -> bytes:
-    return b"".join(response.streaming_content) if response.streaming else response.content
 
 
 def test_sizes_used_below_fit_the_clip():

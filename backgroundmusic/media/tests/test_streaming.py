@@ -26,6 +26,7 @@ from backgroundmusic.media.streaming import (
     stream_open,
 )
 from backgroundmusic.media.tests.streaming_fixtures import (
+    body,
     encoded_clip,
     playable_track,
     rendition_of,
@@ -58,10 +59,6 @@ def client_as(user: User | AnonymousUser) -> Client:
     if isinstance(user, User):
         client.force_login(user)
     return client
-
-
-def body(response) -> bytes:
-    return b"".join(response.streaming_content) if response.streaming else response.content
 
 
 # --- may_play -------------------------------------------------------------------------------

@@ -42,6 +42,7 @@ from backgroundmusic.privacy.models import (
 )
 from backgroundmusic.privacy.pseudonyms import subject_pseudonym
 from backgroundmusic.privacy.tasks import build_data_export
+from tests.s3_double import bucket_keys
 
 pytestmark = pytest.mark.django_db
 
@@ -659,3 +660,17 @@ def test_any_token_is_a_404_never_an_error_nor_a_download(token, client, owner):
     client.force_login(owner)
     response = client.get(f"/privacy/export/download/{quote(token, safe='')}/")
     assert response.status_code == 404
+
+
+def test_on_s3_storage_the_archive_is_in_the_bucket_until_downloaded(
+    bucket, client, owner, django_capture_on_commit_callbacks
+):
+    export, link = ready_export(owner)
+    assert bucket_keys(bucket) == [export.file_name]
+    assert bucket.Object(export.file_name).get()["Body"].read().startswith(b"BMX1")
+    client.force_login(owner)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.get(link)
+    assert response.status_code == 200
+    archive_of(b"".join(response.streaming_content))
+    assert bucket_keys(bucket) == []

@@ -1,0 +1,91 @@
+"""Reading stored audio by byte range, on local disk or on S3-compatible storage (decision 0012).
+
+Django's storage API covers saving, opening and deleting; it has no ranged read, and
+django-storages' S3 file downloads the whole object on the first read. A stream of 64 KiB of a
+10 MB rendition would then fetch 10 MB, so ranges from S3 go out as one ranged GET each.
+"""
+
+from typing import IO
+from urllib.parse import quote, urlsplit
+
+from django.core.files.storage import default_storage
+
+# How long nginx may use the pre-signed URL it is handed: it fetches at once, so a minute is slack.
+ACCEL_PRESIGNED_SECONDS = 60
+
+
+def _s3_object(key: str):  # type: ignore[no-untyped-def]
+    """The boto3 Object of `key` when the default storage is S3-compatible, else None."""
+    from storages.backends.s3 import S3Storage
+    from storages.utils import clean_name
+
+    if not isinstance(default_storage, S3Storage):
+        return None
+    return default_storage.bucket.Object(default_storage._normalize_name(clean_name(key)))
+
+
+def accel_redirect_target(prefix: str, key: str) -> str:
+    """Where nginx fetches a stored file from, for X-Accel-Redirect under `prefix`.
+
+    On local disk: `prefix` + the key, which nginx maps onto MEDIA_ROOT. On S3-compatible
+    storage: `prefix` + the path and query of a short-lived pre-signed URL, which nginx proxies
+    to the endpoint (deploy/nginx/backgroundmusic-s3.conf); the bucket stays private.
+    """
+    base = prefix.rstrip("/")
+    s3_object = _s3_object(key)
+    if s3_object is None:
+        return f"{base}/{quote(key)}"
+    presigned = s3_object.meta.client.generate_presigned_url(
+        "get_object",
+        Params={"Bucket": s3_object.bucket_name, "Key": s3_object.key},
+        ExpiresIn=ACCEL_PRESIGNED_SECONDS,
+    )
+    parts = urlsplit(presigned)
+    return f"{base}{parts.path}?{parts.query}"
+
+
+def stored_size(key: str) -> int | None:
+    """The size in bytes of a stored file, or None when it is not in the storage."""
+    from botocore.exceptions import ClientError
+
+    try:
+        return default_storage.size(key)
+    except (OSError, ClientError):
+        return None
+
+
+class StoredSlice:
+    """`length` bytes of a stored file from byte `first`, read in blocks.
+
+    On local disk, `fileno` lets gunicorn sendfile() the slice: it starts at the descriptor's
+    position and sends Content-Length bytes. Without `tell`/`seek`, FileResponse leaves
+    Content-Length to the caller.
+    """
+
+    def __init__(self, key: str, first: int, length: int) -> None:
+        self._left = length
+        s3_object = _s3_object(key) if length > 0 else None
+        if s3_object is not None:
+            body = s3_object.get(Range=f"bytes={first}-{first + length - 1}")["Body"]
+            self._file: IO[bytes] = body
+            self._fileno = None
+        else:
+            self._file = default_storage.open(key, "rb")
+            self._file.seek(first)
+            self._fileno = self._file.fileno
+
+    def read(self, size: int = -1) -> bytes:
+        if self._left <= 0:
+            return b""
+        size = self._left if size is None or size < 0 else min(size, self._left)
+        data = self._file.read(size)
+        self._left -= len(data)
+        return data
+
+    def fileno(self) -> int:
+        if self._fileno is None:
+            raise OSError("not a file on disk")
+        return self._fileno()
+
+    def close(self) -> None:
+        self._file.close()

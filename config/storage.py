@@ -1,0 +1,31 @@
+"""The options of S3-compatible storage, shared by settings.py and the storage tests."""
+
+from typing import Any
+
+
+def s3_storage(
+    *,
+    bucket: str,
+    endpoint_url: str = "",
+    region: str = "",
+    access_key: str = "",
+    secret_key: str = "",
+    addressing_style: str = "path",
+) -> dict[str, Any]:
+    """A STORAGES entry for django-storages' S3 backend. Empty credentials come from boto3's
+    usual chain (environment, instance role)."""
+    return {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": bucket,
+            "endpoint_url": endpoint_url or None,
+            "region_name": region or None,
+            "access_key": access_key or None,
+            "secret_key": secret_key or None,
+            "addressing_style": addressing_style,
+            "default_acl": "private",
+            "signature_version": "s3v4",
+            # Keys are content hashes: a second save under a taken key is a bug, not a version.
+            "file_overwrite": False,
+        },
+    }
