@@ -2,6 +2,8 @@
 
 from typing import Any
 
+from botocore.config import Config
+
 
 def s3_storage(
     *,
@@ -22,9 +24,15 @@ def s3_storage(
             "region_name": region or None,
             "access_key": access_key or None,
             "secret_key": secret_key or None,
-            "addressing_style": addressing_style,
             "default_acl": "private",
-            "signature_version": "s3v4",
+            "client_config": Config(
+                s3={"addressing_style": addressing_style},
+                signature_version="s3v4",
+                # A storage that does not answer fails a request (and /healthz) in seconds.
+                connect_timeout=5,
+                read_timeout=60,
+                retries={"max_attempts": 3, "mode": "standard"},
+            ),
             # Keys are content hashes: a second save under a taken key is a bug, not a version.
             "file_overwrite": False,
         },

@@ -4,6 +4,7 @@ from django.db import DatabaseError, connection
 from django_tasks_db.models import DBTaskResult
 
 from backgroundmusic.core import clock
+from backgroundmusic.core.storage import storage_is_up
 
 # A job waiting longer than this means no worker is taking jobs.
 TASK_QUEUE_STALE_AFTER = timedelta(minutes=5)
@@ -32,4 +33,5 @@ def health_report() -> dict[str, str]:
     return {
         "database": "ok" if database_ok else "down",
         "tasks": "ok" if database_ok and tasks_are_running() else "down",
+        "storage": "ok" if storage_is_up() else "down",
     }

@@ -32,9 +32,9 @@ from django.utils.http import content_disposition_header, http_date, parse_http_
 from django.utils.translation import gettext
 from django.views.decorators.http import require_safe
 
+from backgroundmusic.core.storage import StoredSlice, accel_redirect_target, stored_size
 from backgroundmusic.media import streaming
 from backgroundmusic.media.models import Rendition
-from backgroundmusic.media.storage import StoredSlice, accel_redirect_target, stored_size
 
 logger = logging.getLogger(__name__)
 

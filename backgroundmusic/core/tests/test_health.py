@@ -10,15 +10,22 @@ from django_tasks_db.models import DBTaskResult
 
 from backgroundmusic.core import clock
 from backgroundmusic.core.tasks import prune_finished_tasks
+from config.storage import s3_storage
 
 PROJECT_ROOT = Path(__file__).resolve().parents[3]
+PARTS = ("database", "tasks", "storage")
+
+
+def reported_down(*down: str) -> dict[str, str]:
+    """What /healthz answers when the named parts are down and the others ok."""
+    return {"status": "down", **{part: "down" if part in down else "ok" for part in PARTS}}
 
 
 @pytest.mark.django_db
 def test_healthz_reports_every_part_ok(client):
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "database": "ok", "tasks": "ok"}
+    assert response.json() == {"status": "ok", "database": "ok", "tasks": "ok", "storage": "ok"}
     assert response["Cache-Control"].startswith("max-age=0")
 
 
@@ -27,8 +34,33 @@ def test_healthz_names_tasks_when_a_job_has_waited_too_long(client):
     result = prune_finished_tasks.enqueue()
     DBTaskResult.objects.filter(pk=result.id).update(enqueued_at=clock.now() - timedelta(minutes=6))
     response = client.get("/healthz")
-    assert response.status_code == 503
-    assert response.json() == {"status": "down", "database": "ok", "tasks": "down"}
+    assert (response.status_code, response.json()) == (503, reported_down("tasks"))
+
+
+@pytest.mark.django_db
+def test_healthz_names_the_storage_when_media_root_cannot_be_a_folder(client, settings, tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    settings.MEDIA_ROOT = blocker / "media"
+    response = client.get("/healthz")
+    assert (response.status_code, response.json()) == (503, reported_down("storage"))
+
+
+@pytest.mark.django_db
+def test_healthz_on_s3_storage_asks_the_bucket(client, settings, bucket, s3_double_endpoint):
+    assert client.get("/healthz").json()["storage"] == "ok"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": s3_storage(
+            bucket="bm-no-such-bucket",
+            endpoint_url=s3_double_endpoint,
+            region="us-east-1",
+            access_key="test-double",
+            secret_key="test-double",
+        ),
+    }
+    response = client.get("/healthz")
+    assert (response.status_code, response.json()["storage"]) == (503, "down")
 
 
 def test_healthz_names_the_database_when_it_is_unreachable(tmp_path):
@@ -56,4 +88,4 @@ def test_healthz_names_the_database_when_it_is_unreachable(tmp_path):
     )
     status, body = completed.stdout.strip().splitlines()[-1].split(" ", 1)
     assert status == "503"
-    assert json.loads(body) == {"database": "down", "status": "down", "tasks": "down"}
+    assert json.loads(body) == reported_down("database", "tasks")

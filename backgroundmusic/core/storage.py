@@ -5,6 +5,7 @@ django-storages' S3 file downloads the whole object on the first read. A stream 
 10 MB rendition would then fetch 10 MB, so ranges from S3 go out as one ranged GET each.
 """
 
+from pathlib import Path
 from typing import IO
 from urllib.parse import quote, urlsplit
 
@@ -42,6 +43,25 @@ def accel_redirect_target(prefix: str, key: str) -> str:
     )
     parts = urlsplit(presigned)
     return f"{base}{parts.path}?{parts.query}"
+
+
+def storage_is_up() -> bool:
+    """Files can be stored: the bucket answers (S3-compatible storage), or MEDIA_ROOT is, or can
+    be made, a folder (local disk)."""
+    from botocore.exceptions import BotoCoreError, ClientError
+    from storages.backends.s3 import S3Storage
+
+    if isinstance(default_storage, S3Storage):
+        try:
+            default_storage.connection.meta.client.head_bucket(Bucket=default_storage.bucket_name)
+        except (BotoCoreError, ClientError):
+            return False
+        return True
+    try:
+        Path(default_storage.path("")).mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return False
+    return True
 
 
 def stored_size(key: str) -> int | None:
