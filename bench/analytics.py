@@ -25,6 +25,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from datetime import UTC, datetime
@@ -154,6 +155,11 @@ def copy_anchor(url: str, count: int) -> float:
 
 
 def main() -> None:
+    with tempfile.TemporaryDirectory(prefix="bench-analytics-static-") as static_root:
+        run(static_root=static_root)
+
+
+def run(*, static_root: str) -> None:
     admin(f"DROP DATABASE IF EXISTS {DATABASE}")
     admin(f"CREATE DATABASE {DATABASE}")
     url = with_database(ADMIN_URL, DATABASE)
@@ -163,6 +169,8 @@ def main() -> None:
         "ANALYTICS_BATCH_SIZE": "500",
         "ANALYTICS_FLUSH_SECONDS": "0.5",
         "DJANGO_SETTINGS_MODULE": "config.settings",
+        # The beacon needs no static files; an existing folder keeps WhiteNoise quiet.
+        "STATIC_ROOT": static_root,
     }
     env.pop("ANALYTICS_DATABASE_URL", None)
     try:

@@ -17,6 +17,7 @@ import io
 import json
 import os
 import tempfile
+import warnings
 from dataclasses import asdict, dataclass
 from functools import cache
 from importlib.metadata import version
@@ -86,8 +87,13 @@ def score_for(recipe: Recipe, *, measures: int | None = None) -> "Score":
     """The recipe's score from music21's corpus with its tempo marks replaced by the recipe's
     (and cut to the first `measures` bars when given)."""
     from music21 import corpus, tempo
+    from music21.musicxml.xmlToM21 import MusicXMLWarning
 
-    score = corpus.parse(recipe.source)
+    with warnings.catch_warnings():
+        # A few corpus scores have an overfull bar that music21 repairs itself; its warning
+        # would only interrupt the seeding progress bar.
+        warnings.simplefilter("ignore", MusicXMLWarning)
+        score = corpus.parse(recipe.source)
     if measures is not None:
         score = score.measures(1, measures)
     for mark in list(score.recurse().getElementsByClass(tempo.TempoIndication)):
