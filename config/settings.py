@@ -214,6 +214,9 @@ ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_SESSION_REMEMBER = None
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if HTTPS else "http"
 ACCOUNT_ADAPTER = "backgroundmusic.accounts.adapter.AccountAdapter"
+# Account mails are signed by the service, not by the request's host (no sites framework).
+SERVICE_NAME = "BACKGROUND MUSIC"
+ACCOUNT_EMAIL_SUBJECT_PREFIX = f"{SERVICE_NAME}: "
 # The required "I accept the user agreement and have read the privacy policy" box at sign-up.
 ACCOUNT_SIGNUP_FORM_CLASS = "backgroundmusic.accounts.forms.SignupAgreementForm"
 ACCOUNT_USERNAME_MIN_LENGTH = 3
@@ -223,7 +226,7 @@ ACCOUNT_USERNAME_BLACKLIST = ["admin", "staff", "root", "support", "privacy", "a
 ACCOUNT_RATE_LIMITS = {"login_failed": "20/m/ip,20/5m/key"}
 MFA_ADAPTER = "backgroundmusic.accounts.adapter.MFAAdapter"
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
-MFA_TOTP_ISSUER = "BACKGROUND MUSIC"
+MFA_TOTP_ISSUER = SERVICE_NAME
 USERSESSIONS_TRACK_ACTIVITY = True
 
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)

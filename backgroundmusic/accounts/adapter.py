@@ -2,7 +2,10 @@ from typing import Any
 
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.account.models import EmailAddress
+from allauth.core import context as allauth_context
 from allauth.mfa.adapter import DefaultMFAAdapter
+from django.conf import settings
+from django.contrib.sites.requests import RequestSite
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django.utils.encoding import punycode
@@ -28,6 +31,13 @@ class AccountAdapter(DefaultAccountAdapter):
         except UnicodeError:
             raise ValidationError(_("Enter a valid email address."), code="invalid") from None
         return email
+
+    def send_mail(self, template_prefix: str, email: str, context: dict[str, Any]) -> None:
+        # allauth greets and signs off with the site's name, which without the sites framework
+        # is the request's host ("Hello from 127.0.0.1:8000!"); ours carry the service's name.
+        site = RequestSite(allauth_context.request)
+        site.name = settings.SERVICE_NAME
+        super().send_mail(template_prefix, email, {"current_site": site, **context})
 
     def save_user(self, request: HttpRequest, user: User, form: Any, commit: bool = True) -> User:
         user = super().save_user(request, user, form, commit=commit)

@@ -97,7 +97,8 @@ def test_sign_up_confirm_log_in_fill_profile_publish_and_log_out(
     assert mail.mail_from == "noreply@backgroundmusic.local"
     assert mail.message["From"] == "BACKGROUND MUSIC <noreply@backgroundmusic.local>"
     assert mail.message["To"] == EMAIL
-    assert mail.subject == f"[{host}] Please Confirm Your Email Address"
+    assert mail.subject == "BACKGROUND MUSIC: Please Confirm Your Email Address"
+    assert mail.text.startswith("Hello from BACKGROUND MUSIC!")
     assert (
         f"You're receiving this email because user {USERNAME} has given your email address "
         f"to register an account on {host}." in mail.text
