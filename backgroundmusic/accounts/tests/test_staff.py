@@ -429,6 +429,14 @@ def test_staff_link_leads_to_the_first_page_the_caller_may_open(caller, link, cl
         assert caller_client.get(link).status_code == 200
 
 
+@pytest.mark.django_db
+@pytest.mark.parametrize("caller", ["anonymous", "plain_user", "support", "administrator"])
+def test_everyone_signed_in_finds_the_privacy_center_in_the_main_navigation(caller, client_for):
+    html = (client_for(caller) if caller != "anonymous" else Client()).get("/").content.decode()
+    links = re.findall(r'<a href="([^"]+)">Privacy center</a>', html)
+    assert links == ([] if caller == "anonymous" else ["/privacy/"])
+
+
 # The statistics pages read the analytics database.
 @pytest.mark.django_db(databases="__all__")
 @pytest.mark.parametrize(
