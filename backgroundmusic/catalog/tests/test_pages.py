@@ -39,6 +39,7 @@ def test_catalogue_lists_searches_and_keeps_filters_in_the_url(client, tracks):
     assert response.status_code == 200
     html = response.content.decode()
     assert "1 track</h2>" in html
+    assert '<a href="#results-title">Skip the filters: 1 track</a>' in html
     assert 'href="/catalog/morning-light/"' in html
     assert "/catalog/city-run/" not in html
     assert re.search(r'<input type="checkbox" name="genre" value="ambient" checked>', html)
@@ -70,6 +71,7 @@ def test_bad_parameters_show_the_page_with_a_message(client, tracks, params, mes
     assert response.status_code == 400
     html = response.content.decode()
     assert "Some search settings could not be used" in html
+    assert "Skip the filters" not in html
     # The facets stay on the page to correct the choice.
     assert '<input type="checkbox" name="genre" value="ambient"' in html
     assert message in html.replace("&ldquo;", "“").replace("&rdquo;", "”").replace("&#x27;", "'")
