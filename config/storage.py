@@ -2,8 +2,6 @@
 
 from typing import Any
 
-from botocore.config import Config
-
 
 def s3_storage(
     *,
@@ -16,6 +14,8 @@ def s3_storage(
 ) -> dict[str, Any]:
     """A STORAGES entry for django-storages' S3 backend. Empty credentials come from boto3's
     usual chain (environment, instance role)."""
+    from botocore.config import Config  # only when S3 is configured: botocore is slow to import
+
     return {
         "BACKEND": "storages.backends.s3.S3Storage",
         "OPTIONS": {
