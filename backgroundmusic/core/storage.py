@@ -1,6 +1,6 @@
-"""Reading stored audio by byte range, on local disk or on S3-compatible storage (decision 0012).
+"""What Django's storage API lacks, on local disk and on S3-compatible storage (decision 0012):
+ranged reads, the target nginx fetches a file from, and a health check.
 
-Django's storage API covers saving, opening and deleting; it has no ranged read, and
 django-storages' S3 file downloads the whole object on the first read. A stream of 64 KiB of a
 10 MB rendition would then fetch 10 MB, so ranges from S3 go out as one ranged GET each.
 """
@@ -30,7 +30,7 @@ def accel_redirect_target(prefix: str, key: str) -> str:
 
     On local disk: `prefix` + the key, which nginx maps onto MEDIA_ROOT. On S3-compatible
     storage: `prefix` + the path and query of a short-lived pre-signed URL, which nginx proxies
-    to the endpoint (deploy/nginx/backgroundmusic-s3.conf); the bucket stays private.
+    to the endpoint (deploy/nginx/protected-s3.conf); the bucket stays private.
     """
     base = prefix.rstrip("/")
     s3_object = _s3_object(key)
@@ -83,10 +83,16 @@ class StoredSlice:
     """
 
     def __init__(self, key: str, first: int, length: int) -> None:
+        """FileNotFoundError when the file is gone (it may go between two requests)."""
+        from botocore.exceptions import ClientError
+
         self._left = length
         s3_object = _s3_object(key) if length > 0 else None
         if s3_object is not None:
-            body = s3_object.get(Range=f"bytes={first}-{first + length - 1}")["Body"]
+            try:
+                body = s3_object.get(Range=f"bytes={first}-{first + length - 1}")["Body"]
+            except ClientError as error:
+                raise FileNotFoundError(key) from error
             self._file: IO[bytes] = body
             self._fileno = None
         else:

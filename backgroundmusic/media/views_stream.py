@@ -100,9 +100,12 @@ def stream(request: HttpRequest, token: str) -> HttpResponseBase:
 
     first, last = wanted if wanted is not None else (0, size - 1)
     length = max(0, last - first + 1)
-    body = _AudioResponse(
-        StoredSlice(rendition.storage_key, first, length), content_type=rendition.mime_type
-    )
+    try:
+        stored = StoredSlice(rendition.storage_key, first, length)
+    except FileNotFoundError:
+        logger.warning("rendition %s: file gone from storage", rendition.pk)
+        return _refusal(404, gettext("This recording is no longer available."))
+    body = _AudioResponse(stored, content_type=rendition.mime_type)
     if wanted is not None:
         body.status_code = 206
         body["Content-Range"] = f"bytes {first}-{last}/{size}"

@@ -142,3 +142,20 @@ def test_x_accel_redirect_on_s3_hands_nginx_a_short_lived_presigned_path(
     )
     with urllib.request.urlopen(fetched, timeout=10) as response:  # noqa: S310 (loopback)
         assert (response.status, response.read()) == (206, clip[10:20])
+
+
+def test_a_rendition_deleted_between_its_size_and_its_bytes_is_404(bucket):
+    track = playable_track()
+    preview = rendition_of(track, Rendition.Kind.PREVIEW)
+    events = default_storage.connection.meta.client.meta.events  # type: ignore[attr-defined]
+
+    def delete_after_measuring(**_kwargs):  # type: ignore[no-untyped-def]
+        bucket.Object(preview.storage_key).delete()
+
+    events.register("after-call.s3.HeadObject", delete_after_measuring)
+    try:
+        answer = Client().get(signed_url(user=AnonymousUser(), rendition=preview))
+    finally:
+        events.unregister("after-call.s3.HeadObject", delete_after_measuring)
+    assert answer.status_code == 404
+    assert answer.content.decode() == "This recording is no longer available."
