@@ -3,10 +3,12 @@
 from backgroundmusic.privacy.registry import (
     Category,
     Erasure,
+    ErasureSubject,
     LegalBasis,
     PersonalData,
     Purpose,
     Retentions,
+    data_map,
     declare,
 )
 
@@ -70,4 +72,17 @@ declare(
         "sha256",
         "created_at",
     ],
+)
+
+
+def erase_uploader(*, subject: ErasureSubject) -> dict[str, int]:
+    """The masters a staff member uploaded stay in the catalogue, no longer naming them."""
+    from backgroundmusic.media.models import Master
+
+    emptied = Master.objects.filter(uploaded_by_id=subject.subject_id).update(uploaded_by_id=None)
+    return {"media.Master": emptied} if emptied else {}
+
+
+data_map.register_eraser(
+    "media: uploader of masters", erase_uploader, order=67, models=["media.Master"]
 )
