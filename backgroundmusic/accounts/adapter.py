@@ -21,10 +21,12 @@ class AccountAdapter(DefaultAccountAdapter):
 
     def clean_email(self, email: str) -> str:
         # Django's validator accepts addresses that cannot be mailed: domains that fail IDNA
-        # encoding (the confirmation would crash after the account is saved) and addresses
-        # longer than the column (allauth would silently cut them to someone else's address).
+        # encoding (the confirmation would crash after the account is saved), addresses longer
+        # than the column (allauth would silently cut them to someone else's address), and
+        # quoted local parts ("\\("@example.com), which mail servers refuse or read as another
+        # address.
         email = super().clean_email(email)
-        if len(email) > EmailAddress._meta.get_field("email").max_length:
+        if len(email) > EmailAddress._meta.get_field("email").max_length or '"' in email:
             raise ValidationError(_("Enter a valid email address."), code="invalid")
         try:
             punycode(email.rpartition("@")[2])

@@ -125,7 +125,9 @@ class HttpsURLField(forms.URLField):
         if value and not value.lower().startswith("https://"):
             raise ValidationError(self.error_messages["invalid"], code="invalid")
         # URLValidator lets control characters such as \x01 or \x7f through in the path.
-        return _plain_text(str(super().to_python(value)))
+        url = _plain_text(str(super().to_python(value)))
+        # "HTTPS://…" is the same link; it is kept (and shown) as "https://…".
+        return "https" + url[len("https") :] if url else url
 
 
 class SocialLinkForm(forms.Form):

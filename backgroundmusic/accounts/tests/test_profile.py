@@ -97,6 +97,16 @@ def test_owner_saves_the_profile_and_it_is_stored_sealed(client):
     assert raw_street.startswith("enc1:") and "Tverskaya" not in raw_street
 
 
+def test_a_link_typed_in_capitals_is_kept_with_a_lowercase_scheme(client):
+    owner = make_user("owner")
+    client.force_login(owner)
+    response = client.post(
+        "/account/profile/", profile_post(**{"links-0-url": "HTTPS://VK.com/Ivan"})
+    )
+    assert response.status_code == 302
+    assert stored_profile(owner)["links"] == ["https://VK.com/Ivan"]
+
+
 def test_another_user_can_only_edit_their_own_profile(client):
     owner = make_user("owner")
     other = make_user("other")
