@@ -19,3 +19,9 @@ def healthz(request: HttpRequest) -> JsonResponse:
     return JsonResponse(
         {"status": "ok" if healthy else "down", **parts}, status=200 if healthy else 503
     )
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """A refused form (expired token, blocked cookies) explained on a page of the site; Django's
+    own view renders its template without the request, which the site's layout needs."""
+    return render(request, "403_csrf.html", status=403)

@@ -29,7 +29,7 @@ FIRST_VISIT_PAGES = {
     "/accounts/signup/": {"csrftoken"},
     "/accounts/password/reset/": {"csrftoken"},
     "/privacy/": set(),  # a redirect to sign in
-    "/u/nobody/": set(),  # 404
+    "/u/nobody/": {"csrftoken"},  # 404, in the site layout with its forms
     "/healthz": set(),
 }
 
