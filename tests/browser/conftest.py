@@ -94,12 +94,12 @@ class ContextFactory:
         self._contexts: list[BrowserContext] = []
         self._watches: list[BeaconWatch] = []
 
-    def __call__(self, *, analytics: bool = False) -> BrowserContext:
+    def __call__(self, *, analytics: bool = False, locale: str = "en-US") -> BrowserContext:
         """A new context. Its analytics beacons are answered by the browser itself (204) unless
         `analytics`: a journey that is not about them must not have them reach the live server
         at any moment, e.g. while the test's database is being emptied."""
-        # English from the browser side, so the pages do not depend on the machine's locale.
-        context = self._browser.new_context(locale="en-US")
+        # The language is set from the browser side, so the pages do not depend on the machine's.
+        context = self._browser.new_context(locale=locale)
         context.set_default_timeout(10_000)
         if analytics:
             self._watches.append(BeaconWatch(context))

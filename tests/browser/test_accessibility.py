@@ -1,0 +1,57 @@
+"""axe-core (4.12, bundled by axe-playwright-python) on the pages people use most, signed out and
+signed in, in English and Russian: no violation of any impact."""
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from django.test import Client
+from playwright.sync_api import BrowserContext, Page
+
+from backgroundmusic.accounts.tests.factories import UserFactory
+from backgroundmusic.catalog.tests.fixtures import make_facets, ready_track
+
+pytestmark = [
+    pytest.mark.browser,
+    # Every page sends analytics beacons, which reach the analytics database.
+    pytest.mark.django_db(transaction=True, databases="__all__"),
+]
+
+SIGNED_OUT_PAGES = [
+    "/",
+    "/catalog/",
+    "/catalog/?genre=ambient&sort=title",
+    "/catalog/morning-light/",
+    "/accounts/signup/",
+    "/accounts/login/",
+    "/cookies/",
+    "/privacy/processing/",
+    "/no-such-page/",
+]
+SIGNED_IN_PAGES = ["/account/profile/", "/privacy/", "/catalog/"]
+
+
+def violations(page: Page, url: str) -> list[str]:
+    page.goto(url)
+    found = Axe().run(page).response["violations"]
+    return [f"{url}: {v['impact']} {v['id']} at {v['nodes'][0]['target']}" for v in found]
+
+
+def signed_in(context: BrowserContext, base: str) -> None:
+    client = Client()
+    client.force_login(UserFactory.create(username="listener"))
+    context.add_cookies(
+        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": base}]
+    )
+
+
+@pytest.mark.parametrize("locale", ["en-US", "ru-RU"])
+def test_the_main_pages_have_no_accessibility_violations(live_server, new_context, locale):
+    make_facets()
+    ready_track(title="Morning Light", genres=["ambient"], preview_seconds=1.0)
+    base = live_server.url
+    signed_out = new_context(locale=locale).new_page()
+    found = [issue for path in SIGNED_OUT_PAGES for issue in violations(signed_out, base + path)]
+    context = new_context(locale=locale)
+    signed_in(context, base)
+    member = context.new_page()
+    found += [issue for path in SIGNED_IN_PAGES for issue in violations(member, base + path)]
+    assert found == []
