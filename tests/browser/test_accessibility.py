@@ -1,12 +1,14 @@
-"""axe-core (4.12, bundled by axe-playwright-python) on the pages people use most, signed out and
-signed in, in English and Russian: no violation of any impact."""
+"""axe-core (4.12, bundled by axe-playwright-python) on the pages people use most, signed out,
+signed in and as staff, in English and Russian: no violation of any impact."""
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from django.test import Client
 from playwright.sync_api import BrowserContext, Page
 
-from backgroundmusic.accounts.tests.factories import UserFactory
+from backgroundmusic.accounts.models import User
+from backgroundmusic.accounts.roles import StaffRole
+from backgroundmusic.accounts.tests.factories import StaffFactory, UserFactory
 from backgroundmusic.catalog.tests.fixtures import make_facets, ready_track
 
 pytestmark = [
@@ -27,17 +29,35 @@ SIGNED_OUT_PAGES = [
     "/no-such-page/",
 ]
 SIGNED_IN_PAGES = ["/account/profile/", "/privacy/", "/catalog/"]
+STAFF_PAGES = {
+    StaffRole.ADMINISTRATOR: [
+        "/staff/",
+        "/staff/catalogue/",
+        "/staff/catalogue/masters/",
+        "/staff/analytics/",
+    ],
+    StaffRole.PRIVACY_OFFICER: [
+        "/staff/requests/",
+        "/staff/disclosures/",
+        "/staff/policies/",
+        "/staff/analytics/research/",
+    ],
+}
 
 
 def violations(page: Page, url: str) -> list[str]:
-    page.goto(url)
+    response = page.goto(url)
+    assert response is not None
+    expected = 404 if "no-such-page" in url else 200
+    if (response.status, page.url) != (expected, url):
+        return [f"{url}: answered {response.status} at {page.url}"]
     found = Axe().run(page).response["violations"]
     return [f"{url}: {v['impact']} {v['id']} at {v['nodes'][0]['target']}" for v in found]
 
 
-def signed_in(context: BrowserContext, base: str) -> None:
+def signed_in(context: BrowserContext, base: str, user: User) -> None:
     client = Client()
-    client.force_login(UserFactory.create(username="listener"))
+    client.force_login(user)
     context.add_cookies(
         [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": base}]
     )
@@ -51,7 +71,12 @@ def test_the_main_pages_have_no_accessibility_violations(live_server, new_contex
     signed_out = new_context(locale=locale).new_page()
     found = [issue for path in SIGNED_OUT_PAGES for issue in violations(signed_out, base + path)]
     context = new_context(locale=locale)
-    signed_in(context, base)
+    signed_in(context, base, UserFactory.create(username="listener"))
     member = context.new_page()
     found += [issue for path in SIGNED_IN_PAGES for issue in violations(member, base + path)]
+    for role, paths in STAFF_PAGES.items():
+        context = new_context(locale=locale)
+        signed_in(context, base, StaffFactory.create(username=f"staff-{role}", role=role))
+        staff = context.new_page()
+        found += [issue for path in paths for issue in violations(staff, base + path)]
     assert found == []
