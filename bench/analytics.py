@@ -22,7 +22,6 @@ import http.client
 import json
 import multiprocessing
 import os
-import signal
 import subprocess
 import sys
 import tempfile
@@ -32,12 +31,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import psycopg
-from search import admin, with_database
-from streaming import HOST, free_port, wait_for_port
+from search import ADMIN_URL, ROOT, admin, with_database
+from streaming import HOST, free_port, gunicorn
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-ADMIN_URL = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres")
 DATABASE = "bench_analytics"
 CLIENTS = int(os.environ.get("BENCH_CLIENTS", "4"))
 SECONDS = float(os.environ.get("BENCH_SECONDS", "10"))
@@ -155,11 +151,11 @@ def copy_anchor(url: str, count: int) -> float:
 
 
 def main() -> None:
-    with tempfile.TemporaryDirectory(prefix="bench-analytics-static-") as static_root:
-        run(static_root=static_root)
+    with tempfile.TemporaryDirectory(prefix="bench-analytics-") as scratch:
+        run(scratch=scratch)
 
 
-def run(*, static_root: str) -> None:
+def run(*, scratch: str) -> None:
     admin(f"DROP DATABASE IF EXISTS {DATABASE}")
     admin(f"CREATE DATABASE {DATABASE}")
     url = with_database(ADMIN_URL, DATABASE)
@@ -170,7 +166,7 @@ def run(*, static_root: str) -> None:
         "ANALYTICS_FLUSH_SECONDS": "0.5",
         "DJANGO_SETTINGS_MODULE": "config.settings",
         # The beacon needs no static files; an existing folder keeps WhiteNoise quiet.
-        "STATIC_ROOT": static_root,
+        "STATIC_ROOT": scratch,
     }
     env.pop("ANALYTICS_DATABASE_URL", None)
     try:
@@ -181,30 +177,8 @@ def run(*, static_root: str) -> None:
             check=True,
         )
         port = free_port()
-        server = subprocess.Popen(  # noqa: S603 (our own app)
-            [
-                str(ROOT / ".venv" / "bin" / "gunicorn"),
-                "config.wsgi:application",
-                "-c",
-                "config/gunicorn.py",
-                "--bind",
-                f"{HOST}:{port}",
-                "--workers",
-                "2",
-                "--threads",
-                "4",
-                "--log-level",
-                "warning",
-            ],
-            cwd=ROOT,
-            env=env,
-        )
-        try:
-            wait_for_port(port, server)
+        with gunicorn(env, port, Path(scratch) / "gunicorn.log"):
             accepted, refused, elapsed = load(port)
-        finally:
-            server.send_signal(signal.SIGTERM)
-            server.wait(timeout=60)
         with psycopg.connect(url) as connection:
             [(stored,)] = connection.execute("SELECT count(*) FROM analytics_event").fetchall()
         copy_seconds = copy_anchor(url, accepted)
