@@ -23,8 +23,8 @@ class AccountAdapter(DefaultAccountAdapter):
         # Django's validator accepts addresses that cannot be mailed: domains that fail IDNA
         # encoding (the confirmation would crash after the account is saved), addresses longer
         # than the column (allauth would silently cut them to someone else's address), and
-        # quoted local parts ("\\("@example.com), which mail servers refuse or read as another
-        # address.
+        # quoted local parts, which Django's mail code rewrites (""@example.com goes out as
+        # @example.com, refused by the server after the account is saved).
         email = super().clean_email(email)
         if len(email) > EmailAddress._meta.get_field("email").max_length or '"' in email:
             raise ValidationError(_("Enter a valid email address."), code="invalid")

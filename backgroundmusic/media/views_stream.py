@@ -72,8 +72,7 @@ def stream(request: HttpRequest, token: str) -> HttpResponseBase:
 
     size = stored_size(rendition.storage_key)
     if size is None:
-        logger.warning("rendition %s: file missing from storage", rendition.pk)
-        return _refusal(404, gettext("This recording is no longer available."))
+        return _gone(rendition)
 
     etag = headers["ETag"]
     last_modified = int(rendition.created_at.timestamp())
@@ -102,9 +101,8 @@ def stream(request: HttpRequest, token: str) -> HttpResponseBase:
     length = max(0, last - first + 1)
     try:
         stored = StoredSlice(rendition.storage_key, first, length)
-    except FileNotFoundError:
-        logger.warning("rendition %s: file gone from storage", rendition.pk)
-        return _refusal(404, gettext("This recording is no longer available."))
+    except FileNotFoundError:  # removed since its size was read
+        return _gone(rendition)
     body = _AudioResponse(stored, content_type=rendition.mime_type)
     if wanted is not None:
         body.status_code = 206
@@ -121,6 +119,11 @@ def _refusal(status: int, message: str) -> HttpResponse:
     response = HttpResponse(message, status=status, content_type="text/plain; charset=utf-8")
     response["Cache-Control"] = "no-store"
     return response
+
+
+def _gone(rendition: Rendition) -> HttpResponse:
+    logger.warning("rendition %s: file missing from storage", rendition.pk)
+    return _refusal(404, gettext("This recording is no longer available."))
 
 
 def _representation_headers(rendition: Rendition, *, seconds_left: int) -> dict[str, str]:
