@@ -118,9 +118,7 @@ def _table(rows: Iterable[Row], *, limit: int | None = TOP_ROWS, sort: bool = Tr
     other = hidden if suppressed and hidden.distinct_visitors_at_least >= SUPPRESS_BELOW else None
     total = Row(label="total")
     for row in [*shown, *([other] if other else [])]:
-        total.page_views += row.page_views
-        total.visitors += row.visitors
-        total.engaged_ms += row.engaged_ms
+        total.merge(row)
     return Table(
         rows=shown,
         other=other,
