@@ -21,6 +21,7 @@ from ua_parser import parse
 
 from backgroundmusic.analytics.models import Event, EventKind, ScreenClass
 from backgroundmusic.core.errors import DomainError
+from backgroundmusic.core.hostnames import url_host
 
 MAX_BODY_BYTES = 16 * 1024
 MAX_EVENTS = 50
@@ -93,15 +94,12 @@ def clean_path(raw: Any) -> str:
 
 
 def referrer_host(raw: Any, *, own_host: str) -> str:
-    if not isinstance(raw, str) or not raw:
+    """The referrer URL's host in normal form (core/hostnames.py); "" when there is none, it
+    is not a valid host name or IP address, or it is our own site (`own_host`, the Host header)."""
+    if not isinstance(raw, str):
         return ""
-    try:
-        host = (urlsplit(raw[:2048]).hostname or "").lower()
-    except ValueError:
-        return ""
-    if not host or host == own_host.split(":")[0].lower():
-        return ""
-    return host[:255]
+    host = url_host(raw)
+    return "" if host == url_host(f"//{own_host}") else host
 
 
 @lru_cache(maxsize=4096)

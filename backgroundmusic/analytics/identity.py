@@ -4,6 +4,13 @@ With analytics consent (privacy/consents.py `visitor_allows`), a page response m
 browser holds a random pseudonym in bm_aid; for a signed-in person, AnalyticsIdentity links it
 to the account (the only link: no analytics row names a user). Without consent, under Do Not
 Track or while processing is restricted, the cookie is deleted on the next page.
+
+The cookie holds the pseudonym with the server's signature ("pseudonym:signature", Django's
+Signer under its own salt), so only pseudonyms this server issued count: a beacon whose cookie
+is made up or altered is a cookieless visit, and the next page replaces that cookie. Without
+the signature one client could send any number of made-up pseudonyms and appear as that many
+visitors, lifting a chosen row over the statistics' hiding threshold. Checking a signature
+needs no database query on the beacon path. Rows store the bare pseudonym, never the signature.
 """
 
 import re
@@ -11,6 +18,7 @@ import secrets
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core import signing
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponseBase
 
@@ -21,13 +29,31 @@ from backgroundmusic.privacy.models import ConsentPurpose
 
 # secrets.token_urlsafe(16): 22 characters of the URL-safe alphabet.
 PSEUDONYM = re.compile(r"^[A-Za-z0-9_-]{22}$")
+# The pseudonym, Signer's separator and its HMAC-SHA256 signature (43 URL-safe characters). The
+# shape is checked before the signature, so no other text reaches the HMAC.
+COOKIE_VALUE = re.compile(r"^[A-Za-z0-9_-]{22}:[A-Za-z0-9_-]{43}$")
+SIGNING_SALT = "analytics.identity.pseudonym"
 SESSION_KEY = "analytics_linked_pseudonym"
 
 
+def cookie_value_for(pseudonym: str) -> str:
+    """The bm_aid value that proves the server issued this pseudonym."""
+    return signing.Signer(salt=SIGNING_SALT).sign(pseudonym)
+
+
+def pseudonym_from_cookie(value: str) -> str:
+    """The pseudonym of a bm_aid value whose signature holds, or ""."""
+    if not COOKIE_VALUE.match(value):
+        return ""
+    try:
+        return signing.Signer(salt=SIGNING_SALT).unsign(value)
+    except signing.BadSignature:
+        return ""
+
+
 def pseudonym_in(request: HttpRequest) -> str:
-    """The well-formed pseudonym of the request's bm_aid cookie, or ""."""
-    value = request.COOKIES.get(cookies.ANALYTICS_COOKIE, "")
-    return value if PSEUDONYM.match(value) else ""
+    """The server-issued pseudonym of the request's bm_aid cookie, or ""."""
+    return pseudonym_from_cookie(request.COOKIES.get(cookies.ANALYTICS_COOKIE, ""))
 
 
 def identified_pseudonym(request: HttpRequest) -> str:
@@ -93,10 +119,11 @@ def identity_cookie_apply(request: HttpRequest, response: HttpResponseBase) -> N
                 identity_link(user_id=user.pk, pseudonym=pseudonym)
             if session is not None:
                 session[SESSION_KEY] = pseudonym
+    # Also replaces a cookie that is not the server's (present is then "").
     if pseudonym != present:
         response.set_cookie(
             cookies.ANALYTICS_COOKIE,
-            pseudonym,
+            cookie_value_for(pseudonym),
             max_age=cookies.ANALYTICS_COOKIE_AGE,
             secure=settings.HTTPS,
             httponly=True,

@@ -9,7 +9,6 @@ is never released; when no cell qualifies, nothing is released or recorded. Each
 whose data went into a released cell, so each sees it in their privacy center.
 """
 
-import csv
 import hashlib
 import io
 from collections import defaultdict
@@ -24,6 +23,7 @@ from backgroundmusic.accounts.staff import staff_may_export_research
 from backgroundmusic.analytics.aggregates import day_bounds
 from backgroundmusic.analytics.models import AnalyticsIdentity, Event, EventKind, ResearchExport
 from backgroundmusic.core import clock
+from backgroundmusic.core.csv_export import CsvWriter
 from backgroundmusic.core.errors import DomainError, PermissionDenied
 from backgroundmusic.privacy.calendar import controller_today
 from backgroundmusic.privacy.consents import consent_allows
@@ -117,7 +117,7 @@ def research_export_create(
             code="too_few_subjects",
         )
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = CsvWriter(out)
     writer.writerow(CSV_HEADER)
     for (month, section), cell in released.items():
         writer.writerow(

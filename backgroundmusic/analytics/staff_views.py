@@ -1,6 +1,5 @@
 """The staff statistics pages. Thin: parse, ask the selectors and services, render."""
 
-import csv
 from typing import Any
 
 from django.contrib import messages
@@ -18,6 +17,7 @@ from backgroundmusic.analytics.models import ResearchExport
 from backgroundmusic.analytics.selectors import Dashboard, Row, Table, chart_bars
 from backgroundmusic.analytics.selectors import dashboard as figures
 from backgroundmusic.analytics.staff_forms import PeriodForm, ResearchExportForm
+from backgroundmusic.core.csv_export import CsvWriter
 from backgroundmusic.core.errors import DomainError
 
 
@@ -85,7 +85,7 @@ def dashboard_csv(request: HttpRequest) -> HttpResponse:
     response["Content-Disposition"] = (
         f'attachment; filename="statistics-{shown.start}-{shown.end}.csv"'
     )
-    writer = csv.writer(response, lineterminator="\n")
+    writer = CsvWriter(response)
     writer.writerow(["table", "row", "page_views", "visitors", "engaged_seconds"])
     for name, table, with_time in (
         ("day", shown.daily, True),

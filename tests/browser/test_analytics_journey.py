@@ -17,6 +17,7 @@ import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 
 from backgroundmusic.analytics.buffer import event_buffer
+from backgroundmusic.analytics.identity import cookie_value_for, pseudonym_from_cookie
 from backgroundmusic.analytics.models import Event, EventKind
 from backgroundmusic.privacy import cookies, policies
 from backgroundmusic.privacy.models import DocumentKind
@@ -146,7 +147,9 @@ def test_consent_sets_the_cookie_and_withdrawal_removes_it_and_the_pseudonym(
     page.locator("#cookie-banner").get_by_role("button", name="Accept all", exact=True).click()
     expect(page.locator("#cookie-banner")).to_have_count(0)
     aid = jar(context)[cookies.ANALYTICS_COOKIE]
-    assert re.fullmatch(r"[A-Za-z0-9_-]{22}", aid["value"])
+    pseudonym = pseudonym_from_cookie(aid["value"])
+    assert re.fullmatch(r"[A-Za-z0-9_-]{22}", pseudonym)
+    assert aid["value"] == cookie_value_for(pseudonym)  # the pseudonym and the server's signature
     assert (aid["httpOnly"], aid["sameSite"]) == (True, "Lax")
 
     browse(page, base, [("click", "/catalog/"), ("goto", "/cookies/")])
@@ -163,13 +166,57 @@ def test_consent_sets_the_cookie_and_withdrawal_removes_it_and_the_pseudonym(
     assert sorted((event.path, event.pseudonym) for event in views) == sorted(
         [
             ("/", ""),
-            ("/catalog/", aid["value"]),
-            ("/cookies/", aid["value"]),
+            ("/catalog/", pseudonym),
+            ("/cookies/", pseudonym),
             ("/catalog/", ""),
             ("/", ""),
         ]
     )
     assert cookies.ANALYTICS_COOKIE not in jar(context)
+
+
+FORGED = "AbCdEfGhIjKlMnOpQrStUv"
+SEND_VIEW = """async (path) => (await fetch("/a/e", {
+  method: "POST",
+  headers: {"Content-Type": "text/plain;charset=UTF-8"},
+  body: JSON.stringify({events: [{kind: "view", view: crypto.randomUUID(), path: path}]}),
+})).status"""
+
+
+def test_a_forged_cookie_is_replaced_by_the_page_and_counts_for_no_one_in_a_beacon(
+    live_server, new_context: Callable[..., BrowserContext]
+) -> None:
+    base = live_server.url
+    context = new_context(analytics=True)
+    consent = cookies.signed_choice_value(analytics=True)
+    context.add_cookies(
+        [
+            {"url": base, "name": cookies.CONSENT_COOKIE, "value": consent},
+            {"url": base, "name": cookies.ANALYTICS_COOKIE, "value": FORGED},
+        ]
+    )
+    page = context.new_page()
+    page.goto(f"{base}/")
+    issued = pseudonym_from_cookie(jar(context)[cookies.ANALYTICS_COOKIE]["value"])
+    assert re.fullmatch(r"[A-Za-z0-9_-]{22}", issued)
+    assert issued != FORGED
+    [view] = arrived(1)
+    assert (view.path, view.pseudonym) == ("/", issued)
+
+    # A client that plants made-up cookies and sends beacons itself is one cookieless visitor.
+    for number in range(3):
+        forged = f"{FORGED[:-2]}{number:02d}"
+        context.add_cookies([{"url": base, "name": cookies.ANALYTICS_COOKIE, "value": forged}])
+        assert page.evaluate(SEND_VIEW, f"/forged-{number}/") == 204
+    forged_views = arrived(4)[1:]
+    assert sorted(event.path for event in forged_views) == [
+        "/forged-0/",
+        "/forged-1/",
+        "/forged-2/",
+    ]
+    assert {event.pseudonym for event in forged_views} == {""}
+    assert len({event.visitor_key for event in forged_views}) == 1
+    assert Event.objects.filter(pseudonym__startswith=FORGED[:-2]).count() == 0
 
 
 def engaged_after(page: Page, base: str, *, hidden: bool) -> int:

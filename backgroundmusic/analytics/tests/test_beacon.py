@@ -1,17 +1,24 @@
 """POST /a/e end to end: modes, refusals, batching, and identification stopping at write time."""
 
 import json
+import secrets
 import uuid
 from datetime import UTC, datetime
 
 import pytest
+from django.core import signing
 from django.db import OperationalError
 from django.test import Client
 
-from backgroundmusic.accounts.tests.factories import UserFactory
+from backgroundmusic.accounts.roles import StaffRole
+from backgroundmusic.accounts.tests.factories import StaffFactory, UserFactory
 from backgroundmusic.analytics import keys
 from backgroundmusic.analytics.buffer import event_buffer
+from backgroundmusic.analytics.identity import PSEUDONYM as ISSUED_SHAPE
+from backgroundmusic.analytics.identity import cookie_value_for, pseudonym_from_cookie
 from backgroundmusic.analytics.models import AnalyticsIdentity, Event, VisitorSalt
+from backgroundmusic.analytics.selectors import dashboard
+from backgroundmusic.analytics.tests.factories import visits
 from backgroundmusic.core import clock
 from backgroundmusic.privacy import consents, cookies
 from backgroundmusic.privacy.models import ConsentPurpose
@@ -49,7 +56,7 @@ def post(client: Client, body: bytes, **headers: str):
 def consenting_client(pseudonym: str = PSEUDONYM) -> Client:
     client = Client()
     client.cookies[cookies.CONSENT_COOKIE] = cookies.signed_choice_value(analytics=True)
-    client.cookies[cookies.ANALYTICS_COOKIE] = pseudonym
+    client.cookies[cookies.ANALYTICS_COOKIE] = cookie_value_for(pseudonym)
     return client
 
 
@@ -93,6 +100,99 @@ def test_no_pseudonym_without_a_valid_consent_and_cookie(client_kind):
     [event] = stored()
     assert event.pseudonym == ""
     assert len(event.visitor_key) == 64
+
+
+def cookieless_key() -> str:
+    salt = bytes(VisitorSalt.objects.get(day=clock.now().date()).secret)
+    return keys.visitor_key(salt=salt, truncated_ip="203.0.113.0", browser="Chrome")
+
+
+def forged_cookie(number: int) -> str:
+    """A well-formed bm_aid the server never issued: unsigned (the form before signing), or
+    with a made-up signature."""
+    pseudonym = secrets.token_urlsafe(16)
+    return pseudonym if number % 2 else f"{pseudonym}:{secrets.token_urlsafe(32)}"
+
+
+def test_sixteen_forged_cookies_count_as_one_cookieless_visitor():
+    for number in range(16):
+        client = consenting_client()
+        client.cookies[cookies.ANALYTICS_COOKIE] = forged_cookie(number)
+        assert post(client, views(1)).status_code == 204
+    events = stored()
+    assert len(events) == 16
+    assert {(event.pseudonym, event.visitor_key) for event in events} == {("", cookieless_key())}
+
+
+def test_a_cookie_issued_by_a_page_makes_its_pseudonym_stored():
+    client = consenting_client()
+    del client.cookies[cookies.ANALYTICS_COOKIE]
+    issued = client.get("/catalog/").cookies[cookies.ANALYTICS_COOKIE].value
+    pseudonym, _signature = issued.split(":")
+    assert ISSUED_SHAPE.match(pseudonym)
+    assert post(client, views(1)).status_code == 204
+    [event] = stored()
+    assert (event.pseudonym, event.visitor_key) == (pseudonym, pseudonym)
+
+
+def tampered(value: str, where: str) -> str:
+    pseudonym, signature = value.split(":")
+    if where == "signature":
+        return f"{pseudonym}:{'B' if signature[0] == 'A' else 'A'}{signature[1:]}"
+    if where == "pseudonym":
+        return f"{pseudonym[:-1]}{'B' if pseudonym[-1] == 'A' else 'A'}:{signature}"
+    return signing.Signer(salt="another.salt").sign(pseudonym)
+
+
+@pytest.mark.parametrize("where", ["signature", "pseudonym", "other_salt"])
+def test_a_tampered_cookie_is_a_cookieless_visit(where):
+    client = consenting_client()
+    client.cookies[cookies.ANALYTICS_COOKIE] = tampered(cookie_value_for(PSEUDONYM), where)
+    assert post(client, views(1)).status_code == 204
+    [event] = stored()
+    assert (event.pseudonym, event.visitor_key) == ("", cookieless_key())
+
+
+def test_forged_visitors_do_not_lift_a_row_over_the_hiding_threshold():
+    """Eight real visitors of a page and one client with sixteen made-up cookies: nine
+    visitors, under the threshold of ten, so the page is not shown."""
+    analyst = Client()
+    analyst.force_login(StaffFactory.create(role=StaffRole.ANALYST))
+    with clock.frozen_at(NOW):
+        visits(at=NOW, path="/lifted/", visitors=8, key_prefix="r")
+        for number in range(16):
+            client = consenting_client()
+            client.cookies[cookies.ANALYTICS_COOKIE] = forged_cookie(number)
+            assert post(client, views(1, path="/lifted/")).status_code == 204
+        event_buffer.flush()
+        figures = dashboard(start=NOW.date(), end=NOW.date())
+        page = analyst.get("/staff/analytics/?start=2026-11-24&end=2026-11-24")
+    assert Event.objects.filter(path="/lifted/").count() == 24
+    pages = figures.pages
+    assert (pages.rows, pages.other, pages.suppressed) == ([], None, 1)
+    assert (pages.total.page_views, pages.total.visitors) == (0, 0)
+    assert page.status_code == 200
+    assert "/lifted/" not in page.content.decode()
+
+
+def test_sixteen_issued_cookies_are_sixteen_visitors():
+    """The same page with sixteen browsers that got their cookies from a page: 24 visitors."""
+    with clock.frozen_at(NOW):
+        visits(at=NOW, path="/lifted/", visitors=8, key_prefix="r")
+        issued = set()
+        for _number in range(16):
+            client = consenting_client()
+            del client.cookies[cookies.ANALYTICS_COOKIE]
+            value = client.get("/catalog/").cookies[cookies.ANALYTICS_COOKIE].value
+            issued.add(pseudonym_from_cookie(value))
+            assert post(client, views(1, path="/lifted/")).status_code == 204
+        event_buffer.flush()
+        pages = dashboard(start=NOW.date(), end=NOW.date()).pages
+    assert len(issued) == 16
+    assert set(Event.objects.exclude(pseudonym="").values_list("pseudonym", flat=True)) == issued
+    assert [(row.label, row.page_views, row.visitors) for row in pages.rows] == [
+        ("/lifted/", 24, 24)
+    ]
 
 
 @pytest.mark.parametrize("stop", ["withdrawn", "restricted"])
@@ -190,3 +290,27 @@ def test_a_database_outage_is_503_not_500(monkeypatch):
     response = post(Client(), views(1))
     assert (response.status_code, response.json()["error"]["code"]) == (503, "unavailable")
     assert event_buffer.pending() == 0
+
+
+def test_a_referrer_that_is_no_valid_host_is_stored_as_none():
+    referrers = [
+        'http://=hyperlink("http://x","y")',
+        "https://ya.ru/search?text=music",
+        "https://ЯНДЕКС.рф/",
+        "https://exa mple.com/",
+    ]
+    body = json.dumps(
+        {
+            "events": [
+                {"kind": "view", "view": str(uuid.uuid4()), "path": "/", "referrer": referrer}
+                for referrer in referrers
+            ]
+        }
+    ).encode()
+    assert post(Client(), body).status_code == 204
+    assert [event.referrer_host for event in stored()] == [
+        "",
+        "ya.ru",
+        "xn--d1acpjx3f.xn--p1ai",
+        "",
+    ]

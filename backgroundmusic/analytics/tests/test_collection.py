@@ -71,14 +71,63 @@ def test_long_paths_are_cut_to_512_characters():
     ("raw", "host"),
     [
         ("https://www.Google.com/search?q=music", "www.google.com"),
+        ("https://user:secret@Example.COM:8443/x", "example.com"),
+        ("https://example.com./", "example.com"),
+        ("android-app://com.google.android.gm/", "com.google.android.gm"),
+        # Unicode names are stored as their A-label, lowercase.
+        ("https://ЯНДЕКС.рф/search", "xn--d1acpjx3f.xn--p1ai"),
+        ("https://xn--d1acpjx3f.xn--p1ai/", "xn--d1acpjx3f.xn--p1ai"),
+        ("https://ｅｘａｍｐｌｅ.com/", "example.com"),  # full-width letters
+        ("https://faß.de/", "xn--fa-hia.de"),
+        ("http://192.0.2.7:8080/", "192.0.2.7"),
+        ("http://[2001:DB8:0:0::1]/", "2001:db8::1"),
+        ("https://" + "a" * 63 + ".com/", "a" * 63 + ".com"),
         ("https://testserver/catalog/", ""),  # our own site
+        ("https://TESTSERVER:443/", ""),
+        ('http://=hyperlink("http://x","y")', ""),
+        ('=hyperlink("http://x","y")', ""),
+        ("https://=cmd|'/c calc'!A1/", ""),
+        ('https://"quoted".com/', ""),
+        ("https://exa mple.com/", ""),
+        ("https://example.com/a b", ""),
+        ("https://exa\tmple.com/", ""),
+        ("https://example.com\r\n/", ""),
+        ("https://exa\x00mple.com/", ""),
+        ("https://exa\x85mple.com/", ""),
+        ("https://ex\u202eample.com/", ""),
+        ("https://\ud800.com/", ""),
+        ("https://" + "a" * 64 + ".com/", ""),  # a label over 63 characters
+        ("https://" + ".".join(["a" * 63] * 4) + "/", ""),  # a name over 253 characters
+        ("https://-start.com/", ""),
+        ("https://end-.com/", ""),
+        ("https://exa_mple.com/", ""),
+        ("https://a..b/", ""),
+        ("https://xn--abc/", ""),  # not punycode
+        ("https://1.2.3.999/", ""),  # ends in a number: neither a name nor an address
+        ("https://ex%41mple.com/", ""),
+        ("https://[::1/", ""),
+        ("https://[fe80::1%25eth0]/", ""),
         ("not a url", ""),
+        ("javascript:alert(1)", ""),
         ("", ""),
         (42, ""),
+        (None, ""),
     ],
 )
-def test_referrer_is_its_host_only(raw, host):
+def test_referrer_is_its_host_only_and_only_a_valid_one(raw, host):
     assert referrer_host(raw, own_host="testserver") == host
+
+
+@pytest.mark.parametrize(
+    ("own_host", "raw"),
+    [
+        ("testserver:8000", "http://testserver/"),
+        ("[::1]:8000", "http://[0:0::1]/"),
+        ("XN--D1ACPJX3F.XN--P1AI", "https://яндекс.рф/"),
+    ],
+)
+def test_our_own_host_is_no_referrer_in_any_spelling(own_host, raw):
+    assert referrer_host(raw, own_host=own_host) == ""
 
 
 @pytest.mark.parametrize(

@@ -180,3 +180,29 @@ def test_a_bad_period_is_explained_and_kept_in_the_form(client, query, message):
     assert response.status_code == 400
     assert message in response.content.decode()
     assert client.get(f"/staff/analytics/statistics.csv?{query}").status_code == 400
+
+
+def test_the_csv_writes_formula_cells_as_text(client):
+    """Rows stored before referrer hosts were checked, and labels that begin like a formula:
+    the download carries them quoted with a leading ' so a spreadsheet shows, not runs, them."""
+    visits(
+        at=EARLIER,
+        path="/catalog/",
+        visitors=10,
+        referrer_host='=hyperlink("http://x","y")',
+        browser="@SUM(A1)",
+        device="-1",
+    )
+    aggregates.day_aggregate(EARLIER.date())
+    caller(client, "analyst")
+    with clock.frozen_at(NOW):
+        download = client.get("/staff/analytics/statistics.csv?start=2026-11-20&end=2026-11-20")
+    assert download.status_code == 200
+    assert download.content.decode() == (
+        "table,row,page_views,visitors,engaged_seconds\r\n"
+        "day,2026-11-20,10,10,0\r\n"
+        "page,/catalog/,10,10,0\r\n"
+        'referrer,"\'=hyperlink(""http://x"",""y"")",10,10\r\n'
+        "device,'-1,10,10\r\n"
+        "browser,'@SUM(A1),10,10\r\n"
+    )

@@ -23,6 +23,7 @@ from backgroundmusic.accounts.models import User
 from backgroundmusic.accounts.roles import StaffRole
 from backgroundmusic.accounts.tests.factories import PASSWORD, StaffFactory
 from backgroundmusic.analytics.buffer import event_buffer
+from backgroundmusic.analytics.identity import pseudonym_from_cookie
 from backgroundmusic.analytics.models import AnalyticsIdentity, Event
 from backgroundmusic.core.logging import PersonalDataMaskFilter
 from backgroundmusic.privacy import disclosures, policies
@@ -246,7 +247,7 @@ def test_after_erasure_the_canary_is_nowhere(var_dir, logs):
 
     # Identified analytics: the next page sets the pseudonym and links it to the account; a
     # beacon carries it, and a kept query parameter carries the token into a stored path.
-    pseudonym = browser.get("/catalog/").cookies["bm_aid"].value
+    pseudonym = pseudonym_from_cookie(browser.get("/catalog/").cookies["bm_aid"].value)
     assert AnalyticsIdentity.objects.get(user=canary).pseudonym == pseudonym
     beacon = {"kind": "view", "view": "6f1c1f7e-2a53-4c1e-9a0c-1f1b2c3d4e5f"}
     response = browser.post(
