@@ -6,6 +6,7 @@ import logging
 import os
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -80,7 +81,7 @@ POISONS = {
 
 
 @pytest.mark.parametrize("poison", sorted(POISONS))
-def test_a_row_that_cannot_be_written_is_dropped_and_the_others_are_stored(poison, caplog):
+def test_a_row_that_cannot_be_written_is_dropped_and_the_others_are_stored(poison, caplog, client):
     good = good_events(6)
     event_buffer.add(good[:3], fallback_key=KEY)
     event_buffer.add([POISONS[poison]()], fallback_key=KEY)
@@ -96,6 +97,13 @@ def test_a_row_that_cannot_be_written_is_dropped_and_the_others_are_stored(poiso
     assert record.exc_info is None
     assert record.getMessage().startswith("analytics: 1 of 7 events could not be written")
     assert SECRET not in caplog.text
+    with clock.frozen_at(NOW):
+        health = client.get("/healthz")
+    assert (health.status_code, health.json()["analytics"]) == (
+        200,
+        {**HEALTHY, "dropped_unwritable": 1, "last_write_at": "2026-12-04T06:00:00+00:00"},
+    )
+    assert SECRET not in health.content.decode()
     # Nothing is left to poison the next flush.
     assert event_buffer.flush() == 0
     event_buffer.add(good_events(1, prefix="/later/"), fallback_key=KEY)
@@ -259,7 +267,7 @@ def test_a_full_batch_wakes_the_flushing_thread_which_stops_on_close(settings):
     finally:
         buffer.close()
     assert Event.objects.filter(path="/last/0/").count() == 1
-    assert buffer._thread is not None and not buffer._thread.is_alive()
+    assert "analytics-flush" not in {thread.name for thread in threading.enumerate()}
 
 
 def test_a_database_outage_keeps_the_events_and_health_says_so(tmp_path):
