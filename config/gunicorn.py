@@ -7,4 +7,4 @@ def worker_exit(server: Any, worker: Any) -> None:
     """A stopping worker writes the analytics events it still holds (analytics/buffer.py)."""
     from backgroundmusic.analytics.buffer import event_buffer
 
-    event_buffer.flush()
+    event_buffer.close()

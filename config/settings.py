@@ -143,10 +143,13 @@ if ANALYTICS_DATABASE_URL:
 else:
     ANALYTICS_DB_ALIAS = "default"
 DATABASE_ROUTERS = ["backgroundmusic.analytics.routers.AnalyticsRouter"]
-# Events are written in batches of this size, or every ANALYTICS_FLUSH_SECONDS (0: only when
-# full and at exit; the tests flush themselves).
+# Events are written by a thread when a batch of this size waits, or every
+# ANALYTICS_FLUSH_SECONDS (0: no thread, only at exit; the tests flush themselves).
 ANALYTICS_BATCH_SIZE = env.int("ANALYTICS_BATCH_SIZE", default=500)
 ANALYTICS_FLUSH_SECONDS = env.float("ANALYTICS_FLUSH_SECONDS", default=1.0)
+# Events a process holds at most while its writes fail (about 1 KB each); beacons beyond it are
+# refused with 503 and their events counted as dropped (analytics/buffer.py).
+ANALYTICS_MAX_BACKLOG = env.int("ANALYTICS_MAX_BACKLOG", default=50_000)
 # Query parameters kept in stored page paths (the catalogue's facets, sort and page; never the
 # free-text search).
 ANALYTICS_ALLOWED_QUERY_PARAMS = ["genre", "mood", "instrument", "sort", "page"]

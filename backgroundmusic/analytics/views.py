@@ -83,7 +83,12 @@ def beacon(request: HttpRequest) -> HttpResponse:
         rows = events_from_beacon(body, facts=facts, visitor=visitor, now=clock.now())
     except BeaconRejected as rejected:
         return _error(400, rejected.code, rejected.message)
-    event_buffer.add(rows, fallback_key=visitor.key)
+    if not event_buffer.add(rows, fallback_key=visitor.key):
+        return _error(
+            503,
+            "backlog_full",
+            _("Statistics are not being collected just now: too many events wait to be written."),
+        )
     response = HttpResponse(status=204)
     response["Cache-Control"] = "no-store"
     return response

@@ -8,24 +8,45 @@ from pathlib import Path
 import pytest
 from django_tasks_db.models import DBTaskResult
 
-from backgroundmusic.core import clock
+from backgroundmusic.core import clock, health
+from backgroundmusic.core.health import HealthState
 from backgroundmusic.core.tasks import prune_finished_tasks
 from config.storage import s3_storage
 
 PROJECT_ROOT = Path(__file__).resolve().parents[3]
 PARTS = ("database", "tasks", "storage")
+# The analytics part (registered by the analytics app) of a process that has written nothing.
+ANALYTICS_IDLE = {
+    "status": "ok",
+    "backlog": 0,
+    "dropped_unwritable": 0,
+    "dropped_overflow": 0,
+    "last_write_at": None,
+    "last_failure_at": None,
+    "consecutive_failures": 0,
+}
 
 
-def reported_down(*down: str) -> dict[str, str]:
-    """What /healthz answers when the named parts are down and the others ok."""
-    return {"status": "down", **{part: "down" if part in down else "ok" for part in PARTS}}
+def reported_down(*down: str) -> dict[str, object]:
+    """What /healthz answers when the named core parts are down and the others ok."""
+    return {
+        "status": "down",
+        **{part: "down" if part in down else "ok" for part in PARTS},
+        "analytics": ANALYTICS_IDLE,
+    }
 
 
 @pytest.mark.django_db
 def test_healthz_reports_every_part_ok(client):
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "database": "ok", "tasks": "ok", "storage": "ok"}
+    assert response.json() == {
+        "status": "ok",
+        "database": "ok",
+        "tasks": "ok",
+        "storage": "ok",
+        "analytics": ANALYTICS_IDLE,
+    }
     assert response["Cache-Control"].startswith("max-age=0")
 
 
@@ -89,3 +110,29 @@ def test_healthz_names_the_database_when_it_is_unreachable(tmp_path):
     status, body = completed.stdout.strip().splitlines()[-1].split(" ", 1)
     assert status == "503"
     assert json.loads(body) == reported_down("database", "tasks")
+
+
+@pytest.mark.django_db
+def test_a_registered_part_that_is_down_makes_healthz_503_with_its_facts(client, monkeypatch):
+    monkeypatch.setattr(health, "_checks", health.registered_health_checks())
+    health.register_health_check("probe", lambda: HealthState(ok=False, facts={"waiting": 7}))
+    response = client.get("/healthz")
+    assert (response.status_code, response.json()) == (
+        503,
+        {**reported_down(), "probe": {"status": "down", "waiting": 7}},
+    )
+
+
+@pytest.mark.django_db
+def test_a_registered_check_that_breaks_reports_its_part_down_not_500(client, monkeypatch, caplog):
+    def broken() -> HealthState:
+        raise RuntimeError("the check itself is broken")
+
+    monkeypatch.setattr(health, "_checks", health.registered_health_checks())
+    health.register_health_check("probe", broken)
+    response = client.get("/healthz")
+    assert (response.status_code, response.json()) == (
+        503,
+        {**reported_down(), "probe": {"status": "down"}},
+    )
+    assert "the health check probe failed" in caplog.text
