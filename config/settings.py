@@ -63,6 +63,9 @@ INSTALLED_APPS = [
     "axes",
     "django_tasks",
     "django_tasks_db",
+    # Serves /api/docs from django-ninja's own static Swagger UI files and init script (no CDN,
+    # no inline script); without it ninja falls back to a CDN template our CSP blocks.
+    "ninja",
     "backgroundmusic.core",
     "backgroundmusic.privacy",
     "backgroundmusic.accounts",
