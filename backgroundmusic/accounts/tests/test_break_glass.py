@@ -317,3 +317,22 @@ def test_grants_and_their_ends_are_append_only(operator):
         with pytest.raises(AppendOnlyError):
             change()
     assert BreakGlassGrant.objects.get().reason == "INC-7"
+
+
+def test_the_django_admin_ends_an_expired_grant_before_any_page_even_without_the_job(operator):
+    person = UserFactory.create(username="ops-lead")
+    client = signed_in_with_totp(person)
+    with clock.frozen_at(NOW):
+        grant("--user", "ops-lead", "--reason", "INC-7", "--minutes", "30")
+    with clock.frozen_at(NOW + timedelta(minutes=29)):
+        assert client.get("/admin/accounts/user/").status_code == 200
+
+    with clock.frozen_at(NOW + timedelta(minutes=30)):
+        response = client.get("/admin/accounts/user/")
+
+    assert (response.status_code, response["Location"]) == (
+        302,
+        "/admin/login/?next=/admin/accounts/user/",
+    )
+    assert flags("ops-lead") == (False, False)
+    assert BreakGlassEnd.objects.get().how == "expired"
