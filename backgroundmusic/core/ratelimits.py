@@ -33,6 +33,8 @@ ATOMIC_CACHE_BACKENDS = frozenset(
         "django.core.cache.backends.redis.RedisCache",
         "django.core.cache.backends.memcached.PyMemcacheCache",
         "django.core.cache.backends.memcached.PyLibMCCache",
+        # Atomic within its one process: the tests' cache.
+        "django.core.cache.backends.locmem.LocMemCache",
     }
 )
 
