@@ -43,5 +43,5 @@ def test_the_api_docs_list_every_operation_from_the_site_alone(live_server, page
     assert f"{live_server.url}/api/openapi.json" in requests
     assert [url for url in requests if origin(url) != live_server.url] == []
     assert violations == []
-    assert [text for text in console_errors if "Content Security Policy" in text] == []
+    # Chromium also writes each blocked load to the console as an error.
     assert console_errors == []
