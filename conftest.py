@@ -34,11 +34,12 @@ def _test_settings(settings, tmp_path):
 
 
 @pytest.fixture(autouse=True)
-def _empty_cache():
+def _empty_cache(_test_settings):
     """Every test starts with an empty cache.
 
     LocMemCache keeps its entries in a module-level dict that outlives the settings override, so
-    allauth's rate-limit counters would otherwise carry over from one test to the next.
+    allauth's rate-limit counters would otherwise carry over from one test to the next. It asks
+    for _test_settings so that it empties the test's LocMemCache, not the configured cache.
     """
     from django.core.cache import cache
 

@@ -40,4 +40,11 @@ RECURRING_JOBS: list[RecurringJob] = [
         task="backgroundmusic.analytics.tasks.aggregate_and_prune_events",
     ),
     # --- end analytics ---
+    # --- break glass (accounts/break_glass.py): a grant ends within a minute of its expiry ---
+    RecurringJob(
+        name="end_break_glass",
+        cron="* * * * *",
+        task="backgroundmusic.accounts.tasks.end_break_glass",
+    ),
+    # --- end break glass ---
 ]

@@ -63,6 +63,9 @@ INSTALLED_APPS = [
     "axes",
     "django_tasks",
     "django_tasks_db",
+    # Serves /api/docs from django-ninja's own static Swagger UI files and init script (no CDN,
+    # no inline script); without it ninja falls back to a CDN template our CSP blocks.
+    "ninja",
     "backgroundmusic.core",
     "backgroundmusic.privacy",
     "backgroundmusic.accounts",
@@ -167,14 +170,28 @@ if REDIS_URL:
     }
     SESSION_ENGINE = "django.contrib.sessions.backends.cache"
 else:
-    # File cache: shared by the app server and the worker on one machine, no extra server.
+    # File cache: shared by the app server and the worker on one machine, no extra server; its
+    # counters are atomic across the processes (core/cache.py).
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "BACKEND": "backgroundmusic.core.cache.LockedFileBasedCache",
             "LOCATION": str(VAR_DIR / "cache"),
         }
     }
     SESSION_ENGINE = "django.contrib.sessions.backends.db"
+
+# Rate limits (core/ratelimits.py, decision 0014) in django-ratelimit's syntax, "count/period"
+# with period s, m, h or d (e.g. "60/10m"), each counted per signed-in person and per truncated
+# address; chosen so that a person using the site never meets them.
+RATE_LIMITS = {
+    # Asking for a data export (the privacy center's button): each builds an archive and sends
+    # an e-mail.
+    "data_export": {"person": "3/h", "address": "10/h"},
+    # Every call of the JSON API (/api/...); the documentation page and the schema are not counted.
+    "api": {"person": "300/m", "address": "300/m"},
+    # Opening a public profile (/u/<username>/), existing or not: it names people.
+    "public_profile": {"person": "60/10m", "address": "120/10m"},
+}
 
 TASKS = {
     "default": {

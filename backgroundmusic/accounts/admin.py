@@ -12,6 +12,8 @@ data beyond what finding an account needs:
   sign-in attempts and logs (username, IP address, user agent; unlock with `manage.py axes_reset`).
 Sign-in to the admin goes through allauth (secure_admin_login), so two-factor authentication and
 rate limits apply there too; StaffTwoFactorMiddleware requires TOTP for every staff member.
+No role lets anyone into the admin: it is used under a break-glass grant (accounts/break_glass.py),
+which ends the moment it expires.
 """
 
 from allauth.account.decorators import secure_admin_login
@@ -22,9 +24,23 @@ from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib import admin
 from django.http import HttpRequest
 
+from backgroundmusic.accounts.break_glass import break_glass_end_due
 from backgroundmusic.accounts.models import User
 
 admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-assign]
+_site_has_permission = admin.site.has_permission
+
+
+def _has_permission_within_break_glass(request: HttpRequest) -> bool:
+    """Superuser status is used here, so its expiry is checked here too, not only by the
+    every-minute job (which a stopped worker would not run)."""
+    user = request.user
+    if user.is_authenticated and user.is_superuser and break_glass_end_due():
+        user.refresh_from_db()
+    return _site_has_permission(request)
+
+
+admin.site.has_permission = _has_permission_within_break_glass  # type: ignore[method-assign]
 
 for _model in (
     EmailAddress,

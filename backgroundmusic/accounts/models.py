@@ -1,8 +1,9 @@
 from django.contrib.auth.models import AbstractUser
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from backgroundmusic.core.models import AppendOnlyModel
 from backgroundmusic.privacy.fields import EncryptedTextField
 
 
@@ -92,3 +93,50 @@ class PublicProfileChoice(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} at {self.at:%Y-%m-%d %H:%M}"
+
+
+class BreakGlassGrant(AppendOnlyModel):
+    """Superuser status given to one account for a stated reason and a bounded time by
+    `manage.py break_glass grant` (accounts/break_glass.py). Append-only: a grant is ended by
+    adding its BreakGlassEnd."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="break_glass_grants")
+    reason = models.TextField()
+    # The operating-system account that ran the command (SUDO_USER when run through sudo).
+    operator = models.CharField(max_length=150)
+    # The account's is_staff before the grant, given back when the grant ends.
+    was_staff = models.BooleanField()
+    granted_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-granted_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(expires_at__gt=F("granted_at")), name="break_glass_expires_after_grant"
+            ),
+            models.CheckConstraint(condition=~Q(reason=""), name="break_glass_has_a_reason"),
+        ]
+
+    def __str__(self) -> str:
+        return f"break-glass grant #{self.pk} until {self.expires_at:%Y-%m-%d %H:%M}"
+
+
+class BreakGlassEnd(AppendOnlyModel):
+    """How and when a break-glass grant ended: revoked by an operator, or expired."""
+
+    class How(models.TextChoices):
+        REVOKED = "revoked", "revoked"
+        EXPIRED = "expired", "expired"
+
+    grant = models.OneToOneField(BreakGlassGrant, on_delete=models.CASCADE, related_name="end")
+    how = models.CharField(max_length=16, choices=How.choices)
+    reason = models.TextField(blank=True)
+    operator = models.CharField(max_length=150, blank=True)
+    at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"break-glass grant #{self.grant_id} {self.how} at {self.at:%Y-%m-%d %H:%M}"

@@ -142,6 +142,34 @@ declare(
     not_personal=["id", "user"],
 )
 
+# --- break glass (accounts/break_glass.py) ---
+# Kept like the staff access log: the proof of who held superuser status, why and for how long.
+_break_glass = PersonalData(
+    category=Category.STAFF_ACTIONS,
+    purpose=Purpose.SECURITY,
+    legal_basis=LegalBasis.LEGAL_OBLIGATION,
+    retention=Retentions.STAFF_AUDIT,
+    erasure=Erasure.KEEP_FOR_LAW,
+)
+declare(
+    "accounts.BreakGlassGrant",
+    subject="user",
+    personal={
+        name: _break_glass
+        for name in ("reason", "operator", "was_staff", "granted_at", "expires_at")
+    },
+    not_personal=["id", "user"],
+    note="Append-only. operator is the server account that ran the command, not this person.",
+)
+declare(
+    "accounts.BreakGlassEnd",
+    subject="grant__user",
+    personal={name: _break_glass for name in ("how", "reason", "operator", "at")},
+    not_personal=["id", "grant"],
+    note="Append-only; one per grant, written by `break_glass revoke` or the expiry job.",
+)
+# --- end break glass ---
+
 # --- django-allauth --------------------------------------------------------------------------
 
 declare(

@@ -38,10 +38,9 @@ def user_create(
 
 @transaction.atomic
 def staff_administrator_create(*, username: str, email: str, password: str) -> User:
+    """An account holding the administrator role only: not a superuser and not let into the
+    Django admin, which is used under a break-glass grant (accounts/break_glass.py)."""
     user = user_create(username=username, email=email, password=password, email_verified=True)
-    user.is_staff = True
-    user.is_superuser = True
-    user.save(update_fields=["is_staff", "is_superuser"])
     from backgroundmusic.accounts.roles import StaffRole
     from backgroundmusic.accounts.staff import staff_role_assign
 

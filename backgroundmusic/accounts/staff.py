@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from allauth.mfa.models import Authenticator
-from django.contrib.auth.models import AnonymousUser, Group
+from django.contrib.auth.models import AnonymousUser, Group, Permission
 from django.core.exceptions import FieldDoesNotExist
 from django.db import transaction
 from django.db.models import Q, QuerySet
@@ -40,18 +40,30 @@ Actor = User | AnonymousUser
 
 
 def staff_roles(*, user: Actor) -> set[StaffRole]:
-    """The staff roles a user holds; a superuser counts as an administrator."""
+    """The staff roles a user holds: their role groups. Superuser status adds none."""
     if not user.is_authenticated or not user.is_active:
         return set()
     names = set(Group.objects.filter(user=user.pk).values_list("name", flat=True))
-    roles = {role for role in StaffRole if role.value in names}
-    if getattr(user, "is_superuser", False):
-        roles.add(StaffRole.ADMINISTRATOR)
-    return roles
+    return {role for role in StaffRole if role.value in names}
+
+
+def staff_permissions(*, user: Actor) -> set[str]:
+    """The permissions of the user's role groups, as "app_label.codename".
+
+    Not user.has_perm(): Django's backend gives a superuser every permission, which would let a
+    break-glass grant for the Django admin (accounts/break_glass.py) open every staff page too.
+    """
+    if not user.is_authenticated or not user.is_active:
+        return set()
+    rows = Permission.objects.filter(group__user=user.pk).values_list(
+        "content_type__app_label", "codename"
+    )
+    return {f"{app_label}.{codename}" for app_label, codename in rows}
 
 
 def staff_is_member(*, user: Actor) -> bool:
-    """Staff of any role, or allowed into the Django admin: must use two-factor sign-in."""
+    """Staff of any role, or allowed into the Django admin (is_staff, given by a break-glass
+    grant): must use two-factor sign-in."""
     if not user.is_authenticated:
         return False
     return bool(getattr(user, "is_staff", False)) or bool(staff_roles(user=user))
@@ -67,12 +79,7 @@ def staff_has_two_factor(*, user: Actor) -> bool:
 def _staff_may(actor: Actor, permission: str) -> bool:
     # Two-factor sign-in is part of every staff permission, not only of the /staff/ pages
     # (StaffTwoFactorMiddleware sends staff without it to set it up).
-    return (
-        actor.is_authenticated
-        and actor.is_active
-        and actor.has_perm(permission)
-        and staff_has_two_factor(user=actor)
-    )
+    return permission in staff_permissions(user=actor) and staff_has_two_factor(user=actor)
 
 
 def staff_may_view_people(*, actor: Actor) -> bool:

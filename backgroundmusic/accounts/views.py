@@ -15,6 +15,7 @@ from backgroundmusic.accounts.forms import (
     SocialLinkFormSet,
 )
 from backgroundmusic.accounts.http import AuthenticatedRequest
+from backgroundmusic.core.ratelimits import rate_limited
 from backgroundmusic.privacy import rights
 
 
@@ -93,6 +94,7 @@ def public_profile_settings(request: AuthenticatedRequest) -> HttpResponse:
 
 
 @require_GET
+@rate_limited("public_profile")
 def public_profile(request: HttpRequest, username: str) -> HttpResponse:
     profile = selectors.public_profile_for(username=username, viewer=request.user)
     if profile is None:

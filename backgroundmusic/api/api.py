@@ -1,10 +1,15 @@
 """The one ninja API instance. Routers live in each app's api.py and are added here."""
 
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
 from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from backgroundmusic.core.errors import DomainError, PermissionDenied
+from backgroundmusic.core.ratelimits import rate_limit_hit
 
 api = NinjaAPI(
     title="BACKGROUND MUSIC API",
@@ -57,3 +62,29 @@ from backgroundmusic.catalog.api import router as catalog_router  # noqa: E402
 
 api.add_router("/", catalog_router)
 # --- end catalogue ---
+
+
+# --- rate limits (core/ratelimits.py): every operation counts, the docs and the schema do not ---
+def rate_limited(view: Callable[..., Any]) -> Callable[..., Any]:
+    @wraps(view)
+    def limited(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+        refusal = rate_limit_hit(request, scope="api")
+        if refusal is None:
+            return view(request, *args, **kwargs)
+        response = api.create_response(
+            request,
+            error_envelope(
+                "rate_limited",
+                "Too many requests: try again after the number of seconds in Retry-After.",
+                {"retry_after": refusal.retry_after},
+            ),
+            status=429,
+        )
+        response["Retry-After"] = str(refusal.retry_after)
+        return response
+
+    return limited
+
+
+api.add_decorator(rate_limited, mode="view")
+# --- end rate limits ---

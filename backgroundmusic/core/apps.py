@@ -8,6 +8,7 @@ class CoreConfig(AppConfig):
     def ready(self) -> None:
         from django_tasks.signals import task_finished, task_started
 
+        from backgroundmusic.core import ratelimits  # noqa: F401 - registers its system check
         from backgroundmusic.core.logging import forget_personal_values
 
         # Personal values remembered for log masking belong to one job; a worker runs many.

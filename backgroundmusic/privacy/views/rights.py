@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from backgroundmusic.accounts.http import AuthenticatedRequest
 from backgroundmusic.accounts.staff import staff_is_member
 from backgroundmusic.core.errors import DomainError
+from backgroundmusic.core.ratelimits import rate_limited
 from backgroundmusic.privacy import rights
 from backgroundmusic.privacy.models import ConsentMethod
 
@@ -50,6 +51,7 @@ def _center_data() -> str:
 @login_required
 @require_POST
 @reauthentication_required
+@rate_limited("data_export")
 def export_request(request: AuthenticatedRequest) -> HttpResponse:
     try:
         rights.export_request(
