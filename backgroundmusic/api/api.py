@@ -1,12 +1,47 @@
 """The one ninja API instance. Routers live in each app's api.py and are added here."""
 
+from typing import Any
+
 from django.http import HttpRequest, HttpResponse
+from django.utils.datastructures import MultiValueDict
+from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.parser import Parser
 
 from backgroundmusic.core.errors import DomainError, PermissionDenied
+from backgroundmusic.core.text import JsonRejected, TextRejected, parse_json, text_refusal
+
+MAX_BODY_BYTES = 1024 * 1024
+
+
+class TextRulesParser(Parser):
+    """Request bodies and query and form parameters under the text rules of core/text.py: a JSON
+    body within size and depth limits, every parameter name and value one line."""
+
+    def parse_body(self, request: HttpRequest) -> Any:
+        return parse_json(request.body, max_bytes=MAX_BODY_BYTES)
+
+    def parse_querydict(
+        self, data: MultiValueDict[str, Any], list_fields: list[str], request: HttpRequest
+    ) -> dict[str, Any]:
+        for name, values in data.lists():
+            refusal = text_refusal(name)
+            if refusal is not None:
+                raise refusal
+            for value in values:
+                refusal = text_refusal(value) if isinstance(value, str) else None
+                if refusal is not None:
+                    raise TextRejected(
+                        _("Parameter “%(name)s”: %(reason)s")
+                        % {"name": name, "reason": refusal.message},
+                        code=refusal.code,
+                    )
+        return super().parse_querydict(data, list_fields, request)
+
 
 api = NinjaAPI(
+    parser=TextRulesParser(),
     title="BACKGROUND MUSIC API",
     version="1",
     urls_namespace="api",
@@ -37,6 +72,11 @@ def on_authentication_error(request: HttpRequest, exc: AuthenticationError) -> H
 
 @api.exception_handler(HttpError)
 def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    # ninja answers a body its parser refused with HttpError(400) raised from the parser's error.
+    if isinstance(exc.__cause__, JsonRejected):
+        return api.create_response(
+            request, error_envelope(exc.__cause__.code, exc.__cause__.message), status=400
+        )
     return api.create_response(
         request, error_envelope("http_error", str(exc)), status=exc.status_code
     )

@@ -1,0 +1,52 @@
+"""allauth's forms under the text rules of core/text.py, named in ACCOUNT_FORMS and MFA_FORMS
+(settings). The sign-up form has the rules through its base class, forms.SignupAgreementForm."""
+
+from allauth.account import forms as account_forms
+from allauth.mfa.base import forms as mfa_forms
+from allauth.mfa.totp import forms as totp_forms
+
+from backgroundmusic.core.forms import TextRulesMixin
+
+
+class LoginForm(TextRulesMixin, account_forms.LoginForm):
+    pass
+
+
+class AddEmailForm(TextRulesMixin, account_forms.AddEmailForm):
+    pass
+
+
+class ChangeEmailForm(TextRulesMixin, account_forms.ChangeEmailForm):
+    pass
+
+
+class ChangePasswordForm(TextRulesMixin, account_forms.ChangePasswordForm):
+    pass
+
+
+class SetPasswordForm(TextRulesMixin, account_forms.SetPasswordForm):
+    pass
+
+
+class ResetPasswordForm(TextRulesMixin, account_forms.ResetPasswordForm):
+    pass
+
+
+class ResetPasswordKeyForm(TextRulesMixin, account_forms.ResetPasswordKeyForm):
+    pass
+
+
+class ReauthenticateForm(TextRulesMixin, account_forms.ReauthenticateForm):
+    pass
+
+
+class MfaAuthenticateForm(TextRulesMixin, mfa_forms.AuthenticateForm):
+    pass
+
+
+class MfaReauthenticateForm(TextRulesMixin, mfa_forms.ReauthenticateForm):
+    pass
+
+
+class ActivateTOTPForm(TextRulesMixin, totp_forms.ActivateTOTPForm):
+    pass

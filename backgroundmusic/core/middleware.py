@@ -1,0 +1,68 @@
+from collections.abc import Callable, Iterable
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.template.loader import render_to_string
+from django.utils import translation
+
+from backgroundmusic.core.text import TextKind, TextRejected, text_refusal
+
+
+def _refusal(values: Iterable[str], kind: TextKind) -> TextRejected | None:
+    for value in values:
+        refusal = text_refusal(value, kind)
+        if refusal is not None:
+            return refusal
+    return None
+
+
+def _query_and_form_values(request: HttpRequest) -> Iterable[str]:
+    for data in (request.GET, request.POST):
+        for key, values in data.lists():
+            yield key
+            yield from values
+    for uploads in request.FILES.lists():
+        yield from (upload.name or "" for upload in uploads[1])
+
+
+def request_refusal(request: HttpRequest) -> TextRejected | None:
+    """Why this request cannot be taken in, or None: its path breaks the one-line rules, a header
+    breaks RFC 9110 (a control character other than tab), or a query or form value holds a
+    character no row can store (NUL, a lone surrogate)."""
+    headers = (value for key, value in request.META.items() if key.startswith("HTTP_"))
+    return (
+        text_refusal(request.path_info, TextKind.LINE)
+        or _refusal(headers, TextKind.HEADER)
+        or _refusal(_query_and_form_values(request), TextKind.STORABLE)
+    )
+
+
+class TextEdgeMiddleware:
+    """Refuses, with 400, a request carrying text that could not be stored or that no page of
+    ours takes (see request_refusal), before any view, session or sign-in record sees it.
+
+    The beacon (/a/e) is answered before this and checks its own body (analytics.collection)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        refusal = request_refusal(request)
+        if refusal is None:
+            return self.get_response(request)
+        if request.path_info.startswith(tuple(settings.JSON_ERROR_PATH_PREFIXES)):
+            body = {"error": {"code": refusal.code, "message": refusal.message, "details": None}}
+            return JsonResponse(body, status=400)
+        # Answered before the language is chosen (LocaleMiddleware comes later): in both
+        # languages, as on the other 400 page.
+        page = render_to_string(
+            "core/text_refused.html",
+            {"message_en": _message(request, "en"), "message_ru": _message(request, "ru")},
+        )
+        return HttpResponse(page, status=400)
+
+
+def _message(request: HttpRequest, language: str) -> str:
+    with translation.override(language):
+        refusal = request_refusal(request)
+    return refusal.message if refusal is not None else ""
