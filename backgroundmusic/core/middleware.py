@@ -21,8 +21,8 @@ def _query_and_form_values(request: HttpRequest) -> Iterable[str]:
         for key, values in data.lists():
             yield key
             yield from values
-    for uploads in request.FILES.lists():
-        yield from (upload.name or "" for upload in uploads[1])
+    for _name, uploads in request.FILES.lists():
+        yield from (upload.name or "" for upload in uploads)
 
 
 def request_refusal(request: HttpRequest) -> TextRejected | None:
