@@ -236,8 +236,7 @@ class Note(Schema):
     text: str
 
 
-@pytest.fixture
-def body_api() -> TestClient:
+def body_probe_client() -> TestClient:
     """An API with the site's parser and error handlers and one operation that takes a body (the
     site has none yet)."""
     probe = NinjaAPI(parser=api.parser, urls_namespace="edge-body-probe")
@@ -255,6 +254,11 @@ def body_api() -> TestClient:
 
     probe.add_router("/", router)
     return TestClient(probe)
+
+
+@pytest.fixture
+def body_api() -> TestClient:
+    return body_probe_client()
 
 
 @pytest.mark.parametrize(
