@@ -1,4 +1,4 @@
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -16,13 +16,21 @@ def _refusal(values: Iterable[str], kind: TextKind) -> TextRejected | None:
     return None
 
 
-def _query_and_form_values(request: HttpRequest) -> Iterable[str]:
-    for data in (request.GET, request.POST):
+def _json_path(request: HttpRequest) -> bool:
+    return request.path_info.startswith(tuple(settings.JSON_ERROR_PATH_PREFIXES))
+
+
+def _query_and_form_values(request: HttpRequest) -> Iterator[str]:
+    # The API's parser reads its own form parameters (api/api.py); reading a body here would
+    # leave a streamed one unreadable to it.
+    api = _json_path(request)
+    for data in [request.GET] if api else [request.GET, request.POST]:
         for key, values in data.lists():
             yield key
             yield from values
-    for _name, uploads in request.FILES.lists():
-        yield from (upload.name or "" for upload in uploads)
+    if not api:
+        for _name, uploads in request.FILES.lists():
+            yield from (upload.name or "" for upload in uploads)
 
 
 def request_refusal(request: HttpRequest) -> TextRejected | None:
@@ -50,11 +58,12 @@ class TextEdgeMiddleware:
         refusal = request_refusal(request)
         if refusal is None:
             return self.get_response(request)
-        if request.path_info.startswith(tuple(settings.JSON_ERROR_PATH_PREFIXES)):
-            body = {"error": {"code": refusal.code, "message": refusal.message, "details": None}}
+        # Answered before LocaleMiddleware chooses the language: the API in the language the
+        # request asks for, the page in both, as on the other 400 page.
+        if _json_path(request):
+            message = _message(request, translation.get_language_from_request(request))
+            body = {"error": {"code": refusal.code, "message": message, "details": None}}
             return JsonResponse(body, status=400)
-        # Answered before the language is chosen (LocaleMiddleware comes later): in both
-        # languages, as on the other 400 page.
         page = render_to_string(
             "core/text_refused.html",
             {"message_en": _message(request, "en"), "message_ru": _message(request, "ru")},
