@@ -34,12 +34,12 @@ def _query_and_form_values(request: HttpRequest) -> Iterator[str]:
 
 
 def request_refusal(request: HttpRequest) -> TextRejected | None:
-    """Why this request cannot be taken in, or None: its path breaks the one-line rules, a header
-    breaks RFC 9110 (a control character other than tab), or a query or form value holds a
-    character no row can store (NUL, a lone surrogate)."""
+    """Why this request cannot be taken in, or None: a header breaks RFC 9110 (a control
+    character other than tab), or the path or a query or form value holds a character no row can
+    store (NUL, a lone surrogate)."""
     headers = (value for key, value in request.META.items() if key.startswith("HTTP_"))
     return (
-        text_refusal(request.path_info, TextKind.LINE)
+        text_refusal(request.path_info, TextKind.STORABLE)
         or _refusal(headers, TextKind.HEADER)
         or _refusal(_query_and_form_values(request), TextKind.STORABLE)
     )

@@ -53,7 +53,7 @@ def raw_form(**fields: bytes) -> bytes:
     [
         ("/catalog/?q=a%00b", "The text holds the NUL character (U+0000), which cannot be stored."),
         ("/catalog/a%00b/", "The text holds the NUL character (U+0000), which cannot be stored."),
-        ("/u/a%1bb/", "The text holds the control character U+001B; remove it."),
+        ("/u/a%00b/", "The text holds the NUL character (U+0000), which cannot be stored."),
         ("/catalog/?a%00=1", "The text holds the NUL character (U+0000), which cannot be stored."),
     ],
 )
