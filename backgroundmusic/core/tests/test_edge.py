@@ -159,6 +159,15 @@ def test_login_refuses_a_control_character_in_the_login_as_a_form_error():
     assert AccessAttempt.objects.count() == 0
 
 
+def test_a_login_longer_than_any_account_can_have_is_a_form_error_with_no_sign_in_record():
+    response = Client().post("/accounts/login/", {"login": "x" * 5000, "password": PASSWORD})
+    assert response.status_code == 200
+    assert response.context["form"].errors["login"] == [
+        "Ensure this value has at most 254 characters (it has 5000)."
+    ]
+    assert AccessAttempt.objects.count() == 0
+
+
 def test_a_password_may_hold_any_storable_character():
     password = "pass\u202e\x07word-1"
     services.user_create(
