@@ -2,6 +2,7 @@
 
 import importlib
 from typing import Any
+from urllib.parse import quote_from_bytes
 
 import pytest
 from allauth.account import forms as account_forms
@@ -40,8 +41,6 @@ def _english():
 
 def raw_form(**fields: bytes) -> bytes:
     """A form body as a client may send it: any bytes, percent-encoded."""
-    from urllib.parse import quote_from_bytes
-
     return b"&".join(
         quote_from_bytes(name.encode()).encode() + b"=" + quote_from_bytes(value).encode()
         for name, value in fields.items()
@@ -239,6 +238,13 @@ def test_the_api_refuses_a_nul_in_its_path_or_query_at_the_edge_with_its_envelop
                 "details": None,
             }
         }
+
+
+def test_the_api_refusal_at_the_edge_is_in_the_language_the_request_asks_for():
+    response = Client().get("/api/tracks?q=%00", headers={"Accept-Language": "ru"})
+    assert response.json()["error"]["message"] == (
+        "В тексте есть символ NUL (U+0000), его нельзя сохранить."
+    )
 
 
 class Note(Schema):
