@@ -79,6 +79,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # Answers the analytics beacon POST /a/e itself, before sessions and CSRF (analytics/views.py)
     "backgroundmusic.analytics.middleware.AnalyticsBeaconMiddleware",
+    # Refuses a path, header, query or form value that could not be stored (core/middleware.py)
+    "backgroundmusic.core.middleware.TextEdgeMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -98,6 +100,9 @@ MIDDLEWARE = [
     "backgroundmusic.accounts.middleware.StaffTwoFactorMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
+
+# Requests under these paths are refused by TextEdgeMiddleware in the API's JSON error envelope.
+JSON_ERROR_PATH_PREFIXES = ["/api/"]
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
@@ -239,6 +244,25 @@ SERVICE_NAME = "BACKGROUND MUSIC"
 ACCOUNT_EMAIL_SUBJECT_PREFIX = f"{SERVICE_NAME}: "
 # The required "I accept the user agreement and have read the privacy policy" box at sign-up.
 ACCOUNT_SIGNUP_FORM_CLASS = "backgroundmusic.accounts.forms.SignupAgreementForm"
+# allauth's forms with the text rules of core/text.py (accounts/allauth_forms.py).
+ACCOUNT_FORMS = {
+    name: f"backgroundmusic.accounts.allauth_forms.{form}"
+    for name, form in [
+        ("login", "LoginForm"),
+        ("add_email", "AddEmailForm"),
+        ("change_email", "ChangeEmailForm"),
+        ("change_password", "ChangePasswordForm"),
+        ("set_password", "SetPasswordForm"),
+        ("reset_password", "ResetPasswordForm"),
+        ("reset_password_from_key", "ResetPasswordKeyForm"),
+        ("reauthenticate", "ReauthenticateForm"),
+    ]
+}
+MFA_FORMS = {
+    "authenticate": "backgroundmusic.accounts.allauth_forms.MfaAuthenticateForm",
+    "reauthenticate": "backgroundmusic.accounts.allauth_forms.MfaReauthenticateForm",
+    "activate_totp": "backgroundmusic.accounts.allauth_forms.ActivateTOTPForm",
+}
 ACCOUNT_USERNAME_MIN_LENGTH = 3
 ACCOUNT_USERNAME_BLACKLIST = ["admin", "staff", "root", "support", "privacy", "api"]
 # django-axes owns per-account lockout (429 after AXES_FAILURE_LIMIT); allauth's own limit on failed

@@ -15,23 +15,16 @@ from django.utils.translation import gettext_lazy as _
 
 from backgroundmusic.accounts.models import AccountType, User
 from backgroundmusic.accounts.selectors import PUBLIC_FIELD_CHOICES
+from backgroundmusic.core.forms import Form
 from backgroundmusic.core.request_info import client_ip, truncate_ip, user_agent_family
 from backgroundmusic.privacy import policies
 
 MAX_SOCIAL_LINKS = 20
 POSTCODE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 \-]{1,10}[A-Za-z0-9]$")
 TAX_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9\-]{3,18}[A-Za-z0-9]$")
-# C0 and C1 control characters (line feeds among them) and the Unicode line/paragraph separators.
-NO_CONTROL_CHARACTERS = re.compile(r"\A[^\x00-\x1f\x7f-\x9f\u2028\u2029]*\Z")
 
 
-def _plain_text(value: str) -> str:
-    if not NO_CONTROL_CHARACTERS.match(value):
-        raise ValidationError(_("Remove line breaks and control characters."), code="control")
-    return value
-
-
-class ProfileForm(forms.Form):
+class ProfileForm(Form):
     # The same length rules as at sign-up (allauth checks the minimum only there).
     username = forms.CharField(
         label=_("Username"), min_length=account_settings.USERNAME_MIN_LENGTH, max_length=150
@@ -53,28 +46,12 @@ class ProfileForm(forms.Form):
     address_street = forms.CharField(label=_("Street and building"), max_length=200, required=False)
     address_postcode = forms.CharField(label=_("Postcode"), max_length=12, required=False)
 
-    TEXT_FIELDS = (
-        "full_name",
-        "company_name",
-        "address_country",
-        "address_region",
-        "address_city",
-        "address_street",
-    )
-
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         self.user = user
         super().__init__(*args, **kwargs)
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
-        for name in self.TEXT_FIELDS:
-            value = cleaned.get(name)
-            if value:
-                try:
-                    _plain_text(value)
-                except ValidationError as error:
-                    self.add_error(name, error)
         if cleaned.get("account_type") == AccountType.LEGAL:
             for name, message in (
                 ("company_name", _("A company account needs the company name.")),
@@ -124,13 +101,14 @@ class HttpsURLField(forms.URLField):
         value = (value or "").strip()
         if value and not value.lower().startswith("https://"):
             raise ValidationError(self.error_messages["invalid"], code="invalid")
-        # URLValidator lets control characters such as \x01 or \x7f through in the path.
-        url = _plain_text(str(super().to_python(value)))
+        # Control characters, which URLValidator lets through in the path, are refused by the
+        # text rules every form field is under (core/forms.py).
+        url = str(super().to_python(value))
         # "HTTPS://…" is the same link; it is kept (and shown) as "https://…".
         return "https" + url[len("https") :] if url else url
 
 
-class SocialLinkForm(forms.Form):
+class SocialLinkForm(Form):
     url = HttpsURLField(label=_("Link to a social-network profile"), max_length=500, required=False)
 
 
@@ -160,7 +138,7 @@ SocialLinkFormSet = forms.formset_factory(
 )
 
 
-class PublicProfileForm(forms.Form):
+class PublicProfileForm(Form):
     is_published = forms.BooleanField(
         label=_("Publish my profile at its public address"), required=False
     )
@@ -188,7 +166,7 @@ class PublicProfileForm(forms.Form):
 # --- sign-up agreement (ACCOUNT_SIGNUP_FORM_CLASS; privacy/policies.py records it) ---
 
 
-class SignupAgreementForm(forms.Form):
+class SignupAgreementForm(Form):
     """Added to allauth's sign-up form: the user agreement and the privacy policy, accepted with
     one required box that is separate from every consent (consents are given in the privacy
     center, each on its own)."""

@@ -1,12 +1,14 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from backgroundmusic.core.forms import Form
 
-class PeopleSearchForm(forms.Form):
+
+class PeopleSearchForm(Form):
     q = forms.CharField(label=_("Username or user id"), required=False, max_length=150)
 
 
-class AccessReasonForm(forms.Form):
+class AccessReasonForm(Form):
     reason = forms.CharField(
         label=_("Why do you need to see this person's data?"),
         help_text=_("Name the request or ticket. The reason is written to the access log."),

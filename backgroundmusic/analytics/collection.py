@@ -7,7 +7,6 @@ major version; a device class; a screen-width class; the language; a country onl
 proxy header. Never the IP address, the full user-agent, or anything typed into a form.
 """
 
-import json
 import re
 import uuid
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ from ua_parser import parse
 from backgroundmusic.analytics.models import Event, EventKind, ScreenClass
 from backgroundmusic.core.errors import DomainError
 from backgroundmusic.core.hostnames import url_host
+from backgroundmusic.core.text import JsonRejected, TextKind, parse_json
 
 MAX_BODY_BYTES = 16 * 1024
 MAX_EVENTS = 50
@@ -149,14 +149,12 @@ def country(headers: Any) -> str:
 
 
 def _decode(body: bytes) -> list[dict[str, Any]]:
-    if len(body) > MAX_BODY_BYTES:
-        raise BeaconRejected(
-            _("The beacon is larger than %(n)d bytes.") % {"n": MAX_BODY_BYTES}, code="too_large"
-        )
+    # Every string is one line under the text rules: a lone surrogate or NUL in a path could
+    # not be written, and would stop the buffer's whole batch.
     try:
-        payload = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        raise BeaconRejected(_("The beacon is not JSON."), code="not_json") from None
+        payload = parse_json(body, max_bytes=MAX_BODY_BYTES, kind=TextKind.LINE)
+    except JsonRejected as rejected:
+        raise BeaconRejected(rejected.message, code=rejected.code) from None
     events = payload.get("events") if isinstance(payload, dict) else None
     if not isinstance(events, list) or not events:
         raise BeaconRejected(_("The beacon carries no list of events."), code="no_events")

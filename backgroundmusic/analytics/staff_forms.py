@@ -7,13 +7,14 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from backgroundmusic.core import clock
+from backgroundmusic.core.forms import Form
 from backgroundmusic.privacy.models import Recipient
 
 MAX_PERIOD_DAYS = 366
 DEFAULT_DAYS = 30
 
 
-class PeriodForm(forms.Form):
+class PeriodForm(Form):
     # <input type="date"> takes ISO dates only, whatever the language.
     start = forms.DateField(
         label=_("From"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")

@@ -5,13 +5,46 @@ from functools import wraps
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
+from django.utils.datastructures import MultiValueDict
+from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.parser import Parser
 
 from backgroundmusic.core.errors import DomainError, PermissionDenied
 from backgroundmusic.core.ratelimits import rate_limit_hit
+from backgroundmusic.core.text import JsonRejected, TextRejected, parse_json, text_refusal
+
+MAX_BODY_BYTES = 1024 * 1024
+
+
+class TextRulesParser(Parser):
+    """Request bodies and query and form parameters under the text rules of core/text.py: a JSON
+    body within size and depth limits, every parameter name and value one line."""
+
+    def parse_body(self, request: HttpRequest) -> Any:
+        return parse_json(request.body, max_bytes=MAX_BODY_BYTES)
+
+    def parse_querydict(
+        self, data: MultiValueDict[str, Any], list_fields: list[str], request: HttpRequest
+    ) -> dict[str, Any]:
+        for name, values in data.lists():
+            refusal = text_refusal(name)
+            if refusal is not None:
+                raise refusal
+            for value in values:
+                refusal = text_refusal(value) if isinstance(value, str) else None
+                if refusal is not None:
+                    raise TextRejected(
+                        _("Parameter “%(name)s”: %(reason)s")
+                        % {"name": name, "reason": refusal.message},
+                        code=refusal.code,
+                    )
+        return super().parse_querydict(data, list_fields, request)
+
 
 api = NinjaAPI(
+    parser=TextRulesParser(),
     title="BACKGROUND MUSIC API",
     version="1",
     urls_namespace="api",
@@ -42,6 +75,11 @@ def on_authentication_error(request: HttpRequest, exc: AuthenticationError) -> H
 
 @api.exception_handler(HttpError)
 def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    # ninja answers a body its parser refused with HttpError(400) raised from the parser's error.
+    if isinstance(exc.__cause__, JsonRejected):
+        return api.create_response(
+            request, error_envelope(exc.__cause__.code, exc.__cause__.message), status=400
+        )
     return api.create_response(
         request, error_envelope("http_error", str(exc)), status=exc.status_code
     )
@@ -57,14 +95,12 @@ def on_domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
     return api.create_response(request, error_envelope(exc.code, exc.message), status=400)
 
 
-# --- catalogue (catalog/api.py) ---
 from backgroundmusic.catalog.api import router as catalog_router  # noqa: E402
 
 api.add_router("/", catalog_router)
-# --- end catalogue ---
 
 
-# --- rate limits (core/ratelimits.py): every operation counts, the docs and the schema do not ---
+# Rate limits (core/ratelimits.py): every operation counts, the docs and the schema do not.
 def rate_limited(view: Callable[..., Any]) -> Callable[..., Any]:
     @wraps(view)
     def limited(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
@@ -87,4 +123,3 @@ def rate_limited(view: Callable[..., Any]) -> Callable[..., Any]:
 
 
 api.add_decorator(rate_limited, mode="view")
-# --- end rate limits ---

@@ -189,7 +189,11 @@ def tracks(request: HttpRequest, filters: Query[TrackFilters]) -> Any:
     )
 
 
-@router.get("/tracks/{slug}", response={200: TrackDetailOut, 404: ErrorOut}, summary="A track")
+@router.get(
+    "/tracks/{slug}",
+    response={200: TrackDetailOut, 400: ErrorOut, 404: ErrorOut},
+    summary="A track",
+)
 def track(request: HttpRequest, slug: str) -> Any:
     found = selectors.track_public_get(slug=slug)
     if found is None:
@@ -221,7 +225,11 @@ def _collection(collection: Collection, track_count: int) -> dict[str, Any]:
     }
 
 
-@router.get("/collections", response=list[CollectionOut], summary="Published collections")
+@router.get(
+    "/collections",
+    response={200: list[CollectionOut], 400: ErrorOut},
+    summary="Published collections",
+)
 def collections(request: HttpRequest) -> Any:
     return [
         _collection(collection, collection.track_count)  # type: ignore[attr-defined]
@@ -231,7 +239,7 @@ def collections(request: HttpRequest) -> Any:
 
 @router.get(
     "/collections/{slug}",
-    response={200: CollectionDetailOut, 404: ErrorOut},
+    response={200: CollectionDetailOut, 400: ErrorOut, 404: ErrorOut},
     summary="A collection and its tracks",
 )
 def collection(request: HttpRequest, slug: str) -> Any:

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from backgroundmusic.catalog.models import Collection, Genre, Instrument, Mood, MusicalKey, Track
 from backgroundmusic.catalog.selectors import MAX_QUERY_LENGTH, facet_name
+from backgroundmusic.core.forms import Form
 
 SORT_CHOICES = [
     ("relevance", _("Relevance")),
@@ -34,7 +35,7 @@ class FacetChoiceField(forms.ModelMultipleChoiceField):
         return facet_name(obj)
 
 
-class CatalogueSearchForm(forms.Form):
+class CatalogueSearchForm(Form):
     """The /catalog/ query string. Facets by slug; every field optional."""
 
     q = forms.CharField(label=_("Search"), required=False, max_length=MAX_QUERY_LENGTH)
@@ -100,7 +101,7 @@ class CatalogueSearchForm(forms.Form):
         }
 
 
-class TrackForm(forms.Form):
+class TrackForm(Form):
     """Every editable field of a track; the service checks the rules again."""
 
     title = forms.CharField(label=_("Title"), max_length=200)
@@ -180,7 +181,7 @@ class TrackForm(forms.Form):
         return data
 
 
-class CollectionForm(forms.Form):
+class CollectionForm(Form):
     kind = forms.ChoiceField(label=_("Kind"), choices=Collection.Kind.choices)
     title = forms.CharField(label=_("Title"), max_length=200)
     slug = forms.SlugField(
@@ -229,7 +230,7 @@ class CollectionForm(forms.Form):
         }
 
 
-class FacetForm(forms.Form):
+class FacetForm(Form):
     kind = forms.ChoiceField(
         label=_("Kind"),
         choices=[("genre", _("Genre")), ("mood", _("Mood")), ("instrument", _("Instrument"))],

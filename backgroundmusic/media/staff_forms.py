@@ -6,10 +6,11 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from backgroundmusic.catalog.models import Track
+from backgroundmusic.core.forms import Form
 from backgroundmusic.media.pipeline import ACCEPTED_EXTENSIONS
 
 
-class MasterUploadForm(forms.Form):
+class MasterUploadForm(Form):
     file = forms.FileField(
         label=_("Master file"),
         help_text=_("WAV, FLAC, AIFF, MP3 or Ogg (Opus or Vorbis)."),

@@ -5,6 +5,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from backgroundmusic.core.forms import Form
 from backgroundmusic.privacy.models import ConsentPurpose, DocumentKind
 from backgroundmusic.privacy.policies import TITLE_MAX_LENGTH
 
@@ -12,7 +13,7 @@ TEXTAREA = forms.Textarea(attrs={"rows": 18, "cols": 80, "spellcheck": "true"})
 SUMMARY = forms.Textarea(attrs={"rows": 4, "cols": 80})
 
 
-class EditionForm(forms.Form):
+class EditionForm(Form):
     kind = forms.ChoiceField(label=_("Document"), choices=DocumentKind.choices)
     version = forms.CharField(
         label=_("Version"),
@@ -59,6 +60,6 @@ class EditionForm(forms.Form):
             self.fields[name].strip = False  # type: ignore[attr-defined]
 
 
-class AcknowledgeForm(forms.Form):
+class AcknowledgeForm(Form):
     edition = forms.IntegerField(min_value=1, max_value=2**63 - 1)
     next = forms.CharField(required=False, max_length=2000)

@@ -135,7 +135,28 @@ def test_another_user_can_only_edit_their_own_profile(client):
             "vk.com/ivan",
             "Enter a full link starting with https://, e.g. https://example.com/you.",
         ),
-        ("full_name", "Ivan\nPetrov", "Remove line breaks and control characters."),
+        (
+            "full_name",
+            "Ivan\nPetrov",
+            "The text holds a line break or tab (U+000A); this value is one line.",
+        ),
+        (
+            "full_name",
+            "Ivan \u202ePetrov",
+            "The text holds the bidirectional control U+202E, which makes text read differently "
+            "from what it is; remove it.",
+        ),
+        (
+            "address_city",
+            "Amster\x07dam",
+            "The text holds the control character U+0007; remove it.",
+        ),
+        (
+            "links-0-url",
+            "https://vk.com/iv\u2066an",
+            "The text holds the bidirectional control U+2066, which makes text read differently "
+            "from what it is; remove it.",
+        ),
         (
             "account_type",
             "robot",

@@ -63,7 +63,12 @@ def test_zero_results_are_explained(client, tracks):
         ({"bpm_min": "10" * 30}, "Ensure this value is less than or equal to 1000."),
         ({"energy_min": "8", "energy_max": "2"}, "Energy: “from” is greater than “to”."),
         ({"sort": "loud"}, "Select a valid choice. loud is not one of the available choices."),
-        ({"q": "a\x00b"}, "Null characters are not allowed."),
+        ({"q": "a\x07b"}, "The text holds the control character U+0007; remove it."),
+        (
+            {"q": "a\u2067b"},
+            "The text holds the bidirectional control U+2067, which makes text read differently "
+            "from what it is; remove it.",
+        ),
     ],
 )
 def test_bad_parameters_show_the_page_with_a_message(client, tracks, params, message):

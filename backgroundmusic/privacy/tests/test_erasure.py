@@ -677,6 +677,10 @@ def test_destruction_records_hold_no_values(owner, recorder):
 def test_any_confirmation_but_the_username_is_refused_without_an_error(typed, client, owner):
     reauthenticate(client, owner)
     response = client.post("/privacy/delete/", {"confirmation": typed})
+    if "\x00" in typed:  # refused for the whole request: no row can hold NUL (core/middleware.py)
+        assert response.status_code == 400
+        assert ErasureJob.objects.count() == 0
+        return
     if typed.strip() == "owner":
         assert response.status_code == 302
         ErasureJob.objects.all().delete()

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from backgroundmusic.accounts.http import AuthenticatedRequest
 from backgroundmusic.core.errors import DomainError
+from backgroundmusic.core.forms import Form
 from backgroundmusic.core.request_info import PrivacySignals, privacy_signals
 from backgroundmusic.privacy import consents, cookies
 from backgroundmusic.privacy.models import ConsentAction, ConsentMethod, ConsentPurpose, Recipient
@@ -66,7 +67,7 @@ def _safe_next(request: HttpRequest, target: str) -> str:
 # --- Cookies ----------------------------------------------------------------------------------
 
 
-class CookieChoiceForm(forms.Form):
+class CookieChoiceForm(Form):
     action = forms.ChoiceField(
         choices=[
             ("accept_all", gettext_lazy("Accept all")),
@@ -230,7 +231,7 @@ def restriction_section(request: AuthenticatedRequest) -> dict[str, Any]:
 # --- One-click actions of the privacy center --------------------------------------------------
 
 
-class ConsentChangeForm(forms.Form):
+class ConsentChangeForm(Form):
     purpose = forms.ChoiceField(
         choices=ConsentPurpose.choices,
         error_messages={"invalid_choice": gettext_lazy("There is no such consent.")},
@@ -311,7 +312,7 @@ def consent_change(request: AuthenticatedRequest) -> HttpResponse:
     return response
 
 
-class RestrictionForm(forms.Form):
+class RestrictionForm(Form):
     action = forms.ChoiceField(
         choices=[("start", gettext_lazy("Restrict")), ("lift", gettext_lazy("Lift"))],
         error_messages={"invalid_choice": gettext_lazy("Choose Restrict or Lift.")},

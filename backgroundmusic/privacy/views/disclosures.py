@@ -19,6 +19,7 @@ from django_countries import countries
 
 from backgroundmusic.accounts import staff
 from backgroundmusic.core.errors import DomainError
+from backgroundmusic.core.forms import Form
 from backgroundmusic.privacy import disclosures as register
 from backgroundmusic.privacy.calendar import controller_today
 from backgroundmusic.privacy.models import Disclosure, LegalBasisForDisclosure, Recipient
@@ -37,7 +38,7 @@ def _category_labels(values: list[str]) -> list[Any]:
     return [DATA_CATEGORY_LABELS.get(known[v], v) if v in known else v for v in values]
 
 
-class DisclosureForm(forms.Form):
+class DisclosureForm(Form):
     subject = forms.CharField(
         label=gettext_lazy("Person: user id or username"),
         help_text=gettext_lazy("Only the user id and username are shown in the register."),

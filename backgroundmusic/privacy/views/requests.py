@@ -19,6 +19,7 @@ from django.views.decorators.http import require_http_methods
 from backgroundmusic.accounts import staff
 from backgroundmusic.core import clock
 from backgroundmusic.core.errors import DomainError
+from backgroundmusic.core.forms import Form
 from backgroundmusic.privacy import requests as dsr
 from backgroundmusic.privacy.access_log import access_log_record
 from backgroundmusic.privacy.calendar import CONTROLLER_TIME_ZONE
@@ -51,7 +52,7 @@ def _clean_subject(value: str) -> object | None:
     return subject
 
 
-class RequestLogForm(forms.Form):
+class RequestLogForm(Form):
     kind = forms.ChoiceField(label=gettext_lazy("Kind of request"), choices=RequestKind.choices)
     channel = forms.ChoiceField(
         label=gettext_lazy("Arrived by"), choices=DataSubjectRequest.Channel.choices
@@ -81,20 +82,20 @@ class RequestLogForm(forms.Form):
             return super().is_valid()
 
 
-class LinkForm(forms.Form):
+class LinkForm(Form):
     subject = SubjectField()
 
     def clean_subject(self) -> object | None:
         return _clean_subject(self.cleaned_data.get("subject", ""))
 
 
-class VerifyForm(forms.Form):
+class VerifyForm(Form):
     verified = forms.TypedChoiceField(
         choices=[("yes", "yes"), ("no", "no")], coerce=lambda value: value == "yes"
     )
 
 
-class ExtendForm(forms.Form):
+class ExtendForm(Form):
     reason = forms.CharField(
         label=gettext_lazy("Reason for the extension"),
         help_text=gettext_lazy("Sent to the requester with the notice of the extension."),
@@ -103,7 +104,7 @@ class ExtendForm(forms.Form):
     )
 
 
-class ActForm(forms.Form):
+class ActForm(Form):
     action = forms.ChoiceField(label=gettext_lazy("Action"), choices=())
     purpose = forms.ChoiceField(
         label=gettext_lazy("Consent to withdraw"),
@@ -121,7 +122,7 @@ class ActForm(forms.Form):
         self.fields["action"].choices = [(a.value, dsr.ACTION_LABELS[a]) for a in actions]  # type: ignore[attr-defined]
 
 
-class CloseForm(forms.Form):
+class CloseForm(Form):
     status = forms.ChoiceField(
         label=gettext_lazy("Result"),
         choices=[
@@ -144,7 +145,7 @@ class CloseForm(forms.Form):
     )
 
 
-class ContactForm(forms.Form):
+class ContactForm(Form):
     reason = forms.CharField(
         label=gettext_lazy("Why do you need the requester's contact?"),
         help_text=gettext_lazy("Written to the access log with your name."),

@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from backgroundmusic.accounts.http import AuthenticatedRequest
 from backgroundmusic.accounts.staff import staff_is_member
 from backgroundmusic.core.errors import DomainError
+from backgroundmusic.core.forms import Form
 from backgroundmusic.core.ratelimits import rate_limited
 from backgroundmusic.privacy import rights
 from backgroundmusic.privacy.models import ConsentMethod
@@ -109,7 +110,7 @@ def export_download_from_center(request: AuthenticatedRequest, export_id: int) -
 # Delete my account
 
 
-class DeleteAccountForm(forms.Form):
+class DeleteAccountForm(Form):
     confirmation = forms.CharField(
         label=gettext_lazy("Type your username to confirm"),
         max_length=150,
