@@ -219,6 +219,8 @@ SERVICE_NAME = "BACKGROUND MUSIC"
 ACCOUNT_EMAIL_SUBJECT_PREFIX = f"{SERVICE_NAME}: "
 # The required "I accept the user agreement and have read the privacy policy" box at sign-up.
 ACCOUNT_SIGNUP_FORM_CLASS = "backgroundmusic.accounts.forms.SignupAgreementForm"
+# A registered address costs the same sign-up work as a new one (accounts/signup.py).
+ACCOUNT_FORMS = {"signup": "backgroundmusic.accounts.signup.SignupForm"}
 ACCOUNT_USERNAME_MIN_LENGTH = 3
 ACCOUNT_USERNAME_BLACKLIST = ["admin", "staff", "root", "support", "privacy", "api"]
 # django-axes owns per-account lockout (429 after AXES_FAILURE_LIMIT); allauth's own limit on failed
@@ -231,8 +233,13 @@ USERSESSIONS_TRACK_ACTIVITY = True
 
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = 1  # hours
+# "username" is the account whenever the typed login names one (accounts/lockout.py), so the
+# counter is per account and address, whatever identifier is typed. Not per account alone:
+# usernames are public, and a stranger could then lock anyone out for an hour with five guesses;
+# allauth's login_failed limit above bounds guesses per login across addresses (decision 0013).
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_USERNAME_CALLABLE = "backgroundmusic.accounts.lockout.lockout_username"
+AXES_HANDLER = "backgroundmusic.accounts.lockout.AccountKeyedAxesHandler"
 AXES_HTTP_RESPONSE_CODE = 429
 AXES_RESET_ON_SUCCESS = True
 AXES_SENSITIVE_PARAMETERS = ["password", "password1", "password2", "login", "username", "email"]
