@@ -31,7 +31,11 @@ class AccountAdapter(DefaultAccountAdapter):
         # ("аdmin" with a Cyrillic а is "admin"); accounts/usernames.py. With shallow=True the
         # caller checks the taken names itself (the profile form, which excludes its own).
         username = super().clean_username(username, shallow=shallow)
-        reserved = {username_skeleton(name) for name in account_settings.USERNAME_BLACKLIST}
+        reserved = {
+            username_skeleton(variant)
+            for name in account_settings.USERNAME_BLACKLIST
+            for variant in (name.lower(), name.upper())
+        }
         if username_skeleton(username) in reserved:
             raise self.validation_error("username_blacklisted")
         if not shallow and selectors.username_looks_taken(username=username):

@@ -20,7 +20,7 @@ class User(AbstractUser):
     # concurrent sign-ups. NULL only for accounts that already looked alike before the column
     # existed (migration 0006); the older of them holds the value and so still blocks the look.
     username_skeleton = models.CharField(  # noqa: DJ001 - NULL, unlike "", is never a duplicate
-        max_length=64, null=True, blank=True, editable=False
+        _("username look-alike digest"), max_length=64, null=True, blank=True, editable=False
     )
 
     class Meta:

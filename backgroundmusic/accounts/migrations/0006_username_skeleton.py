@@ -31,7 +31,13 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="user",
             name="username_skeleton",
-            field=models.CharField(blank=True, editable=False, max_length=64, null=True),
+            field=models.CharField(
+                blank=True,
+                editable=False,
+                max_length=64,
+                null=True,
+                verbose_name="username look-alike digest",
+            ),
         ),
         migrations.RunPython(fill_username_skeletons, migrations.RunPython.noop),
     ]

@@ -56,7 +56,10 @@ def sign_in(login: str, password: str = PASSWORD, ip: str = "192.0.2.1") -> int:
 
 def exported_agents(user: User) -> dict[str, list[str]]:
     rows = erasure.export_sign_in_records(subject_id=user.pk)
-    return {label: sorted(row.user_agent for row in found) for label, found in rows.items()}
+    return {
+        label: sorted(str(getattr(row, "user_agent", "")) for row in found)
+        for label, found in rows.items()
+    }
 
 
 def erase_sign_in_records(user: User) -> dict[str, int]:
