@@ -1,6 +1,9 @@
 """Usernames that only look like a taken or reserved one are refused (UTS #39 skeletons)."""
 
+import importlib
+
 import pytest
+from django.apps import apps as django_apps
 from django.core import mail
 
 from backgroundmusic.accounts import services
@@ -115,3 +118,24 @@ def test_renaming_to_a_distinct_username_is_accepted(client):
     assert (response.status_code, response["Location"]) == (302, "/account/profile/")
     owner.refresh_from_db()
     assert (owner.username, owner.username_skeleton) == ("demo2", username_skeleton_digest("demo2"))
+
+
+def test_the_migration_gives_the_oldest_of_existing_look_alikes_the_digest(client):
+    migration = importlib.import_module(
+        "backgroundmusic.accounts.migrations.0006_username_skeleton"
+    )
+    older = make_user("demo")
+    User.objects.filter(pk=older.pk).update(username_skeleton=None)
+    # Accounts made before the check existed may look alike.
+    younger = make_user("d\u0435mo")
+    User.objects.update(username_skeleton=None)
+
+    migration.fill_username_skeletons(django_apps, None)
+
+    assert dict(User.objects.values_list("username", "username_skeleton")) == {
+        "demo": username_skeleton_digest("demo"),
+        "d\u0435mo": None,
+    }
+    assert younger.pk > older.pk
+    response = sign_up(client, "dem\u043e")
+    assert response.context["form"].errors["username"] == [LOOKS_TAKEN]
