@@ -9,6 +9,7 @@ from django.core import mail
 from backgroundmusic.accounts import services
 from backgroundmusic.accounts.models import User
 from backgroundmusic.accounts.tests.test_profile import profile_post, stored_profile
+from backgroundmusic.accounts.tests.test_staff import admin_client_2fa  # noqa: F401 - fixture
 from backgroundmusic.accounts.usernames import username_skeleton, username_skeleton_digest
 
 pytestmark = pytest.mark.django_db
@@ -139,3 +140,16 @@ def test_the_migration_gives_the_oldest_of_existing_look_alikes_the_digest(clien
     assert younger.pk > older.pk
     response = sign_up(client, "dem\u043e")
     assert response.context["form"].errors["username"] == [LOOKS_TAKEN]
+
+
+def test_the_admin_refuses_a_look_alike_rename(admin_client_2fa):  # noqa: F811 - the fixture
+    make_user("demo")
+    owner = make_user("owner")
+    response = admin_client_2fa.post(
+        f"/admin/accounts/user/{owner.pk}/change/",
+        {"username": "d\u0435mo", "is_active": "on"},
+    )
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["username"] == [LOOKS_TAKEN]
+    owner.refresh_from_db()
+    assert (owner.username, owner.username_skeleton) == ("owner", username_skeleton_digest("owner"))
