@@ -403,6 +403,7 @@ def test_erasure_empties_every_store_in_order_and_keeps_records_the_law_requires
         "",
         None,
     )
+    assert shell.username_skeleton == pseudonym  # no digest of the old name stays
     assert (shell.is_active, shell.is_staff, shell.is_superuser) == (False, False, False)
     assert list(shell.groups.all()) == []
 
