@@ -6,12 +6,13 @@ and counts the account's key ("account:<id>") instead of the text: every identif
 account (username, any e-mail address, any case) lands on one lockout counter, and the records
 stay with the account that held the identifier when it was typed, whatever it is renamed to
 later (docs/decisions/0013-sign-in-records-keyed-to-the-account.md). Text that names no account
-is counted and stored as typed, lowercased.
+is counted and stored as typed, lowercased (cut to the column's 255 characters).
 """
 
 from typing import Any
 
 from axes.handlers.database import AxesDatabaseHandler
+from axes.models import AccessAttempt
 from django.http import HttpRequest
 
 from backgroundmusic.accounts.selectors import account_for_login
@@ -39,7 +40,10 @@ def lockout_username(request: HttpRequest, credentials: dict[str, Any] | None) -
     if not login:
         return None
     user_id = account_for_login(login=login, by_email=by_email)
-    return login if user_id is None else account_key(user_id=user_id)
+    if user_id is not None:
+        return account_key(user_id=user_id)
+    # Nothing limits what is typed; the column does (PostgreSQL refuses longer text).
+    return login[: AccessAttempt._meta.get_field("username").max_length]
 
 
 class _SignedInAccount:

@@ -249,3 +249,10 @@ def test_a_successful_sign_in_resets_the_accounts_counter_whatever_was_typed(set
         == 302
     )
     assert AccessAttempt.objects.count() == 0
+
+
+def test_a_login_longer_than_the_column_is_counted_cut_to_it(ip):
+    login = "x" * 5000 + "@example.com"
+    response = Client(REMOTE_ADDR=ip).post("/accounts/login/", {"login": login, "password": "x"})
+    assert response.status_code == 200
+    assert list(AccessAttempt.objects.values_list("username", flat=True)) == ["x" * 255]
