@@ -6,9 +6,9 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
 PORT ?= 8000
 
-.PHONY: run test lint typecheck test-sqlite test-postgres browser-deps gettext-deps bench messages
+.PHONY: run test lint typecheck test-sqlite test-postgres browser-deps gettext-deps icu-deps bench messages
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml | icu-deps
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[test]"
@@ -16,6 +16,15 @@ $(STAMP): pyproject.toml
 
 run: $(STAMP)
 	PORT=$(PORT) bin/run-embedded
+
+# PyICU (look-alike usernames, accounts/usernames.py) is built against Debian's ICU.
+icu-deps:
+	@pkg-config --exists icu-uc 2>/dev/null || { \
+	  echo "Installing Debian's ICU headers for PyICU"; \
+	  if [ "$$(id -u)" -eq 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && \
+	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libicu-dev pkg-config g++ >/dev/null; }
+	@pkg-config --exists icu-uc || { echo "ICU (libicu-dev) is still missing" >&2; exit 1; }
 
 # Debian's chromium drives the browser tests; Playwright's own browser download is not used.
 # The tests launch /usr/bin/chromium itself (tests/browser/conftest.py), so that is what we check;

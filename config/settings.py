@@ -244,19 +244,23 @@ SERVICE_NAME = "BACKGROUND MUSIC"
 ACCOUNT_EMAIL_SUBJECT_PREFIX = f"{SERVICE_NAME}: "
 # The required "I accept the user agreement and have read the privacy policy" box at sign-up.
 ACCOUNT_SIGNUP_FORM_CLASS = "backgroundmusic.accounts.forms.SignupAgreementForm"
-# allauth's forms with the text rules of core/text.py (accounts/allauth_forms.py).
+# allauth's forms with the text rules of core/text.py (accounts/allauth_forms.py); sign-up costs
+# the same work for a registered address as for a new one (accounts/signup.py).
 ACCOUNT_FORMS = {
-    name: f"backgroundmusic.accounts.allauth_forms.{form}"
-    for name, form in [
-        ("login", "LoginForm"),
-        ("add_email", "AddEmailForm"),
-        ("change_email", "ChangeEmailForm"),
-        ("change_password", "ChangePasswordForm"),
-        ("set_password", "SetPasswordForm"),
-        ("reset_password", "ResetPasswordForm"),
-        ("reset_password_from_key", "ResetPasswordKeyForm"),
-        ("reauthenticate", "ReauthenticateForm"),
-    ]
+    "signup": "backgroundmusic.accounts.signup.SignupForm",
+    **{
+        name: f"backgroundmusic.accounts.allauth_forms.{form}"
+        for name, form in [
+            ("login", "LoginForm"),
+            ("add_email", "AddEmailForm"),
+            ("change_email", "ChangeEmailForm"),
+            ("change_password", "ChangePasswordForm"),
+            ("set_password", "SetPasswordForm"),
+            ("reset_password", "ResetPasswordForm"),
+            ("reset_password_from_key", "ResetPasswordKeyForm"),
+            ("reauthenticate", "ReauthenticateForm"),
+        ]
+    },
 }
 MFA_FORMS = {
     "authenticate": "backgroundmusic.accounts.allauth_forms.MfaAuthenticateForm",
@@ -275,8 +279,13 @@ USERSESSIONS_TRACK_ACTIVITY = True
 
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = 1  # hours
+# "username" is the account whenever the typed login names one (accounts/lockout.py), so the
+# counter is per account and address, whatever identifier is typed. Not per account alone:
+# usernames are public, and a stranger could then lock anyone out for an hour with five guesses;
+# allauth's login_failed limit above bounds guesses per login across addresses (decision 0013).
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_USERNAME_CALLABLE = "backgroundmusic.accounts.lockout.lockout_username"
+AXES_HANDLER = "backgroundmusic.accounts.lockout.AccountKeyedAxesHandler"
 AXES_HTTP_RESPONSE_CODE = 429
 AXES_RESET_ON_SUCCESS = True
 AXES_SENSITIVE_PARAMETERS = ["password", "password1", "password2", "login", "username", "email"]

@@ -1,5 +1,6 @@
 from typing import Any
 
+from allauth.account import app_settings as account_settings
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.account.models import EmailAddress
 from allauth.core import context as allauth_context
@@ -10,14 +11,36 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django.utils.encoding import punycode
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from backgroundmusic.accounts import services
+from backgroundmusic.accounts import selectors, services
 from backgroundmusic.accounts.models import User
+from backgroundmusic.accounts.usernames import username_skeleton
 from backgroundmusic.privacy import crypto
+
+USERNAME_LOOKS_TAKEN = gettext_lazy(
+    "This username looks the same as one that is already taken. Please choose another."
+)
 
 
 class AccountAdapter(DefaultAccountAdapter):
     """Hooks allauth's sign-up into our services; allauth keeps the flows and their rate limits."""
+
+    def clean_username(self, username: str, shallow: bool = False) -> str:
+        # Look-alikes of reserved and taken names are refused like the names themselves
+        # ("аdmin" with a Cyrillic а is "admin"); accounts/usernames.py. With shallow=True the
+        # caller checks the taken names itself (the profile form, which excludes its own).
+        username = super().clean_username(username, shallow=shallow)
+        reserved = {
+            username_skeleton(variant)
+            for name in account_settings.USERNAME_BLACKLIST
+            for variant in (name.lower(), name.upper())
+        }
+        if username_skeleton(username) in reserved:
+            raise self.validation_error("username_blacklisted")
+        if not shallow and selectors.username_looks_taken(username=username):
+            raise ValidationError(USERNAME_LOOKS_TAKEN, code="username_looks_taken")
+        return username
 
     def clean_email(self, email: str) -> str:
         # Django's validator accepts addresses that cannot be mailed: domains that fail IDNA

@@ -21,9 +21,13 @@ from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
 from allauth.usersessions.models import UserSession
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+from django import forms
 from django.contrib import admin
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 
+from backgroundmusic.accounts import selectors
+from backgroundmusic.accounts.adapter import USERNAME_LOOKS_TAKEN
 from backgroundmusic.accounts.break_glass import break_glass_end_due
 from backgroundmusic.accounts.models import User
 
@@ -54,8 +58,18 @@ for _model in (
         admin.site.unregister(_model)
 
 
+class UserAdminForm(forms.ModelForm):
+    def clean_username(self) -> str:
+        # The look-alike column is not on the form, so Django does not check its constraint.
+        username = self.cleaned_data["username"]
+        if selectors.username_looks_taken(username=username, exclude_user_id=self.instance.pk):
+            raise ValidationError(USERNAME_LOOKS_TAKEN, code="username_looks_taken")
+        return str(username)
+
+
 @admin.register(User)
 class UserAdmin(admin.ModelAdmin):
+    form = UserAdminForm
     list_display = ("username", "id", "is_active", "date_joined", "last_login")
     list_filter = ("is_active", "groups")
     search_fields = ("username", "=id")

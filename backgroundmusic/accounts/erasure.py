@@ -2,8 +2,8 @@
 
 Registered in accounts/privacy.py. The privacy app erases, exports and expires every declared
 model with a subject path by itself (privacy/rights.py); these handlers cover the rest:
-sessions (found through allauth's UserSession rows), django-axes records (found by the username
-or e-mail address typed at sign-in), admin log entries that name the person's objects, and the
+sessions (found through allauth's UserSession rows), django-axes records (found by the account's
+key, accounts/lockout.py), admin log entries that name the person's objects, and the
 accounts that retention must erase.
 """
 
@@ -20,6 +20,7 @@ from django.contrib.admin.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Model, Q, QuerySet
 
+from backgroundmusic.accounts.lockout import account_key
 from backgroundmusic.accounts.models import Profile, SocialLink, User
 from backgroundmusic.privacy.pseudonyms import subject_pseudonym
 from backgroundmusic.privacy.registry import ErasureSubject, Retentions
@@ -31,23 +32,11 @@ AXES_MODELS: dict[str, type[AccessAttempt | AccessLog | AccessFailureLog]] = {
 }
 
 
-def _logins(subject_id: int) -> set[str]:
-    """What the person may have typed at sign-in: their username and every e-mail address."""
-    user = User.objects.filter(pk=subject_id).only("username", "email").first()
-    if user is None:
-        return set()
-    logins = {user.username, user.email}
-    logins.update(EmailAddress.objects.filter(user_id=subject_id).values_list("email", flat=True))
-    return {login.strip().lower() for login in logins if login and login.strip()}
-
-
-def _sign_in_rows(model: type[Model], logins: set[str]) -> QuerySet[Model]:
-    if not logins:
-        return model._default_manager.none()
-    condition = Q()
-    for login in logins:
-        condition |= Q(username__iexact=login)
-    return model._default_manager.filter(condition)
+def _sign_in_rows(model: type[Model], subject_id: int) -> QuerySet[Model]:
+    """The account's rows: axes files them under the account's key when what was typed named it
+    at that moment (accounts/lockout.py). Rows under typed text name no account, or predate the
+    key (decision 0013): they are nobody's here and leave under retention."""
+    return model._default_manager.filter(username=account_key(user_id=subject_id))
 
 
 # --- export ----------------------------------------------------------------------------------
@@ -55,9 +44,8 @@ def _sign_in_rows(model: type[Model], logins: set[str]) -> QuerySet[Model]:
 
 def export_sign_in_records(*, subject_id: int) -> dict[str, list[Model]]:
     """The person's failed and successful sign-ins that django-axes keeps."""
-    logins = _logins(subject_id)
     return {
-        label: list(_sign_in_rows(model, logins).order_by("pk"))
+        label: list(_sign_in_rows(model, subject_id).order_by("pk"))
         for label, model in AXES_MODELS.items()
     }
 
@@ -89,11 +77,10 @@ def erase_sessions(*, subject: ErasureSubject) -> dict[str, int]:
 
 
 def erase_sign_in_records(*, subject: ErasureSubject) -> dict[str, int]:
-    """django-axes rows of the person's sign-ins, found by what was typed (username, e-mail)."""
-    logins = _logins(subject.subject_id)
+    """django-axes rows of the person's sign-ins, found by the account's key."""
     counts: Counter[str] = Counter()
     for model in AXES_MODELS.values():
-        counts.update(_sign_in_rows(model, logins).delete()[1])
+        counts.update(_sign_in_rows(model, subject.subject_id).delete()[1])
     return {label: n for label, n in counts.items() if n}
 
 

@@ -13,6 +13,8 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from backgroundmusic.accounts import selectors
+from backgroundmusic.accounts.adapter import USERNAME_LOOKS_TAKEN
 from backgroundmusic.accounts.models import AccountType, User
 from backgroundmusic.accounts.selectors import PUBLIC_FIELD_CHOICES
 from backgroundmusic.core.forms import Form
@@ -67,7 +69,10 @@ class ProfileForm(Form):
             return username
         if User.objects.filter(username__iexact=username).exclude(pk=self.user.pk).exists():
             raise ValidationError(_("This username is already taken."), code="taken")
-        return get_adapter().clean_username(username, shallow=True)
+        username = get_adapter().clean_username(username, shallow=True)
+        if selectors.username_looks_taken(username=username, exclude_user_id=self.user.pk):
+            raise ValidationError(USERNAME_LOOKS_TAKEN, code="username_looks_taken")
+        return username
 
     def clean_tax_id(self) -> str:
         value = self.cleaned_data["tax_id"].strip()

@@ -1,8 +1,11 @@
+from typing import Any
+
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from backgroundmusic.accounts.usernames import username_skeleton_digest
 from backgroundmusic.core.models import AppendOnlyModel
 from backgroundmusic.privacy.fields import EncryptedTextField
 
@@ -13,11 +16,30 @@ class User(AbstractUser):
     first_name = None  # type: ignore[assignment]
     last_name = None  # type: ignore[assignment]
     email = models.EmailField(_("e-mail address"), blank=True)
+    # Digest of the username's UTS #39 skeleton (accounts/usernames.py): a name that looks like
+    # a taken one is refused with one indexed lookup, and the unique constraint holds under
+    # concurrent sign-ups. NULL only for accounts that already looked alike before the column
+    # existed (migration 0006); the older of them holds the value and so still blocks the look.
+    username_skeleton = models.CharField(  # noqa: DJ001 - NULL, unlike "", is never a duplicate
+        _("username look-alike digest"), max_length=64, null=True, blank=True, editable=False
+    )
 
     class Meta:
         swappable = "AUTH_USER_MODEL"
         verbose_name = _("user")
         verbose_name_plural = _("users")
+        constraints = [
+            models.UniqueConstraint(fields=["username_skeleton"], name="user_username_skeleton")
+        ]
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # Derived from the username wherever it is set (sign-up, profile, admin, management
+        # commands); erasure replaces both through the data map (accounts/privacy.py).
+        self.username_skeleton = username_skeleton_digest(self.username)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "username" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "username_skeleton"}
+        super().save(*args, **kwargs)
 
 
 class AccountType(models.TextChoices):

@@ -79,6 +79,9 @@ declare(
     subject="pk",
     personal={
         "username": _account(Category.ACCOUNT_USERNAME, erasure=Erasure.PSEUDONYMIZE),
+        "username_skeleton": _account(
+            Category.ACCOUNT_USERNAME, erasure=Erasure.PSEUDONYMIZE, exportable=False
+        ),
         "email": _account(Category.CONTACT_EMAIL, erasure=Erasure.NULL),
         "password": _account(Category.AUTHENTICATION, erasure=Erasure.NULL, exportable=False),
         "last_login": _security(
@@ -95,7 +98,9 @@ declare(
         "user_permissions",
     ],
     note="The row outlives erasure under a pseudonym while records the law keeps point to it; "
-    "the person's name lives sealed in accounts.Profile.",
+    "the person's name lives sealed in accounts.Profile. username_skeleton is a digest derived "
+    "from the username (its look-alike skeleton), kept to refuse look-alike names; the export "
+    "carries the username itself.",
 )
 
 _address = _profile(Category.CONTACT_ADDRESS, purpose=Purpose.COMMUNICATION)
@@ -227,8 +232,12 @@ declare(
 # --- django-axes -----------------------------------------------------------------------------
 
 _AXES_NOTE = (
-    "Found by the username or e-mail typed at sign-in. Axes replaces the values of "
-    "AXES_SENSITIVE_PARAMETERS in stored request data and in its log lines."
+    "username holds account:<id> when what was typed at sign-in named an account at that moment "
+    "(any identifier of it, any case), and export and erasure find the account's rows by that "
+    "key; otherwise it holds the typed text, lowercased, which is nobody's in exports and "
+    "erasures, as are rows written before the key (decision 0013); retention removes both. "
+    "Axes replaces the values of AXES_SENSITIVE_PARAMETERS in stored request data and in its "
+    "log lines."
 )
 _sign_in_attempt = {
     "user_agent": _security(Category.DEVICE),
@@ -334,7 +343,7 @@ for _purpose in ("public_profile", "indexing"):
 # --- end consent listeners ---
 
 # --- export, erasure and retention handlers (accounts/erasure.py, privacy/rights.py) ---
-# Orders: deactivate first; the steps that find rows by username or e-mail run before the data-map
+# Orders: deactivate first; the steps that find rows through the account run before the data-map
 # steps (privacy.rights.DATA_MAP_ORDER) delete the e-mail addresses and pseudonymize the user row.
 
 

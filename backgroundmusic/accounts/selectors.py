@@ -2,10 +2,12 @@
 
 from dataclasses import dataclass
 
+from allauth.account.models import EmailAddress
 from django.contrib.auth.models import AnonymousUser
 from django.utils.translation import gettext_lazy as _
 
 from backgroundmusic.accounts.models import Profile, User
+from backgroundmusic.accounts.usernames import username_skeleton_digest
 from backgroundmusic.core.logging import remember_personal_values
 
 PUBLIC_FIELD_CHOICES = [
@@ -75,3 +77,27 @@ def remember_profile_values(profile: Profile) -> None:
         profile.address_postcode,
         *(link.url for link in profile.social_links.all()),
     )
+
+
+def account_for_login(*, login: str, by_email: bool) -> int | None:
+    """The id of the account that the typed login names now, as allauth signs in with it: an
+    e-mail address (any of the account's, any case) or the username (any case)."""
+    if by_email:
+        user_id = (
+            EmailAddress.objects.filter(email__iexact=login)
+            .order_by("-verified", "-primary", "pk")
+            .values_list("user_id", flat=True)
+            .first()
+        )
+        if user_id is None:
+            user_id = User.objects.filter(email__iexact=login).values_list("pk", flat=True).first()
+        return user_id
+    return User.objects.filter(username__iexact=login).values_list("pk", flat=True).first()
+
+
+def username_looks_taken(*, username: str, exclude_user_id: int | None = None) -> bool:
+    """Whether another account's username has the same look-alike skeleton (UTS #39)."""
+    others = User.objects.filter(username_skeleton=username_skeleton_digest(username))
+    if exclude_user_id is not None:
+        others = others.exclude(pk=exclude_user_id)
+    return others.exists()

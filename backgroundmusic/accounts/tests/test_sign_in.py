@@ -86,7 +86,7 @@ def test_repeated_failures_lock_the_login_with_429(client, member, settings):
     assert "Too many failed logins" in locked.content.decode()
     assert "_auth_user_id" not in client.session
     attempt = AccessAttempt.objects.get()
-    assert attempt.username == "member"
+    assert attempt.username == f"account:{member.pk}"
     assert PASSWORD not in attempt.post_data and "wrong-0" not in attempt.post_data
 
 

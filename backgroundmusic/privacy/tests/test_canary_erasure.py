@@ -39,7 +39,7 @@ from backgroundmusic.privacy.models import (
 )
 from backgroundmusic.privacy.pseudonyms import subject_pseudonym
 from backgroundmusic.privacy.registry import Erasure, data_map
-from backgroundmusic.privacy.tests.test_erasure import fill_every_store, logins_of, rows_of
+from backgroundmusic.privacy.tests.test_erasure import fill_every_store, rows_of, sign_in_keys_of
 from backgroundmusic.privacy.tests.test_export import make_owner, run_queued
 
 pytestmark = pytest.mark.django_db(transaction=False, databases="__all__")
@@ -309,7 +309,7 @@ def test_after_erasure_the_canary_is_nowhere(var_dir, logs):
     # The canary is everywhere now; the bystander's rows are taken down to compare later.
     assert scan_database(TOKEN)
     assert scan_files(var_dir, TOKEN)
-    bystander_before = rows_of(bystander.pk, logins_of(bystander))
+    bystander_before = rows_of(bystander.pk, sign_in_keys_of(bystander))
     key_id = DataKey.objects.get(subject=canary).pk
 
     # Delete my account: still within the re-authentication of the export.
@@ -348,4 +348,4 @@ def test_after_erasure_the_canary_is_nowhere(var_dir, logs):
     assert "_auth_user_id" not in again.session
 
     # Nobody else lost or changed anything.
-    assert rows_of(bystander.pk, logins_of(bystander)) == bystander_before
+    assert rows_of(bystander.pk, sign_in_keys_of(bystander)) == bystander_before

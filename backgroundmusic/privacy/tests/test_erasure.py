@@ -27,6 +27,7 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
+from backgroundmusic.accounts.lockout import account_key
 from backgroundmusic.accounts.models import Profile, PublicProfileChoice, SocialLink, User
 from backgroundmusic.accounts.services import public_profile_set
 from backgroundmusic.accounts.tests.factories import PASSWORD, UserFactory
@@ -123,7 +124,7 @@ def fill_every_store(user: User, client: Client, recorder: User) -> None:
     reauthenticate(client, user)  # a session and an axes AccessLog row
     client.get("/account/profile/")  # allauth's middleware maps the session to the user
     AccessAttempt.objects.create(
-        username=user.username,
+        username=account_key(user_id=user.pk),
         ip_address="192.0.2.0",
         user_agent="Firefox",
         http_accept="*/*",
@@ -185,9 +186,9 @@ def fill_every_store(user: User, client: Client, recorder: User) -> None:
     ready_export(user)
 
 
-def rows_of(user_id: int, logins: set[str]) -> dict[str, list[dict[str, Any]]]:
+def rows_of(user_id: int, sign_in_keys: set[str]) -> dict[str, list[dict[str, Any]]]:
     """Every row that is the person's, found as erasure finds them: each declared model through
-    its subject path, and the rows found by id or login (sessions, axes, access log, data key)."""
+    its subject path, and the rows found by id or key (sessions, axes, access log, data key)."""
     snapshot: dict[str, list[dict[str, Any]]] = {}
     for declaration in data_map.models.values():
         if declaration.subject:
@@ -200,7 +201,7 @@ def rows_of(user_id: int, logins: set[str]) -> dict[str, list[dict[str, Any]]]:
     ]
     for model in (AccessAttempt, AccessLog):
         snapshot[model._meta.label] = list(
-            model.objects.filter(username__in=logins).order_by("pk").values()
+            model.objects.filter(username__in=sign_in_keys).order_by("pk").values()
         )
     snapshot["privacy.StaffAccessLogEntry"] = list(
         StaffAccessLogEntry.objects.filter(subject_id=user_id).order_by("pk").values()
@@ -211,8 +212,9 @@ def rows_of(user_id: int, logins: set[str]) -> dict[str, list[dict[str, Any]]]:
     return snapshot
 
 
-def logins_of(user: User) -> set[str]:
-    return {user.username.lower(), user.email.lower()}
+def sign_in_keys_of(user: User) -> set[str]:
+    """What axes files the person's sign-ins under (accounts/lockout.py)."""
+    return {account_key(user_id=user.pk)}
 
 
 @pytest.fixture
@@ -373,10 +375,9 @@ def test_erasure_empties_every_store_in_order_and_keeps_records_the_law_requires
     other = make_owner("other")
     fill_every_store(owner, Client(), recorder)
     fill_every_store(other, Client(), recorder)
-    other_before = rows_of(other.pk, logins_of(other))
+    other_before = rows_of(other.pk, sign_in_keys_of(other))
     export = DataExport.objects.get(subject=owner)
     key_id = DataKey.objects.get(subject=owner).pk
-    owner_logins = logins_of(owner)
     cache.set("test:owner-cached", "Ivan Petrov")
 
     def cached_keys(*, subject_id: int) -> list[str]:
@@ -402,6 +403,7 @@ def test_erasure_empties_every_store_in_order_and_keeps_records_the_law_requires
         "",
         None,
     )
+    assert shell.username_skeleton == pseudonym  # no digest of the old name stays
     assert (shell.is_active, shell.is_staff, shell.is_superuser) == (False, False, False)
     assert list(shell.groups.all()) == []
 
@@ -420,8 +422,8 @@ def test_erasure_empties_every_store_in_order_and_keeps_records_the_law_requires
         label = model._meta.label
         assert rights._subject_rows(data_map.models[label], owner.pk).count() == 0, label
     assert not default_storage.exists(export.file_name)
-    assert AccessAttempt.objects.filter(username__in=owner_logins).count() == 0
-    assert AccessLog.objects.filter(username__in=owner_logins).count() == 0
+    assert AccessAttempt.objects.filter(username=account_key(user_id=owner.pk)).count() == 0
+    assert AccessLog.objects.filter(username=account_key(user_id=owner.pk)).count() == 0
     assert not DataKey.objects.filter(pk=key_id).exists()
     assert cache.get("test:owner-cached") is None
 
@@ -473,7 +475,7 @@ def test_erasure_empties_every_store_in_order_and_keeps_records_the_law_requires
     assert "owner" not in str(record.counts) + str(record.categories)
 
     # Nobody else lost anything.
-    assert rows_of(other.pk, logins_of(other)) == other_before
+    assert rows_of(other.pk, sign_in_keys_of(other)) == other_before
 
 
 def test_the_erased_account_cannot_sign_in_and_its_profile_answers_410(client, owner):
