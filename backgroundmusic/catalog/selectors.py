@@ -12,7 +12,7 @@ docs/decisions/0006-catalogue-search.md.
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -81,11 +81,31 @@ def public_tracks() -> QuerySet[Track]:
     return Track.objects.filter(is_published=True, master__status=Master.Status.READY)
 
 
+# What a row of a list shows (pages and API) and `media.streaming.may_play` asks; the rest of a
+# track (description, search document) and of its master (waveform, probe and ingest details)
+# stays in the database.
+LISTING_FIELDS = (
+    "title",
+    "slug",
+    "composer",
+    "rights_holder",
+    "catalogue_code",
+    "tempo_bpm",
+    "musical_key",
+    "energy",
+    "duration_seconds",
+    "is_instrumental",
+    "release_date",
+    "is_published",
+    "master__status",
+)
+
+
 def tracks_for_listing(tracks: QuerySet[Track]) -> QuerySet[Track]:
-    """`tracks` loaded for a list of rows (search results, a collection): with the master that
-    `media.streaming.playable_urls` asks about, without its waveform (800 peak pairs a row never
-    draws). Give the list to `facets_attach` next."""
-    return tracks.select_related("master").defer("master__waveform_peaks")
+    """`tracks` loaded for a list of rows (search results, a collection): LISTING_FIELDS, with
+    the master that `media.streaming.playable_urls` asks about. Give the list to
+    `facets_attach` next."""
+    return tracks.select_related("master").only(*LISTING_FIELDS)
 
 
 def query_words(query: str) -> list[str]:
@@ -158,13 +178,44 @@ FACET_ATTRIBUTES = {
     "moods": "mood_facets",
     "instruments": "instrument_facets",
 }
+_FACET_COLUMNS = ["id", "slug", "name_en", "name_ru"]
+
+
+def _facet_rows(
+    source: Callable[[str, str], tuple[str, str, list[Any]]],
+) -> Iterator[tuple[str, int, Facet]]:
+    """(relation, owner, facet) for every facet row of the three vocabularies, by English name
+    (the models' ordering), then id; in one statement, each facet object made once.
+
+    `source(relation, facet_table)` gives, for one vocabulary, the owner column (a track id, or
+    0), what follows FROM (the facet table aliased `f`, joins, conditions) and its parameters.
+    Identifiers are quoted model metadata; every value is a bound parameter.
+    """
+    quote = connection.ops.quote_name
+    selected = ", ".join(f"f.{quote(column)}" for column in _FACET_COLUMNS)
+    selects = []
+    params: list[Any] = []
+    for relation, model in FACET_MODELS.items():
+        owner, rest, rest_params = source(relation, quote(model._meta.db_table))
+        selects.append(f"SELECT %s, {owner}, {selected} FROM {rest}")  # noqa: S608
+        params += [relation, *rest_params]
+    made: dict[tuple[str, int], Facet] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(" UNION ALL ".join(selects) + " ORDER BY 5, 3", params)
+        rows = cursor.fetchall()
+    for relation, owner, *values in rows:
+        facet = made.get((relation, values[0]))
+        if facet is None:
+            facet = FACET_MODELS[relation].from_db(connection.alias, _FACET_COLUMNS, values)
+            made[(relation, values[0])] = facet
+        yield relation, owner, facet
 
 
 def facets_attach(tracks: Sequence[Track]) -> None:
     """Sets `genre_facets`, `mood_facets` and `instrument_facets` on every track: lists of its
-    facets by English name. One statement for all three relations and any number of tracks, each
-    facet made once: three prefetches made a related manager and a facet object per track and
-    link, most of a catalogue page's time."""
+    facets by English name. One statement for all three relations and any number of tracks:
+    three prefetches made a related manager and a facet object per track and link, most of a
+    catalogue page's time."""
     for track in tracks:
         for attribute in FACET_ATTRIBUTES.values():
             setattr(track, attribute, [])
@@ -174,29 +225,22 @@ def facets_attach(tracks: Sequence[Track]) -> None:
     quote = connection.ops.quote_name
     track_id = quote("track_id")
     marks = ", ".join(["%s"] * len(by_id))
-    columns = ["id", "slug", "name_en", "name_ru"]
-    selected = ", ".join(f"f.{quote(column)}" for column in columns)
-    selects = []
-    params: list[Any] = []
-    # Identifiers are quoted model metadata; every value is a bound parameter.
-    for relation, model in FACET_MODELS.items():
+
+    def links(relation: str, facets: str) -> tuple[str, str, list[Any]]:
         table, column = _through(relation)
-        facets = quote(model._meta.db_table)
-        selects.append(
-            f"SELECT %s, x.{track_id}, {selected} FROM {table} x "  # noqa: S608
-            f"JOIN {facets} f ON f.{quote('id')} = x.{column} WHERE x.{track_id} IN ({marks})"
-        )
-        params += [relation, *by_id]
-    made: dict[tuple[str, int], Facet] = {}
-    with connection.cursor() as cursor:
-        # Ordinals: the facet's English name (the models' ordering), then its id.
-        cursor.execute(" UNION ALL ".join(selects) + " ORDER BY 5, 3", params)
-        for relation, owner, *values in cursor.fetchall():
-            facet = made.get((relation, values[0]))
-            if facet is None:
-                facet = FACET_MODELS[relation].from_db(connection.alias, columns, values)
-                made[(relation, values[0])] = facet
-            getattr(by_id[owner], FACET_ATTRIBUTES[relation]).append(facet)
+        joined = f"{facets} f JOIN {table} x ON x.{column} = f.{quote('id')}"
+        return f"x.{track_id}", f"{joined} WHERE x.{track_id} IN ({marks})", list(by_id)
+
+    for relation, owner, facet in _facet_rows(links):
+        getattr(by_id[owner], FACET_ATTRIBUTES[relation]).append(facet)
+
+
+def facet_vocabularies() -> dict[str, list[Facet]]:
+    """Every genre, mood and instrument by English name, in one statement."""
+    vocabularies: dict[str, list[Facet]] = {relation: [] for relation in FACET_MODELS}
+    for relation, _owner, facet in _facet_rows(lambda _relation, facets: ("0", f"{facets} f", [])):
+        vocabularies[relation].append(facet)
+    return vocabularies
 
 
 def _total_and_facet_counts(
@@ -250,7 +294,9 @@ def _total_and_facet_counts(
     return total, counts
 
 
-def _facet_list(relation: str, counts: dict[int, int], selected: list[int]) -> list[FacetCount]:
+def _facet_list(
+    facets: list[Facet], counts: dict[int, int], selected: list[int]
+) -> list[FacetCount]:
     return [
         FacetCount(
             slug=facet.slug,
@@ -258,7 +304,7 @@ def _facet_list(relation: str, counts: dict[int, int], selected: list[int]) -> l
             count=counts.get(facet.pk, 0),
             selected=facet.pk in selected,
         )
-        for facet in sorted(FACET_MODELS[relation]._default_manager.all(), key=facet_name)
+        for facet in sorted(facets, key=facet_name)
     ]
 
 
@@ -331,8 +377,9 @@ def track_search(
     facets: dict[str, list[FacetCount]] = {}
     if with_facets:
         total, counts = _total_and_facet_counts(base, chosen)
+        vocabularies = facet_vocabularies()
         facets = {
-            relation: _facet_list(relation, counts[relation], chosen[relation])
+            relation: _facet_list(vocabularies[relation], counts[relation], chosen[relation])
             for relation in FACET_MODELS
         }
     else:
@@ -400,15 +447,6 @@ def collection_public_get(*, slug: str) -> tuple[Collection, list[Track]] | None
     )
     facets_attach(tracks)
     return collection, tracks
-
-
-def facet_vocabularies() -> dict[str, list[Facet]]:
-    """Every genre, mood and instrument, for forms."""
-    return {
-        "genres": list(Genre.objects.all()),
-        "moods": list(Mood.objects.all()),
-        "instruments": list(Instrument.objects.all()),
-    }
 
 
 def waveform_svg_points(peaks: Sequence[Any], *, width: int = 800, height: int = 100) -> str:

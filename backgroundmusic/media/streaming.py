@@ -112,7 +112,7 @@ def playable_urls(*, user: Actor, tracks: Sequence[Track], kind: str) -> dict[in
             rendition.master_id: rendition
             for rendition in Rendition.objects.filter(
                 master__in=[master.pk for master in masters.values()], kind=kind
-            )
+            ).only("master", "kind")
         }
         if masters
         else {}
