@@ -12,7 +12,7 @@ from ninja.responses import Status
 from backgroundmusic.catalog import selectors
 from backgroundmusic.catalog.models import Collection, Facet, Track
 from backgroundmusic.core.errors import DomainError
-from backgroundmusic.media.streaming import playable_url
+from backgroundmusic.media.streaming import playable_url, playable_urls
 
 router = Router(tags=["catalogue"])
 
@@ -121,16 +121,17 @@ def _facet(facet: Facet) -> dict[str, str]:
     return {"slug": facet.slug, "name_en": facet.name_en, "name_ru": facet.name_ru}
 
 
-def _track(request: HttpRequest, track: Track) -> dict[str, Any]:
+def _track(track: Track, preview_url: str | None) -> dict[str, Any]:
     return {
         "slug": track.slug,
         "title": track.title,
         "composer": track.composer,
         "rights_holder": track.rights_holder,
         "catalogue_code": track.catalogue_code,
-        "genres": [_facet(f) for f in track.genres.all()],
-        "moods": [_facet(f) for f in track.moods.all()],
-        "instruments": [_facet(f) for f in track.instruments.all()],
+        # Facet lists the selectors load with every public track (selectors.FACET_ATTRIBUTES).
+        "genres": [_facet(f) for f in track.genre_facets],  # type: ignore[attr-defined]
+        "moods": [_facet(f) for f in track.mood_facets],  # type: ignore[attr-defined]
+        "instruments": [_facet(f) for f in track.instrument_facets],  # type: ignore[attr-defined]
         "tempo_bpm": track.tempo_bpm,
         "musical_key": track.musical_key,
         "energy": track.energy,
@@ -138,8 +139,13 @@ def _track(request: HttpRequest, track: Track) -> dict[str, Any]:
         "is_instrumental": track.is_instrumental,
         "release_date": track.release_date,
         "page_url": reverse("catalog:track", args=[track.slug]),
-        "preview_url": playable_url(user=request.user, track=track, kind="preview"),
+        "preview_url": preview_url,
     }
+
+
+def _tracks(request: HttpRequest, tracks: list[Track]) -> list[dict[str, Any]]:
+    urls = playable_urls(user=request.user, tracks=tracks, kind="preview")
+    return [_track(track, urls[track.pk]) for track in tracks]
 
 
 def _not_found(message: str) -> Status[dict[str, Any]]:
@@ -177,7 +183,7 @@ def tracks(request: HttpRequest, filters: Query[TrackFilters]) -> Any:
     return Status(
         200,
         {
-            "items": [_track(request, track) for track in result.items],
+            "items": _tracks(request, result.items),
             "total": result.total,
             "page": result.page,
             "page_size": result.page_size,
@@ -202,7 +208,7 @@ def track(request: HttpRequest, slug: str) -> Any:
     return Status(
         200,
         {
-            **_track(request, found),
+            **_track(found, playable_url(user=request.user, track=found, kind="preview")),
             "description": found.description,
             "tags": [tag.name for tag in found.tags.all()],
             "loudness": {
@@ -251,6 +257,6 @@ def collection(request: HttpRequest, slug: str) -> Any:
         200,
         {
             **_collection(item, len(tracks)),
-            "tracks": [_track(request, track) for track in tracks],
+            "tracks": _tracks(request, tracks),
         },
     )

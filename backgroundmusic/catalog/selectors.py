@@ -12,7 +12,7 @@ docs/decisions/0006-catalogue-search.md.
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -81,6 +81,33 @@ def public_tracks() -> QuerySet[Track]:
     return Track.objects.filter(is_published=True, master__status=Master.Status.READY)
 
 
+# What a row of a list shows (pages and API) and `media.streaming.may_play` asks; the rest of a
+# track (description, search document) and of its master (waveform, probe and ingest details)
+# stays in the database.
+LISTING_FIELDS = (
+    "title",
+    "slug",
+    "composer",
+    "rights_holder",
+    "catalogue_code",
+    "tempo_bpm",
+    "musical_key",
+    "energy",
+    "duration_seconds",
+    "is_instrumental",
+    "release_date",
+    "is_published",
+    "master__status",
+)
+
+
+def tracks_for_listing(tracks: QuerySet[Track]) -> QuerySet[Track]:
+    """`tracks` loaded for a list of rows (search results, a collection): LISTING_FIELDS, with
+    the master that `media.streaming.playable_urls` asks about. Give the list to
+    `facets_attach` next."""
+    return tracks.select_related("master").only(*LISTING_FIELDS)
+
+
 def query_words(query: str) -> list[str]:
     """The words of a search query, lower-cased (letters and digits of any script)."""
     return _WORD.findall(query.lower())[:20]
@@ -146,6 +173,76 @@ def _through(relation: str) -> tuple[str, str]:
     return quote(through._meta.db_table), quote(column)
 
 
+FACET_ATTRIBUTES = {
+    "genres": "genre_facets",
+    "moods": "mood_facets",
+    "instruments": "instrument_facets",
+}
+_FACET_COLUMNS = ["id", "slug", "name_en", "name_ru"]
+
+
+def _facet_rows(
+    source: Callable[[str, str], tuple[str, str, list[Any]]],
+) -> Iterator[tuple[str, int, Facet]]:
+    """(relation, owner, facet) for every facet row of the three vocabularies, by English name
+    (the models' ordering), then id; in one statement, each facet object made once.
+
+    `source(relation, facet_table)` gives, for one vocabulary, the owner column (a track id, or
+    0), what follows FROM (the facet table aliased `f`, joins, conditions) and its parameters.
+    Identifiers are quoted model metadata; every value is a bound parameter.
+    """
+    quote = connection.ops.quote_name
+    selected = ", ".join(f"f.{quote(column)}" for column in _FACET_COLUMNS)
+    selects = []
+    params: list[Any] = []
+    for relation, model in FACET_MODELS.items():
+        owner, rest, rest_params = source(relation, quote(model._meta.db_table))
+        selects.append(f"SELECT %s, {owner}, {selected} FROM {rest}")  # noqa: S608
+        params += [relation, *rest_params]
+    made: dict[tuple[str, int], Facet] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(" UNION ALL ".join(selects) + " ORDER BY 5, 3", params)
+        rows = cursor.fetchall()
+    for relation, owner, *values in rows:
+        facet = made.get((relation, values[0]))
+        if facet is None:
+            facet = FACET_MODELS[relation].from_db(connection.alias, _FACET_COLUMNS, values)
+            made[(relation, values[0])] = facet
+        yield relation, owner, facet
+
+
+def facets_attach(tracks: Sequence[Track]) -> None:
+    """Sets `genre_facets`, `mood_facets` and `instrument_facets` on every track: lists of its
+    facets by English name. One statement for all three relations and any number of tracks, where
+    three prefetches made a related manager per track and a facet object per link (measured:
+    about a third of a catalogue page's time)."""
+    for track in tracks:
+        for attribute in FACET_ATTRIBUTES.values():
+            setattr(track, attribute, [])
+    if not tracks:
+        return
+    by_id = {track.pk: track for track in tracks}
+    quote = connection.ops.quote_name
+    track_id = quote("track_id")
+    marks = ", ".join(["%s"] * len(by_id))
+
+    def links(relation: str, facets: str) -> tuple[str, str, list[Any]]:
+        table, column = _through(relation)
+        joined = f"{facets} f JOIN {table} x ON x.{column} = f.{quote('id')}"
+        return f"x.{track_id}", f"{joined} WHERE x.{track_id} IN ({marks})", list(by_id)
+
+    for relation, owner, facet in _facet_rows(links):
+        getattr(by_id[owner], FACET_ATTRIBUTES[relation]).append(facet)
+
+
+def facet_vocabularies() -> dict[str, list[Facet]]:
+    """Every genre, mood and instrument by English name, in one statement."""
+    vocabularies: dict[str, list[Facet]] = {relation: [] for relation in FACET_MODELS}
+    for relation, _owner, facet in _facet_rows(lambda _relation, facets: ("0", f"{facets} f", [])):
+        vocabularies[relation].append(facet)
+    return vocabularies
+
+
 def _total_and_facet_counts(
     matched: QuerySet[Track], chosen: dict[str, list[int]]
 ) -> tuple[int, dict[str, dict[int, int]]]:
@@ -197,7 +294,9 @@ def _total_and_facet_counts(
     return total, counts
 
 
-def _facet_list(relation: str, counts: dict[int, int], selected: list[int]) -> list[FacetCount]:
+def _facet_list(
+    facets: list[Facet], counts: dict[int, int], selected: list[int]
+) -> list[FacetCount]:
     return [
         FacetCount(
             slug=facet.slug,
@@ -205,7 +304,7 @@ def _facet_list(relation: str, counts: dict[int, int], selected: list[int]) -> l
             count=counts.get(facet.pk, 0),
             selected=facet.pk in selected,
         )
-        for facet in sorted(FACET_MODELS[relation]._default_manager.all(), key=facet_name)
+        for facet in sorted(facets, key=facet_name)
     ]
 
 
@@ -278,8 +377,9 @@ def track_search(
     facets: dict[str, list[FacetCount]] = {}
     if with_facets:
         total, counts = _total_and_facet_counts(base, chosen)
+        vocabularies = facet_vocabularies()
         facets = {
-            relation: _facet_list(relation, counts[relation], chosen[relation])
+            relation: _facet_list(vocabularies[relation], counts[relation], chosen[relation])
             for relation in FACET_MODELS
         }
     else:
@@ -288,14 +388,11 @@ def track_search(
     ordering = _ordering(sort, ranked=bool(words) and connection.vendor == "postgresql")
     start = (page - 1) * page_size
     items = (
-        list(
-            tracks.select_related("master")
-            .prefetch_related("genres", "moods", "instruments")
-            .order_by(*ordering)[start : start + page_size]
-        )
+        list(tracks_for_listing(tracks).order_by(*ordering)[start : start + page_size])
         if page <= pages
         else []
     )
+    facets_attach(items)
     return SearchResult(
         items=items, total=total, page=page, page_size=page_size, sort=sort, facets=facets
     )
@@ -314,14 +411,14 @@ def _ordering(sort: str, *, ranked: bool) -> list[Any]:
 
 
 def track_public_get(*, slug: str) -> Track | None:
-    """A public track by its slug, with its master, facets and tags; None when not public."""
-    return (
-        public_tracks()
-        .select_related("master")
-        .prefetch_related("genres", "moods", "instruments", "tags")
-        .filter(slug=slug)
-        .first()
+    """A public track by its slug, with its master, facets (`genre_facets`, …, see
+    `facets_attach`) and tags; None when not public."""
+    track = (
+        public_tracks().select_related("master").prefetch_related("tags").filter(slug=slug).first()
     )
+    if track is not None:
+        facets_attach([track])
+    return track
 
 
 def collections_public() -> QuerySet[Collection]:
@@ -338,27 +435,18 @@ def collections_public() -> QuerySet[Collection]:
 
 
 def collection_public_get(*, slug: str) -> tuple[Collection, list[Track]] | None:
-    """A published collection and its public tracks in order; None when not published."""
+    """A published collection and its public tracks in order (with their facets, see
+    `facets_attach`); None when not published."""
     collection = Collection.objects.filter(is_published=True, slug=slug).first()
     if collection is None:
         return None
     tracks = list(
-        public_tracks()
+        tracks_for_listing(public_tracks())
         .filter(collection_items__collection=collection)
-        .select_related("master")
-        .prefetch_related("genres", "moods", "instruments")
         .order_by("collection_items__position")
     )
+    facets_attach(tracks)
     return collection, tracks
-
-
-def facet_vocabularies() -> dict[str, list[Facet]]:
-    """Every genre, mood and instrument, for forms."""
-    return {
-        "genres": list(Genre.objects.all()),
-        "moods": list(Mood.objects.all()),
-        "instruments": list(Instrument.objects.all()),
-    }
 
 
 def waveform_svg_points(peaks: Sequence[Any], *, width: int = 800, height: int = 100) -> str:

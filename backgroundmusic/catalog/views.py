@@ -26,19 +26,14 @@ from backgroundmusic.catalog.forms import (
 )
 from backgroundmusic.catalog.models import Collection, Track
 from backgroundmusic.core.errors import DomainError
-from backgroundmusic.media.streaming import playable_url
+from backgroundmusic.media.streaming import playable_url, playable_urls
 
 RANGE_FIELDS = ("bpm_min", "bpm_max", "energy_min", "energy_max", "duration_min", "duration_max")
 
 
 def _with_previews(request: HttpRequest, tracks: list[Track]) -> list[dict[str, Any]]:
-    return [
-        {
-            "track": track,
-            "preview_url": playable_url(user=request.user, track=track, kind="preview"),
-        }
-        for track in tracks
-    ]
+    urls = playable_urls(user=request.user, tracks=tracks, kind="preview")
+    return [{"track": track, "preview_url": urls[track.pk]} for track in tracks]
 
 
 def _query_without_page(request: HttpRequest) -> str:

@@ -10,6 +10,7 @@ Expiry is written inside the signed payload and read against `core.clock` (not t
 `signing.TimestampSigner`, which uses `time.time()`), so tests can freeze it.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -94,17 +95,34 @@ def signed_url(*, user: Actor, rendition: Rendition, ttl: timedelta = DEFAULT_TT
 def playable_url(*, user: Actor, track: Track, kind: str) -> str | None:
     """The signed URL of `kind` of `track` for `user`; None when they may not play it or the
     rendition is not there (e.g. ingest made no such rendition)."""
-    if not may_play(user=user, track=track, kind=kind):
-        return None
-    master = _ready_master(track)
-    if master is None:
-        return None
-    # All of the master's renditions: one query, or none when the caller prefetched them
-    # (`select_related("master").prefetch_related("master__renditions")` for a list of tracks).
-    rendition = next((each for each in master.renditions.all() if each.kind == kind), None)
-    if rendition is None:
-        return None
-    return signed_url(user=user, rendition=rendition)
+    return playable_urls(user=user, tracks=[track], kind=kind)[track.pk]
+
+
+def playable_urls(*, user: Actor, tracks: Sequence[Track], kind: str) -> dict[int, str | None]:
+    """`playable_url` of every track, by track id: one query for all their renditions of `kind`
+    (none when `user` may play none of them), however many tracks a page lists."""
+    masters = {
+        track.pk: master
+        for track in tracks
+        if may_play(user=user, track=track, kind=kind)
+        and (master := _ready_master(track)) is not None
+    }
+    renditions = (
+        {
+            rendition.master_id: rendition
+            for rendition in Rendition.objects.filter(
+                master__in=[master.pk for master in masters.values()], kind=kind
+            ).only("master", "kind")
+        }
+        if masters
+        else {}
+    )
+    urls: dict[int, str | None] = {track.pk: None for track in tracks}
+    for track_id, master in masters.items():
+        rendition = renditions.get(master.pk)
+        if rendition is not None:
+            urls[track_id] = signed_url(user=user, rendition=rendition)
+    return urls
 
 
 # ---------------------------------------------------------------------------------------------

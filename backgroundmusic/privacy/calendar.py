@@ -6,19 +6,18 @@ neither a weekend nor a non-working holiday (Labour Code art. 111, 112), except 
 Government's yearly decree on moving days off ("о переносе выходных дней") can turn a Saturday
 into a working day and a weekday into a day off.
 
-The non-working holidays and the weekdays made days off come from the `holidays` package (pinned
-in pyproject.toml; its Russian calendar cites each yearly decree). The Saturdays made working days
-come from the same package (`weekend_workdays`) united with the table below, checked by hand
-against the decrees: an upgrade of the package that lost one would otherwise push deadlines past
-the legal ones without a sound (a test compares the two).
+The `holidays` package (pinned in pyproject.toml; its Russian calendar cites each yearly decree)
+answers which days work and counts them. `RussianProductionCalendar` adds to it the Saturdays made
+working days that we checked by hand against the decrees: an upgrade of the package that lost one
+would otherwise push deadlines past the legal ones without a sound (a test compares the two).
 """
 
-import calendar as stdlib_calendar
+import threading
 from datetime import date, datetime, timedelta
-from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-import holidays
+from dateutil.relativedelta import relativedelta  # type: ignore[import-untyped]
+from holidays.countries.russia import Russia
 
 from backgroundmusic.core import clock
 
@@ -47,22 +46,27 @@ VERIFIED_WORKING_WEEKEND_DAYS: frozenset[date] = frozenset(
 )
 
 
-@lru_cache(maxsize=64)
-def _year(year: int) -> tuple[frozenset[date], frozenset[date]]:
-    """(non-working holidays and days off on weekdays or weekends, working weekend days)."""
-    calendar = holidays.country_holidays("RU", years=year)
-    days_off = frozenset(calendar.keys())
-    working_weekends = frozenset(
-        day for day in calendar.weekend_workdays if day.year == year
-    ) | frozenset(day for day in VERIFIED_WORKING_WEEKEND_DAYS if day.year == year)
-    return days_off, working_weekends
+class RussianProductionCalendar(Russia):
+    """The package's Russian calendar with every Saturday we verified made a working day."""
+
+    verified_working_weekend_days: frozenset[date] = VERIFIED_WORKING_WEEKEND_DAYS
+
+    def _populate(self, year: int) -> None:
+        super()._populate(year)
+        self.weekend_workdays.update(
+            day for day in self.verified_working_weekend_days if day.year == year
+        )
+
+
+# One calendar for the process. It fills in a year the first time a date in it is asked about,
+# which changes the object, so threads take turns.
+_calendar = RussianProductionCalendar()
+_calendar_lock = threading.Lock()
 
 
 def is_working_day(day: date) -> bool:
-    days_off, working_weekends = _year(day.year)
-    if day in working_weekends:
-        return True
-    return day.weekday() < 5 and day not in days_off
+    with _calendar_lock:
+        return _calendar.is_working_day(day)
 
 
 def add_working_days(start: date, n: int) -> date:
@@ -70,25 +74,19 @@ def add_working_days(start: date, n: int) -> date:
     (Civil Code art. 191: a period begins on the day after the event that starts it)."""
     if n < 0:
         raise ValueError("n must not be negative")
-    day = start
-    counted = 0
-    while counted < n:
-        day += timedelta(days=1)
-        if is_working_day(day):
-            counted += 1
-    return day
+    if n == 0:
+        return start
+    with _calendar_lock:
+        return _calendar.get_nth_working_day(start, n)
 
 
 def working_days_between(start: date, end: date) -> int:
     """Working days in (start, end]: how many working days are left from `start` until `end`
     (0 when `end` is not after `start`)."""
-    count = 0
-    day = start
-    while day < end:
-        day += timedelta(days=1)
-        if is_working_day(day):
-            count += 1
-    return count
+    if end <= start:
+        return 0
+    with _calendar_lock:
+        return _calendar.get_working_days_count(start + timedelta(days=1), end)
 
 
 def add_one_month(start: date) -> date:
@@ -99,9 +97,7 @@ def add_one_month(start: date) -> date:
     last day of February. The regulation's move of a deadline that falls on a weekend or holiday
     to the next working day is not applied: answering earlier is always within the period.
     """
-    year, month = (start.year + 1, 1) if start.month == 12 else (start.year, start.month + 1)
-    last_day = stdlib_calendar.monthrange(year, month)[1]
-    return date(year, month, min(start.day, last_day))
+    return start + relativedelta(months=1)
 
 
 def controller_date(moment: datetime) -> date:

@@ -22,6 +22,7 @@ from backgroundmusic.media.streaming import (
     DEFAULT_TTL,
     may_play,
     playable_url,
+    playable_urls,
     signed_url,
     stream_open,
 )
@@ -388,13 +389,31 @@ def test_ranges_over_real_http(live_server):
 # --- cost: catalogue pages list many tracks; every range request opens the URL again -----------
 
 
-def test_preview_urls_of_a_prefetched_list_cost_no_queries(django_assert_num_queries):
-    for _ in range(3):
+@pytest.mark.parametrize("count", [3, 30])
+def test_preview_urls_of_a_list_cost_one_query_however_long(count, django_assert_num_queries):
+    for _ in range(count):
         playable_track()
-    tracks = list(Track.objects.select_related("master").prefetch_related("master__renditions"))
+    without_preview = playable_track(kinds=["opus"])
+    unpublished = playable_track(published=False)
+    tracks = list(Track.objects.select_related("master").order_by("pk"))
+    with django_assert_num_queries(1):
+        urls = playable_urls(user=AnonymousUser(), tracks=tracks, kind="preview")
+    assert list(urls) == [track.pk for track in tracks]
+    assert urls.pop(without_preview.pk) is None
+    assert urls.pop(unpublished.pk) is None
+    assert len(urls) == count
+    for track in tracks:
+        url = urls.get(track.pk)
+        if url is not None:
+            grant = stream_open(user=AnonymousUser(), token=url.removeprefix("/stream/"))
+            assert grant.rendition == rendition_of(track, "preview")
+
+
+def test_no_query_for_renditions_nobody_may_play(django_assert_num_queries):
+    tracks = [playable_track() for _ in range(3)]
     with django_assert_num_queries(0):
-        urls = [playable_url(user=AnonymousUser(), track=t, kind="preview") for t in tracks]
-    assert all(url is not None and url.startswith("/stream/") for url in urls)
+        urls = playable_urls(user=AnonymousUser(), tracks=tracks, kind="opus")
+    assert urls == {track.pk: None for track in tracks}
 
 
 def test_opening_a_preview_url_is_one_query(django_assert_num_queries):

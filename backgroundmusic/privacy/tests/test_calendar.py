@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from backgroundmusic.core import clock
 from backgroundmusic.privacy.calendar import (
     VERIFIED_WORKING_WEEKEND_DAYS,
+    RussianProductionCalendar,
     add_one_month,
     add_working_days,
     controller_date,
@@ -98,6 +99,29 @@ def test_the_holidays_package_knows_every_working_saturday_we_verified():
     # The same Saturdays, no more and no fewer, for every year we checked by hand.
     assert sorted(calendar.weekend_workdays) == sorted(VERIFIED_WORKING_WEEKEND_DAYS)
     assert all(day.weekday() == 5 for day in VERIFIED_WORKING_WEEKEND_DAYS)
+
+
+def test_a_working_saturday_before_the_new_year_holidays_counts_across_the_year_boundary():
+    # Received Friday 27 Dec 2024: Saturday 28 Dec works (1); 29 Dec-8 Jan are off (30 Dec moved
+    # from 28 Dec); 9-10 Jan (2-3), 13-17 Jan (4-8), 20-21 Jan (9-10).
+    assert add_working_days(date(2024, 12, 27), 10) == date(2025, 1, 21)
+    assert add_working_days(date(2024, 12, 28), 10) == date(2025, 1, 22)
+    assert working_days_between(date(2024, 12, 27), date(2025, 1, 10)) == 3
+    assert working_days_between(date(2024, 12, 28), date(2025, 1, 8)) == 0
+
+
+def test_a_verified_saturday_works_even_when_the_package_does_not_list_it():
+    ordinary_saturday = date(2026, 6, 6)
+
+    class CalendarWithOneMoreDecree(RussianProductionCalendar):
+        verified_working_weekend_days = VERIFIED_WORKING_WEEKEND_DAYS | {ordinary_saturday}
+
+    calendar = CalendarWithOneMoreDecree()
+    assert holidays.country_holidays("RU").is_working_day(ordinary_saturday) is False
+    assert calendar.is_working_day(ordinary_saturday) is True
+    assert calendar.get_nth_working_day(date(2026, 6, 5), 1) == ordinary_saturday
+    assert calendar.get_working_days_count(date(2026, 6, 6), date(2026, 6, 7)) == 1
+    assert is_working_day(ordinary_saturday) is False
 
 
 def test_working_days_between():

@@ -1,0 +1,295 @@
+"""A query budget for every page (issue 10, section 7).
+
+Each test pins the exact number of database queries a page makes, and makes it twice over: with
+3 and with 30 of the things the page lists (tracks, collections, editions, requests, …). The
+same number both times proves a page does not run a query per row. The first request of each
+test warms what a process keeps once (content types, the site, translations); the second one is
+counted. A page that needs one more query must say so here.
+"""
+
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from django.test import Client
+
+from backgroundmusic.accounts.models import Profile, SocialLink, User
+from backgroundmusic.accounts.roles import StaffRole
+from backgroundmusic.accounts.staff import staff_person_read
+from backgroundmusic.accounts.tests.factories import StaffFactory, UserFactory
+from backgroundmusic.catalog.models import Collection, Genre, Track
+from backgroundmusic.catalog.services import collection_create
+from backgroundmusic.catalog.tests.fixtures import make_facets, ready_track
+from backgroundmusic.core import clock
+from backgroundmusic.media.models import Master
+from backgroundmusic.privacy import disclosures, policies
+from backgroundmusic.privacy import requests as dsr
+from backgroundmusic.privacy.models import DataSubjectRequest, DocumentKind, RequestKind
+
+pytestmark = pytest.mark.django_db
+
+SIZES = [3, 30]
+NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def frozen():
+    with clock.frozen_at(NOW):
+        yield
+
+
+def assert_page_queries(
+    client: Client, path: str, expected: int, django_assert_num_queries: Callable
+) -> str:
+    """GETs `path` twice (200 both times) and counts the queries of the second; the page."""
+    assert client.get(path).status_code == 200
+    with django_assert_num_queries(expected):
+        response = client.get(path)
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def tracks(count: int, **fields) -> list[Track]:
+    if not Genre.objects.exists():
+        make_facets()
+    return [
+        ready_track(
+            genres=["ambient"],
+            moods=["calm", "uplifting"],
+            instruments=["piano"],
+            tempo_bpm=90,
+            duration_seconds=150,
+            preview_seconds=0.2,
+            **fields,
+        )
+        for _ in range(count)
+    ]
+
+
+def editions(count: int) -> None:
+    for number in range(1, count + 1):
+        with clock.frozen_at(NOW - timedelta(days=count - number + 1)):
+            policies.edition_publish(
+                actor_id=None,
+                kind=DocumentKind.PRIVACY_POLICY,
+                version=f"v{number}",
+                title_en="Privacy policy",
+                title_ru="Политика конфиденциальности",
+                body_en=f"## Who we are\n\nEdition {number}.",
+                body_ru=f"## Кто мы\n\nРедакция {number}.",
+                change_summary_en=f"Change {number}." if number > 1 else "",
+                change_summary_ru=f"Изменение {number}." if number > 1 else "",
+                effective_at=None,
+                material_purposes=[],
+            )
+
+
+def signed_in(client: Client, user: User) -> Client:
+    client.force_login(user)
+    return client
+
+
+def staff(client: Client, role: StaffRole) -> User:
+    member = StaffFactory.create(role=role)
+    client.force_login(member)
+    return member
+
+
+# --- public pages ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("count", SIZES)
+def test_home(count, client, django_assert_num_queries):
+    tracks(count)
+    assert_page_queries(client, "/", 0, django_assert_num_queries)
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("", 5),
+        ("?genre=ambient&mood=calm&sort=title&bpm_min=10&energy_max=9", 9),
+        ("?q=track&sort=newest", 5),
+        ("?instrument=piano&sort=duration", 7),
+    ],
+)
+@pytest.mark.parametrize("count", SIZES)
+def test_catalogue(count, query, expected, client, django_assert_num_queries):
+    tracks(count)
+    page = assert_page_queries(client, f"/catalog/{query}", expected, django_assert_num_queries)
+    shown = min(count, 24)
+    assert page.count('class="track-row"') == shown
+    assert page.count('class="play-preview"') == shown
+
+
+@pytest.mark.parametrize("count", SIZES)
+def test_track_page(count, client, django_assert_num_queries):
+    track = tracks(count, tags=[f"tag{n}" for n in range(count)])[0]
+    page = assert_page_queries(client, f"/catalog/{track.slug}/", 4, django_assert_num_queries)
+    assert page.count("?q=tag") == count
+
+
+@pytest.mark.parametrize("count", SIZES)
+def test_collections(count, client, django_assert_num_queries):
+    listed = tracks(2)
+    for number in range(count):
+        collection_create(
+            actor=None,
+            kind=Collection.Kind.CURATED,
+            title=f"Set {number}",
+            is_published=True,
+            track_ids=[track.pk for track in listed],
+        )
+    page = assert_page_queries(client, "/catalog/collections/", 2, django_assert_num_queries)
+    assert page.count("/catalog/collections/set-") == count
+
+
+@pytest.mark.parametrize("count", SIZES)
+def test_collection(count, client, django_assert_num_queries):
+    listed = tracks(count)
+    collection_create(
+        actor=None,
+        kind=Collection.Kind.ALBUM,
+        title="Album",
+        slug="album",
+        is_published=True,
+        track_ids=[track.pk for track in listed],
+    )
+    page = assert_page_queries(client, "/catalog/collections/album/", 4, django_assert_num_queries)
+    assert page.count('class="track-row"') == count
+
+
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [
+        ("/privacy-policy/", 2),
+        ("/privacy-policy/editions/", 2),
+        ("/privacy-policy/editions/v2/", 2),
+        ("/cookies/", 0),
+        ("/privacy/processing/", 2),
+    ],
+)
+@pytest.mark.parametrize("count", SIZES)
+def test_privacy_pages(count, path, expected, client, django_assert_num_queries):
+    editions(count)
+    tracks(count)
+    assert_page_queries(client, path, expected, django_assert_num_queries)
+
+
+# --- signed-in pages ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("count", SIZES)
+def test_profile(count, client, django_assert_num_queries):
+    owner = UserFactory.create()
+    profile = Profile.objects.get(user=owner)
+    for number in range(count):
+        SocialLink.objects.create(profile=profile, url=f"https://example.org/{number}")
+    page = assert_page_queries(
+        signed_in(client, owner), "/account/profile/", 16, django_assert_num_queries
+    )
+    assert "https://example.org/" in page
+
+
+@pytest.mark.parametrize("count", SIZES)
+def test_privacy_center(count, client, django_assert_num_queries):
+    owner = UserFactory.create()
+    officer = StaffFactory.create(role=StaffRole.PRIVACY_OFFICER)
+    for number in range(count):
+        disclosures.disclosure_record(
+            actor=officer,
+            subject=owner,
+            recipient_name=f"Court {number}",
+            country="RU",
+            legal_basis="court_decision",
+            categories=["user.contact.email"],
+            reference_document=f"Decision {number}",
+            disclosed_on=date(2026, 2, 5),
+        )
+    page = assert_page_queries(signed_in(client, owner), "/privacy/", 49, django_assert_num_queries)
+    # Each disclosure names its recipient twice (the list and its details).
+    assert page.count("Court ") == 2 * count
+
+
+@pytest.mark.parametrize("count", SIZES)
+def test_sessions(count, client, django_assert_num_queries):
+    owner = UserFactory.create()
+    for _ in range(count):
+        Client().force_login(owner)
+    assert_page_queries(
+        signed_in(client, owner), "/accounts/sessions/", 16, django_assert_num_queries
+    )
+
+
+# --- staff pages -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [
+        ("/staff/catalogue/", 23),
+        ("/staff/catalogue/collections/", 22),
+        ("/staff/catalogue/facets/", 22),
+        ("/staff/catalogue/masters/", 25),
+    ],
+)
+@pytest.mark.parametrize("count", SIZES)
+def test_content_manager_pages(count, path, expected, client, django_assert_num_queries):
+    listed = tracks(count)
+    tracks(count, status=Master.Status.FAILED, published=False)
+    collection_create(
+        actor=None,
+        kind=Collection.Kind.ALBUM,
+        title="Album",
+        is_published=True,
+        track_ids=[track.pk for track in listed],
+    )
+    staff(client, StaffRole.CONTENT_MANAGER)
+    assert_page_queries(client, path, expected, django_assert_num_queries)
+
+
+@pytest.mark.parametrize(
+    ("role", "path", "expected"),
+    [
+        (StaffRole.SUPPORT, "/staff/", 22),
+        (StaffRole.PRIVACY_OFFICER, "/staff/access-log/", 33),
+    ],
+)
+@pytest.mark.parametrize("count", SIZES)
+def test_people_and_access_log(count, role, path, expected, client, django_assert_num_queries):
+    support = StaffFactory.create(role=StaffRole.SUPPORT)
+    for person in [UserFactory.create() for _ in range(count)]:
+        staff_person_read(actor=support, subject_id=person.pk, reason="ticket 1")
+    staff(client, role)
+    assert_page_queries(client, path, expected, django_assert_num_queries)
+
+
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [("/staff/requests/", 32), ("/staff/disclosures/", 33), ("/staff/policies/", 35)],
+)
+@pytest.mark.parametrize("count", SIZES)
+def test_privacy_officer_pages(count, path, expected, client, django_assert_num_queries):
+    officer = staff(client, StaffRole.PRIVACY_OFFICER)
+    editions(count)
+    for number in range(count):
+        person = UserFactory.create()
+        dsr.request_log(
+            actor=officer,
+            kind=RequestKind.ACCESS,
+            channel=DataSubjectRequest.Channel.EMAIL,
+            received_at=NOW - timedelta(days=number),
+            subject=person,
+            requester_contact=f"person{number}@example.org",
+        )
+        disclosures.disclosure_record(
+            actor=officer,
+            subject=person,
+            recipient_name=f"Court {number}",
+            country="RU",
+            legal_basis="court_decision",
+            categories=["user.contact.email"],
+            reference_document=f"Decision {number}",
+            disclosed_on=date(2026, 2, 5),
+        )
+    assert_page_queries(client, path, expected, django_assert_num_queries)
