@@ -30,6 +30,7 @@ from backgroundmusic.accounts import selectors
 from backgroundmusic.accounts.adapter import USERNAME_LOOKS_TAKEN
 from backgroundmusic.accounts.break_glass import break_glass_end_due
 from backgroundmusic.accounts.models import User
+from backgroundmusic.core.forms import TextRulesMixin
 
 admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-assign]
 _site_has_permission = admin.site.has_permission
@@ -58,7 +59,7 @@ for _model in (
         admin.site.unregister(_model)
 
 
-class UserAdminForm(forms.ModelForm):
+class UserAdminForm(TextRulesMixin, forms.ModelForm):
     def clean_username(self) -> str:
         # The look-alike column is not on the form, so Django does not check its constraint.
         username = self.cleaned_data["username"]

@@ -43,8 +43,13 @@ def staff_roles(*, user: Actor) -> set[StaffRole]:
     """The staff roles a user holds: their role groups. Superuser status adds none."""
     if not user.is_authenticated or not user.is_active:
         return set()
-    names = set(Group.objects.filter(user=user.pk).values_list("name", flat=True))
-    return {role for role in StaffRole if role.value in names}
+    # Kept on the user object for the request, as Django's ModelBackend keeps _perm_cache.
+    cached: set[StaffRole] | None = getattr(user, "_staff_roles_cache", None)
+    if cached is None:
+        names = set(Group.objects.filter(user=user.pk).values_list("name", flat=True))
+        cached = {role for role in StaffRole if role.value in names}
+        user._staff_roles_cache = cached  # type: ignore[union-attr]
+    return cached
 
 
 def staff_permissions(*, user: Actor) -> set[str]:
@@ -55,10 +60,14 @@ def staff_permissions(*, user: Actor) -> set[str]:
     """
     if not user.is_authenticated or not user.is_active:
         return set()
-    rows = Permission.objects.filter(group__user=user.pk).values_list(
-        "content_type__app_label", "codename"
-    )
-    return {f"{app_label}.{codename}" for app_label, codename in rows}
+    cached: set[str] | None = getattr(user, "_staff_permissions_cache", None)
+    if cached is None:
+        rows = Permission.objects.filter(group__user=user.pk).values_list(
+            "content_type__app_label", "codename"
+        )
+        cached = {f"{app_label}.{codename}" for app_label, codename in rows}
+        user._staff_permissions_cache = cached  # type: ignore[union-attr]
+    return cached
 
 
 def staff_is_member(*, user: Actor) -> bool:
@@ -259,9 +268,15 @@ def staff_person_read(*, actor: User, subject_id: int, reason: str) -> list[Show
     return shown
 
 
+def _forget_cached_roles(user: User) -> None:
+    for attribute in ("_staff_roles_cache", "_staff_permissions_cache"):
+        user.__dict__.pop(attribute, None)
+
+
 @transaction.atomic
 def staff_role_assign(*, user: User, role: StaffRole) -> User:
     user.groups.add(Group.objects.get(name=StaffRole(role).value))
+    _forget_cached_roles(user)
     return user
 
 
@@ -270,4 +285,5 @@ def staff_role_revoke(*, user: User, role: StaffRole) -> User:
     group = Group.objects.filter(name=StaffRole(role).value).first()
     if group is not None:
         user.groups.remove(group)
+    _forget_cached_roles(user)
     return user

@@ -493,7 +493,8 @@ def test_download_by_every_caller(caller, client, owner, django_capture_on_commi
         archive_of(b"".join(response.streaming_content))
     else:
         assert response.status_code == 404
-        assert b"PK" not in response.content
+        assert response["Content-Type"] == "text/html; charset=utf-8"
+        assert b"PK\x03\x04" not in response.content
     downloaded = caller == "owner"
     assert export.status == (
         DataExport.Status.DOWNLOADED if downloaded else DataExport.Status.READY
