@@ -48,7 +48,7 @@ def staff_roles(*, user: Actor) -> set[StaffRole]:
     if cached is None:
         names = set(Group.objects.filter(user=user.pk).values_list("name", flat=True))
         cached = {role for role in StaffRole if role.value in names}
-        user._staff_roles_cache = cached  # type: ignore[union-attr]
+        setattr(user, "_staff_roles_cache", cached)  # noqa: B010 (mypy knows no such field)
     return cached
 
 
@@ -66,7 +66,7 @@ def staff_permissions(*, user: Actor) -> set[str]:
             "content_type__app_label", "codename"
         )
         cached = {f"{app_label}.{codename}" for app_label, codename in rows}
-        user._staff_permissions_cache = cached  # type: ignore[union-attr]
+        setattr(user, "_staff_permissions_cache", cached)  # noqa: B010 (mypy knows no such field)
     return cached
 
 
@@ -270,7 +270,8 @@ def staff_person_read(*, actor: User, subject_id: int, reason: str) -> list[Show
 
 def _forget_cached_roles(user: User) -> None:
     for attribute in ("_staff_roles_cache", "_staff_permissions_cache"):
-        user.__dict__.pop(attribute, None)
+        if hasattr(user, attribute):
+            delattr(user, attribute)
 
 
 @transaction.atomic

@@ -137,6 +137,23 @@ def test_role_assign_and_revoke():
     assert staff.staff_roles(user=user) == {StaffRole.PRIVACY_OFFICER}
 
 
+def test_roles_and_permissions_are_read_once_per_user_object_and_again_after_a_change(
+    django_assert_num_queries,
+):
+    user = UserFactory.create()
+    with django_assert_num_queries(2):
+        assert staff.staff_roles(user=user) == set()
+        assert staff.staff_permissions(user=user) == set()
+    with django_assert_num_queries(0):
+        assert staff.staff_roles(user=user) == set()
+        assert staff.staff_permissions(user=user) == set()
+    staff.staff_role_assign(user=user, role=StaffRole.SUPPORT)
+    assert staff.staff_roles(user=user) == {StaffRole.SUPPORT}
+    assert "accounts.view_person_data" in staff.staff_permissions(user=user)
+    staff.staff_role_revoke(user=user, role=StaffRole.SUPPORT)
+    assert (staff.staff_roles(user=user), staff.staff_permissions(user=user)) == (set(), set())
+
+
 def test_the_demo_administrator_holds_the_administrator_role():
     admin = services.staff_administrator_create(
         username="demo-admin", email="admin@example.com", password="a-long-password-1"
