@@ -77,3 +77,13 @@ def _data_from_migrations(request):
     from backgroundmusic.accounts.roles import role_groups_sync
 
     role_groups_sync(apps)
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    """A request in Russian leaves Russian active in its thread; the next test starts in the
+    default language whatever the order."""
+    from django.utils import translation
+
+    yield
+    translation.activate(django_settings.LANGUAGE_CODE)

@@ -80,3 +80,19 @@ def test_prune_keeps_recent_and_unfinished_jobs():
         DBTaskResult.objects.get(pk=recent.id).pk,
         DBTaskResult.objects.get(pk=waiting.id).pk,
     }
+
+
+@pytest.mark.django_db
+def test_prune_keeps_two_weeks_of_slots_and_each_jobs_latest():
+    now = datetime(2026, 3, 30, 4, 0, tzinfo=UTC)
+    old = now - FINISHED_TASK_RETENTION - timedelta(days=1)
+    recent = now - timedelta(days=1)
+    for job, slot in [("nightly", old), ("nightly", recent), ("yearly", old - timedelta(days=1))]:
+        ScheduledRun.objects.create(job=job, slot=slot, task_result_id="")
+    ScheduledRun.objects.create(job="yearly", slot=old, task_result_id="")
+    with clock.frozen_at(now):
+        assert prune_finished_tasks.call() == 2
+    assert sorted(ScheduledRun.objects.values_list("job", "slot")) == [
+        ("nightly", recent),
+        ("yearly", old),
+    ]
