@@ -50,7 +50,7 @@ def catalogue(request: HttpRequest) -> HttpResponse:
     problem = ""
     if form.is_valid():
         try:
-            result = selectors.track_search(**form.search_arguments())
+            result = selectors.track_search(user=request.user, **form.search_arguments())
         except selectors.SearchError as error:
             problem = error.message
     else:
@@ -69,7 +69,7 @@ def catalogue(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def track_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    track = selectors.track_public_get(slug=slug)
+    track = selectors.track_public_get(user=request.user, slug=slug)
     if track is None:
         raise Http404(_("There is no such track in the catalogue."))
     master = track.master  # type: ignore[attr-defined]
@@ -87,13 +87,15 @@ def track_detail(request: HttpRequest, slug: str) -> HttpResponse:
 
 @require_GET
 def collection_list(request: HttpRequest) -> HttpResponse:
-    page = Paginator(selectors.collections_public(), 48).get_page(request.GET.get("page"))
+    page = Paginator(selectors.collections_public(user=request.user), 48).get_page(
+        request.GET.get("page")
+    )
     return render(request, "catalog/collections.html", {"page": page})
 
 
 @require_GET
 def collection_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    found = selectors.collection_public_get(slug=slug)
+    found = selectors.collection_public_get(user=request.user, slug=slug)
     if found is None:
         raise Http404(_("There is no such collection."))
     collection, tracks = found
