@@ -71,15 +71,11 @@ def may_play(*, user: Actor, track: Track, kind: str) -> bool:
     return playable_tracks(user=user, kind=kind).filter(pk=track.pk).exists()
 
 
-# ---------------------------------------------------------------------------------------------
-# Signed URLs
-
-
 def signed_url(*, user: Actor, rendition: Rendition, ttl: timedelta = DEFAULT_TTL) -> str:
     """A path (no host) reaching `rendition` until now + ttl.
 
-    It does not ask `may_play` (callers use `playable_url`, which does); the serving view does,
-    for the user who opens it. Full renditions carry the id of `user` and open only for them.
+    It does not ask `playable_tracks` (callers use `playable_url`, which does); the serving view
+    does, for the user who opens it. Full renditions carry the id of `user` and open only for them.
     """
     expires = int((clock.now() + ttl).timestamp())
     payload: dict[str, object] = {"r": rendition.pk, "k": rendition.kind, "e": expires}
@@ -112,10 +108,6 @@ def playable_urls(*, user: Actor, tracks: Sequence[Track], kind: str) -> dict[in
     for rendition in renditions:
         urls[rendition.track_id] = signed_url(user=user, rendition=rendition)  # type: ignore[attr-defined]
     return urls
-
-
-# ---------------------------------------------------------------------------------------------
-# Opening a signed URL (the serving view's rules)
 
 
 class StreamDenied(DomainError):
