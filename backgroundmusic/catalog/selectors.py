@@ -295,14 +295,15 @@ def _total_and_facet_counts(
 def _facet_list(
     facets: list[Facet], counts: dict[int, int], selected: list[int]
 ) -> list[FacetCount]:
+    named = sorted(((facet_name(facet), facet) for facet in facets), key=lambda pair: pair[0])
     return [
         FacetCount(
             slug=facet.slug,
-            name=facet_name(facet),
+            name=name,
             count=counts.get(facet.pk, 0),
             selected=facet.pk in selected,
         )
-        for facet in sorted(facets, key=facet_name)
+        for name, facet in named
     ]
 
 
