@@ -275,6 +275,7 @@ def main() -> None:
         import django
 
         django.setup()
+        from django.contrib.auth.models import AnonymousUser
         from django.core.management import call_command
         from django.db import connection
 
@@ -289,6 +290,7 @@ def main() -> None:
             query, genres, moods, instruments, bpm_min, bpm_max = QUERIES[index % len(QUERIES)]
             started = time.perf_counter()
             result = track_search(
+                user=AnonymousUser(),
                 query=query,
                 genres=genres,
                 moods=moods,

@@ -162,6 +162,7 @@ def tracks(request: HttpRequest, filters: Query[TrackFilters]) -> Any:
     every filter but its own). Ranges are inclusive; durations in seconds."""
     try:
         result = selectors.track_search(
+            user=request.user,
             query=filters.q,
             genres=filters.genre,
             moods=filters.mood,
@@ -201,7 +202,7 @@ def tracks(request: HttpRequest, filters: Query[TrackFilters]) -> Any:
     summary="A track",
 )
 def track(request: HttpRequest, slug: str) -> Any:
-    found = selectors.track_public_get(slug=slug)
+    found = selectors.track_public_get(user=request.user, slug=slug)
     if found is None:
         return _not_found("There is no such track in the catalogue.")
     master = found.master  # type: ignore[attr-defined]
@@ -239,7 +240,7 @@ def _collection(collection: Collection, track_count: int) -> dict[str, Any]:
 def collections(request: HttpRequest) -> Any:
     return [
         _collection(collection, collection.track_count)  # type: ignore[attr-defined]
-        for collection in selectors.collections_public()
+        for collection in selectors.collections_public(user=request.user)
     ]
 
 
@@ -249,7 +250,7 @@ def collections(request: HttpRequest) -> Any:
     summary="A collection and its tracks",
 )
 def collection(request: HttpRequest, slug: str) -> Any:
-    found = selectors.collection_public_get(slug=slug)
+    found = selectors.collection_public_get(user=request.user, slug=slug)
     if found is None:
         return _not_found("There is no such collection.")
     item, tracks = found

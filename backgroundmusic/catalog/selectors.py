@@ -1,8 +1,9 @@
-"""Every read of the catalogue that carries a rule: what the public sees, and search.
+"""Every read of the catalogue that carries a rule: what the site shows, and search.
 
-The public catalogue lists a track only when it is published and its master is ready
-(media.Master status "ready"). `track_search` is the one search, used by the /catalog/ pages and
-by the API alike.
+The catalogue shows a person the tracks whose preview they may play, as
+`media.streaming.playable_tracks` defines it (for most people: published, with a ready master),
+and asks nothing of the media app but that module. `track_search` is the one search, used by the
+/catalog/ pages and by the API alike.
 
 Full-text search: on PostgreSQL, `to_tsvector('simple', search_document)` (a GIN index holds it,
 migration 0002) matched against a prefix query of every word, ranked by ts_rank for "relevance".
@@ -24,7 +25,7 @@ from django.utils.translation import gettext as _
 
 from backgroundmusic.catalog.models import Collection, Facet, Genre, Instrument, Mood, Track
 from backgroundmusic.core.errors import DomainError
-from backgroundmusic.media.models import Master
+from backgroundmusic.media.streaming import Actor, playable_tracks
 
 SORTS = ("relevance", "title", "newest", "bpm", "duration")
 MAX_PAGE_SIZE = 100
@@ -76,14 +77,13 @@ def facet_name(facet: Facet) -> str:
     return facet.name_ru if (get_language() or "en").startswith("ru") else facet.name_en
 
 
-def public_tracks() -> QuerySet[Track]:
-    """Tracks anyone may find: published, with a ready master."""
-    return Track.objects.filter(is_published=True, master__status=Master.Status.READY)
+def catalogue_tracks(*, user: Actor) -> QuerySet[Track]:
+    """The tracks the catalogue shows `user`: those whose preview they may play."""
+    return playable_tracks(user=user, kind="preview")
 
 
-# What a row of a list shows (pages and API) and `media.streaming.may_play` asks; the rest of a
-# track (description, search document) and of its master (waveform, probe and ingest details)
-# stays in the database.
+# What a row of a list shows (pages and API); the rest of a track (description, search document)
+# and its master (waveform, probe and ingest details) stay in the database.
 LISTING_FIELDS = (
     "title",
     "slug",
@@ -97,15 +97,13 @@ LISTING_FIELDS = (
     "is_instrumental",
     "release_date",
     "is_published",
-    "master__status",
 )
 
 
 def tracks_for_listing(tracks: QuerySet[Track]) -> QuerySet[Track]:
-    """`tracks` loaded for a list of rows (search results, a collection): LISTING_FIELDS, with
-    the master that `media.streaming.playable_urls` asks about. Give the list to
-    `facets_attach` next."""
-    return tracks.select_related("master").only(*LISTING_FIELDS)
+    """`tracks` loaded for a list of rows (search results, a collection): LISTING_FIELDS. Give
+    the list to `facets_attach` next."""
+    return tracks.only(*LISTING_FIELDS)
 
 
 def query_words(query: str) -> list[str]:
@@ -297,19 +295,21 @@ def _total_and_facet_counts(
 def _facet_list(
     facets: list[Facet], counts: dict[int, int], selected: list[int]
 ) -> list[FacetCount]:
+    named = sorted(((facet_name(facet), facet) for facet in facets), key=lambda pair: pair[0])
     return [
         FacetCount(
             slug=facet.slug,
-            name=facet_name(facet),
+            name=name,
             count=counts.get(facet.pk, 0),
             selected=facet.pk in selected,
         )
-        for facet in sorted(facets, key=facet_name)
+        for name, facet in named
     ]
 
 
 def track_search(
     *,
+    user: Actor,
     query: str = "",
     genres: Sequence[str] = (),
     moods: Sequence[str] = (),
@@ -325,7 +325,8 @@ def track_search(
     page_size: int = 24,
     with_facets: bool = True,
 ) -> SearchResult:
-    """The public tracks matching every given filter, one page of them, and facet counts.
+    """The catalogue tracks of `user` matching every given filter, one page of them, and facet
+    counts.
 
     Facets are given by slug: several values of one facet match any of them; different facets
     all apply. Each facet's counts apply every filter but that facet's own (so a visitor sees
@@ -354,7 +355,7 @@ def track_search(
     instrument_ids = _facets_by_slug(Instrument, instruments, _("instrument"))
 
     words = query_words(query)
-    base = _text_filter(public_tracks(), words)
+    base = _text_filter(catalogue_tracks(user=user), words)
     ranges = Q()
     for name, low, high in (
         ("tempo_bpm", bpm_min, bpm_max),
@@ -410,38 +411,39 @@ def _ordering(sort: str, *, ranked: bool) -> list[Any]:
     return orderings[sort]
 
 
-def track_public_get(*, slug: str) -> Track | None:
-    """A public track by its slug, with its master, facets (`genre_facets`, …, see
-    `facets_attach`) and tags; None when not public."""
+def track_public_get(*, user: Actor, slug: str) -> Track | None:
+    """A catalogue track of `user` by its slug, with its master, facets (`genre_facets`, …, see
+    `facets_attach`) and tags; None when the catalogue does not show it to them."""
     track = (
-        public_tracks().select_related("master").prefetch_related("tags").filter(slug=slug).first()
+        catalogue_tracks(user=user)
+        .select_related("master")
+        .prefetch_related("tags")
+        .filter(slug=slug)
+        .first()
     )
     if track is not None:
         facets_attach([track])
     return track
 
 
-def collections_public() -> QuerySet[Collection]:
-    """Published collections, each with `track_count` (its public tracks)."""
-    public = Q(
-        items__track__is_published=True,
-        items__track__master__status=Master.Status.READY,
-    )
+def collections_public(*, user: Actor) -> QuerySet[Collection]:
+    """Published collections, each with `track_count` (its catalogue tracks for `user`)."""
+    shown = Q(items__track__in=catalogue_tracks(user=user).values("pk"))
     return (
         Collection.objects.filter(is_published=True)
-        .annotate(track_count=Count("items", filter=public))
+        .annotate(track_count=Count("items", filter=shown))
         .order_by("title", "pk")
     )
 
 
-def collection_public_get(*, slug: str) -> tuple[Collection, list[Track]] | None:
-    """A published collection and its public tracks in order (with their facets, see
-    `facets_attach`); None when not published."""
+def collection_public_get(*, user: Actor, slug: str) -> tuple[Collection, list[Track]] | None:
+    """A published collection and its catalogue tracks for `user` in order (with their facets,
+    see `facets_attach`); None when not published."""
     collection = Collection.objects.filter(is_published=True, slug=slug).first()
     if collection is None:
         return None
     tracks = list(
-        tracks_for_listing(public_tracks())
+        tracks_for_listing(catalogue_tracks(user=user))
         .filter(collection_items__collection=collection)
         .order_by("collection_items__position")
     )

@@ -1,10 +1,15 @@
 """Who may hear what, and the signed, expiring URLs through which audio is reached (DESIGN.md §5).
 
-`may_play` is THE entitlement selector (DESIGN.md rule 7): the track page, the API, the player
-and the serving view (`views_stream.py`) all ask it, and nothing else decides. A URL from
-`signed_url` names one rendition, its kind, an expiry and, for full renditions, the user it was
-issued to; the serving view checks the signature, the expiry, that user, and `may_play` again, so
-a URL copied to someone else or kept after the right to play it ended is worth nothing.
+`playable_tracks(user=, kind=)` is THE definition of "playable" (DESIGN.md rule 7): the tracks
+whose rendition `kind` a person may hear now. Catalogue search, track and collection pages, the
+API, `may_play`, `playable_url(s)` and the serving view (`views_stream.py`) all ask it, and
+nothing else decides; licensing will let licensees in there. It is also the one module through
+which the catalogue reaches the media app (docs/architecture.md).
+
+A URL from `signed_url` names one rendition, its kind, an expiry and, for full renditions, the
+user it was issued to; the serving view checks the signature, the expiry, that user, and
+`playable_tracks` again, so a URL copied to someone else or kept after the right to play it ended
+is worth nothing.
 
 Expiry is written inside the signed payload and read against `core.clock` (not the timestamp of
 `signing.TimestampSigner`, which uses `time.time()`), so tests can freeze it.
@@ -16,6 +21,7 @@ from datetime import timedelta
 
 from django.contrib.auth.models import AnonymousUser
 from django.core import signing
+from django.db.models import Exists, OuterRef, QuerySet
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
@@ -37,59 +43,60 @@ DEFAULT_TTL = timedelta(hours=2)
 FULL_KINDS = frozenset({Rendition.Kind.OPUS, Rendition.Kind.AAC, Rendition.Kind.MP3_320})
 
 
-# ---------------------------------------------------------------------------------------------
-# The entitlement selector
+def playable_tracks(*, user: Actor, kind: str) -> QuerySet[Track]:
+    """The tracks whose rendition `kind` `user` may hear (for mp3_320: download) now.
+
+    - Nobody plays a track whose master is not ready (uploaded, processing, failed, or none).
+    - Content managers and administrators (the manage-catalogue permission, with two-factor
+      sign-in) may play every rendition of every such track, published or not: they check the
+      masters they upload, and see drafts in the catalogue as they will appear.
+    - Everyone else, anonymous visitors included, gets the preview of a published track, and
+      nothing more.
+
+    Licensing (a later issue) grants full renditions (opus, aac) and the mp3_320 download to
+    licensees HERE, and only here. Asking the permission costs no query for anonymous visitors.
+    """
+    ready = Track.objects.filter(master__status=Master.Status.READY)
+    if kind not in Rendition.Kind.values:
+        return ready.none()
+    if staff_may_manage_catalogue(actor=user):
+        return ready
+    if kind == Rendition.Kind.PREVIEW:
+        return ready.filter(is_published=True)
+    return ready.none()
 
 
 def may_play(*, user: Actor, track: Track, kind: str) -> bool:
-    """May `user` hear (or, for mp3_320, download) rendition `kind` of `track` now?
-
-    - Content managers and administrators (the manage-catalogue permission, with two-factor
-      sign-in) may play every rendition of any track whose master is ready, published or not:
-      they check the masters they upload.
-    - Everyone else, anonymous visitors included, gets the preview of a published track whose
-      master is ready, and nothing more.
-
-    Licensing (a later issue) grants full renditions (opus, aac) and the mp3_320 download to
-    licensees HERE, and only here: page, API and stream all ask this function.
-    """
-    if kind not in Rendition.Kind.values:
-        return False
-    if _ready_master(track) is None:
-        return False
-    if kind == Rendition.Kind.PREVIEW and track.is_published:
-        return True  # everyone; asked first, so a catalogue page costs no permission queries
-    # Full renditions and the download: licensees will be let in here (licensing issue).
-    return staff_may_manage_catalogue(actor=user)
-
-
-def _ready_master(track: Track) -> Master | None:
-    """The track's master when ingest finished it (no query when the caller select_related it)."""
-    try:
-        master: Master = track.master  # type: ignore[attr-defined]
-    except Master.DoesNotExist:
-        return None
-    return master if master.status == Master.Status.READY else None
-
-
-# ---------------------------------------------------------------------------------------------
-# Signed URLs
+    """Is `track` among `playable_tracks(user=user, kind=kind)`? One query at most."""
+    return playable_tracks(user=user, kind=kind).filter(pk=track.pk).exists()
 
 
 def signed_url(*, user: Actor, rendition: Rendition, ttl: timedelta = DEFAULT_TTL) -> str:
     """A path (no host) reaching `rendition` until now + ttl.
 
-    It does not ask `may_play` (callers use `playable_url`, which does); the serving view does,
-    for the user who opens it. Full renditions carry the id of `user` and open only for them.
+    It does not ask `playable_tracks` (callers use `playable_url`, which does); the serving view
+    does, for the user who opens it. Full renditions carry the id of `user` and open only for them.
     """
+    signer = signing.Signer(salt=SALT)
+    return _stream_prefix() + _token(signer, user, rendition.pk, rendition.kind, ttl)
+
+
+def _stream_prefix() -> str:
+    """The stream URL up to its token: reverse() once for a page of URLs (a token needs no
+    quoting: URL-safe base64 and a colon)."""
+    return reverse("media:stream", kwargs={"token": "-"}).removesuffix("-")
+
+
+def _token(
+    signer: signing.Signer, user: Actor, rendition_id: int, kind: str, ttl: timedelta
+) -> str:
     expires = int((clock.now() + ttl).timestamp())
-    payload: dict[str, object] = {"r": rendition.pk, "k": rendition.kind, "e": expires}
-    if rendition.kind in FULL_KINDS:
+    payload: dict[str, object] = {"r": rendition_id, "k": kind, "e": expires}
+    if kind in FULL_KINDS:
         if not user.is_authenticated:
             raise ValueError("A full rendition's URL names the user it is issued to.")
         payload["u"] = user.pk
-    token = signing.Signer(salt=SALT).sign_object(payload, compress=False)
-    return reverse("media:stream", kwargs={"token": token})
+    return signer.sign_object(payload, compress=False)
 
 
 def playable_url(*, user: Actor, track: Track, kind: str) -> str | None:
@@ -100,33 +107,19 @@ def playable_url(*, user: Actor, track: Track, kind: str) -> str | None:
 
 def playable_urls(*, user: Actor, tracks: Sequence[Track], kind: str) -> dict[int, str | None]:
     """`playable_url` of every track, by track id: one query for all their renditions of `kind`
-    (none when `user` may play none of them), however many tracks a page lists."""
-    masters = {
-        track.pk: master
-        for track in tracks
-        if may_play(user=user, track=track, kind=kind)
-        and (master := _ready_master(track)) is not None
-    }
-    renditions = (
-        {
-            rendition.master_id: rendition
-            for rendition in Rendition.objects.filter(
-                master__in=[master.pk for master in masters.values()], kind=kind
-            ).only("master", "kind")
-        }
-        if masters
-        else {}
-    )
+    that `user` may play (none when they may play none), however many tracks a page lists."""
     urls: dict[int, str | None] = {track.pk: None for track in tracks}
-    for track_id, master in masters.items():
-        rendition = renditions.get(master.pk)
-        if rendition is not None:
-            urls[track_id] = signed_url(user=user, rendition=rendition)
+    if not urls:
+        return urls
+    allowed = playable_tracks(user=user, kind=kind).filter(pk__in=list(urls))
+    renditions = Rendition.objects.filter(kind=kind, master__track__in=allowed).values_list(
+        "pk", "master__track"
+    )
+    signer = signing.Signer(salt=SALT)
+    prefix = _stream_prefix()
+    for rendition_id, track_id in renditions:
+        urls[track_id] = prefix + _token(signer, user, rendition_id, kind, DEFAULT_TTL)
     return urls
-
-
-# ---------------------------------------------------------------------------------------------
-# Opening a signed URL (the serving view's rules)
 
 
 class StreamDenied(DomainError):
@@ -152,7 +145,8 @@ class StreamGrant:
 
 def stream_open(*, user: Actor, token: str) -> StreamGrant:
     """Checks a token from a signed URL for `user`: signature, expiry, rendition, the user it
-    was issued to (full renditions) and `may_play` now. Raises StreamDenied or StreamNotFound."""
+    was issued to (full renditions) and `playable_tracks` now, in one query. Raises StreamDenied
+    or StreamNotFound."""
     try:
         payload = signing.Signer(salt=SALT).unsign_object(token)
         rendition_id = int(payload["r"])
@@ -163,9 +157,14 @@ def stream_open(*, user: Actor, token: str) -> StreamGrant:
         raise StreamDenied(_("This link is not valid.")) from None
     if expires_at <= int(clock.now().timestamp()):
         raise StreamDenied(_("This link has expired. Reload the page for a new one."))
+    playable = playable_tracks(user=user, kind=kind).filter(pk=OuterRef("master__track"))
     # get(), not first(): no ORDER BY over the related models' default orderings.
     try:
-        rendition = Rendition.objects.select_related("master__track").get(pk=rendition_id)
+        rendition = (
+            Rendition.objects.select_related("master__track")
+            .annotate(playable=Exists(playable))
+            .get(pk=rendition_id)
+        )
     except Rendition.DoesNotExist:
         raise StreamNotFound(_("This recording is no longer available.")) from None
     if rendition.master.track is None:
@@ -174,6 +173,6 @@ def stream_open(*, user: Actor, token: str) -> StreamGrant:
         raise StreamDenied(_("This link is not valid."))
     if kind in FULL_KINDS and (not user.is_authenticated or issued_to != user.pk):
         raise StreamDenied(_("This link was issued to someone else."))
-    if not may_play(user=user, track=rendition.master.track, kind=kind):
+    if not rendition.playable:  # type: ignore[attr-defined]
         raise StreamDenied(_("You may not play this recording."))
     return StreamGrant(rendition=rendition, expires_at=expires_at)

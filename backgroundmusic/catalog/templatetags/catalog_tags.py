@@ -1,8 +1,13 @@
+from collections.abc import Sequence
+
 from django import template
+from django.utils.html import format_html_join
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
 from backgroundmusic.accounts import staff
 from backgroundmusic.catalog.models import Facet
+from backgroundmusic.catalog.selectors import FacetCount
 from backgroundmusic.catalog.selectors import facet_name as _facet_name
 
 register = template.Library()
@@ -12,6 +17,20 @@ register = template.Library()
 def facet_name(facet: Facet) -> str:
     """{{ genre|facet_name }}: the name in the active language."""
     return _facet_name(facet)
+
+
+@register.simple_tag
+def facet_checkboxes(facets: Sequence[FacetCount], name: str) -> SafeString:
+    """{% facet_checkboxes result.facets.genres "genre" %}: a labelled checkbox with its count for
+    every value of one facet. Built here: a catalogue page has about fifty of them, and a template
+    loop over them took a millisecond of every page."""
+    checked = mark_safe(" checked")
+    return format_html_join(
+        "",
+        '<label><input type="checkbox" name="{}" value="{}"{}> {} '
+        '<span class="count">({})</span></label>',
+        ((name, f.slug, checked if f.selected else "", f.name, f.count) for f in facets),
+    )
 
 
 @register.filter
