@@ -15,7 +15,8 @@ from backgroundmusic.accounts.models import (
 )
 from backgroundmusic.accounts.selectors import remember_profile_values
 from backgroundmusic.core import clock
-from backgroundmusic.privacy import consents, crypto
+from backgroundmusic.privacy import consents
+from backgroundmusic.privacy.kernel import crypto
 from backgroundmusic.privacy.models import ConsentMethod, ConsentPurpose
 
 

@@ -31,7 +31,7 @@ from backgroundmusic.accounts.roles import (
 )
 from backgroundmusic.accounts.selectors import remember_profile_values
 from backgroundmusic.core.errors import PermissionDenied
-from backgroundmusic.privacy.access_log import access_log_record
+from backgroundmusic.privacy.kernel.access_log import access_log_record
 
 Actor = User | AnonymousUser
 

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_http_methods
 from backgroundmusic.accounts import staff
 from backgroundmusic.accounts.models import User
 from backgroundmusic.accounts.staff_forms import AccessReasonForm, PeopleSearchForm
-from backgroundmusic.privacy.access_log import access_log_entries
+from backgroundmusic.privacy.kernel.access_log import access_log_entries
 
 PAGE_SIZE = 50
 

@@ -27,14 +27,14 @@ from backgroundmusic.core.csv_export import CsvWriter
 from backgroundmusic.core.errors import DomainError, PermissionDenied
 from backgroundmusic.privacy.calendar import controller_today
 from backgroundmusic.privacy.consents import consent_allows
+from backgroundmusic.privacy.kernel.pseudonyms import subject_pseudonym
+from backgroundmusic.privacy.kernel.registry import Category
 from backgroundmusic.privacy.models import (
     ConsentPurpose,
     Disclosure,
     LegalBasisForDisclosure,
     Recipient,
 )
-from backgroundmusic.privacy.pseudonyms import subject_pseudonym
-from backgroundmusic.privacy.registry import Category
 
 MIN_SUBJECTS = 20
 MAX_PERIOD_DAYS = 366

@@ -33,6 +33,7 @@ from markdown.extensions.toc import slugify_unicode  # type: ignore[import-untyp
 from backgroundmusic.core import clock
 from backgroundmusic.core.errors import DomainError
 from backgroundmusic.core.request_info import truncate_ip
+from backgroundmusic.privacy.kernel.pseudonyms import subject_pseudonym
 from backgroundmusic.privacy.models import (
     AcceptanceAction,
     ConsentAction,
@@ -42,7 +43,6 @@ from backgroundmusic.privacy.models import (
     PolicyAcceptance,
     PolicyEdition,
 )
-from backgroundmusic.privacy.pseudonyms import subject_pseudonym
 
 if TYPE_CHECKING:
     from django.contrib.auth.base_user import AbstractBaseUser

@@ -10,8 +10,8 @@ from backgroundmusic.accounts.break_glass import break_glass_grant
 from backgroundmusic.accounts.models import Profile, SocialLink, User
 from backgroundmusic.accounts.roles import PERSON_FIELDS, StaffRole
 from backgroundmusic.accounts.tests.factories import StaffFactory, UserFactory
-from backgroundmusic.privacy.access_log import access_log_record
-from backgroundmusic.privacy.models import StaffAccessLogEntry
+from backgroundmusic.privacy.kernel.access_log import access_log_record
+from backgroundmusic.privacy.kernel.models import StaffAccessLogEntry
 
 pytestmark = pytest.mark.django_db
 

@@ -14,8 +14,8 @@ from backgroundmusic.accounts.tests.factories import StaffFactory, UserFactory
 from backgroundmusic.core import clock
 from backgroundmusic.core.errors import DomainError
 from backgroundmusic.privacy import disclosures
+from backgroundmusic.privacy.kernel.pseudonyms import subject_pseudonym
 from backgroundmusic.privacy.models import Disclosure, Recipient
-from backgroundmusic.privacy.pseudonyms import subject_pseudonym
 
 pytestmark = pytest.mark.django_db
 

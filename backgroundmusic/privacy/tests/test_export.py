@@ -31,8 +31,10 @@ from backgroundmusic.accounts.models import Profile, SocialLink, User
 from backgroundmusic.accounts.roles import StaffRole
 from backgroundmusic.accounts.tests.factories import PASSWORD, StaffFactory, UserFactory
 from backgroundmusic.core import clock
-from backgroundmusic.privacy import consents, crypto, keys, rights
-from backgroundmusic.privacy.access_log import access_log_record
+from backgroundmusic.privacy import consents, rights
+from backgroundmusic.privacy.kernel import crypto, keys
+from backgroundmusic.privacy.kernel.access_log import access_log_record
+from backgroundmusic.privacy.kernel.pseudonyms import subject_pseudonym
 from backgroundmusic.privacy.models import (
     ConsentMethod,
     ConsentPurpose,
@@ -41,7 +43,6 @@ from backgroundmusic.privacy.models import (
     ErasureJob,
     LegalBasisForDisclosure,
 )
-from backgroundmusic.privacy.pseudonyms import subject_pseudonym
 from backgroundmusic.privacy.tasks import build_data_export
 from tests.s3_double import bucket_keys
 

@@ -10,8 +10,8 @@ from django.core.cache import cache
 from backgroundmusic.accounts.models import User
 from backgroundmusic.core import clock
 from backgroundmusic.privacy import policies
+from backgroundmusic.privacy.kernel.pseudonyms import subject_pseudonym
 from backgroundmusic.privacy.models import ConsentRecord, DocumentKind, PolicyAcceptance
-from backgroundmusic.privacy.pseudonyms import subject_pseudonym
 
 pytestmark = pytest.mark.django_db
 

@@ -15,9 +15,7 @@ from django.utils.functional import Promise
 
 from backgroundmusic.accounts.roles import StaffRole
 from backgroundmusic.accounts.tests.factories import StaffFactory, UserFactory
-from backgroundmusic.privacy.models import Recipient
-from backgroundmusic.privacy.processing import records_of_processing
-from backgroundmusic.privacy.registry import (
+from backgroundmusic.privacy.kernel.registry import (
     DATA_CATEGORY_LABELS,
     LEGAL_BASIS_LABELS,
     PURPOSE_LABELS,
@@ -27,6 +25,8 @@ from backgroundmusic.privacy.registry import (
     Retentions,
     data_map,
 )
+from backgroundmusic.privacy.models import Recipient
+from backgroundmusic.privacy.processing import records_of_processing
 
 pytestmark = pytest.mark.django_db
 

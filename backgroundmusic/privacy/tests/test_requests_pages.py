@@ -14,12 +14,12 @@ from backgroundmusic.accounts.roles import StaffRole
 from backgroundmusic.accounts.tests.factories import StaffFactory, UserFactory
 from backgroundmusic.core import clock
 from backgroundmusic.privacy import requests as dsr
+from backgroundmusic.privacy.kernel.models import StaffAccessLogEntry
 from backgroundmusic.privacy.models import (
     ConsentMethod,
     DataSubjectRequest,
     ProcessingRestriction,
     RequestKind,
-    StaffAccessLogEntry,
 )
 
 pytestmark = pytest.mark.django_db

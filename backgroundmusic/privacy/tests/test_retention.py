@@ -19,6 +19,7 @@ from backgroundmusic.core import clock
 from backgroundmusic.core.models import ScheduledRun
 from backgroundmusic.core.schedule import schedule_due_jobs
 from backgroundmusic.privacy import rights
+from backgroundmusic.privacy.kernel.pseudonyms import subject_pseudonym
 from backgroundmusic.privacy.models import (
     AcceptanceAction,
     DataExport,
@@ -29,7 +30,6 @@ from backgroundmusic.privacy.models import (
     LegalBasisForDisclosure,
     PolicyAcceptance,
 )
-from backgroundmusic.privacy.pseudonyms import subject_pseudonym
 from backgroundmusic.privacy.retention import retention_run
 from backgroundmusic.privacy.tasks import apply_retention
 from backgroundmusic.privacy.tests.test_erasure import edition

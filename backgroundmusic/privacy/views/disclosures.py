@@ -22,8 +22,8 @@ from backgroundmusic.core.errors import DomainError
 from backgroundmusic.core.forms import Form
 from backgroundmusic.privacy import disclosures as register
 from backgroundmusic.privacy.calendar import controller_today
+from backgroundmusic.privacy.kernel.registry import DATA_CATEGORY_LABELS, Category
 from backgroundmusic.privacy.models import Disclosure, LegalBasisForDisclosure, Recipient
-from backgroundmusic.privacy.registry import DATA_CATEGORY_LABELS, Category
 from backgroundmusic.privacy.requests import subject_lookup
 
 PAGE_SIZE = 50

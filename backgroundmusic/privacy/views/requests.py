@@ -21,8 +21,8 @@ from backgroundmusic.core import clock
 from backgroundmusic.core.errors import DomainError
 from backgroundmusic.core.forms import Form
 from backgroundmusic.privacy import requests as dsr
-from backgroundmusic.privacy.access_log import access_log_record
 from backgroundmusic.privacy.calendar import CONTROLLER_TIME_ZONE
+from backgroundmusic.privacy.kernel.access_log import access_log_record
 from backgroundmusic.privacy.models import (
     ConsentPurpose,
     DataSubjectRequest,
