@@ -19,7 +19,6 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from backgroundmusic.accounts.staff import staff_may_export_research
 from backgroundmusic.analytics.aggregates import day_bounds
 from backgroundmusic.analytics.models import AnalyticsIdentity, Event, EventKind, ResearchExport
 from backgroundmusic.core import clock
@@ -35,6 +34,7 @@ from backgroundmusic.privacy.models import (
     LegalBasisForDisclosure,
     Recipient,
 )
+from backgroundmusic.staffroles.selectors import staff_may_export_research
 
 MIN_SUBJECTS = 20
 MAX_PERIOD_DAYS = 366

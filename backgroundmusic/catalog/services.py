@@ -20,7 +20,6 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from backgroundmusic.accounts.models import User
-from backgroundmusic.accounts.staff import staff_may_manage_catalogue
 from backgroundmusic.catalog.models import (
     DEFAULT_RIGHTS_HOLDER,
     Collection,
@@ -34,6 +33,7 @@ from backgroundmusic.catalog.models import (
     Track,
 )
 from backgroundmusic.core.errors import DomainError, PermissionDenied
+from backgroundmusic.staffroles.selectors import staff_may_manage_catalogue
 
 Actor = User | AnonymousUser | None
 

@@ -5,7 +5,7 @@ The person sees each disclosure about them in the privacy center, except while a
 forbids it (e.g. a court's order not to tell the person about an investigation): the hold has an
 end date and a reason, and from that date on the disclosure is shown.
 
-Who may record a disclosure is asked by the views (accounts.staff.staff_may_record_disclosures).
+Who may record a disclosure is asked by the views (staffroles.staff_may_record_disclosures).
 """
 
 from collections.abc import Iterable

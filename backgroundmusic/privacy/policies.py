@@ -469,7 +469,7 @@ def edition_publish(
     """Publishes a new edition, now; it takes effect at effective_at (None: at once, which may
     not be in the past). Nothing published can be changed afterwards: a change is a new version.
 
-    Who may publish is the caller's question (accounts.staff.staff_may_publish_policy); actor_id
+    Who may publish is the caller's question (staffroles.staff_may_publish_policy); actor_id
     is recorded, None (SEEDED_ACTOR_ID) for editions seeded by a command.
     Consents of the purposes in material_purposes are suspended by the consent ledger, in this
     transaction, until the person gives them again.

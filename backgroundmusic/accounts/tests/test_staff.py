@@ -8,10 +8,12 @@ from django.urls import reverse
 from backgroundmusic.accounts import services, staff
 from backgroundmusic.accounts.break_glass import break_glass_grant
 from backgroundmusic.accounts.models import Profile, SocialLink, User
-from backgroundmusic.accounts.roles import PERSON_FIELDS, StaffRole
 from backgroundmusic.accounts.tests.factories import StaffFactory, UserFactory
 from backgroundmusic.privacy.kernel.access_log import access_log_record
 from backgroundmusic.privacy.kernel.models import StaffAccessLogEntry
+from backgroundmusic.staffroles.roles import PERSON_FIELDS, StaffRole
+from backgroundmusic.staffroles.selectors import staff_permissions, staff_roles
+from backgroundmusic.staffroles.services import staff_role_assign, staff_role_revoke
 
 pytestmark = pytest.mark.django_db
 
@@ -129,12 +131,12 @@ def test_the_migration_creates_each_role_with_least_privilege():
 
 def test_role_assign_and_revoke():
     user = UserFactory.create()
-    staff.staff_role_assign(user=user, role=StaffRole.SUPPORT)
-    staff.staff_role_assign(user=user, role=StaffRole.PRIVACY_OFFICER)
-    assert staff.staff_roles(user=user) == {StaffRole.SUPPORT, StaffRole.PRIVACY_OFFICER}
-    staff.staff_role_revoke(user=user, role=StaffRole.SUPPORT)
+    staff_role_assign(user=user, role=StaffRole.SUPPORT)
+    staff_role_assign(user=user, role=StaffRole.PRIVACY_OFFICER)
+    assert staff_roles(user=user) == {StaffRole.SUPPORT, StaffRole.PRIVACY_OFFICER}
+    staff_role_revoke(user=user, role=StaffRole.SUPPORT)
     assert list(user.groups.values_list("name", flat=True)) == ["privacy_officer"]
-    assert staff.staff_roles(user=user) == {StaffRole.PRIVACY_OFFICER}
+    assert staff_roles(user=user) == {StaffRole.PRIVACY_OFFICER}
 
 
 def test_roles_and_permissions_are_read_once_per_user_object_and_again_after_a_change(
@@ -142,16 +144,16 @@ def test_roles_and_permissions_are_read_once_per_user_object_and_again_after_a_c
 ):
     user = UserFactory.create()
     with django_assert_num_queries(2):
-        assert staff.staff_roles(user=user) == set()
-        assert staff.staff_permissions(user=user) == set()
+        assert staff_roles(user=user) == set()
+        assert staff_permissions(user=user) == set()
     with django_assert_num_queries(0):
-        assert staff.staff_roles(user=user) == set()
-        assert staff.staff_permissions(user=user) == set()
-    staff.staff_role_assign(user=user, role=StaffRole.SUPPORT)
-    assert staff.staff_roles(user=user) == {StaffRole.SUPPORT}
-    assert "accounts.view_person_data" in staff.staff_permissions(user=user)
-    staff.staff_role_revoke(user=user, role=StaffRole.SUPPORT)
-    assert (staff.staff_roles(user=user), staff.staff_permissions(user=user)) == (set(), set())
+        assert staff_roles(user=user) == set()
+        assert staff_permissions(user=user) == set()
+    staff_role_assign(user=user, role=StaffRole.SUPPORT)
+    assert staff_roles(user=user) == {StaffRole.SUPPORT}
+    assert "accounts.view_person_data" in staff_permissions(user=user)
+    staff_role_revoke(user=user, role=StaffRole.SUPPORT)
+    assert (staff_roles(user=user), staff_permissions(user=user)) == (set(), set())
 
 
 def test_the_demo_administrator_holds_the_administrator_role():
@@ -177,7 +179,7 @@ def test_visible_fields_per_role(role, expected):
 
 def test_visible_fields_of_several_roles_are_their_union_in_display_order():
     actor = StaffFactory.create(role=StaffRole.CONTENT_MANAGER)
-    staff.staff_role_assign(user=actor, role=StaffRole.SUPPORT)
+    staff_role_assign(user=actor, role=StaffRole.SUPPORT)
     assert staff.staff_visible_fields(actor=actor) == SUPPORT_FIELDS
 
 

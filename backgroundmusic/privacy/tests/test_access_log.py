@@ -15,7 +15,6 @@ from django.core.management.base import CommandError
 from django.db import IntegrityError, OperationalError, connection, connections, transaction
 from django.utils.log import configure_logging
 
-from backgroundmusic.accounts.roles import StaffRole
 from backgroundmusic.accounts.tests.factories import StaffFactory
 from backgroundmusic.core import clock
 from backgroundmusic.core.errors import DomainError
@@ -26,6 +25,7 @@ from backgroundmusic.privacy.kernel.access_log import (
     access_log_verify,
 )
 from backgroundmusic.privacy.kernel.models import StaffAccessLogEntry
+from backgroundmusic.staffroles.roles import StaffRole
 
 pytestmark = pytest.mark.django_db
 # Raw SQL on purpose: tampering the way someone with database access would.

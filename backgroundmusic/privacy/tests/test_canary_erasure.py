@@ -20,7 +20,6 @@ from django.db import connection, connections
 from django.test import Client
 
 from backgroundmusic.accounts.models import User
-from backgroundmusic.accounts.roles import StaffRole
 from backgroundmusic.accounts.tests.factories import PASSWORD, StaffFactory
 from backgroundmusic.analytics.buffer import event_buffer
 from backgroundmusic.analytics.identity import pseudonym_from_cookie
@@ -40,6 +39,7 @@ from backgroundmusic.privacy.models import (
 )
 from backgroundmusic.privacy.tests.test_erasure import fill_every_store, rows_of, sign_in_keys_of
 from backgroundmusic.privacy.tests.test_export import make_owner, run_queued
+from backgroundmusic.staffroles.roles import StaffRole
 
 pytestmark = pytest.mark.django_db(transaction=False, databases="__all__")
 

@@ -28,7 +28,6 @@ from hypothesis import strategies as st
 
 from backgroundmusic.accounts.lockout import account_key
 from backgroundmusic.accounts.models import Profile, SocialLink, User
-from backgroundmusic.accounts.roles import StaffRole
 from backgroundmusic.accounts.tests.factories import PASSWORD, StaffFactory, UserFactory
 from backgroundmusic.core import clock
 from backgroundmusic.privacy import consents, rights
@@ -44,6 +43,7 @@ from backgroundmusic.privacy.models import (
     LegalBasisForDisclosure,
 )
 from backgroundmusic.privacy.tasks import build_data_export
+from backgroundmusic.staffroles.roles import StaffRole
 from tests.s3_double import bucket_keys
 
 pytestmark = pytest.mark.django_db

@@ -13,7 +13,6 @@ from django.test import Client
 from django.urls import reverse
 from django.utils.functional import Promise
 
-from backgroundmusic.accounts.roles import StaffRole
 from backgroundmusic.accounts.tests.factories import StaffFactory, UserFactory
 from backgroundmusic.privacy.kernel.registry import (
     DATA_CATEGORY_LABELS,
@@ -27,6 +26,7 @@ from backgroundmusic.privacy.kernel.registry import (
 )
 from backgroundmusic.privacy.models import Recipient
 from backgroundmusic.privacy.processing import records_of_processing
+from backgroundmusic.staffroles.roles import StaffRole
 
 pytestmark = pytest.mark.django_db
 

@@ -10,7 +10,6 @@ import pytest
 from django.test import Client
 
 from backgroundmusic.accounts.models import User
-from backgroundmusic.accounts.roles import StaffRole
 from backgroundmusic.accounts.tests.factories import StaffFactory, UserFactory
 from backgroundmusic.core import clock
 from backgroundmusic.privacy import requests as dsr
@@ -21,6 +20,7 @@ from backgroundmusic.privacy.models import (
     ProcessingRestriction,
     RequestKind,
 )
+from backgroundmusic.staffroles.roles import StaffRole
 
 pytestmark = pytest.mark.django_db
 

@@ -13,7 +13,6 @@ from django.core.files.storage import default_storage
 from django.test import Client
 
 from backgroundmusic.accounts.models import User
-from backgroundmusic.accounts.roles import StaffRole
 from backgroundmusic.accounts.tests.factories import StaffFactory, UserFactory
 from backgroundmusic.core import clock
 from backgroundmusic.core.models import ScheduledRun
@@ -40,6 +39,7 @@ from backgroundmusic.privacy.tests.test_export import (
     run_queued,
 )
 from backgroundmusic.recurring import RECURRING_JOBS
+from backgroundmusic.staffroles.roles import StaffRole
 
 pytestmark = pytest.mark.django_db
 
