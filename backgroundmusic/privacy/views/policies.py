@@ -15,8 +15,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from backgroundmusic.accounts.http import AuthenticatedRequest
 from backgroundmusic.core import clock
+from backgroundmusic.core.http import AuthenticatedRequest
 from backgroundmusic.core.request_info import client_ip, truncate_ip, user_agent_family
 from backgroundmusic.privacy import policies
 from backgroundmusic.privacy.models import DocumentKind, PolicyEdition
