@@ -42,8 +42,8 @@ def staff_administrator_create(*, username: str, email: str, password: str) -> U
     """An account holding the administrator role only: not a superuser and not let into the
     Django admin, which is used under a break-glass grant (accounts/break_glass.py)."""
     user = user_create(username=username, email=email, password=password, email_verified=True)
+    from backgroundmusic.accounts.staff import staff_role_assign
     from backgroundmusic.staffroles.roles import StaffRole
-    from backgroundmusic.staffroles.services import staff_role_assign
 
     staff_role_assign(user=user, role=StaffRole.ADMINISTRATOR)
     return user

@@ -1,5 +1,6 @@
 """The staff pages' questions that need accounts' models: the staff navigation, which person
-fields a staff member may see, finding people, and the logged read of a person's data.
+fields a staff member may see, finding people, the logged read of a person's data, and giving
+and taking staff roles.
 
 Who holds which role and what each role may do are asked of backgroundmusic.staffroles.
 """
@@ -8,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from django.contrib.auth.models import Group
 from django.core.exceptions import FieldDoesNotExist
 from django.db import transaction
 from django.db.models import Q, QuerySet
@@ -18,8 +20,10 @@ from backgroundmusic.accounts.models import Profile, User
 from backgroundmusic.accounts.selectors import remember_profile_values
 from backgroundmusic.core.errors import PermissionDenied
 from backgroundmusic.privacy.kernel.access_log import access_log_record
-from backgroundmusic.staffroles.roles import PERSON_FIELDS, ROLE_VISIBLE_FIELDS
+from backgroundmusic.staffroles.roles import PERSON_FIELDS, ROLE_VISIBLE_FIELDS, StaffRole
 from backgroundmusic.staffroles.selectors import (
+    PERMISSIONS_CACHE,
+    ROLES_CACHE,
     Actor,
     staff_may_export_research,
     staff_may_handle_requests,
@@ -140,3 +144,25 @@ def staff_person_read(*, actor: User, subject_id: int, reason: str) -> list[Show
     ]
     access_log_record(actor=actor, subject_id=subject.pk, fields=fields, reason=reason)
     return shown
+
+
+def _forget_cached_roles(user: User) -> None:
+    for attribute in (ROLES_CACHE, PERMISSIONS_CACHE):
+        if hasattr(user, attribute):
+            delattr(user, attribute)
+
+
+@transaction.atomic
+def staff_role_assign(*, user: User, role: StaffRole) -> User:
+    user.groups.add(Group.objects.get(name=StaffRole(role).value))
+    _forget_cached_roles(user)
+    return user
+
+
+@transaction.atomic
+def staff_role_revoke(*, user: User, role: StaffRole) -> User:
+    group = Group.objects.filter(name=StaffRole(role).value).first()
+    if group is not None:
+        user.groups.remove(group)
+    _forget_cached_roles(user)
+    return user

@@ -24,7 +24,7 @@ from backgroundmusic.staffroles.roles import (
 Actor = AbstractBaseUser | AnonymousUser
 
 # The roles and permissions are kept on the user object for the request under these attributes,
-# as Django's ModelBackend keeps _perm_cache; services.py forgets them when a role changes.
+# as Django's ModelBackend keeps _perm_cache; accounts.staff forgets them when a role changes.
 ROLES_CACHE = "_staff_roles_cache"
 PERMISSIONS_CACHE = "_staff_permissions_cache"
 

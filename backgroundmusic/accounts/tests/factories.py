@@ -7,10 +7,9 @@ from typing import Any
 import factory
 from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 
-from backgroundmusic.accounts import services
+from backgroundmusic.accounts import services, staff
 from backgroundmusic.accounts.models import User
 from backgroundmusic.staffroles.roles import StaffRole
-from backgroundmusic.staffroles.services import staff_role_assign
 
 PASSWORD = "a-long-password-1"
 
@@ -41,7 +40,7 @@ class StaffFactory(UserFactory):
         role = kwargs.pop("role")
         totp = kwargs.pop("totp")
         user = super()._create(model_class, *args, **kwargs)
-        staff_role_assign(user=user, role=role)
+        staff.staff_role_assign(user=user, role=role)
         if totp:
             TOTP.activate(user, generate_totp_secret())
         return user
