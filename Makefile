@@ -52,6 +52,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy .
+	$(BIN)/lint-imports
 
 test: $(STAMP) browser-deps gettext-deps lint
 	$(BIN)/python manage.py makemigrations --check --dry-run

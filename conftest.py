@@ -74,7 +74,7 @@ def _data_from_migrations(request):
     request.getfixturevalue("transactional_db")
     from django.apps import apps
 
-    from backgroundmusic.accounts.roles import role_groups_sync
+    from backgroundmusic.staffroles.roles import role_groups_sync
 
     role_groups_sync(apps)
 

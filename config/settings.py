@@ -243,7 +243,7 @@ ACCOUNT_ADAPTER = "backgroundmusic.accounts.adapter.AccountAdapter"
 SERVICE_NAME = "BACKGROUND MUSIC"
 ACCOUNT_EMAIL_SUBJECT_PREFIX = f"{SERVICE_NAME}: "
 # The required "I accept the user agreement and have read the privacy policy" box at sign-up.
-ACCOUNT_SIGNUP_FORM_CLASS = "backgroundmusic.accounts.forms.SignupAgreementForm"
+ACCOUNT_SIGNUP_FORM_CLASS = "backgroundmusic.privacy.policy_forms.SignupAgreementForm"
 # allauth's forms with the text rules of core/text.py (accounts/allauth_forms.py); sign-up costs
 # the same work for a registered address as for a new one (accounts/signup.py).
 ACCOUNT_FORMS = {

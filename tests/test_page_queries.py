@@ -14,7 +14,6 @@ import pytest
 from django.test import Client
 
 from backgroundmusic.accounts.models import Profile, SocialLink, User
-from backgroundmusic.accounts.roles import StaffRole
 from backgroundmusic.accounts.staff import staff_person_read
 from backgroundmusic.accounts.tests.factories import StaffFactory, UserFactory
 from backgroundmusic.catalog.models import Collection, Genre, Track
@@ -25,6 +24,7 @@ from backgroundmusic.media.models import Master
 from backgroundmusic.privacy import disclosures, policies
 from backgroundmusic.privacy import requests as dsr
 from backgroundmusic.privacy.models import DataSubjectRequest, DocumentKind, RequestKind
+from backgroundmusic.staffroles.roles import StaffRole
 
 pytestmark = pytest.mark.django_db
 

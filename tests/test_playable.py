@@ -13,13 +13,13 @@ from django.contrib.auth.models import AnonymousUser
 from django.test import Client
 
 from backgroundmusic.accounts.models import User
-from backgroundmusic.accounts.roles import StaffRole
 from backgroundmusic.accounts.tests.factories import StaffFactory, UserFactory
 from backgroundmusic.catalog.models import Track
 from backgroundmusic.catalog.services import collection_create
 from backgroundmusic.catalog.tests.fixtures import make_facets, ready_track
 from backgroundmusic.media.models import Master, Rendition
 from backgroundmusic.media.streaming import may_play, playable_tracks, playable_urls, signed_url
+from backgroundmusic.staffroles.roles import StaffRole
 
 pytestmark = pytest.mark.django_db
 

@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy
 from backgroundmusic.accounts import selectors, services
 from backgroundmusic.accounts.models import User
 from backgroundmusic.accounts.usernames import username_skeleton
-from backgroundmusic.privacy import crypto
+from backgroundmusic.privacy.kernel import crypto
 
 USERNAME_LOOKS_TAKEN = gettext_lazy(
     "This username looks the same as one that is already taken. Please choose another."

@@ -22,8 +22,8 @@ from django.db.models import Model, Q, QuerySet
 
 from backgroundmusic.accounts.lockout import account_key
 from backgroundmusic.accounts.models import Profile, SocialLink, User
-from backgroundmusic.privacy.pseudonyms import subject_pseudonym
-from backgroundmusic.privacy.registry import ErasureSubject, Retentions
+from backgroundmusic.privacy.kernel.pseudonyms import subject_pseudonym
+from backgroundmusic.privacy.kernel.registry import ErasureSubject, Retentions
 
 AXES_MODELS: dict[str, type[AccessAttempt | AccessLog | AccessFailureLog]] = {
     "axes.AccessAttempt": AccessAttempt,

@@ -8,9 +8,6 @@ from allauth.account.adapter import get_adapter
 from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
-from django.http import HttpRequest
-from django.urls import reverse
-from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from backgroundmusic.accounts import selectors
@@ -18,8 +15,6 @@ from backgroundmusic.accounts.adapter import USERNAME_LOOKS_TAKEN
 from backgroundmusic.accounts.models import AccountType, User
 from backgroundmusic.accounts.selectors import PUBLIC_FIELD_CHOICES
 from backgroundmusic.core.forms import Form
-from backgroundmusic.core.request_info import client_ip, truncate_ip, user_agent_family
-from backgroundmusic.privacy import policies
 
 MAX_SOCIAL_LINKS = 20
 POSTCODE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 \-]{1,10}[A-Za-z0-9]$")
@@ -166,49 +161,3 @@ class PublicProfileForm(Form):
                 "is_indexable", _("Search engines can index the profile only once it is published.")
             )
         return cleaned
-
-
-# --- sign-up agreement (ACCOUNT_SIGNUP_FORM_CLASS; privacy/policies.py records it) ---
-
-
-class SignupAgreementForm(Form):
-    """Added to allauth's sign-up form: the user agreement and the privacy policy, accepted with
-    one required box that is separate from every consent (consents are given in the privacy
-    center, each on its own)."""
-
-    agreement = forms.BooleanField(
-        required=True,
-        error_messages={
-            "required": _(
-                "To create an account, accept the user agreement and confirm that you have read "
-                "the privacy policy."
-            )
-        },
-    )
-    field_order = ["username", "email", "password1", "password2", "agreement"]
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["agreement"].label = format_html(
-            str(
-                _(
-                    'I accept the <a href="{terms}" target="_blank" rel="noopener">user '
-                    'agreement</a> and have read the <a href="{policy}" target="_blank" '
-                    'rel="noopener">privacy policy</a>'
-                )
-            ),
-            terms=reverse("privacy:terms"),
-            policy=reverse("privacy:policy"),
-        )
-
-    def signup(self, request: HttpRequest, user: User) -> None:
-        """Called by allauth once the user exists: the evidence of acceptance, with a truncated
-        IP address and the browser family only."""
-        policies.signup_agreements_record(
-            user=user,
-            request_ip_truncated=truncate_ip(client_ip(request)),
-            user_agent_family=user_agent_family(request),
-        )
-
-
-# --- end sign-up agreement ---

@@ -3,7 +3,7 @@ from collections.abc import Callable
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 
-from backgroundmusic.accounts import staff
+from backgroundmusic.staffroles.selectors import staff_has_two_factor, staff_is_member
 
 
 class StaffTwoFactorMiddleware:
@@ -22,8 +22,8 @@ class StaffTwoFactorMiddleware:
             user = request.user
             if (
                 user.is_authenticated
-                and staff.staff_is_member(user=user)
-                and not staff.staff_has_two_factor(user=user)
+                and staff_is_member(user=user)
+                and not staff_has_two_factor(user=user)
             ):
                 return HttpResponseRedirect(reverse("mfa_activate_totp"))
         return self.get_response(request)

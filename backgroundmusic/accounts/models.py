@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from backgroundmusic.accounts.usernames import username_skeleton_digest
 from backgroundmusic.core.models import AppendOnlyModel
-from backgroundmusic.privacy.fields import EncryptedTextField
+from backgroundmusic.privacy.kernel.fields import EncryptedTextField
 
 
 class User(AbstractUser):

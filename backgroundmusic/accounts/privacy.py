@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 from backgroundmusic.accounts import services
 from backgroundmusic.accounts.models import User
-from backgroundmusic.privacy.registry import (
+from backgroundmusic.privacy.kernel.registry import (
     Category,
     Erasure,
     LegalBasis,

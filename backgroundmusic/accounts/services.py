@@ -15,7 +15,8 @@ from backgroundmusic.accounts.models import (
 )
 from backgroundmusic.accounts.selectors import remember_profile_values
 from backgroundmusic.core import clock
-from backgroundmusic.privacy import consents, crypto
+from backgroundmusic.privacy import consents
+from backgroundmusic.privacy.kernel import crypto
 from backgroundmusic.privacy.models import ConsentMethod, ConsentPurpose
 
 
@@ -41,8 +42,8 @@ def staff_administrator_create(*, username: str, email: str, password: str) -> U
     """An account holding the administrator role only: not a superuser and not let into the
     Django admin, which is used under a break-glass grant (accounts/break_glass.py)."""
     user = user_create(username=username, email=email, password=password, email_verified=True)
-    from backgroundmusic.accounts.roles import StaffRole
     from backgroundmusic.accounts.staff import staff_role_assign
+    from backgroundmusic.staffroles.roles import StaffRole
 
     staff_role_assign(user=user, role=StaffRole.ADMINISTRATOR)
     return user

@@ -1,14 +1,15 @@
-"""Staff roles, what staff may see, and the logged read of a person's data.
+"""The staff pages' questions that need accounts' models: the staff navigation, which person
+fields a staff member may see, finding people, the logged read of a person's data, and giving
+and taking staff roles.
 
-Selectors answer each permission question once; pages, the API and the admin all ask here.
+Who holds which role and what each role may do are asked of backgroundmusic.staffroles.
 """
 
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from allauth.mfa.models import Authenticator
-from django.contrib.auth.models import AnonymousUser, Group, Permission
+from django.contrib.auth.models import Group
 from django.core.exceptions import FieldDoesNotExist
 from django.db import transaction
 from django.db.models import Q, QuerySet
@@ -16,94 +17,24 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from backgroundmusic.accounts.models import Profile, User
-from backgroundmusic.accounts.roles import (
-    EXPORT_RESEARCH,
-    HANDLE_REQUESTS,
-    MANAGE_CATALOGUE,
-    PERSON_FIELDS,
-    PUBLISH_POLICY,
-    RECORD_DISCLOSURES,
-    ROLE_VISIBLE_FIELDS,
-    VIEW_ACCESS_LOG,
-    VIEW_ANALYTICS,
-    VIEW_PERSON_DATA,
-    StaffRole,
-)
 from backgroundmusic.accounts.selectors import remember_profile_values
 from backgroundmusic.core.errors import PermissionDenied
-from backgroundmusic.privacy.access_log import access_log_record
-
-Actor = User | AnonymousUser
-
-# ---------------------------------------------------------------------------------------------
-# Selectors
-
-
-def staff_roles(*, user: Actor) -> set[StaffRole]:
-    """The staff roles a user holds: their role groups. Superuser status adds none."""
-    if not user.is_authenticated or not user.is_active:
-        return set()
-    # Kept on the user object for the request, as Django's ModelBackend keeps _perm_cache.
-    cached: set[StaffRole] | None = getattr(user, "_staff_roles_cache", None)
-    if cached is None:
-        names = set(Group.objects.filter(user=user.pk).values_list("name", flat=True))
-        cached = {role for role in StaffRole if role.value in names}
-        setattr(user, "_staff_roles_cache", cached)  # noqa: B010 (mypy knows no such field)
-    return cached
-
-
-def staff_permissions(*, user: Actor) -> set[str]:
-    """The permissions of the user's role groups, as "app_label.codename".
-
-    Not user.has_perm(): Django's backend gives a superuser every permission, which would let a
-    break-glass grant for the Django admin (accounts/break_glass.py) open every staff page too.
-    """
-    if not user.is_authenticated or not user.is_active:
-        return set()
-    cached: set[str] | None = getattr(user, "_staff_permissions_cache", None)
-    if cached is None:
-        rows = Permission.objects.filter(group__user=user.pk).values_list(
-            "content_type__app_label", "codename"
-        )
-        cached = {f"{app_label}.{codename}" for app_label, codename in rows}
-        setattr(user, "_staff_permissions_cache", cached)  # noqa: B010 (mypy knows no such field)
-    return cached
-
-
-def staff_is_member(*, user: Actor) -> bool:
-    """Staff of any role, or allowed into the Django admin (is_staff, given by a break-glass
-    grant): must use two-factor sign-in."""
-    if not user.is_authenticated:
-        return False
-    return bool(getattr(user, "is_staff", False)) or bool(staff_roles(user=user))
-
-
-def staff_has_two_factor(*, user: Actor) -> bool:
-    """The user has an active TOTP authenticator."""
-    if not user.is_authenticated:
-        return False
-    return Authenticator.objects.filter(user_id=user.pk, type=Authenticator.Type.TOTP).exists()
-
-
-def _staff_may(actor: Actor, permission: str) -> bool:
-    # Two-factor sign-in is part of every staff permission, not only of the /staff/ pages
-    # (StaffTwoFactorMiddleware sends staff without it to set it up).
-    return permission in staff_permissions(user=actor) and staff_has_two_factor(user=actor)
-
-
-def staff_may_view_people(*, actor: Actor) -> bool:
-    """May find people and open their data (each opening is logged)."""
-    return _staff_may(actor, VIEW_PERSON_DATA)
-
-
-def staff_may_view_access_log(*, actor: Actor) -> bool:
-    return _staff_may(actor, VIEW_ACCESS_LOG)
-
-
-def staff_may_open_staff_pages(*, user: Actor) -> bool:
-    """Whether to show the "Staff" link: some staff page is open to the user once they have
-    two-factor sign-in (without it, the link leads to setting it up)."""
-    return user.is_authenticated and user.is_active and staff_is_member(user=user)
+from backgroundmusic.privacy.kernel.access_log import access_log_record
+from backgroundmusic.staffroles.roles import PERSON_FIELDS, ROLE_VISIBLE_FIELDS, StaffRole
+from backgroundmusic.staffroles.selectors import (
+    PERMISSIONS_CACHE,
+    ROLES_CACHE,
+    Actor,
+    staff_may_export_research,
+    staff_may_handle_requests,
+    staff_may_manage_catalogue,
+    staff_may_publish_policy,
+    staff_may_record_disclosures,
+    staff_may_view_access_log,
+    staff_may_view_analytics,
+    staff_may_view_people,
+    staff_roles,
+)
 
 
 @dataclass(frozen=True)
@@ -195,59 +126,6 @@ def _field_value(user: User, profile: Profile, name: str) -> Any:
     return getattr(profile, name)
 
 
-# --- data-subject requests and the disclosure register (privacy/requests.py, disclosures.py) ---
-
-
-def staff_may_handle_requests(*, actor: Actor) -> bool:
-    """May log, verify, extend, act on and close data-subject requests (privacy officer)."""
-    return _staff_may(actor, HANDLE_REQUESTS)
-
-
-def staff_may_record_disclosures(*, actor: Actor) -> bool:
-    """May see the disclosure register and record disclosures (privacy officer)."""
-    return _staff_may(actor, RECORD_DISCLOSURES)
-
-
-# --- end data-subject requests and disclosures ---
-
-
-def staff_may_view_analytics(*, actor: Actor) -> bool:
-    """May see the site's aggregate statistics (analyst, administrator, privacy officer)."""
-    return _staff_may(actor, VIEW_ANALYTICS)
-
-
-def staff_may_export_research(*, actor: Actor) -> bool:
-    """May release depersonalized research datasets, each recorded as disclosures (privacy
-    officer)."""
-    return _staff_may(actor, EXPORT_RESEARCH)
-
-
-# --- policy editions (privacy/policies.py, privacy/views/policies.py) ---
-
-
-def staff_may_publish_policy(*, actor: Actor) -> bool:
-    """May publish new editions of the privacy policy and the user agreement (privacy officer)."""
-    return _staff_may(actor, PUBLISH_POLICY)
-
-
-# --- end policy editions ---
-
-# --- catalogue (catalog/services.py, catalog/views.py, media ingest) ---
-
-
-def staff_may_manage_catalogue(*, actor: Actor) -> bool:
-    """May create and edit tracks, facets and collections and upload masters (content manager,
-    administrator)."""
-    return _staff_may(actor, MANAGE_CATALOGUE)
-
-
-# --- end catalogue ---
-
-
-# ---------------------------------------------------------------------------------------------
-# Services
-
-
 @transaction.atomic
 def staff_person_read(*, actor: User, subject_id: int, reason: str) -> list[ShownField] | None:
     """The fields of the person the actor's role may see, after writing one access-log entry
@@ -269,7 +147,7 @@ def staff_person_read(*, actor: User, subject_id: int, reason: str) -> list[Show
 
 
 def _forget_cached_roles(user: User) -> None:
-    for attribute in ("_staff_roles_cache", "_staff_permissions_cache"):
+    for attribute in (ROLES_CACHE, PERMISSIONS_CACHE):
         if hasattr(user, attribute):
             delattr(user, attribute)
 

@@ -11,7 +11,8 @@ from django.views.decorators.http import require_http_methods
 from backgroundmusic.accounts import staff
 from backgroundmusic.accounts.models import User
 from backgroundmusic.accounts.staff_forms import AccessReasonForm, PeopleSearchForm
-from backgroundmusic.privacy.access_log import access_log_entries
+from backgroundmusic.privacy.kernel.access_log import access_log_entries
+from backgroundmusic.staffroles.selectors import staff_may_view_access_log, staff_may_view_people
 
 PAGE_SIZE = 50
 
@@ -28,7 +29,7 @@ def _actor(request: HttpRequest) -> User:
 @require_http_methods(["GET"])
 def people_list(request: HttpRequest) -> HttpResponse:
     actor = _actor(request)
-    if not staff.staff_may_view_people(actor=actor):
+    if not staff_may_view_people(actor=actor):
         raise PermissionDenied
     form = PeopleSearchForm(request.GET)
     query = form.cleaned_data["q"] if form.is_valid() else ""
@@ -50,7 +51,7 @@ def people_list(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def person_detail(request: HttpRequest, user_id: int) -> HttpResponse:
     actor = _actor(request)
-    if not staff.staff_may_view_people(actor=actor):
+    if not staff_may_view_people(actor=actor):
         raise PermissionDenied
     person = staff.staff_person_summary(actor=actor, subject_id=user_id)
     if person is None:
@@ -79,7 +80,7 @@ def person_detail(request: HttpRequest, user_id: int) -> HttpResponse:
 @require_http_methods(["GET"])
 def access_log(request: HttpRequest) -> HttpResponse:
     actor = _actor(request)
-    if not staff.staff_may_view_access_log(actor=actor):
+    if not staff_may_view_access_log(actor=actor):
         raise PermissionDenied
     page = Paginator(access_log_entries(), PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "staff/access_log.html", {"page": page})

@@ -14,7 +14,7 @@ from backgroundmusic.accounts.forms import (
     PublicProfileForm,
     SocialLinkFormSet,
 )
-from backgroundmusic.accounts.http import AuthenticatedRequest
+from backgroundmusic.core.http import AuthenticatedRequest
 from backgroundmusic.core.ratelimits import rate_limited
 from backgroundmusic.privacy import rights
 

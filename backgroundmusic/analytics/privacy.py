@@ -7,7 +7,7 @@ Cookieless events name nobody once their day's salt is gone (48 h), and aggregat
 
 from django.db.models import Model
 
-from backgroundmusic.privacy.registry import (
+from backgroundmusic.privacy.kernel.registry import (
     Category,
     Erasure,
     ErasureSubject,

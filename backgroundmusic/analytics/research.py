@@ -19,7 +19,6 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from backgroundmusic.accounts.staff import staff_may_export_research
 from backgroundmusic.analytics.aggregates import day_bounds
 from backgroundmusic.analytics.models import AnalyticsIdentity, Event, EventKind, ResearchExport
 from backgroundmusic.core import clock
@@ -27,14 +26,15 @@ from backgroundmusic.core.csv_export import CsvWriter
 from backgroundmusic.core.errors import DomainError, PermissionDenied
 from backgroundmusic.privacy.calendar import controller_today
 from backgroundmusic.privacy.consents import consent_allows
+from backgroundmusic.privacy.kernel.pseudonyms import subject_pseudonym
+from backgroundmusic.privacy.kernel.registry import Category
 from backgroundmusic.privacy.models import (
     ConsentPurpose,
     Disclosure,
     LegalBasisForDisclosure,
     Recipient,
 )
-from backgroundmusic.privacy.pseudonyms import subject_pseudonym
-from backgroundmusic.privacy.registry import Category
+from backgroundmusic.staffroles.selectors import staff_may_export_research
 
 MIN_SUBJECTS = 20
 MAX_PERIOD_DAYS = 366

@@ -11,7 +11,6 @@ from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
-from backgroundmusic.accounts import staff
 from backgroundmusic.analytics import research as research_service
 from backgroundmusic.analytics.models import ResearchExport
 from backgroundmusic.analytics.selectors import Dashboard, Row, Table, chart_bars
@@ -19,10 +18,11 @@ from backgroundmusic.analytics.selectors import dashboard as figures
 from backgroundmusic.analytics.staff_forms import PeriodForm, ResearchExportForm
 from backgroundmusic.core.csv_export import CsvWriter
 from backgroundmusic.core.errors import DomainError
+from backgroundmusic.staffroles.selectors import staff_may_export_research, staff_may_view_analytics
 
 
 def _viewer(request: HttpRequest) -> Any:
-    if not staff.staff_may_view_analytics(actor=request.user):  # type: ignore[arg-type]
+    if not staff_may_view_analytics(actor=request.user):  # type: ignore[arg-type]
         raise PermissionDenied
     return request.user
 
@@ -99,7 +99,7 @@ def dashboard_csv(request: HttpRequest) -> HttpResponse:
 
 
 def _research_officer(request: HttpRequest) -> Any:
-    if not staff.staff_may_export_research(actor=request.user):  # type: ignore[arg-type]
+    if not staff_may_export_research(actor=request.user):  # type: ignore[arg-type]
         raise PermissionDenied
     return request.user
 

@@ -1,6 +1,6 @@
 """The catalogue holds no personal data: tracks, collections and their vocabularies."""
 
-from backgroundmusic.privacy.registry import declare
+from backgroundmusic.privacy.kernel.registry import declare
 
 for label, fields in {
     "catalog.Genre": ["id", "slug", "name_en", "name_ru"],

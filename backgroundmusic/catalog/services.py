@@ -2,7 +2,7 @@
 
 `actor` is the staff member making the change; None means the system itself (a management
 command such as `import_tracks`, or an ingest job), which is trusted. A staff actor must be
-allowed to manage the catalogue (`accounts.staff.staff_may_manage_catalogue`).
+allowed to manage the catalogue (`staffroles.selectors.staff_may_manage_catalogue`).
 
 Each track keeps `search_document`: its title, description, composer, tag names and the names of
 its genres, moods and instruments in both languages, lower-cased, which is what search reads
@@ -20,7 +20,6 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from backgroundmusic.accounts.models import User
-from backgroundmusic.accounts.staff import staff_may_manage_catalogue
 from backgroundmusic.catalog.models import (
     DEFAULT_RIGHTS_HOLDER,
     Collection,
@@ -34,6 +33,7 @@ from backgroundmusic.catalog.models import (
     Track,
 )
 from backgroundmusic.core.errors import DomainError, PermissionDenied
+from backgroundmusic.staffroles.selectors import staff_may_manage_catalogue
 
 Actor = User | AnonymousUser | None
 

@@ -16,7 +16,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
-from backgroundmusic.accounts.staff import staff_may_manage_catalogue
 from backgroundmusic.catalog import selectors, services
 from backgroundmusic.catalog.forms import (
     CatalogueSearchForm,
@@ -28,6 +27,7 @@ from backgroundmusic.catalog.models import Collection, Track
 from backgroundmusic.catalog.templatetags.catalog_tags import duration
 from backgroundmusic.core.errors import DomainError
 from backgroundmusic.media.streaming import playable_url, playable_urls
+from backgroundmusic.staffroles.selectors import staff_may_manage_catalogue
 
 RANGE_FIELDS = ("bpm_min", "bpm_max", "energy_min", "energy_max", "duration_min", "duration_max")
 

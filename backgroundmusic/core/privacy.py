@@ -1,7 +1,7 @@
 """The data map of the job machinery: job rows carry people's ids, schedule rows carry none."""
 
 from backgroundmusic.core.tasks import FINISHED_TASK_RETENTION
-from backgroundmusic.privacy.registry import (
+from backgroundmusic.privacy.kernel.registry import (
     Category,
     Erasure,
     LegalBasis,

@@ -1,6 +1,6 @@
 """Audio files hold no personal data; only the id of the staff member who uploaded a master."""
 
-from backgroundmusic.privacy.registry import (
+from backgroundmusic.privacy.kernel.registry import (
     Category,
     Erasure,
     ErasureSubject,

@@ -2,10 +2,10 @@
 
 from django.db.models import QuerySet
 
-from backgroundmusic.accounts.staff import Actor, staff_may_manage_catalogue
 from backgroundmusic.catalog.models import Track
 from backgroundmusic.core.errors import PermissionDenied
 from backgroundmusic.media.models import Master, Rendition
+from backgroundmusic.staffroles.selectors import Actor, staff_may_manage_catalogue
 
 
 def ready_master_for(*, track: Track) -> Master | None:

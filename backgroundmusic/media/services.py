@@ -31,13 +31,13 @@ from django.db import IntegrityError, transaction
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from backgroundmusic.accounts.staff import Actor, staff_may_manage_catalogue
 from backgroundmusic.catalog import services as catalogue
 from backgroundmusic.catalog.models import Track
 from backgroundmusic.core import clock
 from backgroundmusic.core.errors import DomainError, PermissionDenied
 from backgroundmusic.media import pipeline
 from backgroundmusic.media.models import Master, Rendition
+from backgroundmusic.staffroles.selectors import Actor, staff_may_manage_catalogue
 
 logger = logging.getLogger(__name__)
 

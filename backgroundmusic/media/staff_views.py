@@ -11,10 +11,10 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from backgroundmusic.accounts.models import User
-from backgroundmusic.accounts.staff import staff_may_manage_catalogue
 from backgroundmusic.core.errors import DomainError
 from backgroundmusic.media import selectors, services
 from backgroundmusic.media.staff_forms import MasterUploadForm
+from backgroundmusic.staffroles.selectors import staff_may_manage_catalogue
 
 PAGE_SIZE = 50
 

@@ -26,11 +26,11 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from backgroundmusic.accounts.models import User
-from backgroundmusic.accounts.staff import staff_may_manage_catalogue
 from backgroundmusic.catalog.models import Track
 from backgroundmusic.core import clock
 from backgroundmusic.core.errors import DomainError
 from backgroundmusic.media.models import Master, Rendition
+from backgroundmusic.staffroles.selectors import staff_may_manage_catalogue
 
 Actor = User | AnonymousUser
 

@@ -6,6 +6,6 @@ class PrivacyConfig(AppConfig):
     label = "privacy"
 
     def ready(self) -> None:
-        from backgroundmusic.privacy import registry
+        from backgroundmusic.privacy.kernel import registry
 
         registry.autodiscover()

@@ -32,6 +32,7 @@ from backgroundmusic.core import clock
 from backgroundmusic.core.errors import DomainError
 from backgroundmusic.core.request_info import PrivacySignals, privacy_signals
 from backgroundmusic.privacy import cookies
+from backgroundmusic.privacy.kernel.registry import data_map
 from backgroundmusic.privacy.models import (
     ConsentAction,
     ConsentMethod,
@@ -43,7 +44,6 @@ from backgroundmusic.privacy.models import (
     Recipient,
 )
 from backgroundmusic.privacy.policies import current_edition
-from backgroundmusic.privacy.registry import data_map
 
 Subject = AbstractBaseUser | AnonymousUser
 

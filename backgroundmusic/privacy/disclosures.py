@@ -5,7 +5,7 @@ The person sees each disclosure about them in the privacy center, except while a
 forbids it (e.g. a court's order not to tell the person about an investigation): the hold has an
 end date and a reason, and from that date on the disclosure is shown.
 
-Who may record a disclosure is asked by the views (accounts.staff.staff_may_record_disclosures).
+Who may record a disclosure is asked by the views (staffroles.staff_may_record_disclosures).
 """
 
 from collections.abc import Iterable
@@ -20,9 +20,9 @@ from django_countries import countries
 from backgroundmusic.core import clock
 from backgroundmusic.core.errors import DomainError
 from backgroundmusic.privacy.calendar import controller_today
+from backgroundmusic.privacy.kernel.pseudonyms import subject_pseudonym
+from backgroundmusic.privacy.kernel.registry import Category
 from backgroundmusic.privacy.models import Disclosure, LegalBasisForDisclosure, Recipient
-from backgroundmusic.privacy.pseudonyms import subject_pseudonym
-from backgroundmusic.privacy.registry import Category
 
 # A user of the AUTH_USER_MODEL; typed loosely because the privacy app imports no other app.
 Person = Any

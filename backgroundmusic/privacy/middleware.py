@@ -3,7 +3,7 @@ from collections.abc import Callable
 from django.http import HttpRequest, HttpResponse
 
 from backgroundmusic.core.logging import forget_personal_values
-from backgroundmusic.privacy.keys import data_key_cache_scope
+from backgroundmusic.privacy.kernel.keys import data_key_cache_scope
 
 
 class DataKeyCacheMiddleware:

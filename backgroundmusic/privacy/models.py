@@ -1,5 +1,3 @@
-from typing import Any, ClassVar
-
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
@@ -7,61 +5,10 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from django_countries.fields import CountryField
 
-from backgroundmusic.core.models import AppendOnlyError, AppendOnlyModel, AppendOnlyQuerySet
+from backgroundmusic.core.models import AppendOnlyModel
 
-
-class DataKey(models.Model):
-    """A person's data key, wrapped by a master key. Deleting it makes their data unreadable."""
-
-    subject = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="data_key"
-    )
-    master_key_id = models.CharField(max_length=32)
-    wrapped_key = models.BinaryField()
-    created_at = models.DateTimeField(auto_now_add=True)
-    rewrapped_at = models.DateTimeField(null=True, blank=True)
-
-    def __str__(self) -> str:
-        return f"data key #{self.pk}"
-
-
-class StaffAccessLogQuerySet(AppendOnlyQuerySet):
-    """Entries are added one at a time by access_log.access_log_record(), which keeps the chain."""
-
-    def bulk_create(self, *args: object, **kwargs: object) -> list["StaffAccessLogEntry"]:
-        raise AppendOnlyError("append entries with access_log.access_log_record()")
-
-
-class StaffAccessLogEntry(AppendOnlyModel):
-    """One staff read of a person's data: who, whose, which fields, why, when (DESIGN.md §4).
-
-    Hash-chained: entry_hash = sha256(canonical JSON of the entry and prev_hash), so a changed or
-    removed entry breaks the chain (manage.py verify_access_log). actor_id and subject_id are plain
-    integers, not foreign keys: deleting or erasing a user must neither cascade into the log nor
-    rewrite it (that would break the chain), and an id alone names nobody once the user is gone.
-    The unique prev_hash keeps the chain linear even if two appends race.
-    """
-
-    actor_id = models.PositiveBigIntegerField()
-    subject_id = models.PositiveBigIntegerField()
-    fields = models.JSONField()
-    reason = models.TextField()
-    at = models.DateTimeField()
-    prev_hash = models.CharField(max_length=64, unique=True)
-    entry_hash = models.CharField(max_length=64, unique=True)
-
-    objects: ClassVar[models.Manager[Any]] = StaffAccessLogQuerySet.as_manager()
-
-    class Meta:
-        ordering = ["pk"]
-        default_permissions = ()
-        permissions = [("view_access_log", "Can view the staff access log")]
-        verbose_name = _("staff access log entry")
-        verbose_name_plural = _("staff access log entries")
-
-    def __str__(self) -> str:
-        return f"access log entry #{self.pk}"
-
+# The kernel's models load with this app and carry its label (privacy/kernel/models.py).
+from backgroundmusic.privacy.kernel.models import DataKey, StaffAccessLogEntry  # noqa: F401
 
 # --- Policy editions and their acceptance (policy clause 8) ---------------------------------
 

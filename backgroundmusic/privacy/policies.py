@@ -33,6 +33,7 @@ from markdown.extensions.toc import slugify_unicode  # type: ignore[import-untyp
 from backgroundmusic.core import clock
 from backgroundmusic.core.errors import DomainError
 from backgroundmusic.core.request_info import truncate_ip
+from backgroundmusic.privacy.kernel.pseudonyms import subject_pseudonym
 from backgroundmusic.privacy.models import (
     AcceptanceAction,
     ConsentAction,
@@ -42,7 +43,6 @@ from backgroundmusic.privacy.models import (
     PolicyAcceptance,
     PolicyEdition,
 )
-from backgroundmusic.privacy.pseudonyms import subject_pseudonym
 
 if TYPE_CHECKING:
     from django.contrib.auth.base_user import AbstractBaseUser
@@ -469,7 +469,7 @@ def edition_publish(
     """Publishes a new edition, now; it takes effect at effective_at (None: at once, which may
     not be in the past). Nothing published can be changed afterwards: a change is a new version.
 
-    Who may publish is the caller's question (accounts.staff.staff_may_publish_policy); actor_id
+    Who may publish is the caller's question (staffroles.staff_may_publish_policy); actor_id
     is recorded, None (SEEDED_ACTOR_ID) for editions seeded by a command.
     Consents of the purposes in material_purposes are suspended by the consent ledger, in this
     transaction, until the person gives them again.

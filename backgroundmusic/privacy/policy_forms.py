@@ -1,11 +1,18 @@
-"""Forms of the policy pages: they parse and validate; policies.py publishes and records."""
+"""Forms of the policy pages and the sign-up agreement: they parse and validate; policies.py
+publishes and records."""
 
 from typing import Any
 
 from django import forms
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from backgroundmusic.accounts.models import User
 from backgroundmusic.core.forms import Form
+from backgroundmusic.core.request_info import client_ip, truncate_ip, user_agent_family
+from backgroundmusic.privacy import policies
 from backgroundmusic.privacy.models import ConsentPurpose, DocumentKind
 from backgroundmusic.privacy.policies import TITLE_MAX_LENGTH
 
@@ -63,3 +70,43 @@ class EditionForm(Form):
 class AcknowledgeForm(Form):
     edition = forms.IntegerField(min_value=1, max_value=2**63 - 1)
     next = forms.CharField(required=False, max_length=2000)
+
+
+class SignupAgreementForm(Form):
+    """ACCOUNT_SIGNUP_FORM_CLASS, added to allauth's sign-up form: the user agreement and the
+    privacy policy, accepted with one required box that is separate from every consent (consents
+    are given in the privacy center, each on its own)."""
+
+    agreement = forms.BooleanField(
+        required=True,
+        error_messages={
+            "required": _(
+                "To create an account, accept the user agreement and confirm that you have read "
+                "the privacy policy."
+            )
+        },
+    )
+    field_order = ["username", "email", "password1", "password2", "agreement"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["agreement"].label = format_html(
+            str(
+                _(
+                    'I accept the <a href="{terms}" target="_blank" rel="noopener">user '
+                    'agreement</a> and have read the <a href="{policy}" target="_blank" '
+                    'rel="noopener">privacy policy</a>'
+                )
+            ),
+            terms=reverse("privacy:terms"),
+            policy=reverse("privacy:policy"),
+        )
+
+    def signup(self, request: HttpRequest, user: User) -> None:
+        """Called by allauth once the user exists: the evidence of acceptance, with a truncated
+        IP address and the browser family only."""
+        policies.signup_agreements_record(
+            user=user,
+            request_ip_truncated=truncate_ip(client_ip(request)),
+            user_agent_family=user_agent_family(request),
+        )

@@ -1,6 +1,6 @@
 """The data map of the privacy app's own models."""
 
-from backgroundmusic.privacy.registry import (
+from backgroundmusic.privacy.kernel.registry import (
     Category,
     Erasure,
     LegalBasis,
@@ -267,7 +267,7 @@ declare(
 
 def _register_rights_handlers() -> None:
     from backgroundmusic.privacy import retention, rights
-    from backgroundmusic.privacy.registry import data_map
+    from backgroundmusic.privacy.kernel.registry import data_map
 
     data_map.register_exporter(
         "privacy: staff access log",

@@ -15,8 +15,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from backgroundmusic.privacy.disclosures import is_cross_border
-from backgroundmusic.privacy.models import Recipient
-from backgroundmusic.privacy.registry import (
+from backgroundmusic.privacy.kernel.registry import (
     DATA_CATEGORY_LABELS,
     LEGAL_BASIS_LABELS,
     PURPOSE_LABELS,
@@ -26,6 +25,7 @@ from backgroundmusic.privacy.registry import (
     Retention,
     data_map,
 )
+from backgroundmusic.privacy.models import Recipient
 
 AUTHORITIES = _("Courts, law-enforcement and other authorities, on a lawful request")
 # Purposes whose data goes to authorities when they lawfully ask (policy clause 6.2).

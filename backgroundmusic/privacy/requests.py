@@ -12,7 +12,7 @@ in the outcome, after the answer, behind LATE_ANSWER_MARKER.
 Actions on a request run the very services of the self-service paths (consents, rights), and only
 once the requester's identity is verified and the request is linked to an account.
 
-Who may do any of this is asked by the views (accounts.staff.staff_may_handle_requests): this
+Who may do any of this is asked by the views (staffroles.staff_may_handle_requests): this
 module, like the rest of the privacy app's domain code, knows no other app.
 """
 

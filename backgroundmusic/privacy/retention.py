@@ -24,6 +24,7 @@ from django.db import models, transaction
 
 from backgroundmusic.core import clock
 from backgroundmusic.privacy import rights
+from backgroundmusic.privacy.kernel.registry import Retentions, data_map
 from backgroundmusic.privacy.models import (
     DataSubjectRequest,
     DestructionRecord,
@@ -31,7 +32,6 @@ from backgroundmusic.privacy.models import (
     ErasureJob,
     PolicyAcceptance,
 )
-from backgroundmusic.privacy.registry import Retentions, data_map
 
 RETENTION_REASON = "retention"
 

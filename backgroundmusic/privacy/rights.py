@@ -56,15 +56,9 @@ from django.utils.translation import gettext as _
 
 from backgroundmusic.core import clock
 from backgroundmusic.core.errors import DomainError
-from backgroundmusic.privacy import crypto, keys
-from backgroundmusic.privacy.models import (
-    DataExport,
-    DestructionRecord,
-    ErasedProfileTombstone,
-    ErasureJob,
-)
-from backgroundmusic.privacy.pseudonyms import subject_pseudonym, username_digest
-from backgroundmusic.privacy.registry import (
+from backgroundmusic.privacy.kernel import crypto, keys
+from backgroundmusic.privacy.kernel.pseudonyms import subject_pseudonym, username_digest
+from backgroundmusic.privacy.kernel.registry import (
     DATA_CATEGORY_LABELS,
     LEGAL_BASIS_LABELS,
     PURPOSE_LABELS,
@@ -75,6 +69,12 @@ from backgroundmusic.privacy.registry import (
     PersonalData,
     Retentions,
     data_map,
+)
+from backgroundmusic.privacy.models import (
+    DataExport,
+    DestructionRecord,
+    ErasedProfileTombstone,
+    ErasureJob,
 )
 
 logger = logging.getLogger(__name__)
@@ -1039,7 +1039,7 @@ def erase_data_key(*, subject: ErasureSubject) -> dict[str, int]:
 
 def export_staff_access_log(*, subject_id: int) -> dict[str, list[models.Model]]:
     """Staff readings of the person's data (found by plain id, the log keeps no foreign key)."""
-    from backgroundmusic.privacy.models import StaffAccessLogEntry
+    from backgroundmusic.privacy.kernel.models import StaffAccessLogEntry
 
     return {
         "privacy.StaffAccessLogEntry": list(

@@ -2,8 +2,8 @@
 
 from typing import Any
 
-from backgroundmusic.privacy.models import DataKey
-from backgroundmusic.privacy.registry import PersonalData, data_map
+from backgroundmusic.privacy.kernel.models import DataKey
+from backgroundmusic.privacy.kernel.registry import PersonalData, data_map
 
 
 def _personal_data_as_dict(data: PersonalData) -> dict[str, Any]:

@@ -7,9 +7,9 @@ from django.test import Client
 from playwright.sync_api import BrowserContext, Page
 
 from backgroundmusic.accounts.models import User
-from backgroundmusic.accounts.roles import StaffRole
 from backgroundmusic.accounts.tests.factories import StaffFactory, UserFactory
 from backgroundmusic.catalog.tests.fixtures import make_facets, ready_track
+from backgroundmusic.staffroles.roles import StaffRole
 
 pytestmark = [
     pytest.mark.browser,

@@ -8,11 +8,11 @@ import pytest
 from django.test import Client
 from playwright.sync_api import BrowserContext, Page, expect
 
-from backgroundmusic.accounts.roles import StaffRole
 from backgroundmusic.accounts.tests.factories import StaffFactory
 from backgroundmusic.media.models import Master
 from backgroundmusic.media.tests.audio import sine, write_wav
 from backgroundmusic.privacy.tests.test_export import run_queued
+from backgroundmusic.staffroles.roles import StaffRole
 
 pytestmark = [
     pytest.mark.browser,

@@ -25,7 +25,6 @@ from playwright.sync_api import BrowserContext, Locator, Page, Request, expect
 
 from backgroundmusic.accounts import services
 from backgroundmusic.accounts.models import Profile, User
-from backgroundmusic.accounts.roles import StaffRole
 from backgroundmusic.accounts.tests.factories import StaffFactory
 from backgroundmusic.analytics.identity import pseudonym_from_cookie
 from backgroundmusic.analytics.models import AnalyticsIdentity
@@ -41,6 +40,7 @@ from backgroundmusic.privacy.models import (
     PolicyAcceptance,
     PolicyEdition,
 )
+from backgroundmusic.staffroles.roles import StaffRole
 from tests.browser.conftest import ContextFactory
 from tests.conftest import SmtpServer
 

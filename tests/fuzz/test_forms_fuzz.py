@@ -29,7 +29,7 @@ from hypothesis import strategies as st
 from backgroundmusic.accounts import services
 from backgroundmusic.accounts.forms import BaseSocialLinkFormSet, ProfileForm, SocialLinkFormSet
 from backgroundmusic.accounts.models import Profile, PublicProfileChoice, SocialLink, User
-from backgroundmusic.privacy.keys import data_key_cache_scope
+from backgroundmusic.privacy.kernel.keys import data_key_cache_scope
 from tests.conftest import SmtpServer
 
 pytestmark = pytest.mark.django_db

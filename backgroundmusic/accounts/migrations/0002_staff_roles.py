@@ -1,8 +1,8 @@
-"""Staff roles as groups with their permissions (names and grants live in accounts/roles.py)."""
+"""Staff roles as groups with their permissions (names and grants live in staffroles/roles.py)."""
 
 from django.db import migrations
 
-from backgroundmusic.accounts.roles import role_groups_sync
+from backgroundmusic.staffroles.roles import role_groups_sync
 
 
 def create_roles(apps, schema_editor):

@@ -3,7 +3,7 @@ release research datasets."""
 
 from django.db import migrations
 
-from backgroundmusic.accounts.roles import role_groups_sync
+from backgroundmusic.staffroles.roles import role_groups_sync
 
 
 def sync_roles(apps, schema_editor):

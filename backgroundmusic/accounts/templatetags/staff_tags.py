@@ -2,6 +2,12 @@ from django import template
 from django.urls import reverse
 
 from backgroundmusic.accounts import staff
+from backgroundmusic.staffroles.selectors import (
+    staff_may_handle_requests,
+    staff_may_open_staff_pages,
+    staff_may_publish_policy,
+    staff_may_record_disclosures,
+)
 
 register = template.Library()
 
@@ -9,7 +15,7 @@ register = template.Library()
 @register.filter
 def may_open_staff_pages(user: object) -> bool:
     """{% if user|may_open_staff_pages %}: whether to show the "Staff" link."""
-    return staff.staff_may_open_staff_pages(user=user)  # type: ignore[arg-type]
+    return staff_may_open_staff_pages(user=user)  # type: ignore[arg-type]
 
 
 @register.simple_tag
@@ -32,13 +38,13 @@ def staff_start_url(user: object) -> str:
 @register.filter
 def may_handle_requests(user: object) -> bool:
     """{% if user|may_handle_requests %}: whether to show the "Requests" staff link."""
-    return staff.staff_may_handle_requests(actor=user)  # type: ignore[arg-type]
+    return staff_may_handle_requests(actor=user)  # type: ignore[arg-type]
 
 
 @register.filter
 def may_record_disclosures(user: object) -> bool:
     """{% if user|may_record_disclosures %}: whether to show the "Disclosures" staff link."""
-    return staff.staff_may_record_disclosures(actor=user)  # type: ignore[arg-type]
+    return staff_may_record_disclosures(actor=user)  # type: ignore[arg-type]
 
 
 # --- end data-subject requests and disclosures ---
@@ -50,7 +56,7 @@ def may_record_disclosures(user: object) -> bool:
 @register.filter
 def may_publish_policy(user: object) -> bool:
     """{% if user|may_publish_policy %}: whether to show the "Policies" staff link."""
-    return staff.staff_may_publish_policy(actor=user)  # type: ignore[arg-type]
+    return staff_may_publish_policy(actor=user)  # type: ignore[arg-type]
 
 
 # --- end policy editions ---

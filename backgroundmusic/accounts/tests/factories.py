@@ -9,7 +9,7 @@ from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 
 from backgroundmusic.accounts import services, staff
 from backgroundmusic.accounts.models import User
-from backgroundmusic.accounts.roles import StaffRole
+from backgroundmusic.staffroles.roles import StaffRole
 
 PASSWORD = "a-long-password-1"
 

@@ -14,7 +14,7 @@ from backgroundmusic.accounts import erasure, services
 from backgroundmusic.accounts.lockout import lockout_username
 from backgroundmusic.accounts.models import User
 from backgroundmusic.core import clock
-from backgroundmusic.privacy.registry import ErasureSubject
+from backgroundmusic.privacy.kernel.registry import ErasureSubject
 
 pytestmark = pytest.mark.django_db
 PASSWORD = "a-long-password-1"

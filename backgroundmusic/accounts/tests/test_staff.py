@@ -8,10 +8,11 @@ from django.urls import reverse
 from backgroundmusic.accounts import services, staff
 from backgroundmusic.accounts.break_glass import break_glass_grant
 from backgroundmusic.accounts.models import Profile, SocialLink, User
-from backgroundmusic.accounts.roles import PERSON_FIELDS, StaffRole
 from backgroundmusic.accounts.tests.factories import StaffFactory, UserFactory
-from backgroundmusic.privacy.access_log import access_log_record
-from backgroundmusic.privacy.models import StaffAccessLogEntry
+from backgroundmusic.privacy.kernel.access_log import access_log_record
+from backgroundmusic.privacy.kernel.models import StaffAccessLogEntry
+from backgroundmusic.staffroles.roles import PERSON_FIELDS, StaffRole
+from backgroundmusic.staffroles.selectors import staff_permissions, staff_roles
 
 pytestmark = pytest.mark.django_db
 
@@ -131,10 +132,10 @@ def test_role_assign_and_revoke():
     user = UserFactory.create()
     staff.staff_role_assign(user=user, role=StaffRole.SUPPORT)
     staff.staff_role_assign(user=user, role=StaffRole.PRIVACY_OFFICER)
-    assert staff.staff_roles(user=user) == {StaffRole.SUPPORT, StaffRole.PRIVACY_OFFICER}
+    assert staff_roles(user=user) == {StaffRole.SUPPORT, StaffRole.PRIVACY_OFFICER}
     staff.staff_role_revoke(user=user, role=StaffRole.SUPPORT)
     assert list(user.groups.values_list("name", flat=True)) == ["privacy_officer"]
-    assert staff.staff_roles(user=user) == {StaffRole.PRIVACY_OFFICER}
+    assert staff_roles(user=user) == {StaffRole.PRIVACY_OFFICER}
 
 
 def test_roles_and_permissions_are_read_once_per_user_object_and_again_after_a_change(
@@ -142,16 +143,16 @@ def test_roles_and_permissions_are_read_once_per_user_object_and_again_after_a_c
 ):
     user = UserFactory.create()
     with django_assert_num_queries(2):
-        assert staff.staff_roles(user=user) == set()
-        assert staff.staff_permissions(user=user) == set()
+        assert staff_roles(user=user) == set()
+        assert staff_permissions(user=user) == set()
     with django_assert_num_queries(0):
-        assert staff.staff_roles(user=user) == set()
-        assert staff.staff_permissions(user=user) == set()
+        assert staff_roles(user=user) == set()
+        assert staff_permissions(user=user) == set()
     staff.staff_role_assign(user=user, role=StaffRole.SUPPORT)
-    assert staff.staff_roles(user=user) == {StaffRole.SUPPORT}
-    assert "accounts.view_person_data" in staff.staff_permissions(user=user)
+    assert staff_roles(user=user) == {StaffRole.SUPPORT}
+    assert "accounts.view_person_data" in staff_permissions(user=user)
     staff.staff_role_revoke(user=user, role=StaffRole.SUPPORT)
-    assert (staff.staff_roles(user=user), staff.staff_permissions(user=user)) == (set(), set())
+    assert (staff_roles(user=user), staff_permissions(user=user)) == (set(), set())
 
 
 def test_the_demo_administrator_holds_the_administrator_role():

@@ -10,7 +10,6 @@ from django.core import signing
 from django.db import OperationalError
 from django.test import Client
 
-from backgroundmusic.accounts.roles import StaffRole
 from backgroundmusic.accounts.tests.factories import StaffFactory, UserFactory
 from backgroundmusic.analytics import keys
 from backgroundmusic.analytics.buffer import event_buffer
@@ -22,6 +21,7 @@ from backgroundmusic.analytics.tests.factories import visits
 from backgroundmusic.core import clock
 from backgroundmusic.privacy import consents, cookies
 from backgroundmusic.privacy.models import ConsentPurpose
+from backgroundmusic.staffroles.roles import StaffRole
 
 pytestmark = pytest.mark.django_db(databases="__all__")
 

@@ -7,12 +7,12 @@ from datetime import UTC, date, datetime
 import pytest
 from django.test import Client
 
-from backgroundmusic.accounts.roles import StaffRole
 from backgroundmusic.accounts.tests.factories import StaffFactory, UserFactory
 from backgroundmusic.analytics import aggregates
 from backgroundmusic.analytics.selectors import chart_bars, dashboard
 from backgroundmusic.analytics.tests.factories import visits
 from backgroundmusic.core import clock
+from backgroundmusic.staffroles.roles import StaffRole
 
 pytestmark = pytest.mark.django_db(databases="__all__")
 

@@ -7,7 +7,6 @@ from datetime import UTC, date, datetime
 import pytest
 from django.test import Client
 
-from backgroundmusic.accounts.roles import StaffRole
 from backgroundmusic.accounts.tests.factories import StaffFactory, UserFactory
 from backgroundmusic.analytics import research
 from backgroundmusic.analytics.models import AnalyticsIdentity, ResearchExport
@@ -15,6 +14,7 @@ from backgroundmusic.analytics.tests.factories import visits
 from backgroundmusic.core.errors import DomainError, PermissionDenied
 from backgroundmusic.privacy import consents
 from backgroundmusic.privacy.models import ConsentPurpose, Disclosure, Recipient
+from backgroundmusic.staffroles.roles import StaffRole
 
 pytestmark = pytest.mark.django_db(databases="__all__")
 

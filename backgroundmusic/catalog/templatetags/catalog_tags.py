@@ -5,10 +5,10 @@ from django.utils.html import format_html_join
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
-from backgroundmusic.accounts import staff
 from backgroundmusic.catalog.models import Facet
 from backgroundmusic.catalog.selectors import FacetCount
 from backgroundmusic.catalog.selectors import facet_name as _facet_name
+from backgroundmusic.staffroles.selectors import staff_may_manage_catalogue
 
 register = template.Library()
 
@@ -53,4 +53,4 @@ def decibels(value: float | None) -> str:
 @register.filter
 def may_manage_catalogue(user: object) -> bool:
     """{% if user|may_manage_catalogue %}: whether to show the catalogue staff links."""
-    return staff.staff_may_manage_catalogue(actor=user)  # type: ignore[arg-type]
+    return staff_may_manage_catalogue(actor=user)  # type: ignore[arg-type]

@@ -3,11 +3,11 @@ import re
 import pytest
 from django.test import Client
 
-from backgroundmusic.accounts.roles import StaffRole
 from backgroundmusic.accounts.tests.factories import StaffFactory, UserFactory
 from backgroundmusic.catalog.models import Collection, Track
 from backgroundmusic.catalog.services import collection_create
 from backgroundmusic.catalog.tests.fixtures import make_facets, ready_track
+from backgroundmusic.staffroles.roles import StaffRole
 
 pytestmark = pytest.mark.django_db
 

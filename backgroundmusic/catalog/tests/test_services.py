@@ -1,13 +1,13 @@
 import pytest
 from django.contrib.auth.models import AnonymousUser
 
-from backgroundmusic.accounts.roles import StaffRole
-from backgroundmusic.accounts.staff import staff_may_manage_catalogue
 from backgroundmusic.accounts.tests.factories import StaffFactory, UserFactory
 from backgroundmusic.catalog import services
 from backgroundmusic.catalog.models import Collection, Genre, Tag, Track
 from backgroundmusic.catalog.tests.fixtures import make_facets
 from backgroundmusic.core.errors import DomainError, PermissionDenied
+from backgroundmusic.staffroles.roles import StaffRole
+from backgroundmusic.staffroles.selectors import staff_may_manage_catalogue
 
 pytestmark = pytest.mark.django_db
 

@@ -9,7 +9,6 @@ from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django_tasks_db.models import DBTaskResult
 
-from backgroundmusic.accounts.roles import StaffRole
 from backgroundmusic.accounts.tests.factories import StaffFactory, UserFactory
 from backgroundmusic.catalog import services as catalogue
 from backgroundmusic.catalog.models import Track
@@ -18,6 +17,7 @@ from backgroundmusic.core.errors import DomainError, PermissionDenied
 from backgroundmusic.media import pipeline, selectors, services, tasks
 from backgroundmusic.media.models import Master, Rendition
 from backgroundmusic.media.tests.audio import sine, write_wav
+from backgroundmusic.staffroles.roles import StaffRole
 
 pytestmark = pytest.mark.django_db
 

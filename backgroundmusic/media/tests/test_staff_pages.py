@@ -6,13 +6,13 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
-from backgroundmusic.accounts.roles import StaffRole
 from backgroundmusic.accounts.tests.factories import StaffFactory, UserFactory
 from backgroundmusic.catalog import services as catalogue
 from backgroundmusic.catalog.models import Track
 from backgroundmusic.media import services
 from backgroundmusic.media.models import Master
 from backgroundmusic.media.tests.audio import sine, write_wav
+from backgroundmusic.staffroles.roles import StaffRole
 
 pytestmark = pytest.mark.django_db
 

@@ -13,7 +13,6 @@ from django.test import Client
 from django.urls import reverse
 
 from backgroundmusic.accounts.models import User
-from backgroundmusic.accounts.roles import StaffRole
 from backgroundmusic.accounts.tests.factories import StaffFactory, UserFactory
 from backgroundmusic.catalog.models import Track
 from backgroundmusic.core import clock
@@ -32,6 +31,7 @@ from backgroundmusic.media.tests.streaming_fixtures import (
     playable_track,
     rendition_of,
 )
+from backgroundmusic.staffroles.roles import StaffRole
 
 pytestmark = pytest.mark.django_db
 

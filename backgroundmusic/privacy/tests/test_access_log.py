@@ -15,17 +15,17 @@ from django.core.management.base import CommandError
 from django.db import IntegrityError, OperationalError, connection, connections, transaction
 from django.utils.log import configure_logging
 
-from backgroundmusic.accounts.roles import StaffRole
 from backgroundmusic.accounts.tests.factories import StaffFactory
 from backgroundmusic.core import clock
 from backgroundmusic.core.errors import DomainError
 from backgroundmusic.core.models import AppendOnlyError
-from backgroundmusic.privacy.access_log import (
+from backgroundmusic.privacy.kernel.access_log import (
     GENESIS_HASH,
     access_log_record,
     access_log_verify,
 )
-from backgroundmusic.privacy.models import StaffAccessLogEntry
+from backgroundmusic.privacy.kernel.models import StaffAccessLogEntry
+from backgroundmusic.staffroles.roles import StaffRole
 
 pytestmark = pytest.mark.django_db
 # Raw SQL on purpose: tampering the way someone with database access would.

@@ -20,27 +20,26 @@ from django.db import connection, connections
 from django.test import Client
 
 from backgroundmusic.accounts.models import User
-from backgroundmusic.accounts.roles import StaffRole
 from backgroundmusic.accounts.tests.factories import PASSWORD, StaffFactory
 from backgroundmusic.analytics.buffer import event_buffer
 from backgroundmusic.analytics.identity import pseudonym_from_cookie
 from backgroundmusic.analytics.models import AnalyticsIdentity, Event
 from backgroundmusic.core.logging import PersonalDataMaskFilter
 from backgroundmusic.privacy import disclosures, policies
+from backgroundmusic.privacy.kernel.models import DataKey, StaffAccessLogEntry
+from backgroundmusic.privacy.kernel.pseudonyms import subject_pseudonym
+from backgroundmusic.privacy.kernel.registry import Erasure, data_map
 from backgroundmusic.privacy.models import (
     DataExport,
-    DataKey,
     DataSubjectRequest,
     DestructionRecord,
     ErasureJob,
     LegalBasisForDisclosure,
     PolicyAcceptance,
-    StaffAccessLogEntry,
 )
-from backgroundmusic.privacy.pseudonyms import subject_pseudonym
-from backgroundmusic.privacy.registry import Erasure, data_map
 from backgroundmusic.privacy.tests.test_erasure import fill_every_store, rows_of, sign_in_keys_of
 from backgroundmusic.privacy.tests.test_export import make_owner, run_queued
+from backgroundmusic.staffroles.roles import StaffRole
 
 pytestmark = pytest.mark.django_db(transaction=False, databases="__all__")
 

@@ -9,7 +9,6 @@ from django.test import Client, RequestFactory
 
 from backgroundmusic.accounts import services
 from backgroundmusic.accounts.models import Profile, PublicProfileChoice, User
-from backgroundmusic.accounts.roles import StaffRole
 from backgroundmusic.accounts.tests.factories import StaffFactory, UserFactory
 from backgroundmusic.core import clock
 from backgroundmusic.core.request_info import PrivacySignals
@@ -22,6 +21,7 @@ from backgroundmusic.privacy.models import (
     PolicyEdition,
     Recipient,
 )
+from backgroundmusic.staffroles.roles import StaffRole
 
 pytestmark = pytest.mark.django_db
 

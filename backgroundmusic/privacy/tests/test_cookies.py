@@ -7,11 +7,11 @@ import pytest
 from django.core import signing
 from django.test import Client, RequestFactory
 
-from backgroundmusic.accounts.roles import StaffRole
 from backgroundmusic.accounts.tests.factories import StaffFactory, UserFactory
 from backgroundmusic.core import clock
 from backgroundmusic.privacy import consents, cookies
 from backgroundmusic.privacy.models import ConsentPurpose, ConsentRecord
+from backgroundmusic.staffroles.roles import StaffRole
 
 pytestmark = pytest.mark.django_db
 

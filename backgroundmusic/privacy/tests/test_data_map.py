@@ -6,8 +6,8 @@ from django.core.exceptions import FieldDoesNotExist
 from django.db.models import Model
 
 from backgroundmusic.core.models import ScheduledRun
-from backgroundmusic.privacy.models import DataKey
-from backgroundmusic.privacy.registry import (
+from backgroundmusic.privacy.kernel.models import DataKey
+from backgroundmusic.privacy.kernel.registry import (
     Category,
     Erasure,
     LegalBasis,

@@ -9,13 +9,13 @@ from django.template import Context, Template
 from django.test import Client, RequestFactory
 
 from backgroundmusic.accounts.models import User
-from backgroundmusic.accounts.roles import StaffRole
 from backgroundmusic.accounts.tests.factories import StaffFactory, UserFactory
 from backgroundmusic.core import clock
 from backgroundmusic.core.errors import DomainError
 from backgroundmusic.privacy import disclosures
+from backgroundmusic.privacy.kernel.pseudonyms import subject_pseudonym
 from backgroundmusic.privacy.models import Disclosure, Recipient
-from backgroundmusic.privacy.pseudonyms import subject_pseudonym
+from backgroundmusic.staffroles.roles import StaffRole
 
 pytestmark = pytest.mark.django_db
 

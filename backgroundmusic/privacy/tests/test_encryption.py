@@ -8,10 +8,10 @@ from django.db import connection, transaction
 
 from backgroundmusic.accounts import services
 from backgroundmusic.accounts.models import Profile, SocialLink, User
-from backgroundmusic.privacy import keys
-from backgroundmusic.privacy.crypto import CiphertextInvalid, DataKeyDestroyed
-from backgroundmusic.privacy.fields import EncryptedTextField
-from backgroundmusic.privacy.models import DataKey
+from backgroundmusic.privacy.kernel import keys
+from backgroundmusic.privacy.kernel.crypto import CiphertextInvalid, DataKeyDestroyed
+from backgroundmusic.privacy.kernel.fields import EncryptedTextField
+from backgroundmusic.privacy.kernel.models import DataKey
 
 pytestmark = pytest.mark.django_db
 

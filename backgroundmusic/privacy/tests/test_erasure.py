@@ -34,14 +34,16 @@ from backgroundmusic.accounts.tests.factories import PASSWORD, UserFactory
 from backgroundmusic.core import clock
 from backgroundmusic.media.models import Master
 from backgroundmusic.privacy import consents, rights
-from backgroundmusic.privacy.access_log import access_log_record
+from backgroundmusic.privacy.kernel.access_log import access_log_record
+from backgroundmusic.privacy.kernel.models import DataKey, StaffAccessLogEntry
+from backgroundmusic.privacy.kernel.pseudonyms import subject_pseudonym
+from backgroundmusic.privacy.kernel.registry import Erasure, ErasureSubject, Handler, data_map
 from backgroundmusic.privacy.models import (
     AcceptanceAction,
     ConsentMethod,
     ConsentPurpose,
     ConsentRecord,
     DataExport,
-    DataKey,
     DataSubjectRequest,
     DestructionRecord,
     Disclosure,
@@ -52,10 +54,7 @@ from backgroundmusic.privacy.models import (
     PolicyAcceptance,
     PolicyEdition,
     ProcessingRestriction,
-    StaffAccessLogEntry,
 )
-from backgroundmusic.privacy.pseudonyms import subject_pseudonym
-from backgroundmusic.privacy.registry import Erasure, ErasureSubject, Handler, data_map
 from backgroundmusic.privacy.tasks import erase_account
 from backgroundmusic.privacy.tests.test_export import (
     CALLERS,

@@ -28,11 +28,12 @@ from hypothesis import strategies as st
 
 from backgroundmusic.accounts.lockout import account_key
 from backgroundmusic.accounts.models import Profile, SocialLink, User
-from backgroundmusic.accounts.roles import StaffRole
 from backgroundmusic.accounts.tests.factories import PASSWORD, StaffFactory, UserFactory
 from backgroundmusic.core import clock
-from backgroundmusic.privacy import consents, crypto, keys, rights
-from backgroundmusic.privacy.access_log import access_log_record
+from backgroundmusic.privacy import consents, rights
+from backgroundmusic.privacy.kernel import crypto, keys
+from backgroundmusic.privacy.kernel.access_log import access_log_record
+from backgroundmusic.privacy.kernel.pseudonyms import subject_pseudonym
 from backgroundmusic.privacy.models import (
     ConsentMethod,
     ConsentPurpose,
@@ -41,8 +42,8 @@ from backgroundmusic.privacy.models import (
     ErasureJob,
     LegalBasisForDisclosure,
 )
-from backgroundmusic.privacy.pseudonyms import subject_pseudonym
 from backgroundmusic.privacy.tasks import build_data_export
+from backgroundmusic.staffroles.roles import StaffRole
 from tests.s3_double import bucket_keys
 
 pytestmark = pytest.mark.django_db

@@ -16,6 +16,7 @@ from backgroundmusic.accounts.tests.factories import UserFactory
 from backgroundmusic.core import clock
 from backgroundmusic.core.models import AppendOnlyError
 from backgroundmusic.privacy import consents, policies
+from backgroundmusic.privacy.kernel.pseudonyms import subject_pseudonym
 from backgroundmusic.privacy.models import (
     AcceptanceAction,
     ConsentAction,
@@ -26,7 +27,6 @@ from backgroundmusic.privacy.models import (
     PolicyAcceptance,
     PolicyEdition,
 )
-from backgroundmusic.privacy.pseudonyms import subject_pseudonym
 
 pytestmark = pytest.mark.django_db
 

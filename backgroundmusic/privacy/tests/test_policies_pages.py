@@ -9,7 +9,6 @@ from django.contrib.auth.models import AnonymousUser
 from django.test import Client, RequestFactory
 
 from backgroundmusic.accounts.models import User
-from backgroundmusic.accounts.roles import StaffRole
 from backgroundmusic.accounts.tests.factories import StaffFactory, UserFactory
 from backgroundmusic.core import clock
 from backgroundmusic.privacy import consents, policies
@@ -22,6 +21,7 @@ from backgroundmusic.privacy.models import (
     PolicyEdition,
 )
 from backgroundmusic.privacy.policies_context import policy_notice
+from backgroundmusic.staffroles.roles import StaffRole
 
 pytestmark = pytest.mark.django_db
 

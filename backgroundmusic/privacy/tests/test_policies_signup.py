@@ -1,5 +1,5 @@
 """Sign-up accepts the user agreement and acknowledges the privacy policy in one required box,
-separate from every consent (accounts.forms.SignupAgreementForm → policies)."""
+separate from every consent (privacy.policy_forms.SignupAgreementForm → policies)."""
 
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -10,8 +10,8 @@ from django.core.cache import cache
 from backgroundmusic.accounts.models import User
 from backgroundmusic.core import clock
 from backgroundmusic.privacy import policies
+from backgroundmusic.privacy.kernel.pseudonyms import subject_pseudonym
 from backgroundmusic.privacy.models import ConsentRecord, DocumentKind, PolicyAcceptance
-from backgroundmusic.privacy.pseudonyms import subject_pseudonym
 
 pytestmark = pytest.mark.django_db
 

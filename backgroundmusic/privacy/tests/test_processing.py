@@ -13,11 +13,8 @@ from django.test import Client
 from django.urls import reverse
 from django.utils.functional import Promise
 
-from backgroundmusic.accounts.roles import StaffRole
 from backgroundmusic.accounts.tests.factories import StaffFactory, UserFactory
-from backgroundmusic.privacy.models import Recipient
-from backgroundmusic.privacy.processing import records_of_processing
-from backgroundmusic.privacy.registry import (
+from backgroundmusic.privacy.kernel.registry import (
     DATA_CATEGORY_LABELS,
     LEGAL_BASIS_LABELS,
     PURPOSE_LABELS,
@@ -27,6 +24,9 @@ from backgroundmusic.privacy.registry import (
     Retentions,
     data_map,
 )
+from backgroundmusic.privacy.models import Recipient
+from backgroundmusic.privacy.processing import records_of_processing
+from backgroundmusic.staffroles.roles import StaffRole
 
 pytestmark = pytest.mark.django_db
 

@@ -9,7 +9,6 @@ from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django_tasks_db.models import DBTaskResult
 
-from backgroundmusic.accounts.roles import StaffRole
 from backgroundmusic.accounts.tests.factories import StaffFactory, UserFactory
 from backgroundmusic.core import clock
 from backgroundmusic.core.errors import DomainError
@@ -31,6 +30,7 @@ from backgroundmusic.privacy.models import (
 )
 from backgroundmusic.privacy.tasks import send_request_deadline_digest
 from backgroundmusic.recurring import RECURRING_JOBS
+from backgroundmusic.staffroles.roles import StaffRole
 
 pytestmark = pytest.mark.django_db
 

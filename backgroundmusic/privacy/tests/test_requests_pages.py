@@ -10,17 +10,17 @@ import pytest
 from django.test import Client
 
 from backgroundmusic.accounts.models import User
-from backgroundmusic.accounts.roles import StaffRole
 from backgroundmusic.accounts.tests.factories import StaffFactory, UserFactory
 from backgroundmusic.core import clock
 from backgroundmusic.privacy import requests as dsr
+from backgroundmusic.privacy.kernel.models import StaffAccessLogEntry
 from backgroundmusic.privacy.models import (
     ConsentMethod,
     DataSubjectRequest,
     ProcessingRestriction,
     RequestKind,
-    StaffAccessLogEntry,
 )
+from backgroundmusic.staffroles.roles import StaffRole
 
 pytestmark = pytest.mark.django_db
 

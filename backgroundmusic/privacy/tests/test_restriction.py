@@ -8,7 +8,6 @@ from django.test import Client, RequestFactory
 
 from backgroundmusic.accounts import services
 from backgroundmusic.accounts.models import Profile, User
-from backgroundmusic.accounts.roles import StaffRole
 from backgroundmusic.accounts.tests.factories import StaffFactory, UserFactory
 from backgroundmusic.core import clock
 from backgroundmusic.privacy import consents
@@ -19,6 +18,7 @@ from backgroundmusic.privacy.models import (
     ProcessingRestriction,
     Recipient,
 )
+from backgroundmusic.staffroles.roles import StaffRole
 
 pytestmark = pytest.mark.django_db
 

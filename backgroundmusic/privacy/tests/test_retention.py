@@ -13,12 +13,12 @@ from django.core.files.storage import default_storage
 from django.test import Client
 
 from backgroundmusic.accounts.models import User
-from backgroundmusic.accounts.roles import StaffRole
 from backgroundmusic.accounts.tests.factories import StaffFactory, UserFactory
 from backgroundmusic.core import clock
 from backgroundmusic.core.models import ScheduledRun
 from backgroundmusic.core.schedule import schedule_due_jobs
 from backgroundmusic.privacy import rights
+from backgroundmusic.privacy.kernel.pseudonyms import subject_pseudonym
 from backgroundmusic.privacy.models import (
     AcceptanceAction,
     DataExport,
@@ -29,7 +29,6 @@ from backgroundmusic.privacy.models import (
     LegalBasisForDisclosure,
     PolicyAcceptance,
 )
-from backgroundmusic.privacy.pseudonyms import subject_pseudonym
 from backgroundmusic.privacy.retention import retention_run
 from backgroundmusic.privacy.tasks import apply_retention
 from backgroundmusic.privacy.tests.test_erasure import edition
@@ -40,6 +39,7 @@ from backgroundmusic.privacy.tests.test_export import (
     run_queued,
 )
 from backgroundmusic.recurring import RECURRING_JOBS
+from backgroundmusic.staffroles.roles import StaffRole
 
 pytestmark = pytest.mark.django_db
 

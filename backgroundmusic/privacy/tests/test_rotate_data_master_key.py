@@ -9,7 +9,7 @@ from django.core.management import CommandError, call_command
 
 from backgroundmusic.accounts import services
 from backgroundmusic.accounts.models import Profile, User
-from backgroundmusic.privacy.models import DataKey
+from backgroundmusic.privacy.kernel.models import DataKey
 
 pytestmark = pytest.mark.django_db
 

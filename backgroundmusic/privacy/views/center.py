@@ -3,7 +3,7 @@ from django.http import HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from backgroundmusic.accounts.http import AuthenticatedRequest
+from backgroundmusic.core.http import AuthenticatedRequest
 
 
 @login_required

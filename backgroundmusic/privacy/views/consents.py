@@ -14,9 +14,9 @@ from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from backgroundmusic.accounts.http import AuthenticatedRequest
 from backgroundmusic.core.errors import DomainError
 from backgroundmusic.core.forms import Form
+from backgroundmusic.core.http import AuthenticatedRequest
 from backgroundmusic.core.request_info import PrivacySignals, privacy_signals
 from backgroundmusic.privacy import consents, cookies
 from backgroundmusic.privacy.models import ConsentAction, ConsentMethod, ConsentPurpose, Recipient

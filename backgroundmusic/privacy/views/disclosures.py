@@ -17,14 +17,14 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 from django_countries import countries
 
-from backgroundmusic.accounts import staff
 from backgroundmusic.core.errors import DomainError
 from backgroundmusic.core.forms import Form
 from backgroundmusic.privacy import disclosures as register
 from backgroundmusic.privacy.calendar import controller_today
+from backgroundmusic.privacy.kernel.registry import DATA_CATEGORY_LABELS, Category
 from backgroundmusic.privacy.models import Disclosure, LegalBasisForDisclosure, Recipient
-from backgroundmusic.privacy.registry import DATA_CATEGORY_LABELS, Category
 from backgroundmusic.privacy.requests import subject_lookup
+from backgroundmusic.staffroles.selectors import staff_may_record_disclosures
 
 PAGE_SIZE = 50
 
@@ -109,7 +109,7 @@ class DisclosureForm(Form):
 
 
 def _recorder(request: HttpRequest) -> Any:
-    if not staff.staff_may_record_disclosures(actor=request.user):  # type: ignore[arg-type]
+    if not staff_may_record_disclosures(actor=request.user):  # type: ignore[arg-type]
         raise PermissionDenied
     return request.user
 

@@ -15,13 +15,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from backgroundmusic.accounts import staff
-from backgroundmusic.accounts.http import AuthenticatedRequest
 from backgroundmusic.core import clock
+from backgroundmusic.core.http import AuthenticatedRequest
 from backgroundmusic.core.request_info import client_ip, truncate_ip, user_agent_family
 from backgroundmusic.privacy import policies
 from backgroundmusic.privacy.models import DocumentKind, PolicyEdition
 from backgroundmusic.privacy.policy_forms import AcknowledgeForm, EditionForm
+from backgroundmusic.staffroles.selectors import staff_may_publish_policy
 
 
 @dataclass(frozen=True)
@@ -205,7 +205,7 @@ def _start_from(kind: str | None) -> dict[str, object]:
 def staff_policies(request: HttpRequest) -> HttpResponse:
     """/staff/policies/: the editions of both documents, and publishing a new one with a preview
     (privacy officer)."""
-    if not staff.staff_may_publish_policy(actor=request.user):
+    if not staff_may_publish_policy(actor=request.user):
         raise PermissionDenied
     preview = None
     if request.method == "POST":

@@ -16,19 +16,19 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
-from backgroundmusic.accounts import staff
 from backgroundmusic.core import clock
 from backgroundmusic.core.errors import DomainError
 from backgroundmusic.core.forms import Form
 from backgroundmusic.privacy import requests as dsr
-from backgroundmusic.privacy.access_log import access_log_record
 from backgroundmusic.privacy.calendar import CONTROLLER_TIME_ZONE
+from backgroundmusic.privacy.kernel.access_log import access_log_record
 from backgroundmusic.privacy.models import (
     ConsentPurpose,
     DataSubjectRequest,
     Recipient,
     RequestKind,
 )
+from backgroundmusic.staffroles.selectors import staff_may_handle_requests
 
 # ---------------------------------------------------------------------------------------------
 # Forms: parse and validate only
@@ -161,7 +161,7 @@ class ContactForm(Form):
 
 def _handler(request: HttpRequest) -> Any:
     """The signed-in privacy officer, or 403."""
-    if not staff.staff_may_handle_requests(actor=request.user):  # type: ignore[arg-type]
+    if not staff_may_handle_requests(actor=request.user):  # type: ignore[arg-type]
         raise PermissionDenied
     return request.user
 

@@ -18,13 +18,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from backgroundmusic.accounts.http import AuthenticatedRequest
-from backgroundmusic.accounts.staff import staff_is_member
 from backgroundmusic.core.errors import DomainError
 from backgroundmusic.core.forms import Form
+from backgroundmusic.core.http import AuthenticatedRequest
 from backgroundmusic.core.ratelimits import rate_limited
 from backgroundmusic.privacy import rights
 from backgroundmusic.privacy.models import ConsentMethod
+from backgroundmusic.staffroles.selectors import staff_is_member
 
 # ---------------------------------------------------------------------------------------------
 # Privacy-center sections (privacy/templatetags/privacy_center.py)

@@ -8,10 +8,10 @@ from django.core.management.base import BaseCommand, CommandError
 
 from backgroundmusic.accounts import services
 from backgroundmusic.accounts.models import User
-from backgroundmusic.accounts.roles import StaffRole
 from backgroundmusic.accounts.staff import staff_role_assign
 from backgroundmusic.privacy import policies
 from backgroundmusic.privacy.consents import demo_recipients_create
+from backgroundmusic.staffroles.roles import StaffRole
 
 DEMO_USERNAME = "demo"
 ADMIN_USERNAME = "demo-admin"

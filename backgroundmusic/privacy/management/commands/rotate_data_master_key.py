@@ -5,8 +5,8 @@ from typing import Any
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError
 
-from backgroundmusic.privacy import crypto, keys
-from backgroundmusic.privacy.registry import data_map
+from backgroundmusic.privacy.kernel import crypto, keys
+from backgroundmusic.privacy.kernel.registry import data_map
 from backgroundmusic.privacy.selectors import master_key_ids_in_use
 
 USAGE = 'DATA_MASTER_KEYS="new-id:new-key,old-id:old-key" (keys: 32 bytes, url-safe base64)'

@@ -4,7 +4,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from backgroundmusic.privacy.access_log import access_log_verify
+from backgroundmusic.privacy.kernel.access_log import access_log_verify
 
 
 class Command(BaseCommand):

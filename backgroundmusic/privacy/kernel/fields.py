@@ -10,7 +10,7 @@ from typing import Any
 from django.db import models
 from django.db.models.query_utils import DeferredAttribute
 
-from backgroundmusic.privacy import crypto, keys
+from backgroundmusic.privacy.kernel import crypto, keys
 
 
 class SealedValue(str):

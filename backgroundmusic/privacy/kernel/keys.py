@@ -7,8 +7,8 @@ from contextvars import ContextVar
 from django.db import transaction
 
 from backgroundmusic.core import clock
-from backgroundmusic.privacy import crypto
-from backgroundmusic.privacy.models import DataKey
+from backgroundmusic.privacy.kernel import crypto
+from backgroundmusic.privacy.kernel.models import DataKey
 
 # key id -> (id of the person the key belongs to, plain key)
 _open_keys: ContextVar[dict[int, tuple[int, bytes]] | None] = ContextVar(

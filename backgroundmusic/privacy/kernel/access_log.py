@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 
 from backgroundmusic.core import clock
 from backgroundmusic.core.errors import DomainError
-from backgroundmusic.privacy.models import StaffAccessLogEntry
+from backgroundmusic.privacy.kernel.models import StaffAccessLogEntry
 
 GENESIS_HASH = "0" * 64
 # Key of the PostgreSQL advisory lock that serialises appends ("ALOG" in ASCII).

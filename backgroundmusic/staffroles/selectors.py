@@ -1,0 +1,127 @@
+"""Who is staff and what each staff member may do: one answer per permission question, asked by
+pages, the API, services and the admin alike.
+
+Below every app: it reads only Django's groups and permissions and allauth's two-factor state,
+so catalog, media, privacy and analytics ask here without importing accounts.
+"""
+
+from allauth.mfa.models import Authenticator
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import AnonymousUser, Group, Permission
+
+from backgroundmusic.staffroles.roles import (
+    EXPORT_RESEARCH,
+    HANDLE_REQUESTS,
+    MANAGE_CATALOGUE,
+    PUBLISH_POLICY,
+    RECORD_DISCLOSURES,
+    VIEW_ACCESS_LOG,
+    VIEW_ANALYTICS,
+    VIEW_PERSON_DATA,
+    StaffRole,
+)
+
+Actor = AbstractBaseUser | AnonymousUser
+
+# The roles and permissions are kept on the user object for the request under these attributes,
+# as Django's ModelBackend keeps _perm_cache; accounts.staff forgets them when a role changes.
+ROLES_CACHE = "_staff_roles_cache"
+PERMISSIONS_CACHE = "_staff_permissions_cache"
+
+
+def staff_roles(*, user: Actor) -> set[StaffRole]:
+    """The staff roles a user holds: their role groups. Superuser status adds none."""
+    if not user.is_authenticated or not user.is_active:
+        return set()
+    cached: set[StaffRole] | None = getattr(user, ROLES_CACHE, None)
+    if cached is None:
+        names = set(Group.objects.filter(user=user.pk).values_list("name", flat=True))
+        cached = {role for role in StaffRole if role.value in names}
+        setattr(user, ROLES_CACHE, cached)
+    return cached
+
+
+def staff_permissions(*, user: Actor) -> set[str]:
+    """The permissions of the user's role groups, as "app_label.codename".
+
+    Not user.has_perm(): Django's backend gives a superuser every permission, which would let a
+    break-glass grant for the Django admin (accounts/break_glass.py) open every staff page too.
+    """
+    if not user.is_authenticated or not user.is_active:
+        return set()
+    cached: set[str] | None = getattr(user, PERMISSIONS_CACHE, None)
+    if cached is None:
+        rows = Permission.objects.filter(group__user=user.pk).values_list(
+            "content_type__app_label", "codename"
+        )
+        cached = {f"{app_label}.{codename}" for app_label, codename in rows}
+        setattr(user, PERMISSIONS_CACHE, cached)
+    return cached
+
+
+def staff_is_member(*, user: Actor) -> bool:
+    """Staff of any role, or allowed into the Django admin (is_staff, given by a break-glass
+    grant): must use two-factor sign-in."""
+    if not user.is_authenticated:
+        return False
+    return bool(getattr(user, "is_staff", False)) or bool(staff_roles(user=user))
+
+
+def staff_has_two_factor(*, user: Actor) -> bool:
+    """The user has an active TOTP authenticator."""
+    if not user.is_authenticated:
+        return False
+    return Authenticator.objects.filter(user_id=user.pk, type=Authenticator.Type.TOTP).exists()
+
+
+def _staff_may(actor: Actor, permission: str) -> bool:
+    # Two-factor sign-in is part of every staff permission, not only of the /staff/ pages
+    # (StaffTwoFactorMiddleware sends staff without it to set it up).
+    return permission in staff_permissions(user=actor) and staff_has_two_factor(user=actor)
+
+
+def staff_may_view_people(*, actor: Actor) -> bool:
+    """May find people and open their data (each opening is logged)."""
+    return _staff_may(actor, VIEW_PERSON_DATA)
+
+
+def staff_may_view_access_log(*, actor: Actor) -> bool:
+    return _staff_may(actor, VIEW_ACCESS_LOG)
+
+
+def staff_may_open_staff_pages(*, user: Actor) -> bool:
+    """Whether to show the "Staff" link: some staff page is open to the user once they have
+    two-factor sign-in (without it, the link leads to setting it up)."""
+    return user.is_authenticated and user.is_active and staff_is_member(user=user)
+
+
+def staff_may_handle_requests(*, actor: Actor) -> bool:
+    """May log, verify, extend, act on and close data-subject requests (privacy officer)."""
+    return _staff_may(actor, HANDLE_REQUESTS)
+
+
+def staff_may_record_disclosures(*, actor: Actor) -> bool:
+    """May see the disclosure register and record disclosures (privacy officer)."""
+    return _staff_may(actor, RECORD_DISCLOSURES)
+
+
+def staff_may_view_analytics(*, actor: Actor) -> bool:
+    """May see the site's aggregate statistics (analyst, administrator, privacy officer)."""
+    return _staff_may(actor, VIEW_ANALYTICS)
+
+
+def staff_may_export_research(*, actor: Actor) -> bool:
+    """May release depersonalized research datasets, each recorded as disclosures (privacy
+    officer)."""
+    return _staff_may(actor, EXPORT_RESEARCH)
+
+
+def staff_may_publish_policy(*, actor: Actor) -> bool:
+    """May publish new editions of the privacy policy and the user agreement (privacy officer)."""
+    return _staff_may(actor, PUBLISH_POLICY)
+
+
+def staff_may_manage_catalogue(*, actor: Actor) -> bool:
+    """May create and edit tracks, facets and collections and upload masters (content manager,
+    administrator)."""
+    return _staff_may(actor, MANAGE_CATALOGUE)
