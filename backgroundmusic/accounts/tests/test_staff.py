@@ -112,6 +112,7 @@ def test_the_migration_creates_each_role_with_least_privilege():
             "accounts.view_person_data",
             "analytics.export_research",
             "analytics.view_statistics",
+            "audit.view_audit_trail",
             "privacy.handle_datasubjectrequest",
             "privacy.publish_policyedition",
             "privacy.record_disclosure",
@@ -120,6 +121,7 @@ def test_the_migration_creates_each_role_with_least_privilege():
         "administrator": [
             "accounts.view_person_data",
             "analytics.view_statistics",
+            "audit.view_audit_trail",
             "catalog.manage_catalogue",
             "privacy.view_access_log",
         ],
@@ -467,6 +469,7 @@ def test_everyone_signed_in_finds_the_privacy_center_in_the_main_navigation(call
             [
                 "staff:people",
                 "staff:access_log",
+                "staff:audit_log",
                 "privacy:staff_requests",
                 "privacy:staff_disclosures",
                 "privacy:staff_policies",
@@ -479,6 +482,7 @@ def test_everyone_signed_in_finds_the_privacy_center_in_the_main_navigation(call
             [
                 "staff:people",
                 "staff:access_log",
+                "staff:audit_log",
                 "catalog_staff:tracks",
                 "media_staff:masters",
                 "analytics_staff:dashboard",
