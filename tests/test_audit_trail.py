@@ -396,12 +396,13 @@ def test_anonymous_callers_and_allowed_pages_write_no_row(client):
 )
 def test_audit_page_access(caller, expected, client):
     catalogue.facet_create(actor=None, kind="mood", name_en="Calm", name_ru="Спокойное")
-    reader = None
+    reader_id = None
     if caller == "plain_user":
-        reader = UserFactory.create()
-        client.force_login(reader)
+        plain = UserFactory.create()
+        client.force_login(plain)
+        reader_id = plain.pk
     elif caller != "anonymous":
-        reader = signed_in(client, caller)
+        reader_id = signed_in(client, caller).pk
     response = client.get("/staff/audit/")
     assert response.status_code == expected
     html = response.content.decode()
@@ -411,11 +412,11 @@ def test_audit_page_access(caller, expected, client):
         assert rows("audit.viewed", "staff.denied") == []
     elif expected == 403:
         assert rows("audit.viewed", "staff.denied") == [
-            (reader.pk, "staff.denied", ":", {}, {"path": "/staff/audit/", "method": "GET"})
+            (reader_id, "staff.denied", ":", {}, {"path": "/staff/audit/", "method": "GET"})
         ]
     else:
         assert rows("audit.viewed", "staff.denied") == [
-            (reader.pk, "audit.viewed", ":", {}, {"action": ""})
+            (reader_id, "audit.viewed", ":", {}, {"action": ""})
         ]
         assert '<a href="/staff/audit/" aria-current="page">Audit trail</a>' in html
 
