@@ -12,6 +12,7 @@ from backgroundmusic.accounts.models import User
 from backgroundmusic.accounts.roles import StaffRole
 from backgroundmusic.accounts.tests.factories import StaffFactory, UserFactory
 from backgroundmusic.audit.models import AuditEvent
+from backgroundmusic.audit.services import audit_record
 from backgroundmusic.catalog import services as catalogue
 from backgroundmusic.catalog.models import Collection, Genre, Track
 from backgroundmusic.catalog.tests.fixtures import make_facets
@@ -19,7 +20,13 @@ from backgroundmusic.core import clock
 from backgroundmusic.core.errors import DomainError, PermissionDenied
 from backgroundmusic.privacy import disclosures, policies
 from backgroundmusic.privacy import requests as dsr
-from backgroundmusic.privacy.models import DataSubjectRequest, DocumentKind, RequestKind
+from backgroundmusic.privacy.models import (
+    DataSubjectRequest,
+    DestructionRecord,
+    DocumentKind,
+    RequestKind,
+)
+from backgroundmusic.privacy.retention import retention_run
 from backgroundmusic.privacy.tests.test_erasure import erase
 
 pytestmark = pytest.mark.django_db
@@ -493,6 +500,23 @@ def test_erasing_a_staff_member_keeps_their_rows_for_the_law():
     manager = StaffFactory.create(role=StaffRole.CONTENT_MANAGER)
     catalogue.facet_create(actor=manager, kind="genre", name_en="Drone", name_ru="Дроун")
     kept = list(AuditEvent.objects.filter(actor_id=manager.pk).values())
-    erase(manager)
-    assert not User.objects.filter(pk=manager.pk, is_active=True).exists()
+    job = erase(manager)
+    # The id now leads to the erased account, which holds only the person's pseudonym.
+    erased = User.objects.get(pk=manager.pk)
+    assert (erased.username, erased.email, erased.is_active) == (job.subject_pseudonym, "", False)
     assert list(AuditEvent.objects.filter(actor_id=manager.pk).values()) == kept
+
+
+def test_retention_deletes_rows_a_year_after_the_action_and_records_it():
+    with clock.frozen_at(NOW - timedelta(days=366)):
+        audit_record(actor=5, action="staff.denied", after={"path": "/staff/"})
+    with clock.frozen_at(NOW - timedelta(days=364)):
+        kept = audit_record(actor=5, action="staff.denied", after={"path": "/staff/audit/"})
+    report = retention_run()
+    assert report.destroyed["audit.AuditEvent"] == 1
+    assert list(AuditEvent.objects.values_list("pk", flat=True)) == [kept.pk]
+    assert list(
+        DestructionRecord.objects.filter(reason__endswith="audit trail").values_list(
+            "counts", "method", "subject_pseudonym"
+        )
+    ) == [({"audit.AuditEvent": 1}, "delete", "")]

@@ -1,5 +1,8 @@
-"""The data map of the audit trail (audit/models.py)."""
+"""The data map of the audit trail (audit/models.py) and the retention step that enforces it."""
 
+from datetime import datetime, timedelta
+
+from backgroundmusic.audit.services import audit_prune
 from backgroundmusic.privacy.registry import (
     Category,
     Erasure,
@@ -7,14 +10,15 @@ from backgroundmusic.privacy.registry import (
     PersonalData,
     Purpose,
     Retentions,
+    data_map,
     declare,
 )
 
 
 def _staff_action(*, exportable: bool) -> PersonalData:
     # Kept for law, like the staff access log: the trail is the proof of who did what
-    # (152-FZ art. 19, GDPR art. 5(2)/32), so erasure leaves it whole; the ids name nobody once
-    # the user row is erased, and rows carry no personal values to replace.
+    # (152-FZ art. 19, GDPR art. 5(2)/32), so erasure leaves it whole: the ids then lead to the
+    # erased account, which holds only the person's pseudonym, and rows carry no personal values.
     return PersonalData(
         category=Category.STAFF_ACTIONS,
         purpose=Purpose.SECURITY,
@@ -39,6 +43,14 @@ declare(
         "Plain ids, not foreign keys: a person's rows are those whose actor_id is their user id "
         "(as the staff member who acted) or whose target is their user row (a role change). "
         "before/after hold field names and non-personal values only (audit/services.py). "
-        "Append-only, so neither erasure nor retention rewrites single rows."
+        "Append-only: erasure leaves the rows; retention deletes them a year after the action."
     ),
 )
+
+
+def destroy_expired_audit_events(*, now: datetime) -> dict[str, int]:
+    """Rows past Retentions.STAFF_AUDIT, counted from the action."""
+    return audit_prune(recorded_before=now - timedelta(days=Retentions.STAFF_AUDIT.days))
+
+
+data_map.register_retention("audit trail", destroy_expired_audit_events)
