@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     # no inline script); without it ninja falls back to a CDN template our CSP blocks.
     "ninja",
     "backgroundmusic.core",
+    "backgroundmusic.audit",
     "backgroundmusic.privacy",
     "backgroundmusic.accounts",
     "backgroundmusic.catalog",
@@ -98,6 +99,8 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "allauth.usersessions.middleware.UserSessionsMiddleware",
     "backgroundmusic.accounts.middleware.StaffTwoFactorMiddleware",
+    # Writes a staff.denied audit row for each 403 on a /staff/ page (audit/middleware.py).
+    "backgroundmusic.audit.middleware.StaffDeniedAuditMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
 

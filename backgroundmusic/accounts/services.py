@@ -45,7 +45,7 @@ def staff_administrator_create(*, username: str, email: str, password: str) -> U
     from backgroundmusic.accounts.staff import staff_role_assign
     from backgroundmusic.staffroles.roles import StaffRole
 
-    staff_role_assign(user=user, role=StaffRole.ADMINISTRATOR)
+    staff_role_assign(actor=None, user=user, role=StaffRole.ADMINISTRATOR)
     return user
 
 

@@ -18,7 +18,10 @@ from django.utils.translation import gettext_lazy as _
 
 from backgroundmusic.accounts.models import Profile, User
 from backgroundmusic.accounts.selectors import remember_profile_values
-from backgroundmusic.core.errors import PermissionDenied
+from backgroundmusic.audit.models import AuditAction, AuditEvent
+from backgroundmusic.audit.selectors import audit_events
+from backgroundmusic.audit.services import audit_record
+from backgroundmusic.core.errors import DomainError, PermissionDenied
 from backgroundmusic.privacy.kernel.access_log import access_log_record
 from backgroundmusic.staffroles.roles import PERSON_FIELDS, ROLE_VISIBLE_FIELDS, StaffRole
 from backgroundmusic.staffroles.selectors import (
@@ -32,6 +35,7 @@ from backgroundmusic.staffroles.selectors import (
     staff_may_record_disclosures,
     staff_may_view_access_log,
     staff_may_view_analytics,
+    staff_may_view_audit_log,
     staff_may_view_people,
     staff_roles,
 )
@@ -49,6 +53,7 @@ def staff_sections(*, actor: Actor) -> list[StaffSection]:
     offered: list[tuple[Promise, str, Callable[..., bool]]] = [
         (_("People"), "staff:people", staff_may_view_people),
         (_("Access log"), "staff:access_log", staff_may_view_access_log),
+        (_("Audit trail"), "staff:audit_log", staff_may_view_audit_log),
         (_("Requests"), "privacy:staff_requests", staff_may_handle_requests),
         (_("Disclosures"), "privacy:staff_disclosures", staff_may_record_disclosures),
         (_("Policies"), "privacy:staff_policies", staff_may_publish_policy),
@@ -146,23 +151,61 @@ def staff_person_read(*, actor: User, subject_id: int, reason: str) -> list[Show
     return shown
 
 
+@transaction.atomic
+def staff_audit_log_read(
+    *, actor: Actor, action: str = "", actor_id: int | None = None
+) -> QuerySet[AuditEvent]:
+    """The audit trail newest first, narrowed to one action and one staff member when given,
+    after recording this reading in the trail itself (the staff member whose actions were read
+    is its target)."""
+    if not staff_may_view_audit_log(actor=actor):
+        raise PermissionDenied(str(_("You may not read the audit trail.")))
+    if action and action not in AuditAction.values:
+        raise DomainError(str(_("There is no such action.")), code="unknown_action")
+    audit_record(
+        actor=actor,
+        action=AuditAction.AUDIT_VIEWED,
+        target=None if actor_id is None else (User._meta.label, actor_id),
+        after={"action": action},
+    )
+    return audit_events(action=action, actor_id=actor_id)
+
+
 def _forget_cached_roles(user: User) -> None:
     for attribute in (ROLES_CACHE, PERMISSIONS_CACHE):
         if hasattr(user, attribute):
             delattr(user, attribute)
 
 
+def _require_role_manager(actor: User | None) -> None:
+    # None: the system (a migration, createsuperuser, seeding); a person must be an administrator.
+    if actor is not None and StaffRole.ADMINISTRATOR not in staff_roles(user=actor):
+        raise PermissionDenied(str(_("Only an administrator may change staff roles.")))
+
+
 @transaction.atomic
-def staff_role_assign(*, user: User, role: StaffRole) -> User:
-    user.groups.add(Group.objects.get(name=StaffRole(role).value))
+def staff_role_assign(*, actor: User | None, user: User, role: StaffRole) -> User:
+    _require_role_manager(actor)
+    role = StaffRole(role)
+    group = Group.objects.get(name=role.value)
+    if not user.groups.filter(pk=group.pk).exists():
+        user.groups.add(group)
+        audit_record(
+            actor=actor, action=AuditAction.ROLE_ASSIGNED, target=user, after={"role": role.value}
+        )
     _forget_cached_roles(user)
     return user
 
 
 @transaction.atomic
-def staff_role_revoke(*, user: User, role: StaffRole) -> User:
-    group = Group.objects.filter(name=StaffRole(role).value).first()
+def staff_role_revoke(*, actor: User | None, user: User, role: StaffRole) -> User:
+    _require_role_manager(actor)
+    role = StaffRole(role)
+    group = Group.objects.filter(name=role.value, user=user).first()
     if group is not None:
         user.groups.remove(group)
+        audit_record(
+            actor=actor, action=AuditAction.ROLE_REVOKED, target=user, before={"role": role.value}
+        )
     _forget_cached_roles(user)
     return user

@@ -1,11 +1,23 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from backgroundmusic.audit.models import AuditAction
 from backgroundmusic.core.forms import Form
 
 
 class PeopleSearchForm(Form):
     q = forms.CharField(label=_("Username or user id"), required=False, max_length=150)
+
+
+class AuditFilterForm(Form):
+    action = forms.ChoiceField(
+        label=_("Action"),
+        required=False,
+        choices=[("", _("Any action")), *AuditAction.choices],
+    )
+    actor = forms.IntegerField(
+        label=_("Staff member id"), required=False, min_value=1, max_value=2**63 - 1
+    )
 
 
 class AccessReasonForm(Form):

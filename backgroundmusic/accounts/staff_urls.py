@@ -8,4 +8,5 @@ urlpatterns = [
     path("", staff_views.people_list, name="people"),
     path("people/<int:user_id>/", staff_views.person_detail, name="person"),
     path("access-log/", staff_views.access_log, name="access_log"),
+    path("audit/", staff_views.audit_log, name="audit_log"),
 ]

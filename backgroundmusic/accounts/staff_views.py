@@ -1,4 +1,7 @@
-"""Staff pages: find a person, read their data with a logged reason, read the access log."""
+"""Staff pages: find a person, read their data with a logged reason, read the access log and
+the audit trail of staff actions."""
+
+from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -10,9 +13,13 @@ from django.views.decorators.http import require_http_methods
 
 from backgroundmusic.accounts import staff
 from backgroundmusic.accounts.models import User
-from backgroundmusic.accounts.staff_forms import AccessReasonForm, PeopleSearchForm
+from backgroundmusic.accounts.staff_forms import AccessReasonForm, AuditFilterForm, PeopleSearchForm
 from backgroundmusic.privacy.kernel.access_log import access_log_entries
-from backgroundmusic.staffroles.selectors import staff_may_view_access_log, staff_may_view_people
+from backgroundmusic.staffroles.selectors import (
+    staff_may_view_access_log,
+    staff_may_view_audit_log,
+    staff_may_view_people,
+)
 
 PAGE_SIZE = 50
 
@@ -84,3 +91,24 @@ def access_log(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied
     page = Paginator(access_log_entries(), PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "staff/access_log.html", {"page": page})
+
+
+@login_required
+@never_cache
+@require_http_methods(["GET"])
+def audit_log(request: HttpRequest) -> HttpResponse:
+    actor = _actor(request)
+    if not staff_may_view_audit_log(actor=actor):
+        raise PermissionDenied
+    form = AuditFilterForm(request.GET)
+    page = None
+    filters = ""
+    if form.is_valid():
+        action = form.cleaned_data["action"]
+        actor_id = form.cleaned_data["actor"]
+        events = staff.staff_audit_log_read(actor=actor, action=action, actor_id=actor_id)
+        page = Paginator(events, PAGE_SIZE).get_page(request.GET.get("page"))
+        filters = urlencode(
+            {"action": action, "actor": "" if actor_id is None else actor_id}, doseq=False
+        )
+    return render(request, "staff/audit_log.html", {"form": form, "page": page, "filters": filters})

@@ -20,6 +20,8 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from backgroundmusic.accounts.models import User
+from backgroundmusic.audit.models import AuditAction
+from backgroundmusic.audit.services import audit_record
 from backgroundmusic.catalog.models import (
     DEFAULT_RIGHTS_HOLDER,
     Collection,
@@ -72,6 +74,39 @@ def _require_manager(actor: Actor) -> None:
         return  # the system: a management command or an ingest job
     if not staff_may_manage_catalogue(actor=actor):
         raise PermissionDenied(_("You may not change the catalogue."))
+
+
+def _track_values(track: Track, names: Iterable[str]) -> dict[str, Any]:
+    """The named fields as JSON values for the audit trail: facets by slug, tags by name."""
+    values: dict[str, Any] = {}
+    for name in sorted(names):
+        if name in ("genres", "moods", "instruments"):
+            values[name] = sorted(getattr(track, name).values_list("slug", flat=True))
+        elif name == "tags":
+            values[name] = sorted(track.tags.values_list("name", flat=True))
+        else:
+            value = getattr(track, name)
+            plain = value is None or isinstance(value, str | int | float | bool)
+            values[name] = value if plain else str(value)
+    return values
+
+
+Values = dict[str, Any]
+
+
+def _changed(before: Values, after: Values) -> tuple[Values, Values]:
+    names = [name for name in after if before.get(name) != after[name]]
+    return {name: before.get(name) for name in names}, {name: after[name] for name in names}
+
+
+def _collection_values(collection: Collection) -> dict[str, Any]:
+    return {
+        "kind": collection.kind,
+        "title": collection.title,
+        "slug": collection.slug,
+        "is_published": collection.is_published,
+        "track_ids": list(collection.items.order_by("position").values_list("track_id", flat=True)),
+    }
 
 
 def _words(text: str) -> str:
@@ -268,6 +303,12 @@ def track_create(
             "is_published": is_published,
         },
     )
+    audit_record(
+        actor=actor,
+        action=AuditAction.CATALOGUE_TRACK_CREATED,
+        target=track,
+        after=_track_values(track, ("catalogue_code", "title", "slug", "is_published")),
+    )
     return track
 
 
@@ -277,7 +318,17 @@ def track_update(*, actor: Actor, track: Track, **changes: Any) -> Track:
     current ones) and refreshes its search document. An empty slug keeps the current one."""
     _require_manager(actor)
     track = Track.objects.select_for_update().get(pk=track.pk)
+    before = _track_values(track, changes)
     _apply(track, changes)
+    before, after = _changed(before, _track_values(track, changes))
+    if after:
+        audit_record(
+            actor=actor,
+            action=AuditAction.CATALOGUE_TRACK_UPDATED,
+            target=track,
+            before=before,
+            after=after,
+        )
     return track
 
 
@@ -299,7 +350,14 @@ def facet_create(*, actor: Actor, kind: str, name_en: str, name_ru: str, slug: s
         raise CatalogueError(_("The address may not be empty."), code="slug_invalid")
     if model._default_manager.filter(slug=slug).exists():
         raise CatalogueError(_("“%(slug)s” already exists.") % {"slug": slug}, code="facet_taken")
-    return model._default_manager.create(slug=slug, name_en=name_en, name_ru=name_ru)
+    facet = model._default_manager.create(slug=slug, name_en=name_en, name_ru=name_ru)
+    audit_record(
+        actor=actor,
+        action=AuditAction.CATALOGUE_FACET_CREATED,
+        target=facet,
+        after={"slug": slug, "name_en": name_en, "name_ru": name_ru},
+    )
+    return facet
 
 
 @transaction.atomic
@@ -309,8 +367,16 @@ def facet_rename(*, actor: Actor, facet: Facet, name_en: str, name_ru: str) -> F
     name_en, name_ru = _words(name_en), _words(name_ru)
     if not name_en or not name_ru:
         raise CatalogueError(_("Give the name in English and in Russian."), code="facet_name")
+    before = {"name_en": facet.name_en, "name_ru": facet.name_ru}
     facet.name_en, facet.name_ru = name_en, name_ru
     facet.save(update_fields=["name_en", "name_ru"])
+    audit_record(
+        actor=actor,
+        action=AuditAction.CATALOGUE_FACET_RENAMED,
+        target=facet,
+        before=before,
+        after={"name_en": name_en, "name_ru": name_ru},
+    )
     for track in Track.objects.filter(**{f"{type(facet).__name__.lower()}s": facet}):
         _refresh_search_document(track)
     return facet
@@ -391,6 +457,12 @@ def collection_create(
         is_published=is_published,
         track_ids=track_ids,
     )
+    audit_record(
+        actor=actor,
+        action=AuditAction.CATALOGUE_COLLECTION_CREATED,
+        target=collection,
+        after=_collection_values(collection),
+    )
     return collection
 
 
@@ -409,6 +481,7 @@ def collection_update(
     """Replaces a collection's fields and its tracks (in the given order)."""
     _require_manager(actor)
     collection = Collection.objects.select_for_update().get(pk=collection.pk)
+    before = _collection_values(collection)
     _collection_apply(
         collection,
         kind=kind,
@@ -418,4 +491,13 @@ def collection_update(
         is_published=is_published,
         track_ids=track_ids,
     )
+    before, after = _changed(before, _collection_values(collection))
+    if after:
+        audit_record(
+            actor=actor,
+            action=AuditAction.CATALOGUE_COLLECTION_UPDATED,
+            target=collection,
+            before=before,
+            after=after,
+        )
     return collection

@@ -17,6 +17,8 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 from django_countries import countries
 
+from backgroundmusic.audit.models import AuditAction
+from backgroundmusic.audit.services import audit_record
 from backgroundmusic.core import clock
 from backgroundmusic.core.errors import DomainError
 from backgroundmusic.privacy.calendar import controller_today
@@ -148,7 +150,7 @@ def disclosure_record(
             raise DomainError(
                 _("The legal hold must end after the disclosure date."), code="hold_ends_early"
             )
-    return Disclosure.objects.create(
+    disclosure = Disclosure.objects.create(
         subject=subject,
         subject_pseudonym=subject_pseudonym(subject_id=subject.pk),
         recipient=recipient,
@@ -163,6 +165,18 @@ def disclosure_record(
         legal_hold_until=legal_hold_until,
         legal_hold_reason=legal_hold_reason,
     )
+    audit_record(
+        actor=actor,
+        action=AuditAction.DISCLOSURE_RECORDED,
+        target=disclosure,
+        after={
+            "country": country,
+            "legal_basis": legal_basis,
+            "categories": disclosure.categories,
+            "legal_hold": legal_hold_until is not None,
+        },
+    )
+    return disclosure
 
 
 def disclosure_hold_active(*, disclosure: Disclosure) -> bool:

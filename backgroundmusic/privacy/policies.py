@@ -30,6 +30,8 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from markdown.extensions.toc import slugify_unicode  # type: ignore[import-untyped]
 
+from backgroundmusic.audit.models import AuditAction
+from backgroundmusic.audit.services import audit_record
 from backgroundmusic.core import clock
 from backgroundmusic.core.errors import DomainError
 from backgroundmusic.core.request_info import truncate_ip
@@ -480,7 +482,7 @@ def edition_publish(
         raise EditionError(
             _("The effective date is in the past: an edition can take effect now or later.")
         )
-    return _edition_create(
+    edition = _edition_create(
         actor_id=actor_id,
         kind=str(kind),
         version=version,
@@ -494,6 +496,18 @@ def edition_publish(
         material_purposes=material_purposes,
         published_at=now,
     )
+    audit_record(
+        actor=actor_id,
+        action=AuditAction.POLICY_EDITION_PUBLISHED,
+        target=edition,
+        after={
+            "kind": edition.kind,
+            "version": edition.version,
+            "effective_at": edition.effective_at.isoformat(),
+            "material_purposes": list(material_purposes),
+        },
+    )
+    return edition
 
 
 @transaction.atomic

@@ -32,6 +32,8 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from backgroundmusic.audit.models import AuditAction
+from backgroundmusic.audit.services import audit_record
 from backgroundmusic.core import clock
 from backgroundmusic.core.errors import DomainError
 from backgroundmusic.privacy import consents, rights
@@ -292,7 +294,7 @@ def request_log(
             code="contact_too_long",
         )
     received_on = controller_date(received_at)
-    return DataSubjectRequest.objects.create(
+    request = DataSubjectRequest.objects.create(
         kind=kind,
         channel=channel,
         received_at=received_at,
@@ -302,6 +304,13 @@ def request_log(
         due_gdpr=add_one_month(received_on),
         handled_by_id=actor_id,
     )
+    audit_record(
+        actor=actor,
+        action=AuditAction.REQUEST_LOGGED,
+        target=request,
+        after={"kind": kind, "channel": channel, "subject_linked": subject is not None},
+    )
+    return request
 
 
 @transaction.atomic
@@ -321,11 +330,21 @@ def request_link_subject(
             ),
             code="identity_already_verified",
         )
-    if request.subject_id != subject.pk:
+    before = {"identity": request.identity}
+    subject_changed = request.subject_id != subject.pk
+    if subject_changed:
         request.subject = subject
         request.identity = Identity.UNVERIFIED
     request.handled_by_id = actor_id
     request.save(update_fields=["subject", "identity", "handled_by_id"])
+    audit_record(
+        actor=actor,
+        action=AuditAction.REQUEST_SUBJECT_LINKED,
+        target=request,
+        before=before,
+        # Which account is on the request row; the trail keeps no person's id in before/after.
+        after={"identity": request.identity, "subject_changed": subject_changed},
+    )
     return request
 
 
@@ -342,9 +361,19 @@ def request_verify_identity(
         raise DomainError(
             _("The requester's identity is already verified."), code="identity_already_verified"
         )
+    before = {"identity": request.identity}
     request.identity = Identity.VERIFIED if verified else Identity.FAILED
     request.handled_by_id = actor_id
     request.save(update_fields=["identity", "handled_by_id"])
+    audit_record(
+        actor=actor,
+        action=AuditAction.REQUEST_IDENTITY_VERIFIED
+        if verified
+        else AuditAction.REQUEST_IDENTITY_FAILED,
+        target=request,
+        before=before,
+        after={"identity": request.identity},
+    )
     return request
 
 
@@ -387,6 +416,13 @@ def request_extend(
     request.extension_reason = reason
     request.handled_by_id = actor_id
     request.save(update_fields=["extended_due_ru", "extension_reason", "handled_by_id"])
+    audit_record(
+        actor=actor,
+        action=AuditAction.REQUEST_EXTENDED,
+        target=request,
+        before={"due_ru": request.due_ru.isoformat()},
+        after={"extended_due_ru": request.extended_due_ru.isoformat()},
+    )
     return request
 
 
@@ -444,11 +480,19 @@ def request_close(
                 code="delay_explanation_required",
             )
         outcome = f"{outcome}\n\n{LATE_ANSWER_MARKER}{delay_explanation}"
+    before = {"status": request.status}
     request.status = status
     request.outcome = outcome
     request.closed_at = clock.now()
     request.handled_by_id = actor_id
     request.save(update_fields=["status", "outcome", "closed_at", "handled_by_id"])
+    audit_record(
+        actor=actor,
+        action=AuditAction.REQUEST_CLOSED,
+        target=request,
+        before=before,
+        after={"status": status, "late": bool(delay_explanation)},
+    )
     return request
 
 
@@ -473,7 +517,14 @@ def request_act(
         raise DomainError(_action_refusal(request), code="action_not_available")
     subject = request.subject
     runner = _ACTION_RUNNERS[RequestAction(action)]
-    return runner(request, subject, purpose, recipient, site_url)
+    result = runner(request, subject, purpose, recipient, site_url)
+    audit_record(
+        actor=actor,
+        action=AuditAction.REQUEST_ACTED,
+        target=request,
+        after={"action": str(action), "purpose": purpose or ""},
+    )
+    return result
 
 
 def _action_refusal(request: DataSubjectRequest) -> str:

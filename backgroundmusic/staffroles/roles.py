@@ -37,6 +37,7 @@ RECORD_DISCLOSURES = "privacy.record_disclosure"
 MANAGE_CATALOGUE = "catalog.manage_catalogue"
 VIEW_ANALYTICS = "analytics.view_statistics"
 EXPORT_RESEARCH = "analytics.export_research"
+VIEW_AUDIT_LOG = "audit.view_audit_trail"
 
 # "app_label.codename" → (model the permission hangs on, its name). Both are created by the data
 # migration; view_access_log is also declared in StaffAccessLogEntry.Meta with the same name.
@@ -49,6 +50,7 @@ PERMISSIONS: dict[str, tuple[str, str]] = {
     MANAGE_CATALOGUE: ("track", "Can edit the catalogue and upload masters"),
     VIEW_ANALYTICS: ("dailypagestat", "Can see the site's aggregate statistics"),
     EXPORT_RESEARCH: ("researchexport", "Can release depersonalized research datasets"),
+    VIEW_AUDIT_LOG: ("auditevent", "Can view the audit trail of staff actions"),
 }
 
 ROLE_PERMISSIONS: dict[StaffRole, tuple[str, ...]] = {
@@ -62,8 +64,15 @@ ROLE_PERMISSIONS: dict[StaffRole, tuple[str, ...]] = {
         RECORD_DISCLOSURES,
         VIEW_ANALYTICS,
         EXPORT_RESEARCH,
+        VIEW_AUDIT_LOG,
     ),
-    StaffRole.ADMINISTRATOR: (VIEW_PERSON_DATA, VIEW_ACCESS_LOG, MANAGE_CATALOGUE, VIEW_ANALYTICS),
+    StaffRole.ADMINISTRATOR: (
+        VIEW_PERSON_DATA,
+        VIEW_ACCESS_LOG,
+        MANAGE_CATALOGUE,
+        VIEW_ANALYTICS,
+        VIEW_AUDIT_LOG,
+    ),
     StaffRole.ANALYST: (VIEW_ANALYTICS,),
 }
 

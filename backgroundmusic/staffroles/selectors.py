@@ -17,6 +17,7 @@ from backgroundmusic.staffroles.roles import (
     RECORD_DISCLOSURES,
     VIEW_ACCESS_LOG,
     VIEW_ANALYTICS,
+    VIEW_AUDIT_LOG,
     VIEW_PERSON_DATA,
     StaffRole,
 )
@@ -87,6 +88,11 @@ def staff_may_view_people(*, actor: Actor) -> bool:
 
 def staff_may_view_access_log(*, actor: Actor) -> bool:
     return _staff_may(actor, VIEW_ACCESS_LOG)
+
+
+def staff_may_view_audit_log(*, actor: Actor) -> bool:
+    """May read the audit trail of staff actions (administrator, privacy officer)."""
+    return _staff_may(actor, VIEW_AUDIT_LOG)
 
 
 def staff_may_open_staff_pages(*, user: Actor) -> bool:

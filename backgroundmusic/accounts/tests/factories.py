@@ -40,7 +40,7 @@ class StaffFactory(UserFactory):
         role = kwargs.pop("role")
         totp = kwargs.pop("totp")
         user = super()._create(model_class, *args, **kwargs)
-        staff.staff_role_assign(user=user, role=role)
+        staff.staff_role_assign(actor=None, user=user, role=role)
         if totp:
             TOTP.activate(user, generate_totp_secret())
         return user

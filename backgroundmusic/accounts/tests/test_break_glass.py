@@ -31,6 +31,7 @@ PRIVACY_OFFICER_PAGES = [
 ADMINISTRATOR_SECTIONS = [
     "staff:people",
     "staff:access_log",
+    "staff:audit_log",
     "catalog_staff:tracks",
     "media_staff:masters",
     "analytics_staff:dashboard",

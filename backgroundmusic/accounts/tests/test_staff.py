@@ -113,6 +113,7 @@ def test_the_migration_creates_each_role_with_least_privilege():
             "accounts.view_person_data",
             "analytics.export_research",
             "analytics.view_statistics",
+            "audit.view_audit_trail",
             "privacy.handle_datasubjectrequest",
             "privacy.publish_policyedition",
             "privacy.record_disclosure",
@@ -121,6 +122,7 @@ def test_the_migration_creates_each_role_with_least_privilege():
         "administrator": [
             "accounts.view_person_data",
             "analytics.view_statistics",
+            "audit.view_audit_trail",
             "catalog.manage_catalogue",
             "privacy.view_access_log",
         ],
@@ -130,10 +132,10 @@ def test_the_migration_creates_each_role_with_least_privilege():
 
 def test_role_assign_and_revoke():
     user = UserFactory.create()
-    staff.staff_role_assign(user=user, role=StaffRole.SUPPORT)
-    staff.staff_role_assign(user=user, role=StaffRole.PRIVACY_OFFICER)
+    staff.staff_role_assign(actor=None, user=user, role=StaffRole.SUPPORT)
+    staff.staff_role_assign(actor=None, user=user, role=StaffRole.PRIVACY_OFFICER)
     assert staff_roles(user=user) == {StaffRole.SUPPORT, StaffRole.PRIVACY_OFFICER}
-    staff.staff_role_revoke(user=user, role=StaffRole.SUPPORT)
+    staff.staff_role_revoke(actor=None, user=user, role=StaffRole.SUPPORT)
     assert list(user.groups.values_list("name", flat=True)) == ["privacy_officer"]
     assert staff_roles(user=user) == {StaffRole.PRIVACY_OFFICER}
 
@@ -148,10 +150,10 @@ def test_roles_and_permissions_are_read_once_per_user_object_and_again_after_a_c
     with django_assert_num_queries(0):
         assert staff_roles(user=user) == set()
         assert staff_permissions(user=user) == set()
-    staff.staff_role_assign(user=user, role=StaffRole.SUPPORT)
+    staff.staff_role_assign(actor=None, user=user, role=StaffRole.SUPPORT)
     assert staff_roles(user=user) == {StaffRole.SUPPORT}
     assert "accounts.view_person_data" in staff_permissions(user=user)
-    staff.staff_role_revoke(user=user, role=StaffRole.SUPPORT)
+    staff.staff_role_revoke(actor=None, user=user, role=StaffRole.SUPPORT)
     assert (staff_roles(user=user), staff_permissions(user=user)) == (set(), set())
 
 
@@ -178,7 +180,7 @@ def test_visible_fields_per_role(role, expected):
 
 def test_visible_fields_of_several_roles_are_their_union_in_display_order():
     actor = StaffFactory.create(role=StaffRole.CONTENT_MANAGER)
-    staff.staff_role_assign(user=actor, role=StaffRole.SUPPORT)
+    staff.staff_role_assign(actor=None, user=actor, role=StaffRole.SUPPORT)
     assert staff.staff_visible_fields(actor=actor) == SUPPORT_FIELDS
 
 
@@ -468,6 +470,7 @@ def test_everyone_signed_in_finds_the_privacy_center_in_the_main_navigation(call
             [
                 "staff:people",
                 "staff:access_log",
+                "staff:audit_log",
                 "privacy:staff_requests",
                 "privacy:staff_disclosures",
                 "privacy:staff_policies",
@@ -480,6 +483,7 @@ def test_everyone_signed_in_finds_the_privacy_center_in_the_main_navigation(call
             [
                 "staff:people",
                 "staff:access_log",
+                "staff:audit_log",
                 "catalog_staff:tracks",
                 "media_staff:masters",
                 "analytics_staff:dashboard",

@@ -56,7 +56,7 @@ class Command(BaseCommand):
             username=username, email=email, password=password, email_verified=True
         )
         if username == PRIVACY_OFFICER_USERNAME:
-            staff_role_assign(user=user, role=StaffRole.PRIVACY_OFFICER)
+            staff_role_assign(actor=None, user=user, role=StaffRole.PRIVACY_OFFICER)
         else:
             # As if they signed up under the earlier privacy policy: the notice of the
             # current edition shows at their first sign-in.

@@ -1,0 +1,55 @@
+"""The audit trail: one append-only row per staff action (Zulip's RealmAuditLog pattern)."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from backgroundmusic.core.models import AppendOnlyModel
+
+
+class AuditAction(models.TextChoices):
+    """Every action the trail records: a row names one of these, nothing else."""
+
+    REQUEST_LOGGED = "request.logged", _("Request logged")
+    REQUEST_SUBJECT_LINKED = "request.subject_linked", _("Request linked to an account")
+    REQUEST_IDENTITY_VERIFIED = "request.identity_verified", _("Requester's identity verified")
+    REQUEST_IDENTITY_FAILED = "request.identity_failed", _("Requester's identity not verified")
+    REQUEST_EXTENDED = "request.extended", _("Request deadline extended")
+    REQUEST_ACTED = "request.acted", _("Request acted on")
+    REQUEST_CLOSED = "request.closed", _("Request closed")
+    ROLE_ASSIGNED = "role.assigned", _("Staff role assigned")
+    ROLE_REVOKED = "role.revoked", _("Staff role revoked")
+    POLICY_EDITION_PUBLISHED = "policy.edition_published", _("Policy edition published")
+    CATALOGUE_TRACK_CREATED = "catalogue.track_created", _("Track created")
+    CATALOGUE_TRACK_UPDATED = "catalogue.track_updated", _("Track updated")
+    CATALOGUE_FACET_CREATED = "catalogue.facet_created", _("Facet created")
+    CATALOGUE_FACET_RENAMED = "catalogue.facet_renamed", _("Facet renamed")
+    CATALOGUE_COLLECTION_CREATED = "catalogue.collection_created", _("Collection created")
+    CATALOGUE_COLLECTION_UPDATED = "catalogue.collection_updated", _("Collection updated")
+    DISCLOSURE_RECORDED = "disclosure.recorded", _("Disclosure recorded")
+    STAFF_DENIED = "staff.denied", _("Staff access denied")
+    AUDIT_VIEWED = "audit.viewed", _("Audit trail viewed")
+
+
+class AuditEvent(AppendOnlyModel):
+    """Who did what to which object, and when. `before`/`after` hold the names and non-personal
+    values of the fields that changed, never a person's values (sealed or not)."""
+
+    at = models.DateTimeField(db_index=True)
+    # A plain id like the staff access log's actor: the row outlives the account. None: the
+    # system (a migration, a scheduled job, a command run by an operator).
+    actor_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    action = models.CharField(max_length=64, choices=AuditAction.choices, db_index=True)
+    target_type = models.CharField(max_length=100, blank=True)
+    target_id = models.CharField(max_length=64, blank=True)
+    before = models.JSONField(default=dict, blank=True)
+    after = models.JSONField(default=dict, blank=True)
+    reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-pk"]
+        # Also created by accounts' role migration, with the same name (accounts/roles.py).
+        permissions = [("view_audit_trail", "Can view the audit trail of staff actions")]
+        indexes = [models.Index(fields=["target_type", "target_id"], name="audit_target")]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.target_type}:{self.target_id}"
