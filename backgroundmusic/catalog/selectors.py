@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import Count, F, Q, QuerySet
 from django.utils.translation import get_language
@@ -251,7 +252,11 @@ def _total_and_facet_counts(
     the total and the three facet counts then only join relation tables to it (as separate
     queries each ran the full-text match again, most of a search's time on a large catalogue).
     """
-    matched_sql, matched_params = matched.values("pk").query.sql_with_params()
+    try:
+        matched_sql, matched_params = matched.values("pk").query.sql_with_params()
+    except EmptyResultSet:
+        # Django proves no row can match (e.g. a tempo above any smallint on PostgreSQL).
+        return 0, {relation: {} for relation in FACET_MODELS}
     quote = connection.ops.quote_name
     track_id = quote("track_id")
 
