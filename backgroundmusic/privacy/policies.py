@@ -32,10 +32,7 @@ from backgroundmusic.core import clock
 from backgroundmusic.core.errors import DomainError
 from backgroundmusic.core.request_info import truncate_ip
 from backgroundmusic.privacy.consents import consents_suspend_for_edition
-from backgroundmusic.privacy.editions import (
-    current_edition,
-    edition_content_hash,
-)
+from backgroundmusic.privacy.editions import current_edition, edition_content_hash
 from backgroundmusic.privacy.kernel.pseudonyms import subject_pseudonym
 from backgroundmusic.privacy.models import (
     AcceptanceAction,

@@ -23,11 +23,7 @@ from backgroundmusic.privacy.kernel.registry import (
     ModelDeclaration,
     data_map,
 )
-from backgroundmusic.privacy.models import (
-    DestructionRecord,
-    ErasedProfileTombstone,
-    ErasureJob,
-)
+from backgroundmusic.privacy.models import DestructionRecord, ErasedProfileTombstone, ErasureJob
 from backgroundmusic.privacy.rights.rows import (
     Person,
     categories_of,

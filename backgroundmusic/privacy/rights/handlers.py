@@ -14,11 +14,7 @@ from django.db import models
 from backgroundmusic.core import clock
 from backgroundmusic.privacy.kernel import keys
 from backgroundmusic.privacy.kernel.pseudonyms import username_digest
-from backgroundmusic.privacy.kernel.registry import (
-    Category,
-    ErasureSubject,
-    data_map,
-)
+from backgroundmusic.privacy.kernel.registry import Category, ErasureSubject, data_map
 from backgroundmusic.privacy.models import ErasedProfileTombstone
 from backgroundmusic.privacy.rights.export import exports_destroy
 from backgroundmusic.privacy.rights.rows import person_model, subject_values

@@ -8,11 +8,7 @@ from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.db import models
 
-from backgroundmusic.privacy.kernel.registry import (
-    Category,
-    ModelDeclaration,
-    data_map,
-)
+from backgroundmusic.privacy.kernel.registry import Category, ModelDeclaration, data_map
 
 # A user of the AUTH_USER_MODEL; typed loosely because the privacy app imports no other app.
 Person = Any
