@@ -1,7 +1,7 @@
 """What sign-in and the profile add to the privacy services: rows no subject path finds.
 
 Registered in accounts/privacy.py. The privacy app erases, exports and expires every declared
-model with a subject path by itself (privacy/rights.py); these handlers cover the rest:
+model with a subject path by itself (privacy/rights/); these handlers cover the rest:
 sessions (found through allauth's UserSession rows), django-axes records (found by the account's
 key, accounts/lockout.py), admin log entries that name the person's objects, and the
 accounts that retention must erase.

@@ -344,7 +344,8 @@ for _purpose in ("public_profile", "indexing"):
 
 # --- export, erasure and retention handlers (accounts/erasure.py, privacy/rights.py) ---
 # Orders: deactivate first; the steps that find rows through the account run before the data-map
-# steps (privacy.rights.DATA_MAP_ORDER) delete the e-mail addresses and pseudonymize the user row.
+# steps (privacy.rights.erasure.DATA_MAP_ORDER) delete the e-mail addresses and pseudonymize the
+# user row.
 
 
 def _register_rights_handlers() -> None:

@@ -16,7 +16,7 @@ from backgroundmusic.accounts.forms import (
 )
 from backgroundmusic.core.http import AuthenticatedRequest
 from backgroundmusic.core.ratelimits import rate_limited
-from backgroundmusic.privacy import rights
+from backgroundmusic.privacy.rights.erasure import profile_was_erased
 
 
 @login_required
@@ -98,7 +98,7 @@ def public_profile_settings(request: AuthenticatedRequest) -> HttpResponse:
 def public_profile(request: HttpRequest, username: str) -> HttpResponse:
     profile = selectors.public_profile_for(username=username, viewer=request.user)
     if profile is None:
-        if rights.profile_was_erased(username=username):
+        if profile_was_erased(username=username):
             return render(request, "privacy/deleted_profile.html", status=410)
         raise Http404(_("No public profile here."))
     response = render(request, "accounts/public_profile.html", {"public": profile})

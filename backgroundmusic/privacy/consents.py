@@ -32,6 +32,7 @@ from backgroundmusic.core import clock
 from backgroundmusic.core.errors import DomainError
 from backgroundmusic.core.request_info import PrivacySignals, privacy_signals
 from backgroundmusic.privacy import cookies
+from backgroundmusic.privacy.editions import current_edition
 from backgroundmusic.privacy.kernel.registry import data_map
 from backgroundmusic.privacy.models import (
     ConsentAction,
@@ -43,7 +44,6 @@ from backgroundmusic.privacy.models import (
     ProcessingRestriction,
     Recipient,
 )
-from backgroundmusic.privacy.policies import current_edition
 
 Subject = AbstractBaseUser | AnonymousUser
 
@@ -282,39 +282,6 @@ def restriction_lift(*, subject: AbstractBaseUser, method: str) -> ProcessingRes
     current.lifted_method = ConsentMethod(method)
     current.save(update_fields=["lifted_at", "lifted_method"])
     return current
-
-
-def demo_recipients_create() -> list[Recipient]:
-    """Two recipients for the demo: a contract recipient (no toggle) and a consent one."""
-    demo = [
-        (
-            "Demo Payments LLC",
-            {
-                "country": "RU",
-                "purpose_en": "Takes card payments for licenses and subscriptions.",
-                "purpose_ru": "Принимает оплату картой за лицензии и подписки.",
-                "categories": ["user.contact.email", "user.behavior.purchase_history"],
-                "shared_with_consent": False,
-            },
-        ),
-        (
-            "Demo Partner Label",
-            {
-                "country": "DE",
-                "purpose_en": "A record label we work with: sends you news about its releases "
-                "that suit the music you license.",
-                "purpose_ru": "Лейбл-партнёр: присылает новости о своих релизах, подходящих к "
-                "музыке, которую вы лицензируете.",
-                "categories": ["user.name", "user.contact.email"],
-                "shared_with_consent": True,
-            },
-        ),
-    ]
-    with transaction.atomic():
-        return [
-            Recipient.objects.update_or_create(name=name, defaults=defaults)[0]
-            for name, defaults in demo
-        ]
 
 
 # ---------------------------------------------------------------------------------------------

@@ -4,23 +4,19 @@ acknowledgement.
 An edition is immutable once published. Its content hash is a sha256 over a canonical JSON of
 everything it says (kind, version, titles, bodies, change summaries, material consent purposes,
 effective date), stored with the edition and with every acceptance of it, so the evidence names
-exactly the text a person saw. `edition_hash_matches` recomputes it to detect a row changed
-behind the service's back.
+exactly the text a person saw. `editions.edition_hash_matches` recomputes it to detect a row
+changed behind the service's back.
 
 The privacy policy is information: a person *acknowledges* having read it. The user agreement is
 a contract: a person *accepts* it. Neither is a consent; consents live in the consent ledger.
 """
 
-import hashlib
-import json
 import re
-import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import markdown  # type: ignore[import-untyped]
 import nh3
@@ -35,6 +31,8 @@ from backgroundmusic.audit.services import audit_record
 from backgroundmusic.core import clock
 from backgroundmusic.core.errors import DomainError
 from backgroundmusic.core.request_info import truncate_ip
+from backgroundmusic.privacy.consents import consents_suspend_for_edition
+from backgroundmusic.privacy.editions import current_edition, edition_content_hash
 from backgroundmusic.privacy.kernel.pseudonyms import subject_pseudonym
 from backgroundmusic.privacy.models import (
     AcceptanceAction,
@@ -58,7 +56,6 @@ ACTION_FOR_KIND: dict[str, AcceptanceAction] = {
 VERSION_PATTERN = re.compile(r"[0-9A-Za-z][0-9A-Za-z.\-]{0,31}")
 TITLE_MAX_LENGTH = 200
 USER_AGENT_FAMILY_MAX_LENGTH = 64
-POLICY_TEXTS_DIR = Path(__file__).resolve().parent / "policy_texts"
 # Who published an edition that the demo data (or another command) put in, not a staff member.
 SEEDED_ACTOR_ID = None
 
@@ -69,81 +66,6 @@ class EditionError(DomainError):
 
 # ---------------------------------------------------------------------------------------------
 # Selectors
-
-
-def current_edition(*, kind: DocumentKind) -> PolicyEdition | None:
-    """The edition in force now: the latest published one whose effective date has come."""
-    return (
-        PolicyEdition.objects.filter(
-            kind=kind, published_at__isnull=False, effective_at__lte=clock.now()
-        )
-        .order_by("-effective_at", "-pk")
-        .first()
-    )
-
-
-def edition_by_version(*, kind: DocumentKind | str, version: str) -> PolicyEdition | None:
-    """A published edition by its version; None for an unknown or unpublished one."""
-    return PolicyEdition.objects.filter(
-        kind=kind, version=version, published_at__isnull=False
-    ).first()
-
-
-def editions_list(*, kind: DocumentKind | str) -> QuerySet[PolicyEdition]:
-    """Every published edition of a document, newest effective date first (upcoming included)."""
-    return PolicyEdition.objects.filter(kind=kind, published_at__isnull=False).order_by(
-        "-effective_at", "-pk"
-    )
-
-
-def edition_content_hash(
-    *,
-    kind: str,
-    version: str,
-    title_en: str,
-    title_ru: str,
-    body_en: str,
-    body_ru: str,
-    change_summary_en: str,
-    change_summary_ru: str,
-    material_purposes: Sequence[str],
-    effective_at: datetime,
-) -> str:
-    """sha256 over a canonical JSON (sorted keys, no whitespace, UTF-8) of the edition's content."""
-    canonical = json.dumps(
-        {
-            "kind": str(kind),
-            "version": version,
-            "title_en": title_en,
-            "title_ru": title_ru,
-            "body_en": body_en,
-            "body_ru": body_ru,
-            "change_summary_en": change_summary_en,
-            "change_summary_ru": change_summary_ru,
-            "material_purposes": sorted(str(p) for p in material_purposes),
-            "effective_at": effective_at.astimezone(UTC).isoformat(timespec="microseconds"),
-        },
-        sort_keys=True,
-        separators=(",", ":"),
-        ensure_ascii=False,
-    )
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
-
-
-def edition_hash_matches(*, edition: PolicyEdition) -> bool:
-    """Whether the stored row still says what was published (False: changed behind our back)."""
-    return edition.content_hash == edition_content_hash(
-        kind=edition.kind,
-        version=edition.version,
-        title_en=edition.title_en,
-        title_ru=edition.title_ru,
-        body_en=edition.body_en,
-        body_ru=edition.body_ru,
-        change_summary_en=edition.change_summary_en,
-        change_summary_ru=edition.change_summary_ru,
-        material_purposes=edition.material_purposes,
-        effective_at=edition.effective_at,
-    )
 
 
 def _paused_annotation(purpose: str) -> str:
@@ -447,8 +369,6 @@ def _edition_create(
     )
     if purposes:
         # The consent ledger pauses the consents given under the old terms of these purposes.
-        from backgroundmusic.privacy.consents import consents_suspend_for_edition
-
         consents_suspend_for_edition(edition=edition)
     return edition
 
@@ -594,107 +514,6 @@ def signup_agreements_record(
                     action=ACTION_FOR_KIND[kind],
                     request_ip_truncated=request_ip_truncated,
                     user_agent_family=user_agent_family,
-                )
-            )
-    return recorded
-
-
-# ---------------------------------------------------------------------------------------------
-# Demo data: the project's own texts (policy_texts/)
-
-
-@dataclass(frozen=True)
-class EditionSource:
-    kind: str
-    version: str
-    effective_at: datetime
-    title_en: str
-    title_ru: str
-    change_summary_en: str
-    change_summary_ru: str
-    material_purposes: tuple[str, ...]
-    body_en: str
-    body_ru: str
-
-
-def edition_sources() -> list[EditionSource]:
-    """The editions in policy_texts/editions.toml, oldest first per document, bodies read from
-    the Markdown files it names."""
-    catalogue: dict[str, Any] = tomllib.loads(
-        (POLICY_TEXTS_DIR / "editions.toml").read_text(encoding="utf-8")
-    )
-    sources = []
-    for entry in catalogue["edition"]:
-        effective_at = datetime.fromisoformat(entry["effective_at"])
-        if effective_at.tzinfo is None:
-            effective_at = effective_at.replace(tzinfo=UTC)
-        sources.append(
-            EditionSource(
-                kind=entry["kind"],
-                version=entry["version"],
-                effective_at=effective_at,
-                title_en=entry["title_en"],
-                title_ru=entry["title_ru"],
-                change_summary_en=entry.get("change_summary_en", ""),
-                change_summary_ru=entry.get("change_summary_ru", ""),
-                material_purposes=tuple(entry.get("material_purposes", ())),
-                body_en=(POLICY_TEXTS_DIR / entry["body_en"]).read_text(encoding="utf-8"),
-                body_ru=(POLICY_TEXTS_DIR / entry["body_ru"]).read_text(encoding="utf-8"),
-            )
-        )
-    return sorted(sources, key=lambda source: (source.kind, source.effective_at))
-
-
-@transaction.atomic
-def demo_editions_publish() -> list[PolicyEdition]:
-    """Publishes the project's own texts: the earlier and the current privacy policy and the
-    current user agreement. Idempotent: an edition already published is left as it is. Editions
-    whose effective date has passed are recorded as published on that date (seeded, actor
-    SEEDED_ACTOR_ID), since the database did not exist then."""
-    now = clock.now()
-    editions = []
-    for source in edition_sources():
-        existing = edition_by_version(kind=source.kind, version=source.version)
-        if existing is not None:
-            editions.append(existing)
-            continue
-        editions.append(
-            _edition_create(
-                actor_id=SEEDED_ACTOR_ID,
-                kind=source.kind,
-                version=source.version,
-                title_en=source.title_en,
-                title_ru=source.title_ru,
-                body_en=source.body_en,
-                body_ru=source.body_ru,
-                change_summary_en=source.change_summary_en,
-                change_summary_ru=source.change_summary_ru,
-                effective_at=source.effective_at,
-                material_purposes=source.material_purposes,
-                published_at=min(now, source.effective_at),
-            )
-        )
-    return editions
-
-
-@transaction.atomic
-def demo_signup_record(*, user: "AbstractBaseUser") -> list[PolicyAcceptance]:
-    """The demo user "signed up" under the earliest privacy policy and the user agreement in
-    force, so the notice of the newer privacy policy shows at their first sign-in."""
-    recorded = []
-    for kind in (DocumentKind.TERMS_OF_USE, DocumentKind.PRIVACY_POLICY):
-        edition = editions_list(kind=kind).filter(effective_at__lte=clock.now()).last()
-        if (
-            edition is not None
-            and not PolicyAcceptance.objects.filter(user=user.pk, edition=edition).exists()
-        ):
-            recorded.append(
-                acceptance_record(
-                    user=user,
-                    edition=edition,
-                    action=ACTION_FOR_KIND[kind],
-                    request_ip_truncated="",
-                    user_agent_family="",
                 )
             )
     return recorded

@@ -261,34 +261,36 @@ declare(
     note="The register of transfers to third parties; kept with the person pseudonymized.",
 )
 
-# --- export, erasure and retention handlers of the privacy app (privacy/rights.py, retention.py)
-# The generic steps (rights.erasure_steps) run at DATA_MAP_ORDER, the user row at USER_ROW_ORDER.
+# --- export, erasure and retention handlers of the privacy app (privacy/rights/, retention.py)
+# The generic steps (erasure_steps) run at DATA_MAP_ORDER, the user row at USER_ROW_ORDER.
 
 
 def _register_rights_handlers() -> None:
-    from backgroundmusic.privacy import retention, rights
+    from backgroundmusic.privacy import retention
     from backgroundmusic.privacy.kernel.registry import data_map
+    from backgroundmusic.privacy.rights import handlers
+    from backgroundmusic.privacy.rights.erasure import DATA_KEY_ORDER
 
     data_map.register_exporter(
         "privacy: staff access log",
-        rights.export_staff_access_log,
+        handlers.export_staff_access_log,
         models=["privacy.StaffAccessLogEntry"],
     )
     data_map.register_exporter(
-        "privacy: disclosures", rights.export_disclosures, models=["privacy.Disclosure"]
+        "privacy: disclosures", handlers.export_disclosures, models=["privacy.Disclosure"]
     )
     # While the username and e-mail addresses are still there to find the tombstone and mail.
-    data_map.register_eraser("privacy: profile tombstone", rights.erase_tombstone, order=20)
-    data_map.register_eraser("privacy: mail outbox", rights.erase_mail_outbox, order=30)
+    data_map.register_eraser("privacy: profile tombstone", handlers.erase_tombstone, order=20)
+    data_map.register_eraser("privacy: mail outbox", handlers.erase_mail_outbox, order=30)
     data_map.register_eraser(
-        "privacy: data exports", rights.erase_exports, order=70, models=["privacy.DataExport"]
+        "privacy: data exports", handlers.erase_exports, order=70, models=["privacy.DataExport"]
     )
-    data_map.register_eraser("privacy: cached values", rights.erase_cached_values, order=80)
+    data_map.register_eraser("privacy: cached values", handlers.erase_cached_values, order=80)
     # Last before the user row: after it, every sealed copy of the person's values is unreadable.
     data_map.register_eraser(
         "privacy: data key",
-        rights.erase_data_key,
-        order=rights.DATA_KEY_ORDER,
+        handlers.erase_data_key,
+        order=DATA_KEY_ORDER,
         models=["privacy.DataKey"],
     )
     data_map.register_retention("data exports", retention.destroy_expired_exports)

@@ -36,7 +36,7 @@ from backgroundmusic.audit.models import AuditAction
 from backgroundmusic.audit.services import audit_record
 from backgroundmusic.core import clock
 from backgroundmusic.core.errors import DomainError
-from backgroundmusic.privacy import consents, rights
+from backgroundmusic.privacy import consents
 from backgroundmusic.privacy.calendar import (
     add_one_month,
     add_working_days,
@@ -51,6 +51,8 @@ from backgroundmusic.privacy.models import (
     Recipient,
     RequestKind,
 )
+from backgroundmusic.privacy.rights.erasure import erasure_request
+from backgroundmusic.privacy.rights.export import export_request
 
 # A user of the AUTH_USER_MODEL; typed loosely because the privacy app imports no other app.
 Person = Any
@@ -542,7 +544,7 @@ def _run_export(
     recipient: Recipient | None,
     site_url: str,
 ) -> object:
-    return rights.export_request(subject=subject, method=ConsentMethod.STAFF, site_url=site_url)
+    return export_request(subject=subject, method=ConsentMethod.STAFF, site_url=site_url)
 
 
 def _run_erasure(
@@ -552,7 +554,7 @@ def _run_erasure(
     recipient: Recipient | None,
     site_url: str,
 ) -> object:
-    return rights.erasure_request(subject=subject, reason=f"request #{request.pk}")
+    return erasure_request(subject=subject, reason=f"request #{request.pk}")
 
 
 def _run_restriction(

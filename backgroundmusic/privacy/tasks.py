@@ -2,7 +2,9 @@
 
 from django_tasks import task
 
-from backgroundmusic.privacy import retention, rights
+from backgroundmusic.privacy import retention
+from backgroundmusic.privacy.rights.erasure import erasure_run
+from backgroundmusic.privacy.rights.export import export_build
 
 
 @task()
@@ -10,16 +12,14 @@ def build_data_export(
     export_id: int, site_url: str = "", language: str = "", method: str = ""
 ) -> str:
     """Builds the person's archive and e-mails the link; returns the export's state."""
-    export = rights.export_build(
-        export_id=export_id, site_url=site_url, language=language, method=method
-    )
+    export = export_build(export_id=export_id, site_url=site_url, language=language, method=method)
     return str(export.status) if export is not None else "gone"
 
 
 @task()
 def erase_account(job_id: int) -> str:
     """Runs (or finishes) one erasure job; returns its state."""
-    job = rights.erasure_run(job_id=job_id)
+    job = erasure_run(job_id=job_id)
     return str(job.status) if job is not None else "gone"
 
 

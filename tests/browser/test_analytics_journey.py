@@ -19,7 +19,8 @@ from playwright.sync_api import BrowserContext, Page, expect
 from backgroundmusic.analytics.buffer import event_buffer
 from backgroundmusic.analytics.identity import cookie_value_for, pseudonym_from_cookie
 from backgroundmusic.analytics.models import Event, EventKind
-from backgroundmusic.privacy import cookies, policies
+from backgroundmusic.privacy import cookies
+from backgroundmusic.privacy.editions import current_edition
 from backgroundmusic.privacy.models import DocumentKind
 
 pytestmark = [
@@ -46,7 +47,7 @@ SHOW = """() => {
 @pytest.fixture(autouse=True)
 def no_policy_editions() -> None:
     """No edition in force: no policy notice in the way."""
-    assert not policies.current_edition(kind=DocumentKind.PRIVACY_POLICY)
+    assert not current_edition(kind=DocumentKind.PRIVACY_POLICY)
 
 
 def arrived(count: int, *, kind: str = EventKind.VIEW, timeout: float = 10.0) -> list[Event]:

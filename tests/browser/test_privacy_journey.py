@@ -29,6 +29,8 @@ from backgroundmusic.accounts.tests.factories import StaffFactory
 from backgroundmusic.analytics.identity import pseudonym_from_cookie
 from backgroundmusic.analytics.models import AnalyticsIdentity
 from backgroundmusic.privacy import cookies, policies
+from backgroundmusic.privacy.demo import edition_sources
+from backgroundmusic.privacy.editions import current_edition
 from backgroundmusic.privacy.models import (
     AcceptanceAction,
     ConsentAction,
@@ -565,7 +567,7 @@ def test_download_my_data_after_reauthentication_and_open_the_html(
 
 def _first_editions_publish() -> PolicyEdition:
     """The project's current texts of both documents, published now as the first editions."""
-    latest = {source.kind: source for source in policies.edition_sources()}
+    latest = {source.kind: source for source in edition_sources()}
     editions = {
         kind: policies.edition_publish(
             actor_id=None,
@@ -679,7 +681,7 @@ def test_staff_publish_a_new_edition_and_the_user_sees_the_notice(
     new = PolicyEdition.objects.get(kind=DocumentKind.PRIVACY_POLICY, version="2.0")
     assert (new.published_by_id, new.material_purposes) == (officer.pk, ["newsletter"])
     assert new.body_en == first.body_en + addition_en
-    assert policies.current_edition(kind=DocumentKind.PRIVACY_POLICY) == new
+    assert current_edition(kind=DocumentKind.PRIVACY_POLICY) == new
     new_row = policy_section.locator("tr[data-version='2.0'] td")
     expect(new_row.nth(3)).to_have_text("newsletter")
     expect(new_row.nth(4)).to_have_text("in force")

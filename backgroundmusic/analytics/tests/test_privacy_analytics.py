@@ -7,7 +7,7 @@ import pytest
 from backgroundmusic.accounts.tests.factories import UserFactory
 from backgroundmusic.analytics.models import AnalyticsIdentity
 from backgroundmusic.analytics.tests.factories import visits
-from backgroundmusic.privacy.rights import export_sections
+from backgroundmusic.privacy.rights.export import export_sections
 
 pytestmark = pytest.mark.django_db(databases="__all__")
 

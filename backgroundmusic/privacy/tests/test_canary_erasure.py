@@ -25,7 +25,8 @@ from backgroundmusic.analytics.buffer import event_buffer
 from backgroundmusic.analytics.identity import pseudonym_from_cookie
 from backgroundmusic.analytics.models import AnalyticsIdentity, Event
 from backgroundmusic.core.logging import PersonalDataMaskFilter
-from backgroundmusic.privacy import disclosures, policies
+from backgroundmusic.privacy import disclosures
+from backgroundmusic.privacy.demo import demo_editions_publish
 from backgroundmusic.privacy.kernel.models import DataKey, StaffAccessLogEntry
 from backgroundmusic.privacy.kernel.pseudonyms import subject_pseudonym
 from backgroundmusic.privacy.kernel.registry import Erasure, data_map
@@ -186,7 +187,7 @@ def keep_for_law_labels() -> set[str]:
 
 
 def test_after_erasure_the_canary_is_nowhere(var_dir, logs):
-    policies.demo_editions_publish()  # sign-up records acceptance of the editions in force
+    demo_editions_publish()  # sign-up records acceptance of the editions in force
     officer = StaffFactory.create(username="officer", role=StaffRole.PRIVACY_OFFICER)
     bystander = make_owner("bystander")
     fill_every_store(bystander, Client(), officer)

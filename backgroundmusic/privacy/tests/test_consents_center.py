@@ -13,6 +13,7 @@ from backgroundmusic.accounts.tests.factories import StaffFactory, UserFactory
 from backgroundmusic.core import clock
 from backgroundmusic.core.request_info import PrivacySignals
 from backgroundmusic.privacy import consents
+from backgroundmusic.privacy.demo import demo_recipients_create
 from backgroundmusic.privacy.models import (
     ConsentMethod,
     ConsentPurpose,
@@ -401,8 +402,8 @@ def test_withdrawing_a_profile_consent_the_ledger_never_had_still_unpublishes(ow
 
 
 def test_demo_recipients_are_created_once():
-    first = consents.demo_recipients_create()
-    second = consents.demo_recipients_create()
+    first = demo_recipients_create()
+    second = demo_recipients_create()
     assert [r.pk for r in first] == [r.pk for r in second]
     assert [(r.name, r.shared_with_consent) for r in Recipient.objects.order_by("name")] == [
         ("Demo Partner Label", True),

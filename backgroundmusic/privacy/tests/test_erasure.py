@@ -32,8 +32,9 @@ from backgroundmusic.accounts.models import Profile, PublicProfileChoice, Social
 from backgroundmusic.accounts.services import public_profile_set
 from backgroundmusic.accounts.tests.factories import PASSWORD, UserFactory
 from backgroundmusic.core import clock
+from backgroundmusic.core.errors import DomainError
 from backgroundmusic.media.models import Master
-from backgroundmusic.privacy import consents, rights
+from backgroundmusic.privacy import consents
 from backgroundmusic.privacy.kernel.access_log import access_log_record
 from backgroundmusic.privacy.kernel.models import DataKey, StaffAccessLogEntry
 from backgroundmusic.privacy.kernel.pseudonyms import subject_pseudonym
@@ -55,6 +56,7 @@ from backgroundmusic.privacy.models import (
     PolicyEdition,
     ProcessingRestriction,
 )
+from backgroundmusic.privacy.rights import erasure, rows
 from backgroundmusic.privacy.tasks import erase_account
 from backgroundmusic.privacy.tests.test_export import (
     CALLERS,
@@ -192,7 +194,7 @@ def rows_of(user_id: int, sign_in_keys: set[str]) -> dict[str, list[dict[str, An
     for declaration in data_map.models.values():
         if declaration.subject:
             snapshot[declaration.label] = list(
-                rights._subject_rows(declaration, user_id).order_by("pk").values()
+                rows.subject_rows(declaration, user_id).order_by("pk").values()
             )
     keys = UserSession.objects.filter(user_id=user_id).values_list("session_key", flat=True)
     snapshot["sessions.Session"] = [
@@ -227,7 +229,7 @@ def owner() -> User:
 
 
 def erase(user: User, reason: str = "privacy center") -> ErasureJob:
-    job = rights.erasure_request(subject=user, reason=reason)
+    job = erasure.erasure_request(subject=user, reason=reason)
     assert run_queued("erase_account") == ["done"]
     job.refresh_from_db()
     return job
@@ -350,16 +352,16 @@ def test_the_center_offers_deletion_to_people_and_explains_it_to_staff(client, o
 
 
 def test_asking_twice_returns_the_same_job(owner):
-    first = rights.erasure_request(subject=owner, reason="privacy center")
-    second = rights.erasure_request(subject=owner, reason="request #4")
+    first = erasure.erasure_request(subject=owner, reason="privacy center")
+    second = erasure.erasure_request(subject=owner, reason="request #4")
     assert first.pk == second.pk
     assert len(queued("erase_account")) == 1
 
 
 @pytest.mark.parametrize("reason", ["", "   ", "x" * 65])
 def test_a_reason_is_required_and_short(reason, owner):
-    with pytest.raises(rights.DomainError) as refused:
-        rights.erasure_request(subject=owner, reason=reason)
+    with pytest.raises(DomainError) as refused:
+        erasure.erasure_request(subject=owner, reason=reason)
     assert refused.value.code == "reason_invalid"
     assert ErasureJob.objects.count() == 0
 
@@ -391,7 +393,7 @@ def test_erasure_empties_every_store_in_order_and_keeps_records_the_law_requires
 
     assert job.status == ErasureJob.Status.DONE
     assert job.finished_at == NOW
-    assert rights.erasure_completed_steps(job=job) == STEP_NAMES
+    assert erasure.erasure_completed_steps(job=job) == STEP_NAMES
     pseudonym = subject_pseudonym(subject_id=owner.pk)
 
     # The user row stays as a shell named by the pseudonym (docs/decisions/0005-erasure.md).
@@ -419,7 +421,7 @@ def test_erasure_empties_every_store_in_order_and_keeps_records_the_law_requires
         UserSession,
     ):
         label = model._meta.label
-        assert rights._subject_rows(data_map.models[label], owner.pk).count() == 0, label
+        assert rows.subject_rows(data_map.models[label], owner.pk).count() == 0, label
     assert not default_storage.exists(export.file_name)
     assert AccessAttempt.objects.filter(username=account_key(user_id=owner.pk)).count() == 0
     assert AccessLog.objects.filter(username=account_key(user_id=owner.pk)).count() == 0
@@ -495,9 +497,9 @@ def test_the_erased_account_cannot_sign_in_and_its_profile_answers_410(client, o
 
 def test_a_new_account_with_the_erased_name_is_not_a_tombstone(client, owner):
     erase(owner)
-    assert rights.profile_was_erased(username="owner")
+    assert erasure.profile_was_erased(username="owner")
     newcomer = UserFactory.create(username="owner")
-    assert not rights.profile_was_erased(username="owner")
+    assert not erasure.profile_was_erased(username="owner")
     assert client.get("/u/owner/").status_code == 404  # unpublished: absent, not gone
     public_profile_set(user=newcomer, published=True, public_fields=[], indexable=False)
     assert client.get("/u/owner/").status_code == 200
@@ -539,11 +541,13 @@ LEFT_TO_THEIR_RETENTION = {"django_tasks_database.DBTaskResult"}
 def test_every_field_erasure_empties_is_reached_by_a_step():
     # A declared field that erasure should empty is reached through a subject path or by an
     # eraser that names its model; otherwise the map promises what no step does.
-    covered = rights._covered_labels(data_map.erasers.values())
+    covered = rows.covered_labels(data_map.erasers.values())
     unreached = {
         label
         for label, declaration in data_map.models.items()
-        if rights._erasure_changes(declaration) and not declaration.subject and label not in covered
+        if erasure._erasure_changes(declaration)
+        and not declaration.subject
+        and label not in covered
     }
     assert unreached == LEFT_TO_THEIR_RETENTION
 
@@ -551,14 +555,14 @@ def test_every_field_erasure_empties_is_reached_by_a_step():
 def test_the_data_map_says_how_to_erase_every_field_it_empties():
     """Erasure.NULL needs a nullable or text column, else the generic step could not run."""
     for declaration in data_map.models.values():
-        model = rights._model_of(declaration)
+        model = rows.model_of(declaration)
         for name, data in declaration.personal.items():
             if data.erasure in (Erasure.NULL, Erasure.PSEUDONYMIZE):
-                rights.erased_value(model, name, data.erasure, "subject-x")
+                erasure.erased_value(model, name, data.erasure, "subject-x")
 
 
 def test_every_step_is_named_once_and_the_user_row_goes_last():
-    names = [step.name for step in rights.erasure_steps()]
+    names = [step.name for step in erasure.erasure_steps()]
     assert names == STEP_NAMES
     assert len(set(names)) == len(names)
 
@@ -590,19 +594,19 @@ def test_a_killed_erasure_run_again_completes_with_the_same_record(owner, record
         "test: dies once",
         Handler(name="test: dies once", order=35, run=dies_once),
     )
-    job = rights.erasure_request(subject=owner, reason="privacy center")
+    job = erasure.erasure_request(subject=owner, reason="privacy center")
     with pytest.raises(Killed):
-        rights.erasure_run(job_id=job.pk)
+        erasure.erasure_run(job_id=job.pk)
     job.refresh_from_db()
     assert job.status == ErasureJob.Status.RUNNING
-    assert rights.erasure_completed_steps(job=job) == STEP_NAMES[:3]
+    assert erasure.erasure_completed_steps(job=job) == STEP_NAMES[:3]
     assert User.objects.get(pk=owner.pk).email == "owner@example.com"
     assert DestructionRecord.objects.count() == 0
 
     # The worker runs the job again: nothing done twice, everything done once.
     assert erase_account.call(job_id=job.pk) == "done"
     job.refresh_from_db()
-    assert rights.erasure_completed_steps(job=job) == [
+    assert erasure.erasure_completed_steps(job=job) == [
         *STEP_NAMES[:3],
         "test: dies once",
         *STEP_NAMES[3:],
@@ -610,7 +614,7 @@ def test_a_killed_erasure_run_again_completes_with_the_same_record(owner, record
     assert erase_account.call(job_id=job.pk) == "done"  # a third run changes nothing
     [interrupted] = DestructionRecord.objects.all()
 
-    twin_job = rights.erasure_request(subject=twin, reason="privacy center")
+    twin_job = erasure.erasure_request(subject=twin, reason="privacy center")
     assert erase_account.call(job_id=twin_job.pk) == "done"
     uninterrupted = DestructionRecord.objects.exclude(pk=interrupted.pk).get()
     assert interrupted.counts == uninterrupted.counts
@@ -620,16 +624,16 @@ def test_a_killed_erasure_run_again_completes_with_the_same_record(owner, record
 
 def test_stalled_jobs_are_queued_again(owner):
     with clock.frozen_at(NOW):
-        job = rights.erasure_request(subject=owner, reason="privacy center")
+        job = erasure.erasure_request(subject=owner, reason="privacy center")
     run_queued("erase_account")  # done
     other = make_owner("other")
     with clock.frozen_at(NOW):
-        stalled = rights.erasure_request(subject=other, reason="privacy center")
+        stalled = erasure.erasure_request(subject=other, reason="privacy center")
     DBTaskResult.objects.all().delete()  # the worker died with the job
     with clock.frozen_at(NOW.replace(hour=12, minute=59)):
-        assert rights.erasure_resume_stalled() == 0
+        assert erasure.erasure_resume_stalled() == 0
     with clock.frozen_at(NOW.replace(hour=13, minute=1)):
-        assert rights.erasure_resume_stalled() == 1
+        assert erasure.erasure_resume_stalled() == 1
     [task] = queued("erase_account")
     assert task.args_kwargs["kwargs"] == {"job_id": stalled.pk}
     assert job.pk != stalled.pk
@@ -657,8 +661,8 @@ def test_the_generic_step_of_a_model_with_a_delete_field_deletes_the_rows(owner)
     consents.consent_give(subject=owner, purpose=ConsentPurpose.NEWSLETTER, method="form")
     declaration = data_map.models["privacy.ConsentRecord"]
     subject = ErasureSubject(subject_id=owner.pk, pseudonym="subject-x", reason="test")
-    assert rights._erase_declared(declaration, subject=subject) == {"privacy.ConsentRecord": 1}
-    assert rights._erase_declared(declaration, subject=subject) == {}
+    assert erasure._erase_declared(declaration, subject=subject) == {"privacy.ConsentRecord": 1}
+    assert erasure._erase_declared(declaration, subject=subject) == {}
 
 
 def test_destruction_records_hold_no_values(owner, recorder):

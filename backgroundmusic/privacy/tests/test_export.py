@@ -30,7 +30,8 @@ from backgroundmusic.accounts.lockout import account_key
 from backgroundmusic.accounts.models import Profile, SocialLink, User
 from backgroundmusic.accounts.tests.factories import PASSWORD, StaffFactory, UserFactory
 from backgroundmusic.core import clock
-from backgroundmusic.privacy import consents, rights
+from backgroundmusic.core.errors import DomainError
+from backgroundmusic.privacy import consents
 from backgroundmusic.privacy.kernel import crypto, keys
 from backgroundmusic.privacy.kernel.access_log import access_log_record
 from backgroundmusic.privacy.kernel.pseudonyms import subject_pseudonym
@@ -42,6 +43,14 @@ from backgroundmusic.privacy.models import (
     ErasureJob,
     LegalBasisForDisclosure,
 )
+from backgroundmusic.privacy.rights.erasure import erasure_request
+from backgroundmusic.privacy.rights.export import (
+    ExportGone,
+    _open_export_file,
+    export_download,
+    export_request,
+)
+from backgroundmusic.privacy.rights.held import data_held
 from backgroundmusic.privacy.tasks import build_data_export
 from backgroundmusic.staffroles.roles import StaffRole
 from tests.s3_double import bucket_keys
@@ -136,7 +145,7 @@ def path_of(link: str) -> str:
 
 def ready_export(user: User) -> tuple[DataExport, str]:
     """An export of `user` built by the job, and the path of the link the e-mail carries."""
-    export = rights.export_request(subject=user, site_url="http://testserver")
+    export = export_request(subject=user, site_url="http://testserver")
     if not settings.EMAIL_BACKEND.endswith("locmem.EmailBackend"):  # canary: files, no link here
         run_queued("build_data_export")
         export.refresh_from_db()
@@ -229,16 +238,16 @@ def test_export_request_is_post_only(client_for):
 
 
 def test_a_second_request_while_one_is_prepared_returns_it(owner):
-    first = rights.export_request(subject=owner, site_url="http://testserver")
-    second = rights.export_request(subject=owner, site_url="http://testserver")
+    first = export_request(subject=owner, site_url="http://testserver")
+    second = export_request(subject=owner, site_url="http://testserver")
     assert first.pk == second.pk
     assert len(queued("build_data_export")) == 1
 
 
 def test_no_export_of_an_account_being_erased(owner, client_for):
-    rights.erasure_request(subject=owner, reason="privacy center")
-    with pytest.raises(rights.DomainError) as refused:
-        rights.export_request(subject=owner)
+    erasure_request(subject=owner, reason="privacy center")
+    with pytest.raises(DomainError) as refused:
+        export_request(subject=owner)
     assert refused.value.code == "erasure_pending"
     client, _user = client_for("owner")
     response = client.post("/privacy/export/", follow=True)
@@ -254,7 +263,7 @@ def test_no_export_of_an_account_being_erased(owner, client_for):
 
 def test_the_job_builds_an_encrypted_archive_under_a_random_name_and_mails_a_link(owner):
     with clock.frozen_at(NOW):
-        export = rights.export_request(subject=owner, site_url="https://bgm.example")
+        export = export_request(subject=owner, site_url="https://bgm.example")
         mail.outbox.clear()
         assert run_queued("build_data_export") == ["ready"]
     export.refresh_from_db()
@@ -412,7 +421,7 @@ def test_the_archive_holds_every_exportable_field_and_nothing_else(owner, client
 
 
 def test_the_archive_is_in_the_language_of_the_request(owner, client):
-    export = rights.export_request(subject=owner, site_url="http://testserver", language="ru")
+    export = export_request(subject=owner, site_url="http://testserver", language="ru")
     run_queued("build_data_export")
     client.force_login(owner)
     response = client.post(f"/privacy/export/{export.pk}/download/")
@@ -430,7 +439,7 @@ def test_the_job_run_again_after_success_does_nothing(owner):
 
 
 def test_the_job_run_again_after_a_kill_finishes_over_the_same_file(owner):
-    export = rights.export_request(subject=owner, site_url="http://testserver")
+    export = export_request(subject=owner, site_url="http://testserver")
     # A worker killed after storing the file, before marking the export ready.
     DataExport.objects.filter(pk=export.pk).update(
         status=DataExport.Status.BUILDING, file_name="privacy-exports/" + "a" * 32 + ".bin"
@@ -446,7 +455,7 @@ def test_the_job_run_again_after_a_kill_finishes_over_the_same_file(owner):
 
 
 def test_the_job_of_a_deleted_export_does_nothing(owner):
-    export = rights.export_request(subject=owner)
+    export = export_request(subject=owner)
     DataExport.objects.filter(pk=export.pk).delete()
     assert run_queued("build_data_export") == ["gone"]
     assert not default_storage.exists("privacy-exports") or default_storage.listdir(
@@ -455,7 +464,7 @@ def test_the_job_of_a_deleted_export_does_nothing(owner):
 
 
 def test_the_job_fails_the_export_of_an_account_being_erased(owner):
-    export = rights.export_request(subject=owner)
+    export = export_request(subject=owner)
     ErasureJob.objects.create(
         subject_id=owner.pk, subject_pseudonym="x", reason="test", requested_at=NOW
     )
@@ -556,11 +565,11 @@ def test_a_file_sealed_for_someone_else_does_not_open(owner):
     mine, _link = ready_export(owner)
     theirs, _link = ready_export(other)
     DataExport.objects.filter(pk=mine.pk).update(file_name=theirs.file_name)
-    with pytest.raises(rights.ExportGone):
-        rights.export_download(subject=owner, export_id=mine.pk)
+    with pytest.raises(ExportGone):
+        export_download(subject=owner, export_id=mine.pk)
     blob = default_storage.open(theirs.file_name).read()
     with pytest.raises(crypto.CiphertextInvalid):
-        rights._open_export_file(blob, subject_id=owner.pk, export_id=theirs.pk)
+        _open_export_file(blob, subject_id=owner.pk, export_id=theirs.pk)
 
 
 def test_after_the_data_key_is_destroyed_the_file_is_unreadable(owner):
@@ -568,7 +577,7 @@ def test_after_the_data_key_is_destroyed_the_file_is_unreadable(owner):
     blob = default_storage.open(export.file_name).read()
     keys.data_key_destroy(subject_id=owner.pk)
     with pytest.raises(crypto.DataKeyDestroyed):
-        rights._open_export_file(blob, subject_id=owner.pk, export_id=export.pk)
+        _open_export_file(blob, subject_id=owner.pk, export_id=export.pk)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -580,10 +589,10 @@ def test_the_center_shows_what_we_hold_by_category_and_each_export_state(client,
     with clock.frozen_at(NOW):
         ready, _link = ready_export(owner)
         downloaded, _link = ready_export(owner)
-        rights.export_download(subject=owner, export_id=downloaded.pk)
+        export_download(subject=owner, export_id=downloaded.pk)
         expired, _link = ready_export(owner)
         DataExport.objects.filter(pk=expired.pk).update(expires_at=NOW - timedelta(seconds=1))
-        queued_export = rights.export_request(subject=owner)
+        queued_export = export_request(subject=owner)
         html = client.get("/privacy/").content.decode()
 
     def state(export: DataExport) -> str:
@@ -634,7 +643,7 @@ def test_the_center_shows_what_we_hold_by_category_and_each_export_state(client,
 
 def test_data_held_counts_only_the_persons_rows(owner):
     make_owner("other")
-    held = {category.category: category for category in rights.data_held(subject=owner)}
+    held = {category.category: category for category in data_held(subject=owner)}
     social = held["user.social"]
     assert [(r.label, r.count, r.fields) for r in social.records] == [
         ("accounts.SocialLink", 1, ["profile link"])

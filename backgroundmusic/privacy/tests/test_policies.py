@@ -16,6 +16,14 @@ from backgroundmusic.accounts.tests.factories import UserFactory
 from backgroundmusic.core import clock
 from backgroundmusic.core.models import AppendOnlyError
 from backgroundmusic.privacy import consents, policies
+from backgroundmusic.privacy.demo import demo_editions_publish
+from backgroundmusic.privacy.editions import (
+    current_edition,
+    edition_by_version,
+    edition_content_hash,
+    edition_hash_matches,
+    editions_list,
+)
 from backgroundmusic.privacy.kernel.pseudonyms import subject_pseudonym
 from backgroundmusic.privacy.models import (
     AcceptanceAction,
@@ -97,11 +105,11 @@ def test_content_hash_is_sha256_of_the_canonical_json():
             ensure_ascii=False,
         ).encode("utf-8")
     ).hexdigest()
-    assert policies.edition_content_hash(**hash_input()) == expected
+    assert edition_content_hash(**hash_input()) == expected
     # Stable: the same content gives the same hash whatever time zone the date is given in.
     moscow = T0.astimezone(timezone(timedelta(hours=3)))
     assert moscow.isoformat() == "2026-03-02T12:00:00+03:00"
-    assert policies.edition_content_hash(**hash_input(effective_at=moscow)) == expected
+    assert edition_content_hash(**hash_input(effective_at=moscow)) == expected
 
 
 @pytest.mark.parametrize(
@@ -120,15 +128,15 @@ def test_content_hash_is_sha256_of_the_canonical_json():
     ],
 )
 def test_content_hash_changes_when_anything_changes(field, value):
-    assert policies.edition_content_hash(
-        **hash_input(**{field: value})
-    ) != policies.edition_content_hash(**hash_input())
+    assert edition_content_hash(**hash_input(**{field: value})) != edition_content_hash(
+        **hash_input()
+    )
 
 
 def test_published_edition_stores_the_hash_of_its_normalized_content():
     edition = publish(body_en="## 1. Who we are  \r\n\r\nWe run the service.\r\n\r\n")
     assert edition.body_en == "## 1. Who we are\n\nWe run the service."
-    assert edition.content_hash == policies.edition_content_hash(
+    assert edition.content_hash == edition_content_hash(
         kind="privacy_policy",
         version="2026-03-02",
         title_en="Privacy policy",
@@ -142,7 +150,7 @@ def test_published_edition_stores_the_hash_of_its_normalized_content():
     )
     edition.refresh_from_db()
     assert (edition.published_at, edition.effective_at, edition.published_by_id) == (T0, T0, 7)
-    assert policies.edition_hash_matches(edition=edition)
+    assert edition_hash_matches(edition=edition)
 
 
 # --- immutability ------------------------------------------------------------------------------
@@ -188,7 +196,7 @@ def test_a_change_made_behind_the_orm_is_detected_by_the_hash():
             ["Quietly rewritten.", edition.pk],
         )
     edition.refresh_from_db()
-    assert not policies.edition_hash_matches(edition=edition)
+    assert not edition_hash_matches(edition=edition)
 
 
 # --- validation: nothing is created when publishing is refused ---------------------------------
@@ -270,7 +278,7 @@ def test_each_document_has_its_own_versions():
 
 
 def test_the_edition_in_force_follows_the_effective_date():
-    assert policies.current_edition(kind=PP) is None
+    assert current_edition(kind=PP) is None
     first = publish()
     second = publish(
         at=T0 + timedelta(days=1),
@@ -280,15 +288,15 @@ def test_the_edition_in_force_follows_the_effective_date():
         change_summary_ru="Новое согласие на исследования.",
     )
     with clock.frozen_at(T0 - timedelta(seconds=1)):
-        assert policies.current_edition(kind=PP) is None
+        assert current_edition(kind=PP) is None
     with clock.frozen_at(T0 + timedelta(days=29, hours=23, minutes=59, seconds=59)):
-        assert policies.current_edition(kind=PP) == first
+        assert current_edition(kind=PP) == first
         # An edition published in advance is public, but not in force.
-        assert policies.edition_by_version(kind=PP, version="2026-04-01") == second
+        assert edition_by_version(kind=PP, version="2026-04-01") == second
     with clock.frozen_at(T0 + timedelta(days=30)):
-        assert policies.current_edition(kind=PP) == second
-        assert policies.current_edition(kind=TERMS) is None
-    assert list(policies.editions_list(kind=PP)) == [second, first]
+        assert current_edition(kind=PP) == second
+        assert current_edition(kind=TERMS) is None
+    assert list(editions_list(kind=PP)) == [second, first]
 
 
 def test_edition_by_version_knows_only_published_editions_of_that_document():
@@ -303,10 +311,10 @@ def test_edition_by_version_knows_only_published_editions_of_that_document():
         content_hash="d" * 64,
         effective_at=T0,
     )
-    assert policies.edition_by_version(kind=PP, version="draft") is None
-    assert policies.edition_by_version(kind=TERMS, version="2026-03-02") is None
-    assert policies.edition_by_version(kind=PP, version="nope") is None
-    assert [e.version for e in policies.editions_list(kind=PP)] == ["2026-03-02"]
+    assert edition_by_version(kind=PP, version="draft") is None
+    assert edition_by_version(kind=TERMS, version="2026-03-02") is None
+    assert edition_by_version(kind=PP, version="nope") is None
+    assert [e.version for e in editions_list(kind=PP)] == ["2026-03-02"]
 
 
 # --- material changes pause consents -----------------------------------------------------------
@@ -512,19 +520,19 @@ def test_sign_up_records_nothing_before_any_edition_exists():
 
 def test_demo_editions_are_the_projects_own_texts_and_publishing_them_is_idempotent():
     with clock.frozen_at(datetime(2026, 11, 24, 12, 0, tzinfo=UTC)):
-        editions = policies.demo_editions_publish()
-        again = policies.demo_editions_publish()
+        editions = demo_editions_publish()
+        again = demo_editions_publish()
         assert [e.pk for e in again] == [e.pk for e in editions]
         assert [(e.kind, e.version, e.material_purposes) for e in editions] == [
             ("privacy_policy", "2025-06-01", []),
             ("privacy_policy", "2026-11-01", ["analytics"]),
             ("terms_of_use", "2025-06-01", []),
         ]
-        assert policies.current_edition(kind=PP) == editions[1]
-        assert policies.current_edition(kind=TERMS) == editions[2]
+        assert current_edition(kind=PP) == editions[1]
+        assert current_edition(kind=TERMS) == editions[2]
     assert PolicyEdition.objects.count() == 3
     for edition in editions:
-        assert policies.edition_hash_matches(edition=edition)
+        assert edition_hash_matches(edition=edition)
         assert edition.published_by_id is None  # seeded
         assert edition.published_at == edition.effective_at  # recorded as of that date
         assert edition.body_en.strip() and edition.body_ru.strip()

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from backgroundmusic.core import clock
 from backgroundmusic.core.http import AuthenticatedRequest
 from backgroundmusic.core.request_info import client_ip, truncate_ip, user_agent_family
-from backgroundmusic.privacy import policies
+from backgroundmusic.privacy import editions, policies
 from backgroundmusic.privacy.models import DocumentKind, PolicyEdition
 from backgroundmusic.privacy.policy_forms import AcknowledgeForm, EditionForm
 from backgroundmusic.staffroles.selectors import staff_may_publish_policy
@@ -61,7 +61,7 @@ def _not_published(kind: DocumentKind) -> Http404:
 def _document_page(
     request: HttpRequest, *, edition: PolicyEdition, kind: DocumentKind
 ) -> HttpResponse:
-    current = policies.current_edition(kind=kind)
+    current = editions.current_edition(kind=kind)
     return render(
         request,
         "privacy/policy.html",
@@ -79,7 +79,7 @@ def _document_page(
 @require_GET
 def document_current(request: HttpRequest, kind: DocumentKind) -> HttpResponse:
     """/privacy-policy/ and /terms-of-use/: the edition in force."""
-    edition = policies.current_edition(kind=kind)
+    edition = editions.current_edition(kind=kind)
     if edition is None:
         raise _not_published(kind)
     return _document_page(request, edition=edition, kind=kind)
@@ -88,7 +88,7 @@ def document_current(request: HttpRequest, kind: DocumentKind) -> HttpResponse:
 @require_GET
 def document_edition(request: HttpRequest, kind: DocumentKind, version: str) -> HttpResponse:
     """Each published edition at its own address, forever."""
-    edition = policies.edition_by_version(kind=kind, version=version)
+    edition = editions.edition_by_version(kind=kind, version=version)
     if edition is None:
         raise Http404(_("There is no published edition with this version."))
     return _document_page(request, edition=edition, kind=kind)
@@ -97,10 +97,10 @@ def document_edition(request: HttpRequest, kind: DocumentKind, version: str) -> 
 @require_GET
 def document_editions(request: HttpRequest, kind: DocumentKind) -> HttpResponse:
     """Every published edition of the document, newest first."""
-    current = policies.current_edition(kind=kind)
+    current = editions.current_edition(kind=kind)
     language = get_language()
     rows = []
-    for edition in policies.editions_list(kind=kind).defer("body_en", "body_ru"):
+    for edition in editions.editions_list(kind=kind).defer("body_en", "body_ru"):
         localized = policies.edition_localized(edition=edition, language=language)
         rows.append(
             {
@@ -187,7 +187,7 @@ def _start_from(kind: str | None) -> dict[str, object]:
     """Initial form data: a copy of the text in force, to edit into the next edition."""
     if kind not in DocumentKind.values:
         return {"kind": DocumentKind.PRIVACY_POLICY}
-    current = policies.current_edition(kind=DocumentKind(kind))
+    current = editions.current_edition(kind=DocumentKind(kind))
     if current is None:
         return {"kind": kind}
     return {
@@ -258,8 +258,8 @@ def staff_policies(request: HttpRequest) -> HttpResponse:
                     "kind": kind,
                     "label": label,
                     "urls": URLS[DocumentKind(kind)],
-                    "current": policies.current_edition(kind=DocumentKind(kind)),
-                    "editions": policies.editions_list(kind=kind).defer("body_en", "body_ru"),
+                    "current": editions.current_edition(kind=DocumentKind(kind)),
+                    "editions": editions.editions_list(kind=kind).defer("body_en", "body_ru"),
                 }
                 for kind, label in DocumentKind.choices
             ],

@@ -22,8 +22,8 @@ from backgroundmusic.core.errors import DomainError
 from backgroundmusic.core.forms import Form
 from backgroundmusic.core.http import AuthenticatedRequest
 from backgroundmusic.core.ratelimits import rate_limited
-from backgroundmusic.privacy import rights
 from backgroundmusic.privacy.models import ConsentMethod
+from backgroundmusic.privacy.rights import erasure, export, held
 from backgroundmusic.staffroles.selectors import staff_is_member
 
 # ---------------------------------------------------------------------------------------------
@@ -32,8 +32,8 @@ from backgroundmusic.staffroles.selectors import staff_is_member
 
 def data_section(request: AuthenticatedRequest) -> dict[str, Any]:
     return {
-        "held": rights.data_held(subject=request.user),
-        "exports": rights.exports_of(subject=request.user),
+        "held": held.data_held(subject=request.user),
+        "exports": export.exports_of(subject=request.user),
     }
 
 
@@ -55,7 +55,7 @@ def _center_data() -> str:
 @rate_limited("data_export")
 def export_request(request: AuthenticatedRequest) -> HttpResponse:
     try:
-        rights.export_request(
+        export.export_request(
             subject=request.user,
             method=ConsentMethod.PREFERENCE_CENTER,
             site_url=request.build_absolute_uri("/"),
@@ -76,10 +76,10 @@ def export_request(request: AuthenticatedRequest) -> HttpResponse:
 
 def _download(request: AuthenticatedRequest, **lookup: Any) -> HttpResponseBase:
     try:
-        download = rights.export_download(subject=request.user, **lookup)
-    except rights.ExportNotFound:
+        download = export.export_download(subject=request.user, **lookup)
+    except export.ExportNotFound:
         raise Http404(_("There is no such download.")) from None
-    except rights.ExportGone as gone:
+    except export.ExportGone as gone:
         return render(request, "privacy/export_gone.html", {"reason": gone.message}, status=410)
     response = FileResponse(
         BytesIO(download.content),
@@ -145,7 +145,7 @@ def delete_account(request: AuthenticatedRequest) -> HttpResponse:
     )
     if request.method == "POST" and form.is_valid():
         try:
-            rights.erasure_request(subject=request.user, reason=rights.SELF_SERVICE_REASON)
+            erasure.erasure_request(subject=request.user, reason=erasure.SELF_SERVICE_REASON)
         except DomainError as refused:
             form.add_error(None, refused.message)
         else:

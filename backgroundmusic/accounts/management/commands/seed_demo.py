@@ -9,8 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 from backgroundmusic.accounts import services
 from backgroundmusic.accounts.models import User
 from backgroundmusic.accounts.staff import staff_role_assign
-from backgroundmusic.privacy import policies
-from backgroundmusic.privacy.consents import demo_recipients_create
+from backgroundmusic.privacy import demo as privacy_demo
 from backgroundmusic.staffroles.roles import StaffRole
 
 DEMO_USERNAME = "demo"
@@ -26,7 +25,7 @@ class Command(BaseCommand):
             raise CommandError("seed_demo only runs in embedded mode (DATABASE_URL unset)")
         # The project's own privacy policy (an earlier and the current edition) and user
         # agreement, published before any user exists (idempotent).
-        policies.demo_editions_publish()
+        privacy_demo.demo_editions_publish()
         credentials_file = settings.VAR_DIR / "demo_credentials.txt"
         if not credentials_file.exists():
             logins = []
@@ -44,7 +43,7 @@ class Command(BaseCommand):
                 + "\n(staff set up two-factor sign-in at their first visit to /staff/)\n"
             )
             credentials_file.chmod(0o600)
-        demo_recipients_create()  # sharing toggles in the privacy center (idempotent)
+        privacy_demo.demo_recipients_create()  # sharing toggles in the privacy center (idempotent)
         self.stdout.write("Demo logins (embedded mode only):\n" + credentials_file.read_text())
 
     def _create(self, username: str, password: str) -> None:
@@ -60,4 +59,4 @@ class Command(BaseCommand):
         else:
             # As if they signed up under the earlier privacy policy: the notice of the
             # current edition shows at their first sign-in.
-            policies.demo_signup_record(user=user)
+            privacy_demo.demo_signup_record(user=user)
