@@ -210,7 +210,7 @@ def test_sign_in_records_go_after_90_days():
         sorted(["user.behavior", "user.device", "user.device.ip_address", "user.account.username"]),
         {"axes.AccessAttempt": 1},
         "delete",
-        "retention: sign-in records",
+        "retention: axes.AccessAttempt",
         T,
     )
 
