@@ -158,9 +158,10 @@ data_map.register_eraser(
 
 
 def destroy_expired_events(*, now: datetime) -> dict[str, int]:
-    from backgroundmusic.analytics.aggregates import destroy_expired_events
+    """Raw events past Retentions.ANALYTICS_EVENTS, their days aggregated first."""
+    from backgroundmusic.analytics import aggregates
 
-    return destroy_expired_events(now=now)
+    return aggregates.destroy_expired_events(now=now)
 
 
 data_map.register_retention("analytics events", destroy_expired_events, models=["analytics.Event"])

@@ -61,9 +61,16 @@ def retention_problems(registry: Registry) -> list[str]:
             if declaration.label in handler.models
         ]
         if clock_.field:
-            field = apps.get_model(declaration.label)._meta.get_field(clock_.field)
+            model = apps.get_model(declaration.label)
+            field = model._meta.get_field(clock_.field)
             if not isinstance(field, models.DateTimeField):
                 problems.append(f"{declaration.label}: clock {clock_.field} is not a timestamp")
+            strategies = {data.erasure for data in declaration.personal.values()}
+            if Erasure.NULL in strategies and (
+                strategies != {Erasure.NULL}
+                or not all(model._meta.get_field(name).null for name in declaration.personal)
+            ):
+                problems.append(f"{declaration.label}: the generic step cannot empty its fields")
             if claimed_by:
                 problems.append(f"{declaration.label}: generic, and also handled by {claimed_by}")
         elif clock_.rule in registry.erasure_due:
