@@ -35,9 +35,9 @@ RECURRING_JOBS: list[RecurringJob] = [
         task="backgroundmusic.analytics.tasks.purge_visitor_salts",
     ),
     RecurringJob(
-        name="aggregate_and_prune_events",
+        name="aggregate_events",
         cron="23 1 * * *",
-        task="backgroundmusic.analytics.tasks.aggregate_and_prune_events",
+        task="backgroundmusic.analytics.tasks.aggregate_events",
     ),
     # --- end analytics ---
     # --- break glass (accounts/break_glass.py): a grant ends within a minute of its expiry ---

@@ -517,7 +517,7 @@ def test_retention_deletes_rows_a_year_after_the_action_and_records_it():
     assert report.destroyed["audit.AuditEvent"] == 1
     assert list(AuditEvent.objects.values_list("pk", flat=True)) == [kept.pk]
     assert list(
-        DestructionRecord.objects.filter(reason__endswith="audit trail").values_list(
+        DestructionRecord.objects.filter(reason="retention: audit.AuditEvent").values_list(
             "counts", "method", "subject_pseudonym"
         )
     ) == [({"audit.AuditEvent": 1}, "delete", "")]

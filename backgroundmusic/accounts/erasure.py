@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from importlib import import_module
 
-from allauth.account.models import EmailAddress, EmailConfirmation
+from allauth.account.models import EmailAddress
 from allauth.usersessions.models import UserSession
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.conf import settings
@@ -117,15 +117,6 @@ def _before(now: datetime, days: int) -> datetime:
     return now - timedelta(days=days)
 
 
-def destroy_old_sign_in_records(*, now: datetime) -> dict[str, int]:
-    """django-axes records older than Retentions.SECURITY_LOG."""
-    cutoff = _before(now, Retentions.SECURITY_LOG.days)
-    counts: Counter[str] = Counter()
-    for model in AXES_MODELS.values():
-        counts.update(model._default_manager.filter(attempt_time__lt=cutoff).delete()[1])
-    return {label: n for label, n in counts.items() if n}
-
-
 def destroy_old_sessions(*, now: datetime) -> dict[str, int]:
     """Sessions past Retentions.SESSION: allauth's UserSession rows not seen for that long are
     ended (with their session), those whose session is gone are dropped, and expired sessions
@@ -150,23 +141,6 @@ def destroy_old_sessions(*, now: datetime) -> dict[str, int]:
         store_class.clear_expired()
     counts = {"usersessions.UserSession": user_sessions, "sessions.Session": stored}
     return {label: n for label, n in counts.items() if n}
-
-
-def destroy_old_email_confirmations(*, now: datetime) -> dict[str, int]:
-    """Stored confirmation keys past Retentions.EMAIL_CONFIRMATION (allauth's HMAC links, the
-    default, store none)."""
-    deleted, _by_model = EmailConfirmation.objects.filter(
-        created__lt=_before(now, Retentions.EMAIL_CONFIRMATION.days)
-    ).delete()
-    return {"account.EmailConfirmation": deleted} if deleted else {}
-
-
-def destroy_old_admin_log(*, now: datetime) -> dict[str, int]:
-    """Admin log entries past Retentions.STAFF_AUDIT."""
-    deleted, _by_model = LogEntry.objects.filter(
-        action_time__lt=_before(now, Retentions.STAFF_AUDIT.days)
-    ).delete()
-    return {"admin.LogEntry": deleted} if deleted else {}
 
 
 def _not_erased(rows: Iterable[tuple[int, str]]) -> list[int]:

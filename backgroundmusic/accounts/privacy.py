@@ -11,6 +11,7 @@ from backgroundmusic.accounts import services
 from backgroundmusic.accounts.models import User
 from backgroundmusic.privacy.kernel.registry import (
     Category,
+    Clock,
     Erasure,
     LegalBasis,
     PersonalData,
@@ -72,6 +73,11 @@ def _public_profile(category: Category, *, legal_basis: LegalBasis) -> PersonalD
     )
 
 
+# The account's data goes with the account (privacy/retention.py queues its erasure).
+ACCOUNT_CLOSED = Clock(rule="account closed")
+SESSIONS = Clock(rule="sessions")
+SIGN_IN_ATTEMPT = Clock(field="attempt_time")
+
 # --- this project's models -------------------------------------------------------------------
 
 declare(
@@ -97,6 +103,7 @@ declare(
         "groups",
         "user_permissions",
     ],
+    clock=ACCOUNT_CLOSED,
     note="The row outlives erasure under a pseudonym while records the law keeps point to it; "
     "the person's name lives sealed in accounts.Profile. username_skeleton is a digest derived "
     "from the username (its look-alike skeleton), kept to refuse look-alike names; the export "
@@ -122,6 +129,7 @@ declare(
         "public_fields": _public_profile(Category.CONSENT, legal_basis=LegalBasis.CONSENT),
     },
     not_personal=["id", "user", "updated_at"],
+    clock=ACCOUNT_CLOSED,
     note="Text fields are sealed with the person's data key: destroying the key erases every "
     "copy, backups included.",
 )
@@ -133,6 +141,7 @@ declare(
         "url": _public_profile(Category.SOCIAL, legal_basis=LegalBasis.CONSENT),
     },
     not_personal=["id", "profile", "position"],
+    clock=ACCOUNT_CLOSED,
     note="Given only if the person wants to; sealed like the profile.",
 )
 
@@ -145,6 +154,7 @@ declare(
         for name in ("action", "public_fields", "at")
     },
     not_personal=["id", "user"],
+    clock=ACCOUNT_CLOSED,
 )
 
 # --- break glass (accounts/break_glass.py) ---
@@ -164,6 +174,7 @@ declare(
         for name in ("reason", "operator", "was_staff", "granted_at", "expires_at")
     },
     not_personal=["id", "user"],
+    clock=Clock(field="expires_at"),
     note="Append-only. operator is the server account that ran the command, not this person.",
 )
 declare(
@@ -171,6 +182,7 @@ declare(
     subject="grant__user",
     personal={name: _break_glass for name in ("how", "reason", "operator", "at")},
     not_personal=["id", "grant"],
+    clock=Clock(field="at"),
     note="Append-only; one per grant, written by `break_glass revoke` or the expiry job.",
 )
 # --- end break glass ---
@@ -182,6 +194,7 @@ declare(
     subject="user",
     personal={"email": _account(Category.CONTACT_EMAIL)},
     not_personal=["id", "user", "verified", "primary"],
+    clock=ACCOUNT_CLOSED,
 )
 
 declare(
@@ -198,6 +211,7 @@ declare(
         ),
     },
     not_personal=["id", "email_address", "created", "sent"],
+    clock=Clock(field="created"),
     note="Empty while ACCOUNT_EMAIL_CONFIRMATION_HMAC is on (allauth's default): confirmation "
     "links are signed, not stored.",
 )
@@ -210,6 +224,7 @@ declare(
         "last_used_at": _security(Category.SECURITY_EVENTS, retention=Retentions.ACCOUNT),
     },
     not_personal=["id", "user", "type", "created_at"],
+    clock=ACCOUNT_CLOSED,
     note="data holds the TOTP secret and the recovery-code seed as MFA_ADAPTER.encrypt() "
     "returns them; allauth's default adapter stores them as they are.",
 )
@@ -226,6 +241,7 @@ declare(
         ),
     },
     not_personal=["id", "user", "created_at", "data"],
+    clock=SESSIONS,
     note="data is reserved by allauth for the project and nothing writes it.",
 )
 
@@ -257,6 +273,7 @@ declare(
         "failures_since_start": _security(Category.SECURITY_EVENTS),
     },
     not_personal=["id", "path_info"],
+    clock=SIGN_IN_ATTEMPT,
     note=_AXES_NOTE,
 )
 
@@ -275,6 +292,7 @@ declare(
         "session_hash": _security(Category.COOKIE_ID, exportable=False),
     },
     not_personal=["id", "path_info"],
+    clock=SIGN_IN_ATTEMPT,
     note=_AXES_NOTE,
 )
 
@@ -283,6 +301,7 @@ declare(
     subject="",
     personal={**_sign_in_attempt, "locked_out": _security(Category.SECURITY_EVENTS)},
     not_personal=["id", "path_info"],
+    clock=SIGN_IN_ATTEMPT,
     note=_AXES_NOTE + " Written only when AXES_ENABLE_ACCESS_FAILURE_LOG is on.",
 )
 
@@ -301,6 +320,7 @@ declare(
     subject="",
     personal={"session_key": _session, "session_data": _session},
     not_personal=["expire_date"],
+    clock=SESSIONS,
     note="The signed session data holds the user id; a person's sessions are found through "
     "usersessions.UserSession.session_key.",
 )
@@ -315,6 +335,7 @@ declare(
         "change_message": _staff_action,
     },
     not_personal=["id", "user", "content_type", "object_id", "action_flag"],
+    clock=Clock(field="action_time"),
     note="About the staff member who acted. object_repr may name the person whose row changed: "
     "erasing that person must blank it, found by content_type and object_id.",
 )
@@ -372,10 +393,11 @@ def _register_rights_handlers() -> None:
     data_map.register_eraser(
         "accounts: names in the admin log", erasure.erase_admin_log_names, order=60
     )
-    data_map.register_retention("sign-in records", erasure.destroy_old_sign_in_records)
-    data_map.register_retention("sessions", erasure.destroy_old_sessions)
-    data_map.register_retention("e-mail confirmations", erasure.destroy_old_email_confirmations)
-    data_map.register_retention("admin log", erasure.destroy_old_admin_log)
+    data_map.register_retention(
+        "sessions",
+        erasure.destroy_old_sessions,
+        models=["usersessions.UserSession", "sessions.Session"],
+    )
     data_map.register_erasure_due("unverified sign-up", erasure.unverified_signups)
     data_map.register_erasure_due("account closed", erasure.closed_accounts)
 

@@ -113,12 +113,16 @@ def months_before(moment: datetime, months: int) -> datetime:
     raise ValueError(moment)
 
 
-def aggregate_and_prune(*, now: datetime | None = None) -> dict[str, int]:
-    """The nightly job: aggregate yesterday and the day before, then delete raw events older
-    than 25 months once their days are aggregated. Returns what it did."""
-    now = now or clock.now()
-    today = now.astimezone(UTC).date()
-    aggregated = sum(day_aggregate(today - timedelta(days=back)) for back in (1, 2))
+def aggregate_recent(*, now: datetime | None = None) -> int:
+    """The nightly job: aggregate yesterday and the day before; returns the page rows written."""
+    today = (now or clock.now()).astimezone(UTC).date()
+    return sum(day_aggregate(today - timedelta(days=back)) for back in (1, 2))
+
+
+def destroy_expired_events(*, now: datetime) -> dict[str, int]:
+    """The retention step of raw events (registered in analytics/privacy.py, so the retention
+    run writes its destruction record): events older than 25 months are deleted once their days
+    are aggregated."""
     cutoff = months_before(now.astimezone(UTC), RAW_RETENTION_MONTHS)
     expiring = Event.objects.filter(occurred_at__lt=cutoff)
     stored = set(DailyPageStat.objects.values_list("day", flat=True).distinct())
@@ -127,7 +131,7 @@ def aggregate_and_prune(*, now: datetime | None = None) -> dict[str, int]:
         day = first.astimezone(UTC).date()
         while day <= cutoff.date():
             if day not in stored:
-                aggregated += day_aggregate(day)
+                day_aggregate(day)
             day += timedelta(days=1)
     deleted, _ = expiring.delete()
-    return {"page rows aggregated": aggregated, "raw events deleted": deleted}
+    return {Event._meta.label: deleted} if deleted else {}

@@ -5,10 +5,13 @@ subject-path driven export and erasure cannot find them: the exporter and eraser
 Cookieless events name nobody once their day's salt is gone (48 h), and aggregates name nobody.
 """
 
+from datetime import datetime
+
 from django.db.models import Model
 
 from backgroundmusic.privacy.kernel.registry import (
     Category,
+    Clock,
     Erasure,
     ErasureSubject,
     LegalBasis,
@@ -61,6 +64,7 @@ declare(
         "language": _analytics(Category.DEVICE),
     },
     not_personal=["id", "kind", "view_id"],
+    clock=Clock(rule="analytics events"),
     note="A person's events are those whose pseudonym an AnalyticsIdentity of theirs names; "
     "cookieless events carry a daily key that cannot be recomputed after 48 hours.",
 )
@@ -69,6 +73,7 @@ declare(
     subject="user",
     personal={"pseudonym": MAPPING, "linked_at": MAPPING},
     not_personal=["id", "user"],
+    clock=Clock(rule="account closed"),
 )
 declare("analytics.VisitorSalt", subject="", not_personal=["id", "day", "secret", "created_at"])
 declare(
@@ -150,3 +155,13 @@ data_map.register_eraser(
     order=65,
     models=["analytics.Event", "analytics.AnalyticsIdentity"],
 )
+
+
+def destroy_expired_events(*, now: datetime) -> dict[str, int]:
+    """Raw events past Retentions.ANALYTICS_EVENTS, their days aggregated first."""
+    from backgroundmusic.analytics import aggregates
+
+    return aggregates.destroy_expired_events(now=now)
+
+
+data_map.register_retention("analytics events", destroy_expired_events, models=["analytics.Event"])

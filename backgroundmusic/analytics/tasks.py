@@ -12,6 +12,7 @@ def purge_visitor_salts() -> int:
 
 
 @task()
-def aggregate_and_prune_events() -> dict[str, int]:
-    """Nightly: daily aggregates, then raw events past 25 months deleted."""
-    return aggregates.aggregate_and_prune()
+def aggregate_events() -> int:
+    """Nightly: daily aggregates of yesterday and the day before (raw events past 25 months
+    leave through the retention run)."""
+    return aggregates.aggregate_recent()

@@ -1,16 +1,13 @@
-"""The data map of the audit trail (audit/models.py) and the retention step that enforces it."""
+"""The data map of the audit trail (audit/models.py); the generic retention step enforces it."""
 
-from datetime import datetime, timedelta
-
-from backgroundmusic.audit.services import audit_prune
 from backgroundmusic.privacy.kernel.registry import (
     Category,
+    Clock,
     Erasure,
     LegalBasis,
     PersonalData,
     Purpose,
     Retentions,
-    data_map,
     declare,
 )
 
@@ -39,6 +36,7 @@ declare(
         "at": _staff_action(exportable=False),
     },
     not_personal={"id", "action", "target_type", "before", "after"},
+    clock=Clock(field="at"),
     note=(
         "Plain ids, not foreign keys: a person's rows are those whose actor_id is their user id "
         "(as the staff member who acted) or whose target is their user row (a role change). "
@@ -46,11 +44,3 @@ declare(
         "Append-only: erasure leaves the rows; retention deletes them a year after the action."
     ),
 )
-
-
-def destroy_expired_audit_events(*, now: datetime) -> dict[str, int]:
-    """Rows past Retentions.STAFF_AUDIT, counted from the action."""
-    return audit_prune(recorded_before=now - timedelta(days=Retentions.STAFF_AUDIT.days))
-
-
-data_map.register_retention("audit trail", destroy_expired_audit_events)

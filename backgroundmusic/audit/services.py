@@ -2,7 +2,6 @@
 change, so the row and the change commit or roll back together."""
 
 from collections.abc import Mapping
-from datetime import datetime
 from typing import Any
 
 from django.db import models, transaction
@@ -52,11 +51,3 @@ def audit_record(
         after=dict(after or {}),
         reason=reason.strip(),
     )
-
-
-def audit_prune(*, recorded_before: datetime) -> dict[str, int]:
-    """Deletes the rows recorded before the cutoff (the end of their retention); returns counts
-    per model. A plain QuerySet: the append-only manager refuses deletes of single rows, this is
-    the one way rows leave."""
-    _deleted, counts = models.QuerySet(model=AuditEvent).filter(at__lt=recorded_before).delete()
-    return {label: count for label, count in counts.items() if count}

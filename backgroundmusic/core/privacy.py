@@ -3,6 +3,7 @@
 from backgroundmusic.core.tasks import FINISHED_TASK_RETENTION
 from backgroundmusic.privacy.kernel.registry import (
     Category,
+    Clock,
     Erasure,
     LegalBasis,
     PersonalData,
@@ -53,6 +54,7 @@ declare(
         "run_after",
         "exception_class_path",
     ],
+    clock=Clock(field="finished_at"),
     note="Tasks take ids (DESIGN.md §3), so arguments name people only by id; results and "
     "tracebacks may echo them. A person's jobs are found by their id in args_kwargs.",
 )

@@ -2,6 +2,7 @@
 
 from backgroundmusic.privacy.kernel.registry import (
     Category,
+    Clock,
     Erasure,
     ErasureSubject,
     LegalBasis,
@@ -55,7 +56,9 @@ declare(
         "bpm_estimate",
         "waveform_peaks",
     ],
-    note="A staff member's id on the masters they uploaded; emptied if they are erased.",
+    clock=Clock(field="uploaded_at"),
+    note="A staff member's id on the masters they uploaded; emptied if they are erased, and a "
+    "year after the upload.",
 )
 declare(
     "media.Rendition",

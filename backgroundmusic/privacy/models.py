@@ -8,7 +8,11 @@ from django_countries.fields import CountryField
 from backgroundmusic.core.models import AppendOnlyModel
 
 # The kernel's models load with this app and carry its label (privacy/kernel/models.py).
-from backgroundmusic.privacy.kernel.models import DataKey, StaffAccessLogEntry  # noqa: F401
+from backgroundmusic.privacy.kernel.models import (  # noqa: F401
+    DataKey,
+    StaffAccessLogCheckpoint,
+    StaffAccessLogEntry,
+)
 
 # --- Policy editions and their acceptance (policy clause 8) ---------------------------------
 

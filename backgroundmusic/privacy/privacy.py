@@ -2,6 +2,7 @@
 
 from backgroundmusic.privacy.kernel.registry import (
     Category,
+    Clock,
     Erasure,
     LegalBasis,
     PersonalData,
@@ -49,14 +50,21 @@ declare(
         "at": _staff_access(exportable=True),
     },
     not_personal={"id", "prev_hash", "entry_hash"},
+    clock=Clock(rule="staff access log"),
     note=(
         "Plain integer ids, not foreign keys: a person's rows are those with subject_id equal to "
         "their user id (as the subject of a reading) or actor_id (as the staff member who read). "
-        "Append-only and hash-chained, so neither erasure nor retention may rewrite or delete "
-        "single rows."
+        "Append-only and hash-chained, so erasure leaves it whole; retention removes the oldest "
+        "entries and leaves a checkpoint from which the rest still verifies."
     ),
 )
 
+declare(
+    "privacy.StaffAccessLogCheckpoint",
+    subject="",
+    not_personal={"id", "last_pruned_id", "last_pruned_hash", "entries_pruned", "at"},
+    note="Where the access log's chain starts once its oldest entries are past their period.",
+)
 
 # --- Privacy center: editions, consents, restriction, export, erasure, requests, disclosures ---
 
@@ -112,6 +120,7 @@ declare(
         "user_agent_family": _held(Category.DEVICE, Retentions.CONTRACT_EVIDENCE),
     },
     not_personal=["id", "edition", "edition_hash", "action"],
+    clock=Clock(rule="request records"),
     note="Evidence of the contract (acceptance of the user agreement): kept with the person "
     "replaced by a pseudonym after erasure.",
 )
@@ -142,6 +151,7 @@ declare(
         for name in ("purpose", "recipient", "action", "method", "edition_hash", "at")
     },
     not_personal=["id", "subject"],
+    clock=Clock(rule="account closed"),
     note="The consent ledger: proof of each consent given or withdrawn, for as long as the "
     "account exists.",
 )
@@ -153,6 +163,7 @@ declare(
         for name in ("started_at", "started_method", "lifted_at", "lifted_method")
     },
     not_personal=["id", "subject"],
+    clock=Clock(rule="account closed"),
 )
 declare(
     "privacy.DataExport",
@@ -168,6 +179,7 @@ declare(
         for name in ("requested_at", "ready_at", "expires_at", "downloaded_at", "file_name")
     },
     not_personal=["id", "subject", "status", "token_hash", "size_bytes", "failure_reason"],
+    clock=Clock(rule="data exports"),
     note="The export file itself is encrypted and deleted when the link expires or is used.",
 )
 declare(
@@ -180,6 +192,7 @@ declare(
         ),
     },
     not_personal=["id", "status", "reason", "requested_at", "finished_at", "completed_steps"],
+    clock=Clock(rule="request records"),
     note="Found by subject_id; outlives the account by design, as proof the erasure ran.",
 )
 declare(
@@ -191,6 +204,7 @@ declare(
         ),
     },
     not_personal=["id", "categories", "counts", "method", "reason", "at"],
+    clock=Clock(rule="old registers"),
     note="Names only the pseudonym, never a value.",
 )
 declare(
@@ -223,6 +237,7 @@ declare(
         "closed_at",
         "handled_by_id",
     ],
+    clock=Clock(rule="request records"),
     note="Proof that a data-subject request was answered in time.",
 )
 declare(
@@ -258,6 +273,7 @@ declare(
         "legal_hold_until",
         "legal_hold_reason",
     ],
+    clock=Clock(rule="old registers"),
     note="The register of transfers to third parties; kept with the person pseudonymized.",
 )
 
@@ -267,6 +283,7 @@ declare(
 
 def _register_rights_handlers() -> None:
     from backgroundmusic.privacy import retention
+    from backgroundmusic.privacy.kernel import access_log
     from backgroundmusic.privacy.kernel.registry import data_map
     from backgroundmusic.privacy.rights import handlers
     from backgroundmusic.privacy.rights.erasure import DATA_KEY_ORDER
@@ -293,10 +310,24 @@ def _register_rights_handlers() -> None:
         order=DATA_KEY_ORDER,
         models=["privacy.DataKey"],
     )
-    data_map.register_retention("data exports", retention.destroy_expired_exports)
-    data_map.register_retention("request records", retention.destroy_request_records)
     data_map.register_retention(
-        "old registers", retention.depersonalize_old_records, method="depersonalize"
+        "data exports", retention.destroy_expired_exports, models=["privacy.DataExport"]
+    )
+    data_map.register_retention(
+        "request records",
+        retention.destroy_request_records,
+        models=["privacy.DataSubjectRequest", "privacy.ErasureJob", "privacy.PolicyAcceptance"],
+    )
+    data_map.register_retention(
+        "old registers",
+        retention.depersonalize_old_records,
+        models=["privacy.Disclosure", "privacy.DestructionRecord"],
+        method="depersonalize",
+    )
+    data_map.register_retention(
+        "staff access log",
+        access_log.access_log_prune,
+        models=["privacy.StaffAccessLogEntry"],
     )
 
 

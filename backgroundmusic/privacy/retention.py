@@ -1,16 +1,20 @@
 """Retention: what is past its period is destroyed or depersonalized (issue 3, item 9).
 
-A daily job (backgroundmusic/recurring.py → tasks.apply_retention) runs `retention_run`:
+A daily job (backgroundmusic/recurring.py → tasks.apply_retention) runs `retention_run`, driven
+by the data map: each declared model names the clock of its period (registry.Clock).
 
-1. every registered retention handler (apps register theirs in their privacy.py, each for the
-   periods of the data map whose start event it can see) destroys what is due, in its own
-   transaction with one DestructionRecord per model or store it touched: counts, categories,
-   method, reason, date; no values, no pseudonym. A handler that found nothing writes nothing,
-   so a quiet day leaves no rows (docs/decisions/0005-erasure.md);
-2. whole accounts due for erasure (registered `erasure_due` handlers: unverified sign-ups,
+1. The generic step: for every row-shaped period (a model whose clock is one of its own
+   timestamp fields) the rows older than the period are deleted, or, when the fields' erasure
+   strategy is Erasure.NULL, their personal fields are emptied and the row stays;
+2. every registered retention handler (a period that is not row-shaped: files, chained or
+   depersonalized registers, sessions; the model's clock names the handler) destroys what is due.
+   Each model's step runs in its own transaction with one DestructionRecord per model or store it
+   touched: counts, categories, method, reason, date; no values, no pseudonym. A step that found
+   nothing writes nothing, so a quiet day leaves no rows (docs/decisions/0005-erasure.md);
+3. whole accounts due for erasure (registered `erasure_due` handlers: unverified sign-ups,
    closed accounts) are queued for the same erasure as "Delete my account", with the reason
    "retention: <handler name>"; each erasure writes its own destruction record when done;
-3. erasure jobs a killed worker left unfinished are queued again.
+4. erasure jobs a killed worker left unfinished are queued again.
 
 Running it twice in a row destroys nothing the second time.
 """
@@ -19,12 +23,18 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.db import models, transaction
 
 from backgroundmusic.core import clock
-from backgroundmusic.privacy import rights
-from backgroundmusic.privacy.kernel.registry import Retentions, data_map
+from backgroundmusic.privacy.kernel.registry import (
+    Erasure,
+    ModelDeclaration,
+    Retention,
+    Retentions,
+    data_map,
+)
 from backgroundmusic.privacy.models import (
     DataSubjectRequest,
     DestructionRecord,
@@ -32,6 +42,13 @@ from backgroundmusic.privacy.models import (
     ErasureJob,
     PolicyAcceptance,
 )
+from backgroundmusic.privacy.rights.erasure import (
+    delete_rows,
+    erasure_request,
+    erasure_resume_stalled,
+)
+from backgroundmusic.privacy.rights.export import exports_destroy
+from backgroundmusic.privacy.rights.rows import categories_of
 
 RETENTION_REASON = "retention"
 
@@ -52,32 +69,84 @@ class RetentionReport:
         }
 
 
+def destruction_records_write(
+    *, counts: dict[str, int], method: str, reason: str, at: datetime
+) -> dict[str, int]:
+    """One DestructionRecord per model or store with rows destroyed (none for a zero count);
+    returns the non-zero counts. Call it in the transaction that destroyed them."""
+    counts = {label: int(n) for label, n in counts.items() if n}
+    for label, count in sorted(counts.items()):
+        DestructionRecord.objects.create(
+            subject_pseudonym="",
+            categories=categories_of([label]),
+            counts={label: count},
+            method=method,
+            reason=f"{RETENTION_REASON}: {reason}"[:64],
+            at=at,
+        )
+    return counts
+
+
+def _empties(declaration: ModelDeclaration) -> bool:
+    return all(data.erasure == Erasure.NULL for data in declaration.personal.values())
+
+
+def row_retention_apply(
+    *, declaration: ModelDeclaration, retention: Retention, clock_field: str, now: datetime
+) -> dict[str, int]:
+    """The generic step for one row-shaped period: rows whose clock field is older than the
+    period lose their personal fields (Erasure.NULL, the row stays) or are deleted (every other
+    strategy: what erasure keeps for the law still ends with its period). A plain QuerySet, so
+    append-only models let their expired rows go through this step only."""
+    model = apps.get_model(declaration.label)
+    expired: models.QuerySet[models.Model] = models.QuerySet(model=model).filter(
+        **{f"{clock_field}__lt": now - timedelta(days=retention.days)}
+    )
+    if _empties(declaration):
+        emptied = {
+            model._meta.get_field(name).attname: None for name in sorted(declaration.personal)
+        }
+        still_set = models.Q()
+        for attname in emptied:
+            still_set |= models.Q(**{f"{attname}__isnull": False})
+        return {declaration.label: expired.filter(still_set).update(**emptied)}
+    _deleted, by_model = expired.delete()
+    return dict(by_model)
+
+
 def retention_run() -> RetentionReport:
     """One retention run at clock.now(); see the module docstring."""
     now = clock.now()
     report = RetentionReport()
-    for handler in sorted(data_map.retention_handlers.values(), key=lambda h: h.order):
+    for declaration, retention, clock_field in data_map.row_retentions():
         with transaction.atomic():
-            counts = {label: int(n) for label, n in handler.run(now=now).items() if n}
-            for label, count in sorted(counts.items()):
-                DestructionRecord.objects.create(
-                    subject_pseudonym="",
-                    categories=rights.categories_of([label]),
-                    counts={label: count},
-                    method=handler.method,
-                    reason=f"{RETENTION_REASON}: {handler.name}"[:64],
+            counts = row_retention_apply(
+                declaration=declaration, retention=retention, clock_field=clock_field, now=now
+            )
+            report.destroyed.update(
+                destruction_records_write(
+                    counts=counts,
+                    method="empty" if _empties(declaration) else "delete",
+                    reason=declaration.label,
                     at=now,
                 )
-        report.destroyed.update(counts)
+            )
+    for handler in sorted(data_map.retention_handlers.values(), key=lambda h: h.order):
+        with transaction.atomic():
+            report.destroyed.update(
+                destruction_records_write(
+                    counts=handler.run(now=now), method=handler.method, reason=handler.name, at=now
+                )
+            )
     user_model = get_user_model()
     for name, handler in data_map.erasure_due.items():
         due = user_model._default_manager.filter(pk__in=list(handler.run(now=now))).exclude(
             pk__in=ErasureJob.objects.values("subject_id")
         )
         for person in due.order_by("pk"):
-            rights.erasure_request(subject=person, reason=f"{RETENTION_REASON}: {name}"[:64])
+            erasure_request(subject=person, reason=f"{RETENTION_REASON}: {name}"[:64])
             report.erasures[name] += 1
-    report.resumed = rights.erasure_resume_stalled()
+    report.resumed = erasure_resume_stalled()
     return report
 
 
@@ -87,7 +156,7 @@ def retention_run() -> RetentionReport:
 
 def destroy_expired_exports(*, now: datetime) -> dict[str, int]:
     """Export files and rows whose download link has expired (Retentions.EXPORT_FILE)."""
-    return rights.exports_destroy(expired_before=now)
+    return exports_destroy(expired_before=now)
 
 
 def _before(now: datetime, days: int) -> datetime:
@@ -106,7 +175,7 @@ def destroy_request_records(*, now: datetime) -> dict[str, int]:
         status=ErasureJob.Status.DONE, finished_at__lt=contract_cutoff
     ).values("subject_pseudonym")
     counts.update(
-        rights.delete_rows(
+        delete_rows(
             models.QuerySet(model=PolicyAcceptance).filter(
                 user__isnull=True, subject_pseudonym__in=erased
             )
@@ -114,12 +183,12 @@ def destroy_request_records(*, now: datetime) -> dict[str, int]:
     )
     job_cutoff = min(_before(now, Retentions.REQUEST_RECORDS.days), contract_cutoff)
     counts.update(
-        rights.delete_rows(
+        delete_rows(
             ErasureJob.objects.filter(status=ErasureJob.Status.DONE, finished_at__lt=job_cutoff)
         )
     )
     counts.update(
-        rights.delete_rows(
+        delete_rows(
             DataSubjectRequest.objects.exclude(status=DataSubjectRequest.Status.OPEN).filter(
                 closed_at__lt=_before(now, Retentions.REQUEST_RECORDS.days)
             )

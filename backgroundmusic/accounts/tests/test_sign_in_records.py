@@ -15,6 +15,7 @@ from backgroundmusic.accounts.lockout import lockout_username
 from backgroundmusic.accounts.models import User
 from backgroundmusic.core import clock
 from backgroundmusic.privacy.kernel.registry import ErasureSubject
+from backgroundmusic.privacy.retention import retention_run
 
 pytestmark = pytest.mark.django_db
 PASSWORD = "a-long-password-1"
@@ -150,10 +151,12 @@ def test_retention_still_removes_keyed_records_after_90_days():
     assert sign_in("keeper", "wrong-password") == 200
     now = clock.now()
     AccessLog.objects.update(attempt_time=now - timedelta(days=91))
-    assert erasure.destroy_old_sign_in_records(now=now) == {"axes.AccessLog": 1}
+    with clock.frozen_at(now):
+        assert retention_run().destroyed == {"axes.AccessLog": 1}
     assert exported_agents(member)["axes.AccessAttempt"] == ["agent of keeper"]
     AccessAttempt.objects.update(attempt_time=now - timedelta(days=91))
-    assert erasure.destroy_old_sign_in_records(now=now) == {"axes.AccessAttempt": 1}
+    with clock.frozen_at(now):
+        assert retention_run().destroyed == {"axes.AccessAttempt": 1}
     assert exported_agents(member) == {
         "axes.AccessAttempt": [],
         "axes.AccessLog": [],

@@ -8,6 +8,8 @@ from backgroundmusic.analytics import aggregates, tasks
 from backgroundmusic.analytics.models import DailyDimensionStat, DailyPageStat, Event
 from backgroundmusic.analytics.tests.factories import visits
 from backgroundmusic.core import clock
+from backgroundmusic.privacy.models import DestructionRecord
+from backgroundmusic.privacy.retention import retention_run
 
 pytestmark = pytest.mark.django_db(databases="__all__")
 
@@ -61,8 +63,22 @@ def test_raw_events_older_than_25_months_are_deleted_after_their_day_is_aggregat
     visits(at=kept, path="/kept/", visitors=1)
     visits(at=now - timedelta(days=1), path="/yesterday/", visitors=1)
     with clock.frozen_at(now):
-        done = tasks.aggregate_and_prune_events.call()
-    assert done == {"page rows aggregated": 2, "raw events deleted": 2}
+        assert tasks.aggregate_events.call() == 1
+        report = retention_run()
+    assert report.destroyed == {"analytics.Event": 2}
     assert sorted(Event.objects.values_list("path", flat=True)) == ["/kept/", "/yesterday/"]
     assert DailyPageStat.objects.get(day=old.date()).page_views == 2
     assert DailyPageStat.objects.get(day=(now - timedelta(days=1)).date()).page_views == 1
+    record = DestructionRecord.objects.get()
+    assert (record.counts, record.method, record.reason, record.subject_pseudonym) == (
+        {"analytics.Event": 2},
+        "delete",
+        "retention: analytics events",
+        "",
+    )
+    assert record.categories == [
+        "user.behavior.browsing_history",
+        "user.device",
+        "user.device.cookie_id",
+        "user.unique_id",
+    ]

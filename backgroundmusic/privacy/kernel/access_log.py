@@ -4,21 +4,26 @@ Each entry's hash covers its content and the previous entry's hash, so changing 
 its own hash and removing one breaks the link of the entry after it. verify_access_log walks the
 chain. Removing the newest entries leaves a shorter chain that still verifies: compare the head
 hash the command prints with one kept elsewhere to detect that.
+
+Retention removes entries past their period (Retentions.STAFF_AUDIT) oldest first, and only
+there: access_log_prune deletes a prefix of the chain and writes a checkpoint holding the hash of
+the last entry removed, from which verification then starts.
 """
 
 import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from backgroundmusic.core import clock
 from backgroundmusic.core.errors import DomainError
-from backgroundmusic.privacy.kernel.models import StaffAccessLogEntry
+from backgroundmusic.privacy.kernel.models import StaffAccessLogCheckpoint, StaffAccessLogEntry
+from backgroundmusic.privacy.kernel.registry import Retentions
 
 GENESIS_HASH = "0" * 64
 # Key of the PostgreSQL advisory lock that serialises appends ("ALOG" in ASCII).
@@ -126,22 +131,71 @@ class ChainReport:
     head: str
     broken_entry_id: int | None = None
     problem: str = ""
+    # The id of the last entry retention removed (0 when the chain starts from genesis).
+    starts_after_entry: int = 0
 
     @property
     def intact(self) -> bool:
         return self.broken_entry_id is None
 
 
+@transaction.atomic
+def access_log_prune(*, now: datetime) -> dict[str, int]:
+    """Removes the entries past Retentions.STAFF_AUDIT, counted from the read, and writes the
+    checkpoint the chain then starts from. Only a prefix of the chain goes: an entry past its
+    period that follows a younger one (a clock set back) waits for it."""
+    _lock_chain()
+    cutoff = now - timedelta(days=Retentions.STAFF_AUDIT.days)
+    first_kept = (
+        StaffAccessLogEntry.objects.filter(at__gte=cutoff)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    expired = StaffAccessLogEntry.objects.all()
+    if first_kept is not None:
+        expired = expired.filter(pk__lt=first_kept)
+    last = expired.order_by("-pk").values_list("pk", "entry_hash").first()
+    if last is None:
+        return {}
+    last_id, last_hash = last
+    # A plain QuerySet: the append-only manager refuses deletes; this is the one way entries go.
+    deleted, _by_model = models.QuerySet(model=StaffAccessLogEntry).filter(pk__lte=last_id).delete()
+    StaffAccessLogCheckpoint.objects.create(
+        last_pruned_id=last_id, last_pruned_hash=last_hash, entries_pruned=deleted, at=now
+    )
+    return {StaffAccessLogEntry._meta.label: deleted}
+
+
 def access_log_verify() -> ChainReport:
-    """Walks the chain from the first entry and reports the first one that does not hold."""
+    """Walks the chain from the latest checkpoint (or the first entry when retention has removed
+    none) and reports the first entry that does not hold."""
     prev_hash = GENESIS_HASH
+    starts_after = 0
+    entries = StaffAccessLogEntry.objects.order_by("pk")
+    checkpoint = StaffAccessLogCheckpoint.objects.order_by("-last_pruned_id").first()
+    if checkpoint is not None:
+        prev_hash = checkpoint.last_pruned_hash
+        starts_after = checkpoint.last_pruned_id
+        left_behind = entries.filter(pk__lte=starts_after).values_list("pk", flat=True).first()
+        if left_behind is not None:
+            return ChainReport(
+                entries=0,
+                head=prev_hash,
+                broken_entry_id=left_behind,
+                starts_after_entry=starts_after,
+                problem="it precedes the retention checkpoint: the checkpoint was not written "
+                "by retention",
+            )
+        entries = entries.filter(pk__gt=starts_after)
     count = 0
-    for entry in StaffAccessLogEntry.objects.order_by("pk").iterator(chunk_size=2000):
+    for entry in entries.iterator(chunk_size=2000):
         if entry.prev_hash != prev_hash:
             return ChainReport(
                 entries=count,
                 head=prev_hash,
                 broken_entry_id=entry.pk,
+                starts_after_entry=starts_after,
                 problem="its link to the previous entry is broken: "
                 "an entry before it was changed or removed",
             )
@@ -150,8 +204,9 @@ def access_log_verify() -> ChainReport:
                 entries=count,
                 head=prev_hash,
                 broken_entry_id=entry.pk,
+                starts_after_entry=starts_after,
                 problem="its content does not match its hash: the entry was changed",
             )
         prev_hash = entry.entry_hash
         count += 1
-    return ChainReport(entries=count, head=prev_hash)
+    return ChainReport(entries=count, head=prev_hash, starts_after_entry=starts_after)

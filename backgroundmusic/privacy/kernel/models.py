@@ -1,4 +1,4 @@
-"""The kernel's models: data keys and the staff access log.
+"""The kernel's models: data keys, the staff access log and its retention checkpoints.
 
 They belong to the privacy app (app label "privacy", tables privacy_datakey and
 privacy_staffaccesslogentry): Django gives a model the label of the installed app whose package
@@ -65,3 +65,26 @@ class StaffAccessLogEntry(AppendOnlyModel):
 
     def __str__(self) -> str:
         return f"access log entry #{self.pk}"
+
+
+class StaffAccessLogCheckpoint(AppendOnlyModel):
+    """Where the chain starts after retention removed its oldest entries (access_log_prune).
+
+    It records the hash and id of the last entry removed: the first entry kept must link to that
+    hash, so verification starts here and a removal or change after the checkpoint still breaks
+    the chain. Written in the same transaction as the removal; never changed.
+    """
+
+    last_pruned_id = models.PositiveBigIntegerField(unique=True)
+    last_pruned_hash = models.CharField(max_length=64, unique=True)
+    entries_pruned = models.PositiveIntegerField()
+    at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["last_pruned_id"]
+        default_permissions = ()
+        verbose_name = _("staff access log checkpoint")
+        verbose_name_plural = _("staff access log checkpoints")
+
+    def __str__(self) -> str:
+        return f"access log checkpoint after entry #{self.last_pruned_id}"

@@ -201,6 +201,26 @@ class PersonalData:
     exportable: bool = True
 
 
+@dataclass(frozen=True)
+class Clock:
+    """What a model's retention period counts from.
+
+    field: the row's own timestamp; the rule is then row-shaped (model, clock field, period,
+    erasure strategy) and the generic retention step (privacy/retention.py) enforces it: rows
+    whose field is older than the period are deleted, or their personal fields emptied when the
+    strategy is Erasure.NULL.
+    rule: otherwise, the name of the registered handler that enforces the period (a retention
+    handler listing the model, or an erasure-due handler such as "account closed").
+    """
+
+    field: str = ""
+    rule: str = ""
+
+    def __post_init__(self) -> None:
+        if bool(self.field) == bool(self.rule):
+            raise ValueError("a retention clock names either a field or a rule")
+
+
 @dataclass
 class ModelDeclaration:
     """One model's entry in the data map.
@@ -210,6 +230,8 @@ class ModelDeclaration:
     person's rows are found).
     personal: field name → what it holds and why.
     not_personal: the other fields, named so that nothing goes unclassified.
+    clock: what the retention period of the personal fields counts from (None only for a model
+    holding no personal data).
     """
 
     label: str
@@ -217,6 +239,14 @@ class ModelDeclaration:
     personal: dict[str, PersonalData]
     not_personal: frozenset[str]
     note: str = ""
+    clock: Clock | None = None
+
+    def retention(self) -> Retention | None:
+        """The one period of the model's personal fields (a model's fields share one clock)."""
+        periods = {data.retention for data in self.personal.values()}
+        if len(periods) > 1:
+            raise ValueError(f"{self.label} declares more than one retention period")
+        return next(iter(periods), None)
 
     def classified(self) -> set[str]:
         return set(self.personal) | set(self.not_personal)
@@ -267,15 +297,19 @@ class Registry:
         personal: dict[str, PersonalData] | None = None,
         not_personal: Iterable[str] = (),
         note: str = "",
+        clock: Clock | None = None,
     ) -> None:
         if label in self.models:
             raise ValueError(f"{label} is declared twice in the data map")
+        if personal and clock is None:
+            raise ValueError(f"{label} holds personal data: declare the clock of its retention")
         self.models[label] = ModelDeclaration(
             label=label,
             subject=subject,
             personal=dict(personal or {}),
             not_personal=frozenset(not_personal),
             note=note,
+            clock=clock,
         )
 
     def register_exporter(
@@ -309,9 +343,26 @@ class Registry:
 
     # --- retention and cached values (privacy/retention.py, privacy/rights.py) ---
     def register_retention(
-        self, name: str, run: Callable[..., Any], *, order: int = 100, method: str = "delete"
+        self,
+        name: str,
+        run: Callable[..., Any],
+        *,
+        models: Iterable[str],
+        order: int = 100,
+        method: str = "delete",
     ) -> None:
-        self.retention_handlers[name] = Handler(name=name, order=order, run=run, method=method)
+        """A period that is not row-shaped: `models` are the declared models whose clock names
+        this handler (Clock(rule=name))."""
+        self.retention_handlers[name] = Handler(
+            name=name, order=order, run=run, models=tuple(models), method=method
+        )
+
+    def row_retentions(self) -> Iterator[tuple[ModelDeclaration, Retention, str]]:
+        """The row-shaped periods: declaration, period and the clock field it counts from."""
+        for declaration in self.models.values():
+            retention = declaration.retention()
+            if declaration.clock and declaration.clock.field and retention is not None:
+                yield declaration, retention, declaration.clock.field
 
     def register_erasure_due(self, name: str, run: Callable[..., Any]) -> None:
         self.erasure_due[name] = Handler(name=name, order=100, run=run)

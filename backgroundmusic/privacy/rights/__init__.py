@@ -15,21 +15,3 @@ cache keys). The person is the user model (`get_user_model()`), named by id.
   ErasureJob.completed_steps, so a killed run started again finishes without redoing a step; the
   last transaction writes one DestructionRecord (docs/decisions/0005-erasure.md).
 """
-
-# privacy/retention.py, rewritten on another branch, still calls these as rights.<name>; they
-# leave this file when it imports them from their modules.
-from backgroundmusic.privacy.rights.erasure import (
-    delete_rows,
-    erasure_request,
-    erasure_resume_stalled,
-)
-from backgroundmusic.privacy.rights.export import exports_destroy
-from backgroundmusic.privacy.rights.rows import categories_of
-
-__all__ = [
-    "categories_of",
-    "delete_rows",
-    "erasure_request",
-    "erasure_resume_stalled",
-    "exports_destroy",
-]

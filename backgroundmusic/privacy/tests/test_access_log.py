@@ -21,10 +21,13 @@ from backgroundmusic.core.errors import DomainError
 from backgroundmusic.core.models import AppendOnlyError
 from backgroundmusic.privacy.kernel.access_log import (
     GENESIS_HASH,
+    ChainReport,
     access_log_record,
     access_log_verify,
 )
-from backgroundmusic.privacy.kernel.models import StaffAccessLogEntry
+from backgroundmusic.privacy.kernel.models import StaffAccessLogCheckpoint, StaffAccessLogEntry
+from backgroundmusic.privacy.models import DestructionRecord
+from backgroundmusic.privacy.retention import retention_run
 from backgroundmusic.staffroles.roles import StaffRole
 
 pytestmark = pytest.mark.django_db
@@ -241,3 +244,133 @@ def test_concurrent_appends_keep_one_chain():
     assert errors == []
     report = access_log_verify()
     assert (report.intact, report.entries) == (True, writers * per_writer)
+
+
+YEAR = timedelta(days=365)
+SECOND_ = timedelta(seconds=1)
+DAY_ = timedelta(days=1)
+NOW = datetime(2027, 6, 1, 12, 0, tzinfo=UTC)
+
+
+def recorded(actor, *ages: timedelta) -> list[StaffAccessLogEntry]:
+    """One entry per age, appended in this order, each read `age` before NOW."""
+    entries = []
+    for n, age in enumerate(ages):
+        with clock.frozen_at(NOW - age):
+            entries.append(
+                access_log_record(actor=actor, subject_id=20 + n, fields=["email"], reason="t")
+            )
+    return entries
+
+
+def pruned(actor) -> list[StaffAccessLogEntry]:
+    """Three entries past the year and two inside it, after a retention run at NOW."""
+    entries = recorded(actor, 2 * YEAR, YEAR + SECOND_, YEAR + SECOND_, YEAR - SECOND_, DAY_)
+    with clock.frozen_at(NOW):
+        assert retention_run().destroyed == {"privacy.StaffAccessLogEntry": 3}
+    return entries
+
+
+def test_retention_removes_entries_past_a_year_and_the_chain_still_verifies(actor):
+    entries = pruned(actor)
+
+    assert list(StaffAccessLogEntry.objects.values_list("pk", flat=True)) == [
+        entries[3].pk,
+        entries[4].pk,
+    ]
+    checkpoint = StaffAccessLogCheckpoint.objects.get()
+    assert (
+        checkpoint.last_pruned_id,
+        checkpoint.last_pruned_hash,
+        checkpoint.entries_pruned,
+        checkpoint.at,
+    ) == (entries[2].pk, entries[2].entry_hash, 3, NOW)
+    assert verify_output() == (
+        f"access log intact: 2 entries\nstarts after entry #{entries[2].pk} (older entries "
+        f"removed by retention, checkpoint verified)\nhead: {entries[4].entry_hash}\n"
+    )
+    record = DestructionRecord.objects.get()
+    assert (record.counts, record.method, record.reason, record.subject_pseudonym) == (
+        {"privacy.StaffAccessLogEntry": 3},
+        "delete",
+        "retention: staff access log",
+        "",
+    )
+    # Appends go on from the head; a second run removes nothing and writes no checkpoint.
+    later = access_log_record(actor=actor, subject_id=30, fields=["email"], reason="later")
+    assert later.prev_hash == entries[4].entry_hash
+    with clock.frozen_at(NOW):
+        assert retention_run().destroyed == {}
+    assert StaffAccessLogCheckpoint.objects.count() == 1
+    assert access_log_verify() == ChainReport(
+        entries=3, head=later.entry_hash, starts_after_entry=entries[2].pk
+    )
+
+
+def test_a_second_pruning_starts_from_the_latest_checkpoint(actor):
+    entries = pruned(actor)
+    with clock.frozen_at(NOW + 2 * DAY_):
+        assert retention_run().destroyed == {"privacy.StaffAccessLogEntry": 1}
+    assert list(StaffAccessLogEntry.objects.values_list("pk", flat=True)) == [entries[4].pk]
+    assert list(
+        StaffAccessLogCheckpoint.objects.values_list("last_pruned_id", "entries_pruned")
+    ) == [(entries[2].pk, 3), (entries[3].pk, 1)]
+    assert access_log_verify() == ChainReport(
+        entries=1, head=entries[4].entry_hash, starts_after_entry=entries[3].pk
+    )
+
+
+def test_removing_the_first_entry_kept_after_pruning_is_detected(actor):
+    entries = pruned(actor)
+    raw_sql(DELETE, [entries[3].pk])
+    with pytest.raises(CommandError) as broken:
+        verify_output()
+    assert str(broken.value) == (
+        f"access log broken at entry #{entries[4].pk}: its link to the previous entry is broken: "
+        "an entry before it was changed or removed (0 entries before it verified)"
+    )
+
+
+def test_changing_an_entry_kept_after_pruning_is_detected(actor):
+    entries = pruned(actor)
+    raw_sql(UPDATE_REASON, ["changed", entries[4].pk])
+    report = access_log_verify()
+    assert (report.intact, report.broken_entry_id, report.entries) == (False, entries[4].pk, 1)
+
+
+def test_a_checkpoint_written_without_pruning_is_named(actor):
+    entries = recorded(actor, DAY_, DAY_, DAY_)
+    StaffAccessLogCheckpoint.objects.create(
+        last_pruned_id=entries[1].pk,
+        last_pruned_hash=entries[1].entry_hash,
+        entries_pruned=2,
+        at=NOW,
+    )
+    report = access_log_verify()
+    assert (report.intact, report.broken_entry_id, report.problem) == (
+        False,
+        entries[0].pk,
+        "it precedes the retention checkpoint: the checkpoint was not written by retention",
+    )
+
+
+def test_an_expired_entry_after_a_younger_one_waits_for_it(actor):
+    # A clock set back: only a prefix of the chain may go, or the chain would have a hole.
+    entries = recorded(actor, 2 * YEAR, DAY_, 2 * YEAR)
+    with clock.frozen_at(NOW):
+        assert retention_run().destroyed == {"privacy.StaffAccessLogEntry": 1}
+    assert list(StaffAccessLogEntry.objects.values_list("pk", flat=True)) == [
+        entries[1].pk,
+        entries[2].pk,
+    ]
+    assert access_log_verify().intact
+
+
+def test_checkpoints_are_append_only(actor):
+    pruned(actor)
+    checkpoint = StaffAccessLogCheckpoint.objects.get()
+    with pytest.raises(AppendOnlyError):
+        StaffAccessLogCheckpoint.objects.update(entries_pruned=0)
+    with pytest.raises(AppendOnlyError):
+        checkpoint.delete()
+    assert StaffAccessLogCheckpoint.objects.get().entries_pruned == 3

@@ -9,6 +9,7 @@ from backgroundmusic.core.models import ScheduledRun
 from backgroundmusic.privacy.kernel.models import DataKey
 from backgroundmusic.privacy.kernel.registry import (
     Category,
+    Clock,
     Erasure,
     LegalBasis,
     PersonalData,
@@ -88,6 +89,7 @@ def test_the_walk_names_each_unclassified_unknown_and_doubly_classified_field():
         subject="",
         personal={"job": personal},
         not_personal=["id", "job", "slot", "owner"],
+        clock=Clock(field="enqueued_at"),
     )
     registry.declare("core.Gone", subject="", not_personal=["id"])
 

@@ -18,4 +18,9 @@ class Command(BaseCommand):
                 f"({report.entries} entries before it verified)"
             )
         self.stdout.write(f"access log intact: {report.entries} entries")
+        if report.starts_after_entry:
+            self.stdout.write(
+                f"starts after entry #{report.starts_after_entry} "
+                "(older entries removed by retention, checkpoint verified)"
+            )
         self.stdout.write(f"head: {report.head}")
