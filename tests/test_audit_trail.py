@@ -194,8 +194,9 @@ def test_only_an_administrator_changes_roles(role):
 
 
 def test_publishing_an_edition():
+    officer = StaffFactory.create(role=StaffRole.PRIVACY_OFFICER)
     edition = policies.edition_publish(
-        actor_id=12,
+        actor=officer,
         kind=DocumentKind.PRIVACY_POLICY,
         version="2026-03-02",
         title_en="Privacy policy",
@@ -209,7 +210,7 @@ def test_publishing_an_edition():
     )
     assert rows("policy.edition_published") == [
         (
-            12,
+            officer.pk,
             "policy.edition_published",
             f"privacy.PolicyEdition:{edition.pk}",
             {},

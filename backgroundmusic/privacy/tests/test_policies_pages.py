@@ -40,7 +40,7 @@ def frozen():
 
 def publish(*, at: datetime = T0, **overrides: Any) -> PolicyEdition:
     data: dict[str, Any] = {
-        "actor_id": None,
+        "actor": None,
         "kind": PP,
         "version": "v1",
         "title_en": "Privacy policy",
