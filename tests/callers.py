@@ -7,8 +7,14 @@ authenticator: two-factor sign-in is part of every staff permission, so it may d
 plain user may not).
 
     def test_inbox(caller_for, kind):
-        caller = caller_for(kind)                   # Caller(kind, user or None, client)
-        caller_for(kind, privacy_officer=officer)   # that kind is an existing user
+        caller = caller_for(kind)       # Caller(kind, user or None, signed-in client)
+
+A module whose scene already has the user of a kind redefines `known_callers`, as it may
+redefine `owner`:
+
+    @pytest.fixture
+    def known_callers(officer):
+        return {"privacy_officer": officer}
 
 Registered in the root conftest's pytest_plugins.
 """
@@ -56,21 +62,28 @@ def owner() -> User:
 
 
 @pytest.fixture
-def caller_for(request: pytest.FixtureRequest, client: Client) -> Callable[..., Caller]:
-    """caller_for(kind, **known) -> Caller: the user of that kind, signed in on the test's
-    client. `known` names users the test already made, by kind (e.g. privacy_officer=officer).
-    The owner is asked for only when a test calls as "owner"."""
+def known_callers() -> dict[str, User]:
+    """Users of the scene that stand for a caller kind; none unless a module says so."""
+    return {}
 
-    def make(kind: str, **known: User) -> Caller:
+
+@pytest.fixture
+def caller_for(
+    client: Client, owner: User, known_callers: dict[str, User]
+) -> Callable[[str], Caller]:
+    """caller_for(kind) -> Caller: the user of that kind, signed in on the test's client. The
+    owner exists whichever kind calls, as the scene's person."""
+
+    def make(kind: str) -> Caller:
         if kind not in ALL_CALLERS:
             raise ValueError(f"unknown caller kind {kind!r}")
         user: User | None
-        if kind in known:
-            user = known[kind]
+        if kind in known_callers:
+            user = known_callers[kind]
         elif kind == "anonymous":
             user = None
         elif kind == "owner":
-            user = request.getfixturevalue("owner")
+            user = owner
         else:
             user = caller_user(kind)
         if user is not None:

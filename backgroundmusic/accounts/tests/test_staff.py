@@ -18,7 +18,7 @@ pytestmark = pytest.mark.django_db
 
 CALLERS = [
     "anonymous",
-    "plain_user",
+    "other_user",
     "owner",
     "support",
     "content_manager",
@@ -60,27 +60,6 @@ def owner() -> User:
     profile.save()
     SocialLink.objects.create(profile=profile, url=OWNER_SECRETS["social_links"])
     return user
-
-
-def make_caller(caller: str, owner: User) -> User | None:
-    if caller == "anonymous":
-        return None
-    if caller == "owner":
-        return owner
-    if caller == "plain_user":
-        return UserFactory.create(username="plain")
-    return StaffFactory.create(username=caller.replace("_", "-"), role=StaffRole(caller))
-
-
-@pytest.fixture
-def client_for(client: Client, owner: User):
-    def login(caller: str) -> Client:
-        user = make_caller(caller, owner)
-        if user is not None:
-            client.force_login(user)
-        return client
-
-    return login
 
 
 def shown_fields(html: str) -> list[str]:
@@ -200,7 +179,7 @@ def test_visible_fields_of_non_staff_are_none(owner):
     "caller, expected",
     [
         ("anonymous", 302),
-        ("plain_user", 403),
+        ("other_user", 403),
         ("owner", 403),
         ("support", 200),
         ("content_manager", 403),
@@ -208,8 +187,8 @@ def test_visible_fields_of_non_staff_are_none(owner):
         ("administrator", 200),
     ],
 )
-def test_people_list_access(caller, expected, client_for, owner):
-    response = client_for(caller).get("/staff/")
+def test_people_list_access(caller, expected, caller_for, owner):
+    response = caller_for(caller).client.get("/staff/")
     assert response.status_code == expected
     if expected == 302:
         assert response["Location"] == "/accounts/login/?next=/staff/"
@@ -219,8 +198,8 @@ def test_people_list_access(caller, expected, client_for, owner):
     assert StaffAccessLogEntry.objects.count() == 0
 
 
-def test_people_list_shows_only_id_and_username(client_for, owner):
-    response = client_for("support").get("/staff/", {"q": "owner"})
+def test_people_list_shows_only_id_and_username(caller_for, owner):
+    response = caller_for("support").client.get("/staff/", {"q": "owner"})
     html = response.content.decode()
     assert listed_ids(html) == [owner.pk]
     row = re.search(rf'<tr data-user-id="{owner.pk}">(.*?)</tr>', html, re.S)
@@ -230,9 +209,9 @@ def test_people_list_shows_only_id_and_username(client_for, owner):
     assert_no_personal_data(html)
 
 
-def test_people_search_by_username_or_id(client_for, owner):
+def test_people_search_by_username_or_id(caller_for, owner):
     other = UserFactory.create(username="someone-else")
-    client = client_for("support")
+    client = caller_for("support").client
     assert listed_ids(client.get("/staff/", {"q": "OWN"}).content.decode()) == [owner.pk]
     assert listed_ids(client.get("/staff/", {"q": str(other.pk)}).content.decode()) == [other.pk]
     assert listed_ids(client.get("/staff/", {"q": "nobody-has-this"}).content.decode()) == []
@@ -245,7 +224,7 @@ def test_people_search_by_username_or_id(client_for, owner):
     "caller, expected",
     [
         ("anonymous", 302),
-        ("plain_user", 403),
+        ("other_user", 403),
         ("owner", 403),
         ("support", 200),
         ("content_manager", 403),
@@ -253,9 +232,9 @@ def test_people_search_by_username_or_id(client_for, owner):
         ("administrator", 200),
     ],
 )
-def test_person_detail_get_asks_for_a_reason_and_shows_nothing(caller, expected, client_for, owner):
+def test_person_detail_get_asks_for_a_reason_and_shows_nothing(caller, expected, caller_for, owner):
     url = f"/staff/people/{owner.pk}/"
-    response = client_for(caller).get(url)
+    response = caller_for(caller).client.get(url)
     assert response.status_code == expected
     if expected == 302:
         assert response["Location"] == f"/accounts/login/?next={url}"
@@ -271,7 +250,7 @@ def test_person_detail_get_asks_for_a_reason_and_shows_nothing(caller, expected,
     "caller, expected, fields",
     [
         ("anonymous", 302, None),
-        ("plain_user", 403, None),
+        ("other_user", 403, None),
         ("owner", 403, None),
         ("support", 200, SUPPORT_FIELDS),
         ("content_manager", 403, None),
@@ -280,9 +259,9 @@ def test_person_detail_get_asks_for_a_reason_and_shows_nothing(caller, expected,
     ],
 )
 def test_person_detail_with_a_reason_shows_the_role_fields_and_logs_them(
-    caller, expected, fields, client_for, owner
+    caller, expected, fields, caller_for, owner
 ):
-    client = client_for(caller)
+    client = caller_for(caller).client
     response = client.post(f"/staff/people/{owner.pk}/", {"reason": REASON})
     assert response.status_code == expected
     html = response.content.decode()
@@ -304,8 +283,10 @@ def test_person_detail_with_a_reason_shows_the_role_fields_and_logs_them(
     assert response["Cache-Control"] == "max-age=0, no-cache, no-store, must-revalidate, private"
 
 
-def test_the_log_entry_names_exactly_the_fields_the_page_showed(client_for, owner):
-    response = client_for("privacy_officer").post(f"/staff/people/{owner.pk}/", {"reason": REASON})
+def test_the_log_entry_names_exactly_the_fields_the_page_showed(caller_for, owner):
+    response = caller_for("privacy_officer").client.post(
+        f"/staff/people/{owner.pk}/", {"reason": REASON}
+    )
     html = response.content.decode()
     entry = StaffAccessLogEntry.objects.get()
     assert shown_fields(html) == entry.fields == ALL_FIELDS
@@ -313,8 +294,8 @@ def test_the_log_entry_names_exactly_the_fields_the_page_showed(client_for, owne
     assert "https://vk.com/ivan-petrov" in html
 
 
-def test_each_reading_is_one_entry(client_for, owner):
-    client = client_for("support")
+def test_each_reading_is_one_entry(caller_for, owner):
+    client = caller_for("support").client
     client.post(f"/staff/people/{owner.pk}/", {"reason": REASON})
     client.post(f"/staff/people/{owner.pk}/", {"reason": "Ticket 4212: follow-up"})
     assert list(StaffAccessLogEntry.objects.values_list("reason", flat=True)) == [
@@ -324,8 +305,10 @@ def test_each_reading_is_one_entry(client_for, owner):
 
 
 @pytest.mark.parametrize("reason", ["", "   ", "why"])
-def test_no_reason_no_data_no_entry(reason, client_for, owner):
-    response = client_for("privacy_officer").post(f"/staff/people/{owner.pk}/", {"reason": reason})
+def test_no_reason_no_data_no_entry(reason, caller_for, owner):
+    response = caller_for("privacy_officer").client.post(
+        f"/staff/people/{owner.pk}/", {"reason": reason}
+    )
     assert response.status_code == 200
     html = response.content.decode()
     assert shown_fields(html) == []
@@ -334,8 +317,8 @@ def test_no_reason_no_data_no_entry(reason, client_for, owner):
     assert StaffAccessLogEntry.objects.count() == 0
 
 
-def test_unknown_person_is_404_and_logs_nothing(client_for):
-    client = client_for("privacy_officer")
+def test_unknown_person_is_404_and_logs_nothing(caller_for):
+    client = caller_for("privacy_officer").client
     assert client.get("/staff/people/999999/").status_code == 404
     assert client.post("/staff/people/999999/", {"reason": REASON}).status_code == 404
     assert StaffAccessLogEntry.objects.count() == 0
@@ -348,7 +331,7 @@ def test_unknown_person_is_404_and_logs_nothing(client_for):
     "caller, expected",
     [
         ("anonymous", 302),
-        ("plain_user", 403),
+        ("other_user", 403),
         ("owner", 403),
         ("support", 403),
         ("content_manager", 403),
@@ -356,12 +339,12 @@ def test_unknown_person_is_404_and_logs_nothing(client_for):
         ("administrator", 200),
     ],
 )
-def test_access_log_page_access(caller, expected, client_for, owner):
+def test_access_log_page_access(caller, expected, caller_for, owner):
     reader = StaffFactory.create(role=StaffRole.SUPPORT, username="reader")
     entry = access_log_record(
         actor=reader, subject_id=owner.pk, fields=["email"], reason="Ticket 77: bounced e-mail"
     )
-    response = client_for(caller).get("/staff/access-log/")
+    response = caller_for(caller).client.get("/staff/access-log/")
     assert response.status_code == expected
     html = response.content.decode()
     if expected == 302:
@@ -432,7 +415,7 @@ def test_admin_sign_in_goes_through_allauth(client):
 @pytest.mark.parametrize(
     "caller, link",
     [
-        ("plain_user", None),
+        ("other_user", None),
         ("owner", None),
         ("support", "/staff/"),
         ("content_manager", "/staff/catalogue/"),
@@ -441,8 +424,8 @@ def test_admin_sign_in_goes_through_allauth(client):
         ("analyst", "/staff/analytics/"),
     ],
 )
-def test_staff_link_leads_to_the_first_page_the_caller_may_open(caller, link, client_for):
-    caller_client = client_for(caller)
+def test_staff_link_leads_to_the_first_page_the_caller_may_open(caller, link, caller_for):
+    caller_client = caller_for(caller).client
     html = caller_client.get("/").content.decode()
     links = re.findall(r'<a href="([^"]+)">Staff</a>', html)
     assert links == ([link] if link else [])
@@ -451,9 +434,11 @@ def test_staff_link_leads_to_the_first_page_the_caller_may_open(caller, link, cl
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("caller", ["anonymous", "plain_user", "support", "administrator"])
-def test_everyone_signed_in_finds_the_privacy_center_in_the_main_navigation(caller, client_for):
-    html = (client_for(caller) if caller != "anonymous" else Client()).get("/").content.decode()
+@pytest.mark.parametrize("caller", ["anonymous", "other_user", "support", "administrator"])
+def test_everyone_signed_in_finds_the_privacy_center_in_the_main_navigation(caller, caller_for):
+    html = (
+        (caller_for(caller).client if caller != "anonymous" else Client()).get("/").content.decode()
+    )
     links = re.findall(r'<a href="([^"]+)">Privacy center</a>', html)
     assert links == ([] if caller == "anonymous" else ["/privacy/"])
 
@@ -560,8 +545,8 @@ def test_admin_registers_no_personal_data_models(path, admin_client_2fa):
     assert admin_client_2fa.get(path).status_code == 404
 
 
-def test_people_list_pages_by_fifty(client_for, owner):
-    client = client_for("support")  # username "support", listed after "owner"
+def test_people_list_pages_by_fifty(caller_for, owner):
+    client = caller_for("support").client  # username "support", listed after "owner"
     for n in range(49):
         User.objects.create(username=f"bulk{n:02}")
     first = client.get("/staff/").content.decode()
