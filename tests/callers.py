@@ -47,7 +47,7 @@ class Caller:
 def caller_user(kind: str) -> User:
     """A new user of a kind other than "anonymous" and "owner"."""
     if kind == "other_user":
-        return UserFactory.create(username="someone-else")
+        return UserFactory.create(username="other")
     if kind == STAFF_WITHOUT_TWO_FACTOR:
         user = StaffFactory.create(username="no-two-factor", role=StaffRole.SUPPORT, totp=False)
         for role in StaffRole:
