@@ -1,7 +1,7 @@
 import re
 
 import pytest
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import AnonymousUser, Group
 from django.test import Client
 from django.urls import reverse
 
@@ -9,10 +9,13 @@ from backgroundmusic.accounts import services, staff
 from backgroundmusic.accounts.break_glass import break_glass_grant
 from backgroundmusic.accounts.models import Profile, SocialLink, User
 from backgroundmusic.accounts.tests.factories import StaffFactory, UserFactory
+from backgroundmusic.audit.models import AuditEvent
+from backgroundmusic.core.errors import PermissionDenied
 from backgroundmusic.privacy.kernel.access_log import access_log_record
 from backgroundmusic.privacy.kernel.models import StaffAccessLogEntry
 from backgroundmusic.staffroles.roles import PERSON_FIELDS, StaffRole
 from backgroundmusic.staffroles.selectors import staff_permissions, staff_roles
+from tests.callers import ALL_CALLERS
 
 pytestmark = pytest.mark.django_db
 
@@ -556,3 +559,38 @@ def test_people_list_pages_by_fifty(caller_for, owner):
     assert "Page 1 of 2" in first
     assert listed_ids(second) == [int(client.session["_auth_user_id"])]
     assert "Page 2 of 2" in second
+
+
+def role_rows() -> list[tuple]:
+    return list(
+        AuditEvent.objects.filter(action__in=["role.assigned", "role.revoked"])
+        .order_by("pk")
+        .values_list("actor_id", "action", "target_id", "before", "after")
+    )
+
+
+@pytest.mark.parametrize("kind", ALL_CALLERS)
+def test_only_an_administrator_with_two_factor_assigns_and_revokes_roles(kind, caller_for):
+    user = caller_for(kind).user
+    actor = AnonymousUser() if user is None else user
+    person = UserFactory.create(username="promoted")
+    before = role_rows()
+    if kind == "administrator":
+        staff.staff_role_assign(actor=actor, user=person, role=StaffRole.SUPPORT)
+        assert staff_roles(user=User.objects.get(pk=person.pk)) == {StaffRole.SUPPORT}
+        staff.staff_role_revoke(actor=actor, user=person, role=StaffRole.SUPPORT)
+        assert staff_roles(user=User.objects.get(pk=person.pk)) == set()
+        assert role_rows()[len(before) :] == [
+            (actor.pk, "role.assigned", str(person.pk), {}, {"role": "support"}),
+            (actor.pk, "role.revoked", str(person.pk), {"role": "support"}, {}),
+        ]
+        return
+    with pytest.raises(PermissionDenied):
+        staff.staff_role_assign(actor=actor, user=person, role=StaffRole.SUPPORT)
+    assert (staff_roles(user=User.objects.get(pk=person.pk)), role_rows()) == (set(), before)
+    staff.staff_role_assign(actor=None, user=person, role=StaffRole.SUPPORT)
+    with_role = role_rows()
+    with pytest.raises(PermissionDenied):
+        staff.staff_role_revoke(actor=actor, user=person, role=StaffRole.SUPPORT)
+    assert staff_roles(user=User.objects.get(pk=person.pk)) == {StaffRole.SUPPORT}
+    assert role_rows() == with_role
