@@ -5,7 +5,6 @@ import re
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from django.test import Client
 
 from backgroundmusic.accounts import staff
 from backgroundmusic.accounts.models import User
@@ -47,12 +46,6 @@ def rows(*actions: str) -> list[tuple]:
         (e.actor_id, e.action, f"{e.target_type}:{e.target_id}", e.before, e.after)
         for e in AuditEvent.objects.filter(action__in=actions).order_by("pk")
     ]
-
-
-def signed_in(client: Client, role: StaffRole) -> User:
-    user = StaffFactory.create(role=role)
-    client.force_login(user)
-    return user
 
 
 # --- data-subject requests ---------------------------------------------------------------------
@@ -194,8 +187,9 @@ def test_only_an_administrator_changes_roles(role):
 
 
 def test_publishing_an_edition():
+    officer = StaffFactory.create(role=StaffRole.PRIVACY_OFFICER)
     edition = policies.edition_publish(
-        actor_id=12,
+        actor=officer,
         kind=DocumentKind.PRIVACY_POLICY,
         version="2026-03-02",
         title_en="Privacy policy",
@@ -209,7 +203,7 @@ def test_publishing_an_edition():
     )
     assert rows("policy.edition_published") == [
         (
-            12,
+            officer.pk,
             "policy.edition_published",
             f"privacy.PolicyEdition:{edition.pk}",
             {},
@@ -354,8 +348,8 @@ def test_a_refused_catalogue_edit_writes_no_row():
 # --- refused attempts --------------------------------------------------------------------------
 
 
-def test_support_opening_a_privacy_officer_page_is_recorded(client):
-    support = signed_in(client, StaffRole.SUPPORT)
+def test_support_opening_a_privacy_officer_page_is_recorded(client, caller_for):
+    support = caller_for(StaffRole.SUPPORT).user
     assert client.get("/staff/requests/").status_code == 403
     assert client.post("/staff/disclosures/new/", {}).status_code == 403
     assert rows("staff.denied") == [
@@ -379,9 +373,9 @@ def test_a_plain_user_opening_a_staff_page_is_recorded(client):
     ]
 
 
-def test_anonymous_callers_and_allowed_pages_write_no_row(client):
+def test_anonymous_callers_and_allowed_pages_write_no_row(client, caller_for):
     assert client.get("/staff/").status_code == 302
-    signed_in(client, StaffRole.SUPPORT)
+    caller_for(StaffRole.SUPPORT)
     assert client.get("/staff/").status_code == 200
     assert client.get("/catalog/").status_code == 200
     assert rows("staff.denied") == []
@@ -394,7 +388,7 @@ def test_anonymous_callers_and_allowed_pages_write_no_row(client):
     ("caller", "expected"),
     [
         ("anonymous", 302),
-        ("plain_user", 403),
+        ("other_user", 403),
         (StaffRole.SUPPORT, 403),
         (StaffRole.CONTENT_MANAGER, 403),
         (StaffRole.ANALYST, 403),
@@ -402,15 +396,10 @@ def test_anonymous_callers_and_allowed_pages_write_no_row(client):
         (StaffRole.ADMINISTRATOR, 200),
     ],
 )
-def test_audit_page_access(caller, expected, client):
+def test_audit_page_access(caller, expected, client, caller_for):
     catalogue.facet_create(actor=None, kind="mood", name_en="Calm", name_ru="Спокойное")
-    reader_id = None
-    if caller == "plain_user":
-        plain = UserFactory.create()
-        client.force_login(plain)
-        reader_id = plain.pk
-    elif caller != "anonymous":
-        reader_id = signed_in(client, caller).pk
+    reader = caller_for(caller).user
+    reader_id = None if reader is None else reader.pk
     response = client.get("/staff/audit/")
     assert response.status_code == expected
     html = response.content.decode()
@@ -433,14 +422,14 @@ def listed_actions(html: str) -> list[str]:
     return re.findall(r'data-action="([a-z_.]+)"', html)
 
 
-def test_audit_page_filters_by_action_and_actor_and_pages(client):
+def test_audit_page_filters_by_action_and_actor_and_pages(client, caller_for):
     manager = StaffFactory.create(role=StaffRole.CONTENT_MANAGER)
     for number in range(55):
         catalogue.facet_create(
             actor=manager, kind="genre", name_en=f"Genre {number}", name_ru=f"Жанр {number}"
         )
     catalogue.facet_create(actor=None, kind="mood", name_en="Calm", name_ru="Спокойное")
-    officer = signed_in(client, StaffRole.PRIVACY_OFFICER)
+    officer = caller_for(StaffRole.PRIVACY_OFFICER).user
     query = {"action": "catalogue.facet_created", "actor": manager.pk}
     first = client.get("/staff/audit/", query).content.decode()
     assert listed_actions(first) == ["catalogue.facet_created"] * 50
@@ -476,8 +465,8 @@ def test_audit_page_filters_by_action_and_actor_and_pages(client):
         ({"actor": "0"}, "Ensure this value is greater than or equal to 1."),
     ],
 )
-def test_audit_page_refuses_a_bad_filter_and_reads_nothing(query, error, client):
-    signed_in(client, StaffRole.ADMINISTRATOR)
+def test_audit_page_refuses_a_bad_filter_and_reads_nothing(query, error, client, caller_for):
+    caller_for(StaffRole.ADMINISTRATOR)
     response = client.get("/staff/audit/", query)
     assert response.status_code == 200
     html = response.content.decode()
@@ -486,9 +475,9 @@ def test_audit_page_refuses_a_bad_filter_and_reads_nothing(query, error, client)
     assert rows("audit.viewed") == []
 
 
-def test_audit_page_in_russian(client):
+def test_audit_page_in_russian(client, caller_for):
     catalogue.facet_create(actor=None, kind="mood", name_en="Calm", name_ru="Спокойное")
-    signed_in(client, StaffRole.ADMINISTRATOR)
+    caller_for(StaffRole.ADMINISTRATOR)
     html = client.get("/staff/audit/", HTTP_ACCEPT_LANGUAGE="ru").content.decode()
     for text in ("Журнал действий", "Фасет создан", "система", "Любое действие"):
         assert text in html

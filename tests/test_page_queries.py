@@ -70,7 +70,7 @@ def editions(count: int) -> None:
     for number in range(1, count + 1):
         with clock.frozen_at(NOW - timedelta(days=count - number + 1)):
             policies.edition_publish(
-                actor_id=None,
+                actor=None,
                 kind=DocumentKind.PRIVACY_POLICY,
                 version=f"v{number}",
                 title_en="Privacy policy",

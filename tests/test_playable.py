@@ -13,20 +13,18 @@ from django.contrib.auth.models import AnonymousUser
 from django.test import Client
 
 from backgroundmusic.accounts.models import User
-from backgroundmusic.accounts.tests.factories import StaffFactory, UserFactory
 from backgroundmusic.catalog.models import Track
 from backgroundmusic.catalog.services import collection_create
 from backgroundmusic.catalog.tests.fixtures import make_facets, ready_track
 from backgroundmusic.media.models import Master, Rendition
 from backgroundmusic.media.streaming import may_play, playable_tracks, playable_urls, signed_url
-from backgroundmusic.staffroles.roles import StaffRole
 
 pytestmark = pytest.mark.django_db
 
 PUBLIC = {"morning-light", "city-run"}
 FOR_CALLER = {
     "anonymous": PUBLIC,
-    "user": PUBLIC,
+    "other_user": PUBLIC,
     # Content managers also hear (and so find) the draft whose master is ready.
     "content_manager": PUBLIC | {"draft"},
 }
@@ -57,19 +55,6 @@ def catalogue() -> list[Track]:
         track_ids=[track.pk for track in made],
     )
     return made
-
-
-def caller_of_kind(kind: str) -> tuple[User | AnonymousUser, Client]:
-    client = Client()
-    if kind == "anonymous":
-        return AnonymousUser(), client
-    user = (
-        UserFactory.create()
-        if kind == "user"
-        else StaffFactory.create(role=StaffRole.CONTENT_MANAGER, totp=True)
-    )
-    client.force_login(user)
-    return user, client
 
 
 def found_by_search_page(client: Client) -> set[str]:
@@ -117,8 +102,9 @@ def streamed(user: User | AnonymousUser, client: Client, tracks: list[Track]) ->
 
 
 @pytest.mark.parametrize("kind", FOR_CALLER)
-def test_every_caller_plays_the_same_tracks(kind, catalogue):
-    user, client = caller_of_kind(kind)
+def test_every_caller_plays_the_same_tracks(kind, catalogue, caller_for):
+    caller = caller_for(kind)
+    user, client = caller.user or AnonymousUser(), caller.client
     expected = FOR_CALLER[kind]
     by_rule = set(playable_tracks(user=user, kind="preview").values_list("slug", flat=True))
     assert by_rule == expected
@@ -135,8 +121,8 @@ def test_every_caller_plays_the_same_tracks(kind, catalogue):
     assert streamed(user, client, catalogue) == expected
 
 
-def test_drafts_are_marked_for_content_managers(catalogue):
-    _manager, client = caller_of_kind("content_manager")
+def test_drafts_are_marked_for_content_managers(catalogue, caller_for):
+    client = caller_for("content_manager").client
     row = client.get("/catalog/?genre=ambient").content.decode()
     assert row.count('<span class="track-unpublished">Not published</span>') == 1
     page = client.get("/catalog/draft/").content.decode()

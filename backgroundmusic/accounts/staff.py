@@ -28,6 +28,7 @@ from backgroundmusic.staffroles.selectors import (
     PERMISSIONS_CACHE,
     ROLES_CACHE,
     Actor,
+    staff_may_assign_roles,
     staff_may_export_research,
     staff_may_handle_requests,
     staff_may_manage_catalogue,
@@ -177,14 +178,14 @@ def _forget_cached_roles(user: User) -> None:
             delattr(user, attribute)
 
 
-def _require_role_manager(actor: User | None) -> None:
+def _require_role_manager(actor: Actor | None) -> None:
     # None: the system (a migration, createsuperuser, seeding); a person must be an administrator.
-    if actor is not None and StaffRole.ADMINISTRATOR not in staff_roles(user=actor):
+    if actor is not None and not staff_may_assign_roles(actor=actor):
         raise PermissionDenied(str(_("Only an administrator may change staff roles.")))
 
 
 @transaction.atomic
-def staff_role_assign(*, actor: User | None, user: User, role: StaffRole) -> User:
+def staff_role_assign(*, actor: Actor | None, user: User, role: StaffRole) -> User:
     _require_role_manager(actor)
     role = StaffRole(role)
     group = Group.objects.get(name=role.value)
@@ -198,7 +199,7 @@ def staff_role_assign(*, actor: User | None, user: User, role: StaffRole) -> Use
 
 
 @transaction.atomic
-def staff_role_revoke(*, actor: User | None, user: User, role: StaffRole) -> User:
+def staff_role_revoke(*, actor: Actor | None, user: User, role: StaffRole) -> User:
     _require_role_manager(actor)
     role = StaffRole(role)
     group = Group.objects.filter(name=role.value, user=user).first()

@@ -5,7 +5,9 @@ The person sees each disclosure about them in the privacy center, except while a
 forbids it (e.g. a court's order not to tell the person about an investigation): the hold has an
 end date and a reason, and from that date on the disclosure is shown.
 
-Who may record a disclosure is asked by the views (staffroles.staff_may_record_disclosures).
+disclosure_record acts for a staff member, `actor`, and refuses (core.errors.PermissionDenied)
+anyone staffroles.selectors.staff_may_record_disclosures does not allow. The system records no
+disclosure through it (a research export writes its own, analytics/research.py).
 """
 
 from collections.abc import Iterable
@@ -20,11 +22,12 @@ from django_countries import countries
 from backgroundmusic.audit.models import AuditAction
 from backgroundmusic.audit.services import audit_record
 from backgroundmusic.core import clock
-from backgroundmusic.core.errors import DomainError
+from backgroundmusic.core.errors import DomainError, PermissionDenied
 from backgroundmusic.privacy.calendar import controller_today
 from backgroundmusic.privacy.kernel.pseudonyms import subject_pseudonym
 from backgroundmusic.privacy.kernel.registry import Category
 from backgroundmusic.privacy.models import Disclosure, LegalBasisForDisclosure, Recipient
+from backgroundmusic.staffroles.selectors import staff_may_record_disclosures
 
 # A user of the AUTH_USER_MODEL; typed loosely because the privacy app imports no other app.
 Person = Any
@@ -103,9 +106,9 @@ def disclosure_record(
 ) -> Disclosure:
     """Writes one disclosure to the register. The person is kept as an account link (emptied when
     the account is erased) and as a pseudonym (kept)."""
-    actor_id = getattr(actor, "pk", None)
-    if not isinstance(actor_id, int):
-        raise DomainError(_("Only a signed-in staff member can record disclosures."))
+    if actor is None or not staff_may_record_disclosures(actor=actor):
+        raise PermissionDenied(_("You may not record disclosures."))
+    actor_id = actor.pk
     if subject is None or getattr(subject, "pk", None) is None:
         raise DomainError(_("Choose the person whose data was disclosed."), code="subject_required")
     if recipient is not None and not recipient_name.strip():

@@ -29,7 +29,7 @@ from markdown.extensions.toc import slugify_unicode  # type: ignore[import-untyp
 from backgroundmusic.audit.models import AuditAction
 from backgroundmusic.audit.services import audit_record
 from backgroundmusic.core import clock
-from backgroundmusic.core.errors import DomainError
+from backgroundmusic.core.errors import DomainError, PermissionDenied
 from backgroundmusic.core.request_info import truncate_ip
 from backgroundmusic.privacy.consents import consents_suspend_for_edition
 from backgroundmusic.privacy.editions import current_edition, edition_content_hash
@@ -43,6 +43,7 @@ from backgroundmusic.privacy.models import (
     PolicyAcceptance,
     PolicyEdition,
 )
+from backgroundmusic.staffroles.selectors import Actor, staff_may_publish_policy
 
 if TYPE_CHECKING:
     from django.contrib.auth.base_user import AbstractBaseUser
@@ -376,7 +377,7 @@ def _edition_create(
 @transaction.atomic
 def edition_publish(
     *,
-    actor_id: int | None,
+    actor: Actor | None,
     kind: DocumentKind | str,
     version: str,
     title_en: str,
@@ -391,11 +392,14 @@ def edition_publish(
     """Publishes a new edition, now; it takes effect at effective_at (None: at once, which may
     not be in the past). Nothing published can be changed afterwards: a change is a new version.
 
-    Who may publish is the caller's question (staffroles.staff_may_publish_policy); actor_id
-    is recorded, None (SEEDED_ACTOR_ID) for editions seeded by a command.
+    actor: the staff member publishing, refused (PermissionDenied) unless
+    staffroles.selectors.staff_may_publish_policy allows them; None is the system (a seeding
+    command), recorded as SEEDED_ACTOR_ID.
     Consents of the purposes in material_purposes are suspended by the consent ledger, in this
     transaction, until the person gives them again.
     """
+    if actor is not None and not staff_may_publish_policy(actor=actor):
+        raise PermissionDenied(_("You may not publish policy editions."))
     now = clock.now()
     effective = now if effective_at is None else effective_at
     if effective < now:
@@ -403,7 +407,7 @@ def edition_publish(
             _("The effective date is in the past: an edition can take effect now or later.")
         )
     edition = _edition_create(
-        actor_id=actor_id,
+        actor_id=SEEDED_ACTOR_ID if actor is None else actor.pk,
         kind=str(kind),
         version=version,
         title_en=title_en,
@@ -417,7 +421,7 @@ def edition_publish(
         published_at=now,
     )
     audit_record(
-        actor=actor_id,
+        actor=actor,
         action=AuditAction.POLICY_EDITION_PUBLISHED,
         target=edition,
         after={

@@ -12,8 +12,9 @@ in the outcome, after the answer, behind LATE_ANSWER_MARKER.
 Actions on a request run the very services of the self-service paths (consents, rights), and only
 once the requester's identity is verified and the request is linked to an account.
 
-Who may do any of this is asked by the views (staffroles.staff_may_handle_requests): this
-module, like the rest of the privacy app's domain code, knows no other app.
+Every service here acts for a staff member, `actor`, and refuses (core.errors.PermissionDenied)
+anyone staffroles.selectors.staff_may_handle_requests does not allow, whoever calls it: a page,
+the API or a command. The system never handles a request, so there is no actor=None.
 """
 
 from collections.abc import Callable
@@ -35,7 +36,7 @@ from django.utils.translation import gettext_lazy
 from backgroundmusic.audit.models import AuditAction
 from backgroundmusic.audit.services import audit_record
 from backgroundmusic.core import clock
-from backgroundmusic.core.errors import DomainError
+from backgroundmusic.core.errors import DomainError, PermissionDenied
 from backgroundmusic.privacy import consents
 from backgroundmusic.privacy.calendar import (
     add_one_month,
@@ -53,6 +54,7 @@ from backgroundmusic.privacy.models import (
 )
 from backgroundmusic.privacy.rights.erasure import erasure_request
 from backgroundmusic.privacy.rights.export import export_request
+from backgroundmusic.staffroles.selectors import staff_may_handle_requests
 
 # A user of the AUTH_USER_MODEL; typed loosely because the privacy app imports no other app.
 Person = Any
@@ -241,9 +243,10 @@ def subject_lookup(*, query: str) -> Person | None:
 
 
 def _actor_id(actor: Person) -> int:
-    actor_id = getattr(actor, "pk", None)
-    if not isinstance(actor_id, int):
-        raise DomainError(_("Only a signed-in staff member can handle requests."))
+    """The handler's id, once staffroles allows them to handle requests."""
+    if actor is None or not staff_may_handle_requests(actor=actor):
+        raise PermissionDenied(_("You may not handle data-subject requests."))
+    actor_id: int = actor.pk
     return actor_id
 
 

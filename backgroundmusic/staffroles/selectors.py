@@ -127,6 +127,12 @@ def staff_may_publish_policy(*, actor: Actor) -> bool:
     return _staff_may(actor, PUBLISH_POLICY)
 
 
+def staff_may_assign_roles(*, actor: Actor) -> bool:
+    """May give and take away staff roles (administrator). A role, not a permission: no
+    permission a group could be given opens it."""
+    return StaffRole.ADMINISTRATOR in staff_roles(user=actor) and staff_has_two_factor(user=actor)
+
+
 def staff_may_manage_catalogue(*, actor: Actor) -> bool:
     """May create and edit tracks, facets and collections and upload masters (content manager,
     administrator)."""

@@ -570,7 +570,7 @@ def _first_editions_publish() -> PolicyEdition:
     latest = {source.kind: source for source in edition_sources()}
     editions = {
         kind: policies.edition_publish(
-            actor_id=None,
+            actor=None,
             kind=kind,
             version="1.0",
             title_en=source.title_en,

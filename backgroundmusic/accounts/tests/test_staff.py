@@ -1,7 +1,7 @@
 import re
 
 import pytest
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import AnonymousUser, Group
 from django.test import Client
 from django.urls import reverse
 
@@ -9,16 +9,19 @@ from backgroundmusic.accounts import services, staff
 from backgroundmusic.accounts.break_glass import break_glass_grant
 from backgroundmusic.accounts.models import Profile, SocialLink, User
 from backgroundmusic.accounts.tests.factories import StaffFactory, UserFactory
+from backgroundmusic.audit.models import AuditEvent
+from backgroundmusic.core.errors import PermissionDenied
 from backgroundmusic.privacy.kernel.access_log import access_log_record
 from backgroundmusic.privacy.kernel.models import StaffAccessLogEntry
 from backgroundmusic.staffroles.roles import PERSON_FIELDS, StaffRole
 from backgroundmusic.staffroles.selectors import staff_permissions, staff_roles
+from tests.callers import ALL_CALLERS
 
 pytestmark = pytest.mark.django_db
 
 CALLERS = [
     "anonymous",
-    "plain_user",
+    "other_user",
     "owner",
     "support",
     "content_manager",
@@ -60,27 +63,6 @@ def owner() -> User:
     profile.save()
     SocialLink.objects.create(profile=profile, url=OWNER_SECRETS["social_links"])
     return user
-
-
-def make_caller(caller: str, owner: User) -> User | None:
-    if caller == "anonymous":
-        return None
-    if caller == "owner":
-        return owner
-    if caller == "plain_user":
-        return UserFactory.create(username="plain")
-    return StaffFactory.create(username=caller.replace("_", "-"), role=StaffRole(caller))
-
-
-@pytest.fixture
-def client_for(client: Client, owner: User):
-    def login(caller: str) -> Client:
-        user = make_caller(caller, owner)
-        if user is not None:
-            client.force_login(user)
-        return client
-
-    return login
 
 
 def shown_fields(html: str) -> list[str]:
@@ -200,7 +182,7 @@ def test_visible_fields_of_non_staff_are_none(owner):
     "caller, expected",
     [
         ("anonymous", 302),
-        ("plain_user", 403),
+        ("other_user", 403),
         ("owner", 403),
         ("support", 200),
         ("content_manager", 403),
@@ -208,8 +190,8 @@ def test_visible_fields_of_non_staff_are_none(owner):
         ("administrator", 200),
     ],
 )
-def test_people_list_access(caller, expected, client_for, owner):
-    response = client_for(caller).get("/staff/")
+def test_people_list_access(caller, expected, caller_for, owner):
+    response = caller_for(caller).client.get("/staff/")
     assert response.status_code == expected
     if expected == 302:
         assert response["Location"] == "/accounts/login/?next=/staff/"
@@ -219,8 +201,8 @@ def test_people_list_access(caller, expected, client_for, owner):
     assert StaffAccessLogEntry.objects.count() == 0
 
 
-def test_people_list_shows_only_id_and_username(client_for, owner):
-    response = client_for("support").get("/staff/", {"q": "owner"})
+def test_people_list_shows_only_id_and_username(caller_for, owner):
+    response = caller_for("support").client.get("/staff/", {"q": "owner"})
     html = response.content.decode()
     assert listed_ids(html) == [owner.pk]
     row = re.search(rf'<tr data-user-id="{owner.pk}">(.*?)</tr>', html, re.S)
@@ -230,9 +212,9 @@ def test_people_list_shows_only_id_and_username(client_for, owner):
     assert_no_personal_data(html)
 
 
-def test_people_search_by_username_or_id(client_for, owner):
+def test_people_search_by_username_or_id(caller_for, owner):
     other = UserFactory.create(username="someone-else")
-    client = client_for("support")
+    client = caller_for("support").client
     assert listed_ids(client.get("/staff/", {"q": "OWN"}).content.decode()) == [owner.pk]
     assert listed_ids(client.get("/staff/", {"q": str(other.pk)}).content.decode()) == [other.pk]
     assert listed_ids(client.get("/staff/", {"q": "nobody-has-this"}).content.decode()) == []
@@ -245,7 +227,7 @@ def test_people_search_by_username_or_id(client_for, owner):
     "caller, expected",
     [
         ("anonymous", 302),
-        ("plain_user", 403),
+        ("other_user", 403),
         ("owner", 403),
         ("support", 200),
         ("content_manager", 403),
@@ -253,9 +235,9 @@ def test_people_search_by_username_or_id(client_for, owner):
         ("administrator", 200),
     ],
 )
-def test_person_detail_get_asks_for_a_reason_and_shows_nothing(caller, expected, client_for, owner):
+def test_person_detail_get_asks_for_a_reason_and_shows_nothing(caller, expected, caller_for, owner):
     url = f"/staff/people/{owner.pk}/"
-    response = client_for(caller).get(url)
+    response = caller_for(caller).client.get(url)
     assert response.status_code == expected
     if expected == 302:
         assert response["Location"] == f"/accounts/login/?next={url}"
@@ -271,7 +253,7 @@ def test_person_detail_get_asks_for_a_reason_and_shows_nothing(caller, expected,
     "caller, expected, fields",
     [
         ("anonymous", 302, None),
-        ("plain_user", 403, None),
+        ("other_user", 403, None),
         ("owner", 403, None),
         ("support", 200, SUPPORT_FIELDS),
         ("content_manager", 403, None),
@@ -280,9 +262,9 @@ def test_person_detail_get_asks_for_a_reason_and_shows_nothing(caller, expected,
     ],
 )
 def test_person_detail_with_a_reason_shows_the_role_fields_and_logs_them(
-    caller, expected, fields, client_for, owner
+    caller, expected, fields, caller_for, owner
 ):
-    client = client_for(caller)
+    client = caller_for(caller).client
     response = client.post(f"/staff/people/{owner.pk}/", {"reason": REASON})
     assert response.status_code == expected
     html = response.content.decode()
@@ -304,8 +286,10 @@ def test_person_detail_with_a_reason_shows_the_role_fields_and_logs_them(
     assert response["Cache-Control"] == "max-age=0, no-cache, no-store, must-revalidate, private"
 
 
-def test_the_log_entry_names_exactly_the_fields_the_page_showed(client_for, owner):
-    response = client_for("privacy_officer").post(f"/staff/people/{owner.pk}/", {"reason": REASON})
+def test_the_log_entry_names_exactly_the_fields_the_page_showed(caller_for, owner):
+    response = caller_for("privacy_officer").client.post(
+        f"/staff/people/{owner.pk}/", {"reason": REASON}
+    )
     html = response.content.decode()
     entry = StaffAccessLogEntry.objects.get()
     assert shown_fields(html) == entry.fields == ALL_FIELDS
@@ -313,8 +297,8 @@ def test_the_log_entry_names_exactly_the_fields_the_page_showed(client_for, owne
     assert "https://vk.com/ivan-petrov" in html
 
 
-def test_each_reading_is_one_entry(client_for, owner):
-    client = client_for("support")
+def test_each_reading_is_one_entry(caller_for, owner):
+    client = caller_for("support").client
     client.post(f"/staff/people/{owner.pk}/", {"reason": REASON})
     client.post(f"/staff/people/{owner.pk}/", {"reason": "Ticket 4212: follow-up"})
     assert list(StaffAccessLogEntry.objects.values_list("reason", flat=True)) == [
@@ -324,8 +308,10 @@ def test_each_reading_is_one_entry(client_for, owner):
 
 
 @pytest.mark.parametrize("reason", ["", "   ", "why"])
-def test_no_reason_no_data_no_entry(reason, client_for, owner):
-    response = client_for("privacy_officer").post(f"/staff/people/{owner.pk}/", {"reason": reason})
+def test_no_reason_no_data_no_entry(reason, caller_for, owner):
+    response = caller_for("privacy_officer").client.post(
+        f"/staff/people/{owner.pk}/", {"reason": reason}
+    )
     assert response.status_code == 200
     html = response.content.decode()
     assert shown_fields(html) == []
@@ -334,8 +320,8 @@ def test_no_reason_no_data_no_entry(reason, client_for, owner):
     assert StaffAccessLogEntry.objects.count() == 0
 
 
-def test_unknown_person_is_404_and_logs_nothing(client_for):
-    client = client_for("privacy_officer")
+def test_unknown_person_is_404_and_logs_nothing(caller_for):
+    client = caller_for("privacy_officer").client
     assert client.get("/staff/people/999999/").status_code == 404
     assert client.post("/staff/people/999999/", {"reason": REASON}).status_code == 404
     assert StaffAccessLogEntry.objects.count() == 0
@@ -348,7 +334,7 @@ def test_unknown_person_is_404_and_logs_nothing(client_for):
     "caller, expected",
     [
         ("anonymous", 302),
-        ("plain_user", 403),
+        ("other_user", 403),
         ("owner", 403),
         ("support", 403),
         ("content_manager", 403),
@@ -356,12 +342,12 @@ def test_unknown_person_is_404_and_logs_nothing(client_for):
         ("administrator", 200),
     ],
 )
-def test_access_log_page_access(caller, expected, client_for, owner):
+def test_access_log_page_access(caller, expected, caller_for, owner):
     reader = StaffFactory.create(role=StaffRole.SUPPORT, username="reader")
     entry = access_log_record(
         actor=reader, subject_id=owner.pk, fields=["email"], reason="Ticket 77: bounced e-mail"
     )
-    response = client_for(caller).get("/staff/access-log/")
+    response = caller_for(caller).client.get("/staff/access-log/")
     assert response.status_code == expected
     html = response.content.decode()
     if expected == 302:
@@ -432,7 +418,7 @@ def test_admin_sign_in_goes_through_allauth(client):
 @pytest.mark.parametrize(
     "caller, link",
     [
-        ("plain_user", None),
+        ("other_user", None),
         ("owner", None),
         ("support", "/staff/"),
         ("content_manager", "/staff/catalogue/"),
@@ -441,8 +427,8 @@ def test_admin_sign_in_goes_through_allauth(client):
         ("analyst", "/staff/analytics/"),
     ],
 )
-def test_staff_link_leads_to_the_first_page_the_caller_may_open(caller, link, client_for):
-    caller_client = client_for(caller)
+def test_staff_link_leads_to_the_first_page_the_caller_may_open(caller, link, caller_for):
+    caller_client = caller_for(caller).client
     html = caller_client.get("/").content.decode()
     links = re.findall(r'<a href="([^"]+)">Staff</a>', html)
     assert links == ([link] if link else [])
@@ -451,9 +437,11 @@ def test_staff_link_leads_to_the_first_page_the_caller_may_open(caller, link, cl
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("caller", ["anonymous", "plain_user", "support", "administrator"])
-def test_everyone_signed_in_finds_the_privacy_center_in_the_main_navigation(caller, client_for):
-    html = (client_for(caller) if caller != "anonymous" else Client()).get("/").content.decode()
+@pytest.mark.parametrize("caller", ["anonymous", "other_user", "support", "administrator"])
+def test_everyone_signed_in_finds_the_privacy_center_in_the_main_navigation(caller, caller_for):
+    html = (
+        (caller_for(caller).client if caller != "anonymous" else Client()).get("/").content.decode()
+    )
     links = re.findall(r'<a href="([^"]+)">Privacy center</a>', html)
     assert links == ([] if caller == "anonymous" else ["/privacy/"])
 
@@ -560,8 +548,8 @@ def test_admin_registers_no_personal_data_models(path, admin_client_2fa):
     assert admin_client_2fa.get(path).status_code == 404
 
 
-def test_people_list_pages_by_fifty(client_for, owner):
-    client = client_for("support")  # username "support", listed after "owner"
+def test_people_list_pages_by_fifty(caller_for, owner):
+    client = caller_for("support").client  # username "support", listed after "owner"
     for n in range(49):
         User.objects.create(username=f"bulk{n:02}")
     first = client.get("/staff/").content.decode()
@@ -571,3 +559,38 @@ def test_people_list_pages_by_fifty(client_for, owner):
     assert "Page 1 of 2" in first
     assert listed_ids(second) == [int(client.session["_auth_user_id"])]
     assert "Page 2 of 2" in second
+
+
+def role_rows() -> list[tuple]:
+    return list(
+        AuditEvent.objects.filter(action__in=["role.assigned", "role.revoked"])
+        .order_by("pk")
+        .values_list("actor_id", "action", "target_id", "before", "after")
+    )
+
+
+@pytest.mark.parametrize("kind", ALL_CALLERS)
+def test_only_an_administrator_with_two_factor_assigns_and_revokes_roles(kind, caller_for):
+    user = caller_for(kind).user
+    actor = AnonymousUser() if user is None else user
+    person = UserFactory.create(username="promoted")
+    before = role_rows()
+    if kind == "administrator":
+        staff.staff_role_assign(actor=actor, user=person, role=StaffRole.SUPPORT)
+        assert staff_roles(user=User.objects.get(pk=person.pk)) == {StaffRole.SUPPORT}
+        staff.staff_role_revoke(actor=actor, user=person, role=StaffRole.SUPPORT)
+        assert staff_roles(user=User.objects.get(pk=person.pk)) == set()
+        assert role_rows()[len(before) :] == [
+            (actor.pk, "role.assigned", str(person.pk), {}, {"role": "support"}),
+            (actor.pk, "role.revoked", str(person.pk), {"role": "support"}, {}),
+        ]
+        return
+    with pytest.raises(PermissionDenied):
+        staff.staff_role_assign(actor=actor, user=person, role=StaffRole.SUPPORT)
+    assert (staff_roles(user=User.objects.get(pk=person.pk)), role_rows()) == (set(), before)
+    staff.staff_role_assign(actor=None, user=person, role=StaffRole.SUPPORT)
+    with_role = role_rows()
+    with pytest.raises(PermissionDenied):
+        staff.staff_role_revoke(actor=actor, user=person, role=StaffRole.SUPPORT)
+    assert staff_roles(user=User.objects.get(pk=person.pk)) == {StaffRole.SUPPORT}
+    assert role_rows() == with_role

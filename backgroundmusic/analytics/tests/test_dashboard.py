@@ -5,9 +5,8 @@ import io
 from datetime import UTC, date, datetime
 
 import pytest
-from django.test import Client
 
-from backgroundmusic.accounts.tests.factories import StaffFactory, UserFactory
+from backgroundmusic.accounts.tests.factories import StaffFactory
 from backgroundmusic.analytics import aggregates
 from backgroundmusic.analytics.selectors import chart_bars, dashboard
 from backgroundmusic.analytics.tests.factories import visits
@@ -90,19 +89,11 @@ def test_the_chart_draws_no_bar_for_a_suppressed_day(traffic):
     assert (bars[0].height, bars[4].height, bars[1].height) == (160.0, 37.21, 0.0)
 
 
-def caller(client: Client, kind: str) -> Client:
-    if kind == "plain_user":
-        client.force_login(UserFactory.create())
-    elif kind != "anonymous":
-        client.force_login(StaffFactory.create(role=StaffRole(kind)))
-    return client
-
-
 @pytest.mark.parametrize(
     ("kind", "status"),
     [
         ("anonymous", 302),
-        ("plain_user", 403),
+        ("other_user", 403),
         ("support", 403),
         ("content_manager", 403),
         ("analyst", 200),
@@ -110,9 +101,10 @@ def caller(client: Client, kind: str) -> Client:
         ("privacy_officer", 200),
     ],
 )
-def test_who_may_see_the_statistics(client, kind, status):
+def test_who_may_see_the_statistics(client, kind, status, caller_for):
+    caller_for(kind)
     for path in ("/staff/analytics/", "/staff/analytics/statistics.csv"):
-        response = caller(client, kind).get(path)
+        response = client.get(path)
         assert response.status_code == status
         if status == 302:
             assert response["Location"] == f"/accounts/login/?next={path}"
@@ -123,16 +115,16 @@ def test_staff_without_two_factor_are_sent_to_set_it_up(client):
     assert client.get("/staff/analytics/")["Location"] == "/accounts/2fa/totp/activate/"
 
 
-def test_the_period_form_starts_with_the_last_30_days_in_iso_dates(client):
-    caller(client, "analyst")
+def test_the_period_form_starts_with_the_last_30_days_in_iso_dates(client, caller_for):
+    caller_for("analyst")
     with clock.frozen_at(NOW):
         html = client.get("/staff/analytics/", headers={"Accept-Language": "ru"}).content.decode()
     assert 'name="start" value="2026-10-26"' in html
     assert 'name="end" value="2026-11-24"' in html
 
 
-def test_the_page_and_the_csv_show_the_same_figures(client, traffic):
-    caller(client, "analyst")
+def test_the_page_and_the_csv_show_the_same_figures(client, traffic, caller_for):
+    caller_for("analyst")
     with clock.frozen_at(NOW):
         page = client.get("/staff/analytics/?start=2026-11-20&end=2026-11-24").content.decode()
         download = client.get("/staff/analytics/statistics.csv?start=2026-11-20&end=2026-11-24")
@@ -151,10 +143,10 @@ def test_the_page_and_the_csv_show_the_same_figures(client, traffic):
     assert not any("/u-small/" in cell for line in lines for cell in line)
 
 
-def test_days_with_too_few_visitors_are_said_to_be_left_out(client, traffic):
+def test_days_with_too_few_visitors_are_said_to_be_left_out(client, traffic, caller_for):
     visits(at=datetime(2026, 11, 22, 9, 0, tzinfo=UTC), path="/", visitors=3, key_prefix="q")
     aggregates.day_aggregate(date(2026, 11, 22))
-    caller(client, "analyst")
+    caller_for("analyst")
     with clock.frozen_at(NOW):
         counted = client.get("/staff/analytics/?start=2026-11-20&end=2026-11-24").content.decode()
         quiet = client.get("/staff/analytics/?start=2026-11-21&end=2026-11-23").content.decode()
@@ -174,15 +166,15 @@ def test_days_with_too_few_visitors_are_said_to_be_left_out(client, traffic):
         ("start=yesterday&end=2026-11-20", "Enter a valid date."),
     ],
 )
-def test_a_bad_period_is_explained_and_kept_in_the_form(client, query, message):
-    caller(client, "analyst")
+def test_a_bad_period_is_explained_and_kept_in_the_form(client, query, message, caller_for):
+    caller_for("analyst")
     response = client.get(f"/staff/analytics/?{query}")
     assert response.status_code == 400
     assert message in response.content.decode()
     assert client.get(f"/staff/analytics/statistics.csv?{query}").status_code == 400
 
 
-def test_the_csv_writes_formula_cells_as_text(client):
+def test_the_csv_writes_formula_cells_as_text(client, caller_for):
     """Rows stored before referrer hosts were checked, and labels that begin like a formula:
     the download carries them quoted with a leading ' so a spreadsheet shows, not runs, them."""
     visits(
@@ -194,7 +186,7 @@ def test_the_csv_writes_formula_cells_as_text(client):
         device="-1",
     )
     aggregates.day_aggregate(EARLIER.date())
-    caller(client, "analyst")
+    caller_for("analyst")
     with clock.frozen_at(NOW):
         download = client.get("/staff/analytics/statistics.csv?start=2026-11-20&end=2026-11-20")
     assert download.status_code == 200

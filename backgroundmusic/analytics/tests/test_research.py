@@ -119,17 +119,14 @@ def test_only_privacy_officers_may_release(partner):
     ("kind", "status"),
     [
         ("anonymous", 302),
-        ("plain_user", 403),
+        ("other_user", 403),
         ("analyst", 403),
         ("administrator", 403),
         ("privacy_officer", 200),
     ],
 )
-def test_who_may_open_the_research_page(client: Client, kind, status):
-    if kind == "plain_user":
-        client.force_login(UserFactory.create())
-    elif kind != "anonymous":
-        client.force_login(StaffFactory.create(role=StaffRole(kind)))
+def test_who_may_open_the_research_page(client: Client, kind, status, caller_for):
+    caller_for(kind)
     assert client.get("/staff/analytics/research/").status_code == status
 
 

@@ -1,13 +1,10 @@
 import re
 
 import pytest
-from django.test import Client
 
-from backgroundmusic.accounts.tests.factories import StaffFactory, UserFactory
 from backgroundmusic.catalog.models import Collection, Track
 from backgroundmusic.catalog.services import collection_create
 from backgroundmusic.catalog.tests.fixtures import make_facets, ready_track
-from backgroundmusic.staffroles.roles import StaffRole
 
 pytestmark = pytest.mark.django_db
 
@@ -143,18 +140,9 @@ def test_the_nav_links_to_the_catalogue(client, tracks):
 # --- staff editing ---------------------------------------------------------------------------
 
 
-def client_for(kind: str) -> Client:
-    client = Client()
-    if kind == "anonymous":
-        return client
-    user = UserFactory.create() if kind == "user" else StaffFactory.create(role=StaffRole(kind))
-    client.force_login(user)
-    return client
-
-
 STAFF_CALLERS = [
     ("anonymous", 302),
-    ("user", 403),
+    ("other_user", 403),
     ("support", 403),
     ("privacy_officer", 403),
     ("content_manager", 302),
@@ -180,9 +168,9 @@ FORM = {
 
 
 @pytest.mark.parametrize(("kind", "expected"), STAFF_CALLERS)
-def test_creating_a_track_needs_the_catalogue_permission(kind, expected):
+def test_creating_a_track_needs_the_catalogue_permission(kind, expected, caller_for):
     make_facets()
-    client = client_for(kind)
+    client = caller_for(kind).client
     listing = client.get("/staff/catalogue/")
     assert listing.status_code == (200 if expected == 302 and kind != "anonymous" else expected)
     response = client.post("/staff/catalogue/tracks/new/", FORM)
@@ -197,10 +185,10 @@ def test_creating_a_track_needs_the_catalogue_permission(kind, expected):
         assert created is None
 
 
-def test_the_track_form_keeps_input_and_explains_errors():
+def test_the_track_form_keeps_input_and_explains_errors(caller_for):
     make_facets()
     ready_track(title="Old", catalogue_code="MW-100")
-    client = client_for("content_manager")
+    client = caller_for("content_manager").client
     response = client.post(
         "/staff/catalogue/tracks/new/", {**FORM, "energy": "11", "tempo_bpm": "90"}
     )
@@ -215,10 +203,10 @@ def test_the_track_form_keeps_input_and_explains_errors():
     assert Track.objects.count() == 1
 
 
-def test_editing_a_track_and_a_collection():
+def test_editing_a_track_and_a_collection(caller_for):
     make_facets()
     track = ready_track(title="Old", catalogue_code="MW-100", genres=["ambient"])
-    client = client_for("content_manager")
+    client = caller_for("content_manager").client
     page = client.get(f"/staff/catalogue/tracks/{track.pk}/").content.decode()
     assert 'value="Old"' in page
     response = client.post(

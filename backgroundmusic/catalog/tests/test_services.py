@@ -1,41 +1,25 @@
 import pytest
 from django.contrib.auth.models import AnonymousUser
 
-from backgroundmusic.accounts.tests.factories import StaffFactory, UserFactory
+from backgroundmusic.accounts.tests.factories import StaffFactory
 from backgroundmusic.catalog import services
 from backgroundmusic.catalog.models import Collection, Genre, Tag, Track
 from backgroundmusic.catalog.tests.fixtures import make_facets
 from backgroundmusic.core.errors import DomainError, PermissionDenied
 from backgroundmusic.staffroles.roles import StaffRole
 from backgroundmusic.staffroles.selectors import staff_may_manage_catalogue
+from tests.callers import ALL_CALLERS
 
 pytestmark = pytest.mark.django_db
 
-
-def caller(kind: str):
-    if kind == "anonymous":
-        return AnonymousUser()
-    if kind == "user":
-        return UserFactory.create()
-    if kind == "content_manager_without_2fa":
-        return StaffFactory.create(role=StaffRole.CONTENT_MANAGER, totp=False)
-    return StaffFactory.create(role=StaffRole(kind))
+MANAGERS = {"content_manager", "administrator"}
 
 
-CALLERS = [
-    ("anonymous", False),
-    ("user", False),
-    ("support", False),
-    ("privacy_officer", False),
-    ("content_manager_without_2fa", False),
-    ("content_manager", True),
-    ("administrator", True),
-]
-
-
-@pytest.mark.parametrize(("kind", "allowed"), CALLERS)
-def test_who_may_manage_the_catalogue(kind, allowed):
-    actor = caller(kind)
+@pytest.mark.parametrize("kind", ALL_CALLERS)
+def test_who_may_manage_the_catalogue(kind, caller_for):
+    user = caller_for(kind).user
+    actor = AnonymousUser() if user is None else user
+    allowed = kind in MANAGERS
     assert staff_may_manage_catalogue(actor=actor) is allowed
     if allowed:
         track = services.track_create(actor=actor, title="Dawn", catalogue_code="MW-1")

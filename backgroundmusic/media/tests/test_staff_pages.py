@@ -6,7 +6,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
-from backgroundmusic.accounts.tests.factories import StaffFactory, UserFactory
+from backgroundmusic.accounts.tests.factories import StaffFactory
 from backgroundmusic.catalog import services as catalogue
 from backgroundmusic.catalog.models import Track
 from backgroundmusic.media import services
@@ -19,20 +19,12 @@ pytestmark = pytest.mark.django_db
 URL = "/staff/catalogue/masters/"
 EXPECTED = {
     "anonymous": 302,
-    "plain_user": 403,
+    "other_user": 403,
     "support": 403,
     "content_manager": 200,
     "privacy_officer": 403,
     "administrator": 200,
 }
-
-
-def login(client: Client, caller: str) -> Client:
-    if caller == "plain_user":
-        client.force_login(UserFactory.create())
-    elif caller != "anonymous":
-        client.force_login(StaffFactory.create(role=StaffRole(caller)))
-    return client
 
 
 @pytest.fixture
@@ -41,8 +33,8 @@ def wav_bytes(tmp_path: Path) -> bytes:
 
 
 @pytest.mark.parametrize("caller", list(EXPECTED))
-def test_who_may_list_and_upload(client: Client, caller: str, wav_bytes: bytes):
-    login(client, caller)
+def test_who_may_list_and_upload(client: Client, caller: str, wav_bytes: bytes, caller_for):
+    caller_for(caller)
     assert client.get(URL).status_code == EXPECTED[caller]
     upload = SimpleUploadedFile("Dawn.wav", wav_bytes, content_type="audio/wav")
     response = client.post(URL, {"file": upload, "title": "Dawn"})
@@ -60,8 +52,8 @@ def test_a_manager_without_two_factor_is_sent_to_set_it_up(client: Client):
     assert (response.status_code, response["Location"]) == (302, "/accounts/2fa/totp/activate/")
 
 
-def test_a_refused_file_keeps_the_form_and_says_why(client: Client):
-    login(client, "content_manager")
+def test_a_refused_file_keeps_the_form_and_says_why(client: Client, caller_for):
+    caller_for("content_manager")
     upload = SimpleUploadedFile("noise.wav", b"RIFF" + b"\x07" * 5000, content_type="audio/wav")
     response = client.post(URL, {"file": upload, "title": "Kept title"})
     assert response.status_code == 400
@@ -71,9 +63,9 @@ def test_a_refused_file_keeps_the_form_and_says_why(client: Client):
     assert (Master.objects.count(), Track.objects.count()) == (0, 0)
 
 
-def test_track_and_title_together_are_refused(client: Client, wav_bytes: bytes):
+def test_track_and_title_together_are_refused(client: Client, wav_bytes: bytes, caller_for):
     track = catalogue.track_create(actor=None, title="Noon", catalogue_code="MW-1")
-    login(client, "content_manager")
+    caller_for("content_manager")
     upload = SimpleUploadedFile("a.wav", wav_bytes, content_type="audio/wav")
     response = client.post(URL, {"file": upload, "track": track.pk, "title": "Other"})
     assert response.status_code == 400
@@ -81,9 +73,11 @@ def test_track_and_title_together_are_refused(client: Client, wav_bytes: bytes):
     assert Master.objects.count() == 0
 
 
-def test_attach_to_a_track_then_progress_and_failure_are_shown(client: Client, wav_bytes):
+def test_attach_to_a_track_then_progress_and_failure_are_shown(
+    client: Client, wav_bytes, caller_for
+):
     track = catalogue.track_create(actor=None, title="Noon", catalogue_code="MW-1")
-    login(client, "content_manager")
+    caller_for("content_manager")
     upload = SimpleUploadedFile("a.wav", wav_bytes, content_type="audio/wav")
     assert client.post(URL, {"file": upload, "track": track.pk}).status_code == 302
     master = Master.objects.get()
@@ -105,11 +99,11 @@ def test_attach_to_a_track_then_progress_and_failure_are_shown(client: Client, w
     assert Master.objects.get().status == "uploaded"
 
 
-def test_retry_is_refused_to_support(client: Client, wav_bytes: bytes, tmp_path: Path):
+def test_retry_is_refused_to_support(client: Client, wav_bytes: bytes, tmp_path: Path, caller_for):
     master = services.master_upload(
         source=write_wav(tmp_path / "b.wav", sine(1.5)), uploaded_by_id=None
     )
     Master.objects.filter(pk=master.pk).update(status="failed", failure_reason="x")
-    login(client, "support")
+    caller_for("support")
     assert client.post(f"{URL}{master.pk}/retry/").status_code == 403
     assert Master.objects.get().status == "failed"

@@ -37,7 +37,7 @@ pytestmark = pytest.mark.django_db
 
 CALLERS = [
     "anonymous",
-    "user",
+    "other_user",
     "support",
     "content_manager",
     "privacy_officer",
@@ -45,14 +45,6 @@ CALLERS = [
 ]
 MAY_PLAY_FULL = {"content_manager", "administrator"}
 FULL_KINDS = [Rendition.Kind.OPUS, Rendition.Kind.AAC, Rendition.Kind.MP3_320]
-
-
-def make_caller(caller: str) -> User | AnonymousUser:
-    if caller == "anonymous":
-        return AnonymousUser()
-    if caller == "user":
-        return UserFactory.create()
-    return StaffFactory.create(role=StaffRole(caller), totp=True)
 
 
 def client_as(user: User | AnonymousUser) -> Client:
@@ -66,9 +58,9 @@ def client_as(user: User | AnonymousUser) -> Client:
 
 
 @pytest.mark.parametrize("caller", CALLERS)
-def test_may_play_by_caller_and_kind(caller):
+def test_may_play_by_caller_and_kind(caller, caller_for):
     track = playable_track()
-    user = make_caller(caller)
+    user = caller_for(caller).user or AnonymousUser()
     assert may_play(user=user, track=track, kind="preview") is True
     for kind in FULL_KINDS:
         assert may_play(user=user, track=track, kind=kind) is (caller in MAY_PLAY_FULL)
@@ -82,9 +74,9 @@ def test_content_manager_without_two_factor_gets_only_the_preview():
 
 
 @pytest.mark.parametrize("caller", CALLERS)
-def test_unpublished_track_is_for_content_managers_only(caller):
+def test_unpublished_track_is_for_content_managers_only(caller, caller_for):
     track = playable_track(published=False)
-    user = make_caller(caller)
+    user = caller_for(caller).user or AnonymousUser()
     assert may_play(user=user, track=track, kind="preview") is (caller in MAY_PLAY_FULL)
     assert may_play(user=user, track=track, kind="opus") is (caller in MAY_PLAY_FULL)
 
@@ -139,9 +131,9 @@ def test_full_url_needs_a_user():
 
 
 @pytest.mark.parametrize("caller", CALLERS)
-def test_preview_streams_to_every_caller(caller):
+def test_preview_streams_to_every_caller(caller, caller_for):
     track = playable_track()
-    user = make_caller(caller)
+    user = caller_for(caller).user or AnonymousUser()
     url = playable_url(user=user, track=track, kind="preview")
     assert url is not None
     response = client_as(user).get(url)
@@ -152,9 +144,9 @@ def test_preview_streams_to_every_caller(caller):
 
 @pytest.mark.parametrize("kind", FULL_KINDS)
 @pytest.mark.parametrize("caller", CALLERS)
-def test_full_rendition_only_for_content_managers(caller, kind):
+def test_full_rendition_only_for_content_managers(caller, kind, caller_for):
     track = playable_track()
-    user = make_caller(caller)
+    user = caller_for(caller).user or AnonymousUser()
     # A URL issued to this caller (to a plain user when the caller is anonymous), bypassing
     # playable_url, which would not issue one: the view itself must refuse.
     holder = user if isinstance(user, User) else UserFactory.create()

@@ -9,7 +9,7 @@ from django.test import Client, RequestFactory
 
 from backgroundmusic.accounts import services
 from backgroundmusic.accounts.models import Profile, PublicProfileChoice, User
-from backgroundmusic.accounts.tests.factories import StaffFactory, UserFactory
+from backgroundmusic.accounts.tests.factories import UserFactory
 from backgroundmusic.core import clock
 from backgroundmusic.core.request_info import PrivacySignals
 from backgroundmusic.privacy import consents
@@ -22,7 +22,6 @@ from backgroundmusic.privacy.models import (
     PolicyEdition,
     Recipient,
 )
-from backgroundmusic.staffroles.roles import StaffRole
 
 pytestmark = pytest.mark.django_db
 
@@ -44,19 +43,6 @@ BM_AID_DELETED = (
 @pytest.fixture
 def owner() -> User:
     return UserFactory.create(username="owner")
-
-
-def login_as(client: Client, caller: str, owner: User) -> User | None:
-    if caller == "anonymous":
-        return None
-    if caller == "owner":
-        user = owner
-    elif caller == "other_user":
-        user = UserFactory.create(username="other")
-    else:
-        user = StaffFactory.create(username=caller.replace("_", "-"), role=StaffRole(caller))
-    client.force_login(user)
-    return user
 
 
 def ledger(user: User) -> list[tuple[str, str | None, str, str]]:
@@ -90,8 +76,8 @@ def render_section(tag: str, user: User, headers: dict[str, str] | None = None) 
 
 
 @pytest.mark.parametrize("caller", CALLERS)
-def test_giving_a_consent_acts_only_on_the_caller(client, owner, caller):
-    user = login_as(client, caller, owner)
+def test_giving_a_consent_acts_only_on_the_caller(client, owner, caller, caller_for):
+    user = caller_for(caller).user
     # A forged subject field is ignored: the view only ever acts on the signed-in person.
     response = client.post(
         "/privacy/consents/", {"purpose": "newsletter", "action": "give", "subject": owner.pk}
@@ -108,9 +94,9 @@ def test_giving_a_consent_acts_only_on_the_caller(client, owner, caller):
 
 
 @pytest.mark.parametrize("caller", CALLERS)
-def test_withdrawing_a_consent_acts_only_on_the_caller(client, owner, caller):
+def test_withdrawing_a_consent_acts_only_on_the_caller(client, owner, caller, caller_for):
     consents.consent_give(subject=owner, purpose=ConsentPurpose.RESEARCH, method="form")
-    user = login_as(client, caller, owner)
+    user = caller_for(caller).user
     if user is not None and user != owner:
         consents.consent_give(subject=user, purpose=ConsentPurpose.RESEARCH, method="form")
     response = client.post("/privacy/consents/", {"purpose": "research", "action": "withdraw"})

@@ -7,11 +7,10 @@ import pytest
 from django.core import signing
 from django.test import Client, RequestFactory
 
-from backgroundmusic.accounts.tests.factories import StaffFactory, UserFactory
+from backgroundmusic.accounts.tests.factories import UserFactory
 from backgroundmusic.core import clock
 from backgroundmusic.privacy import consents, cookies
 from backgroundmusic.privacy.models import ConsentPurpose, ConsentRecord
-from backgroundmusic.staffroles.roles import StaffRole
 
 pytestmark = pytest.mark.django_db
 
@@ -180,10 +179,9 @@ def test_a_signed_in_choice_is_also_recorded_in_the_ledger(client):
 @pytest.mark.parametrize(
     "caller", ["support", "content_manager", "privacy_officer", "administrator"]
 )
-def test_staff_cookie_choices_are_their_own(client, caller):
+def test_staff_cookie_choices_are_their_own(client, caller, caller_for):
     owner = UserFactory.create()
-    member = StaffFactory.create(role=StaffRole(caller))
-    client.force_login(member)
+    member = caller_for(caller).user
     client.post("/cookies/choice/", {"action": "accept_all"})
     assert records(member) == [("analytics", "given", "banner")]
     assert records(owner) == []

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 from django.template import Context, Template
-from django.test import Client, RequestFactory
+from django.test import RequestFactory
 
 from backgroundmusic.accounts.models import User
 from backgroundmusic.accounts.tests.factories import StaffFactory, UserFactory
@@ -51,21 +51,8 @@ def officer() -> User:
 
 
 @pytest.fixture
-def client_for(client: Client, owner: User, officer: User):
-    def login(caller: str) -> Client:
-        if caller == "owner":
-            client.force_login(owner)
-        elif caller == "other_user":
-            client.force_login(UserFactory.create(username="someone-else"))
-        elif caller == "privacy_officer":
-            client.force_login(officer)
-        elif caller != "anonymous":
-            client.force_login(
-                StaffFactory.create(username=caller.replace("_", "-"), role=StaffRole(caller))
-            )
-        return client
-
-    return login
+def known_callers(officer: User) -> dict[str, User]:
+    return {"privacy_officer": officer}
 
 
 def record(officer, subject, **changes) -> Disclosure:
@@ -251,10 +238,10 @@ def test_the_section_for_someone_with_no_disclosures(owner):
 
 
 @pytest.mark.parametrize("caller", CALLERS)
-def test_register_access(caller, client_for, officer, owner):
+def test_register_access(caller, caller_for, officer, owner):
     disclosure = record(officer, owner, legal_hold_until=date(2026, 3, 1), legal_hold_reason="Gag")
     with clock.frozen_at(TODAY):
-        response = client_for(caller).get("/staff/disclosures/")
+        response = caller_for(caller).client.get("/staff/disclosures/")
     assert response.status_code == EXPECTED[caller]
     if caller == "anonymous":
         assert response["Location"] == "/accounts/login/?next=/staff/disclosures/"
@@ -264,8 +251,8 @@ def test_register_access(caller, client_for, officer, owner):
 
 
 @pytest.mark.parametrize("caller", CALLERS)
-def test_new_disclosure_page_access(caller, client_for):
-    response = client_for(caller).get("/staff/disclosures/new/")
+def test_new_disclosure_page_access(caller, caller_for):
+    response = caller_for(caller).client.get("/staff/disclosures/new/")
     assert response.status_code == EXPECTED[caller]
     assert ('id="disclosure-form"' in response.content.decode()) == (EXPECTED[caller] == 200)
 
@@ -285,9 +272,9 @@ FORM = {
 
 
 @pytest.mark.parametrize("caller", CALLERS)
-def test_recording_a_disclosure_access(caller, client_for, owner, officer):
+def test_recording_a_disclosure_access(caller, caller_for, owner, officer):
     with clock.frozen_at(TODAY):
-        response = client_for(caller).post("/staff/disclosures/new/", FORM)
+        response = caller_for(caller).client.post("/staff/disclosures/new/", FORM)
     if EXPECTED[caller] != 200:
         assert response.status_code == EXPECTED[caller]
         assert Disclosure.objects.count() == 0
@@ -314,7 +301,7 @@ def test_recording_a_disclosure_access(caller, client_for, owner, officer):
     )
 
 
-def test_the_register_flags_cross_border_and_active_holds(client_for, officer, owner):
+def test_the_register_flags_cross_border_and_active_holds(caller_for, officer, owner):
     abroad = record(
         officer,
         owner,
@@ -325,7 +312,7 @@ def test_the_register_flags_cross_border_and_active_holds(client_for, officer, o
     )
     home = record(officer, owner)
     with clock.frozen_at(TODAY):
-        html = client_for("privacy_officer").get("/staff/disclosures/").content.decode()
+        html = caller_for("privacy_officer").client.get("/staff/disclosures/").content.decode()
     abroad_row = re.search(rf'<tr data-disclosure-id="{abroad.pk}">(.*?)</tr>', html, re.S)
     home_row = re.search(rf'<tr data-disclosure-id="{home.pk}">(.*?)</tr>', html, re.S)
     assert abroad_row is not None and home_row is not None
@@ -336,10 +323,10 @@ def test_the_register_flags_cross_border_and_active_holds(client_for, officer, o
     assert f"#{owner.pk} (owner)" in abroad_row[1]
 
 
-def test_an_incomplete_form_keeps_the_input(client_for):
+def test_an_incomplete_form_keeps_the_input(caller_for):
     data = {**FORM, "reference_document": "", "recipient_name": "Kept Name Ltd"}
     with clock.frozen_at(TODAY):
-        response = client_for("privacy_officer").post("/staff/disclosures/new/", data)
+        response = caller_for("privacy_officer").client.post("/staff/disclosures/new/", data)
     assert response.status_code == 200
     html = response.content.decode()
     assert "This field is required." in html
@@ -347,10 +334,10 @@ def test_an_incomplete_form_keeps_the_input(client_for):
     assert Disclosure.objects.count() == 0
 
 
-def test_a_hold_without_reason_is_refused_with_the_input_kept(client_for):
+def test_a_hold_without_reason_is_refused_with_the_input_kept(caller_for):
     data = {**FORM, "legal_hold_until": "2026-04-01"}
     with clock.frozen_at(TODAY):
-        response = client_for("privacy_officer").post("/staff/disclosures/new/", data)
+        response = caller_for("privacy_officer").client.post("/staff/disclosures/new/", data)
     assert response.status_code == 200
     html = response.content.decode()
     assert "Give the reason for the legal hold" in html
@@ -371,9 +358,9 @@ def test_a_hold_without_reason_is_refused_with_the_input_kept(client_for):
         {"subject": "x" * 1000},
     ],
 )
-def test_bad_input_is_never_a_500(client_for, changes):
+def test_bad_input_is_never_a_500(caller_for, changes):
     with clock.frozen_at(TODAY):
-        response = client_for("privacy_officer").post(
+        response = caller_for("privacy_officer").client.post(
             "/staff/disclosures/new/", {**FORM, **changes}
         )
     assert response.status_code == 200

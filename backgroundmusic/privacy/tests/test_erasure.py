@@ -61,13 +61,13 @@ from backgroundmusic.privacy.tasks import erase_account
 from backgroundmusic.privacy.tests.test_export import (
     CALLERS,
     STAFF_CALLERS,
-    make_caller,
     make_owner,
     queued,
     ready_export,
     reauthenticate,
     run_queued,
 )
+from tests.callers import caller_user
 
 pytestmark = pytest.mark.django_db
 
@@ -220,7 +220,7 @@ def sign_in_keys_of(user: User) -> set[str]:
 
 @pytest.fixture
 def recorder() -> User:
-    return make_caller("privacy_officer", UserFactory.create(username="nobody"))  # type: ignore[return-value]
+    return caller_user("privacy_officer")
 
 
 @pytest.fixture
@@ -240,8 +240,8 @@ def erase(user: User, reason: str = "privacy center") -> ErasureJob:
 
 
 @pytest.mark.parametrize("caller", CALLERS)
-def test_delete_page_by_every_caller(caller, client, owner):
-    user = make_caller(caller, owner)
+def test_delete_page_by_every_caller(caller, client, owner, caller_for):
+    user = caller_for(caller).user
     if user is not None:
         reauthenticate(client, user)
     response = client.get("/privacy/delete/")
@@ -261,8 +261,10 @@ def test_delete_page_by_every_caller(caller, client, owner):
 
 
 @pytest.mark.parametrize("caller", CALLERS)
-def test_delete_request_by_every_caller_typing_the_owners_username(caller, client, owner):
-    user = make_caller(caller, owner)
+def test_delete_request_by_every_caller_typing_the_owners_username(
+    caller, client, owner, caller_for
+):
+    user = caller_for(caller).user
     if user is not None:
         reauthenticate(client, user)
     response = client.post("/privacy/delete/", {"confirmation": "owner"})
@@ -342,10 +344,10 @@ def test_the_done_page_says_what_happens(client):
     assert "Your account is being deleted" in response.content.decode()
 
 
-def test_the_center_offers_deletion_to_people_and_explains_it_to_staff(client, owner):
+def test_the_center_offers_deletion_to_people_and_explains_it_to_staff(client, owner, caller_for):
     client.force_login(owner)
     assert 'href="/privacy/delete/"' in client.get("/privacy/").content.decode()
-    client.force_login(make_caller("support", owner))  # type: ignore[arg-type]
+    caller_for("support")
     html = client.get("/privacy/").content.decode()
     assert 'href="/privacy/delete/"' not in html
     assert "This is a staff account" in html

@@ -90,16 +90,6 @@ def make_owner(username: str = "owner") -> User:
     return user
 
 
-def make_caller(caller: str, owner: User) -> User | None:
-    if caller == "anonymous":
-        return None
-    if caller == "owner":
-        return owner
-    if caller == "other_user":
-        return UserFactory.create(username="other")
-    return StaffFactory.create(username=caller.replace("_", "-"), role=StaffRole(caller))
-
-
 def reauthenticate(client: Client, user: User) -> Client:
     """Signs the client in and records a fresh re-authentication, as allauth's
     /accounts/reauthenticate/ does after the password is typed again."""
@@ -169,15 +159,14 @@ def owner() -> User:
 
 
 @pytest.fixture
-def client_for(client: Client, owner: User):
-    def login(caller: str, *, reauthenticated: bool = True) -> tuple[Client, User | None]:
-        user = make_caller(caller, owner)
-        if user is not None:
-            if reauthenticated:
-                reauthenticate(client, user)
-            else:
-                client.force_login(user)
-        return client, user
+def client_for(caller_for):
+    """The caller signed in, with a fresh re-authentication unless told otherwise."""
+
+    def login(kind: str, *, reauthenticated: bool = True) -> tuple[Client, User | None]:
+        caller = caller_for(kind)
+        if caller.user is not None and reauthenticated:
+            reauthenticate(caller.client, caller.user)
+        return caller.client, caller.user
 
     return login
 
@@ -482,11 +471,11 @@ def test_the_job_fails_the_export_of_an_account_being_erased(owner):
 
 
 @pytest.mark.parametrize("caller", CALLERS)
-def test_download_by_every_caller(caller, client, owner, django_capture_on_commit_callbacks):
+def test_download_by_every_caller(
+    caller, client, owner, django_capture_on_commit_callbacks, caller_for
+):
     export, link = ready_export(owner)
-    user = make_caller(caller, owner)
-    if user is not None:
-        client.force_login(user)
+    caller_for(caller)
     with django_capture_on_commit_callbacks(execute=True):
         response = client.get(link)
     export.refresh_from_db()
@@ -546,11 +535,9 @@ def test_a_made_up_token_is_404(client, owner):
 
 
 @pytest.mark.parametrize("caller", CALLERS)
-def test_download_button_of_the_center_by_every_caller(caller, client, owner):
+def test_download_button_of_the_center_by_every_caller(caller, client, owner, caller_for):
     export, _link = ready_export(owner)
-    user = make_caller(caller, owner)
-    if user is not None:
-        client.force_login(user)
+    caller_for(caller)
     response = client.post(f"/privacy/export/{export.pk}/download/")
     export.refresh_from_db()
     expected = {"anonymous": 302, "owner": 200}.get(caller, 404)

@@ -12,7 +12,7 @@ from django.core.management import call_command
 from django.db import connection
 
 from backgroundmusic.accounts.models import User
-from backgroundmusic.accounts.tests.factories import UserFactory
+from backgroundmusic.accounts.tests.factories import StaffFactory, UserFactory
 from backgroundmusic.core import clock
 from backgroundmusic.core.models import AppendOnlyError
 from backgroundmusic.privacy import consents, policies
@@ -35,6 +35,7 @@ from backgroundmusic.privacy.models import (
     PolicyAcceptance,
     PolicyEdition,
 )
+from backgroundmusic.staffroles.roles import StaffRole
 
 pytestmark = pytest.mark.django_db
 
@@ -45,7 +46,7 @@ TERMS = DocumentKind.TERMS_OF_USE
 
 def edition_data(**overrides: Any) -> dict[str, Any]:
     data: dict[str, Any] = {
-        "actor_id": 7,
+        "actor": None,
         "kind": PP,
         "version": "2026-03-02",
         "title_en": "Privacy policy",
@@ -134,7 +135,10 @@ def test_content_hash_changes_when_anything_changes(field, value):
 
 
 def test_published_edition_stores_the_hash_of_its_normalized_content():
-    edition = publish(body_en="## 1. Who we are  \r\n\r\nWe run the service.\r\n\r\n")
+    officer = StaffFactory.create(role=StaffRole.PRIVACY_OFFICER)
+    edition = publish(
+        actor=officer, body_en="## 1. Who we are  \r\n\r\nWe run the service.\r\n\r\n"
+    )
     assert edition.body_en == "## 1. Who we are\n\nWe run the service."
     assert edition.content_hash == edition_content_hash(
         kind="privacy_policy",
@@ -149,7 +153,11 @@ def test_published_edition_stores_the_hash_of_its_normalized_content():
         effective_at=T0,
     )
     edition.refresh_from_db()
-    assert (edition.published_at, edition.effective_at, edition.published_by_id) == (T0, T0, 7)
+    assert (edition.published_at, edition.effective_at, edition.published_by_id) == (
+        T0,
+        T0,
+        officer.pk,
+    )
     assert edition_hash_matches(edition=edition)
 
 

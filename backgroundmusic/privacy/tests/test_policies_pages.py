@@ -6,10 +6,10 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
-from django.test import Client, RequestFactory
+from django.test import RequestFactory
 
 from backgroundmusic.accounts.models import User
-from backgroundmusic.accounts.tests.factories import StaffFactory, UserFactory
+from backgroundmusic.accounts.tests.factories import UserFactory
 from backgroundmusic.core import clock
 from backgroundmusic.privacy import consents, policies
 from backgroundmusic.privacy.editions import current_edition, edition_hash_matches
@@ -22,7 +22,6 @@ from backgroundmusic.privacy.models import (
     PolicyEdition,
 )
 from backgroundmusic.privacy.policies_context import policy_notice
-from backgroundmusic.staffroles.roles import StaffRole
 
 pytestmark = pytest.mark.django_db
 
@@ -41,7 +40,7 @@ def frozen():
 
 def publish(*, at: datetime = T0, **overrides: Any) -> PolicyEdition:
     data: dict[str, Any] = {
-        "actor_id": None,
+        "actor": None,
         "kind": PP,
         "version": "v1",
         "title_en": "Privacy policy",
@@ -389,39 +388,22 @@ def test_acknowledge_accepts_only_post(client):
 STAFF_URL = "/staff/policies/"
 CALLERS = [
     "anonymous",
-    "plain_user",
+    "other_user",
     "support",
     "content_manager",
     "privacy_officer",
-    "privacy_officer_without_totp",
+    "staff_without_two_factor",
     "administrator",
 ]
 EXPECTED = {
     "anonymous": 302,
-    "plain_user": 403,
+    "other_user": 403,
     "support": 403,
     "content_manager": 403,
     "privacy_officer": 200,
-    "privacy_officer_without_totp": 302,
+    "staff_without_two_factor": 302,
     "administrator": 403,
 }
-
-
-def caller_client(client: Client, caller: str) -> Client:
-    user: User | None
-    if caller == "anonymous":
-        user = None
-    elif caller == "plain_user":
-        user = UserFactory.create(username="plain")
-    elif caller == "privacy_officer_without_totp":
-        user = StaffFactory.create(
-            username="po-no-totp", role=StaffRole.PRIVACY_OFFICER, totp=False
-        )
-    else:
-        user = StaffFactory.create(username=caller.replace("_", "-"), role=StaffRole(caller))
-    if user is not None:
-        client.force_login(user)
-    return client
 
 
 def publish_post(**overrides: str | list[str]) -> dict[str, Any]:
@@ -443,13 +425,13 @@ def publish_post(**overrides: str | list[str]) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize("caller", CALLERS)
-def test_staff_policies_page_access(client, caller):
+def test_staff_policies_page_access(client, caller, caller_for):
     publish()
-    response = caller_client(client, caller).get(STAFF_URL)
+    response = caller_for(caller).client.get(STAFF_URL)
     assert response.status_code == EXPECTED[caller]
     if caller == "anonymous":
         assert response["Location"] == "/accounts/login/?next=/staff/policies/"
-    if caller == "privacy_officer_without_totp":
+    if caller == "staff_without_two_factor":
         assert response["Location"] == "/accounts/2fa/totp/activate/"
     if response.status_code == 200:
         html = response.content.decode()
@@ -458,9 +440,9 @@ def test_staff_policies_page_access(client, caller):
 
 
 @pytest.mark.parametrize("caller", CALLERS)
-def test_only_the_privacy_officer_can_publish(client, caller):
+def test_only_the_privacy_officer_can_publish(client, caller, caller_for):
     v1 = publish()
-    response = caller_client(client, caller).post(STAFF_URL, publish_post())
+    response = caller_for(caller).client.post(STAFF_URL, publish_post())
     allowed = caller == "privacy_officer"
     assert response.status_code == (302 if allowed else EXPECTED[caller])
     editions = list(PolicyEdition.objects.order_by("pk").values_list("version", flat=True))
@@ -480,14 +462,14 @@ def test_only_the_privacy_officer_can_publish(client, caller):
     assert current_edition(kind=PP) == v1
 
 
-def test_the_staff_nav_shows_policies_only_to_those_who_may_publish(client):
-    caller_client(client, "support")
+def test_the_staff_nav_shows_policies_only_to_those_who_may_publish(client, caller_for):
+    caller_for("support")
     html = client.get("/staff/").content.decode()
     assert "/staff/policies/" not in html
 
 
-def test_preview_renders_both_languages_and_publishes_nothing(client):
-    caller_client(client, "privacy_officer")
+def test_preview_renders_both_languages_and_publishes_nothing(client, caller_for):
+    caller_for("privacy_officer")
     response = client.post(STAFF_URL, publish_post(action="preview"))
     html = response.content.decode()
     assert response.status_code == 200
@@ -499,9 +481,9 @@ def test_preview_renders_both_languages_and_publishes_nothing(client):
     assert 'value="2026-04-01"' in html
 
 
-def test_a_refused_publication_keeps_the_input_and_says_why(client):
+def test_a_refused_publication_keeps_the_input_and_says_why(client, caller_for):
     publish()
-    caller_client(client, "privacy_officer")
+    caller_for("privacy_officer")
     response = client.post(STAFF_URL, publish_post(version="v1"))
     html = response.content.decode()
     assert response.status_code == 200
@@ -513,8 +495,8 @@ def test_a_refused_publication_keeps_the_input_and_says_why(client):
     assert PolicyEdition.objects.count() == 1
 
 
-def test_an_effective_date_in_the_past_is_refused(client):
-    caller_client(client, "privacy_officer")
+def test_an_effective_date_in_the_past_is_refused(client, caller_for):
+    caller_for("privacy_officer")
     response = client.post(STAFF_URL, publish_post(effective_at="2026-03-01T00:00"))
     assert (
         "The effective date is in the past: an edition can take effect now or later."
@@ -533,30 +515,31 @@ def test_an_effective_date_in_the_past_is_refused(client):
         {"version": "x" * 40},
     ],
 )
-def test_malformed_publications_are_refused_without_an_error_page(client, overrides):
-    caller_client(client, "privacy_officer")
+def test_malformed_publications_are_refused_without_an_error_page(client, overrides, caller_for):
+    caller_for("privacy_officer")
     response = client.post(STAFF_URL, publish_post(**overrides))
     assert response.status_code == 200
     assert 'class="errorlist' in response.content.decode()
     assert PolicyEdition.objects.count() == 0
 
 
-def test_a_new_edition_can_start_from_the_text_in_force(client):
+def test_a_new_edition_can_start_from_the_text_in_force(client, caller_for):
     publish(body_en="## Who we are\n\nStart from me.")
-    caller_client(client, "privacy_officer")
+    caller_for("privacy_officer")
     html = client.get(STAFF_URL, {"start": "privacy_policy"}).content.decode()
     assert "Start from me." in html
     assert client.get(STAFF_URL, {"start": "nonsense"}).status_code == 200
 
 
-def test_publishing_with_no_effective_date_takes_effect_at_once_and_shows_the_notice(client):
+def test_publishing_with_no_effective_date_takes_effect_at_once_and_shows_the_notice(
+    client, caller_for
+):
     person = UserFactory.create()
     v1 = publish()
     policies.edition_acknowledge(
         user=person, edition=v1, request_ip_truncated="", user_agent_family=""
     )
-    officer = Client()
-    caller_client(officer, "privacy_officer")
+    officer = caller_for("privacy_officer").client
     officer.post(STAFF_URL, publish_post(effective_at="", material_purposes=[]))
     new = PolicyEdition.objects.get(version="2026-04-01")
     assert new.effective_at == T0 + timedelta(days=1)

@@ -40,7 +40,7 @@ def _fresh_rate_limits():
 def editions():
     with clock.frozen_at(T0):
         common: dict[str, Any] = {
-            "actor_id": None,
+            "actor": None,
             "change_summary_en": "",
             "change_summary_ru": "",
             "effective_at": None,

@@ -7,7 +7,6 @@ import re
 from datetime import UTC, date, datetime
 
 import pytest
-from django.test import Client
 
 from backgroundmusic.accounts.models import User
 from backgroundmusic.accounts.tests.factories import StaffFactory, UserFactory
@@ -64,27 +63,9 @@ def officer() -> User:
     return StaffFactory.create(role=StaffRole.PRIVACY_OFFICER, username="the-officer")
 
 
-def make_caller(caller: str, owner: User, officer: User) -> User | None:
-    if caller == "anonymous":
-        return None
-    if caller == "owner":
-        return owner
-    if caller == "other_user":
-        return UserFactory.create(username="someone-else")
-    if caller == "privacy_officer":
-        return officer
-    return StaffFactory.create(username=caller.replace("_", "-"), role=StaffRole(caller))
-
-
 @pytest.fixture
-def client_for(client: Client, owner: User, officer: User):
-    def login(caller: str) -> Client:
-        user = make_caller(caller, owner, officer)
-        if user is not None:
-            client.force_login(user)
-        return client
-
-    return login
+def known_callers(officer: User) -> dict[str, User]:
+    return {"privacy_officer": officer}
 
 
 @pytest.fixture
@@ -138,9 +119,9 @@ def assert_denied(response, caller: str, path: str) -> None:
 
 
 @pytest.mark.parametrize("caller", CALLERS)
-def test_inbox_access(caller, client_for, logged):
+def test_inbox_access(caller, caller_for, logged):
     with clock.frozen_at(moscow_noon(date(2026, 1, 12))):
-        response = client_for(caller).get("/staff/requests/")
+        response = caller_for(caller).client.get("/staff/requests/")
     assert_denied(response, caller, "/staff/requests/")
     html = response.content.decode()
     assert row_ids(html) == ([logged.pk] if EXPECTED[caller] == 200 else [])
@@ -148,16 +129,16 @@ def test_inbox_access(caller, client_for, logged):
 
 
 @pytest.mark.parametrize("caller", CALLERS)
-def test_new_request_page_access(caller, client_for):
-    response = client_for(caller).get("/staff/requests/new/")
+def test_new_request_page_access(caller, caller_for):
+    response = caller_for(caller).client.get("/staff/requests/new/")
     assert_denied(response, caller, "/staff/requests/new/")
     assert ('id="request-log-form"' in response.content.decode()) == (EXPECTED[caller] == 200)
 
 
 @pytest.mark.parametrize("caller", CALLERS)
-def test_logging_a_request_access(caller, client_for):
+def test_logging_a_request_access(caller, caller_for):
     with clock.frozen_at(moscow_noon(date(2026, 1, 12))):
-        response = client_for(caller).post(
+        response = caller_for(caller).client.post(
             "/staff/requests/new/",
             {
                 "kind": "erasure",
@@ -185,9 +166,9 @@ def test_logging_a_request_access(caller, client_for):
 
 
 @pytest.mark.parametrize("caller", CALLERS)
-def test_request_page_access(caller, client_for, logged):
+def test_request_page_access(caller, caller_for, logged):
     path = f"/staff/requests/{logged.pk}/"
-    response = client_for(caller).get(path)
+    response = caller_for(caller).client.get(path)
     assert_denied(response, caller, path)
     html = response.content.decode()
     assert ('id="close-form"' in html) == (EXPECTED[caller] == 200)
@@ -207,24 +188,24 @@ POSTS = {
 
 @pytest.mark.parametrize("op", sorted(POSTS))
 @pytest.mark.parametrize("caller", [c for c in CALLERS if EXPECTED[c] != 200])
-def test_every_request_operation_is_denied_and_changes_nothing(caller, op, client_for, logged):
+def test_every_request_operation_is_denied_and_changes_nothing(caller, op, caller_for, logged):
     UserFactory.create(username="target-user")
     before = state()
     path = f"/staff/requests/{logged.pk}/"
     with clock.frozen_at(moscow_noon(date(2026, 1, 12))):
-        response = client_for(caller).post(path, {"op": op, **POSTS[op]})
+        response = caller_for(caller).client.post(path, {"op": op, **POSTS[op]})
     assert_denied(response, caller, path)
     assert CONTACT not in response.content.decode()
     assert state() == before
 
 
 @pytest.mark.parametrize("caller", [c for c in CALLERS if EXPECTED[c] != 200])
-def test_acting_is_denied_and_changes_nothing(caller, client_for, officer, logged):
+def test_acting_is_denied_and_changes_nothing(caller, caller_for, officer, logged):
     with clock.frozen_at(RECEIVED):
         dsr.request_verify_identity(actor=officer, request=logged, verified=True)
     before = state()
     path = f"/staff/requests/{logged.pk}/"
-    response = client_for(caller).post(path, {"op": "act", "act-action": "restrict"})
+    response = caller_for(caller).client.post(path, {"op": "act", "act-action": "restrict"})
     assert_denied(response, caller, path)
     assert state() == before
 
@@ -243,20 +224,20 @@ def test_a_privacy_officer_without_totp_is_sent_to_set_it_up(path, client, logge
     assert state() == before
 
 
-def test_unknown_request_is_404_for_the_officer(client_for):
-    client = client_for("privacy_officer")
+def test_unknown_request_is_404_for_the_officer(caller_for):
+    client = caller_for("privacy_officer").client
     assert client.get("/staff/requests/999999/").status_code == 404
     assert client.post("/staff/requests/999999/", {"op": "verify"}).status_code == 404
 
 
-def test_the_staff_navigation_links_requests_and_disclosures_for_the_officer_only(client_for):
-    html = client_for("privacy_officer").get("/staff/").content.decode()
+def test_the_staff_navigation_links_requests_and_disclosures_for_the_officer_only(caller_for):
+    html = caller_for("privacy_officer").client.get("/staff/").content.decode()
     assert '<a href="/staff/requests/">Requests</a>' in html
     assert '<a href="/staff/disclosures/">Disclosures</a>' in html
 
 
-def test_support_sees_no_links_to_requests_or_disclosures(client_for):
-    html = client_for("support").get("/staff/").content.decode()
+def test_support_sees_no_links_to_requests_or_disclosures(caller_for):
+    html = caller_for("support").client.get("/staff/").content.decode()
     assert "/staff/requests/" not in html
     assert "/staff/disclosures/" not in html
 
@@ -264,7 +245,7 @@ def test_support_sees_no_links_to_requests_or_disclosures(client_for):
 # --- the inbox -----------------------------------------------------------------------------------
 
 
-def test_the_inbox_sorts_by_nearest_deadline_and_flags_overdue_in_red(client_for, officer):
+def test_the_inbox_sorts_by_nearest_deadline_and_flags_overdue_in_red(caller_for, officer):
     def logged_on(day: date) -> DataSubjectRequest:
         with clock.frozen_at(moscow_noon(day)):
             return dsr.request_log(
@@ -279,7 +260,7 @@ def test_the_inbox_sorts_by_nearest_deadline_and_flags_overdue_in_red(client_for
     overdue = logged_on(date(2025, 12, 29))  # due 22 Jan
     soon = logged_on(date(2026, 1, 9))  # due 23 Jan
     with clock.frozen_at(moscow_noon(date(2026, 1, 23))):
-        html = client_for("privacy_officer").get("/staff/requests/").content.decode()
+        html = caller_for("privacy_officer").client.get("/staff/requests/").content.decode()
     assert row_ids(html) == [overdue.pk, soon.pk, fresh.pk]
     rows = dict(re.findall(r'<tr data-request-id="(\d+)" class="([^"]*)">', html))
     assert rows == {str(overdue.pk): "overdue", str(soon.pk): "due-soon", str(fresh.pk): ""}
@@ -293,11 +274,11 @@ def test_the_inbox_sorts_by_nearest_deadline_and_flags_overdue_in_red(client_for
     assert 'href="/static/privacy/staff-requests.css"' in html
 
 
-def test_closed_requests_are_listed_on_demand(client_for, officer, owner, logged):
+def test_closed_requests_are_listed_on_demand(caller_for, officer, owner, logged):
     with clock.frozen_at(moscow_noon(date(2026, 1, 12))):
         dsr.request_verify_identity(actor=officer, request=logged, verified=True)
         dsr.request_close(actor=officer, request=logged, outcome="Done", status=Status.DONE)
-        client = client_for("privacy_officer")
+        client = caller_for("privacy_officer").client
         assert row_ids(client.get("/staff/requests/").content.decode()) == []
         closed = client.get("/staff/requests/", {"closed": "1"}).content.decode()
     assert row_ids(closed) == [logged.pk]
@@ -307,15 +288,17 @@ def test_closed_requests_are_listed_on_demand(client_for, officer, owner, logged
 # --- the request page ----------------------------------------------------------------------------
 
 
-def test_the_page_shows_only_id_and_username_of_the_account(client_for, logged, owner):
-    html = client_for("privacy_officer").get(f"/staff/requests/{logged.pk}/").content.decode()
+def test_the_page_shows_only_id_and_username_of_the_account(caller_for, logged, owner):
+    html = (
+        caller_for("privacy_officer").client.get(f"/staff/requests/{logged.pk}/").content.decode()
+    )
     assert f"#{owner.pk} (owner)" in html
     assert "owner@example.com" not in html
     assert CONTACT not in html
 
 
-def test_showing_the_contact_writes_the_access_log(client_for, logged, owner, officer):
-    client = client_for("privacy_officer")
+def test_showing_the_contact_writes_the_access_log(caller_for, logged, owner, officer):
+    client = caller_for("privacy_officer").client
     response = client.post(
         f"/staff/requests/{logged.pk}/",
         {"op": "contact", "contact-reason": "Sending the answer by post"},
@@ -331,8 +314,8 @@ def test_showing_the_contact_writes_the_access_log(client_for, logged, owner, of
     )
 
 
-def test_no_reason_no_contact_no_log(client_for, logged):
-    response = client_for("privacy_officer").post(
+def test_no_reason_no_contact_no_log(caller_for, logged):
+    response = caller_for("privacy_officer").client.post(
         f"/staff/requests/{logged.pk}/", {"op": "contact", "contact-reason": "why"}
     )
     assert response.status_code == 200
@@ -340,7 +323,7 @@ def test_no_reason_no_contact_no_log(client_for, logged):
     assert StaffAccessLogEntry.objects.count() == 0
 
 
-def test_the_officer_links_verifies_acts_and_closes(client_for, officer):
+def test_the_officer_links_verifies_acts_and_closes(caller_for, officer):
     person = UserFactory.create(username="petrov")
     with clock.frozen_at(RECEIVED):
         request = dsr.request_log(
@@ -351,7 +334,7 @@ def test_the_officer_links_verifies_acts_and_closes(client_for, officer):
             requester_contact=CONTACT,
         )
     path = f"/staff/requests/{request.pk}/"
-    client = client_for("privacy_officer")
+    client = caller_for("privacy_officer").client
     with clock.frozen_at(moscow_noon(date(2026, 1, 12))):
         html = client.get(path).content.decode()
         assert "Link the request to an account first." in html
@@ -376,9 +359,9 @@ def test_the_officer_links_verifies_acts_and_closes(client_for, officer):
     assert (restriction.subject_id, restriction.started_method) == (person.pk, ConsentMethod.STAFF)
 
 
-def test_extending_from_the_page(client_for, logged):
+def test_extending_from_the_page(caller_for, logged):
     path = f"/staff/requests/{logged.pk}/"
-    client = client_for("privacy_officer")
+    client = caller_for("privacy_officer").client
     with clock.frozen_at(moscow_noon(date(2026, 1, 20))):
         response = client.post(path, {"op": "extend", "extend-reason": "Searching the archive"})
         assert response.status_code == 302
@@ -389,21 +372,23 @@ def test_extending_from_the_page(client_for, logged):
     assert 'id="extend-form"' not in html
 
 
-def test_an_empty_extension_reason_keeps_the_page_and_changes_nothing(client_for, logged):
+def test_an_empty_extension_reason_keeps_the_page_and_changes_nothing(caller_for, logged):
     path = f"/staff/requests/{logged.pk}/"
     with clock.frozen_at(moscow_noon(date(2026, 1, 20))):
-        response = client_for("privacy_officer").post(path, {"op": "extend", "extend-reason": " "})
+        response = caller_for("privacy_officer").client.post(
+            path, {"op": "extend", "extend-reason": " "}
+        )
     assert response.status_code == 200
     assert "This field is required." in response.content.decode()
     logged.refresh_from_db()
     assert logged.extended_due_ru is None
 
 
-def test_closing_late_without_explanation_keeps_the_input_and_says_why(client_for, officer, logged):
+def test_closing_late_without_explanation_keeps_the_input_and_says_why(caller_for, officer, logged):
     with clock.frozen_at(RECEIVED):
         dsr.request_verify_identity(actor=officer, request=logged, verified=True)
     path = f"/staff/requests/{logged.pk}/"
-    client = client_for("privacy_officer")
+    client = caller_for("privacy_officer").client
     with clock.frozen_at(moscow_noon(date(2026, 1, 23))):
         html = client.get(path).content.decode()
         assert "A deadline has passed: explain the delay." in html
@@ -433,17 +418,19 @@ def test_closing_late_without_explanation_keeps_the_input_and_says_why(client_fo
     )
 
 
-def test_an_unknown_account_keeps_the_input(client_for, logged):
+def test_an_unknown_account_keeps_the_input(caller_for, logged):
     path = f"/staff/requests/{logged.pk}/"
-    response = client_for("privacy_officer").post(path, {"op": "link", "link-subject": "nobody"})
+    response = caller_for("privacy_officer").client.post(
+        path, {"op": "link", "link-subject": "nobody"}
+    )
     assert response.status_code == 200
     html = response.content.decode()
     assert "No account has this user id or username." in html
     assert 'value="nobody"' in html
 
 
-def test_logging_with_missing_fields_keeps_the_input(client_for):
-    response = client_for("privacy_officer").post(
+def test_logging_with_missing_fields_keeps_the_input(caller_for):
+    response = caller_for("privacy_officer").client.post(
         "/staff/requests/new/",
         {"kind": "access", "channel": "email", "received_at": "", "requester_contact": CONTACT},
     )
@@ -454,9 +441,9 @@ def test_logging_with_missing_fields_keeps_the_input(client_for):
     assert DataSubjectRequest.objects.count() == 0
 
 
-def test_logging_a_request_received_in_the_future_is_refused(client_for):
+def test_logging_a_request_received_in_the_future_is_refused(caller_for):
     with clock.frozen_at(moscow_noon(date(2026, 1, 12))):
-        response = client_for("privacy_officer").post(
+        response = caller_for("privacy_officer").client.post(
             "/staff/requests/new/",
             {
                 "kind": "access",
@@ -484,9 +471,9 @@ def test_logging_a_request_received_in_the_future_is_refused(client_for):
         {},
     ],
 )
-def test_bad_input_is_never_a_500_and_changes_nothing(client_for, logged, data):
+def test_bad_input_is_never_a_500_and_changes_nothing(caller_for, logged, data):
     before = state()
-    response = client_for("privacy_officer").post(f"/staff/requests/{logged.pk}/", data)
+    response = caller_for("privacy_officer").client.post(f"/staff/requests/{logged.pk}/", data)
     assert response.status_code in (200, 302)
     assert state() == before
 
@@ -501,7 +488,7 @@ def test_bad_input_is_never_a_500_and_changes_nothing(client_for, logged, data):
         {"requester_contact": "x" * 5000},
     ],
 )
-def test_bad_input_when_logging_is_never_a_500(client_for, data):
-    response = client_for("privacy_officer").post("/staff/requests/new/", data)
+def test_bad_input_when_logging_is_never_a_500(caller_for, data):
+    response = caller_for("privacy_officer").client.post("/staff/requests/new/", data)
     assert response.status_code == 200
     assert DataSubjectRequest.objects.count() == 0

@@ -4,11 +4,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.template import RequestContext, Template
-from django.test import Client, RequestFactory
+from django.test import RequestFactory
 
 from backgroundmusic.accounts import services
 from backgroundmusic.accounts.models import Profile, User
-from backgroundmusic.accounts.tests.factories import StaffFactory, UserFactory
+from backgroundmusic.accounts.tests.factories import UserFactory
 from backgroundmusic.core import clock
 from backgroundmusic.privacy import consents
 from backgroundmusic.privacy.models import (
@@ -18,7 +18,6 @@ from backgroundmusic.privacy.models import (
     ProcessingRestriction,
     Recipient,
 )
-from backgroundmusic.staffroles.roles import StaffRole
 
 pytestmark = pytest.mark.django_db
 
@@ -50,19 +49,6 @@ def label() -> Recipient:
         categories=[],
         shared_with_consent=True,
     )
-
-
-def login_as(client: Client, caller: str, owner: User) -> User | None:
-    if caller == "anonymous":
-        return None
-    if caller == "owner":
-        user = owner
-    elif caller == "other_user":
-        user = UserFactory.create(username="other")
-    else:
-        user = StaffFactory.create(username=caller.replace("_", "-"), role=StaffRole(caller))
-    client.force_login(user)
-    return user
 
 
 def restrictions(user: User) -> list[tuple[str, str]]:
@@ -146,8 +132,8 @@ def test_restricting_twice_keeps_one_open_restriction_and_lifting_nothing_writes
 
 
 @pytest.mark.parametrize("caller", CALLERS)
-def test_restricting_acts_only_on_the_caller(client, owner, caller):
-    user = login_as(client, caller, owner)
+def test_restricting_acts_only_on_the_caller(client, owner, caller, caller_for):
+    user = caller_for(caller).user
     response = client.post("/privacy/restriction/", {"action": "start", "subject": owner.pk})
     assert response.status_code == 302
     if user is None:
@@ -161,9 +147,9 @@ def test_restricting_acts_only_on_the_caller(client, owner, caller):
 
 
 @pytest.mark.parametrize("caller", CALLERS)
-def test_lifting_acts_only_on_the_caller(client, owner, caller):
+def test_lifting_acts_only_on_the_caller(client, owner, caller, caller_for):
     consents.restriction_start(subject=owner, method="preference_center")
-    user = login_as(client, caller, owner)
+    user = caller_for(caller).user
     if user is not None and user != owner:
         consents.restriction_start(subject=user, method="preference_center")
     response = client.post("/privacy/restriction/", {"action": "lift"})

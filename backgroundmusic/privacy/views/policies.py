@@ -215,7 +215,7 @@ def staff_policies(request: HttpRequest) -> HttpResponse:
             if request.POST.get("action") == "publish":
                 try:
                     edition = policies.edition_publish(
-                        actor_id=request.user.pk,
+                        actor=request.user,
                         kind=data["kind"],
                         version=data["version"],
                         title_en=data["title_en"],
