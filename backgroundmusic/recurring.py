@@ -8,27 +8,25 @@ RECURRING_JOBS: list[RecurringJob] = [
         cron="17 3 * * *",
         task="backgroundmusic.core.tasks.prune_finished_tasks",
     ),
-    # --- retention (privacy/retention.py) ---
+    # Retention (privacy/retention.py)
     RecurringJob(
         name="privacy_retention",
         cron="41 2 * * *",
         task="backgroundmusic.privacy.tasks.apply_retention",
     ),
-    # --- end retention ---
     # 08:00 in Moscow: privacy officers get the requests overdue or due within 2 working days.
     RecurringJob(
         name="request_deadline_digest",
         cron="0 5 * * *",
         task="backgroundmusic.privacy.tasks.send_request_deadline_digest",
     ),
-    # --- ingest watchdog (media/services.py) ---
+    # Ingest watchdog (media/services.py)
     RecurringJob(
         name="fail_stuck_masters",
         cron="*/5 * * * *",
         task="backgroundmusic.media.tasks.fail_stuck_masters",
     ),
-    # --- end ingest watchdog ---
-    # --- analytics (analytics/tasks.py) ---
+    # Analytics (analytics/tasks.py)
     RecurringJob(
         name="purge_visitor_salts",
         cron="7 * * * *",
@@ -39,12 +37,10 @@ RECURRING_JOBS: list[RecurringJob] = [
         cron="23 1 * * *",
         task="backgroundmusic.analytics.tasks.aggregate_events",
     ),
-    # --- end analytics ---
-    # --- break glass (accounts/break_glass.py): a grant ends within a minute of its expiry ---
+    # Break glass (accounts/break_glass.py): a grant ends within a minute of its expiry
     RecurringJob(
         name="end_break_glass",
         cron="* * * * *",
         task="backgroundmusic.accounts.tasks.end_break_glass",
     ),
-    # --- end break glass ---
 ]

@@ -78,7 +78,7 @@ def ensure_nginx() -> str:
     return shutil.which("nginx") or "/usr/sbin/nginx"
 
 
-# --- the data: one real Opus rendition behind a signed preview URL ------------------------------
+# The data: one real Opus rendition behind a signed preview URL
 
 
 def prepare(var_dir: Path) -> tuple[str, str, int]:
@@ -147,9 +147,6 @@ def prepare(var_dir: Path) -> tuple[str, str, int]:
     url = playable_url(user=AnonymousUser(), track=track, kind=Rendition.Kind.PREVIEW)
     assert url is not None
     return url, key, len(data)
-
-
-# --- servers -----------------------------------------------------------------------------------
 
 
 @contextmanager
@@ -257,9 +254,6 @@ def nginx(binary: str, tmp: Path, port: int, app_port: int, file: Path, media_ro
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
-
-
-# --- clients -----------------------------------------------------------------------------------
 
 
 Result = tuple[int, int, list[float], str, float]

@@ -341,18 +341,16 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = DEBUG
 
-# --- ingest (media/pipeline.py, media/services.py; decision 0007) ---
+# Ingest (media/pipeline.py, media/services.py; decision 0007)
 # Masters larger or longer than this are refused with a clear reason before anything is stored.
 MEDIA_MAX_MASTER_BYTES = env.int("MEDIA_MAX_MASTER_BYTES", default=2 * 1024**3)
 MEDIA_MAX_MASTER_SECONDS = env.int("MEDIA_MAX_MASTER_SECONDS", default=30 * 60)
-# --- end ingest ---
 
-# --- streaming (media/streaming.py, media/views_stream.py; decision 0008) ---
+# Streaming (media/streaming.py, media/views_stream.py; decision 0008)
 # Set behind nginx (deploy/nginx/backgroundmusic.conf), e.g. "/protected-media/": the stream view
 # then checks the signed URL and answers with X-Accel-Redirect to this internal location plus the
 # storage key, and nginx sends the bytes. Empty: the app serves the bytes and ranges itself.
 MEDIA_ACCEL_REDIRECT_PREFIX = env.str("MEDIA_ACCEL_REDIRECT_PREFIX", default="")
-# --- end streaming ---
 
 CSRF_FAILURE_VIEW = "backgroundmusic.core.views.csrf_failure"
 SESSION_COOKIE_SECURE = HTTPS

@@ -14,19 +14,15 @@ urlpatterns = [
     path("", include("backgroundmusic.accounts.urls")),
     path("", include("backgroundmusic.privacy.urls")),
     path("staff/", include("backgroundmusic.accounts.staff_urls")),
-    # --- catalogue (catalog/urls.py, catalog/staff_urls.py) ---
+    # Catalogue (catalog/urls.py, catalog/staff_urls.py)
     path("catalog/", include("backgroundmusic.catalog.urls")),
     path("staff/catalogue/", include("backgroundmusic.catalog.staff_urls")),
-    # --- end catalogue ---
-    # --- ingest: the staff masters page (media/staff_urls.py) ---
+    # Ingest: the staff masters page (media/staff_urls.py)
     path("staff/catalogue/masters/", include("backgroundmusic.media.staff_urls")),
-    # --- end ingest ---
-    # --- streaming: signed audio URLs /stream/<token> (media/urls.py) ---
+    # Streaming: signed audio URLs /stream/<token> (media/urls.py)
     path("", include("backgroundmusic.media.urls")),
-    # --- end streaming ---
-    # --- analytics: staff statistics (the beacon /a/e is answered by analytics/middleware.py) ---
+    # Analytics: staff statistics (the beacon /a/e is answered by analytics/middleware.py)
     path("staff/analytics/", include("backgroundmusic.analytics.staff_urls")),
-    # --- end analytics ---
     path("api/", api.urls),
     path("admin/", admin.site.urls),
 ]

@@ -48,9 +48,6 @@ def rows(*actions: str) -> list[tuple]:
     ]
 
 
-# --- data-subject requests ---------------------------------------------------------------------
-
-
 REQUEST_ACTIONS = (
     "request.logged",
     "request.subject_linked",
@@ -141,9 +138,6 @@ def test_a_refused_request_step_writes_no_row():
     assert [row[1] for row in rows(*REQUEST_ACTIONS)] == ["request.logged"]
 
 
-# --- roles -------------------------------------------------------------------------------------
-
-
 def test_an_administrator_assigns_and_revokes_a_role():
     administrator = StaffFactory.create(role=StaffRole.ADMINISTRATOR)
     person = UserFactory.create()
@@ -181,9 +175,6 @@ def test_only_an_administrator_changes_roles(role):
         {"role": "support"},
     )
     assert AuditEvent.objects.count() == before + 1
-
-
-# --- policy editions and disclosures -----------------------------------------------------------
 
 
 def test_publishing_an_edition():
@@ -244,9 +235,6 @@ def test_recording_a_disclosure_keeps_no_personal_value():
             },
         )
     ]
-
-
-# --- catalogue ---------------------------------------------------------------------------------
 
 
 CATALOGUE_ACTIONS = (
@@ -345,9 +333,6 @@ def test_a_refused_catalogue_edit_writes_no_row():
     assert not Genre.objects.exists()
 
 
-# --- refused attempts --------------------------------------------------------------------------
-
-
 def test_support_opening_a_privacy_officer_page_is_recorded(client, caller_for):
     support = caller_for(StaffRole.SUPPORT).user
     assert client.get("/staff/requests/").status_code == 403
@@ -379,9 +364,6 @@ def test_anonymous_callers_and_allowed_pages_write_no_row(client, caller_for):
     assert client.get("/staff/").status_code == 200
     assert client.get("/catalog/").status_code == 200
     assert rows("staff.denied") == []
-
-
-# --- the page ----------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -481,9 +463,6 @@ def test_audit_page_in_russian(client, caller_for):
     html = client.get("/staff/audit/", HTTP_ACCEPT_LANGUAGE="ru").content.decode()
     for text in ("Журнал действий", "Фасет создан", "система", "Любое действие"):
         assert text in html
-
-
-# --- erasure -----------------------------------------------------------------------------------
 
 
 def test_erasing_a_staff_member_keeps_their_rows_for_the_law():

@@ -95,9 +95,6 @@ def staff(client: Client, role: StaffRole) -> User:
     return member
 
 
-# --- public pages ------------------------------------------------------------------------------
-
-
 @pytest.mark.parametrize("count", SIZES)
 def test_home(count, client, django_assert_num_queries):
     tracks(count)
@@ -176,9 +173,6 @@ def test_privacy_pages(count, path, expected, client, django_assert_num_queries)
     assert_page_queries(client, path, expected, django_assert_num_queries)
 
 
-# --- signed-in pages ---------------------------------------------------------------------------
-
-
 @pytest.mark.parametrize("count", SIZES)
 def test_profile(count, client, django_assert_num_queries):
     owner = UserFactory.create()
@@ -219,9 +213,6 @@ def test_sessions(count, client, django_assert_num_queries):
     assert_page_queries(
         signed_in(client, owner), "/accounts/sessions/", 16, django_assert_num_queries
     )
-
-
-# --- staff pages -------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(

@@ -39,18 +39,12 @@ def _sign_in_rows(model: type[Model], subject_id: int) -> QuerySet[Model]:
     return model._default_manager.filter(username=account_key(user_id=subject_id))
 
 
-# --- export ----------------------------------------------------------------------------------
-
-
 def export_sign_in_records(*, subject_id: int) -> dict[str, list[Model]]:
     """The person's failed and successful sign-ins that django-axes keeps."""
     return {
         label: list(_sign_in_rows(model, subject_id).order_by("pk"))
         for label, model in AXES_MODELS.items()
     }
-
-
-# --- erasure steps ---------------------------------------------------------------------------
 
 
 def erase_deactivate(*, subject: ErasureSubject) -> dict[str, int]:
@@ -108,9 +102,6 @@ def erase_admin_log_names(*, subject: ErasureSubject) -> dict[str, int]:
         )
     changed = LogEntry.objects.filter(condition).exclude(object_repr="").update(object_repr="")
     return {"admin.LogEntry": changed} if changed else {}
-
-
-# --- retention -------------------------------------------------------------------------------
 
 
 def _before(now: datetime, days: int) -> datetime:

@@ -78,7 +78,6 @@ ACCOUNT_CLOSED = Clock(rule="account closed")
 SESSIONS = Clock(rule="sessions")
 SIGN_IN_ATTEMPT = Clock(field="attempt_time")
 
-# --- this project's models -------------------------------------------------------------------
 
 declare(
     "accounts.User",
@@ -157,7 +156,7 @@ declare(
     clock=ACCOUNT_CLOSED,
 )
 
-# --- break glass (accounts/break_glass.py) ---
+# Break glass (accounts/break_glass.py)
 # Kept like the staff access log: the proof of who held superuser status, why and for how long.
 _break_glass = PersonalData(
     category=Category.STAFF_ACTIONS,
@@ -185,9 +184,7 @@ declare(
     clock=Clock(field="at"),
     note="Append-only; one per grant, written by `break_glass revoke` or the expiry job.",
 )
-# --- end break glass ---
 
-# --- django-allauth --------------------------------------------------------------------------
 
 declare(
     "account.EmailAddress",
@@ -245,7 +242,6 @@ declare(
     note="data is reserved by allauth for the project and nothing writes it.",
 )
 
-# --- django-axes -----------------------------------------------------------------------------
 
 _AXES_NOTE = (
     "username holds account:<id> when what was typed at sign-in named an account at that moment "
@@ -305,7 +301,6 @@ declare(
     note=_AXES_NOTE + " Written only when AXES_ENABLE_ACCESS_FAILURE_LOG is on.",
 )
 
-# --- django.contrib --------------------------------------------------------------------------
 
 _session = PersonalData(
     category=Category.UNIQUE_ID,
@@ -346,7 +341,7 @@ declare("contenttypes.ContentType", subject="", not_personal=["id", "app_label",
 
 data_map.register_resealer("two-factor secrets", services.mfa_secrets_reseal)
 
-# --- consent listeners (privacy/consents.py): a stopped consent unpublishes or stops indexing ---
+# Consent listeners (privacy/consents.py): a stopped consent unpublishes or stops indexing
 
 
 def _public_profile_consent_stopped(purpose: str) -> Callable[..., None]:
@@ -361,9 +356,8 @@ def _public_profile_consent_stopped(purpose: str) -> Callable[..., None]:
 
 for _purpose in ("public_profile", "indexing"):
     data_map.register_consent_listener(_purpose, _public_profile_consent_stopped(_purpose))
-# --- end consent listeners ---
 
-# --- export, erasure and retention handlers (accounts/erasure.py, privacy/rights.py) ---
+# Export, erasure and retention handlers (accounts/erasure.py, privacy/rights.py)
 # Orders: deactivate first; the steps that find rows through the account run before the data-map
 # steps (privacy.rights.erasure.DATA_MAP_ORDER) delete the e-mail addresses and pseudonymize the
 # user row.
@@ -403,4 +397,3 @@ def _register_rights_handlers() -> None:
 
 
 _register_rights_handlers()
-# --- end export, erasure and retention handlers ---

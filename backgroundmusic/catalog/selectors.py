@@ -481,9 +481,6 @@ def waveform_svg_points(peaks: Sequence[Any], *, width: int = 800, height: int =
     return " ".join(top + bottom)
 
 
-# --- staff -----------------------------------------------------------------------------------
-
-
 def tracks_for_staff(*, query: str = "") -> QuerySet[Track]:
     """Every track (published or not) for the staff list, with its master's ingest state;
     filtered by title or catalogue code (contains)."""

@@ -332,9 +332,6 @@ def track_update(*, actor: Actor, track: Track, **changes: Any) -> Track:
     return track
 
 
-# --- facet vocabularies --------------------------------------------------------------------
-
-
 @transaction.atomic
 def facet_create(*, actor: Actor, kind: str, name_en: str, name_ru: str, slug: str = "") -> Facet:
     """A new genre, mood or instrument (kind "genre" | "mood" | "instrument")."""
@@ -381,8 +378,6 @@ def facet_rename(*, actor: Actor, facet: Facet, name_en: str, name_ru: str) -> F
         _refresh_search_document(track)
     return facet
 
-
-# --- collections ---------------------------------------------------------------------------
 
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 

@@ -155,9 +155,6 @@ def collection_detail(request: HttpRequest, slug: str) -> HttpResponse:
     )
 
 
-# --- staff -----------------------------------------------------------------------------------
-
-
 def _require_manager(request: HttpRequest) -> None:
     if not staff_may_manage_catalogue(actor=request.user):
         raise PermissionDenied

@@ -58,9 +58,6 @@ class MasterRejected(DomainError):
     code = "master_rejected"
 
 
-# --- probe ---------------------------------------------------------------------------------
-
-
 @dataclass(frozen=True)
 class Probe:
     container: str
@@ -181,9 +178,6 @@ def tags(path: str | Path) -> dict[str, str]:
         return found
 
 
-# --- checksum ------------------------------------------------------------------------------
-
-
 def sha256_copy(source: Iterable[bytes], sink: IO[bytes], *, max_bytes: int) -> tuple[str, int]:
     """Copies chunks to `sink` while hashing; refuses more than `max_bytes`."""
     digest = hashlib.sha256()
@@ -206,9 +200,6 @@ def file_chunks(path: str | Path) -> Iterator[bytes]:
     with open(path, "rb") as handle:
         while chunk := handle.read(CHUNK * 16):
             yield chunk
-
-
-# --- decode --------------------------------------------------------------------------------
 
 
 def decode(path: str | Path, *, probed: Probe | None = None) -> np.ndarray:
@@ -251,9 +242,6 @@ def check_complete(probed: Probe, audio: np.ndarray) -> float:
     if decoded < 1.0:
         raise MasterRejected(_("The recording is shorter than one second."))
     return decoded
-
-
-# --- loudness ------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -331,9 +319,6 @@ def loudness(audio: np.ndarray) -> Loudness:
     )
 
 
-# --- cue points ----------------------------------------------------------------------------
-
-
 def cue_points(audio: np.ndarray, *, threshold_dbfs: float = SILENCE_DBFS) -> tuple[float, float]:
     """Seconds of the first and just after the last sample above the threshold (any channel)."""
     level = 10 ** (threshold_dbfs / 20)
@@ -346,9 +331,6 @@ def cue_points(audio: np.ndarray, *, threshold_dbfs: float = SILENCE_DBFS) -> tu
     first = int(np.argmax(loud))
     after_last = loud.size - int(np.argmax(loud[::-1]))
     return first / RATE, after_last / RATE
-
-
-# --- waveform ------------------------------------------------------------------------------
 
 
 def waveform_peaks(audio: np.ndarray, *, buckets: int = WAVEFORM_BUCKETS) -> list[list[float]]:
@@ -364,8 +346,6 @@ def waveform_peaks(audio: np.ndarray, *, buckets: int = WAVEFORM_BUCKETS) -> lis
         for lo, hi in zip(lows, highs, strict=True)
     ]
 
-
-# --- tempo ---------------------------------------------------------------------------------
 
 BPM_MIN, BPM_MAX = 50.0, 220.0
 _ONSET_RATE = 12_000
@@ -429,9 +409,6 @@ def estimate_bpm(audio: np.ndarray) -> float | None:
         if denominator < 0:
             lag += 0.5 * (a - c) / denominator
     return round(fps * 60 / lag, 1)
-
-
-# --- renditions ----------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)

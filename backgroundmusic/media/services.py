@@ -115,9 +115,6 @@ def _rendition_keys(master: Master) -> list[str]:
     return [rendition_key(master.sha256, spec) for spec in pipeline.RENDITIONS]
 
 
-# --- upload --------------------------------------------------------------------------------
-
-
 def master_upload(
     *,
     source: str | Path | File,
@@ -235,9 +232,6 @@ def _master_store(
             _delete_keys([key])
         raise
     return master
-
-
-# --- ingest --------------------------------------------------------------------------------
 
 
 def _progress(master_id: int, step: str) -> None:
@@ -440,9 +434,6 @@ def _fail(*, master_id: int, reason: str, refused: bool) -> Master | None:
     master.finished_at = clock.now()
     master.save()
     return master
-
-
-# --- watchdog and retry --------------------------------------------------------------------
 
 
 def master_fail_stuck() -> int:

@@ -112,9 +112,6 @@ def stream(request: HttpRequest, token: str) -> HttpResponseBase:
     return body
 
 
-# ---------------------------------------------------------------------------------------------
-
-
 def _refusal(status: int, message: str) -> HttpResponse:
     response = HttpResponse(message, status=status, content_type="text/plain; charset=utf-8")
     response["Cache-Control"] = "no-store"

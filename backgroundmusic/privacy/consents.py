@@ -121,10 +121,6 @@ def _notify_stopped(*, purpose: str, subject_id: int) -> None:
         listener(subject_id=subject_id)
 
 
-# ---------------------------------------------------------------------------------------------
-# Services
-
-
 @transaction.atomic
 def consent_give(
     *, subject: AbstractBaseUser, purpose: str, method: str, recipient: Recipient | None = None
@@ -282,10 +278,6 @@ def restriction_lift(*, subject: AbstractBaseUser, method: str) -> ProcessingRes
     current.lifted_method = ConsentMethod(method)
     current.save(update_fields=["lifted_at", "lifted_method"])
     return current
-
-
-# ---------------------------------------------------------------------------------------------
-# Selectors
 
 
 def restriction_current(*, subject: Subject) -> ProcessingRestriction | None:

@@ -125,9 +125,6 @@ def cookie_names(*, category: CookieCategory) -> set[str]:
     return {cookie.name for cookie in cookie_register() if cookie.category == category}
 
 
-# --- The visitor's choice ---------------------------------------------------------------------
-
-
 @dataclass(frozen=True)
 class CookieChoice:
     analytics: bool

@@ -14,7 +14,7 @@ from backgroundmusic.privacy.kernel.models import (  # noqa: F401
     StaffAccessLogEntry,
 )
 
-# --- Policy editions and their acceptance (policy clause 8) ---------------------------------
+# Policy editions and their acceptance (policy clause 8)
 
 
 class DocumentKind(models.TextChoices):
@@ -87,7 +87,7 @@ class PolicyAcceptance(AppendOnlyModel):
         return f"{self.action} {self.edition} at {self.at:%Y-%m-%d %H:%M}"
 
 
-# --- Consents (policy clauses 3.2, 6.1, 6.4, 7.1) --------------------------------------------
+# Consents (policy clauses 3.2, 6.1, 6.4, 7.1)
 
 
 class ConsentPurpose(models.TextChoices):
@@ -166,7 +166,7 @@ class ConsentRecord(AppendOnlyModel):
         return f"{self.purpose} {self.action} at {self.at:%Y-%m-%d %H:%M}"
 
 
-# --- Restriction of processing ("blocking", clause 2.1) ---------------------------------------
+# Restriction of processing ("blocking", clause 2.1)
 
 
 class ProcessingRestriction(models.Model):
@@ -192,7 +192,7 @@ class ProcessingRestriction(models.Model):
         return f"restriction #{self.pk}"
 
 
-# --- Export and erasure (clauses 5.4, 7.2, 2.1) -----------------------------------------------
+# Export and erasure (clauses 5.4, 7.2, 2.1)
 
 
 class DataExport(models.Model):
@@ -275,7 +275,7 @@ class ErasedProfileTombstone(models.Model):
         return f"tombstone #{self.pk}"
 
 
-# --- Requests received by staff, and the disclosure register (clauses 6.2-6.4) ----------------
+# Requests received by staff, and the disclosure register (clauses 6.2-6.4)
 
 
 class RequestKind(models.TextChoices):

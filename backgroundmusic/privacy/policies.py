@@ -65,10 +65,6 @@ class EditionError(DomainError):
     code = "policy_edition"
 
 
-# ---------------------------------------------------------------------------------------------
-# Selectors
-
-
 def _paused_annotation(purpose: str) -> str:
     return f"paused_{purpose}"
 
@@ -249,10 +245,6 @@ def edition_localized(*, edition: PolicyEdition, language: str | None) -> Locali
         change_summary=edition.change_summary_ru if russian else edition.change_summary_en,
         material_purposes=material_purpose_labels(purposes=edition.material_purposes),
     )
-
-
-# ---------------------------------------------------------------------------------------------
-# Services
 
 
 def _normalized(text: str) -> str:

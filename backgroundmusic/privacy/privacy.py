@@ -12,7 +12,7 @@ from backgroundmusic.privacy.kernel.registry import (
     declare,
 )
 
-# --- Data keys (privacy/keys.py) ------------------------------------------------------------
+# Data keys (privacy/keys.py)
 
 declare(
     "privacy.DataKey",
@@ -22,7 +22,7 @@ declare(
     "erasure makes every sealed copy of their data unreadable, backups included.",
 )
 
-# --- Staff access log (privacy/access_log.py) --------------------------------------------------
+# Staff access log (privacy/access_log.py)
 
 
 def _staff_access(*, exportable: bool) -> PersonalData:
@@ -66,7 +66,7 @@ declare(
     note="Where the access log's chain starts once its oldest entries are past their period.",
 )
 
-# --- Privacy center: editions, consents, restriction, export, erasure, requests, disclosures ---
+# Privacy center: editions, consents, restriction, export, erasure, requests, disclosures
 
 
 def _held(
@@ -277,7 +277,7 @@ declare(
     note="The register of transfers to third parties; kept with the person pseudonymized.",
 )
 
-# --- export, erasure and retention handlers of the privacy app (privacy/rights/, retention.py)
+# Export, erasure and retention handlers of the privacy app (privacy/rights/, retention.py)
 # The generic steps (erasure_steps) run at DATA_MAP_ORDER, the user row at USER_ROW_ORDER.
 
 
@@ -332,4 +332,3 @@ def _register_rights_handlers() -> None:
 
 
 _register_rights_handlers()
-# --- end export, erasure and retention handlers ---

@@ -97,10 +97,6 @@ ACTIONS_BY_KIND: dict[str, tuple[RequestAction, ...]] = {
 }
 
 
-# ---------------------------------------------------------------------------------------------
-# Deadlines
-
-
 def effective_due_ru(request: DataSubjectRequest) -> date:
     return request.extended_due_ru or request.due_ru
 
@@ -236,10 +232,6 @@ def subject_lookup(*, query: str) -> Person | None:
         if found is not None:
             return found
     return users.filter(**{f"{get_user_model().USERNAME_FIELD}__iexact": query}).first()
-
-
-# ---------------------------------------------------------------------------------------------
-# Services
 
 
 def _actor_id(actor: Person) -> int:
@@ -599,9 +591,6 @@ _ACTION_RUNNERS: dict[RequestAction, Callable[..., object]] = {
     RequestAction.WITHDRAW_CONSENT: _run_consent_withdrawal,
 }
 
-
-# ---------------------------------------------------------------------------------------------
-# The daily digest to the privacy officers
 
 HANDLE_REQUESTS_PERMISSION = "privacy.handle_datasubjectrequest"
 DIGEST_MARK_SECONDS = 3 * 24 * 3600

@@ -150,7 +150,6 @@ def retention_run() -> RetentionReport:
     return report
 
 
-# ---------------------------------------------------------------------------------------------
 # The privacy app's own periods (registered in privacy/privacy.py)
 
 

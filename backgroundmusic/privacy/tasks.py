@@ -29,7 +29,7 @@ def apply_retention() -> dict[str, int]:
     return retention.retention_run().as_counts()
 
 
-# --- daily digest of data-subject request deadlines (privacy/requests.py) ---
+# Daily digest of data-subject request deadlines (privacy/requests.py)
 
 
 @task()
@@ -41,6 +41,3 @@ def send_request_deadline_digest() -> int:
     from backgroundmusic.privacy.requests import request_digest_send
 
     return request_digest_send()
-
-
-# --- end daily digest of data-subject request deadlines ---

@@ -10,7 +10,7 @@ urlpatterns = [
     path("privacy/", center.privacy_center, name="center"),
 ]
 
-# --- consents, cookies, sharing, restriction (privacy/views/consents.py) ---
+# Consents, cookies, sharing, restriction (privacy/views/consents.py)
 from backgroundmusic.privacy.views import consents as consents_views  # noqa: E402
 
 urlpatterns += [
@@ -19,9 +19,8 @@ urlpatterns += [
     path("privacy/consents/", consents_views.consent_change, name="consents"),
     path("privacy/restriction/", consents_views.restriction_change, name="restriction"),
 ]
-# --- end consents ---
 
-# --- staff requests, disclosure register, records of processing (views/requests.py, ...) ---
+# Staff requests, disclosure register, records of processing (views/requests.py, ...)
 from backgroundmusic.privacy.views import disclosures as disclosures_views  # noqa: E402
 from backgroundmusic.privacy.views import processing as processing_views  # noqa: E402
 from backgroundmusic.privacy.views import requests as requests_views  # noqa: E402
@@ -34,9 +33,8 @@ urlpatterns += [
     path("staff/disclosures/", disclosures_views.register_list, name="staff_disclosures"),
     path("staff/disclosures/new/", disclosures_views.disclosure_new, name="staff_disclosure_new"),
 ]
-# --- end staff requests, disclosures, processing ---
 
-# --- policy editions, acknowledgement, staff publishing (privacy/views/policies.py) ---
+# Policy editions, acknowledgement, staff publishing (privacy/views/policies.py)
 from backgroundmusic.privacy.models import DocumentKind  # noqa: E402
 from backgroundmusic.privacy.views import policies as policies_views  # noqa: E402
 
@@ -68,9 +66,8 @@ urlpatterns += [
     ),
     path("staff/policies/", policies_views.staff_policies, name="staff_policies"),
 ]
-# --- end policy editions ---
 
-# --- the data we hold, download my data, delete my account (privacy/views/rights.py) ---
+# The data we hold, download my data, delete my account (privacy/views/rights.py)
 from backgroundmusic.privacy.views import rights as rights_views  # noqa: E402
 
 urlpatterns += [
@@ -88,4 +85,3 @@ urlpatterns += [
     path("privacy/delete/", rights_views.delete_account, name="delete"),
     path("privacy/delete/done/", rights_views.delete_done, name="delete_done"),
 ]
-# --- end rights ---

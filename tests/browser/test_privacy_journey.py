@@ -65,10 +65,6 @@ BANNER_TEXT = (
 )
 
 
-# ---------------------------------------------------------------------------------------------
-# Helpers
-
-
 def expect_messages(page: Page, texts: list[str]) -> None:
     """The one-time notices the page shows, waiting for them: after a click on a form that
     redirects back to the same address, the URL alone does not say the new page is there."""
@@ -214,7 +210,6 @@ def no_policy_editions() -> None:
     assert not PolicyEdition.objects.exists()
 
 
-# ---------------------------------------------------------------------------------------------
 # 1. First visit: essential cookies only; "Reject all" in one click
 
 
@@ -273,7 +268,6 @@ def test_first_visit_sets_only_essential_cookies_and_reject_all_takes_one_click(
     assert cookies.ANALYTICS_COOKIE not in cookie_jar(context)
 
 
-# ---------------------------------------------------------------------------------------------
 # 2. Accept analytics on /cookies/, withdraw in the privacy center: the cookie is gone
 
 
@@ -378,7 +372,6 @@ def test_accept_analytics_then_withdraw_in_the_privacy_center_deletes_the_cookie
     assert cookies.ANALYTICS_COOKIE not in cookie_jar(context)
 
 
-# ---------------------------------------------------------------------------------------------
 # 3. Give and withdraw the newsletter consent in the privacy center
 
 
@@ -453,7 +446,6 @@ def test_give_and_withdraw_the_newsletter_consent_in_one_click_each(
     ]
 
 
-# ---------------------------------------------------------------------------------------------
 # 4. Download my data
 
 
@@ -561,7 +553,6 @@ def test_download_my_data_after_reauthentication_and_open_the_html(
     assert export.status == DataExport.Status.DOWNLOADED
 
 
-# ---------------------------------------------------------------------------------------------
 # 5. Staff publish a new edition; the user sees the notice and the paused consent
 
 

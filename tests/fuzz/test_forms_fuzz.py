@@ -49,7 +49,6 @@ _email_max_length = User._meta.get_field("email").max_length
 assert _email_max_length is not None
 EMAIL_MAX_LENGTH: int = _email_max_length  # 254, as allauth's EmailAddress.email
 
-# --- Strategies ------------------------------------------------------------------------------
 
 CONTROL = st.characters(codec="utf-8", categories=["Cc"])
 # Line and paragraph separators and the C1 next-line: line breaks to str.splitlines().
@@ -144,9 +143,6 @@ SIGNUP = {
     "password2": "violet-harbour-1987",
     "agreement": "on",
 }
-
-
-# --- The independent oracle for sign-up -----------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -309,8 +305,6 @@ def check_sign_up(client: Client, smtp_server: SmtpServer, post: dict[str, str])
     assert mails[0].subject.endswith("Please Confirm Your Email Address")
     assert len(mails[0].rcpt_tos) == 1
 
-
-# --- Profile ----------------------------------------------------------------------------------
 
 TEXT_FIELDS = (
     "full_name",

@@ -32,7 +32,7 @@ def staff_start_url(user: object) -> str:
     return reverse(sections[0].url_name) if sections else reverse("mfa_activate_totp")
 
 
-# --- data-subject requests and disclosures (privacy/views/requests.py, disclosures.py) ---
+# Data-subject requests and disclosures (privacy/views/requests.py, disclosures.py)
 
 
 @register.filter
@@ -47,16 +47,10 @@ def may_record_disclosures(user: object) -> bool:
     return staff_may_record_disclosures(actor=user)  # type: ignore[arg-type]
 
 
-# --- end data-subject requests and disclosures ---
-
-
-# --- policy editions (privacy/views/policies.py) ---
+# Policy editions (privacy/views/policies.py)
 
 
 @register.filter
 def may_publish_policy(user: object) -> bool:
     """{% if user|may_publish_policy %}: whether to show the "Policies" staff link."""
     return staff_may_publish_policy(actor=user)  # type: ignore[arg-type]
-
-
-# --- end policy editions ---

@@ -78,9 +78,6 @@ def assert_no_personal_data(html: str) -> None:
         assert value not in html
 
 
-# --- roles ---------------------------------------------------------------------------------------
-
-
 def test_the_migration_creates_each_role_with_least_privilege():
     grants = {
         group.name: sorted(
@@ -175,9 +172,6 @@ def test_visible_fields_of_non_staff_are_none(owner):
     assert staff.staff_visible_fields(actor=inactive) == []
 
 
-# --- people list ---------------------------------------------------------------------------------
-
-
 @pytest.mark.parametrize(
     "caller, expected",
     [
@@ -218,9 +212,6 @@ def test_people_search_by_username_or_id(caller_for, owner):
     assert listed_ids(client.get("/staff/", {"q": "OWN"}).content.decode()) == [owner.pk]
     assert listed_ids(client.get("/staff/", {"q": str(other.pk)}).content.decode()) == [other.pk]
     assert listed_ids(client.get("/staff/", {"q": "nobody-has-this"}).content.decode()) == []
-
-
-# --- person detail -------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -327,9 +318,6 @@ def test_unknown_person_is_404_and_logs_nothing(caller_for):
     assert StaffAccessLogEntry.objects.count() == 0
 
 
-# --- access log page -----------------------------------------------------------------------------
-
-
 @pytest.mark.parametrize(
     "caller, expected",
     [
@@ -365,9 +353,6 @@ def test_access_log_page_access(caller, expected, caller_for, owner):
             "Ticket 77: bounced e-mail",
         ]
     assert StaffAccessLogEntry.objects.count() == 1
-
-
-# --- two-factor ----------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("role", list(StaffRole))
@@ -408,9 +393,6 @@ def test_admin_sign_in_goes_through_allauth(client):
     response = client.get("/admin/login/?next=/admin/")
     assert response.status_code == 302
     assert response["Location"] == "/accounts/login/?next=%2Fadmin%2F"
-
-
-# --- navigation ----------------------------------------------------------------------------------
 
 
 # The statistics pages read the analytics database.
@@ -494,9 +476,6 @@ def test_staff_without_totp_have_no_sections_and_the_link_leads_to_setting_it_up
     client.force_login(member)
     html = client.get("/").content.decode()
     assert f'<a href="{reverse("mfa_activate_totp")}">Staff</a>' in html
-
-
-# --- the Django admin is no back door ------------------------------------------------------------
 
 
 @pytest.fixture

@@ -123,7 +123,7 @@ def test_collections(client, tracks):
     assert client.get("/api/collections/hidden").status_code == 404
 
 
-# --- schemathesis: the whole API, in-process against the WSGI app ---------------------------
+# Schemathesis: the whole API, in-process against the WSGI app
 
 schema = schemathesis.openapi.from_wsgi("/api/openapi.json", application)
 

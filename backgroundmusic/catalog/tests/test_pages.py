@@ -137,9 +137,6 @@ def test_the_nav_links_to_the_catalogue(client, tracks):
     assert '<body hx-boost="true">' in html
 
 
-# --- staff editing ---------------------------------------------------------------------------
-
-
 STAFF_CALLERS = [
     ("anonymous", 302),
     ("other_user", 403),

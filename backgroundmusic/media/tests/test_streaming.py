@@ -54,9 +54,6 @@ def client_as(user: User | AnonymousUser) -> Client:
     return client
 
 
-# --- may_play -------------------------------------------------------------------------------
-
-
 @pytest.mark.parametrize("caller", CALLERS)
 def test_may_play_by_caller_and_kind(caller, caller_for):
     track = playable_track()
@@ -102,9 +99,6 @@ def test_track_without_master_and_unknown_kind():
     assert may_play(user=manager, track=track, kind="opus") is False
 
 
-# --- playable_url ---------------------------------------------------------------------------
-
-
 def test_playable_url_for_anonymous_preview_and_none_for_full():
     track = playable_track()
     url = playable_url(user=AnonymousUser(), track=track, kind="preview")
@@ -127,7 +121,7 @@ def test_full_url_needs_a_user():
         signed_url(user=AnonymousUser(), rendition=rendition_of(track, "opus"))
 
 
-# --- the stream view: who gets bytes --------------------------------------------------------
+# The stream view: who gets bytes
 
 
 @pytest.mark.parametrize("caller", CALLERS)
@@ -195,9 +189,6 @@ def test_preview_url_stops_working_when_the_track_is_unpublished():
     response = Client().get(url)
     assert response.status_code == 403
     assert response.content == b"You may not play this recording."
-
-
-# --- tampered, expired, unknown ---------------------------------------------------------------
 
 
 def _flip(character: str) -> str:
@@ -297,7 +288,7 @@ def test_only_get_and_head(method):
     assert response["Allow"] == "GET, HEAD"
 
 
-# --- production: nginx sends the bytes --------------------------------------------------------
+# Production: nginx sends the bytes
 
 
 def test_x_accel_redirect_when_configured(settings):
@@ -338,7 +329,7 @@ def test_x_accel_redirect_still_refuses_bad_urls(settings):
     assert "X-Accel-Redirect" not in response
 
 
-# --- over real HTTP: the streamed body and headers survive the WSGI layer ----------------------
+# Over real HTTP: the streamed body and headers survive the WSGI layer
 
 
 @pytest.mark.django_db(transaction=True)
@@ -378,7 +369,7 @@ def test_ranges_over_real_http(live_server):
     assert headers["Content-Range"] == f"bytes */{len(data)}"
 
 
-# --- cost: catalogue pages list many tracks; every range request opens the URL again -----------
+# Cost: catalogue pages list many tracks; every range request opens the URL again
 
 
 @pytest.mark.parametrize("count", [3, 30])

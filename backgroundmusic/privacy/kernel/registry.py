@@ -158,7 +158,7 @@ PURPOSE_LABELS = {
     Purpose.PUBLIC_PROFILE: _("Showing your public profile (only with your consent)"),
 }
 
-# --- labels of categories and legal bases, for the records of processing (privacy/processing.py)
+# Labels of categories and legal bases, for the records of processing (privacy/processing.py)
 
 DATA_CATEGORY_LABELS = {
     Category.ACCOUNT_USERNAME: _("Username"),
@@ -187,8 +187,6 @@ LEGAL_BASIS_LABELS = {
     LegalBasis.LEGAL_OBLIGATION: _("A legal obligation"),
     LegalBasis.LEGITIMATE_INTEREST: _("Our legitimate interest"),
 }
-
-# --- end labels of categories and legal bases
 
 
 @dataclass(frozen=True)
@@ -279,7 +277,7 @@ class Registry:
     # Consent purpose → callables run with subject_id=... when that consent stops (withdrawn or
     # suspended), so an app can stop what the consent allowed (see privacy/consents.py).
     consent_listeners: dict[str, list[Callable[..., Any]]] = field(default_factory=dict)
-    # --- retention (privacy/retention.py) and cached values (privacy/rights.py) ---
+    # Retention (privacy/retention.py) and cached values (privacy/rights.py)
     # run(*, now) -> {model label or store: rows destroyed} for data past its retention period.
     retention_handlers: dict[str, Handler] = field(default_factory=dict)
     # run(*, now) -> ids of people whose whole account is due for erasure (the handler's name is
@@ -287,7 +285,6 @@ class Registry:
     erasure_due: dict[str, Handler] = field(default_factory=dict)
     # run(*, subject_id) -> cache keys holding the person's values, deleted on erasure.
     cache_keys: dict[str, Handler] = field(default_factory=dict)
-    # --- end retention and cached values ---
 
     def declare(
         self,
@@ -330,7 +327,7 @@ class Registry:
     def register_resealer(self, name: str, run: Callable[[], int]) -> None:
         self.resealers[name] = Handler(name=name, order=100, run=run)
 
-    # --- consent listeners (privacy/consents.py) ---
+    # Consent listeners (privacy/consents.py)
     def register_consent_listener(self, purpose: str, run: Callable[..., Any]) -> None:
         listeners = self.consent_listeners.setdefault(str(purpose), [])
         if run not in listeners:
@@ -339,9 +336,7 @@ class Registry:
     def consent_listeners_for(self, purpose: str) -> list[Callable[..., Any]]:
         return list(self.consent_listeners.get(str(purpose), ()))
 
-    # --- end consent listeners ---
-
-    # --- retention and cached values (privacy/retention.py, privacy/rights.py) ---
+    # Retention and cached values (privacy/retention.py, privacy/rights.py)
     def register_retention(
         self,
         name: str,
@@ -370,15 +365,13 @@ class Registry:
     def register_cache_keys(self, name: str, run: Callable[..., Any]) -> None:
         self.cache_keys[name] = Handler(name=name, order=100, run=run)
 
-    # --- end retention and cached values ---
-
     def personal_fields(self) -> Iterator[tuple[ModelDeclaration, str, PersonalData]]:
         for declaration in self.models.values():
             for name, data in declaration.personal.items():
                 yield declaration, name, data
 
 
-# --- erasure (privacy/rights.py) ---
+# Erasure (privacy/rights.py)
 
 
 @dataclass(frozen=True)
@@ -389,9 +382,6 @@ class ErasureSubject:
     subject_id: int
     pseudonym: str
     reason: str
-
-
-# --- end erasure ---
 
 
 data_map = Registry()

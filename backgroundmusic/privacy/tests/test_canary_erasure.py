@@ -108,10 +108,6 @@ def last_link(var: Path, pattern: str) -> str:
     return found[-1]
 
 
-# ---------------------------------------------------------------------------------------------
-# Scanning every store
-
-
 def _texts(value: Any) -> list[str]:
     if value is None:
         return []
@@ -180,10 +176,6 @@ def keep_for_law_labels() -> set[str]:
         for declaration in data_map.models.values()
         if any(data.erasure == Erasure.KEEP_FOR_LAW for data in declaration.personal.values())
     }
-
-
-# ---------------------------------------------------------------------------------------------
-# The journey
 
 
 def test_after_erasure_the_canary_is_nowhere(var_dir, logs):

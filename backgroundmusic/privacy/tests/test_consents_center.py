@@ -72,9 +72,6 @@ def render_section(tag: str, user: User, headers: dict[str, str] | None = None) 
     return Template("{% load privacy_center %}{% " + tag + " %}").render(RequestContext(request))
 
 
-# --- Authorization ---------------------------------------------------------------------------
-
-
 @pytest.mark.parametrize("caller", CALLERS)
 def test_giving_a_consent_acts_only_on_the_caller(client, owner, caller, caller_for):
     user = caller_for(caller).user
@@ -116,9 +113,6 @@ def test_the_consent_actions_take_posts_only(client, owner):
     client.force_login(owner)
     assert client.get("/privacy/consents/").status_code == 405
     assert client.get("/privacy/restriction/").status_code == 405
-
-
-# --- One click each way ----------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -207,9 +201,6 @@ def test_withdrawing_analytics_in_the_center_deletes_the_cookie_in_the_same_resp
     ]
 
 
-# --- The sections ----------------------------------------------------------------------------
-
-
 def test_the_consents_section_shows_each_purpose_with_one_button(owner):
     with clock.frozen_at(T0):
         consents.consent_give(subject=owner, purpose=ConsentPurpose.NEWSLETTER, method="form")
@@ -270,7 +261,7 @@ def test_the_sharing_section_says_when_no_partner_is_offered(owner):
     assert "We do not offer sharing with any partner at the moment." in html
 
 
-# --- Public profile and indexing: one truth --------------------------------------------------
+# Public profile and indexing: one truth
 
 
 def publish(user: User, *, indexable: bool) -> None:

@@ -71,9 +71,6 @@ def record(officer, subject, **changes) -> Disclosure:
         return disclosures.disclosure_record(**arguments)
 
 
-# --- the service ---------------------------------------------------------------------------------
-
-
 def test_recording_keeps_the_person_as_account_and_pseudonym(officer, owner):
     disclosure = record(officer, owner)
     assert (
@@ -154,9 +151,6 @@ def test_recording_refuses_incomplete_entries_and_writes_nothing(officer, owner,
     assert Disclosure.objects.count() == 0
 
 
-# --- legal holds ---------------------------------------------------------------------------------
-
-
 def test_a_held_disclosure_appears_when_the_hold_ends(officer, owner):
     open_one = record(officer, owner, disclosed_on=date(2026, 1, 20))
     held = record(
@@ -232,9 +226,6 @@ def test_the_section_for_someone_with_no_disclosures(owner):
     html = render_section(owner)
     assert section_ids(html) == []
     assert "There are no disclosures of your data to show." in html
-
-
-# --- staff pages ---------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("caller", CALLERS)

@@ -99,7 +99,6 @@ STEP_NAMES = [
     "data map: accounts.User",
 ]
 
-# ---------------------------------------------------------------------------------------------
 # A person with something in every store, and a snapshot of everything that is theirs
 
 
@@ -235,10 +234,6 @@ def erase(user: User, reason: str = "privacy center") -> ErasureJob:
     return job
 
 
-# ---------------------------------------------------------------------------------------------
-# The page
-
-
 @pytest.mark.parametrize("caller", CALLERS)
 def test_delete_page_by_every_caller(caller, client, owner, caller_for):
     user = caller_for(caller).user
@@ -366,10 +361,6 @@ def test_a_reason_is_required_and_short(reason, owner):
         erasure.erasure_request(subject=owner, reason=reason)
     assert refused.value.code == "reason_invalid"
     assert ErasureJob.objects.count() == 0
-
-
-# ---------------------------------------------------------------------------------------------
-# The job
 
 
 def test_erasure_empties_every_store_in_order_and_keeps_records_the_law_requires(
@@ -567,10 +558,6 @@ def test_every_step_is_named_once_and_the_user_row_goes_last():
     names = [step.name for step in erasure.erasure_steps()]
     assert names == STEP_NAMES
     assert len(set(names)) == len(names)
-
-
-# ---------------------------------------------------------------------------------------------
-# Killed mid-way
 
 
 class Killed(Exception):

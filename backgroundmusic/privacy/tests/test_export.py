@@ -75,9 +75,6 @@ OWNER_VALUES = {
 }
 NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
 
-# ---------------------------------------------------------------------------------------------
-# Helpers shared by the tests of this area
-
 
 def make_owner(username: str = "owner") -> User:
     user = UserFactory.create(username=username)
@@ -171,10 +168,6 @@ def client_for(caller_for):
     return login
 
 
-# ---------------------------------------------------------------------------------------------
-# The request
-
-
 @pytest.mark.parametrize("caller", CALLERS)
 def test_export_request_by_every_caller_concerns_only_the_caller(caller, client_for, owner):
     client, user = client_for(caller)
@@ -244,10 +237,6 @@ def test_no_export_of_an_account_being_erased(owner, client_for):
         response.content.decode()
     )
     assert DataExport.objects.count() == 0
-
-
-# ---------------------------------------------------------------------------------------------
-# The job and the archive
 
 
 def test_the_job_builds_an_encrypted_archive_under_a_random_name_and_mails_a_link(owner):
@@ -466,10 +455,6 @@ def test_the_job_fails_the_export_of_an_account_being_erased(owner):
     )
 
 
-# ---------------------------------------------------------------------------------------------
-# The download
-
-
 @pytest.mark.parametrize("caller", CALLERS)
 def test_download_by_every_caller(
     caller, client, owner, django_capture_on_commit_callbacks, caller_for
@@ -565,10 +550,6 @@ def test_after_the_data_key_is_destroyed_the_file_is_unreadable(owner):
     keys.data_key_destroy(subject_id=owner.pk)
     with pytest.raises(crypto.DataKeyDestroyed):
         _open_export_file(blob, subject_id=owner.pk, export_id=export.pk)
-
-
-# ---------------------------------------------------------------------------------------------
-# The privacy center
 
 
 def test_the_center_shows_what_we_hold_by_category_and_each_export_state(client, owner):

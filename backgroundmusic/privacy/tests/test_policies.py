@@ -84,9 +84,6 @@ def hash_input(**overrides: Any) -> dict[str, Any]:
     return data
 
 
-# --- the content hash --------------------------------------------------------------------------
-
-
 def test_content_hash_is_sha256_of_the_canonical_json():
     expected = hashlib.sha256(
         json.dumps(
@@ -161,9 +158,6 @@ def test_published_edition_stores_the_hash_of_its_normalized_content():
     assert edition_hash_matches(edition=edition)
 
 
-# --- immutability ------------------------------------------------------------------------------
-
-
 def test_a_published_version_cannot_be_published_again_with_other_text():
     edition = publish()
     with pytest.raises(policies.EditionError) as refused:
@@ -207,7 +201,7 @@ def test_a_change_made_behind_the_orm_is_detected_by_the_hash():
     assert not edition_hash_matches(edition=edition)
 
 
-# --- validation: nothing is created when publishing is refused ---------------------------------
+# Validation: nothing is created when publishing is refused
 
 
 @pytest.mark.parametrize(
@@ -282,9 +276,6 @@ def test_each_document_has_its_own_versions():
     assert privacy.content_hash != terms.content_hash
 
 
-# --- the edition in force ----------------------------------------------------------------------
-
-
 def test_the_edition_in_force_follows_the_effective_date():
     assert current_edition(kind=PP) is None
     first = publish()
@@ -325,9 +316,6 @@ def test_edition_by_version_knows_only_published_editions_of_that_document():
     assert [e.version for e in editions_list(kind=PP)] == ["2026-03-02"]
 
 
-# --- material changes pause consents -----------------------------------------------------------
-
-
 def test_a_material_change_suspends_the_consents_of_that_purpose():
     person, other = UserFactory.create(), UserFactory.create()
     publish()
@@ -350,9 +338,6 @@ def test_a_material_change_suspends_the_consents_of_that_purpose():
         (person.pk, "analytics", "policy_change", second.content_hash)
     ]
     assert second.material_purposes == ["analytics"]
-
-
-# --- acceptance evidence -----------------------------------------------------------------------
 
 
 def test_acceptance_records_the_evidence_with_a_truncated_address():
@@ -479,9 +464,6 @@ def test_acknowledging_is_recorded_once_and_only_for_the_edition_in_force():
     assert second.pk != first.pk
 
 
-# --- what is pending for a person --------------------------------------------------------------
-
-
 def test_pending_acknowledgement_is_the_unread_edition_in_force(django_assert_num_queries):
     person = UserFactory.create()
     with django_assert_num_queries(1):
@@ -510,9 +492,6 @@ def test_pending_acknowledgement_is_the_unread_edition_in_force(django_assert_nu
         assert policies.pending_acknowledgement(user=person) is None  # not in force yet
     with clock.frozen_at(T0 + timedelta(days=10)):
         assert policies.pending_acknowledgement(user=person) == newer
-
-
-# --- sign-up and the demo data -----------------------------------------------------------------
 
 
 def test_sign_up_records_nothing_before_any_edition_exists():
@@ -579,9 +558,6 @@ def test_seed_demo_publishes_the_texts_and_the_demo_user_sees_the_newer_policy(s
         assert pending is not None
         assert (pending.kind, pending.version) == ("privacy_policy", "2026-11-01")
     assert PolicyEdition.objects.count() == 3
-
-
-# --- rendering ---------------------------------------------------------------------------------
 
 
 def test_markdown_is_rendered_and_sanitized():

@@ -90,9 +90,6 @@ def notice_of(html: str) -> tuple[str, str] | None:
     return (found.group(1), found.group(2)) if found else None
 
 
-# --- the documents -----------------------------------------------------------------------------
-
-
 @pytest.mark.parametrize(
     "path", ["/privacy-policy/", "/terms-of-use/", "/privacy-policy/editions/v1/"]
 )
@@ -198,9 +195,6 @@ def test_every_page_links_the_policy_and_the_agreement_in_the_footer(client):
     footer = html[html.index('<footer class="site-footer">') :]
     assert '<a href="/privacy-policy/">Privacy policy</a>' in footer
     assert '<a href="/terms-of-use/">User agreement</a>' in footer
-
-
-# --- the notice of a new edition ---------------------------------------------------------------
 
 
 def test_the_notice_appears_on_the_next_page_and_goes_away_once_read(client):
@@ -325,7 +319,7 @@ def test_the_notice_costs_one_query_when_signed_in_and_none_for_visitors(
         assert policy_notice(visitor)["policy_notice"]() is None
 
 
-# --- the acknowledge endpoint: callers and bad input -------------------------------------------
+# The acknowledge endpoint: callers and bad input
 
 
 def test_anonymous_acknowledgement_goes_to_sign_in_and_records_nothing(client):
@@ -383,7 +377,7 @@ def test_acknowledge_accepts_only_post(client):
     assert client.get("/privacy-policy/acknowledge/").status_code == 405
 
 
-# --- staff publishing: every caller kind -------------------------------------------------------
+# Staff publishing: every caller kind
 
 STAFF_URL = "/staff/policies/"
 CALLERS = [

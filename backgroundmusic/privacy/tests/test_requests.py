@@ -81,9 +81,6 @@ def verified(officer, person, **kwargs):
         return dsr.request_verify_identity(actor=officer, request=request, verified=True)
 
 
-# --- logging and deadlines -----------------------------------------------------------------------
-
-
 def test_logging_computes_both_deadlines_across_the_new_year(officer):
     request = log(officer)
     assert (request.due_ru, request.due_gdpr) == (date(2026, 1, 22), date(2026, 1, 29))
@@ -194,9 +191,6 @@ def test_inbox_sorts_open_requests_by_nearest_deadline_then_closed(officer, pers
         ]
 
 
-# --- extension -----------------------------------------------------------------------------------
-
-
 def test_extension_adds_five_working_days_once_with_a_reason(officer):
     request = log(officer)
     with clock.frozen_at(moscow_noon(date(2026, 1, 20))):
@@ -255,9 +249,6 @@ def test_extension_on_the_last_day_is_allowed(officer):
     assert extended.extended_due_ru == date(2026, 1, 29)
 
 
-# --- identity and linking ------------------------------------------------------------------------
-
-
 def test_linking_another_account_resets_a_failed_identity_check(officer, person):
     other = UserFactory.create(username="other")
     request = log(officer, subject=other)
@@ -291,9 +282,6 @@ def test_subject_lookup_by_id_or_username(person):
     assert dsr.subject_lookup(query="pers") is None
     assert dsr.subject_lookup(query="") is None
     assert dsr.subject_lookup(query="999999") is None
-
-
-# --- actions -------------------------------------------------------------------------------------
 
 
 def test_no_action_before_identity_is_verified_and_an_account_is_linked(officer, person):
@@ -429,9 +417,6 @@ def test_an_action_that_does_not_answer_the_kind_is_refused(officer, person):
     assert ProcessingRestriction.objects.count() == 0
 
 
-# --- closing -------------------------------------------------------------------------------------
-
-
 def test_closing_in_time_keeps_the_outcome_as_written(officer, person):
     request = verified(officer, person)
     closing = moscow_noon(date(2026, 1, 22))
@@ -527,9 +512,6 @@ def test_a_closed_request_cannot_be_changed(officer, person):
     request.refresh_from_db()
     assert (request.status, request.outcome) == (Status.DONE, "Done")
     assert ProcessingRestriction.objects.count() == 0
-
-
-# --- the daily digest ----------------------------------------------------------------------------
 
 
 def test_the_digest_is_a_recurring_job():

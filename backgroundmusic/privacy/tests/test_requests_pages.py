@@ -115,7 +115,7 @@ def assert_denied(response, caller: str, path: str) -> None:
         assert response["Location"] == f"/accounts/login/?next={path}"
 
 
-# --- authorization: every page, every POST, every caller ---------------------------------------
+# Authorization: every page, every POST, every caller
 
 
 @pytest.mark.parametrize("caller", CALLERS)
@@ -242,9 +242,6 @@ def test_support_sees_no_links_to_requests_or_disclosures(caller_for):
     assert "/staff/disclosures/" not in html
 
 
-# --- the inbox -----------------------------------------------------------------------------------
-
-
 def test_the_inbox_sorts_by_nearest_deadline_and_flags_overdue_in_red(caller_for, officer):
     def logged_on(day: date) -> DataSubjectRequest:
         with clock.frozen_at(moscow_noon(day)):
@@ -283,9 +280,6 @@ def test_closed_requests_are_listed_on_demand(caller_for, officer, owner, logged
         closed = client.get("/staff/requests/", {"closed": "1"}).content.decode()
     assert row_ids(closed) == [logged.pk]
     assert f'<tr data-request-id="{logged.pk}" class="closed">' in closed
-
-
-# --- the request page ----------------------------------------------------------------------------
 
 
 def test_the_page_shows_only_id_and_username_of_the_account(caller_for, logged, owner):

@@ -77,10 +77,6 @@ def attempt(username: str, when: datetime) -> AccessAttempt:
     return row
 
 
-# ---------------------------------------------------------------------------------------------
-# The job
-
-
 def test_the_daily_job_is_declared_and_scheduled_once_per_day():
     [job] = [job for job in RECURRING_JOBS if job.name == "privacy_retention"]
     assert (job.cron, job.task) == ("41 2 * * *", "backgroundmusic.privacy.tasks.apply_retention")
@@ -100,10 +96,6 @@ def test_a_run_with_nothing_due_writes_nothing():
     assert report == {"erasure jobs resumed": 0}
     assert DestructionRecord.objects.count() == 0
     assert ErasureJob.objects.count() == 0
-
-
-# ---------------------------------------------------------------------------------------------
-# Whole accounts
 
 
 def test_unverified_signups_are_erased_after_7_days():
@@ -159,10 +151,6 @@ def test_closed_accounts_are_erased_30_days_after_their_last_use():
         retention_run()
     assert ErasureJob.objects.filter(subject_id__in=[closed.pk, never_used.pk]).count() == 0
     assert User.objects.get(pk=closed.pk).username == subject_pseudonym(subject_id=closed.pk)
-
-
-# ---------------------------------------------------------------------------------------------
-# Periods of single categories
 
 
 def test_expired_exports_lose_their_files_and_rows():

@@ -64,9 +64,6 @@ def _safe_next(request: HttpRequest, target: str) -> str:
     return reverse("privacy:cookies")
 
 
-# --- Cookies ----------------------------------------------------------------------------------
-
-
 class CookieChoiceForm(Form):
     action = forms.ChoiceField(
         choices=[
@@ -158,7 +155,7 @@ def cookies_choice(request: HttpRequest) -> HttpResponse:
     return response
 
 
-# --- Privacy center sections (called by templatetags/privacy_center.py) -----------------------
+# Privacy center sections (called by templatetags/privacy_center.py)
 
 
 def _note(state: consents.ConsentState, *, restricted: bool, signals: PrivacySignals) -> str:
@@ -226,9 +223,6 @@ def sharing_section(request: AuthenticatedRequest) -> dict[str, Any]:
 
 def restriction_section(request: AuthenticatedRequest) -> dict[str, Any]:
     return {"restriction": consents.restriction_current(subject=request.user)}
-
-
-# --- One-click actions of the privacy center --------------------------------------------------
 
 
 class ConsentChangeForm(Form):

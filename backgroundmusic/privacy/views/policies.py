@@ -180,9 +180,6 @@ def acknowledge(request: AuthenticatedRequest) -> HttpResponse:
     return HttpResponseRedirect(back)
 
 
-# --- staff publishing ------------------------------------------------------------------------
-
-
 def _start_from(kind: str | None) -> dict[str, object]:
     """Initial form data: a copy of the text in force, to edit into the next edition."""
     if kind not in DocumentKind.values:

@@ -30,7 +30,6 @@ from backgroundmusic.privacy.models import (
 )
 from backgroundmusic.staffroles.selectors import staff_may_handle_requests
 
-# ---------------------------------------------------------------------------------------------
 # Forms: parse and validate only
 
 
@@ -153,10 +152,6 @@ class ContactForm(Form):
         max_length=500,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
-
-
-# ---------------------------------------------------------------------------------------------
-# Views
 
 
 def _handler(request: HttpRequest) -> Any:

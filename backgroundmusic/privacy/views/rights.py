@@ -26,7 +26,6 @@ from backgroundmusic.privacy.models import ConsentMethod
 from backgroundmusic.privacy.rights import erasure, export, held
 from backgroundmusic.staffroles.selectors import staff_is_member
 
-# ---------------------------------------------------------------------------------------------
 # Privacy-center sections (privacy/templatetags/privacy_center.py)
 
 
@@ -39,10 +38,6 @@ def data_section(request: AuthenticatedRequest) -> dict[str, Any]:
 
 def delete_section(request: AuthenticatedRequest) -> dict[str, Any]:
     return {"is_staff_member": staff_is_member(user=request.user)}
-
-
-# ---------------------------------------------------------------------------------------------
-# Download my data
 
 
 def _center_data() -> str:
@@ -104,10 +99,6 @@ def export_download(request: AuthenticatedRequest, token: str) -> HttpResponseBa
 def export_download_from_center(request: AuthenticatedRequest, export_id: int) -> HttpResponseBase:
     """The "Download" button of the privacy center: the same single use as the e-mailed link."""
     return _download(request, export_id=export_id)
-
-
-# ---------------------------------------------------------------------------------------------
-# Delete my account
 
 
 class DeleteAccountForm(Form):
