@@ -476,6 +476,7 @@ def test_erasing_a_staff_member_keeps_their_rows_for_the_law():
     assert list(AuditEvent.objects.filter(actor_id=manager.pk).values()) == kept
 
 
+@pytest.mark.django_db(databases="__all__")  # the retention run prunes analytics too
 def test_retention_deletes_rows_a_year_after_the_action_and_records_it():
     with clock.frozen_at(NOW - timedelta(days=366)):
         audit_record(actor=5, action="staff.denied", after={"path": "/staff/"})

@@ -145,6 +145,7 @@ def test_rows_from_before_the_account_key_are_nobodys():
     assert AccessLog.objects.count() == 1
 
 
+@pytest.mark.django_db(databases="__all__")  # the retention run prunes analytics too
 def test_retention_still_removes_keyed_records_after_90_days():
     member = make_user("keeper")
     assert sign_in("keeper") == 302

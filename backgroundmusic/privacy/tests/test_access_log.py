@@ -30,7 +30,8 @@ from backgroundmusic.privacy.models import DestructionRecord
 from backgroundmusic.privacy.retention import retention_run
 from backgroundmusic.staffroles.roles import StaffRole
 
-pytestmark = pytest.mark.django_db
+# The retention run prunes analytics events too, which live in their own database when scaled out.
+pytestmark = pytest.mark.django_db(databases="__all__")
 # Raw SQL on purpose: tampering the way someone with database access would.
 UPDATE_REASON = "UPDATE privacy_staffaccesslogentry SET reason = %s WHERE id = %s"
 UPDATE_FIELDS_AND_HASH = (

@@ -41,7 +41,8 @@ from backgroundmusic.privacy.tests.test_export import (
 from backgroundmusic.recurring import RECURRING_JOBS
 from backgroundmusic.staffroles.roles import StaffRole
 
-pytestmark = pytest.mark.django_db
+# The retention run prunes analytics events too, which live in their own database when scaled out.
+pytestmark = pytest.mark.django_db(databases="__all__")
 
 T = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
 SECOND = timedelta(seconds=1)

@@ -35,7 +35,8 @@ from backgroundmusic.privacy.models import DestructionRecord
 from backgroundmusic.privacy.retention import retention_run
 from backgroundmusic.staffroles.roles import StaffRole
 
-pytestmark = pytest.mark.django_db
+# The retention run prunes analytics events too, which live in their own database when scaled out.
+pytestmark = pytest.mark.django_db(databases="__all__")
 
 SECOND = timedelta(seconds=1)
 _serial = itertools.count(1)
