@@ -246,7 +246,7 @@ ACCOUNT_ADAPTER = "backgroundmusic.accounts.adapter.AccountAdapter"
 SERVICE_NAME = "BACKGROUND MUSIC"
 ACCOUNT_EMAIL_SUBJECT_PREFIX = f"{SERVICE_NAME}: "
 # The required "I accept the user agreement and have read the privacy policy" box at sign-up.
-ACCOUNT_SIGNUP_FORM_CLASS = "backgroundmusic.privacy.policy_forms.SignupAgreementForm"
+ACCOUNT_SIGNUP_FORM_CLASS = "backgroundmusic.privacy.forms.SignupAgreementForm"
 # allauth's forms with the text rules of core/text.py (accounts/allauth_forms.py); sign-up costs
 # the same work for a registered address as for a new one (accounts/signup.py).
 ACCOUNT_FORMS = {
@@ -346,7 +346,7 @@ WHITENOISE_USE_FINDERS = DEBUG
 MEDIA_MAX_MASTER_BYTES = env.int("MEDIA_MAX_MASTER_BYTES", default=2 * 1024**3)
 MEDIA_MAX_MASTER_SECONDS = env.int("MEDIA_MAX_MASTER_SECONDS", default=30 * 60)
 
-# Streaming (media/streaming.py, media/views_stream.py; decision 0008)
+# Streaming (media/streaming.py, media/views.py; decision 0008)
 # Set behind nginx (deploy/nginx/backgroundmusic.conf), e.g. "/protected-media/": the stream view
 # then checks the signed URL and answers with X-Accel-Redirect to this internal location plus the
 # storage key, and nginx sends the bytes. Empty: the app serves the bytes and ranges itself.

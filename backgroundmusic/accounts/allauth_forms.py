@@ -1,6 +1,6 @@
 """allauth's forms under the text rules of core/text.py, named in ACCOUNT_FORMS and MFA_FORMS
 (settings). The sign-up form has the rules through its base class,
-privacy.policy_forms.SignupAgreementForm."""
+privacy.forms.SignupAgreementForm."""
 
 from typing import Any
 

@@ -3,16 +3,16 @@
 
 from django.urls import path
 
-from backgroundmusic.catalog import views
+from backgroundmusic.catalog import staff_views
 
 app_name = "catalog_staff"
 
 urlpatterns = [
-    path("", views.staff_tracks, name="tracks"),
-    path("tracks/new/", views.staff_track_edit, name="track_new"),
-    path("tracks/<int:track_id>/", views.staff_track_edit, name="track"),
-    path("collections/", views.staff_collections, name="collections"),
-    path("collections/new/", views.staff_collection_edit, name="collection_new"),
-    path("collections/<int:collection_id>/", views.staff_collection_edit, name="collection"),
-    path("facets/", views.staff_facets, name="facets"),
+    path("", staff_views.staff_tracks, name="tracks"),
+    path("tracks/new/", staff_views.staff_track_edit, name="track_new"),
+    path("tracks/<int:track_id>/", staff_views.staff_track_edit, name="track"),
+    path("collections/", staff_views.staff_collections, name="collections"),
+    path("collections/new/", staff_views.staff_collection_edit, name="collection_new"),
+    path("collections/<int:collection_id>/", staff_views.staff_collection_edit, name="collection"),
+    path("facets/", staff_views.staff_facets, name="facets"),
 ]

@@ -2,7 +2,7 @@
 
 `playable_tracks(user=, kind=)` is THE definition of "playable" (DESIGN.md rule 7): the tracks
 whose rendition `kind` a person may hear now. Catalogue search, track and collection pages, the
-API, `may_play`, `playable_url(s)` and the serving view (`views_stream.py`) all ask it, and
+API, `may_play`, `playable_url(s)` and the serving view (`views.py`) all ask it, and
 nothing else decides; licensing will let licensees in there. It is also the one module through
 which the catalogue reaches the media app (docs/architecture.md).
 

@@ -1,10 +1,10 @@
 from django.urls import path
 
-from backgroundmusic.media import views_stream
+from backgroundmusic.media import views
 
 app_name = "media"
 
 urlpatterns = [
     # Signed, expiring audio URLs (media/streaming.py); nothing else reaches rendition files.
-    path("stream/<str:token>", views_stream.stream, name="stream"),
+    path("stream/<str:token>", views.stream, name="stream"),
 ]

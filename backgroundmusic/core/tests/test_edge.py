@@ -203,7 +203,7 @@ def test_every_allauth_form_that_takes_text_is_under_the_text_rules():
 
 
 def test_multi_line_fields_take_line_breaks_and_one_line_fields_do_not():
-    from backgroundmusic.catalog.forms import CollectionForm
+    from backgroundmusic.catalog.staff_forms import CollectionForm
 
     form = CollectionForm(
         {"kind": "mood", "title": "Calm\nmornings", "description": "Line one\r\nLine two\tend"}

@@ -16,7 +16,7 @@ from backgroundmusic.media.tests.streaming_fixtures import (
     playable_track,
     rendition_of,
 )
-from backgroundmusic.media.views_stream import BLOCK_SIZE
+from backgroundmusic.media.views import BLOCK_SIZE
 
 pytestmark = pytest.mark.django_db
 

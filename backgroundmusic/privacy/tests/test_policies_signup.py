@@ -1,5 +1,5 @@
 """Sign-up accepts the user agreement and acknowledges the privacy policy in one required box,
-separate from every consent (privacy.policy_forms.SignupAgreementForm → policies)."""
+separate from every consent (privacy.forms.SignupAgreementForm → policies)."""
 
 from datetime import UTC, datetime, timedelta
 from typing import Any

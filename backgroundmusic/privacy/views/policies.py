@@ -19,8 +19,8 @@ from backgroundmusic.core import clock
 from backgroundmusic.core.http import AuthenticatedRequest
 from backgroundmusic.core.request_info import client_ip, truncate_ip, user_agent_family
 from backgroundmusic.privacy import editions, policies
+from backgroundmusic.privacy.forms import AcknowledgeForm, EditionForm
 from backgroundmusic.privacy.models import DocumentKind, PolicyEdition
-from backgroundmusic.privacy.policy_forms import AcknowledgeForm, EditionForm
 from backgroundmusic.staffroles.selectors import staff_may_publish_policy
 
 
