@@ -1,39 +1,15 @@
 """The data map of the audit trail (audit/models.py); the generic retention step enforces it."""
 
-from backgroundmusic.privacy.kernel.registry import (
-    Category,
-    Clock,
-    Erasure,
-    LegalBasis,
-    PersonalData,
-    Purpose,
-    Retentions,
-    declare,
-)
-
-
-def _staff_action(*, exportable: bool) -> PersonalData:
-    # Kept for law, like the staff access log: the trail is the proof of who did what
-    # (152-FZ art. 19, GDPR art. 5(2)/32), so erasure leaves it whole: the ids then lead to the
-    # erased account, which holds only the person's pseudonym, and rows carry no personal values.
-    return PersonalData(
-        category=Category.STAFF_ACTIONS,
-        purpose=Purpose.SECURITY,
-        legal_basis=LegalBasis.LEGAL_OBLIGATION,
-        retention=Retentions.STAFF_AUDIT,
-        erasure=Erasure.KEEP_FOR_LAW,
-        exportable=exportable,
-    )
-
+from backgroundmusic.privacy.kernel.registry import Clock, declare, staff_record
 
 declare(
     "audit.AuditEvent",
     subject="",
     personal={
-        "actor_id": _staff_action(exportable=False),
-        "target_id": _staff_action(exportable=False),
-        "reason": _staff_action(exportable=False),
-        "at": _staff_action(exportable=False),
+        "actor_id": staff_record(exportable=False),
+        "target_id": staff_record(exportable=False),
+        "reason": staff_record(exportable=False),
+        "at": staff_record(exportable=False),
     },
     not_personal={"id", "action", "target_type", "before", "after"},
     clock=Clock(field="at"),

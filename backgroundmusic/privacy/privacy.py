@@ -10,6 +10,7 @@ from backgroundmusic.privacy.kernel.registry import (
     Retention,
     Retentions,
     declare,
+    staff_record,
 )
 
 # Data keys (privacy/keys.py)
@@ -22,32 +23,17 @@ declare(
     "erasure makes every sealed copy of their data unreadable, backups included.",
 )
 
-# Staff access log (privacy/access_log.py)
-
-
-def _staff_access(*, exportable: bool) -> PersonalData:
-    # Kept for law: the log is the proof of who read whose data and why (152-FZ art. 19,
-    # GDPR art. 5(2)/32). Erasure must not touch it, or the hash chain would break; the ids name
-    # nobody once the user row is erased.
-    return PersonalData(
-        category=Category.STAFF_ACTIONS,
-        purpose=Purpose.SECURITY,
-        legal_basis=LegalBasis.LEGAL_OBLIGATION,
-        retention=Retentions.STAFF_AUDIT,
-        erasure=Erasure.KEEP_FOR_LAW,
-        exportable=exportable,
-    )
-
-
+# Staff access log (privacy/kernel/access_log.py): kept for law (staff_record); erasure must not
+# touch it, or the hash chain would break.
 declare(
     "privacy.StaffAccessLogEntry",
     subject="",
     personal={
-        "actor_id": _staff_access(exportable=False),
-        "subject_id": _staff_access(exportable=True),
-        "fields": _staff_access(exportable=True),
-        "reason": _staff_access(exportable=True),
-        "at": _staff_access(exportable=True),
+        "actor_id": staff_record(exportable=False),
+        "subject_id": staff_record(exportable=True),
+        "fields": staff_record(exportable=True),
+        "reason": staff_record(exportable=True),
+        "at": staff_record(exportable=True),
     },
     not_personal={"id", "prev_hash", "entry_hash"},
     clock=Clock(rule="staff access log"),

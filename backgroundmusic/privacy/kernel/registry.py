@@ -199,6 +199,20 @@ class PersonalData:
     exportable: bool = True
 
 
+def staff_record(*, exportable: bool) -> PersonalData:
+    """A field of a record of what staff did (the access log, the audit trail). Kept for law: it
+    is the proof of who did what and why (152-FZ art. 19, GDPR art. 5(2)/32), so erasure leaves
+    it whole; the ids then lead to the erased account, which holds only the pseudonym."""
+    return PersonalData(
+        category=Category.STAFF_ACTIONS,
+        purpose=Purpose.SECURITY,
+        legal_basis=LegalBasis.LEGAL_OBLIGATION,
+        retention=Retentions.STAFF_AUDIT,
+        erasure=Erasure.KEEP_FOR_LAW,
+        exportable=exportable,
+    )
+
+
 @dataclass(frozen=True)
 class Clock:
     """What a model's retention period counts from.
