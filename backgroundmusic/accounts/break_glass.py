@@ -18,6 +18,7 @@ from django.db.models import QuerySet
 from backgroundmusic.accounts.models import BreakGlassEnd, BreakGlassGrant, User
 from backgroundmusic.core import clock
 from backgroundmusic.core.errors import DomainError
+from backgroundmusic.core.text import check_text
 
 logger = logging.getLogger(__name__)
 
@@ -51,7 +52,8 @@ def break_glass_grant(
     *, username: str, reason: str, minutes: int, operator: str
 ) -> BreakGlassGrant:
     """Makes the account a superuser (and lets it into the Django admin) for `minutes`."""
-    reason = reason.strip()
+    # argv decodes bytes that are not UTF-8 into lone surrogates, which no database can store.
+    reason = check_text(reason.strip())
     if not reason:
         raise DomainError("Give the reason for breaking the glass.", code="no_reason")
     if not 1 <= minutes <= MAX_MINUTES:
@@ -92,7 +94,8 @@ def break_glass_revoke(*, username: str, reason: str, operator: str) -> BreakGla
     grant = open_grants().filter(user=user).first()
     if grant is None:
         raise DomainError(f"{username!r} holds no open grant.", code="no_grant")
-    _end(grant, how=BreakGlassEnd.How.REVOKED, reason=reason.strip(), operator=operator)
+    reason = check_text(reason.strip())
+    _end(grant, how=BreakGlassEnd.How.REVOKED, reason=reason, operator=operator)
     return grant
 
 

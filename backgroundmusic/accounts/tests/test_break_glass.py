@@ -191,6 +191,18 @@ def test_the_expiry_job_runs_every_minute():
     ]
 
 
+def test_a_revoke_reason_that_cannot_be_stored_is_refused_and_the_grant_stays_open(operator):
+    UserFactory.create(username="ops-lead")
+    with clock.frozen_at(NOW):
+        grant("--user", "ops-lead", "--reason", "INC-7", "--minutes", "60")
+        with pytest.raises(CommandError) as refused:
+            revoke("--user", "ops-lead", "--reason", "done\udcff")
+
+    assert "lone surrogate" in str(refused.value)
+    assert (BreakGlassGrant.objects.count(), BreakGlassEnd.objects.count()) == (1, 0)
+    assert flags("ops-lead") == (True, True)
+
+
 def test_revoke_ends_the_grant_now_and_records_it(operator):
     member = UserFactory.create(username="ops-lead")
     member.is_staff = True
@@ -242,6 +254,14 @@ def test_revoke_ends_the_grant_now_and_records_it(operator):
         (
             ["--user", "ops-lead", "--minutes", "30"],
             "the following arguments are required: --reason",
+        ),
+        (
+            ["--user", "ops-lead", "--reason", "INC-\udcff", "--minutes", "30"],
+            "lone surrogate",
+        ),
+        (
+            ["--user", "ops-lead", "--reason", "INC-7\u202e", "--minutes", "30"],
+            "U+202E",
         ),
     ],
 )
