@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "backgroundmusic.accounts",
     "backgroundmusic.catalog",
     "backgroundmusic.media",
+    "backgroundmusic.licensing",
     "backgroundmusic.api",
     "backgroundmusic.analytics",
 ]

@@ -29,6 +29,7 @@ from backgroundmusic.accounts.models import User
 from backgroundmusic.catalog.models import Track
 from backgroundmusic.core import clock
 from backgroundmusic.core.errors import DomainError
+from backgroundmusic.licensing.entitlements import licensed_track_filter
 from backgroundmusic.media.models import Master, Rendition
 from backgroundmusic.staffroles.selectors import staff_may_manage_catalogue
 
@@ -41,6 +42,8 @@ SALT = "backgroundmusic.media.stream"
 DEFAULT_TTL = timedelta(hours=2)
 
 FULL_KINDS = frozenset({Rendition.Kind.OPUS, Rendition.Kind.AAC, Rendition.Kind.MP3_320})
+# Renditions that are files to keep, not streams to hear: only licences for making works give them.
+DOWNLOAD_KINDS = frozenset({Rendition.Kind.MP3_320})
 
 
 def playable_tracks(*, user: Actor, kind: str) -> QuerySet[Track]:
@@ -50,11 +53,13 @@ def playable_tracks(*, user: Actor, kind: str) -> QuerySet[Track]:
     - Content managers and administrators (the manage-catalogue permission, with two-factor
       sign-in) may play every rendition of every such track, published or not: they check the
       masters they upload, and see drafts in the catalogue as they will appear.
+    - A licensee hears every published track their agreements in force cover, in full, and
+      downloads it when their licence comes with downloads (licensing/entitlements.py: the one
+      place licensing adds to this rule).
     - Everyone else, anonymous visitors included, gets the preview of a published track, and
       nothing more.
 
-    Licensing (a later issue) grants full renditions (opus, aac) and the mp3_320 download to
-    licensees HERE, and only here. Asking the permission costs no query for anonymous visitors.
+    Asking the permission costs no query for anonymous visitors.
     """
     ready = Track.objects.filter(master__status=Master.Status.READY)
     if kind not in Rendition.Kind.values:
@@ -63,7 +68,12 @@ def playable_tracks(*, user: Actor, kind: str) -> QuerySet[Track]:
         return ready
     if kind == Rendition.Kind.PREVIEW:
         return ready.filter(is_published=True)
-    return ready.none()
+    if not user.is_authenticated:
+        return ready.none()
+    return ready.filter(
+        licensed_track_filter(user_id=user.pk, now=clock.now(), download=kind in DOWNLOAD_KINDS),
+        is_published=True,
+    )
 
 
 def may_play(*, user: Actor, track: Track, kind: str) -> bool:

@@ -73,6 +73,7 @@ class RetentionStart(StrEnum):
     ACCOUNT_CLOSED = "account_closed"
     AGREEMENTS_ENDED = "agreements_ended"
     CONSENT_WITHDRAWN = "consent_withdrawn"
+    REPORTING_YEAR_ENDED = "reporting_year_ended"
 
 
 @dataclass(frozen=True)
@@ -121,6 +122,20 @@ class Retentions:
         days=3 * 365,
         start=RetentionStart.AGREEMENTS_ENDED,
         description=_("3 years after the agreements end (limitation period for claims)"),
+    )
+    # Accounting documents (orders, invoices, payments): Federal Law 402-FZ art. 29 keeps them
+    # at least five years after the reporting year; kept until the keep_until the licensing
+    # services write on each row.
+    ACCOUNTING_RECORDS = Retention(
+        days=5 * 365,
+        start=RetentionStart.REPORTING_YEAR_ENDED,
+        description=_("5 years after the end of the year of payment (accounting law)"),
+    )
+    # Licence agreements are accounting documents too, and evidence for claims under them.
+    LICENCE_AGREEMENTS = Retention(
+        days=5 * 365,
+        start=RetentionStart.AGREEMENTS_ENDED,
+        description=_("5 years after the end of the year in which the agreement ended"),
     )
     REQUEST_RECORDS = Retention(
         days=3 * 365,

@@ -95,6 +95,9 @@ STEP_NAMES = [
     "data map: account.EmailConfirmation",
     "data map: mfa.Authenticator",
     "data map: admin.LogEntry",
+    "data map: licensing.CartLine",
+    "data map: licensing.Order",
+    "data map: licensing.Agreement",
     "privacy: data key",
     "data map: accounts.User",
 ]

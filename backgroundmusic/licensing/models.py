@@ -1,0 +1,550 @@
+"""Licensing: plans as editions, carts, orders and invoices, payments, licence agreements,
+certificates and what a licence covers (DESIGN.md §8; docs/architecture.md "Licensing").
+
+The documents here are contract and accounting records. A person's rows keep a pseudonym beside
+the user link, so that erasure can drop the link (and a natural person's name) and keep the
+document for the term the law sets (licensing/privacy.py).
+
+Money is stored as Decimal with two places in the order's currency; arithmetic and rounding live
+in licensing/money.py. Tracks are named by a string reference ("catalog.Track"): licensing sits
+beside catalog and media (docs/architecture.md).
+"""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+
+from backgroundmusic.core.models import AppendOnlyModel
+
+
+def money() -> "models.DecimalField[Decimal, Decimal]":
+    """An amount in the currency of its row: two places, up to a trillion."""
+    return models.DecimalField(max_digits=14, decimal_places=2)
+
+
+class Currency(models.TextChoices):
+    RUB = "RUB", _("Russian rouble")
+    EUR = "EUR", _("Euro")
+
+
+class PlanKind(models.TextChoices):
+    CREATOR = "creator", _("Creator subscription")
+    BUSINESS = "business", _("Business subscription")
+    VENUE = "venue", _("Venue plan")
+    SINGLE_TRACK = "single_track", _("Single-track licence")
+
+
+class Use(models.TextChoices):
+    """What a licence lets its holder do with the music."""
+
+    ONLINE_VIDEO = "online_video", _("Online videos on the licensee's own channels")
+    PODCAST = "podcast", _("Podcasts on the licensee's own channels")
+    COMPANY_CHANNEL = "company_channel", _("Videos on a company's channels")
+    ADVERTISING = "advertising", _("Advertising")
+    PUBLIC_PERFORMANCE = "public_performance", _("Public performance at a venue")
+    PROJECT = "project", _("One named project in any medium")
+
+
+class Territory(models.TextChoices):
+    WORLDWIDE = "worldwide", _("Worldwide")
+    RUSSIA = "RU", _("Russian Federation")
+
+
+class Scope(models.TextChoices):
+    CATALOGUE = "catalogue", _("The whole catalogue")
+    TRACK = "track", _("One track")
+
+
+class Term(models.TextChoices):
+    MONTHLY = "monthly", _("Monthly subscription, renewed each month")
+    PERPETUAL = "perpetual", _("Perpetual")
+
+
+class QuantityUnit(models.TextChoices):
+    """What the quantity of an order line counts; the price is per unit (per month when monthly)."""
+
+    LICENCE = "licence", _("licence")
+    LOCATION = "location", _("location")
+
+
+class Plan(models.Model):
+    """A plan's lasting identity; what it offers is in its editions."""
+
+    code = models.SlugField(max_length=40, unique=True)
+    kind = models.CharField(max_length=16, choices=PlanKind.choices)
+    position = models.PositiveSmallIntegerField(default=0)
+    # A withdrawn plan is no longer sold; agreements concluded under it stay as they are.
+    is_offered = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["position", "code"]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class PlanEdition(AppendOnlyModel):
+    """One immutable edition of a plan: every term a licence under it is concluded on.
+
+    content_hash covers every field a licensee relies on (licensing/editions.py); an agreement
+    records it, so the terms it was concluded on can always be shown and checked.
+    """
+
+    plan = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="editions")
+    version = models.CharField(max_length=32)
+    title_en = models.CharField(max_length=200)
+    title_ru = models.CharField(max_length=200)
+    description_en = models.TextField(help_text="Markdown")
+    description_ru = models.TextField(help_text="Markdown")
+    uses = models.JSONField(help_text="Use values")
+    territory = models.CharField(max_length=16, choices=Territory.choices)
+    scope = models.CharField(max_length=16, choices=Scope.choices)
+    term = models.CharField(max_length=16, choices=Term.choices)
+    quantity_unit = models.CharField(max_length=16, choices=QuantityUnit.choices)
+    min_quantity = models.PositiveIntegerField(default=1)
+    max_quantity = models.PositiveIntegerField(default=1)
+    # Prices of one unit for one term (a month when monthly), VAT not included.
+    price_rub = money()
+    price_eur = money()
+    # Percent, e.g. 20.00; data of the edition because the rate changes by law.
+    vat_rate = models.DecimalField(max_digits=5, decimal_places=2)
+    content_hash = models.CharField(max_length=64, unique=True)
+    effective_at = models.DateTimeField()
+    published_at = models.DateTimeField()
+    published_by_id = models.PositiveBigIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["plan", "-effective_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "version"], name="plan_edition_version_once"),
+            models.CheckConstraint(
+                condition=Q(min_quantity__gte=1) & Q(max_quantity__gte=F("min_quantity")),
+                name="plan_edition_quantities",
+            ),
+            models.CheckConstraint(
+                condition=Q(price_rub__gte=0) & Q(price_eur__gte=0),
+                name="plan_edition_prices_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(vat_rate__gte=0) & Q(vat_rate__lt=100), name="plan_edition_vat_rate"
+            ),
+        ]
+        permissions = [("publish_planedition", "Can publish plan editions")]
+
+    def __str__(self) -> str:
+        return f"{self.plan.code} {self.version}"
+
+
+class LicenceTermsEdition(AppendOnlyModel):
+    """One immutable edition of the licence terms a buyer accepts at checkout."""
+
+    version = models.CharField(max_length=32, unique=True)
+    title_en = models.CharField(max_length=200)
+    title_ru = models.CharField(max_length=200)
+    body_en = models.TextField(help_text="Markdown")
+    body_ru = models.TextField(help_text="Markdown")
+    content_hash = models.CharField(max_length=64, unique=True)
+    effective_at = models.DateTimeField()
+    published_at = models.DateTimeField()
+    published_by_id = models.PositiveBigIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-effective_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"licence terms {self.version}"
+
+
+class CartLine(models.Model):
+    """What a signed-in person means to buy; it becomes an order line at checkout."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="cart_lines"
+    )
+    plan_edition = models.ForeignKey(PlanEdition, on_delete=models.CASCADE, related_name="+")
+    track = models.ForeignKey(
+        "catalog.Track", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    quantity = models.PositiveIntegerField(default=1)
+    # The venue, channel or project the licence is for, as the buyer names it.
+    use_description = models.CharField(max_length=300, blank=True)
+    added_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["added_at", "pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gte=1), name="cart_line_quantity")
+        ]
+
+    def __str__(self) -> str:
+        return f"cart line {self.pk}"
+
+
+class BuyerKind(models.TextChoices):
+    NATURAL = "natural", _("Private person")
+    LEGAL = "legal", _("Company or sole proprietor")
+
+
+class PaymentMethod(models.TextChoices):
+    BANK_TRANSFER = "bank_transfer", _("Bank transfer")
+    CARD = "card", _("Bank card")
+
+
+class Order(models.Model):
+    """A purchase: its lines, totals, the buyer as they were at checkout, the accepted terms."""
+
+    class Status(models.TextChoices):
+        AWAITING_PAYMENT = "awaiting_payment", _("Awaiting payment")
+        PAID = "paid", _("Paid")
+        CANCELLED = "cancelled", _("Cancelled")
+        REFUNDED = "refunded", _("Refunded")
+
+    public_id = models.CharField(max_length=32, unique=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="licence_orders",
+    )
+    subject_pseudonym = models.CharField(max_length=40)
+    buyer_kind = models.CharField(max_length=16, choices=BuyerKind.choices)
+    # The buyer's details at checkout, in plain text: the invoice and the agreement must show
+    # them for years; erasure pseudonymizes a private person's name and address (privacy.py).
+    buyer_name = models.CharField(max_length=300)
+    company_name = models.CharField(max_length=300, blank=True)
+    tax_id = models.CharField(max_length=12, blank=True)
+    tax_registration_code = models.CharField(max_length=9, blank=True)
+    buyer_address = models.TextField(blank=True)
+    buyer_email = models.CharField(max_length=254, blank=True)
+    currency = models.CharField(max_length=3, choices=Currency.choices)
+    payment_method = models.CharField(max_length=16, choices=PaymentMethod.choices)
+    status = models.CharField(
+        max_length=20, choices=Status.choices, default=Status.AWAITING_PAYMENT
+    )
+    terms_edition = models.ForeignKey(
+        LicenceTermsEdition, on_delete=models.PROTECT, related_name="orders"
+    )
+    terms_edition_hash = models.CharField(max_length=64)
+    terms_accepted_at = models.DateTimeField()
+    terms_ip_truncated = models.CharField(max_length=64, blank=True)
+    terms_user_agent_family = models.CharField(max_length=64, blank=True)
+    net_total = money()
+    vat_total = money()
+    gross_total = money()
+    created_at = models.DateTimeField()
+    paid_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    # When the law lets the order, its invoice and payments go (licensing/privacy.py).
+    keep_until = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(gross_total=F("net_total") + F("vat_total")),
+                name="order_gross_is_net_plus_vat",
+            ),
+            models.CheckConstraint(
+                condition=~Q(buyer_kind="legal") | ~Q(company_name="") & ~Q(tax_id=""),
+                name="order_legal_buyer_has_requisites",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"order {self.public_id}"
+
+
+class OrderLine(models.Model):
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
+    position = models.PositiveSmallIntegerField()
+    plan_edition = models.ForeignKey(PlanEdition, on_delete=models.PROTECT, related_name="+")
+    plan_edition_hash = models.CharField(max_length=64)
+    track = models.ForeignKey(
+        "catalog.Track", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    quantity = models.PositiveIntegerField()
+    use_description = models.CharField(max_length=300, blank=True)
+    unit_price = money()
+    net_amount = money()
+    vat_rate = models.DecimalField(max_digits=5, decimal_places=2)
+    vat_amount = money()
+    gross_amount = money()
+
+    class Meta:
+        ordering = ["order", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["order", "position"], name="order_line_position_once"),
+            models.CheckConstraint(
+                condition=Q(gross_amount=F("net_amount") + F("vat_amount")),
+                name="order_line_gross_is_net_plus_vat",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"line {self.position} of {self.order}"
+
+
+class InvoiceYear(models.Model):
+    """The last invoice number of a year. Issuing locks this row, so numbers have no gaps and
+    no repeats however many orders are placed at once (licensing/invoices.py)."""
+
+    year = models.PositiveSmallIntegerField(primary_key=True)
+    last_number = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"invoices of {self.year}: {self.last_number}"
+
+
+class Invoice(models.Model):
+    order = models.OneToOneField(Order, on_delete=models.CASCADE, related_name="invoice")
+    year = models.PositiveSmallIntegerField()
+    number = models.PositiveIntegerField()
+    issued_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-year", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["year", "number"], name="invoice_number_once_a_year")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.year}-{self.number:06d}"
+
+
+class Payment(models.Model):
+    """One attempt to pay an order through a provider (licensing/payments/)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        SUCCEEDED = "succeeded", _("Succeeded")
+        CANCELED = "canceled", _("Cancelled")
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="payments")
+    provider = models.CharField(max_length=32)
+    # The provider's id; empty until the provider has answered (a bank transfer has none).
+    provider_payment_id = models.CharField(max_length=64, blank=True)
+    idempotency_key = models.CharField(max_length=64, unique=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    amount = money()
+    currency = models.CharField(max_length=3, choices=Currency.choices)
+    confirmation_url = models.URLField(max_length=2000, blank=True)
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+    # Staff who confirmed a bank transfer.
+    confirmed_by_id = models.PositiveBigIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["provider", "provider_payment_id"],
+                condition=~Q(provider_payment_id=""),
+                name="payment_provider_id_once",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"payment {self.pk} of {self.order}"
+
+
+class Refund(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        SUCCEEDED = "succeeded", _("Succeeded")
+        CANCELED = "canceled", _("Cancelled")
+
+    payment = models.ForeignKey(Payment, on_delete=models.CASCADE, related_name="refunds")
+    provider_refund_id = models.CharField(max_length=64, blank=True)
+    idempotency_key = models.CharField(max_length=64, unique=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    amount = money()
+    reason = models.TextField()
+    actor_id = models.PositiveBigIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"refund {self.pk} of {self.payment}"
+
+
+class PaymentNotification(AppendOnlyModel):
+    """A provider's webhook as received: only its event and object id are ever used, and only to
+    re-read that object from the provider (licensing/services.py)."""
+
+    provider = models.CharField(max_length=32)
+    event = models.CharField(max_length=64)
+    object_id = models.CharField(max_length=64)
+    received_at = models.DateTimeField()
+    outcome = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["-received_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.provider} {self.event} {self.object_id}"
+
+
+class Agreement(models.Model):
+    """A licence agreement, concluded when its order line is paid.
+
+    Its terms are frozen at conclusion: the plan edition and licence terms by hash, and the
+    rendered document in both languages with its own hash. Only the status, the paid period of a
+    subscription and keep_until change afterwards, each change written to AgreementEvent.
+    """
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("Active")
+        EXPIRED = "expired", _("Expired")
+        SUSPENDED = "suspended", _("Suspended (renewal unpaid)")
+        REVOKED = "revoked", _("Revoked")
+
+    number = models.CharField(max_length=32, unique=True)
+    order_line = models.OneToOneField(OrderLine, on_delete=models.PROTECT, related_name="agreement")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="licence_agreements",
+    )
+    subject_pseudonym = models.CharField(max_length=40)
+    licensee_kind = models.CharField(max_length=16, choices=BuyerKind.choices)
+    licensee_name = models.CharField(max_length=300)
+    plan_edition = models.ForeignKey(PlanEdition, on_delete=models.PROTECT, related_name="+")
+    plan_edition_hash = models.CharField(max_length=64)
+    terms_edition = models.ForeignKey(
+        LicenceTermsEdition, on_delete=models.PROTECT, related_name="+"
+    )
+    terms_edition_hash = models.CharField(max_length=64)
+    scope = models.CharField(max_length=16, choices=Scope.choices)
+    track = models.ForeignKey(
+        "catalog.Track", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    uses = models.JSONField()
+    territory = models.CharField(max_length=16, choices=Territory.choices)
+    quantity = models.PositiveIntegerField()
+    use_description = models.CharField(max_length=300, blank=True)
+    starts_at = models.DateTimeField()
+    # None for a perpetual licence; a subscription's end of the last paid month.
+    paid_until = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
+    document_en = models.TextField()
+    document_ru = models.TextField()
+    document_hash = models.CharField(max_length=64)
+    concluded_at = models.DateTimeField()
+    keep_until = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-concluded_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(scope="track") | Q(track__isnull=False),
+                name="agreement_track_scope_names_track",
+            ),
+            models.CheckConstraint(
+                condition=Q(paid_until__isnull=True) | Q(paid_until__gt=F("starts_at")),
+                name="agreement_paid_until_after_start",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"agreement {self.number}"
+
+
+class AgreementEvent(AppendOnlyModel):
+    """The history of an agreement: its conclusion, renewals and every change of status."""
+
+    agreement = models.ForeignKey(Agreement, on_delete=models.CASCADE, related_name="events")
+    status_from = models.CharField(max_length=16, blank=True)
+    status_to = models.CharField(max_length=16)
+    paid_until = models.DateTimeField(null=True, blank=True)
+    reason = models.TextField(blank=True)
+    actor_id = models.PositiveBigIntegerField(null=True, blank=True)
+    at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["agreement", "at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.agreement}: {self.status_from or '-'} → {self.status_to}"
+
+
+class Certificate(models.Model):
+    """The public face of an agreement, verifiable by anyone at /verify/<public_id>/."""
+
+    class Display(models.TextChoices):
+        PRIVATE_PERSON = "private_person", _("A private person")
+        COMPANY = "company", _("The company's name")
+        FULL_NAME = "full_name", _("My full name")
+
+    agreement = models.OneToOneField(
+        Agreement, on_delete=models.CASCADE, related_name="certificate"
+    )
+    # 128 random bits, URL-safe: the id cannot be guessed or enumerated.
+    public_id = models.CharField(max_length=32, unique=True)
+    licensee_display = models.CharField(
+        max_length=16, choices=Display.choices, default=Display.PRIVATE_PERSON
+    )
+    created_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"certificate {self.public_id}"
+
+
+class Platform(models.TextChoices):
+    YOUTUBE = "youtube", "YouTube"
+    VK = "vk", "VK"
+    RUTUBE = "rutube", "RUTUBE"
+    TELEGRAM = "telegram", "Telegram"
+    PODCAST = "podcast", _("Podcast platform")
+    OTHER = "other", _("Other")
+
+
+class CoveredChannel(models.Model):
+    """A channel a creator publishes on under a subscription."""
+
+    agreement = models.ForeignKey(Agreement, on_delete=models.CASCADE, related_name="channels")
+    platform = models.CharField(max_length=16, choices=Platform.choices)
+    url = models.URLField(max_length=500)
+    added_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["agreement", "added_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["agreement", "url"], name="covered_channel_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.platform} channel of {self.agreement}"
+
+
+class CoveredUse(models.Model):
+    """One published work (a video, an episode) using the music under an agreement. A use
+    published while the agreement was in force stays covered after it ends."""
+
+    agreement = models.ForeignKey(Agreement, on_delete=models.CASCADE, related_name="covered_uses")
+    track = models.ForeignKey(
+        "catalog.Track", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    platform = models.CharField(max_length=16, choices=Platform.choices)
+    url = models.URLField(max_length=500)
+    title = models.CharField(max_length=300, blank=True)
+    published_on = models.DateField()
+    added_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["agreement", "published_on", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["agreement", "url"], name="covered_use_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.platform} use of {self.agreement}"
