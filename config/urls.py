@@ -21,6 +21,9 @@ urlpatterns = [
     path("staff/catalogue/masters/", include("backgroundmusic.media.staff_urls")),
     # Streaming: signed audio URLs /stream/<token> (media/urls.py)
     path("", include("backgroundmusic.media.urls")),
+    # Licensing: plans, checkout, licences, certificates (licensing/urls.py, staff_urls.py)
+    path("", include("backgroundmusic.licensing.urls")),
+    path("staff/licensing/", include("backgroundmusic.licensing.staff_urls")),
     # Analytics: staff statistics (the beacon /a/e is answered by analytics/middleware.py)
     path("staff/analytics/", include("backgroundmusic.analytics.staff_urls")),
     path("api/", api.urls),

@@ -1,0 +1,1 @@
+"""Licensing's pages under /staff/licensing/, one module per area."""

@@ -1,0 +1,1 @@
+"""Licensing's public pages, one module per area (as the privacy center's views/)."""
