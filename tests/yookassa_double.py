@@ -104,7 +104,7 @@ class Double:
     return_urls: dict[str, str] = field(default_factory=dict)
     auto_capture: set[str] = field(default_factory=set)
     refunds: dict[str, JsonObject] = field(default_factory=dict)
-    # key -> (method, path and canonical body of its request, kind and id of its object)
+    # key -> (its request: method, path and canonical body; the kind and id of what it made)
     keys: dict[str, tuple[str, str, str]] = field(default_factory=dict)
     mode: str = "up"
     released: threading.Event = field(default_factory=threading.Event)
@@ -323,7 +323,8 @@ class Handler(BaseHTTPRequestHandler):
             for entry in self.made:
                 double.deliver(entry)
             if self.made:
-                content = json.dumps({**json.loads(content), "delivery": entry["delivery"]})
+                delivery = self.made[-1]["delivery"]
+                content = json.dumps({**json.loads(content), "delivery": delivery})
             self.send(status, content)
         elif double.mode == "fail":
             error = ApiError(500, "internal_server_error", "The double is told to fail")
