@@ -352,7 +352,7 @@ def _checked_terms_of_kind(
     for value, expected, code, field in fields:
         if value != expected:
             raise PlanEditionError(
-                _("The %(field)s of a %(kind)s must be \u201c%(expected)s\u201d.")
+                _("The %(field)s of a %(kind)s must be “%(expected)s”.")
                 % {"field": field, "kind": kind_label, "expected": expected.label},
                 code=code,
             )

@@ -26,7 +26,7 @@ def _effective_at_field() -> forms.DateTimeField:
         required=False,
         input_formats=EFFECTIVE_AT_FORMATS,
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
-        help_text=_("Leave empty for \u201cat once\u201d. It cannot be in the past."),
+        help_text=_("Leave empty for “at once”. It cannot be in the past."),
     )
 
 
