@@ -159,8 +159,9 @@ def pricing_plan(request: HttpRequest, code: str) -> HttpResponse:
     )
 
 
-def _terms_page(request: HttpRequest, edition: LicenceTermsEdition) -> HttpResponse:
-    current = editions.current_terms_edition()
+def _terms_page(
+    request: HttpRequest, edition: LicenceTermsEdition, current: LicenceTermsEdition | None
+) -> HttpResponse:
     russian = _is_russian(get_language())
     if current is not None and edition.pk == current.pk:
         status = "current"
@@ -188,7 +189,7 @@ def licence_terms(request: HttpRequest) -> HttpResponse:
     edition = editions.current_terms_edition()
     if edition is None:
         raise Http404(_("No edition of the licence terms is in force yet."))
-    return _terms_page(request, edition)
+    return _terms_page(request, edition, edition)
 
 
 @require_GET
@@ -197,4 +198,4 @@ def licence_terms_edition(request: HttpRequest, version: str) -> HttpResponse:
     edition = editions.terms_edition_by_version(version=version)
     if edition is None:
         raise Http404(_("There is no published edition with this version."))
-    return _terms_page(request, edition)
+    return _terms_page(request, edition, editions.current_terms_edition())
