@@ -32,6 +32,7 @@ from backgroundmusic.staffroles.selectors import (
     staff_may_export_research,
     staff_may_handle_requests,
     staff_may_manage_catalogue,
+    staff_may_manage_plans,
     staff_may_publish_policy,
     staff_may_record_disclosures,
     staff_may_view_access_log,
@@ -60,6 +61,7 @@ def staff_sections(*, actor: Actor) -> list[StaffSection]:
         (_("Policies"), "privacy:staff_policies", staff_may_publish_policy),
         (_("Catalogue"), "catalog_staff:tracks", staff_may_manage_catalogue),
         (_("Masters"), "media_staff:masters", staff_may_manage_catalogue),
+        (_("Plans"), "licensing_staff:plans", staff_may_manage_plans),
         (_("Statistics"), "analytics_staff:dashboard", staff_may_view_analytics),
         (_("Research exports"), "analytics_staff:research", staff_may_export_research),
     ]

@@ -1,7 +1,21 @@
 """Licensing's staff pages (staff_views/), mounted at /staff/licensing/."""
 
-from django.urls import path  # noqa: F401 - each area adds its paths below
+from django.urls import path
+
+from backgroundmusic.licensing.staff_views import plans
 
 app_name = "licensing_staff"
 
-urlpatterns: list = []
+urlpatterns: list = [
+    # Plans and licence terms (staff_views/plans.py)
+    path("plans/", plans.staff_plans, name="plans"),
+    path("plans/new/", plans.staff_plan_new, name="plan_new"),
+    path("plans/terms/new/", plans.staff_terms_edition_new, name="terms_edition_new"),
+    path(
+        "plans/<slug:code>/editions/new/",
+        plans.staff_plan_edition_new,
+        name="plan_edition_new",
+    ),
+    path("plans/<slug:code>/withdraw/", plans.staff_plan_withdraw, name="plan_withdraw"),
+    path("plans/<slug:code>/offer/", plans.staff_plan_offer, name="plan_offer"),
+]
