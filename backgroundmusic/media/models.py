@@ -128,6 +128,8 @@ class Download(models.Model):
     at = models.DateTimeField()
 
     class Meta:
+        verbose_name = _("download")
+        verbose_name_plural = _("downloads of licensed files")
         ordering = ["-at", "-pk"]
         indexes = [models.Index(fields=["user", "-at"], name="download_user_at")]
         constraints = [
