@@ -4,11 +4,11 @@ Run by `make bench` (or `.venv/bin/python bench/ingest.py`). For each master:
 
 - ours:   media/pipeline.py as master_ingest runs it (no database): probe, SHA-256, decode to
           48 kHz float stereo, integrated loudness + loudness range + 4x true peak (pyloudnorm,
-          scipy), cue points, waveform peaks, BPM estimate, and the four renditions (Opus 128k
+          scipy), cue points, waveform peaks, BPM estimate, the four renditions (Opus 128k
           WebM, AAC 192k M4A, MP3 320k, 30 s MP3 128k preview with fades; MP3 through lameenc,
-          docs/decisions/0010-mp3-through-lameenc.md);
+          docs/decisions/0010-mp3-through-lameenc.md) and the FLAC of the master's own samples;
 - ffmpeg: one `ffmpeg` process per master doing the same decode and resample, the ebur128
-          filter with true peak (integrated, LRA, true peak) and the same four encodes with the
+          filter with true peak (integrated, LRA, true peak) and the same five encodes with the
           same encoders at the same settings (the anchor; it does no BPM, peaks or checksum).
 
 CPU seconds are user+system of this process (ours) and of the ffmpeg children (anchor).
@@ -113,6 +113,9 @@ def ours(path: Path, out: Path) -> float:
             )
         else:
             pipeline.encode(audio, spec, target, gain_db=gain)
+    lossless = pipeline.lossless_format(probed)
+    if lossless is not None:
+        pipeline.encode_lossless(path, out / "ours.flac.flac", target=lossless)
     return duration
 
 
@@ -172,6 +175,11 @@ def anchor(ffmpeg: str, path: Path, out: Path, duration: float) -> None:
             "-b:a",
             "128k",
             str(out / "ff.preview.mp3"),
+            "-map",
+            "0:a",
+            "-c:a",
+            "flac",
+            str(out / "ff.flac"),
         ],
         check=True,
     )

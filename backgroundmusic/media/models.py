@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -69,12 +70,14 @@ class Master(models.Model):
 
 
 class Rendition(models.Model):
-    """A file made from a master once, at ingest; never per request."""
+    """A file made from a master once, at ingest; never per request. The lossy ones are made at
+    one loudness (decision 0007); FLAC holds the master's own samples."""
 
     class Kind(models.TextChoices):
         OPUS = "opus", _("Opus (web player)")
         AAC = "aac", _("AAC (compatibility)")
         MP3_320 = "mp3_320", _("MP3 320 kbit/s (licensed download)")
+        FLAC = "flac", _("FLAC lossless (licensed download)")
         PREVIEW = "preview", pgettext_lazy("audio rendition", "Preview")
 
     master = models.ForeignKey(Master, on_delete=models.CASCADE, related_name="renditions")
@@ -95,3 +98,47 @@ class Rendition(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} of {self.master}"
+
+
+class Download(models.Model):
+    """A rendition downloaded through a signed download URL (media/downloads.py).
+
+    One row per URL however many requests fetch it (a download manager asks for many byte
+    ranges): the URL's token is kept only as its SHA-256, unique. Licensing lists a person's
+    downloads and ties them to the agreement in force by person, track and time. The person is
+    emptied on erasure and three years after the download (media/privacy.py); the row then
+    counts a download of the track and names nobody.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="downloads",
+    )
+    track = models.ForeignKey(
+        Track, on_delete=models.SET_NULL, null=True, blank=True, related_name="downloads"
+    )
+    rendition = models.ForeignKey(
+        Rendition, on_delete=models.SET_NULL, null=True, blank=True, related_name="downloads"
+    )
+    kind = models.CharField(max_length=16, choices=Rendition.Kind.choices)
+    token_sha256 = models.CharField(max_length=64, unique=True)
+    at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("download")
+        verbose_name_plural = _("downloads of licensed files")
+        ordering = ["-at", "-pk"]
+        indexes = [models.Index(fields=["user", "-at"], name="download_user_at")]
+        constraints = [
+            # The kinds served as files to keep (streaming.DOWNLOAD_KINDS).
+            models.CheckConstraint(
+                condition=Q(kind__in=[Rendition.Kind.MP3_320, Rendition.Kind.FLAC]),
+                name="download_kind_is_a_download",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} download of track {self.track_id}"

@@ -1,12 +1,13 @@
 """The ingest pipeline's steps (DESIGN.md §5), each a plain function testable alone.
 
 probe → checksum → decode → completeness → loudness → cue points → waveform peaks → BPM →
-renditions. Nothing here touches the database or the storage: services.master_ingest runs the
-steps, records progress and stores the files.
+renditions → the lossless rendition. Nothing here touches the database or the storage:
+services.master_ingest runs the steps, records progress and stores the files.
 
 Audio travels between steps as float32 stereo at 48 kHz, shape (samples, 2). The one loudness
-target of every rendition (docs/decisions/0007-loudness-target.md) is TARGET_LUFS with a true-peak
-ceiling of CEILING_DBTP.
+target of every lossy rendition (docs/decisions/0007-loudness-target.md) is TARGET_LUFS with a
+true-peak ceiling of CEILING_DBTP. The lossless rendition is the exception: it is the master's
+own samples, read from the master file rather than from that buffer (`encode_lossless`).
 """
 
 import hashlib
@@ -422,13 +423,16 @@ class RenditionSpec:
     options: tuple[tuple[str, str], ...] = ()
 
 
+# The lossy renditions, encoded from the normalised 48 kHz buffer.
 RENDITIONS: tuple[RenditionSpec, ...] = (
     RenditionSpec("opus", "webm", "libopus", 128_000, "webm", "audio/webm; codecs=opus"),
     RenditionSpec("aac", "ipod", "aac", 192_000, "m4a", "audio/mp4", (("movflags", "+faststart"),)),
     RenditionSpec("mp3_320", "mp3", "libmp3lame", 320_000, "mp3", "audio/mpeg"),
     RenditionSpec("preview", "mp3", "libmp3lame", 128_000, "mp3", "audio/mpeg"),
 )
-SPECS = {spec.kind: spec for spec in RENDITIONS}
+# The lossless download, encoded from the master file itself; its bitrate is measured, not set.
+LOSSLESS = RenditionSpec("flac", "flac", "flac", 0, "flac", "audio/flac")
+SPECS = {spec.kind: spec for spec in (*RENDITIONS, LOSSLESS)}
 
 
 def normalising_gain_db(measured: Loudness) -> float:
@@ -464,6 +468,7 @@ class Encoded:
     duration_seconds: float
     size_bytes: int
     sha256: str
+    bitrate: int  # bits per second: the spec's for the lossy codecs, the average for FLAC
 
 
 def _processed_chunks(
@@ -615,11 +620,100 @@ def encode(
     )
     write = _write_lame if spec.codec == "libmp3lame" else _write_pyav
     write(chunks, spec, Path(destination))
+    return _encoded(destination, seconds=total / RATE, bitrate=spec.bitrate)
+
+
+def _encoded(destination: str | Path, *, seconds: float, bitrate: int | None) -> Encoded:
+    """What was written to `destination`; bitrate None: the file's average."""
     digest = hashlib.sha256()
     for chunk_bytes in file_chunks(destination):
         digest.update(chunk_bytes)
+    size = Path(destination).stat().st_size
     return Encoded(
-        duration_seconds=round(total / RATE, 3),
-        size_bytes=Path(destination).stat().st_size,
+        duration_seconds=round(seconds, 3),
+        size_bytes=size,
         sha256=digest.hexdigest(),
+        bitrate=bitrate if bitrate is not None else round(size * 8 / max(seconds, 1e-3)),
     )
+
+
+# The lossless rendition (docs/decisions/0020-lossless-rendition-and-downloads.md)
+
+LOSSLESS_RATES = (44_100, 48_000)
+LOSSLESS_CODECS = ("pcm_", "flac")
+
+
+@dataclass(frozen=True)
+class LosslessFormat:
+    """What the FLAC of a master holds: its rate and channels, 16 or 24 bits."""
+
+    sample_rate: int
+    bit_depth: int
+    channels: int
+
+    @property
+    def sample_format(self) -> str:
+        # FFmpeg's FLAC encoder takes 16-bit samples as s16 and 24-bit ones in the top bits of s32.
+        return "s16" if self.bit_depth == 16 else "s32"
+
+
+def lossless_format(probed: Probe) -> LosslessFormat | None:
+    """The FLAC a master allows; None for a lossy master (MP3, Opus, Vorbis), whose FLAC would
+    only hold the lossy codec's output in a bigger file.
+
+    44.1 and 48 kHz stay as they are; any other rate goes to the one of the two it divides
+    (88.2 kHz to 44.1, 96 kHz to 48). Up to 16 bits gives 16; more (24, 32, float) gives 24,
+    which keeps everything a 32-bit master holds above -144 dBFS. Mono stays mono; more than two
+    channels are mixed down to stereo, as for the other renditions.
+    """
+    if not probed.codec.startswith(LOSSLESS_CODECS):
+        return None
+    rate = probed.sample_rate
+    if rate not in LOSSLESS_RATES:
+        rate = 44_100 if rate % 11_025 == 0 else 48_000
+    depth = 16 if probed.bit_depth is not None and probed.bit_depth <= 16 else 24
+    return LosslessFormat(
+        sample_rate=rate, bit_depth=depth, channels=1 if probed.channels == 1 else 2
+    )
+
+
+def encode_lossless(
+    source: str | Path, destination: str | Path, *, target: LosslessFormat
+) -> Encoded:
+    """The master's samples as FLAC (FFmpeg's default compression, level 5), no gain.
+
+    Decoded frames that already have the target's rate, format and channels go to the encoder
+    untouched (PyAV's resampler passes them through), so a 16- or 24-bit master at 44.1 or
+    48 kHz comes out bit for bit; other masters are converted by FFmpeg's resampler.
+    """
+    layout = "mono" if target.channels == 1 else "stereo"
+    samples = 0
+    try:
+        with (
+            av.open(str(source), mode="r", metadata_errors="ignore") as inp,
+            av.open(str(destination), mode="w", format=LOSSLESS.container) as out,
+        ):
+            stream = out.add_stream(
+                LOSSLESS.codec,
+                rate=target.sample_rate,
+                layout=layout,
+                format=target.sample_format,
+            )
+            assert isinstance(stream, av.audio.stream.AudioStream)
+            resampler = av.AudioResampler(
+                format=target.sample_format, layout=layout, rate=target.sample_rate
+            )
+            for frame in inp.decode(inp.streams.audio[0]):
+                for converted in resampler.resample(frame):
+                    samples += converted.samples
+                    for packet in stream.encode(converted):
+                        out.mux(packet)
+            for converted in resampler.resample(None):
+                samples += converted.samples
+                for packet in stream.encode(converted):
+                    out.mux(packet)
+            for packet in stream.encode(None):
+                out.mux(packet)
+    except (av.FFmpegError, UnicodeDecodeError) as error:
+        raise _damaged(error) from error
+    return _encoded(destination, seconds=samples / target.sample_rate, bitrate=None)

@@ -1,4 +1,5 @@
-"""Audio files hold no personal data; only the id of the staff member who uploaded a master."""
+"""Audio files hold no personal data; the id of the staff member who uploaded a master does, and
+so does who downloaded which rendition when."""
 
 from backgroundmusic.privacy.kernel.registry import (
     Category,
@@ -75,6 +76,23 @@ declare(
         "sha256",
         "created_at",
     ],
+)
+declare(
+    "media.Download",
+    subject="user",
+    personal={
+        "user": PersonalData(
+            category=Category.CONTRACT,
+            purpose=Purpose.CONTRACT,
+            legal_basis=LegalBasis.CONTRACT,
+            retention=Retentions.DOWNLOADS,
+            erasure=Erasure.NULL,
+        )
+    },
+    not_personal=["id", "track", "rendition", "kind", "token_sha256", "at"],
+    clock=Clock(field="at"),
+    note="Which file a person downloaded and when, under a licence; the person is emptied on "
+    "erasure and three years after the download, and the row then only counts a download.",
 )
 
 

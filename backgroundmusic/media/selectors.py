@@ -1,9 +1,13 @@
 """Reads of the media app that carry a rule."""
 
-from django.db.models import QuerySet
+from functools import reduce
+from operator import or_
+
+from django.db.models import Q, QuerySet
 
 from backgroundmusic.catalog.models import Track
 from backgroundmusic.core.errors import PermissionDenied
+from backgroundmusic.media import pipeline
 from backgroundmusic.media.models import Master, Rendition
 from backgroundmusic.staffroles.selectors import Actor, staff_may_manage_catalogue
 
@@ -31,3 +35,18 @@ def masters_for_staff(*, actor: Actor) -> QuerySet[Master]:
 
 def masters_in_progress(*, masters: QuerySet[Master]) -> bool:
     return masters.filter(status__in=[Master.Status.UPLOADED, Master.Status.PROCESSING]).exists()
+
+
+def masters_missing_lossless() -> QuerySet[Master]:
+    """Ready masters of a lossless codec without their lossless rendition (ingested before it
+    existed), oldest first: what `manage.py add_lossless_renditions` makes."""
+    lossless_codec = reduce(
+        or_, (Q(codec__startswith=prefix) for prefix in pipeline.LOSSLESS_CODECS)
+    )
+    return (
+        Master.objects.filter(lossless_codec, status=Master.Status.READY)
+        .exclude(renditions__kind=Rendition.Kind.FLAC)
+        .select_related("track")
+        .defer("waveform_peaks")
+        .order_by("pk")
+    )

@@ -1,5 +1,5 @@
 """Every write of the media app: uploading masters, running ingest, failing stuck ingests,
-retrying.
+retrying, adding the lossless rendition to masters ingested before it existed.
 
 Files live in Django's default storage under content-hash keys: a master at
 `masters/<h[:2]>/<h>` where h is its SHA-256; its renditions at
@@ -15,6 +15,7 @@ What a failure leaves (docs/decisions/0007-loudness-target.md, "Failures"):
 """
 
 import logging
+import math
 import os
 import shutil
 import tempfile
@@ -55,8 +56,9 @@ STEPS: dict[str, int] = {
     "bpm": 45,
     "opus": 50,
     "aac": 62,
-    "mp3_320": 75,
-    "preview": 90,
+    "mp3_320": 74,
+    "preview": 86,
+    "flac": 92,
     "ready": 100,
 }
 
@@ -112,7 +114,7 @@ def _delete_keys(keys: Iterable[str]) -> None:
 
 
 def _rendition_keys(master: Master) -> list[str]:
-    return [rendition_key(master.sha256, spec) for spec in pipeline.RENDITIONS]
+    return [rendition_key(master.sha256, spec) for spec in pipeline.SPECS.values()]
 
 
 def master_upload(
@@ -299,7 +301,10 @@ def _ingest(master: Master) -> Master | None:
 def _run(master: Master) -> Master:
     if not master.storage_key or not default_storage.exists(master.storage_key):
         raise pipeline.MasterRejected(_("The master file is missing from storage."))
-    with _local_copy(master.storage_key) as path:
+    with (
+        _local_copy(master.storage_key) as path,
+        tempfile.TemporaryDirectory(prefix="renditions-") as workdir,
+    ):
         probed = pipeline.probe(path, max_seconds=_max_seconds())
         _progress(master.pk, "checksum")
         with open(os.devnull, "wb") as sink:
@@ -312,18 +317,17 @@ def _run(master: Master) -> Master:
             raise pipeline.MasterRejected(_("The stored file does not match its checksum."))
         _progress(master.pk, "decode")
         audio = pipeline.decode(path, probed=probed)
-    duration = pipeline.check_complete(probed, audio)
-    _progress(master.pk, "loudness")
-    measured = pipeline.loudness(audio)
-    _progress(master.pk, "cue_points")
-    cue_in, cue_out = pipeline.cue_points(audio)
-    _progress(master.pk, "waveform")
-    peaks = pipeline.waveform_peaks(audio)
-    _progress(master.pk, "bpm")
-    bpm = pipeline.estimate_bpm(audio)
-    gain = pipeline.normalising_gain_db(measured)
-    made: dict[str, tuple[str, pipeline.Encoded]] = {}
-    with tempfile.TemporaryDirectory(prefix="renditions-") as workdir:
+        duration = pipeline.check_complete(probed, audio)
+        _progress(master.pk, "loudness")
+        measured = pipeline.loudness(audio)
+        _progress(master.pk, "cue_points")
+        cue_in, cue_out = pipeline.cue_points(audio)
+        _progress(master.pk, "waveform")
+        peaks = pipeline.waveform_peaks(audio)
+        _progress(master.pk, "bpm")
+        bpm = pipeline.estimate_bpm(audio)
+        gain = pipeline.normalising_gain_db(measured)
+        made: dict[str, tuple[str, pipeline.Encoded]] = {}
         for spec in pipeline.RENDITIONS:
             _progress(master.pk, spec.kind)
             local = Path(workdir) / f"{spec.kind}.{spec.extension}"
@@ -341,18 +345,17 @@ def _run(master: Master) -> Master:
                 )
             else:
                 encoded = pipeline.encode(audio, spec, local, gain_db=gain)
-            key = rendition_key(master.sha256, spec)
-            _delete_keys([key])
-            with open(local, "rb") as handle:
-                stored = File(handle, name=key)
-                # Object storage keeps it with the object, so what nginx proxies is labelled.
-                stored.content_type = spec.mime_type  # type: ignore[attr-defined]
-                saved = default_storage.save(key, stored)
-            if saved != key:
-                _delete_keys([saved])
-                raise RuntimeError(f"storage saved {saved!r} instead of {key!r}")
-            made[spec.kind] = (key, encoded)
-    del audio
+            made[spec.kind] = (_rendition_store(master, spec, local), encoded)
+        del audio
+        lossless = pipeline.lossless_format(probed)
+        if lossless is not None:
+            _progress(master.pk, pipeline.LOSSLESS.kind)
+            local = Path(workdir) / f"{pipeline.LOSSLESS.kind}.{pipeline.LOSSLESS.extension}"
+            encoded = pipeline.encode_lossless(path, local, target=lossless)
+            made[pipeline.LOSSLESS.kind] = (
+                _rendition_store(master, pipeline.LOSSLESS, local),
+                encoded,
+            )
     return _finish(
         master_id=master.pk,
         values={
@@ -375,6 +378,21 @@ def _run(master: Master) -> Master:
     )
 
 
+def _rendition_store(master: Master, spec: pipeline.RenditionSpec, local: Path) -> str:
+    """Stores an encoded file under the master's key for `spec`, replacing what is there."""
+    key = rendition_key(master.sha256, spec)
+    _delete_keys([key])
+    with open(local, "rb") as handle:
+        stored = File(handle, name=key)
+        # Object storage keeps it with the object, so what nginx proxies is labelled.
+        stored.content_type = spec.mime_type  # type: ignore[attr-defined]
+        saved = default_storage.save(key, stored)
+    if saved != key:
+        _delete_keys([saved])
+        raise RuntimeError(f"storage saved {saved!r} instead of {key!r}")
+    return key
+
+
 @transaction.atomic
 def _finish(
     *, master_id: int, values: dict[str, Any], made: dict[str, tuple[str, pipeline.Encoded]]
@@ -390,19 +408,7 @@ def _finish(
     master.finished_at = master.heartbeat_at = clock.now()
     master.save()
     for kind, (key, encoded) in made.items():
-        spec = pipeline.SPECS[kind]
-        Rendition.objects.update_or_create(
-            master=master,
-            kind=kind,
-            defaults={
-                "storage_key": key,
-                "mime_type": spec.mime_type,
-                "bitrate": spec.bitrate,
-                "size_bytes": encoded.size_bytes,
-                "duration_seconds": encoded.duration_seconds,
-                "sha256": encoded.sha256,
-            },
-        )
+        _rendition_save(master, pipeline.SPECS[kind], key, encoded)
     master.renditions.exclude(kind__in=list(made)).delete()
     if master.track_id is not None:
         track = Track.objects.get(pk=master.track_id)
@@ -412,6 +418,24 @@ def _finish(
             changes["tempo_bpm"] = round(bpm)
         catalogue.track_update(actor=None, track=track, **changes)
     return master
+
+
+def _rendition_save(
+    master: Master, spec: pipeline.RenditionSpec, key: str, encoded: pipeline.Encoded
+) -> Rendition:
+    rendition, _created = Rendition.objects.update_or_create(
+        master=master,
+        kind=spec.kind,
+        defaults={
+            "storage_key": key,
+            "mime_type": spec.mime_type,
+            "bitrate": encoded.bitrate,
+            "size_bytes": encoded.size_bytes,
+            "duration_seconds": encoded.duration_seconds,
+            "sha256": encoded.sha256,
+        },
+    )
+    return rendition
 
 
 @transaction.atomic
@@ -481,3 +505,40 @@ def master_retry(*, actor: Actor | None, master_id: int) -> Master:
 
     tasks.ingest_master.enqueue(master_id=master.pk)
     return master
+
+
+def master_lossless_add(*, master_id: int) -> Rendition | None:
+    """Makes the lossless rendition of a ready master ingested before there was one, and
+    returns it (or the one it has already). None when the master is not ready or is lossy
+    (`pipeline.lossless_format`). The file is encoded outside any transaction; the row is
+    written in one, once the master is found still ready. Running it again changes nothing."""
+    master = Master.objects.filter(pk=master_id, status=Master.Status.READY).first()
+    if master is None:
+        return None
+    existing = master.renditions.filter(kind=Rendition.Kind.FLAC).first()
+    if existing is not None:
+        return existing
+    if not master.storage_key or not default_storage.exists(master.storage_key):
+        raise DomainError(_("The master file is missing from storage."), code="master_gone")
+    spec = pipeline.LOSSLESS
+    with (
+        _local_copy(master.storage_key) as path,
+        tempfile.TemporaryDirectory(prefix="renditions-") as workdir,
+    ):
+        # A stored master was accepted under the length limit of its day.
+        target = pipeline.lossless_format(pipeline.probe(path, max_seconds=math.inf))
+        if target is None:
+            return None
+        local = Path(workdir) / f"{spec.kind}.{spec.extension}"
+        encoded = pipeline.encode_lossless(path, local, target=target)
+        key = _rendition_store(master, spec, local)
+    with transaction.atomic():
+        still = (
+            Master.objects.select_for_update()
+            .filter(pk=master_id, status=Master.Status.READY)
+            .first()
+        )
+        if still is None:
+            _delete_keys([key])
+            return None
+        return _rendition_save(still, spec, key, encoded)

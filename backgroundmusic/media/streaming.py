@@ -1,15 +1,17 @@
 """Who may hear what, and the signed, expiring URLs through which audio is reached (DESIGN.md §5).
 
 `playable_tracks(user=, kind=)` is THE definition of "playable" (DESIGN.md rule 7): the tracks
-whose rendition `kind` a person may hear now. Catalogue search, track and collection pages, the
-API, `may_play`, `playable_url(s)` and the serving view (`views.py`) all ask it, and
-nothing else decides; licensing will let licensees in there. It is also the one module through
-which the catalogue reaches the media app (docs/architecture.md).
+whose rendition `kind` a person may hear, or download, now. Catalogue search, track and
+collection pages, the API, `may_play`, `playable_url(s)` and the serving views (`views.py`: the
+stream and the download) all ask it, and nothing else decides; licensing will let licensees in
+there. It is also the one module through which the catalogue reaches the media app
+(docs/architecture.md).
 
 A URL from `signed_url` names one rendition, its kind, an expiry and, for full renditions, the
 user it was issued to; the serving view checks the signature, the expiry, that user, and
 `playable_tracks` again, so a URL copied to someone else or kept after the right to play it ended
-is worth nothing.
+is worth nothing. The kinds in DOWNLOAD_KINDS are reached only through `/download/<token>`
+(media/downloads.py, where each download is recorded), the others only through `/stream/<token>`.
 
 Expiry is written inside the signed payload and read against `core.clock` (not the timestamp of
 `signing.TimestampSigner`, which uses `time.time()`), so tests can freeze it.
@@ -41,13 +43,16 @@ SALT = "backgroundmusic.media.stream"
 # the same day. Pages issue a fresh URL on every render.
 DEFAULT_TTL = timedelta(hours=2)
 
-FULL_KINDS = frozenset({Rendition.Kind.OPUS, Rendition.Kind.AAC, Rendition.Kind.MP3_320})
-# Renditions that are files to keep, not streams to hear: only licences for making works give them.
-DOWNLOAD_KINDS = frozenset({Rendition.Kind.MP3_320})
+FULL_KINDS = frozenset(
+    {Rendition.Kind.OPUS, Rendition.Kind.AAC, Rendition.Kind.MP3_320, Rendition.Kind.FLAC}
+)
+# Served as files to keep, through media:download, which records each download; never streamed.
+DOWNLOAD_KINDS = frozenset({Rendition.Kind.MP3_320, Rendition.Kind.FLAC})
+STREAM_KINDS = frozenset(Rendition.Kind.values) - DOWNLOAD_KINDS
 
 
 def playable_tracks(*, user: Actor, kind: str) -> QuerySet[Track]:
-    """The tracks whose rendition `kind` `user` may hear (for mp3_320: download) now.
+    """The tracks whose rendition `kind` `user` may hear (for mp3_320 and flac: download) now.
 
     - Nobody plays a track whose master is not ready (uploaded, processing, failed, or none).
     - Content managers and administrators (the manage-catalogue permission, with two-factor
@@ -82,19 +87,21 @@ def may_play(*, user: Actor, track: Track, kind: str) -> bool:
 
 
 def signed_url(*, user: Actor, rendition: Rendition, ttl: timedelta = DEFAULT_TTL) -> str:
-    """A path (no host) reaching `rendition` until now + ttl.
+    """A path (no host) reaching `rendition` until now + ttl: `/download/<token>` for the kinds
+    in DOWNLOAD_KINDS, `/stream/<token>` for the others.
 
     It does not ask `playable_tracks` (callers use `playable_url`, which does); the serving view
     does, for the user who opens it. Full renditions carry the id of `user` and open only for them.
     """
     signer = signing.Signer(salt=SALT)
-    return _stream_prefix() + _token(signer, user, rendition.pk, rendition.kind, ttl)
+    return _url_prefix(rendition.kind) + _token(signer, user, rendition.pk, rendition.kind, ttl)
 
 
-def _stream_prefix() -> str:
-    """The stream URL up to its token: reverse() once for a page of URLs (a token needs no
-    quoting: URL-safe base64 and a colon)."""
-    return reverse("media:stream", kwargs={"token": "-"}).removesuffix("-")
+def _url_prefix(kind: str) -> str:
+    """The URL of a rendition of `kind` up to its token: reverse() once for a page of URLs (a
+    token needs no quoting: URL-safe base64 and a colon)."""
+    name = "media:download" if kind in DOWNLOAD_KINDS else "media:stream"
+    return reverse(name, kwargs={"token": "-"}).removesuffix("-")
 
 
 def _token(
@@ -126,7 +133,7 @@ def playable_urls(*, user: Actor, tracks: Sequence[Track], kind: str) -> dict[in
         "pk", "master__track"
     )
     signer = signing.Signer(salt=SALT)
-    prefix = _stream_prefix()
+    prefix = _url_prefix(kind)
     for rendition_id, track_id in renditions:
         urls[track_id] = prefix + _token(signer, user, rendition_id, kind, DEFAULT_TTL)
     return urls
@@ -154,9 +161,14 @@ class StreamGrant:
 
 
 def stream_open(*, user: Actor, token: str) -> StreamGrant:
-    """Checks a token from a signed URL for `user`: signature, expiry, rendition, the user it
-    was issued to (full renditions) and `playable_tracks` now, in one query. Raises StreamDenied
-    or StreamNotFound."""
+    """The stream view's check of a token (`grant_open`); a download kind is not streamed."""
+    return grant_open(user=user, token=token, kinds=STREAM_KINDS)
+
+
+def grant_open(*, user: Actor, token: str, kinds: frozenset[str]) -> StreamGrant:
+    """Checks a token from a signed URL for `user`: signature, expiry, a kind the serving view
+    serves (`kinds`), rendition, the user it was issued to (full renditions) and
+    `playable_tracks` now, in one query. Raises StreamDenied or StreamNotFound."""
     try:
         payload = signing.Signer(salt=SALT).unsign_object(token)
         rendition_id = int(payload["r"])
@@ -165,6 +177,8 @@ def stream_open(*, user: Actor, token: str) -> StreamGrant:
         issued_to = payload.get("u")
     except (signing.BadSignature, ValueError, TypeError, KeyError, AttributeError):
         raise StreamDenied(_("This link is not valid.")) from None
+    if kind not in kinds:
+        raise StreamDenied(_("This link is not valid."))
     if expires_at <= int(clock.now().timestamp()):
         raise StreamDenied(_("This link has expired. Reload the page for a new one."))
     playable = playable_tracks(user=user, kind=kind).filter(pk=OuterRef("master__track"))

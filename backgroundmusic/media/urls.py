@@ -7,4 +7,7 @@ app_name = "media"
 urlpatterns = [
     # Signed, expiring audio URLs (media/streaming.py); nothing else reaches rendition files.
     path("stream/<str:token>", views.stream, name="stream"),
+    # The same URLs for the renditions people keep, served as attachments and recorded
+    # (media/downloads.py).
+    path("download/<str:token>", views.download, name="download"),
 ]

@@ -1,8 +1,10 @@
-"""The serving view behind every signed audio URL (`media:stream`).
+"""The serving views behind every signed audio URL: `media:stream` and `media:download`.
 
-It checks the URL with `streaming.stream_open` (signature, expiry, user, entitlement) and then
-either hands the file to nginx (`X-Accel-Redirect`, when `MEDIA_ACCEL_REDIRECT_PREFIX` is set) or
-serves it itself, answering byte-range requests per RFC 9110 §14 (decision 0008):
+Each checks the URL (`streaming.stream_open`, `downloads.download_open`: signature, expiry, user,
+entitlement) and then either hands the file to nginx (`X-Accel-Redirect`, when
+`MEDIA_ACCEL_REDIRECT_PREFIX` is set) or serves it itself, answering byte-range requests per
+RFC 9110 §14 (decision 0008). A download is served as an attachment named after the track and is
+recorded (`downloads.download_record`) by every GET that sends its bytes, once per URL.
 
 - 200 with `Accept-Ranges: bytes`; HEAD gives the same headers and no body;
 - one range (`bytes=a-b`, `bytes=a-`, `bytes=-n`) → 206 with Content-Range;
@@ -22,18 +24,19 @@ memory.
 
 import logging
 import re
+from collections.abc import Callable
 from typing import Literal
 
 from django.conf import settings
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.utils.cache import get_conditional_response
-from django.utils.http import content_disposition_header, http_date, parse_http_date_safe
+from django.utils.http import http_date, parse_http_date_safe
 from django.utils.translation import gettext
 from django.views.decorators.http import require_safe
 
 from backgroundmusic.core.storage import StoredSlice, accel_redirect_target, stored_size
-from backgroundmusic.media import streaming
+from backgroundmusic.media import downloads, streaming
 from backgroundmusic.media.models import Rendition
 
 logger = logging.getLogger(__name__)
@@ -58,13 +61,45 @@ def stream(request: HttpRequest, token: str) -> HttpResponseBase:
         return _refusal(404, error.message)
     except streaming.StreamDenied as error:
         return _refusal(403, error.message)
+    return _serve(request, grant)
+
+
+@require_safe
+def download(request: HttpRequest, token: str) -> HttpResponseBase:
+    try:
+        grant = downloads.download_open(user=request.user, token=token)
+    except streaming.StreamNotFound as error:
+        return _refusal(404, error.message)
+    except streaming.StreamDenied as error:
+        return _refusal(403, error.message)
+
+    def record() -> None:
+        downloads.download_record(user=request.user, rendition=grant.rendition, token=token)
+
+    disposition = downloads.content_disposition(rendition=grant.rendition)
+    return _serve(request, grant, disposition=disposition, on_send=record)
+
+
+def _serve(
+    request: HttpRequest,
+    grant: streaming.StreamGrant,
+    *,
+    disposition: str | None = None,
+    on_send: Callable[[], None] | None = None,
+) -> HttpResponseBase:
+    """The rendition's bytes, or the answer about them (HEAD, 304, 412, 416). `on_send` is
+    called before a GET's bytes go out (200 or 206, or the hand-over to nginx)."""
     rendition = grant.rendition
     headers = _representation_headers(rendition, seconds_left=grant.seconds_left())
+    if disposition is not None:
+        headers["Content-Disposition"] = disposition
     accel_prefix = settings.MEDIA_ACCEL_REDIRECT_PREFIX
     if accel_prefix:
         # nginx serves the bytes (sendfile, Range, If-Range) from its internal location, with its
         # own Accept-Ranges, ETag and Last-Modified; it keeps our Content-Type, Cache-Control and
         # Content-Disposition.
+        if on_send is not None and request.method == "GET":
+            on_send()
         response = HttpResponse(content_type=rendition.mime_type)
         _apply(response, {k: v for k, v in headers.items() if k in _KEPT_BY_NGINX})
         response["X-Accel-Redirect"] = accel_redirect_target(accel_prefix, rendition.storage_key)
@@ -103,6 +138,8 @@ def stream(request: HttpRequest, token: str) -> HttpResponseBase:
         stored = StoredSlice(rendition.storage_key, first, length)
     except FileNotFoundError:  # removed since its size was read
         return _gone(rendition)
+    if on_send is not None:
+        on_send()
     body = _AudioResponse(stored, content_type=rendition.mime_type)
     if wanted is not None:
         body.status_code = 206
@@ -124,18 +161,13 @@ def _gone(rendition: Rendition) -> HttpResponse:
 
 
 def _representation_headers(rendition: Rendition, *, seconds_left: int) -> dict[str, str]:
-    headers = {
+    return {
         "Accept-Ranges": "bytes",
         "ETag": f'"{rendition.sha256}"',
         "Last-Modified": http_date(rendition.created_at.timestamp()),
         # Never in a shared cache; in the browser's only while the URL itself is good.
         "Cache-Control": f"private, max-age={seconds_left}",
     }
-    if rendition.kind == Rendition.Kind.MP3_320:
-        track = rendition.master.track
-        name = f"{track.slug if track is not None else rendition.pk}.mp3"
-        headers["Content-Disposition"] = content_disposition_header(True, name) or "attachment"
-    return headers
 
 
 def _apply(response: HttpResponseBase, headers: dict[str, str]) -> None:

@@ -5,8 +5,9 @@ processes; each worker renders one recipe (render.render, cached in var/demo-aud
 track through the catalogue services and gives the WAV to the same pipeline as an upload
 (media.services.master_upload, then master_ingest right there, so both cores render and
 ingest). It is idempotent and survives being killed: a track whose master is ready is skipped
-without rendering; a track made by a run that stopped early gets its master now; a master left
-uploaded or half-processed is ingested again.
+without rendering (given the lossless rendition first when it was ingested before there was
+one); a track made by a run that stopped early gets its master now; a master left uploaded or
+half-processed is ingested again.
 """
 
 import time
@@ -126,6 +127,7 @@ Say = Callable[[str], None]
 class SeedReport:
     created: list[str] = field(default_factory=list)  # codes ingested in this run
     skipped: list[str] = field(default_factory=list)  # codes already ready
+    lossless_added: list[str] = field(default_factory=list)  # ready, given their FLAC now
     failed: dict[str, str] = field(default_factory=dict)  # code → reason
     rendered: int = 0  # WAVs rendered in this run (the rest came from the cache)
     audio_seconds: float = 0.0  # length of the audio ingested in this run
@@ -206,6 +208,28 @@ def recipe_ingest(*, recipe: Recipe, rendered: Rendered) -> str:
     return ""
 
 
+def lossless_complete(*, codes: Sequence[str], say: Say) -> list[str]:
+    """Gives the ready tracks of `codes` whose masters were ingested before the lossless
+    rendition existed their FLAC (media.services.master_lossless_add); returns their codes. One
+    query when there is none to make."""
+    from backgroundmusic.media import selectors
+    from backgroundmusic.media import services as media
+
+    missing = list(selectors.masters_missing_lossless().filter(track__catalogue_code__in=codes))
+    made: list[str] = []
+    for number, master in enumerate(missing, start=1):
+        code = master.track.catalogue_code if master.track else master.sha256[:12]
+        try:
+            rendition = media.master_lossless_add(master_id=master.pk)
+        except DomainError as refused:
+            say(f"[{number}/{len(missing)}] {code} lossless rendition FAILED: {refused.message}")
+            continue
+        if rendition is not None:
+            made.append(code)
+            say(f"[{number}/{len(missing)}] {code} lossless rendition made")
+    return made
+
+
 @dataclass(frozen=True)
 class Outcome:
     """What became of one recipe in this run."""
@@ -276,6 +300,8 @@ def catalogue_seed(
             pending.append(recipe)
     total = len(recipes)
     done = len(report.skipped)
+    if report.skipped:
+        report.lossless_added = lossless_complete(codes=report.skipped, say=say)
     if not pending:
         say(f"[{total}/{total}] {_bar(total, total)} all demo tracks are ready")
         report.total_seconds = time.monotonic() - started

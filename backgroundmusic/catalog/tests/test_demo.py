@@ -6,6 +6,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from django.core.files.storage import default_storage
 from django.core.management import CommandError, call_command
 from django.utils.text import slugify
 
@@ -169,7 +170,9 @@ def test_seeding_makes_a_ready_published_track_then_skips_it(tmp_path):
     assert sorted(tag.name for tag in track.tags.all()) == ["focus", "study"]
     master = Master.objects.get(track=track)
     assert master.status == Master.Status.READY
-    assert master.renditions.count() == 4
+    kinds = sorted(master.renditions.values_list("kind", flat=True))
+    assert kinds == ["aac", "flac", "mp3_320", "opus", "preview"]
+    assert (master.sample_rate, master.bit_depth) == (48_000, 16)  # the FLAC is as the master
     assert Genre.objects.count() == len(GENRES)
     assert Mood.objects.count() == len(MOODS)
     assert Instrument.objects.count() == len(INSTRUMENTS)
@@ -180,8 +183,29 @@ def test_seeding_makes_a_ready_published_track_then_skips_it(tmp_path):
         cache_dir=tmp_path, recipes=[EXCERPT], workers=1, measures=EXCERPT_MEASURES
     )
     assert (again.created, again.skipped, again.rendered) == ([], ["BM-0002"], 0)
+    assert again.lossless_added == []
     assert Track.objects.count() == 1
     assert Master.objects.count() == 1
+
+    # A catalogue seeded before the lossless rendition existed gets it on the next run.
+    flac = master.renditions.get(kind="flac")
+    flac_bytes = default_storage.open(flac.storage_key).read()
+    default_storage.delete(flac.storage_key)
+    flac.delete()
+    lines.clear()
+    upgraded = catalogue_seed(cache_dir=tmp_path, recipes=[EXCERPT], workers=1, say=lines.append)
+    assert (upgraded.skipped, upgraded.lossless_added, upgraded.rendered) == (
+        ["BM-0002"],
+        ["BM-0002"],
+        0,
+    )
+    assert lines == [
+        "[1/1] BM-0002 lossless rendition made",
+        "[1/1] ######################## all demo tracks are ready",
+    ]
+    assert default_storage.open(master.renditions.get(kind="flac").storage_key).read() == (
+        flac_bytes
+    )
 
 
 @pytest.mark.django_db

@@ -15,6 +15,7 @@ STEP_LABELS = {
     "aac": _("Encoding AAC"),
     "mp3_320": _("Encoding MP3 320"),
     "preview": _("Making the preview"),
+    "flac": _("Encoding FLAC (lossless)"),
     "ready": _("Done"),
 }
 

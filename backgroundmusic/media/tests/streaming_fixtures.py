@@ -27,6 +27,7 @@ _CODECS = {
     Rendition.Kind.OPUS: ("ogg", "libopus", 48_000, "audio/ogg; codecs=opus", "opus"),
     Rendition.Kind.AAC: ("ipod", "aac", 48_000, "audio/mp4", "m4a"),
     Rendition.Kind.MP3_320: ("mp3", "libmp3lame", 44_100, "audio/mpeg", "mp3"),
+    Rendition.Kind.FLAC: ("flac", "flac", 44_100, "audio/flac", "flac"),
 }
 _serial = itertools.count(1)
 
@@ -47,7 +48,13 @@ def _encoded_clip(kind: str) -> bytes:
     with av.open(buffer, "w", format=container) as output:
         stream = output.add_stream(encoder, rate=rate, layout="stereo")
         assert isinstance(stream, av.AudioStream)
-        frame = av.AudioFrame.from_ndarray(np.stack([tone, tone]), format="fltp", layout="stereo")
+        if encoder == "flac":  # takes integers
+            pcm = np.round(np.stack([tone, tone]) * 32767).astype(np.int16)
+            frame = av.AudioFrame.from_ndarray(pcm, format="s16p", layout="stereo")
+        else:
+            frame = av.AudioFrame.from_ndarray(
+                np.stack([tone, tone]), format="fltp", layout="stereo"
+            )
         frame.sample_rate = rate
         for packet in stream.encode(frame):
             output.mux(packet)
@@ -90,7 +97,9 @@ def playable_track(
             kind=kind,
             storage_key=key,
             mime_type=mime,
-            bitrate=320_000 if kind == Rendition.Kind.MP3_320 else 128_000,
+            bitrate={Rendition.Kind.MP3_320: 320_000, Rendition.Kind.FLAC: 700_000}.get(
+                Rendition.Kind(kind), 128_000
+            ),
             size_bytes=len(data),
             duration_seconds=0.5 if kind == Rendition.Kind.PREVIEW else 1.0,
             sha256=digest,

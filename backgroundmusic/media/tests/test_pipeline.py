@@ -259,3 +259,110 @@ def test_loudness_equals_pyloudnorms_own_measurement():
     measured = pipeline.loudness(audio)
     assert abs(measured.integrated_lufs - meter.integrated_loudness(audio)) < 1e-6
     assert abs(measured.range_lu - meter.loudness_range(audio)) < 1e-6
+
+
+# The lossless rendition: the master's own samples
+
+
+def decoded_samples(path: Path) -> np.ndarray:
+    """Every sample as FFmpeg decodes it, interleaved (24 bits in the top of s32)."""
+    with av.open(str(path)) as opened:
+        frames = [frame.to_ndarray() for frame in opened.decode(opened.streams.audio[0])]
+    return np.concatenate(frames, axis=1)[0]
+
+
+def lossless(master: Path, tmp_path: Path) -> tuple[pipeline.Probe, pipeline.Encoded, Path]:
+    """Encodes the FLAC of `master`; its probe, what encode_lossless reported, its path."""
+    target = pipeline.lossless_format(pipeline.probe(master, max_seconds=60))
+    assert target is not None
+    path = tmp_path / "lossless.flac"
+    encoded = pipeline.encode_lossless(master, path, target=target)
+    assert encoded.size_bytes == path.stat().st_size
+    assert encoded.bitrate == round(encoded.size_bytes * 8 / encoded.duration_seconds)
+    return pipeline.probe(path, max_seconds=60), encoded, path
+
+
+def shape(probed: pipeline.Probe) -> tuple[str, str, int, int, int | None]:
+    return probed.container, probed.codec, probed.sample_rate, probed.channels, probed.bit_depth
+
+
+@pytest.mark.parametrize(
+    ("rate", "bits", "channels"),
+    [(44_100, 16, 1), (48_000, 16, 2), (44_100, 24, 2), (48_000, 24, 2)],
+)
+def test_a_pcm_master_at_44k1_or_48k_comes_out_bit_for_bit(tmp_path, rate, bits, channels):
+    audio = (
+        sine(2.0, dbfs=-3, rate=rate, channels=channels)
+        + clicks(2.0, bpm=120, rate=rate)[:, :channels]
+    )
+    master = write_wav(tmp_path / "m.wav", audio, rate=rate, bits=bits)
+    probed, encoded, path = lossless(master, tmp_path)
+    assert shape(probed) == ("flac", "flac", rate, channels, bits)
+    assert encoded.duration_seconds == 2.0
+    assert np.array_equal(decoded_samples(path), decoded_samples(master))
+    # Lossless, and smaller: FLAC of a tone with clicks is well under the WAV.
+    assert encoded.size_bytes < master.stat().st_size * 0.8
+
+
+def test_a_flac_master_comes_out_bit_for_bit(tmp_path):
+    master = write_encoded(tmp_path / "m.flac", sine(2.0, dbfs=-6), container="flac", codec="flac")
+    probed, _encoded, path = lossless(master, tmp_path)
+    assert shape(probed) == ("flac", "flac", 48_000, 2, 16)
+    assert np.array_equal(decoded_samples(path), decoded_samples(master))
+
+
+@pytest.mark.parametrize(("rate", "expected"), [(96_000, 48_000), (88_200, 44_100)])
+def test_a_high_rate_master_goes_to_the_rate_it_divides(tmp_path, rate, expected):
+    master = write_wav(tmp_path / "m.wav", sine(2.0, rate=rate, freq=997), rate=rate, bits=24)
+    probed, encoded, path = lossless(master, tmp_path)
+    assert shape(probed) == ("flac", "flac", expected, 2, 24)
+    assert abs(encoded.duration_seconds - 2.0) <= 0.001
+    resampled = decoded_samples(path).reshape(-1, 2)[:, 0] / 2.0**31
+    reference = sine(2.0, rate=expected, freq=997)[:, 0]
+    middle = slice(expected // 2, expected)
+    assert np.corrcoef(resampled[middle], reference[middle])[0, 1] > 0.9999
+    assert abs(np.abs(resampled[middle]).max() - 0.1) < 0.001  # -20 dBFS kept, no gain
+
+
+def test_a_float_master_keeps_24_bits(tmp_path):
+    audio = sine(1.0, dbfs=-1)
+    master = write_encoded(tmp_path / "f.wav", audio, container="wav", codec="pcm_f32le")
+    probed, _encoded, path = lossless(master, tmp_path)
+    assert shape(probed) == ("flac", "flac", 48_000, 2, 24)
+    kept = decoded_samples(path).reshape(-1, 2) / 2.0**31
+    assert np.abs(kept - audio).max() <= 2.0**-23
+
+
+def test_a_surround_master_is_mixed_to_stereo(tmp_path):
+    master = tmp_path / "surround.wav"
+    with av.open(str(master), mode="w", format="wav") as out:
+        stream = out.add_stream("pcm_s16le", rate=RATE, layout="5.1")
+        tone = np.ascontiguousarray(np.repeat(sine(1.0, channels=1), 6, axis=1))
+        frame = av.AudioFrame.from_ndarray(
+            (tone * 32767).astype(np.int16).reshape(1, -1), format="s16", layout="5.1"
+        )
+        frame.sample_rate, frame.pts = RATE, 0
+        for packet in [*stream.encode(frame), *stream.encode(None)]:
+            out.mux(packet)
+    probed, encoded, _path = lossless(master, tmp_path)
+    assert shape(probed) == ("flac", "flac", 48_000, 2, 16)
+    assert encoded.duration_seconds == 1.0
+
+
+def test_lossy_masters_have_no_lossless_rendition(tmp_path):
+    mp3 = write_encoded(tmp_path / "a.mp3", sine(1.0), container="mp3", codec="libmp3lame")
+    opus = write_encoded(tmp_path / "a.opus", sine(1.0), container="ogg", codec="libopus")
+    for path in (mp3, opus):
+        assert pipeline.lossless_format(pipeline.probe(path, max_seconds=60)) is None
+
+
+def test_lossless_format_by_the_masters_rate_depth_and_channels():
+    def target(codec: str, rate: int, bits: int | None, channels: int = 2):
+        probed = pipeline.Probe("wav", codec, rate, channels, bits, 1.0, True)
+        return pipeline.lossless_format(probed)
+
+    assert target("pcm_u8", 22_050, 8, 1) == pipeline.LosslessFormat(44_100, 16, 1)
+    assert target("pcm_s32le", 32_000, 32) == pipeline.LosslessFormat(48_000, 24, 2)
+    assert target("pcm_s24le", 192_000, 24, 6) == pipeline.LosslessFormat(48_000, 24, 2)
+    assert target("pcm_alaw", 8_000, None, 1) == pipeline.LosslessFormat(48_000, 24, 1)
+    assert target("vorbis", 44_100, None) is None

@@ -42,6 +42,14 @@ def ingest_jobs() -> list[dict]:
     ]
 
 
+def pcm_samples(path: Path) -> bytes:
+    """Every decoded sample of a file, as FFmpeg hands them over (24 bits in the top of s32)."""
+    with av.open(str(path)) as opened:
+        return b"".join(
+            frame.to_ndarray().tobytes() for frame in opened.decode(opened.streams.audio[0])
+        )
+
+
 @pytest.fixture
 def master_wav(tmp_path: Path) -> Path:
     return write_wav(tmp_path / "Evening Walk.wav", sine(3.0, lead=0.5, tail=0.5), bits=24)
@@ -66,7 +74,7 @@ def test_upload_stores_under_the_hash_and_enqueues_ingest(master_wav: Path):
     assert ingest_jobs() == [{"master_id": master.pk}]
 
 
-def test_ingest_makes_a_ready_master_with_measurements_and_four_renditions(master_wav: Path):
+def test_ingest_makes_a_ready_master_with_measurements_and_five_renditions(master_wav: Path):
     track = catalogue.track_create(actor=None, title="Dusk", catalogue_code="MW-0001")
     master = services.master_upload(source=master_wav, uploaded_by_id=None, track=track)
     assert tasks.ingest_master.call(master_id=master.pk) == "ready"
@@ -95,7 +103,7 @@ def test_ingest_makes_a_ready_master_with_measurements_and_four_renditions(maste
     assert len(master.waveform_peaks) == 800
     assert master.bpm_estimate is None  # a steady tone has no beat
     kinds = dict(master.renditions.values_list("kind", "storage_key"))
-    assert sorted(kinds) == ["aac", "mp3_320", "opus", "preview"]
+    assert sorted(kinds) == ["aac", "flac", "mp3_320", "opus", "preview"]
     assert stored_files() == sorted([master.storage_key, *kinds.values()])
     opus = master.renditions.get(kind="opus")
     assert (opus.mime_type, opus.bitrate, opus.duration_seconds) == (
@@ -108,6 +116,20 @@ def test_ingest_makes_a_ready_master_with_measurements_and_four_renditions(maste
     with av.open(str(Path(settings.MEDIA_ROOT) / kinds["mp3_320"])) as mp3:
         context = mp3.streams.audio[0].codec_context
         assert (context.name, context.bit_rate) == ("mp3float", 320_000)
+    # The lossless rendition is the master's own 24-bit samples at its rate, bit for bit.
+    flac = master.renditions.get(kind="flac")
+    assert flac.storage_key == f"renditions/{master.sha256[:2]}/{master.sha256}/flac.flac"
+    assert (flac.mime_type, flac.duration_seconds) == ("audio/flac", 4.0)
+    assert flac.bitrate == round(flac.size_bytes * 8 / 4.0)
+    flac_path = Path(settings.MEDIA_ROOT) / flac.storage_key
+    probed = pipeline.probe(flac_path, max_seconds=60)
+    assert (probed.codec, probed.sample_rate, probed.channels, probed.bit_depth) == (
+        "flac",
+        48_000,
+        2,
+        24,
+    )
+    assert pcm_samples(flac_path) == pcm_samples(master_wav)
     track.refresh_from_db()
     assert track.duration_seconds == 4.0
     assert selectors.ready_master_for(track=track) == master
@@ -116,7 +138,7 @@ def test_ingest_makes_a_ready_master_with_measurements_and_four_renditions(maste
     )
     # Idempotent: a second run changes nothing.
     assert ingest(master.pk).finished_at == master.finished_at
-    assert Rendition.objects.count() == 4
+    assert Rendition.objects.count() == 5
 
 
 def test_selectors_answer_none_until_ready(master_wav: Path):
@@ -198,8 +220,8 @@ def test_a_killed_ingest_completes_when_run_again(master_wav: Path, monkeypatch)
     monkeypatch.setattr(pipeline, "encode", real_encode)
     master = ingest(master.pk)
     assert master.status == "ready"
-    assert len(stored_files()) == 5
-    assert Rendition.objects.filter(master=master).count() == 4
+    assert len(stored_files()) == 6
+    assert Rendition.objects.filter(master=master).count() == 5
 
 
 def test_the_watchdog_fails_stuck_masters_and_retry_runs_them_again(master_wav, tmp_path):

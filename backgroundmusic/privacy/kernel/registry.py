@@ -137,6 +137,12 @@ class Retentions:
         start=RetentionStart.AGREEMENTS_ENDED,
         description=_("5 years after the end of the year in which the agreement ended"),
     )
+    # What a licensee downloaded: evidence under the licence for the limitation period.
+    DOWNLOADS = Retention(
+        days=3 * 365,
+        start=RetentionStart.COLLECTED,
+        description=_("3 years after the download, then the download names nobody"),
+    )
     REQUEST_RECORDS = Retention(
         days=3 * 365,
         start=RetentionStart.COLLECTED,

@@ -33,7 +33,7 @@ from backgroundmusic.accounts.services import public_profile_set
 from backgroundmusic.accounts.tests.factories import PASSWORD, UserFactory
 from backgroundmusic.core import clock
 from backgroundmusic.core.errors import DomainError
-from backgroundmusic.media.models import Master
+from backgroundmusic.media.models import Download, Master
 from backgroundmusic.privacy import consents
 from backgroundmusic.privacy.kernel.access_log import access_log_record
 from backgroundmusic.privacy.kernel.models import DataKey, StaffAccessLogEntry
@@ -95,6 +95,7 @@ STEP_NAMES = [
     "data map: account.EmailConfirmation",
     "data map: mfa.Authenticator",
     "data map: admin.LogEntry",
+    "data map: media.Download",
     "data map: licensing.CartLine",
     "data map: licensing.Order",
     "data map: licensing.Agreement",
@@ -185,6 +186,12 @@ def fill_every_store(user: User, client: Client, recorder: User) -> None:
         storage_key=f"masters/{user.username}",
         uploaded_by_id=user.pk,
         uploaded_at=NOW,
+    )
+    Download.objects.create(
+        user=user,
+        kind="flac",
+        token_sha256=hashlib.sha256(f"download {user.username}".encode()).hexdigest(),
+        at=NOW,
     )
     ready_export(user)
 
@@ -436,6 +443,9 @@ def test_erasure_empties_every_store_in_order_and_keeps_records_the_law_requires
     assert entry.object_repr == ""
     # The masters they uploaded stay in the catalogue, no longer naming them.
     assert Master.objects.get(storage_key="masters/owner").uploaded_by_id is None
+    # Their downloads still count, naming nobody.
+    download = Download.objects.get(token_sha256=hashlib.sha256(b"download owner").hexdigest())
+    assert (download.user_id, download.kind, download.at) == (None, "flac", NOW)
     assert ErasedProfileTombstone.objects.count() == 1
 
     # One destruction record: categories, counts, method, reason, date; no values.
@@ -452,6 +462,7 @@ def test_erasure_empties_every_store_in_order_and_keeps_records_the_law_requires
         "axes.AccessAttempt": 1,
         "axes.AccessLog": 1,
         "cache": 1,
+        "media.Download": 1,
         "media.Master": 1,
         "export files": 1,
         "mfa.Authenticator": 1,

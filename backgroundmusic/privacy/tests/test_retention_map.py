@@ -23,7 +23,7 @@ from backgroundmusic.accounts.tests.factories import StaffFactory, UserFactory
 from backgroundmusic.audit.models import AuditAction, AuditEvent
 from backgroundmusic.catalog.models import Track
 from backgroundmusic.core import clock
-from backgroundmusic.media.models import Master
+from backgroundmusic.media.models import Download, Master
 from backgroundmusic.privacy.kernel.registry import (
     Clock,
     Erasure,
@@ -202,6 +202,15 @@ def _master() -> models.Model:
     )
 
 
+def _download() -> models.Model:
+    return Download.objects.create(
+        user=UserFactory.create(),
+        kind="mp3_320",
+        token_sha256=hashlib.sha256(f"retention {next(_serial)}".encode()).hexdigest(),
+        at=clock.now(),
+    )
+
+
 def _task_result() -> models.Model:
     now = clock.now()
     return DBTaskResult.objects.create(
@@ -230,6 +239,7 @@ MAKERS: dict[str, Callable[[], models.Model]] = {
     "accounts.BreakGlassEnd": _break_glass_end,
     "audit.AuditEvent": _audit_event,
     "media.Master": _master,
+    "media.Download": _download,
     "django_tasks_database.DBTaskResult": _task_result,
 }
 

@@ -55,7 +55,8 @@ class Command(BaseCommand):
             say=say,
         )
         self.stdout.write(
-            f"Demo catalogue: {len(report.created)} made, {len(report.skipped)} already ready, "
+            f"Demo catalogue: {len(report.created)} made, {len(report.skipped)} already ready "
+            f"({len(report.lossless_added)} given their lossless rendition), "
             f"{len(report.failed)} failed; {report.rendered} rendered, the rest from the cache; "
             f"{report.audio_seconds / 60:.1f} min of audio ingested in "
             f"{report.ingest_seconds:.0f} s; {report.total_seconds:.0f} s in all."
