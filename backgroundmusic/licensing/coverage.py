@@ -42,6 +42,7 @@ from backgroundmusic.licensing.entitlements import agreements_in_force
 from backgroundmusic.licensing.models import (
     Agreement,
     AgreementEvent,
+    BuyerKind,
     Certificate,
     CoveredChannel,
     CoveredUse,
@@ -560,13 +561,16 @@ def use_remove(*, user: Any, use: CoveredUse) -> None:
     CoveredUse.objects.filter(pk=use.pk).delete()
 
 
-def licensee_shown(certificate: Certificate) -> str:
-    """The licensee as the certificate shows them: "A private person" unless they chose their
-    name, or the company's name for a company. (The licences area owns certificates; this is the
-    same rule, for the letter.)"""
-    if certificate.licensee_display == Certificate.Display.PRIVATE_PERSON:
-        return _("A private person")
-    return certificate.agreement.licensee_name
+def _licensee_shown(*, certificate: Certificate, agreement: Agreement) -> str:
+    """The licensee as the certificate shows them: a company by its name; a private person as
+    "A private person" unless they chose their full name, and always after erasure (no account).
+    The licences area owns certificates and states the same rule (certificates.licensee_shown);
+    this copy stands until both are on one branch."""
+    if agreement.licensee_kind == BuyerKind.LEGAL:
+        return agreement.licensee_name
+    if certificate.licensee_display == Certificate.Display.FULL_NAME and agreement.user_id:
+        return agreement.licensee_name
+    return _("A private person")
 
 
 def verify_url(certificate: Certificate) -> str:
@@ -589,7 +593,7 @@ def letter_context(*, coverage: Coverage, language: str) -> dict[str, Any]:
             "address": operator[language]["address"],
             "registration": operator["registration"],
         },
-        "licensee": licensee_shown(certificate),
+        "licensee": _licensee_shown(certificate=certificate, agreement=agreement),
         "plan_title": edition.title_ru if language == "ru" else edition.title_en,
         "uses": [str(Use(use).label) for use in agreement.uses],
         "territory": str(Territory(agreement.territory).label),

@@ -397,7 +397,11 @@ def test_a_link_that_is_not_a_web_address_of_a_named_site_is_refused(
         ),
         ("https://аррӏе.com/", "https://xn--80ak6aa92e.com/", Platform.OTHER),
         ("https://you\u00adtube.com/", "https://youtube.com/", Platform.YOUTUBE),
-        ("https://youtube.com/" + "ж" * 80, "https://youtube.com/" + "%D0%B6" * 80, Platform.YOUTUBE),
+        (
+            "https://youtube.com/" + "ж" * 80,
+            "https://youtube.com/" + "%D0%B6" * 80,
+            Platform.YOUTUBE,
+        ),
         ('https://vk.com/a<b>"c', "https://vk.com/a%3Cb%3E%22c", Platform.VK),
         ("https://youtube.com/" + "a" * 480, "https://youtube.com/" + "a" * 480, Platform.YOUTUBE),
     ],

@@ -37,6 +37,17 @@ def _use_form(agreement: Agreement, data: object = None) -> UseForm:
     return UseForm(data, prefix="use", track_fixed=agreement.scope == Scope.TRACK)
 
 
+def _refusal_show(
+    request: AuthenticatedRequest, form: ChannelForm | UseForm, refused: coverage.CoverageRefused
+) -> None:
+    """On the field it is about; a refusal of the whole licence (revoked, full) as a message,
+    which shows whether or not the page still offers the form."""
+    if refused.field is None:
+        messages.error(request, refused.message)
+    else:
+        form.add_error(refused.field, refused.message)
+
+
 def _page(
     request: AuthenticatedRequest,
     agreement: Agreement,
@@ -77,7 +88,7 @@ def channel_add(request: AuthenticatedRequest, number: str) -> HttpResponse:
                 url=form.cleaned_data["url"],
             )
         except coverage.CoverageRefused as refused:
-            form.add_error(refused.field, refused.message)
+            _refusal_show(request, form, refused)
         else:
             messages.success(request, _("The channel is registered."))
             return redirect("licensing:coverage", number=agreement.number)
@@ -115,7 +126,7 @@ def use_add(request: AuthenticatedRequest, number: str) -> HttpResponse:
                 track=coverage.track_by_code(code=code) if code else None,
             )
         except coverage.CoverageRefused as refused:
-            form.add_error(refused.field, refused.message)
+            _refusal_show(request, form, refused)
         else:
             messages.success(request, _("The published work is registered."))
             return redirect("licensing:coverage", number=agreement.number)
