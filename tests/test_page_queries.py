@@ -20,6 +20,8 @@ from backgroundmusic.catalog.models import Collection, Genre, Track
 from backgroundmusic.catalog.services import collection_create, facet_create
 from backgroundmusic.catalog.tests.fixtures import make_facets, ready_track
 from backgroundmusic.core import clock
+from backgroundmusic.licensing.models import CoveredChannel, CoveredUse
+from backgroundmusic.licensing.tests import coverage_scenes
 from backgroundmusic.media.models import Master
 from backgroundmusic.privacy import disclosures, policies
 from backgroundmusic.privacy import requests as dsr
@@ -296,3 +298,31 @@ def test_audit_trail(count, client, django_assert_num_queries):
     staff(client, StaffRole.ADMINISTRATOR)
     # The page's one write: the audit.viewed row of its own reading.
     assert_page_queries(client, "/staff/audit/", 35, django_assert_num_queries)
+
+
+@pytest.mark.parametrize("count", SIZES)
+def test_licence_coverage(count, client, django_assert_num_queries):
+    owner = UserFactory.create()
+    agreement = coverage_scenes.licence(user=owner, starts_at=NOW - timedelta(days=20))
+    # More channels than a licence may hold: the page must not care.
+    for number, track in enumerate(tracks(count)):
+        CoveredChannel.objects.create(
+            agreement=agreement, platform="telegram", url=f"https://t.me/c{number}", added_at=NOW
+        )
+        CoveredUse.objects.create(
+            agreement=agreement,
+            platform="youtube",
+            url=f"https://youtu.be/{number}",
+            published_on=date(2026, 2, 20),
+            title=f"Video {number}",
+            track=track,
+            added_at=NOW,
+        )
+    page = assert_page_queries(
+        signed_in(client, owner),
+        f"/licences/{agreement.number}/coverage/",
+        17,
+        django_assert_num_queries,
+    )
+    assert page.count('class="coverage-url"') == 2 * count
+    assert page.count('class="coverage-track"') == count
