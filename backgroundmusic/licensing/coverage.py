@@ -20,9 +20,9 @@ link as a QR code.
 """
 
 import ipaddress
-from functools import cached_property
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from functools import cached_property
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 

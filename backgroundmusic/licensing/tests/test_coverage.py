@@ -17,8 +17,8 @@ from backgroundmusic.licensing.models import (
     Agreement,
     CoveredChannel,
     CoveredUse,
-    Platform,
     PlanKind,
+    Platform,
     Term,
     Use,
 )
@@ -338,7 +338,8 @@ TOO_LONG = (
         (
             "https://youtube.com/\u202ecod.exe",
             "bidi_control",
-            "The text holds the bidirectional control U+202E, which makes text read differently from what it is; remove it.",
+            "The text holds the bidirectional control U+202E, which makes text read "
+            "differently from what it is; remove it.",
         ),
         (
             "https://youtube.com/\ud800",
@@ -578,7 +579,8 @@ def test_a_catalogue_licence_names_any_published_track_by_its_code(subscription,
         (
             "evil\u2067name",
             None,
-            "The text holds the bidirectional control U+2067, which makes text read differently from what it is; remove it.",
+            "The text holds the bidirectional control U+2067, which makes text read "
+            "differently from what it is; remove it.",
         ),
     ],
 )

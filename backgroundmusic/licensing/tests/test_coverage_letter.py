@@ -18,8 +18,8 @@ from backgroundmusic.licensing.models import (
     BuyerKind,
     Certificate,
     CoveredUse,
-    Platform,
     PlanKind,
+    Platform,
     Use,
 )
 from backgroundmusic.licensing.tests.coverage_scenes import PAID_UNTIL, licence, moved
@@ -90,7 +90,8 @@ ENDED_EN = [
     "Licence coverage letter BM-2026-000042\n"
     "MUSWAY STUDIO Limited Liability Company, the holder of the rights in the music of the\n"
     "BACKGROUND MUSIC catalogue, confirms that the licensee named below holds the licence set\n"
-    "out here. The works listed in this letter were published while the licence was in force and are\n"
+    "out here. The works listed in this letter were published while the licence was in force "
+    "and are\n"
     "covered by it: please release any claim made on them for our music.\n"
     "Licensor MUSWAY STUDIO Limited Liability Company, office 12, 7 Muzykalny proezd,\n"
     "Moscow 125009, Russia\n"
