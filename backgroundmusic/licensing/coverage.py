@@ -261,7 +261,7 @@ def covered_uses_of(*, user: Any) -> list[CoveredUse]:
         .exclude(status=Agreement.Status.REVOKED)
         .prefetch_related("events", "covered_uses__track")
     )
-    covered = []
+    covered: list[CoveredUse] = []
     for agreement in agreements:
         stretches = in_force_stretches(agreement=agreement, events=list(agreement.events.all()))
         covered.extend(

