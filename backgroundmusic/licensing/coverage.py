@@ -573,13 +573,13 @@ def _licensee_shown(*, certificate: Certificate, agreement: Agreement) -> str:
     return _("A private person")
 
 
-def verify_url(certificate: Certificate) -> str:
+def _verify_url(certificate: Certificate) -> str:
     """The certificate's public page, where anyone checks the licence."""
     return f"{settings.SITE_URL.rstrip('/')}/verify/{certificate.public_id}/"
 
 
-def letter_context(*, coverage: Coverage, language: str) -> dict[str, Any]:
-    """What the letter says, in `language` (called with that language active)."""
+def _letter_context(*, coverage: Coverage, language: str, now: datetime) -> dict[str, Any]:
+    """What the letter says at `now`, in `language` (called with that language active)."""
     agreement = coverage.agreement
     certificate = agreement.certificate
     edition = agreement.plan_edition
@@ -600,10 +600,6 @@ def letter_context(*, coverage: Coverage, language: str) -> dict[str, Any]:
         "track": track,
         "concluded_on": day_display(agreement.concluded_at.astimezone(UTC).date()),
         "stretches": coverage.stretches_display(),
-        "last_day": day_display(coverage.last_day) if coverage.last_day else "",
-        "paid_until": (
-            day_display(coverage.last_day) if coverage.in_force and coverage.last_day else ""
-        ),
         "channels": [
             {"platform": Platform(channel.platform).label, "url": channel.url}
             for channel in coverage.channels
@@ -618,17 +614,18 @@ def letter_context(*, coverage: Coverage, language: str) -> dict[str, Any]:
             }
             for use in coverage.covered_uses
         ],
-        "verify_url": verify_url(certificate),
-        "dated": day_display(clock.now().astimezone(UTC).date()),
+        "verify_url": _verify_url(certificate),
+        "dated": day_display(now.astimezone(UTC).date()),
     }
 
 
 def letter_pdf(*, agreement: Agreement, language: str) -> bytes:
     """The claim-clearing letter of the agreement, as a PDF in `language`; CoverageRefused for
     a revoked agreement, which covers nothing."""
-    coverage = coverage_of(agreement=agreement, now=clock.now())
+    now = clock.now()
+    coverage = coverage_of(agreement=agreement, now=now)
     if coverage.revoked:
         raise CoverageRefused(_("A revoked licence has no coverage letter."), code="revoked")
     with translation.override(language):
-        context = letter_context(coverage=coverage, language=language)
+        context = _letter_context(coverage=coverage, language=language, now=now)
     return document_pdf("licensing/letter.html", context, language=language)
