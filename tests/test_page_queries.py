@@ -23,7 +23,8 @@ from backgroundmusic.catalog.tests.fixtures import make_facets, ready_track
 from backgroundmusic.core import clock
 from backgroundmusic.licensing import demo as licensing_demo
 from backgroundmusic.licensing import editions as plan_editions
-from backgroundmusic.licensing.models import PlanKind
+from backgroundmusic.licensing.models import CoveredChannel, CoveredUse, PlanKind
+from backgroundmusic.licensing.tests import coverage_scenes
 from backgroundmusic.media.models import Master
 from backgroundmusic.privacy import disclosures, policies
 from backgroundmusic.privacy import requests as dsr
@@ -358,3 +359,31 @@ def test_licensing_manager_pages(count, client, django_assert_num_queries):
     staff(client, StaffRole.LICENSING_MANAGER)
     page = assert_page_queries(client, "/staff/licensing/plans/", 20, django_assert_num_queries)
     assert page.count('data-status="upcoming"') == count
+
+
+@pytest.mark.parametrize("count", SIZES)
+def test_licence_coverage(count, client, django_assert_num_queries):
+    owner = UserFactory.create()
+    agreement = coverage_scenes.licence(user=owner, starts_at=NOW - timedelta(days=20))
+    # More channels than a licence may hold: the page must not care.
+    for number, track in enumerate(tracks(count)):
+        CoveredChannel.objects.create(
+            agreement=agreement, platform="telegram", url=f"https://t.me/c{number}", added_at=NOW
+        )
+        CoveredUse.objects.create(
+            agreement=agreement,
+            platform="youtube",
+            url=f"https://youtu.be/{number}",
+            published_on=date(2026, 2, 20),
+            title=f"Video {number}",
+            track=track,
+            added_at=NOW,
+        )
+    page = assert_page_queries(
+        signed_in(client, owner),
+        f"/licences/{agreement.number}/coverage/",
+        17,
+        django_assert_num_queries,
+    )
+    assert page.count('class="coverage-url"') == 2 * count
+    assert page.count('class="coverage-track"') == count

@@ -280,22 +280,35 @@ declare(
     not_personal=["id", "agreement", "public_id", "created_at"],
     clock=RECORDS,
 )
-for label in ("licensing.CoveredChannel", "licensing.CoveredUse"):
-    declare(
-        label,
-        subject="agreement__user",
-        personal={
-            "url": _record(Category.SOCIAL, AGREEMENTS, basis=LegalBasis.CONTRACT),
-            "added_at": _record(Category.CONTRACT, AGREEMENTS, basis=LegalBasis.CONTRACT),
-        },
-        not_personal=(
-            ["id", "agreement", "platform"]
-            if label.endswith("Channel")
-            else ["id", "agreement", "track", "platform", "title", "published_on"]
-        ),
-        clock=RECORDS,
-        note="What a licence covers, evidence for platform claims; kept with the agreement.",
-    )
+COVERAGE_NOTE = (
+    "What a licence covers, evidence for platform claims; kept with the agreement. The links "
+    "lead to the person's own channels and works, and a work's title and date describe what "
+    "they published."
+)
+declare(
+    "licensing.CoveredChannel",
+    subject="agreement__user",
+    personal={
+        "url": _record(Category.SOCIAL, AGREEMENTS, basis=LegalBasis.CONTRACT),
+        "added_at": _record(Category.CONTRACT, AGREEMENTS, basis=LegalBasis.CONTRACT),
+    },
+    not_personal=["id", "agreement", "platform"],
+    clock=RECORDS,
+    note=COVERAGE_NOTE,
+)
+declare(
+    "licensing.CoveredUse",
+    subject="agreement__user",
+    personal={
+        "url": _record(Category.SOCIAL, AGREEMENTS, basis=LegalBasis.CONTRACT),
+        "title": _record(Category.CONTRACT, AGREEMENTS, basis=LegalBasis.CONTRACT),
+        "published_on": _record(Category.CONTRACT, AGREEMENTS, basis=LegalBasis.CONTRACT),
+        "added_at": _record(Category.CONTRACT, AGREEMENTS, basis=LegalBasis.CONTRACT),
+    },
+    not_personal=["id", "agreement", "track", "platform"],
+    clock=RECORDS,
+    note=COVERAGE_NOTE,
+)
 
 data_map.register_retention(
     "licensing records",

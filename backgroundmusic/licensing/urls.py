@@ -3,7 +3,7 @@
 
 from django.urls import path
 
-from backgroundmusic.licensing.views import pricing
+from backgroundmusic.licensing.views import coverage, pricing
 
 app_name = "licensing"
 
@@ -13,4 +13,22 @@ urlpatterns: list = [
     path("pricing/<slug:code>/", pricing.pricing_plan, name="pricing_plan"),
     path("licence-terms/", pricing.licence_terms, name="terms"),
     path("licence-terms/<str:version>/", pricing.licence_terms_edition, name="terms_edition"),
+    path("licences/<slug:number>/coverage/", coverage.coverage_page, name="coverage"),
+    path(
+        "licences/<slug:number>/coverage/channels/",
+        coverage.channel_add,
+        name="coverage_channel_add",
+    ),
+    path(
+        "licences/<slug:number>/coverage/channels/<int:channel_id>/remove/",
+        coverage.channel_remove,
+        name="coverage_channel_remove",
+    ),
+    path("licences/<slug:number>/coverage/uses/", coverage.use_add, name="coverage_use_add"),
+    path(
+        "licences/<slug:number>/coverage/uses/<int:use_id>/remove/",
+        coverage.use_remove,
+        name="coverage_use_remove",
+    ),
+    path("licences/<slug:number>/letter.pdf", coverage.coverage_letter, name="coverage_letter"),
 ]
