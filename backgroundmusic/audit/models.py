@@ -28,6 +28,9 @@ class AuditAction(models.TextChoices):
     DISCLOSURE_RECORDED = "disclosure.recorded", _("Disclosure recorded")
     STAFF_DENIED = "staff.denied", _("Staff access denied")
     AUDIT_VIEWED = "audit.viewed", _("Audit trail viewed")
+    ORDER_TRANSFER_CONFIRMED = "order.transfer_confirmed", _("Bank transfer of an order confirmed")
+    ORDER_REFUND = "order.refund", _("Order refunded")
+    ORDER_CANCELLED = "order.cancelled", _("Order cancelled")
 
 
 class AuditEvent(AppendOnlyModel):
