@@ -46,6 +46,20 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 # Where links in e-mails sent outside a request (jobs, staff actions) point.
 SITE_URL = env.str("SITE_URL", default=f"http://127.0.0.1:{env.int('PORT', default=8000)}")
 EMBEDDED = not env.str("DATABASE_URL", default="")
+# The operator: the company that runs the service and grants the licences, as its documents
+# (licence agreements, invoices) name it; the privacy policy states the same details.
+OPERATOR_DETAILS = {
+    "en": {
+        "name": "MUSWAY STUDIO Limited Liability Company",
+        "address": "office 12, 7 Muzykalny proezd, Moscow 125009, Russia",
+    },
+    "ru": {
+        "name": "Общество с ограниченной ответственностью «Мьюзвей Студио»",
+        "address": "125009, Россия, Москва, Музыкальный проезд, д. 7, офис 12",
+    },
+    # OGRN and INN, from the company register; empty until the company fills them in.
+    "registration": env.str("OPERATOR_REGISTRATION", default=""),
+}
 
 INSTALLED_APPS = [
     "django.contrib.admin",
