@@ -6,15 +6,15 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
 PORT ?= 8000
 
-.PHONY: run test lint typecheck test-sqlite test-postgres browser-deps gettext-deps icu-deps bench messages
+.PHONY: run test lint typecheck test-sqlite test-postgres browser-deps gettext-deps icu-deps pdf-deps bench messages
 
-$(STAMP): pyproject.toml | icu-deps
+$(STAMP): pyproject.toml | icu-deps pdf-deps
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[test]"
 	rm -f $(VENV)/.installed-* && touch $@
 
-run: $(STAMP)
+run: $(STAMP) pdf-deps
 	PORT=$(PORT) bin/run-embedded
 
 # PyICU (look-alike usernames, accounts/usernames.py) is built against Debian's ICU.
@@ -25,6 +25,19 @@ icu-deps:
 	  $$SUDO apt-get update -qq && \
 	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libicu-dev pkg-config g++ >/dev/null; }
 	@pkg-config --exists icu-uc || { echo "ICU (libicu-dev) is still missing" >&2; exit 1; }
+
+# WeasyPrint (documents as PDF, core/documents.py) opens Pango, HarfBuzz's subsetter and
+# fontconfig from the system; DejaVu Sans is the documents' font (Latin and Cyrillic). On a bare
+# Debian bookworm these four bring the rest (glib, harfbuzz, fontconfig, freetype).
+PDF_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core
+PDF_PACKAGES_MISSING = [ "$$(dpkg-query -W -f='$${db:Status-Abbrev}\n' $(PDF_PACKAGES) 2>/dev/null | grep -c '^ii')" -ne $(words $(PDF_PACKAGES)) ]
+pdf-deps:
+	@if $(PDF_PACKAGES_MISSING); then \
+	  echo "Installing Debian's Pango, HarfBuzz subsetter and DejaVu fonts for PDF documents"; \
+	  if [ "$$(id -u)" -eq 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && \
+	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(PDF_PACKAGES) >/dev/null; fi
+	@if $(PDF_PACKAGES_MISSING); then echo "Some of $(PDF_PACKAGES) are still missing" >&2; exit 1; fi
 
 # Debian's chromium drives the browser tests; Playwright's own browser download is not used.
 # The tests launch /usr/bin/chromium itself (tests/browser/conftest.py), so that is what we check;
@@ -54,7 +67,7 @@ lint: $(STAMP)
 	$(BIN)/mypy .
 	$(BIN)/lint-imports
 
-test: $(STAMP) browser-deps gettext-deps lint
+test: $(STAMP) pdf-deps browser-deps gettext-deps lint
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	@echo "== the suite on SQLite"
 	env -u DATABASE_URL -u TEST_DATABASE_URL $(BIN)/pytest -n 2 -q

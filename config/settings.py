@@ -417,6 +417,10 @@ LOGGING = {
         "django": {"handlers": [], "level": "INFO", "propagate": True},
         "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
         "django.db.backends": {"level": "INFO"},
+        # WeasyPrint logs every step of every PDF at INFO (core/documents.py); its warnings
+        # (a refused or broken resource) still come through.
+        "weasyprint.progress": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
     },
 }
 # URL paths whose next segment names a person (masked in logs like e-mail addresses).

@@ -1,0 +1,138 @@
+"""Documents benchmark: PDFs/s of one-page documents through core.documents, next to WeasyPrint
+alone on the same HTML, in one process.
+
+Run by `make bench` (or `.venv/bin/python bench/documents.py`). For each document in DOCUMENTS:
+
+- ours:   `document_pdf(template, context, language=…)` as a service calls it: the Django
+          template in the document's language, the QR code, the static-files-only fetcher, the
+          stylesheet read through it, the translated page numbers, the PDF;
+- anchor: WeasyPrint alone, writing the PDF of the HTML that path produced (rendered once
+          beforehand) with the same two stylesheets given as strings: no template, no
+          translation, no fetch. What the library costs by itself; the ratio is our share.
+
+Each is run for SECONDS seconds, the anchor before and after ours (the machine's other load
+moves; the ratio is taken to the mean of the two). Prints PDFs/s, p50 and p99 per document and
+the ratio ours / anchor. WeasyPrint subsets fonts with HarfBuzz when Debian's
+libharfbuzz-subset0 is there (`make pdf-deps`) and with fontTools, about 5 times slower, when it
+is not; the run says which.
+
+Licensing adds its invoice and certificate to DOCUMENTS.
+
+Environment: BENCH_SECONDS (5).
+"""
+
+import os
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+os.environ.setdefault("LOG_LEVEL", "WARNING")
+SECONDS = float(os.environ.get("BENCH_SECONDS", "5"))
+MOMENT = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+LINK = '<link rel="stylesheet" href="/static/documents/print.css">'
+PAGE_NUMBERS = '@page { @bottom-right { content: "Page " counter(page) " of " counter(pages); } }'
+
+SAMPLE = {
+    "number": "2026-000042",
+    "issued": date(2026, 3, 1),
+    "supplier": "ООО «Фоновая музыка», ИНН 7700000000",
+    "customer": "Café Zürich GmbH, Bahnhofstrasse 1, 8001 Zürich",
+    "items": [
+        {
+            "description": "Venue plan, 3 locations — март 2026",
+            "quantity": 3,
+            "amount": "4 500,00 ₽",
+        },
+        {"description": "НДС 20 %", "quantity": 1, "amount": "900,00 ₽"},
+    ],
+    "total": "5 400,00 ₽",
+    "verify_url": "https://backgroundmusic.example/verify/3kTq9VxZr2LmYp8WbN4c",
+}
+
+# (label, template, context, language)
+DOCUMENTS: list[tuple[str, str, dict[str, Any], str]] = [
+    ("sample, en", "documents/sample.html", SAMPLE, "en"),
+    ("sample, ru", "documents/sample.html", SAMPLE, "ru"),
+]
+
+
+def measure(make: Callable[[], bytes]) -> dict[str, float]:
+    make()  # warm: fonts found, templates compiled
+    durations = []
+    started = time.perf_counter()
+    while time.perf_counter() - started < SECONDS:
+        begun = time.perf_counter()
+        make()
+        durations.append(time.perf_counter() - begun)
+    elapsed = time.perf_counter() - started
+    ordered = sorted(durations)
+    return {
+        "count": len(durations),
+        "rate": len(durations) / elapsed,
+        "p50_ms": statistics.median(durations) * 1000,
+        "p99_ms": ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))] * 1000,
+    }
+
+
+def main() -> None:
+    import django
+
+    django.setup()
+    from weasyprint import CSS, HTML
+    from weasyprint.text.ffi import harfbuzz_subset
+
+    from backgroundmusic.core import clock
+    from backgroundmusic.core.documents import document_html, document_pdf
+
+    stylesheet = (ROOT / "backgroundmusic/core/static/documents/print.css").read_text()
+    subsetter = (
+        "HarfBuzz" if harfbuzz_subset is not None else "fontTools (libharfbuzz-subset0 missing)"
+    )
+    print(
+        f"documents bench: {SECONDS:g} s per measurement, one process, fonts subset by {subsetter}"
+    )
+    print(f"{'document':16} {'path':12} {'PDFs':>6} {'PDFs/s':>8} {'p50 ms':>8} {'p99 ms':>8}")
+    ratios = []
+    with clock.frozen_at(MOMENT):
+        for label, template, context, language in DOCUMENTS:
+            # The anchor's HTML has no stylesheet link to follow: it is given both sheets.
+            html = document_html(template, context, language=language).replace(LINK, "")
+
+            def anchor(html: str = html) -> bytes:
+                pdf = HTML(string=html).write_pdf(
+                    stylesheets=[CSS(string=stylesheet), CSS(string=PAGE_NUMBERS)]
+                )
+                assert pdf is not None
+                return pdf
+
+            def ours(
+                template: str = template, context: dict = context, language: str = language
+            ) -> bytes:
+                return document_pdf(template, context, language=language)
+
+            results = {
+                "anchor": measure(anchor),
+                "ours": measure(ours),
+                "anchor again": measure(anchor),
+            }
+            for path, numbers in results.items():
+                print(
+                    f"{label:16} {path:12} {numbers['count']:6.0f} {numbers['rate']:8.1f} "
+                    f"{numbers['p50_ms']:8.1f} {numbers['p99_ms']:8.1f}"
+                )
+            anchor_rate = (results["anchor"]["rate"] + results["anchor again"]["rate"]) / 2
+            ratio = results["ours"]["rate"] / anchor_rate
+            ratios.append(ratio)
+            print(f"{label:16} ours / WeasyPrint alone: {ratio:.2f}")
+    print(f"ratio ours / WeasyPrint alone, mean over documents: {statistics.mean(ratios):.2f}")
+
+
+if __name__ == "__main__":
+    main()
