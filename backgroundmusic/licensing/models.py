@@ -15,6 +15,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Round
 from django.utils.translation import gettext_lazy as _
 
 from backgroundmusic.core.models import AppendOnlyModel
@@ -245,7 +246,8 @@ class Order(models.Model):
         ordering = ["-created_at", "-pk"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(gross_total=F("net_total") + F("vat_total")),
+                # Rounded: SQLite adds decimals as doubles (30.22 + 6.02 = 36.239999...).
+                condition=Q(gross_total=Round(F("net_total") + F("vat_total"), 2)),
                 name="order_gross_is_net_plus_vat",
             ),
             models.CheckConstraint(
@@ -286,7 +288,7 @@ class OrderLine(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["order", "position"], name="order_line_position_once"),
             models.CheckConstraint(
-                condition=Q(gross_amount=F("net_amount") + F("vat_amount")),
+                condition=Q(gross_amount=Round(F("net_amount") + F("vat_amount"), 2)),
                 name="order_line_gross_is_net_plus_vat",
             ),
             models.CheckConstraint(

@@ -11,10 +11,14 @@ import re
 import secrets
 from dataclasses import dataclass
 
+from typing import Any
+
 from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
 from django.db import transaction
 from django.db.models import QuerySet
 from django.urls import reverse
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from stdnum.exceptions import ValidationError as StdnumValidationError
 from stdnum.ru import inn
@@ -74,9 +78,15 @@ def _offered_edition(edition_id: int) -> PlanEdition | None:
     return None
 
 
-def _sold_track(slug: str) -> object:
-    """The published track a track-scoped licence is for: one the public catalogue shows."""
-    track = catalogue_tracks(user=None).filter(slug=slug).only("pk", "title", "slug").first()
+def edition_title(edition: PlanEdition) -> str:
+    """The edition's title in the active language."""
+    return edition.title_ru if (get_language() or "en").startswith("ru") else edition.title_en
+
+
+def _sold_track(slug: str) -> Any:
+    """The published track a track-scoped licence is for: one the public catalogue shows to
+    anyone."""
+    track = catalogue_tracks(user=AnonymousUser()).filter(slug=slug).only("pk", "title", "slug").first()
     if track is None:
         raise CheckoutError(
             _("There is no published track %(slug)s in the catalogue.") % {"slug": slug[:100]},
@@ -356,7 +366,7 @@ def order_place(
                     "The terms of %(plan)s changed since you added it to your cart. Remove it "
                     "and add it again from the pricing page."
                 )
-                % {"plan": line.plan_edition.title_en},
+                % {"plan": edition_title(line.plan_edition)},
                 code="edition_changed",
             )
     amounts = [
