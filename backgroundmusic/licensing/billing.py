@@ -144,9 +144,7 @@ class StoredTransfers:
 
     def stored_refund(self, refund_id: str) -> ProviderRefund | None:
         row = (
-            Refund.objects.filter(
-                payment__provider="bank_transfer", provider_refund_id=refund_id
-            )
+            Refund.objects.filter(payment__provider="bank_transfer", provider_refund_id=refund_id)
             .select_related("payment")
             .first()
         )
@@ -377,7 +375,9 @@ def _refund_apply(*, refund_id: int, answer: ProviderRefund, actor: Actor | None
             else:
                 refund.status = status
                 changed.append("status")
-                outcome = Outcome.REFUNDED if status == Refund.Status.SUCCEEDED else Outcome.CANCELED
+                outcome = (
+                    Outcome.REFUNDED if status == Refund.Status.SUCCEEDED else Outcome.CANCELED
+                )
         if changed:
             refund.updated_at = clock.now()
             refund.save(update_fields=[*changed, "updated_at"])

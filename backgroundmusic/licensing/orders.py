@@ -10,7 +10,6 @@ that moment, the licence terms accepted with their evidence, and the invoice of 
 import re
 import secrets
 from dataclasses import dataclass
-
 from typing import Any
 
 from django.conf import settings
@@ -86,7 +85,9 @@ def edition_title(edition: PlanEdition) -> str:
 def _sold_track(slug: str) -> Any:
     """The published track a track-scoped licence is for: one the public catalogue shows to
     anyone."""
-    track = catalogue_tracks(user=AnonymousUser()).filter(slug=slug).only("pk", "title", "slug").first()
+    track = (
+        catalogue_tracks(user=AnonymousUser()).filter(slug=slug).only("pk", "title", "slug").first()
+    )
     if track is None:
         raise CheckoutError(
             _("There is no published track %(slug)s in the catalogue.") % {"slug": slug[:100]},
@@ -127,8 +128,7 @@ def cart_add(
     use_description = check_text(use_description, TextKind.LINE).strip()
     if len(use_description) > USE_DESCRIPTION_MAX:
         raise CheckoutError(
-            _("Describe the use in at most %(count)d characters.")
-            % {"count": USE_DESCRIPTION_MAX},
+            _("Describe the use in at most %(count)d characters.") % {"count": USE_DESCRIPTION_MAX},
             code="use_description_too_long",
         )
     if not use_description and edition.plan.kind in PLAN_KINDS_NAMING_USE:
@@ -153,9 +153,7 @@ def cart_add(
             track_id,
             use_description,
         ):
-            raise CheckoutError(
-                _("This licence is already in your cart."), code="already_in_cart"
-            )
+            raise CheckoutError(_("This licence is already in your cart."), code="already_in_cart")
     return CartLine.objects.create(
         user=user,
         plan_edition=edition,
@@ -175,9 +173,7 @@ def cart_remove(*, user: User, line_id: int) -> bool:
 
 def cart_lines(*, user: User) -> QuerySet[CartLine]:
     """The person's cart, oldest line first, with each line's plan and track."""
-    return CartLine.objects.filter(user=user).select_related(
-        "plan_edition__plan", "track"
-    )
+    return CartLine.objects.filter(user=user).select_related("plan_edition__plan", "track")
 
 
 @dataclass(frozen=True)
@@ -435,4 +431,3 @@ def order_of(*, user: User, public_id: str) -> Order | None:
         .prefetch_related("lines__plan_edition", "lines__track", "payments")
         .first()
     )
-

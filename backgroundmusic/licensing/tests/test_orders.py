@@ -1,7 +1,7 @@
 """The cart and order_place: what a cart may hold, and the order it becomes (exact amounts, the
 buyer from the profile, the accepted terms with their evidence, the invoice of a company)."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
@@ -23,20 +23,13 @@ from backgroundmusic.licensing.models import (
     PlanKind,
 )
 from backgroundmusic.licensing.orders import CheckoutError, cart_add, cart_remove
-from backgroundmusic.licensing.tests.checkout_scene import (  # noqa: F401 - fixtures
+from backgroundmusic.licensing.tests.checkout_scene import (
     COMPANY_INN,
-    plan_edition,
     PROPRIETOR_INN,
-    buyer,
-    company,
     company_buyer,
-    creator_plan,
     place,
+    plan_edition,
     profile_set,
-    terms,
-    track,
-    track_plan,
-    venue_plan,
 )
 
 pytestmark = pytest.mark.django_db
@@ -330,9 +323,7 @@ def test_a_private_person_without_a_name_is_sent_to_the_profile(buyer, terms, cr
 
 def test_a_company_order_gets_its_invoice(company, terms, venue_plan):
     cart_add(user=company, edition_id=venue_plan.pk, quantity=2, use_description="Cafe")
-    order = place(
-        company, terms, buyer_kind=BuyerKind.LEGAL, tax_registration_code=" 770101001 "
-    )
+    order = place(company, terms, buyer_kind=BuyerKind.LEGAL, tax_registration_code=" 770101001 ")
     assert (order.company_name, order.tax_id, order.tax_registration_code) == (
         "Cafe Aroma LLC",
         COMPANY_INN,
@@ -349,8 +340,16 @@ def test_a_company_order_gets_its_invoice(company, terms, venue_plan):
         ({"company_name": ""}, "", "company_details_missing"),
         ({"tax_id": "7707083894"}, "", "tax_id_invalid"),
         ({"tax_id": "77070838"}, "", "tax_id_invalid"),
-        ({"address_country": "", "address_city": "", "address_street": "",
-          "address_postcode": ""}, "", "address_missing"),
+        (
+            {
+                "address_country": "",
+                "address_city": "",
+                "address_street": "",
+                "address_postcode": "",
+            },
+            "",
+            "address_missing",
+        ),
         ({}, "77010100", "kpp_invalid"),
         ({}, "770O01001", "kpp_invalid"),
         ({"tax_id": PROPRIETOR_INN}, "770101001", "kpp_invalid"),
