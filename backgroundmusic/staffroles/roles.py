@@ -38,7 +38,6 @@ MANAGE_CATALOGUE = "catalog.manage_catalogue"
 VIEW_ANALYTICS = "analytics.view_statistics"
 EXPORT_RESEARCH = "analytics.export_research"
 VIEW_AUDIT_LOG = "audit.view_audit_trail"
-MANAGE_ORDERS = "licensing.manage_orders"
 
 # "app_label.codename" → (model the permission hangs on, its name). Both are created by the data
 # migration; view_access_log is also declared in StaffAccessLogEntry.Meta with the same name.
@@ -52,7 +51,6 @@ PERMISSIONS: dict[str, tuple[str, str]] = {
     VIEW_ANALYTICS: ("dailypagestat", "Can see the site's aggregate statistics"),
     EXPORT_RESEARCH: ("researchexport", "Can release depersonalized research datasets"),
     VIEW_AUDIT_LOG: ("auditevent", "Can view the audit trail of staff actions"),
-    MANAGE_ORDERS: ("order", "Can confirm bank transfers, refund and cancel orders"),
 }
 
 ROLE_PERMISSIONS: dict[StaffRole, tuple[str, ...]] = {

@@ -13,7 +13,6 @@ from backgroundmusic.staffroles.roles import (
     EXPORT_RESEARCH,
     HANDLE_REQUESTS,
     MANAGE_CATALOGUE,
-    MANAGE_ORDERS,
     PUBLISH_POLICY,
     RECORD_DISCLOSURES,
     VIEW_ACCESS_LOG,
@@ -138,8 +137,3 @@ def staff_may_manage_catalogue(*, actor: Actor) -> bool:
     """May create and edit tracks, facets and collections and upload masters (content manager,
     administrator)."""
     return _staff_may(actor, MANAGE_CATALOGUE)
-
-
-def staff_may_manage_orders(*, actor: Actor) -> bool:
-    """May see orders, confirm bank transfers, refund and cancel orders (licensing manager)."""
-    return _staff_may(actor, MANAGE_ORDERS)
