@@ -214,6 +214,9 @@ RATE_LIMITS = {
     "api": {"person": "300/m", "address": "300/m"},
     # Opening a public profile (/u/<username>/), existing or not: it names people.
     "public_profile": {"person": "60/10m", "address": "120/10m"},
+    # Checking a licence certificate (/verify/<id>/), existing or not: an inspector or a
+    # platform checks a few; trying ids by the thousand is stopped.
+    "certificate_verify": {"person": "60/10m", "address": "60/10m"},
 }
 
 TASKS = {

@@ -31,6 +31,7 @@ from backgroundmusic.staffroles.selectors import (
     staff_may_assign_roles,
     staff_may_export_research,
     staff_may_handle_requests,
+    staff_may_manage_agreements,
     staff_may_manage_catalogue,
     staff_may_publish_policy,
     staff_may_record_disclosures,
@@ -62,6 +63,7 @@ def staff_sections(*, actor: Actor) -> list[StaffSection]:
         (_("Masters"), "media_staff:masters", staff_may_manage_catalogue),
         (_("Statistics"), "analytics_staff:dashboard", staff_may_view_analytics),
         (_("Research exports"), "analytics_staff:research", staff_may_export_research),
+        (_("Licence agreements"), "licensing_staff:agreements", staff_may_manage_agreements),
     ]
     return [
         StaffSection(label=str(label), url_name=url_name)

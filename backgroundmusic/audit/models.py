@@ -26,6 +26,7 @@ class AuditAction(models.TextChoices):
     CATALOGUE_COLLECTION_CREATED = "catalogue.collection_created", _("Collection created")
     CATALOGUE_COLLECTION_UPDATED = "catalogue.collection_updated", _("Collection updated")
     DISCLOSURE_RECORDED = "disclosure.recorded", _("Disclosure recorded")
+    AGREEMENT_REVOKED = "agreement.revoked", _("Licence agreement revoked")
     STAFF_DENIED = "staff.denied", _("Staff access denied")
     AUDIT_VIEWED = "audit.viewed", _("Audit trail viewed")
     ORDER_TRANSFER_CONFIRMED = "order.transfer_confirmed", _("Bank transfer of an order confirmed")

@@ -10,17 +10,24 @@ later.
 import hashlib
 import json
 import secrets
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from dateutil.relativedelta import relativedelta  # type: ignore[import-untyped]
 from django.conf import settings
 from django.db import transaction
+from django.db.models import QuerySet
 from django.template.loader import render_to_string
 from django.utils import formats, translation
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext, ngettext
 
-from backgroundmusic.core.errors import DomainError
+from backgroundmusic.accounts.models import User
+from backgroundmusic.audit.models import AuditAction
+from backgroundmusic.audit.services import audit_record
+from backgroundmusic.core.documents import document_pdf
+from backgroundmusic.core.errors import DomainError, PermissionDenied
+from backgroundmusic.core.text import TextKind, check_text
 from backgroundmusic.licensing.models import (
     Agreement,
     AgreementEvent,
@@ -35,12 +42,21 @@ from backgroundmusic.licensing.models import (
     Use,
 )
 from backgroundmusic.licensing.money import money_display
+from backgroundmusic.privacy.kernel.access_log import access_log_record
+from backgroundmusic.staffroles.selectors import Actor, staff_may_manage_agreements
 
 DOCUMENT_LANGUAGES = ("en", "ru")
 # A subscription is paid a calendar month at a time (31 January + 1 month = 28 February).
 MONTH = relativedelta(months=1)
 # Agreements are kept five years after the end of the year in which they end (privacy.py).
 KEEP_YEARS_AFTER_END = 5
+# A subscription whose paid month has ended is suspended at once: entitlement already stops at
+# paid_until (entitlements.py), so a grace period would only make the status disagree with what
+# the licensee can do. Paying the renewal within this many days revives it; then it expires
+# (docs/decisions/00XX-agreement-lapse.md).
+SUSPENDED_DAYS_BEFORE_EXPIRY = 30
+# The reason of the event written when the licensee cancels renewal (an active → active event).
+RENEWAL_CANCELLED = "renewal cancelled by the licensee"
 _DATETIME_FORMATS = {"en": "j F Y, H:i", "ru": "j E Y, H:i"}
 _DATE_FORMATS = {"en": "j F Y", "ru": "j E Y"}
 
@@ -155,6 +171,17 @@ def agreement_document_render(
     with translation.override(language):
         context = _document_context(order=order, line=line, agreement=agreement, language=language)
         return render_to_string("licensing/agreement_document.html", context).strip()
+
+
+def agreement_pdf(*, agreement: Agreement, language: str) -> bytes:
+    """The concluded document in `language` as a PDF: the frozen text, with its number and hash."""
+    document = agreement.document_ru if language == "ru" else agreement.document_en
+    return document_pdf(
+        "licensing/agreement_pdf.html",
+        # Rendered and escaped at conclusion, frozen since.
+        {"agreement": agreement, "document": mark_safe(document)},  # noqa: S308
+        language=language,
+    )
 
 
 def _conclude(*, order: Order, line: OrderLine, now: datetime) -> Agreement:
@@ -280,5 +307,250 @@ def agreement_extend(*, agreement: Agreement, paid_until: datetime, now: datetim
         status_to=Agreement.Status.ACTIVE,
         paid_until=paid_until,
         at=now,
+    )
+    return agreement
+
+
+def _end(agreement: Agreement, *, status: str, ended_at: datetime) -> None:
+    agreement.status = status
+    agreement.ended_at = ended_at
+    agreement.keep_until = agreement_keep_until(ended_at=ended_at)
+    agreement.save(update_fields=["status", "ended_at", "keep_until"])
+
+
+@transaction.atomic
+def agreement_revoke(
+    *, actor: Actor | None, agreement: Agreement, reason: str, now: datetime
+) -> Agreement:
+    """Ends the agreement as revoked, for `reason`: a licensing manager's decision, or the
+    system's (actor None) when the order is refunded or cancelled. Idempotent: a revoked
+    agreement stays as it is."""
+    if actor is not None and not staff_may_manage_agreements(actor=actor):
+        raise PermissionDenied(gettext("You may not revoke licence agreements."))
+    reason = check_text(reason.strip(), TextKind.TEXT)
+    if not reason:
+        raise DomainError(
+            gettext("Give the reason for revoking the agreement."), code="reason_required"
+        )
+    agreement = Agreement.objects.select_for_update().get(pk=agreement.pk)
+    if agreement.status == Agreement.Status.REVOKED:
+        return agreement
+    status_from = agreement.status
+    _end(agreement, status=Agreement.Status.REVOKED, ended_at=agreement.ended_at or now)
+    actor_id = None if actor is None else actor.pk
+    AgreementEvent.objects.create(
+        agreement=agreement,
+        status_from=status_from,
+        status_to=Agreement.Status.REVOKED,
+        paid_until=agreement.paid_until,
+        reason=reason,
+        actor_id=actor_id,
+        at=now,
+    )
+    audit_record(
+        actor=actor_id,
+        action=AuditAction.AGREEMENT_REVOKED,
+        target=agreement,
+        before={"status": status_from},
+        after={"status": Agreement.Status.REVOKED},
+        reason=reason,
+    )
+    return agreement
+
+
+@transaction.atomic
+def agreement_cancel_renewal(*, user: User, agreement: Agreement, now: datetime) -> Agreement:
+    """The licensee ends their subscription: it stays in force to the end of the paid month and
+    then expires (a suspended one, whose month has already ended, expires now)."""
+    agreement = Agreement.objects.select_for_update().get(pk=agreement.pk)
+    if agreement.user_id is None or agreement.user_id != user.pk:
+        raise PermissionDenied(gettext("This is not your licence."))
+    if agreement.paid_until is None:
+        raise DomainError(
+            gettext("A perpetual licence has no renewal to cancel."), code="agreement_perpetual"
+        )
+    if agreement.status == Agreement.Status.SUSPENDED:
+        _end(agreement, status=Agreement.Status.EXPIRED, ended_at=now)
+        AgreementEvent.objects.create(
+            agreement=agreement,
+            status_from=Agreement.Status.SUSPENDED,
+            status_to=Agreement.Status.EXPIRED,
+            paid_until=agreement.paid_until,
+            reason=RENEWAL_CANCELLED,
+            actor_id=user.pk,
+            at=now,
+        )
+        return agreement
+    if agreement.status != Agreement.Status.ACTIVE:
+        raise DomainError(gettext("This licence has already ended."), code="agreement_ended")
+    if agreement.renewal_cancelled_at is not None:
+        return agreement
+    agreement.renewal_cancelled_at = now
+    agreement.save(update_fields=["renewal_cancelled_at"])
+    AgreementEvent.objects.create(
+        agreement=agreement,
+        status_from=Agreement.Status.ACTIVE,
+        status_to=Agreement.Status.ACTIVE,
+        paid_until=agreement.paid_until,
+        reason=RENEWAL_CANCELLED,
+        actor_id=user.pk,
+        at=now,
+    )
+    return agreement
+
+
+def _lapse(agreement: Agreement, *, now: datetime) -> str | None:
+    """The status a subscription's unpaid time takes it to at `now` (changed and recorded), or
+    None when it stays as it is."""
+    if agreement.paid_until is None or agreement.paid_until > now:
+        return None
+    status_from = agreement.status
+    if status_from == Agreement.Status.ACTIVE and agreement.renewal_cancelled_at is not None:
+        _end(agreement, status=Agreement.Status.EXPIRED, ended_at=agreement.paid_until)
+    elif status_from == Agreement.Status.ACTIVE:
+        agreement.status = Agreement.Status.SUSPENDED
+        agreement.save(update_fields=["status"])
+    elif status_from == Agreement.Status.SUSPENDED:
+        expires_at = agreement.paid_until + timedelta(days=SUSPENDED_DAYS_BEFORE_EXPIRY)
+        if expires_at > now:
+            return None
+        _end(agreement, status=Agreement.Status.EXPIRED, ended_at=expires_at)
+    else:
+        return None
+    AgreementEvent.objects.create(
+        agreement=agreement,
+        status_from=status_from,
+        status_to=agreement.status,
+        paid_until=agreement.paid_until,
+        at=now,
+    )
+    return agreement.status
+
+
+def agreements_lapse(*, now: datetime) -> dict[str, int]:
+    """The recurring job's work: subscriptions whose paid month has ended are suspended, or
+    expire when the licensee cancelled renewal; those suspended for
+    SUSPENDED_DAYS_BEFORE_EXPIRY days expire. One transaction per agreement, each locked and
+    looked at again, so a renewal paid meanwhile wins. Returns how many went to each status."""
+    counts: dict[str, int] = {}
+    due = Agreement.objects.filter(
+        status__in=[Agreement.Status.ACTIVE, Agreement.Status.SUSPENDED],
+        paid_until__lte=now,
+    ).values_list("pk", flat=True)
+    for pk in list(due):
+        with transaction.atomic():
+            agreement = Agreement.objects.select_for_update().get(pk=pk)
+            status = _lapse(agreement, now=now)
+        if status is not None:
+            counts[status] = counts.get(status, 0) + 1
+    return counts
+
+
+def agreements_of(*, user: User) -> QuerySet[Agreement]:
+    """The person's agreements, newest first, with what their list shows."""
+    return Agreement.objects.filter(user_id=user.pk).select_related(
+        "plan_edition", "track", "certificate"
+    )
+
+
+def agreement_of(*, user: User, number: str) -> Agreement | None:
+    """The person's agreement of that number; None for anyone else's."""
+    return agreements_of(user=user).filter(number=number).first()
+
+
+def agreement_status_at(agreement: Agreement, *, now: datetime) -> str:
+    """The agreement's status as it stands at `now`: what the recurring job will write, before
+    it runs (a subscription past its paid month is suspended, or expired when renewal was
+    cancelled)."""
+    if (
+        agreement.status == Agreement.Status.ACTIVE
+        and agreement.paid_until is not None
+        and agreement.paid_until <= now
+    ):
+        if agreement.renewal_cancelled_at is not None:
+            return Agreement.Status.EXPIRED
+        return Agreement.Status.SUSPENDED
+    return agreement.status
+
+
+def agreement_event_description(event: AgreementEvent) -> str:
+    """What an event of the history means, in the active language."""
+    status_from, status_to = event.status_from, event.status_to
+    if not status_from:
+        return gettext("Concluded")
+    if status_to == Agreement.Status.REVOKED:
+        return gettext("Revoked")
+    if event.reason == RENEWAL_CANCELLED:
+        if status_to == Agreement.Status.EXPIRED:
+            return gettext("Renewal cancelled by the licensee: expired")
+        return gettext("Renewal cancelled by the licensee: ends when the paid month ends")
+    if status_to == Agreement.Status.ACTIVE:
+        return gettext("Renewal paid")
+    if status_to == Agreement.Status.SUSPENDED:
+        return gettext("Suspended: the renewal is unpaid")
+    if status_from == Agreement.Status.SUSPENDED:
+        return gettext("Expired: the renewal stayed unpaid")
+    return gettext("Expired at the end of the paid month")
+
+
+def agreement_history(*, agreement: Agreement) -> QuerySet[AgreementEvent]:
+    return agreement.events.order_by("at", "pk")
+
+
+def agreements_for_staff(*, actor: Actor, status: str = "", number: str = "") -> QuerySet:
+    """Every agreement, newest first, for the licensing staff, narrowed to a status and to
+    numbers containing `number`; only what the list shows, no person's data."""
+    if not staff_may_manage_agreements(actor=actor):
+        raise PermissionDenied(gettext("You may not see licence agreements."))
+    agreements = Agreement.objects.select_related("plan_edition").only(
+        "number",
+        "status",
+        "licensee_kind",
+        "scope",
+        "starts_at",
+        "paid_until",
+        "ended_at",
+        "concluded_at",
+        "renewal_cancelled_at",
+        "plan_edition__title_en",
+        "plan_edition__title_ru",
+        "plan_edition__version",
+    )
+    if status:
+        agreements = agreements.filter(status=status)
+    if number.strip():
+        agreements = agreements.filter(number__icontains=number.strip())
+    return agreements
+
+
+def agreement_for_staff(*, actor: Actor, number: str) -> Agreement | None:
+    """The agreement of that number for the licensing staff (what its page shows before a
+    logged read: no person's data is looked at)."""
+    if not staff_may_manage_agreements(actor=actor):
+        raise PermissionDenied(gettext("You may not see licence agreements."))
+    return Agreement.objects.select_related("plan_edition", "track").filter(number=number).first()
+
+
+# What a staff member reads of the licensee, written to the access log by agreement_staff_read.
+STAFF_READ_FIELDS = ("licensee_name", "use_description", "document", "event_reasons")
+
+
+@transaction.atomic
+def agreement_staff_read(*, actor: Actor, agreement: Agreement, reason: str) -> Agreement:
+    """Opens the licensee's data of the agreement (their name, the identified venue, channel or
+    project, the document and the reasons in its history) to a licensing manager, after writing
+    the reading to the staff access log (subject 0: an erased person's agreement)."""
+    if not staff_may_manage_agreements(actor=actor):
+        raise PermissionDenied(gettext("You may not see licence agreements."))
+    reason = check_text(reason.strip())
+    if not reason:
+        raise DomainError(
+            gettext("A reason is required to read a person's data."), code="reason_required"
+        )
+    access_log_record(
+        actor=actor,
+        subject_id=agreement.user_id or 0,
+        fields=list(STAFF_READ_FIELDS),
+        reason=f"Agreement {agreement.number}: {reason}",
     )
     return agreement

@@ -1,7 +1,13 @@
 """Licensing's staff pages (staff_views/), mounted at /staff/licensing/."""
 
-from django.urls import path  # noqa: F401 - each area adds its paths below
+from django.urls import path
+
+from backgroundmusic.licensing.staff_views import agreements
 
 app_name = "licensing_staff"
 
-urlpatterns: list = []
+urlpatterns: list = [
+    # licences: agreements, their history, revocation
+    path("agreements/", agreements.staff_agreements, name="agreements"),
+    path("agreements/<str:number>/", agreements.staff_agreement, name="agreement"),
+]

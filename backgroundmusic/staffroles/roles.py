@@ -19,6 +19,7 @@ class StaffRole(StrEnum):
     PRIVACY_OFFICER = "privacy_officer"
     ADMINISTRATOR = "administrator"
     ANALYST = "analyst"
+    LICENSING_MANAGER = "licensing_manager"
 
 
 ROLE_LABELS = {
@@ -27,6 +28,7 @@ ROLE_LABELS = {
     StaffRole.PRIVACY_OFFICER: _("Privacy officer"),
     StaffRole.ADMINISTRATOR: _("Administrator"),
     StaffRole.ANALYST: _("Analyst"),
+    StaffRole.LICENSING_MANAGER: _("Licensing manager"),
 }
 
 VIEW_PERSON_DATA = "accounts.view_person_data"
@@ -38,6 +40,9 @@ MANAGE_CATALOGUE = "catalog.manage_catalogue"
 VIEW_ANALYTICS = "analytics.view_statistics"
 EXPORT_RESEARCH = "analytics.export_research"
 VIEW_AUDIT_LOG = "audit.view_audit_trail"
+MANAGE_PLANS = "licensing.publish_planedition"
+MANAGE_ORDERS = "licensing.manage_order"
+MANAGE_AGREEMENTS = "licensing.revoke_agreement"
 
 # "app_label.codename" → (model the permission hangs on, its name). Both are created by the data
 # migration; view_access_log is also declared in StaffAccessLogEntry.Meta with the same name.
@@ -51,6 +56,9 @@ PERMISSIONS: dict[str, tuple[str, str]] = {
     VIEW_ANALYTICS: ("dailypagestat", "Can see the site's aggregate statistics"),
     EXPORT_RESEARCH: ("researchexport", "Can release depersonalized research datasets"),
     VIEW_AUDIT_LOG: ("auditevent", "Can view the audit trail of staff actions"),
+    MANAGE_PLANS: ("planedition", "Can publish plan editions"),
+    MANAGE_ORDERS: ("order", "Can confirm bank transfers and refund or cancel orders"),
+    MANAGE_AGREEMENTS: ("agreement", "Can revoke licence agreements"),
 }
 
 ROLE_PERMISSIONS: dict[StaffRole, tuple[str, ...]] = {
@@ -74,6 +82,9 @@ ROLE_PERMISSIONS: dict[StaffRole, tuple[str, ...]] = {
         VIEW_AUDIT_LOG,
     ),
     StaffRole.ANALYST: (VIEW_ANALYTICS,),
+    # Plans, terms, orders and agreements; no person's profile data (an order carries the
+    # buyer's details as they were at checkout).
+    StaffRole.LICENSING_MANAGER: (MANAGE_PLANS, MANAGE_ORDERS, MANAGE_AGREEMENTS),
 }
 
 # Every field a staff member can ever be shown about a person, in display order: User attributes
@@ -113,6 +124,7 @@ ROLE_VISIBLE_FIELDS: dict[StaffRole, tuple[str, ...]] = {
     StaffRole.PRIVACY_OFFICER: PERSON_FIELDS,
     StaffRole.ADMINISTRATOR: _CONTACT_FIELDS,
     StaffRole.ANALYST: (),
+    StaffRole.LICENSING_MANAGER: (),
 }
 
 

@@ -12,7 +12,10 @@ from django.contrib.auth.models import AnonymousUser, Group, Permission
 from backgroundmusic.staffroles.roles import (
     EXPORT_RESEARCH,
     HANDLE_REQUESTS,
+    MANAGE_AGREEMENTS,
     MANAGE_CATALOGUE,
+    MANAGE_ORDERS,
+    MANAGE_PLANS,
     PUBLISH_POLICY,
     RECORD_DISCLOSURES,
     VIEW_ACCESS_LOG,
@@ -137,3 +140,19 @@ def staff_may_manage_catalogue(*, actor: Actor) -> bool:
     """May create and edit tracks, facets and collections and upload masters (content manager,
     administrator)."""
     return _staff_may(actor, MANAGE_CATALOGUE)
+
+
+def staff_may_manage_plans(*, actor: Actor) -> bool:
+    """May create plans, publish plan editions and licence terms editions, and withdraw or offer
+    plans again (licensing manager)."""
+    return _staff_may(actor, MANAGE_PLANS)
+
+
+def staff_may_manage_orders(*, actor: Actor) -> bool:
+    """May see orders, confirm bank transfers, and refund or cancel orders (licensing manager)."""
+    return _staff_may(actor, MANAGE_ORDERS)
+
+
+def staff_may_manage_agreements(*, actor: Actor) -> bool:
+    """May see licence agreements and revoke them (licensing manager)."""
+    return _staff_may(actor, MANAGE_AGREEMENTS)
