@@ -21,6 +21,8 @@ from django.utils.translation import get_language
 from backgroundmusic.core.documents import document_html, document_pdf
 from backgroundmusic.licensing.models import Invoice, InvoiceYear, Order, OrderLine
 from backgroundmusic.licensing.money import money_display
+from backgroundmusic.privacy.kernel.access_log import access_log_record
+from backgroundmusic.staffroles.selectors import Actor, staff_may_manage_orders
 
 INVOICE_TEMPLATE = "licensing/invoice_document.html"
 # The operator's books are kept in Moscow time: an order placed at 23:30 UTC on 31 December is
@@ -145,3 +147,34 @@ def invoice_pdf(*, invoice: Invoice, language: str | None = None) -> bytes:
     language = language or get_language() or settings.LANGUAGE_CODE
     context = invoice_context(invoice=invoice, language=language)
     return document_pdf(INVOICE_TEMPLATE, context, language=language)
+
+
+# What a staff member reads of the buyer in an invoice (the access log's fields).
+STAFF_READ_FIELDS = (
+    "buyer_name",
+    "company_name",
+    "tax_id",
+    "tax_registration_code",
+    "buyer_address",
+)
+
+
+@transaction.atomic
+def invoice_for_reader(*, actor: Actor, public_id: str) -> Invoice | None:
+    """The order's invoice for its buyer, or for the staff who manage orders (the reading is
+    written to the staff access log); None for anyone else, or when there is none."""
+    invoice = Invoice.objects.select_related("order").filter(order__public_id=public_id).first()
+    if invoice is None or not actor.is_authenticated:
+        return None
+    if invoice.order.user_id == actor.pk:
+        return invoice
+    if not staff_may_manage_orders(actor=actor):
+        return None
+    if invoice.order.user_id is not None:
+        access_log_record(
+            actor=actor,
+            subject_id=invoice.order.user_id,
+            fields=STAFF_READ_FIELDS,
+            reason=f"invoice {invoice_number(invoice)} of order {public_id}",
+        )
+    return invoice

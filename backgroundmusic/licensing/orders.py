@@ -26,7 +26,7 @@ from backgroundmusic.accounts.models import AccountType, Profile, User
 from backgroundmusic.accounts.selectors import profile_of
 from backgroundmusic.catalog.selectors import catalogue_tracks
 from backgroundmusic.core import clock
-from backgroundmusic.core.errors import DomainError
+from backgroundmusic.core.errors import DomainError, PermissionDenied
 from backgroundmusic.core.request_info import browser_family, truncate_ip
 from backgroundmusic.core.text import TextKind, check_text
 from backgroundmusic.licensing import editions, invoices
@@ -43,6 +43,7 @@ from backgroundmusic.licensing.models import (
 )
 from backgroundmusic.licensing.money import LineAmounts, Totals, line_amounts, totals
 from backgroundmusic.privacy.kernel.pseudonyms import subject_pseudonym
+from backgroundmusic.staffroles.selectors import Actor, staff_may_manage_orders
 
 # A cart is a handful of licences; a longer one is a script, not a buyer.
 CART_MAX_LINES = 20
@@ -429,5 +430,40 @@ def order_of(*, user: User, public_id: str) -> Order | None:
         Order.objects.filter(user=user, public_id=public_id)
         .select_related("invoice")
         .prefetch_related("lines__plan_edition", "lines__track", "payments")
+        .first()
+    )
+
+
+def orders_for_staff(*, actor: Actor, status: str = "", public_id: str = "") -> QuerySet[Order]:
+    """Every order, newest first, for the staff who manage orders; only what the list shows,
+    no buyer's details."""
+    if not staff_may_manage_orders(actor=actor):
+        raise PermissionDenied(_("You may not see orders."))
+    found = Order.objects.only(
+        "public_id",
+        "status",
+        "buyer_kind",
+        "currency",
+        "payment_method",
+        "gross_total",
+        "created_at",
+        "paid_at",
+    )
+    if status in Order.Status.values:
+        found = found.filter(status=status)
+    if public_id.strip():
+        found = found.filter(public_id__startswith=public_id.strip())
+    return found
+
+
+def order_for_staff(*, actor: Actor, public_id: str) -> Order | None:
+    """An order with its lines and payments (and their refunds) for the staff who manage orders;
+    no buyer's details are shown from it."""
+    if not staff_may_manage_orders(actor=actor):
+        raise PermissionDenied(_("You may not see orders."))
+    return (
+        Order.objects.filter(public_id=public_id)
+        .select_related("invoice")
+        .prefetch_related("lines__plan_edition", "lines__track", "payments__refunds")
         .first()
     )

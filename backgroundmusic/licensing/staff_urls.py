@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from backgroundmusic.licensing.staff_views import agreements
+from backgroundmusic.licensing.staff_views import agreements, orders
 
 app_name = "licensing_staff"
 
@@ -10,4 +10,10 @@ urlpatterns: list = [
     # licences: agreements, their history, revocation
     path("agreements/", agreements.staff_agreements, name="agreements"),
     path("agreements/<str:number>/", agreements.staff_agreement, name="agreement"),
+    # checkout: orders, bank transfers, refunds, cancellations
+    path("orders/", orders.staff_orders, name="orders"),
+    path("orders/<str:public_id>/", orders.staff_order, name="order"),
+    path("orders/<str:public_id>/confirm/", orders.staff_transfer_confirm, name="order_confirm"),
+    path("orders/<str:public_id>/refund/", orders.staff_refund, name="order_refund"),
+    path("orders/<str:public_id>/cancel/", orders.staff_order_cancel, name="order_cancel"),
 ]

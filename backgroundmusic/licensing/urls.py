@@ -3,7 +3,7 @@
 
 from django.urls import path
 
-from backgroundmusic.licensing.views import licences, verify
+from backgroundmusic.licensing.views import cart, checkout, licences, notifications, orders, verify
 
 app_name = "licensing"
 
@@ -17,4 +17,20 @@ urlpatterns: list = [
     path("licences/<str:number>/certificate/", licences.certificate, name="certificate"),
     path("licences/<str:number>/certificate.pdf", licences.certificate_pdf, name="certificate_pdf"),
     path("verify/<str:public_id>/", verify.verify, name="verify"),
+    # checkout: the cart, the checkout, orders, invoices, the providers' notifications
+    path("cart/", cart.cart, name="cart"),
+    path("cart/add/", cart.cart_add, name="cart_add"),
+    path("cart/<int:line_id>/remove/", cart.cart_remove, name="cart_remove"),
+    path("checkout/", checkout.checkout, name="checkout"),
+    path("orders/", orders.order_list, name="orders"),
+    path("orders/<str:public_id>/", orders.order_detail, name="order"),
+    path("orders/<str:public_id>/pay/", orders.order_pay, name="order_pay"),
+    path("orders/<str:public_id>/return/", orders.order_return, name="order_return"),
+    path("orders/<str:public_id>/cancel/", orders.order_cancel, name="order_cancel"),
+    path("orders/<str:public_id>/invoice.pdf", orders.order_invoice_pdf, name="order_invoice"),
+    path(
+        "payments/<str:provider>/notifications",
+        notifications.notification,
+        name="payment_notifications",
+    ),
 ]
