@@ -85,7 +85,12 @@ def checkout(request: AuthenticatedRequest) -> HttpResponse:
     return render(
         request,
         "licensing/checkout.html",
-        {"form": form, "summary": summary, **_terms_shown(terms)},
+        {
+            "form": form,
+            "summary": summary,
+            "profile_url": reverse("accounts:profile"),
+            **_terms_shown(terms),
+        },
         status=400 if form.errors else 200,
     )
 
