@@ -47,7 +47,9 @@ class CheckoutForm(Form):
     def __init__(self, *args: Any, payment_methods: list[str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         labels = dict(PaymentMethod.choices)
-        self.fields["payment_method"].choices = [
+        method_field = self.fields["payment_method"]
+        assert isinstance(method_field, forms.ChoiceField)
+        method_field.choices = [
             (method, labels[method]) for method in payment_methods
         ]
 
