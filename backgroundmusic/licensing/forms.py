@@ -49,9 +49,7 @@ class CheckoutForm(Form):
         labels = dict(PaymentMethod.choices)
         method_field = self.fields["payment_method"]
         assert isinstance(method_field, forms.ChoiceField)
-        method_field.choices = [
-            (method, labels[method]) for method in payment_methods
-        ]
+        method_field.choices = [(method, labels[method]) for method in payment_methods]
 
 
 class TransferConfirmForm(Form):
