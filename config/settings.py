@@ -217,9 +217,9 @@ RATE_LIMITS = {
     # Checking a licence certificate (/verify/<id>/), existing or not: an inspector or a
     # platform checks a few; trying ids by the thousand is stopped.
     "certificate_verify": {"person": "60/10m", "address": "60/10m"},
-    # Payment providers' webhooks (/payments/<provider>/notifications): a provider sends a few
-    # a minute; each one costs a call back to it.
-    "payment_notifications": {"address": "120/m"},
+    # Payment providers' webhooks (/payments/<provider>/notifications): one per payment event
+    # from the provider's few addresses; each costs a call back to it.
+    "payment_notifications": {"address": "1200/m"},
 }
 
 TASKS = {
