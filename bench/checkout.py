@@ -46,7 +46,7 @@ from streaming import HOST, ROOT, free_port, gunicorn, wait_for_port
 CLIENTS = int(os.environ.get("BENCH_CLIENTS", "8"))
 SECONDS = float(os.environ.get("BENCH_SECONDS", "10"))
 SHOP = {"shop_id": "bench-shop", "secret_key": "bench-secret"}
-PASSWORD = "bench-password-1"
+PASSWORD = "bench-password-1"  # noqa: S105 - scratch accounts of the bench
 
 
 def start_double(log: Path) -> tuple[subprocess.Popen[str], int]:
