@@ -10,6 +10,7 @@ that moment, the licence terms accepted with their evidence, and the invoice of 
 import re
 import secrets
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
@@ -29,11 +30,13 @@ from backgroundmusic.core import clock
 from backgroundmusic.core.errors import DomainError, PermissionDenied
 from backgroundmusic.core.request_info import browser_family, truncate_ip
 from backgroundmusic.core.text import TextKind, check_text
-from backgroundmusic.licensing import editions, invoices
+from backgroundmusic.licensing import agreements, editions, invoices
 from backgroundmusic.licensing.models import (
+    Agreement,
     BuyerKind,
     CartLine,
     Currency,
+    LicenceTermsEdition,
     Order,
     OrderLine,
     PaymentMethod,
@@ -302,22 +305,11 @@ def _new_public_id() -> str:
     return secrets.token_urlsafe(16)
 
 
-@transaction.atomic
-def order_place(
-    *,
-    user: User,
-    currency: str,
-    payment_method: str,
-    buyer_kind: str,
-    accept_terms_edition_id: int,
-    ip: str,
-    user_agent: str,
-    tax_registration_code: str = "",
-) -> Order:
-    """The cart becomes an order awaiting payment, in one transaction: lines with exact amounts,
-    the buyer's details from the profile, the accepted licence terms with the evidence of
-    acceptance (time, truncated address, browser family), an invoice for a legal person; the
-    cart is emptied. Nothing changes when it refuses."""
+def _checked_choices(
+    *, currency: str, buyer_kind: str, payment_method: str, accept_terms_edition_id: int
+) -> LicenceTermsEdition:
+    """The licence terms in force, once the buyer's choices are checked; they must be the
+    edition the buyer accepted."""
     if currency not in Currency.values:
         raise CheckoutError(_("Choose roubles or euros."), code="currency_invalid")
     if buyer_kind not in BuyerKind.values:
@@ -343,35 +335,37 @@ def order_place(
             ),
             code="terms_changed",
         )
-    buyer = buyer_from_profile(
-        user=user, buyer_kind=buyer_kind, tax_registration_code=tax_registration_code
-    )
-    # Locks the cart: a second checkout from another tab waits, then finds it empty.
-    lines = list(
-        CartLine.objects.select_for_update()
-        .filter(user=user)
-        .select_related("plan_edition__plan")
-        .order_by("added_at", "pk")
-    )
-    if not lines:
-        raise CheckoutError(_("Your cart is empty."), code="cart_empty")
-    offered = {edition.pk for edition in editions.current_plan_editions()}
-    for line in lines:
-        if line.plan_edition_id not in offered:
-            raise CheckoutError(
-                _(
-                    "The terms of %(plan)s changed since you added it to your cart. Remove it "
-                    "and add it again from the pricing page."
-                )
-                % {"plan": edition_title(line.plan_edition)},
-                code="edition_changed",
-            )
+    return terms
+
+
+@dataclass(frozen=True)
+class LineWanted:
+    edition: PlanEdition
+    track_id: int | None
+    quantity: int
+    use_description: str
+    renews: Agreement | None = None
+    renews_until: datetime | None = None
+
+
+def _order_create(
+    *,
+    user: User,
+    currency: str,
+    payment_method: str,
+    buyer_kind: str,
+    terms: LicenceTermsEdition,
+    buyer: Buyer,
+    ip: str,
+    user_agent: str,
+    wanted: list[LineWanted],
+    now: datetime,
+) -> Order:
     amounts = [
-        line_amounts(edition=line.plan_edition, currency=currency, quantity=line.quantity)
-        for line in lines
+        line_amounts(edition=line.edition, currency=currency, quantity=line.quantity)
+        for line in wanted
     ]
     total = totals(amounts, currency=currency)
-    now = clock.now()
     order = Order.objects.create(
         public_id=_new_public_id(),
         user=user,
@@ -400,8 +394,8 @@ def order_place(
         OrderLine(
             order=order,
             position=position,
-            plan_edition=line.plan_edition,
-            plan_edition_hash=line.plan_edition.content_hash,
+            plan_edition=line.edition,
+            plan_edition_hash=line.edition.content_hash,
             track_id=line.track_id,
             quantity=line.quantity,
             use_description=line.use_description,
@@ -410,13 +404,142 @@ def order_place(
             vat_rate=amount.vat_rate,
             vat_amount=amount.vat.amount,
             gross_amount=amount.gross.amount,
+            renews=line.renews,
+            renews_until=line.renews_until,
         )
-        for position, (line, amount) in enumerate(zip(lines, amounts, strict=True), start=1)
+        for position, (line, amount) in enumerate(zip(wanted, amounts, strict=True), start=1)
     )
-    CartLine.objects.filter(pk__in=[line.pk for line in lines]).delete()
     if buyer_kind == BuyerKind.LEGAL:
         invoices.invoice_issue(order=order, now=now)
     return order
+
+
+@transaction.atomic
+def order_place(
+    *,
+    user: User,
+    currency: str,
+    payment_method: str,
+    buyer_kind: str,
+    accept_terms_edition_id: int,
+    ip: str,
+    user_agent: str,
+    tax_registration_code: str = "",
+) -> Order:
+    """The cart becomes an order awaiting payment, in one transaction: lines with exact amounts,
+    the buyer's details from the profile, the accepted licence terms with the evidence of
+    acceptance (time, truncated address, browser family), an invoice for a legal person; the
+    cart is emptied. Nothing changes when it refuses."""
+    terms = _checked_choices(
+        currency=currency,
+        buyer_kind=buyer_kind,
+        payment_method=payment_method,
+        accept_terms_edition_id=accept_terms_edition_id,
+    )
+    buyer = buyer_from_profile(
+        user=user, buyer_kind=buyer_kind, tax_registration_code=tax_registration_code
+    )
+    # Locks the cart: a second checkout from another tab waits, then finds it empty.
+    lines = list(
+        CartLine.objects.select_for_update()
+        .filter(user=user)
+        .select_related("plan_edition__plan")
+        .order_by("added_at", "pk")
+    )
+    if not lines:
+        raise CheckoutError(_("Your cart is empty."), code="cart_empty")
+    offered = {edition.pk for edition in editions.current_plan_editions()}
+    for line in lines:
+        if line.plan_edition_id not in offered:
+            raise CheckoutError(
+                _(
+                    "The terms of %(plan)s changed since you added it to your cart. Remove it "
+                    "and add it again from the pricing page."
+                )
+                % {"plan": edition_title(line.plan_edition)},
+                code="edition_changed",
+            )
+    order = _order_create(
+        user=user,
+        currency=currency,
+        payment_method=payment_method,
+        buyer_kind=buyer_kind,
+        terms=terms,
+        buyer=buyer,
+        ip=ip,
+        user_agent=user_agent,
+        wanted=[
+            LineWanted(
+                edition=line.plan_edition,
+                track_id=line.track_id,
+                quantity=line.quantity,
+                use_description=line.use_description,
+            )
+            for line in lines
+        ],
+        now=clock.now(),
+    )
+    CartLine.objects.filter(pk__in=[line.pk for line in lines]).delete()
+    return order
+
+
+@transaction.atomic
+def renewal_order_place(
+    *,
+    user: User,
+    agreement: Agreement,
+    currency: str,
+    payment_method: str,
+    accept_terms_edition_id: int,
+    ip: str,
+    user_agent: str,
+    tax_registration_code: str = "",
+) -> Order:
+    """An order for one more month of the person's subscription, on the edition it was
+    concluded on: its one line names the agreement and where the paid period will reach
+    (agreements.agreement_renewal_until); paying it extends the agreement
+    (agreements.agreements_conclude). Placed like any order (terms, buyer, invoice)."""
+    agreement = Agreement.objects.select_related("plan_edition").get(pk=agreement.pk)
+    if agreement.user_id != user.pk or agreement.status == Agreement.Status.REVOKED:
+        raise CheckoutError(
+            _("You have no licence with this number to renew."), code="agreement_not_renewable"
+        )
+    if agreement.paid_until is None:
+        raise CheckoutError(
+            _("A perpetual licence has nothing to renew."), code="agreement_perpetual"
+        )
+    buyer_kind = agreement.licensee_kind
+    terms = _checked_choices(
+        currency=currency,
+        buyer_kind=buyer_kind,
+        payment_method=payment_method,
+        accept_terms_edition_id=accept_terms_edition_id,
+    )
+    buyer = buyer_from_profile(
+        user=user, buyer_kind=buyer_kind, tax_registration_code=tax_registration_code
+    )
+    now = clock.now()
+    return _order_create(
+        user=user,
+        currency=currency,
+        payment_method=payment_method,
+        buyer_kind=buyer_kind,
+        terms=terms,
+        buyer=buyer,
+        ip=ip,
+        user_agent=user_agent,
+        wanted=[
+            LineWanted(
+                edition=agreement.plan_edition,
+                track_id=agreement.track_id,
+                quantity=agreement.quantity,
+                use_description=agreement.use_description,
+                renews=agreement,
+                renews_until=agreements.agreement_renewal_until(agreement=agreement, now=now),
+            )
+        ],
+        now=now,
+    )
 
 
 def orders_of(*, user: User) -> QuerySet[Order]:

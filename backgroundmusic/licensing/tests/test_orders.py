@@ -6,12 +6,13 @@ from decimal import Decimal
 
 import pytest
 
-from backgroundmusic.accounts.tests.factories import UserFactory
+from backgroundmusic.accounts.tests.factories import StaffFactory, UserFactory
 from backgroundmusic.catalog.tests.fixtures import ready_track
 from backgroundmusic.core import clock
 from backgroundmusic.core.text import TextRejected
-from backgroundmusic.licensing import orders
+from backgroundmusic.licensing import billing, orders
 from backgroundmusic.licensing.models import (
+    Agreement,
     BuyerKind,
     CartLine,
     Currency,
@@ -31,6 +32,8 @@ from backgroundmusic.licensing.tests.checkout_scene import (
     plan_edition,
     profile_set,
 )
+from backgroundmusic.licensing.tests.factories import agreement as agreement_row
+from backgroundmusic.staffroles.roles import StaffRole
 
 pytestmark = pytest.mark.django_db
 
@@ -376,3 +379,55 @@ def test_a_kpp_may_have_letters(terms, venue_plan, company):
     cart_add(user=company, edition_id=venue_plan.pk, quantity=1, use_description="Shop")
     order = place(company, terms, buyer_kind=BuyerKind.LEGAL, tax_registration_code="7701ab001")
     assert order.tax_registration_code == "7701AB001"
+
+
+def test_a_renewal_order_extends_the_subscription_when_paid(buyer, terms, creator_plan):
+    manager = StaffFactory.create(role=StaffRole.LICENSING_MANAGER)
+    cart_add(user=buyer, edition_id=creator_plan.pk, quantity=1)
+    first = place(buyer, terms)
+    billing.bank_transfer_confirm(actor=manager, order=first, reference="line 1", now=NOW)
+    (agreement,) = Agreement.objects.filter(user=buyer)
+    paid_until = agreement.paid_until
+
+    renewal = orders.renewal_order_place(
+        user=buyer,
+        agreement=agreement,
+        currency=Currency.RUB,
+        payment_method=PaymentMethod.BANK_TRANSFER,
+        accept_terms_edition_id=terms.pk,
+        ip="203.0.113.77",
+        user_agent="",
+    )
+    (line,) = renewal.lines.all()
+    assert (line.renews, line.plan_edition, line.quantity, renewal.gross_total) == (
+        agreement,
+        creator_plan,
+        1,
+        Decimal("1188.00"),
+    )
+    assert line.renews_until == datetime(2026, 7, 4, 10, 0, tzinfo=UTC)
+    billing.bank_transfer_confirm(actor=manager, order=renewal, reference="line 2", now=NOW)
+    agreement.refresh_from_db()
+    assert (paid_until, agreement.paid_until) == (
+        datetime(2026, 6, 4, 10, 0, tzinfo=UTC),
+        datetime(2026, 7, 4, 10, 0, tzinfo=UTC),
+    )
+    assert Agreement.objects.filter(user=buyer).count() == 1
+
+
+def test_only_the_licensee_renews(buyer, terms, creator_plan):
+    other = UserFactory.create(username="not-the-licensee")
+    profile_set(other)
+    theirs = agreement_row(user=other, edition=creator_plan)
+    with pytest.raises(CheckoutError) as refused:
+        orders.renewal_order_place(
+            user=buyer,
+            agreement=theirs,
+            currency=Currency.RUB,
+            payment_method=PaymentMethod.BANK_TRANSFER,
+            accept_terms_edition_id=terms.pk,
+            ip="",
+            user_agent="",
+        )
+    assert refused.value.code == "agreement_not_renewable"
+    assert Order.objects.filter(user=buyer).count() == 0
