@@ -370,6 +370,19 @@ MEDIA_MAX_MASTER_SECONDS = env.int("MEDIA_MAX_MASTER_SECONDS", default=30 * 60)
 # storage key, and nginx sends the bytes. Empty: the app serves the bytes and ranges itself.
 MEDIA_ACCEL_REDIRECT_PREFIX = env.str("MEDIA_ACCEL_REDIRECT_PREFIX", default="")
 
+# Payments (licensing/payments/). Bank transfer is always offered; cards through YooKassa once
+# its shop id and secret key are set (the key only ever from the environment).
+YOOKASSA_SHOP_ID = env.str("YOOKASSA_SHOP_ID", default="")
+YOOKASSA_SECRET_KEY = env.str("YOOKASSA_SECRET_KEY", default="")
+YOOKASSA_API_URL = env.str("YOOKASSA_API_URL", default="https://api.yookassa.ru/v3")
+# Connect and read timeout of each call; past it the call raises ProviderUnavailable.
+YOOKASSA_TIMEOUT_SECONDS = env.float("YOOKASSA_TIMEOUT_SECONDS", default=10.0)
+PAYMENT_PROVIDERS = ["bank_transfer"] + (
+    ["yookassa"] if YOOKASSA_SHOP_ID and YOOKASSA_SECRET_KEY else []
+)
+# The licensing class that reads stored bank transfers for the provider (a TransferBook).
+PAYMENT_TRANSFER_BOOK = ""
+
 CSRF_FAILURE_VIEW = "backgroundmusic.core.views.csrf_failure"
 SESSION_COOKIE_SECURE = HTTPS
 CSRF_COOKIE_SECURE = HTTPS
