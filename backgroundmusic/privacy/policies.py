@@ -15,21 +15,18 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import lru_cache
 from typing import TYPE_CHECKING
 
-import markdown  # type: ignore[import-untyped]
-import nh3
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
-from markdown.extensions.toc import slugify_unicode  # type: ignore[import-untyped]
 
 from backgroundmusic.audit.models import AuditAction
 from backgroundmusic.audit.services import audit_record
 from backgroundmusic.core import clock
 from backgroundmusic.core.errors import DomainError, PermissionDenied
+from backgroundmusic.core.markdown import markdown_html
 from backgroundmusic.core.request_info import truncate_ip
 from backgroundmusic.privacy.consents import consents_suspend_for_edition
 from backgroundmusic.privacy.editions import current_edition, edition_content_hash
@@ -166,57 +163,6 @@ class LocalizedEdition:
     body_html: SafeString
     change_summary: str
     material_purposes: list[str]
-
-
-ALLOWED_TAGS = {
-    *(f"h{level}" for level in range(1, 7)),
-    "p",
-    "br",
-    "hr",
-    "ul",
-    "ol",
-    "li",
-    "a",
-    "strong",
-    "em",
-    "code",
-    "pre",
-    "blockquote",
-    "table",
-    "thead",
-    "tbody",
-    "tr",
-    "th",
-    "td",
-    "abbr",
-}
-ALLOWED_ATTRIBUTES = {
-    **{f"h{level}": {"id"} for level in range(1, 7)},
-    "a": {"href", "title"},
-    "abbr": {"title"},
-    "th": {"align"},
-    "td": {"align"},
-}
-
-
-@lru_cache(maxsize=64)
-def markdown_html(text: str) -> SafeString:
-    """Markdown to HTML, sanitized: only document markup, links with http(s)/mailto or relative.
-    Headings get ids (Cyrillic kept) so sections can be linked."""
-    html = markdown.markdown(
-        text,
-        extensions=["tables", "sane_lists", "toc"],
-        extension_configs={"toc": {"slugify": slugify_unicode}},
-        output_format="html",
-    )
-    cleaned = nh3.clean(
-        html,
-        tags=ALLOWED_TAGS,
-        attributes=ALLOWED_ATTRIBUTES,
-        url_schemes={"http", "https", "mailto"},
-        link_rel="noopener noreferrer",
-    )
-    return mark_safe(cleaned)  # noqa: S308 - sanitized by nh3 just above
 
 
 def _is_russian(language: str | None) -> bool:

@@ -74,6 +74,6 @@ def test_staff_agreements(count, client, django_assert_num_queries):
     licences(UserFactory.create(), count)
     client.force_login(StaffFactory.create(role=StaffRole.LICENSING_MANAGER))
     page = assert_page_queries(
-        client, "/staff/licensing/agreements/", 20, django_assert_num_queries
+        client, "/staff/licensing/agreements/", 22, django_assert_num_queries
     )
     assert page.count("<tr data-number=") == count
