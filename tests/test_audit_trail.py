@@ -376,6 +376,7 @@ def test_anonymous_callers_and_allowed_pages_write_no_row(client, caller_for):
         (StaffRole.ANALYST, 403),
         (StaffRole.PRIVACY_OFFICER, 200),
         (StaffRole.ADMINISTRATOR, 200),
+        (StaffRole.LICENSING_MANAGER, 403),
     ],
 )
 def test_audit_page_access(caller, expected, client, caller_for):

@@ -9,6 +9,7 @@ counted. A page that needs one more query must say so here.
 
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 
 import pytest
 from django.test import Client
@@ -20,6 +21,9 @@ from backgroundmusic.catalog.models import Collection, Genre, Track
 from backgroundmusic.catalog.services import collection_create, facet_create
 from backgroundmusic.catalog.tests.fixtures import make_facets, ready_track
 from backgroundmusic.core import clock
+from backgroundmusic.licensing import demo as licensing_demo
+from backgroundmusic.licensing import editions as plan_editions
+from backgroundmusic.licensing.models import PlanKind
 from backgroundmusic.media.models import Master
 from backgroundmusic.privacy import disclosures, policies
 from backgroundmusic.privacy import requests as dsr
@@ -296,3 +300,59 @@ def test_audit_trail(count, client, django_assert_num_queries):
     staff(client, StaffRole.ADMINISTRATOR)
     # The page's one write: the audit.viewed row of its own reading.
     assert_page_queries(client, "/staff/audit/", 35, django_assert_num_queries)
+
+
+def plans(count: int) -> None:
+    """`count` venue plans, each with an edition in force and an upcoming one, and the terms."""
+    licensing_demo.demo_terms_publish()
+    rule = plan_editions.KIND_RULES[PlanKind.VENUE]
+    for number in range(count):
+        plan = plan_editions.plan_create(
+            actor=None, code=f"plan-{number}", kind=PlanKind.VENUE, position=number
+        )
+        for version, effective_at in (("1", None), ("2", NOW + timedelta(days=1))):
+            plan_editions.plan_edition_publish(
+                actor=None,
+                plan=plan,
+                version=version,
+                title_en=f"Plan {number}",
+                title_ru=f"Тариф {number}",
+                description_en="Music for *venues*.",
+                description_ru="Музыка для *заведений*.",
+                uses=list(rule.uses),
+                territory="RU",
+                scope=rule.scope,
+                term=rule.term,
+                quantity_unit=rule.quantity_unit,
+                min_quantity=1,
+                max_quantity=10,
+                price_rub=Decimal("1500.00"),
+                price_eur=Decimal("15.00"),
+                vat_rate=Decimal("20.00"),
+                effective_at=effective_at,
+            )
+
+
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [
+        ("/pricing/", 1),
+        ("/pricing/plan-1/", 2),
+        ("/licence-terms/", 2),
+        ("/licence-terms/1/", 3),
+    ],
+)
+@pytest.mark.parametrize("count", SIZES)
+def test_pricing_pages(count, path, expected, client, django_assert_num_queries):
+    plans(count)
+    page = assert_page_queries(client, path, expected, django_assert_num_queries)
+    if path == "/pricing/":
+        assert page.count('class="plan-card"') == count
+
+
+@pytest.mark.parametrize("count", SIZES)
+def test_licensing_manager_pages(count, client, django_assert_num_queries):
+    plans(count)
+    staff(client, StaffRole.LICENSING_MANAGER)
+    page = assert_page_queries(client, "/staff/licensing/plans/", 24, django_assert_num_queries)
+    assert page.count('data-status="upcoming"') == count

@@ -26,6 +26,14 @@ class AuditAction(models.TextChoices):
     CATALOGUE_COLLECTION_CREATED = "catalogue.collection_created", _("Collection created")
     CATALOGUE_COLLECTION_UPDATED = "catalogue.collection_updated", _("Collection updated")
     DISCLOSURE_RECORDED = "disclosure.recorded", _("Disclosure recorded")
+    PLAN_CREATED = "plan.created", _("Plan created")
+    PLAN_EDITION_PUBLISHED = "plan.edition_published", _("Plan edition published")
+    PLAN_WITHDRAWN = "plan.withdrawn", _("Plan withdrawn from sale")
+    PLAN_OFFERED = "plan.offered", _("Plan offered again")
+    TERMS_EDITION_PUBLISHED = (
+        "licence_terms.edition_published",
+        _("Licence terms edition published"),
+    )
     AGREEMENT_REVOKED = "agreement.revoked", _("Licence agreement revoked")
     STAFF_DENIED = "staff.denied", _("Staff access denied")
     AUDIT_VIEWED = "audit.viewed", _("Audit trail viewed")

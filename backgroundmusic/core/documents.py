@@ -16,7 +16,7 @@ not collectstatic ran on its machine. Fonts come from fontconfig (Debian's fonts
 
 The PDF is the same bytes for the same template, context, language and time: its creation
 date is core.clock's now, its title the template's <title>, its language the one asked for,
-and it carries no random identifier (decision 00XX-pdf-documents).
+and it carries no random identifier (decision 0018).
 """
 
 import mimetypes

@@ -74,13 +74,6 @@ def payment_methods_enabled() -> list[str]:
     ]
 
 
-def _offered_edition(edition_id: int) -> PlanEdition | None:
-    for edition in editions.current_plan_editions():
-        if edition.pk == edition_id:
-            return edition
-    return None
-
-
 def edition_title(edition: PlanEdition) -> str:
     """The edition's title in the active language."""
     return edition.title_ru if (get_language() or "en").startswith("ru") else edition.title_en
@@ -110,7 +103,7 @@ def cart_add(
     use_description: str = "",
 ) -> CartLine:
     """Adds a line to the person's cart, checked against the edition offered now."""
-    edition = _offered_edition(edition_id)
+    edition = editions.plan_edition_on_sale(edition_id=edition_id)
     if edition is None:
         raise CheckoutError(
             _("This plan is not offered any more; choose one on the pricing page."),

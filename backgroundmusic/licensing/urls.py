@@ -3,11 +3,24 @@
 
 from django.urls import path
 
-from backgroundmusic.licensing.views import cart, checkout, licences, notifications, orders, verify
+from backgroundmusic.licensing.views import (
+    cart,
+    checkout,
+    licences,
+    notifications,
+    orders,
+    pricing,
+    verify,
+)
 
 app_name = "licensing"
 
 urlpatterns: list = [
+    # Plans on sale and the licence terms (views/pricing.py)
+    path("pricing/", pricing.pricing, name="pricing"),
+    path("pricing/<slug:code>/", pricing.pricing_plan, name="pricing_plan"),
+    path("licence-terms/", pricing.licence_terms, name="terms"),
+    path("licence-terms/<str:version>/", pricing.licence_terms_edition, name="terms_edition"),
     # licences: My licences and the public check of a certificate
     path("licences/", licences.licences, name="licences"),
     path("licences/<str:number>/", licences.licence, name="licence"),

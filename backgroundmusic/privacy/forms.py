@@ -32,7 +32,7 @@ class EditionForm(Form):
         required=False,
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%d"],
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
-        help_text=_("Leave empty for \u201cat once\u201d. It cannot be in the past."),
+        help_text=_("Leave empty for “at once”. It cannot be in the past."),
     )
     title_en = forms.CharField(label=_("Title in English"), max_length=TITLE_MAX_LENGTH)
     title_ru = forms.CharField(label=_("Title in Russian"), max_length=TITLE_MAX_LENGTH)

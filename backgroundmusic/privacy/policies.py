@@ -26,7 +26,7 @@ from backgroundmusic.audit.models import AuditAction
 from backgroundmusic.audit.services import audit_record
 from backgroundmusic.core import clock
 from backgroundmusic.core.errors import DomainError, PermissionDenied
-from backgroundmusic.core.markup import markdown_html
+from backgroundmusic.core.markdown import markdown_html
 from backgroundmusic.core.request_info import truncate_ip
 from backgroundmusic.privacy.consents import consents_suspend_for_edition
 from backgroundmusic.privacy.editions import current_edition, edition_content_hash

@@ -9,6 +9,7 @@ from playwright.sync_api import BrowserContext, Page
 from backgroundmusic.accounts.models import User
 from backgroundmusic.accounts.tests.factories import StaffFactory, UserFactory
 from backgroundmusic.catalog.tests.fixtures import make_facets, ready_track
+from backgroundmusic.licensing.demo import demo_plans_publish, demo_terms_publish
 from backgroundmusic.staffroles.roles import StaffRole
 
 pytestmark = [
@@ -26,6 +27,9 @@ SIGNED_OUT_PAGES = [
     "/accounts/login/",
     "/cookies/",
     "/privacy/processing/",
+    "/pricing/",
+    "/pricing/venue/",
+    "/licence-terms/",
     "/no-such-page/",
 ]
 SIGNED_IN_PAGES = ["/account/profile/", "/privacy/", "/catalog/"]
@@ -41,6 +45,11 @@ STAFF_PAGES = {
         "/staff/disclosures/",
         "/staff/policies/",
         "/staff/analytics/research/",
+    ],
+    StaffRole.LICENSING_MANAGER: [
+        "/staff/licensing/plans/",
+        "/staff/licensing/plans/venue/editions/new/",
+        "/staff/licensing/plans/terms/new/",
     ],
 }
 
@@ -67,6 +76,8 @@ def signed_in(context: BrowserContext, base: str, user: User) -> None:
 def test_the_main_pages_have_no_accessibility_violations(live_server, new_context, locale):
     make_facets()
     ready_track(title="Morning Light", genres=["ambient"], preview_seconds=1.0)
+    demo_terms_publish()
+    demo_plans_publish()
     base = live_server.url
     signed_out = new_context(locale=locale).new_page()
     found = [issue for path in SIGNED_OUT_PAGES for issue in violations(signed_out, base + path)]

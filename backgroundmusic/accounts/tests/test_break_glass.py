@@ -77,7 +77,7 @@ def signed_in_with_totp(user: User) -> Client:
 
 
 def test_no_seeded_account_is_a_superuser_and_each_holds_its_role_only(seeded):
-    assert sorted(seeded) == ["demo", "demo-admin", "demo-privacy"]
+    assert sorted(seeded) == ["demo", "demo-admin", "demo-licensing", "demo-privacy"]
     assert [
         (u.username, u.is_superuser, u.is_staff) for u in seeded.values() if u.is_superuser
     ] == []
@@ -87,6 +87,7 @@ def test_no_seeded_account_is_a_superuser_and_each_holds_its_role_only(seeded):
     assert roles == {
         "demo": [],
         "demo-admin": ["administrator"],
+        "demo-licensing": ["licensing_manager"],
         "demo-privacy": ["privacy_officer"],
     }
     assert flags("demo-admin") == (False, False)

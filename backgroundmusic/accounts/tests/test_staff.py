@@ -106,6 +106,11 @@ def test_the_migration_creates_each_role_with_least_privilege():
             "privacy.view_access_log",
         ],
         "analyst": ["analytics.view_statistics"],
+        "licensing_manager": [
+            "licensing.manage_order",
+            "licensing.publish_planedition",
+            "licensing.revoke_agreement",
+        ],
     }
 
 
@@ -151,6 +156,8 @@ def test_the_demo_administrator_holds_the_administrator_role():
         (StaffRole.CONTENT_MANAGER, []),
         (StaffRole.PRIVACY_OFFICER, ALL_FIELDS),
         (StaffRole.ADMINISTRATOR, SUPPORT_FIELDS),
+        (StaffRole.ANALYST, []),
+        (StaffRole.LICENSING_MANAGER, []),
     ],
 )
 def test_visible_fields_per_role(role, expected):
@@ -182,6 +189,7 @@ def test_visible_fields_of_non_staff_are_none(owner):
         ("content_manager", 403),
         ("privacy_officer", 200),
         ("administrator", 200),
+        ("licensing_manager", 403),
     ],
 )
 def test_people_list_access(caller, expected, caller_for, owner):
@@ -224,6 +232,7 @@ def test_people_search_by_username_or_id(caller_for, owner):
         ("content_manager", 403),
         ("privacy_officer", 200),
         ("administrator", 200),
+        ("licensing_manager", 403),
     ],
 )
 def test_person_detail_get_asks_for_a_reason_and_shows_nothing(caller, expected, caller_for, owner):
@@ -250,6 +259,7 @@ def test_person_detail_get_asks_for_a_reason_and_shows_nothing(caller, expected,
         ("content_manager", 403, None),
         ("privacy_officer", 200, ALL_FIELDS),
         ("administrator", 200, SUPPORT_FIELDS),
+        ("licensing_manager", 403, None),
     ],
 )
 def test_person_detail_with_a_reason_shows_the_role_fields_and_logs_them(
@@ -328,6 +338,7 @@ def test_unknown_person_is_404_and_logs_nothing(caller_for):
         ("content_manager", 403),
         ("privacy_officer", 200),
         ("administrator", 200),
+        ("licensing_manager", 403),
     ],
 )
 def test_access_log_page_access(caller, expected, caller_for, owner):
@@ -407,6 +418,7 @@ def test_admin_sign_in_goes_through_allauth(client):
         ("privacy_officer", "/staff/"),
         ("administrator", "/staff/"),
         ("analyst", "/staff/analytics/"),
+        ("licensing_manager", "/staff/licensing/plans/"),
     ],
 )
 def test_staff_link_leads_to_the_first_page_the_caller_may_open(caller, link, caller_for):
@@ -460,6 +472,10 @@ def test_everyone_signed_in_finds_the_privacy_center_in_the_main_navigation(call
             ],
         ),
         (StaffRole.ANALYST, ["analytics_staff:dashboard"]),
+        (
+            StaffRole.LICENSING_MANAGER,
+            ["licensing_staff:plans", "licensing_staff:agreements", "licensing_staff:orders"],
+        ),
     ],
 )
 def test_staff_sections_are_the_pages_each_role_may_open(role, sections, client):

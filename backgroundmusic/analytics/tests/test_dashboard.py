@@ -99,6 +99,7 @@ def test_the_chart_draws_no_bar_for_a_suppressed_day(traffic):
         ("analyst", 200),
         ("administrator", 200),
         ("privacy_officer", 200),
+        ("licensing_manager", 403),
     ],
 )
 def test_who_may_see_the_statistics(client, kind, status, caller_for):

@@ -123,6 +123,7 @@ def test_only_privacy_officers_may_release(partner):
         ("analyst", 403),
         ("administrator", 403),
         ("privacy_officer", 200),
+        ("licensing_manager", 403),
     ],
 )
 def test_who_may_open_the_research_page(client: Client, kind, status, caller_for):

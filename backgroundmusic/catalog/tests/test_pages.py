@@ -144,6 +144,7 @@ STAFF_CALLERS = [
     ("privacy_officer", 403),
     ("content_manager", 302),
     ("administrator", 302),
+    ("licensing_manager", 403),
 ]
 
 FORM = {

@@ -41,6 +41,8 @@ def plan_edition(
     plan = Plan.objects.create(code=f"{kind}-{number}", kind=kind)
     fields.setdefault("scope", Scope.TRACK if kind == PlanKind.SINGLE_TRACK else Scope.CATALOGUE)
     fields.setdefault("term", Term.PERPETUAL if kind == PlanKind.SINGLE_TRACK else Term.MONTHLY)
+    fields.setdefault("title_en", f"Plan {number}")
+    fields.setdefault("title_ru", f"Тариф {number}")
     fields.setdefault("territory", Territory.WORLDWIDE)
     fields.setdefault("quantity_unit", QuantityUnit.LICENCE)
     fields.setdefault("price_rub", Decimal("990.00"))
@@ -49,8 +51,6 @@ def plan_edition(
     return PlanEdition.objects.create(
         plan=plan,
         version="1",
-        title_en=f"Plan {number}",
-        title_ru=f"Тариф {number}",
         description_en="A plan.",
         description_ru="Тариф.",
         uses=uses or [Use.ONLINE_VIDEO, Use.PODCAST],

@@ -72,7 +72,7 @@ def test_order(count, client, terms, django_assert_num_queries):
 def test_staff_orders(count, client, terms, django_assert_num_queries):
     orders_of(company_buyer(), terms, count)
     client.force_login(StaffFactory.create(role=StaffRole.LICENSING_MANAGER))
-    page = assert_page_queries(client, "/staff/licensing/orders/", 22, django_assert_num_queries)
+    page = assert_page_queries(client, "/staff/licensing/orders/", 24, django_assert_num_queries)
     assert page.count("data-order=") == count
 
 
@@ -83,5 +83,5 @@ def test_staff_order(count, client, terms, django_assert_num_queries):
     order = place(user, terms, buyer_kind=BuyerKind.LEGAL)
     client.force_login(StaffFactory.create(role=StaffRole.LICENSING_MANAGER))
     assert_page_queries(
-        client, f"/staff/licensing/orders/{order.public_id}/", 24, django_assert_num_queries
+        client, f"/staff/licensing/orders/{order.public_id}/", 26, django_assert_num_queries
     )

@@ -231,7 +231,8 @@ def test_a_hanging_provider_times_out_and_the_retry_finds_the_payment_it_made(
     waited = time.monotonic() - started
 
     assert "ReadTimeout" in str(unavailable.value)
-    assert 0.5 <= waited < 2.0
+    # The double would hold the answer for 60 s; the margin is for a loaded machine.
+    assert 0.5 <= waited < 5.0
     # The double did the work and lost the answer, as a provider may: the same key finds it.
     [made] = yookassa_double.payments()
     yookassa_double.set_mode("up")

@@ -19,7 +19,7 @@ from backgroundmusic.accounts.models import AccountType
 from backgroundmusic.accounts.selectors import profile_of
 from backgroundmusic.core.errors import DomainError
 from backgroundmusic.core.http import AuthenticatedRequest
-from backgroundmusic.core.markup import markdown_html
+from backgroundmusic.core.markdown import markdown_html
 from backgroundmusic.core.request_info import client_ip
 from backgroundmusic.licensing import billing, editions, orders
 from backgroundmusic.licensing.forms import CheckoutForm

@@ -60,6 +60,8 @@ def _licence_context(agreement: Agreement, display_form: LicenseeDisplayForm) ->
             {"event": event, "description": agreements.agreement_event_description(event)}
             for event in agreements.agreement_history(agreement=agreement)
         ],
+        # The licensee reads why their licence was revoked.
+        "show_reasons": True,
         "display_form": display_form,
         "may_cancel_renewal": agreement.paid_until is not None
         and agreement.renewal_cancelled_at is None

@@ -24,6 +24,7 @@ EXPECTED = {
     "content_manager": 200,
     "privacy_officer": 403,
     "administrator": 200,
+    "licensing_manager": 403,
 }
 
 

@@ -42,6 +42,7 @@ CALLERS = [
     "content_manager",
     "privacy_officer",
     "administrator",
+    "licensing_manager",
 ]
 MAY_PLAY_FULL = {"content_manager", "administrator"}
 FULL_KINDS = [Rendition.Kind.OPUS, Rendition.Kind.AAC, Rendition.Kind.MP3_320]

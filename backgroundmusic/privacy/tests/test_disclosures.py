@@ -27,6 +27,7 @@ CALLERS = [
     "content_manager",
     "privacy_officer",
     "administrator",
+    "licensing_manager",
 ]
 EXPECTED = {
     "anonymous": 302,
@@ -36,6 +37,7 @@ EXPECTED = {
     "content_manager": 403,
     "privacy_officer": 200,
     "administrator": 403,
+    "licensing_manager": 403,
 }
 TODAY = datetime(2026, 2, 10, 9, 0, tzinfo=UTC)  # 12:00 in Moscow
 

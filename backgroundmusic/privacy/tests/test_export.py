@@ -65,8 +65,15 @@ CALLERS = [
     "content_manager",
     "privacy_officer",
     "administrator",
+    "licensing_manager",
 ]
-STAFF_CALLERS = ["support", "content_manager", "privacy_officer", "administrator"]
+STAFF_CALLERS = [
+    "support",
+    "content_manager",
+    "privacy_officer",
+    "administrator",
+    "licensing_manager",
+]
 OWNER_VALUES = {
     "full_name": "Ivan Petrov",
     "address_city": "Vladivostok",

@@ -388,6 +388,7 @@ CALLERS = [
     "privacy_officer",
     "staff_without_two_factor",
     "administrator",
+    "licensing_manager",
 ]
 EXPECTED = {
     "anonymous": 302,
@@ -397,6 +398,7 @@ EXPECTED = {
     "privacy_officer": 200,
     "staff_without_two_factor": 302,
     "administrator": 403,
+    "licensing_manager": 403,
 }
 
 

@@ -34,6 +34,7 @@ CALLERS = [
     "content_manager",
     "privacy_officer",
     "administrator",
+    "licensing_manager",
 ]
 EXPECTED = {
     "anonymous": 302,
@@ -43,6 +44,7 @@ EXPECTED = {
     "content_manager": 403,
     "privacy_officer": 200,
     "administrator": 403,
+    "licensing_manager": 403,
 }
 CONTACT = "petrov@example.org, Svetlanskaya 12"
 RECEIVED = datetime(2025, 12, 29, 7, 0, tzinfo=UTC)  # 10:00 in Moscow

@@ -31,6 +31,7 @@ CALLERS = [
     "content_manager",
     "privacy_officer",
     "administrator",
+    "licensing_manager",
 ]
 
 

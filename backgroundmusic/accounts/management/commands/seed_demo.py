@@ -15,6 +15,12 @@ from backgroundmusic.staffroles.roles import StaffRole
 DEMO_USERNAME = "demo"
 ADMIN_USERNAME = "demo-admin"
 PRIVACY_OFFICER_USERNAME = "demo-privacy"
+LICENSING_MANAGER_USERNAME = "demo-licensing"
+# The demo staff holding one role each.
+DEMO_ROLES = {
+    PRIVACY_OFFICER_USERNAME: StaffRole.PRIVACY_OFFICER,
+    LICENSING_MANAGER_USERNAME: StaffRole.LICENSING_MANAGER,
+}
 
 
 class Command(BaseCommand):
@@ -33,6 +39,7 @@ class Command(BaseCommand):
                 (DEMO_USERNAME, "demo user"),
                 (ADMIN_USERNAME, "staff administrator"),
                 (PRIVACY_OFFICER_USERNAME, "privacy officer"),
+                (LICENSING_MANAGER_USERNAME, "licensing manager"),
             ):
                 password = secrets.token_urlsafe(12)
                 if not User.objects.filter(username=username).exists():
@@ -54,8 +61,8 @@ class Command(BaseCommand):
         user = services.user_create(
             username=username, email=email, password=password, email_verified=True
         )
-        if username == PRIVACY_OFFICER_USERNAME:
-            staff_role_assign(actor=None, user=user, role=StaffRole.PRIVACY_OFFICER)
+        if username in DEMO_ROLES:
+            staff_role_assign(actor=None, user=user, role=DEMO_ROLES[username])
         else:
             # As if they signed up under the earlier privacy policy: the notice of the
             # current edition shows at their first sign-in.

@@ -1,6 +1,6 @@
-"""Markdown written by staff (policy editions, licence terms, plan descriptions) as safe HTML.
+"""Markdown written by staff (policy texts, plan descriptions, licence terms) as HTML, sanitized.
 
-Moved down from the privacy center so that licensing, beside it, renders its terms the same way.
+One renderer for every document the service publishes, below every app that publishes one.
 """
 
 from functools import lru_cache
