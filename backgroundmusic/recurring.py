@@ -37,6 +37,12 @@ RECURRING_JOBS: list[RecurringJob] = [
         cron="23 1 * * *",
         task="backgroundmusic.analytics.tasks.aggregate_events",
     ),
+    # Licence subscriptions whose paid month ended (licensing/agreements.py)
+    RecurringJob(
+        name="lapse_agreements",
+        cron="11 * * * *",
+        task="backgroundmusic.licensing.tasks.lapse_agreements",
+    ),
     # Break glass (accounts/break_glass.py): a grant ends within a minute of its expiry
     RecurringJob(
         name="end_break_glass",

@@ -7,7 +7,7 @@ Run by `make bench` (or `.venv/bin/python bench/documents.py`). For each documen
           template in the document's language, the QR code, the static-files-only fetcher, the
           stylesheet read through it, the translated page numbers, the PDF;
 - anchor: WeasyPrint alone, writing the PDF of the HTML that path produced (rendered once
-          beforehand) with the same two stylesheets given as strings: no template, no
+          beforehand) with the same stylesheets given as strings: no template, no
           translation, no fetch. What the library costs by itself; the ratio is our share.
 
 Each is run for SECONDS seconds, the anchor before and after ours (the machine's other load
@@ -17,12 +17,13 @@ and the ratios ours / anchor. WeasyPrint subsets fonts with HarfBuzz when Debian
 libharfbuzz-subset0 is there (`make pdf-deps`) and with fontTools, about 5 times slower, when it
 is not; the run says which.
 
-Licensing adds its invoice and certificate to DOCUMENTS.
+Licensing adds its certificate (certificate_documents) and its invoice to DOCUMENTS.
 
 Environment: BENCH_SECONDS (5).
 """
 
 import os
+import re
 import statistics
 import sys
 import time
@@ -37,7 +38,8 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 os.environ.setdefault("LOG_LEVEL", "WARNING")
 SECONDS = float(os.environ.get("BENCH_SECONDS", "5"))
 MOMENT = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
-LINK = '<link rel="stylesheet" href="/static/documents/print.css">'
+# A document's stylesheet links, each to a static file (core.documents fetches only those).
+LINK = re.compile(r'<link rel="stylesheet" href="/static/([^"]+)">')
 PAGE_NUMBERS = '@page { @bottom-right { content: "Page " counter(page) " of " counter(pages); } }'
 
 SAMPLE = {
@@ -64,6 +66,49 @@ DOCUMENTS: list[tuple[str, str, dict[str, Any], str]] = [
 ]
 
 
+def certificate_documents() -> list[tuple[str, str, dict[str, Any], str]]:
+    """Licensing's certificate, as licensing.certificates.certificate_pdf renders it: the facts a
+    certificate states (made here, as its page would read them) and the QR code of its /verify/
+    address. Called after django.setup()."""
+    from backgroundmusic.licensing.certificates import CertificateFacts
+
+    def facts(language: str) -> CertificateFacts:
+        russian = language == "ru"
+        return CertificateFacts(
+            public_id="3kTq9VxZr2LmYp8WbN4c0A",
+            number="BM-2026-000123",
+            status="active",
+            status_label="Действует" if russian else "Active",
+            starts_at=MOMENT,
+            paid_until=datetime(2026, 4, 1, 12, 0, tzinfo=UTC),
+            ended_at=None,
+            catalogue=True,
+            track_title="",
+            track_code="",
+            plan_title="Подписка для авторов" if russian else "Creator subscription",
+            uses=(
+                ["Видео на собственных каналах лицензиата", "Подкасты на собственных каналах"]
+                if russian
+                else ["Online videos on the licensee's own channels", "Podcasts"]
+            ),
+            territory="Весь мир" if russian else "Worldwide",
+            term="Ежемесячная подписка" if russian else "Monthly subscription",
+            monthly=True,
+            licensee="Café Zürich GmbH",
+            verify_url="https://backgroundmusic.example/verify/3kTq9VxZr2LmYp8WbN4c0A/",
+        )
+
+    return [
+        (
+            f"certificate, {language}",
+            "licensing/certificate_document.html",
+            {"facts": facts(language), "checked_at": MOMENT},
+            language,
+        )
+        for language in ("en", "ru")
+    ]
+
+
 def measure(make: Callable[[], bytes]) -> dict[str, float]:
     make()  # warm: fonts found, templates compiled
     durations = []
@@ -88,13 +133,14 @@ def main() -> None:
     import django
 
     django.setup()
+    DOCUMENTS.extend(certificate_documents())
+    from django.contrib.staticfiles import finders
     from weasyprint import CSS, HTML
     from weasyprint.text.ffi import harfbuzz_subset
 
     from backgroundmusic.core import clock
     from backgroundmusic.core.documents import document_html, document_pdf
 
-    stylesheet = (ROOT / "backgroundmusic/core/static/documents/print.css").read_text()
     subsetter = (
         "HarfBuzz" if harfbuzz_subset is not None else "fontTools (libharfbuzz-subset0 missing)"
     )
@@ -108,12 +154,14 @@ def main() -> None:
     ratios, cpu_ratios = [], []
     with clock.frozen_at(MOMENT):
         for label, template, context, language in DOCUMENTS:
-            # The anchor's HTML has no stylesheet link to follow: it is given both sheets.
-            html = document_html(template, context, language=language).replace(LINK, "")
+            # The anchor's HTML has no stylesheet link to follow: it is given the sheets.
+            html = document_html(template, context, language=language)
+            sheets = [Path(str(finders.find(name))).read_text() for name in LINK.findall(html)]
+            html = LINK.sub("", html)
 
-            def anchor(html: str = html) -> bytes:
+            def anchor(html: str = html, sheets: list[str] = sheets) -> bytes:
                 pdf = HTML(string=html).write_pdf(
-                    stylesheets=[CSS(string=stylesheet), CSS(string=PAGE_NUMBERS)]
+                    stylesheets=[*(CSS(string=sheet) for sheet in sheets), CSS(string=PAGE_NUMBERS)]
                 )
                 assert pdf is not None
                 return pdf

@@ -218,6 +218,12 @@ RATE_LIMITS = {
     "api": {"person": "300/m", "address": "300/m"},
     # Opening a public profile (/u/<username>/), existing or not: it names people.
     "public_profile": {"person": "60/10m", "address": "120/10m"},
+    # Checking a licence certificate (/verify/<id>/), existing or not: an inspector or a
+    # platform checks a few; trying ids by the thousand is stopped.
+    "certificate_verify": {"person": "60/10m", "address": "60/10m"},
+    # Payment providers' webhooks (/payments/<provider>/notifications): one per payment event
+    # from the provider's few addresses; each costs a call back to it.
+    "payment_notifications": {"address": "1200/m"},
 }
 
 TASKS = {
@@ -382,7 +388,17 @@ PAYMENT_PROVIDERS = ["bank_transfer"] + (
     ["yookassa"] if YOOKASSA_SHOP_ID and YOOKASSA_SECRET_KEY else []
 )
 # The licensing class that reads stored bank transfers for the provider (a TransferBook).
-PAYMENT_TRANSFER_BOOK = ""
+PAYMENT_TRANSFER_BOOK = "backgroundmusic.licensing.billing.StoredTransfers"
+# Where buyers send a bank transfer, printed on invoices and the order page; empty until the
+# operator's bank account is set in the environment.
+OPERATOR_BANK_DETAILS = {
+    "tax_id": env.str("OPERATOR_INN", default=""),
+    "tax_registration_code": env.str("OPERATOR_KPP", default=""),
+    "bank_name": env.str("OPERATOR_BANK_NAME", default=""),
+    "bank_bic": env.str("OPERATOR_BANK_BIC", default=""),
+    "bank_account": env.str("OPERATOR_BANK_ACCOUNT", default=""),
+    "correspondent_account": env.str("OPERATOR_BANK_CORRESPONDENT_ACCOUNT", default=""),
+}
 
 CSRF_FAILURE_VIEW = "backgroundmusic.core.views.csrf_failure"
 SESSION_COOKIE_SECURE = HTTPS

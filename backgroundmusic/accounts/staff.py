@@ -31,7 +31,9 @@ from backgroundmusic.staffroles.selectors import (
     staff_may_assign_roles,
     staff_may_export_research,
     staff_may_handle_requests,
+    staff_may_manage_agreements,
     staff_may_manage_catalogue,
+    staff_may_manage_orders,
     staff_may_manage_plans,
     staff_may_publish_policy,
     staff_may_record_disclosures,
@@ -64,6 +66,8 @@ def staff_sections(*, actor: Actor) -> list[StaffSection]:
         (_("Plans"), "licensing_staff:plans", staff_may_manage_plans),
         (_("Statistics"), "analytics_staff:dashboard", staff_may_view_analytics),
         (_("Research exports"), "analytics_staff:research", staff_may_export_research),
+        (_("Licence agreements"), "licensing_staff:agreements", staff_may_manage_agreements),
+        (_("Orders"), "licensing_staff:orders", staff_may_manage_orders),
     ]
     return [
         StaffSection(label=str(label), url_name=url_name)

@@ -34,8 +34,12 @@ class AuditAction(models.TextChoices):
         "licence_terms.edition_published",
         _("Licence terms edition published"),
     )
+    AGREEMENT_REVOKED = "agreement.revoked", _("Licence agreement revoked")
     STAFF_DENIED = "staff.denied", _("Staff access denied")
     AUDIT_VIEWED = "audit.viewed", _("Audit trail viewed")
+    ORDER_TRANSFER_CONFIRMED = "order.transfer_confirmed", _("Bank transfer of an order confirmed")
+    ORDER_REFUND = "order.refund", _("Order refunded")
+    ORDER_CANCELLED = "order.cancelled", _("Order cancelled")
 
 
 class AuditEvent(AppendOnlyModel):

@@ -35,10 +35,15 @@ def _family(user_agent: str) -> tuple[str, str]:
     return parsed.family, parsed.major or ""
 
 
+def browser_family(user_agent: str) -> str:
+    """Browser family and major version of a User-Agent string, e.g. "Chrome 126"."""
+    family, major = _family(user_agent[:512])
+    return f"{family} {major}".strip()
+
+
 def user_agent_family(request: HttpRequest) -> str:
     """Browser family and major version, e.g. "Chrome 126"; the full user-agent is never kept."""
-    family, major = _family(str(request.headers.get("User-Agent", ""))[:512])
-    return f"{family} {major}".strip()
+    return browser_family(str(request.headers.get("User-Agent", "")))
 
 
 @dataclass(frozen=True)

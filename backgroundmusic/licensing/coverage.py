@@ -1,5 +1,5 @@
 """What a licence covers: the channels a licensee publishes on and the works they published
-under it (issue 11 §7; docs/architecture.md "Licensing", decision 00XX-coverage).
+under it (issue 11 §7; docs/architecture.md "Licensing", decision 0023-coverage).
 
 A work is covered when it was published on a day the agreement was in force. Those days come
 from the agreement's history (AgreementEvent): each move to "active" opens a stretch that runs to

@@ -15,6 +15,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Round
 from django.utils.translation import gettext_lazy as _
 
 from backgroundmusic.core.models import AppendOnlyModel
@@ -245,7 +246,8 @@ class Order(models.Model):
         ordering = ["-created_at", "-pk"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(gross_total=F("net_total") + F("vat_total")),
+                # Rounded: SQLite adds decimals as doubles (30.22 + 6.02 = 36.239999...).
+                condition=Q(gross_total=Round(F("net_total") + F("vat_total"), 2)),
                 name="order_gross_is_net_plus_vat",
             ),
             models.CheckConstraint(
@@ -273,14 +275,26 @@ class OrderLine(models.Model):
     vat_rate = models.DecimalField(max_digits=5, decimal_places=2)
     vat_amount = money()
     gross_amount = money()
+    # A renewal line pays one more month of an existing subscription instead of concluding a
+    # new agreement: when the order is paid the agreement's paid_until becomes renews_until
+    # (licensing/agreements.py, agreements_conclude → agreement_extend).
+    renews = models.ForeignKey(
+        "Agreement", on_delete=models.PROTECT, null=True, blank=True, related_name="renewals"
+    )
+    renews_until = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["order", "position"]
         constraints = [
             models.UniqueConstraint(fields=["order", "position"], name="order_line_position_once"),
             models.CheckConstraint(
-                condition=Q(gross_amount=F("net_amount") + F("vat_amount")),
+                condition=Q(gross_amount=Round(F("net_amount") + F("vat_amount"), 2)),
                 name="order_line_gross_is_net_plus_vat",
+            ),
+            models.CheckConstraint(
+                condition=Q(renews__isnull=True, renews_until__isnull=True)
+                | Q(renews__isnull=False, renews_until__isnull=False),
+                name="order_line_renewal_names_its_end",
             ),
         ]
 
@@ -435,6 +449,8 @@ class Agreement(models.Model):
     # None for a perpetual licence; a subscription's end of the last paid month.
     paid_until = models.DateTimeField(null=True, blank=True)
     ended_at = models.DateTimeField(null=True, blank=True)
+    # The licensee cancelled renewal: the subscription expires at paid_until, not suspended.
+    renewal_cancelled_at = models.DateTimeField(null=True, blank=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
     document_en = models.TextField()
     document_ru = models.TextField()

@@ -166,6 +166,8 @@ declare(
         "vat_rate",
         "vat_amount",
         "gross_amount",
+        "renews",
+        "renews_until",
     ],
     clock=RECORDS,
 )
@@ -234,6 +236,7 @@ declare(
         "document_ru": _record(Category.CONTRACT, AGREEMENTS),
         "starts_at": _record(Category.CONTRACT, AGREEMENTS),
         "concluded_at": _record(Category.CONTRACT, AGREEMENTS),
+        "renewal_cancelled_at": _record(Category.CONTRACT, AGREEMENTS),
     },
     not_personal=[
         "id",

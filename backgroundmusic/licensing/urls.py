@@ -3,7 +3,16 @@
 
 from django.urls import path
 
-from backgroundmusic.licensing.views import coverage, pricing
+from backgroundmusic.licensing.views import (
+    cart,
+    checkout,
+    coverage,
+    licences,
+    notifications,
+    orders,
+    pricing,
+    verify,
+)
 
 app_name = "licensing"
 
@@ -13,6 +22,31 @@ urlpatterns: list = [
     path("pricing/<slug:code>/", pricing.pricing_plan, name="pricing_plan"),
     path("licence-terms/", pricing.licence_terms, name="terms"),
     path("licence-terms/<str:version>/", pricing.licence_terms_edition, name="terms_edition"),
+    # licences: My licences and the public check of a certificate
+    path("licences/", licences.licences, name="licences"),
+    path("licences/<str:number>/", licences.licence, name="licence"),
+    path("licences/<str:number>/cancel-renewal/", licences.cancel_renewal, name="cancel_renewal"),
+    path("licences/<str:number>/agreement/", licences.agreement_document, name="agreement"),
+    path("licences/<str:number>/agreement.pdf", licences.agreement_pdf, name="agreement_pdf"),
+    path("licences/<str:number>/certificate/", licences.certificate, name="certificate"),
+    path("licences/<str:number>/certificate.pdf", licences.certificate_pdf, name="certificate_pdf"),
+    path("verify/<str:public_id>/", verify.verify, name="verify"),
+    # checkout: the cart, the checkout, orders, invoices, the providers' notifications
+    path("cart/", cart.cart, name="cart"),
+    path("cart/add/", cart.cart_add, name="cart_add"),
+    path("cart/<int:line_id>/remove/", cart.cart_remove, name="cart_remove"),
+    path("checkout/", checkout.checkout, name="checkout"),
+    path("orders/", orders.order_list, name="orders"),
+    path("orders/<str:public_id>/", orders.order_detail, name="order"),
+    path("orders/<str:public_id>/pay/", orders.order_pay, name="order_pay"),
+    path("orders/<str:public_id>/return/", orders.order_return, name="order_return"),
+    path("orders/<str:public_id>/cancel/", orders.order_cancel, name="order_cancel"),
+    path("orders/<str:public_id>/invoice.pdf", orders.order_invoice_pdf, name="order_invoice"),
+    path(
+        "payments/<str:provider>/notifications",
+        notifications.notification,
+        name="payment_notifications",
+    ),
     path("licences/<slug:number>/coverage/", coverage.coverage_page, name="coverage"),
     path(
         "licences/<slug:number>/coverage/channels/",

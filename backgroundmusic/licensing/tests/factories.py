@@ -41,19 +41,19 @@ def plan_edition(
     plan = Plan.objects.create(code=f"{kind}-{number}", kind=kind)
     fields.setdefault("scope", Scope.TRACK if kind == PlanKind.SINGLE_TRACK else Scope.CATALOGUE)
     fields.setdefault("term", Term.PERPETUAL if kind == PlanKind.SINGLE_TRACK else Term.MONTHLY)
+    fields.setdefault("title_en", f"Plan {number}")
+    fields.setdefault("title_ru", f"Тариф {number}")
+    fields.setdefault("territory", Territory.WORLDWIDE)
+    fields.setdefault("quantity_unit", QuantityUnit.LICENCE)
+    fields.setdefault("price_rub", Decimal("990.00"))
+    fields.setdefault("price_eur", Decimal("9.90"))
+    fields.setdefault("vat_rate", Decimal("20.00"))
     return PlanEdition.objects.create(
         plan=plan,
         version="1",
-        title_en=f"Plan {number}",
-        title_ru=f"Тариф {number}",
         description_en="A plan.",
         description_ru="Тариф.",
         uses=uses or [Use.ONLINE_VIDEO, Use.PODCAST],
-        territory=Territory.WORLDWIDE,
-        quantity_unit=QuantityUnit.LICENCE,
-        price_rub=Decimal("990.00"),
-        price_eur=Decimal("9.90"),
-        vat_rate=Decimal("20.00"),
         content_hash=_hash(f"plan {number}"),
         effective_at=clock.now(),
         published_at=clock.now(),
