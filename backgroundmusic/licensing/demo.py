@@ -1,5 +1,5 @@
 """Demo plans and licence terms for the embedded install (`manage.py seed_licensing`, run by
-`make run`): the four plans of issue 11 with prices in roubles and euros and VAT at 20 %, and
+`make run`): the four plans of issue 11 with prices in roubles and euros and VAT at 22 %, and
 the licence terms in terms_texts/. Published through the services as the system (actor None),
 so each gets its audit row; idempotent: a plan that has an edition, or a terms version already
 published, is left as it is."""
@@ -28,7 +28,8 @@ from backgroundmusic.licensing.models import (
 
 TERMS_TEXTS_DIR = Path(__file__).resolve().parent / "terms_texts"
 TERMS_VERSION = "1"
-DEMO_VAT_RATE = Decimal("20.00")
+# The standard rate of Russian VAT since 1 January 2026 (Tax Code art. 164, as amended in 2025).
+DEMO_VAT_RATE = Decimal("22.00")
 
 
 @dataclass(frozen=True)

@@ -472,7 +472,7 @@ def test_everyone_signed_in_finds_the_privacy_center_in_the_main_navigation(call
             ],
         ),
         (StaffRole.ANALYST, ["analytics_staff:dashboard"]),
-        (StaffRole.LICENSING_MANAGER, ["licensing_staff:plans"]),
+        (StaffRole.LICENSING_MANAGER, ["licensing_staff:plans", "licensing_staff:agreements"]),
     ],
 )
 def test_staff_sections_are_the_pages_each_role_may_open(role, sections, client):

@@ -150,16 +150,16 @@ def test_the_pricing_page_shows_each_plan_with_what_it_covers_and_its_price_with
         "The whole catalogue",
         "Monthly subscription, renewed each month",
         "1 to 50 locations",
-        "1,800.00\xa0RUB",
-        "1,500.00\xa0RUB + VAT 20 % (300.00\xa0RUB)",
-        "18.00\xa0EUR",
-        "15.00\xa0EUR + VAT 20 % (3.00\xa0EUR)",
+        "1,830.00\xa0RUB",
+        "1,500.00\xa0RUB + VAT 22 % (330.00\xa0RUB)",
+        "18.30\xa0EUR",
+        "15.00\xa0EUR + VAT 22 % (3.30\xa0EUR)",
         "per location per month",
         'href="/pricing/venue/"',
     ):
         assert text in venue, text
     single = html[html.index('id="single-track"') :]
-    assert "2,988.00\xa0RUB" in single
+    assert "3,037.80\xa0RUB" in single
     assert "one payment, for good" in single
     assert "One named project in any medium" in single
     assert 'href="/licence-terms/"' in html
@@ -174,8 +174,8 @@ def test_the_pricing_page_in_russian(client):
         "Российская Федерация",
         "Весь каталог",
         "от 1 до 50 точек",
-        "1\xa0800,00\xa0₽",
-        "1\xa0500,00\xa0₽ + НДС 20 % (300,00\xa0₽)",
+        "1\xa0830,00\xa0₽",
+        "1\xa0500,00\xa0₽ + НДС 22 % (330,00\xa0₽)",
         "за точку в месяц",
         "Выбрать",
     ):
@@ -401,10 +401,10 @@ def test_the_demo_seeding_is_idempotent_and_embedded_only(settings):
         (e.plan.code, e.price_rub, e.price_eur, e.vat_rate)
         for e in editions.current_plan_editions()
     ] == [
-        ("creator", Decimal("990.00"), Decimal("10.00"), Decimal("20.00")),
-        ("business", Decimal("4900.00"), Decimal("49.00"), Decimal("20.00")),
-        ("venue", Decimal("1500.00"), Decimal("15.00"), Decimal("20.00")),
-        ("single-track", Decimal("2490.00"), Decimal("25.00"), Decimal("20.00")),
+        ("creator", Decimal("990.00"), Decimal("10.00"), Decimal("22.00")),
+        ("business", Decimal("4900.00"), Decimal("49.00"), Decimal("22.00")),
+        ("venue", Decimal("1500.00"), Decimal("15.00"), Decimal("22.00")),
+        ("single-track", Decimal("2490.00"), Decimal("25.00"), Decimal("22.00")),
     ]
     settings.EMBEDDED = False
     with pytest.raises(CommandError):
