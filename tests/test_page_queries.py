@@ -357,6 +357,7 @@ def test_pricing_pages(count, path, expected, client, django_assert_num_queries)
 def test_licensing_manager_pages(count, client, django_assert_num_queries):
     plans(count)
     staff(client, StaffRole.LICENSING_MANAGER)
+    # 24: the staff navigation asks a predicate each for the plans, agreements and orders pages.
     page = assert_page_queries(client, "/staff/licensing/plans/", 24, django_assert_num_queries)
     assert page.count('data-status="upcoming"') == count
 
