@@ -1,3 +1,4 @@
+import re
 from typing import Any
 
 from allauth.account import app_settings as account_settings
@@ -17,6 +18,9 @@ from backgroundmusic.accounts import selectors, services
 from backgroundmusic.accounts.models import User
 from backgroundmusic.accounts.usernames import username_skeleton
 from backgroundmusic.privacy.kernel import crypto
+
+# A domain as the mail code sends it: dot-separated labels of ASCII letters, digits and hyphens.
+MAILABLE_DOMAIN = re.compile(r"[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*")
 
 USERNAME_LOOKS_TAKEN = gettext_lazy(
     "This username looks the same as one that is already taken. Please choose another."
@@ -52,9 +56,13 @@ class AccountAdapter(DefaultAccountAdapter):
         if len(email) > EmailAddress._meta.get_field("email").max_length or '"' in email:
             raise ValidationError(_("Enter a valid email address."), code="invalid")
         try:
-            punycode(email.rpartition("@")[2])
+            sent_domain = punycode(email.rpartition("@")[2])
         except UnicodeError:
             raise ValidationError(_("Enter a valid email address."), code="invalid") from None
+        # IDNA 2003's mapping can turn a valid-looking domain into one no server takes
+        # ("⑴.aa" is sent as "(1).aa"): the domain as sent must be letters, digits and hyphens.
+        if not MAILABLE_DOMAIN.fullmatch(sent_domain):
+            raise ValidationError(_("Enter a valid email address."), code="invalid")
         return email
 
     def send_mail(self, template_prefix: str, email: str, context: dict[str, Any]) -> None:
