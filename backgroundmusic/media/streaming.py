@@ -3,9 +3,9 @@
 `playable_tracks(user=, kind=)` is THE definition of "playable" (DESIGN.md rule 7): the tracks
 whose rendition `kind` a person may hear, or download, now. Catalogue search, track and
 collection pages, the API, `may_play`, `playable_url(s)` and the serving views (`views.py`: the
-stream and the download) all ask it, and nothing else decides; licensing will let licensees in
-there. It is also the one module through which the catalogue reaches the media app
-(docs/architecture.md).
+stream and the download) all ask it, and nothing else decides; licensing lets licensees in
+there, through `licensing.entitlements`. It is also the one module through which the catalogue
+reaches the media app (docs/architecture.md).
 
 A URL from `signed_url` names one rendition, its kind, an expiry and, for full renditions, the
 user it was issued to; the serving view checks the signature, the expiry, that user, and
