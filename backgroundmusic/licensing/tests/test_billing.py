@@ -185,6 +185,10 @@ def test_notifications_about_unknown_payments_change_nothing(card_order, yookass
         + str(uuid.uuid4()).encode()
         + b'"}}',
         b'{"type": "notification", "event": "payment.succeeded\\u0000", "object": {}}',
+        b'{"type": "notification", "event": "payment.succeeded\\ud800", "object": {"id": "a"}}',
+        b'{"type": "notification", "event": "payment.\xe2\x80\xaesucceeded", "object": {}}',
+        b"[" * 1000 + b"]" * 1000,
+        b'{"type": "notification", "event": "payment.succeeded", "object": {"id": "a\xff"}}',
     ],
 )
 def test_malformed_notifications_are_refused(yookassa_double, body):

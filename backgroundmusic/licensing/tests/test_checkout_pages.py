@@ -336,3 +336,21 @@ def test_the_notification_endpoint_is_rate_limited(client, settings, yookassa_do
     url = "/payments/yookassa/notifications"
     codes = [client.post(url, b"{}", content_type="application/json").status_code for _ in range(3)]
     assert codes == [400, 400, 429]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"type": "notification", "event": "payment.succeeded\\ud800", "object": {"id": "a"}}',
+        b'{"type": "notification", "event": "payment.succeeded\\u0000", "object": {"id": "a"}}',
+        b'{"type": "notification", "event": "payment.\xe2\x80\xaesucceeded", "object": {}}',
+        b"[" * 1000 + b"]" * 1000,
+        b"\xff\xfe",
+    ],
+)
+def test_hostile_notification_bodies_get_a_400_and_leave_no_row(client, yookassa_double, body):
+    response = client.post(
+        "/payments/yookassa/notifications", body, content_type="application/json"
+    )
+    assert response.status_code == 400
+    assert not PaymentNotification.objects.exists()
