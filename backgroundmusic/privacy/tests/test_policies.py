@@ -546,6 +546,8 @@ def test_seed_demo_publishes_the_texts_and_the_demo_user_sees_the_newer_policy(s
         call_command("seed_demo", stdout=StringIO())
         call_command("seed_demo", stdout=StringIO())  # idempotent
         demo = User.objects.get(username="demo")
+        # Named, so that the demo user can conclude a licence agreement at checkout.
+        assert demo.profile.full_name == "Demo User"
         accepted = sorted(
             (a.edition.kind, a.edition.version, a.action)
             for a in PolicyAcceptance.objects.filter(user=demo)

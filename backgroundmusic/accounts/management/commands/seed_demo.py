@@ -7,7 +7,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from backgroundmusic.accounts import services
-from backgroundmusic.accounts.models import User
+from backgroundmusic.accounts.models import AccountType, User
 from backgroundmusic.accounts.staff import staff_role_assign
 from backgroundmusic.privacy import demo as privacy_demo
 from backgroundmusic.staffroles.roles import StaffRole
@@ -67,3 +67,20 @@ class Command(BaseCommand):
             # As if they signed up under the earlier privacy policy: the notice of the
             # current edition shows at their first sign-in.
             privacy_demo.demo_signup_record(user=user)
+            # A licence agreement names its licensee: with a name, the demo user can check out.
+            services.profile_update(
+                user=user,
+                data=services.ProfileData(
+                    username=username,
+                    full_name="Demo User",
+                    account_type=AccountType.NATURAL,
+                    company_name="",
+                    tax_id="",
+                    address_country="",
+                    address_region="",
+                    address_city="",
+                    address_street="",
+                    address_postcode="",
+                    social_links=[],
+                ),
+            )
