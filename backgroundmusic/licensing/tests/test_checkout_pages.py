@@ -229,6 +229,24 @@ def test_a_buyer_checks_out_by_bank_transfer(client, owner, terms, venue_plan):
     assert not CartLine.objects.exists()
 
 
+def test_choosing_a_plan_already_in_the_cart_leads_to_the_cart(client, owner, creator_plan):
+    client.force_login(owner)
+    first = client.post("/cart/add/", {"edition": creator_plan.pk, "quantity": 1})
+    again = client.post("/cart/add/", {"edition": creator_plan.pk, "quantity": 1}, follow=True)
+    assert (first.status_code, again.redirect_chain) == (302, [("/cart/", 302)])
+    assert again.content.decode().count("This licence is already in your cart.") == 1
+    assert CartLine.objects.filter(user=owner).count() == 1
+
+
+def test_a_refused_line_shows_its_reason_once(client, owner, venue_plan):
+    client.force_login(owner)
+    response = client.post("/cart/add/", {"edition": venue_plan.pk, "quantity": 1})
+    assert response.status_code == 400
+    reason = "Name the venue and its address: the licence is for that place."
+    assert response.content.decode().count(reason) == 1
+    assert not CartLine.objects.exists()
+
+
 def test_checkout_keeps_the_form_on_error(client, owner, terms, venue_plan):
     client.force_login(owner)
     cart_add(user=owner, edition_id=venue_plan.pk, quantity=1, use_description="Cafe")

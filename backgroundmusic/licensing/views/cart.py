@@ -50,6 +50,10 @@ def cart_add(request: AuthenticatedRequest) -> HttpResponse:
                 use_description=data["use_description"],
             )
         except DomainError as refused:
+            # Choosing a plan twice is no mistake to correct: the cart already holds it.
+            if refused.code == "already_in_cart":
+                messages.info(request, refused.message)
+                return HttpResponseRedirect(reverse("licensing:cart"))
             form.add_error(None, refused.message)
         else:
             messages.success(request, _("The licence is in your cart."))
