@@ -199,7 +199,10 @@ def test_a_buyer_checks_out_by_bank_transfer(client, owner, terms, venue_plan):
     assert response.status_code == 302
     page = client.get("/cart/?currency=EUR").content.decode()
     assert "Cafe Aroma, 1 Main St" in page
-    assert "54.00" in page  # 3 × 15.00 EUR + 20 % VAT
+    # 3 × 15.00 EUR + 20 % VAT, shown as on the pricing page
+    assert "<dd>54.00\xa0EUR</dd>" in page
+    in_russian = client.get("/cart/?currency=EUR", HTTP_ACCEPT_LANGUAGE="ru").content.decode()
+    assert "<dd>54,00\xa0€</dd>" in in_russian
     checkout = client.get("/checkout/")
     assert checkout.status_code == 200
     assert "Terms." in checkout.content.decode()
