@@ -2,6 +2,7 @@
 staff's order pages: who may open each (every caller kind), and what each does."""
 
 import json
+import re
 import uuid
 
 import pytest
@@ -267,7 +268,7 @@ def test_checkout_keeps_the_form_on_error(client, owner, terms, venue_plan):
     assert response.status_code == 400
     assert "Accept the licence terms to place the order." in page
     assert 'value="12345"' in page
-    assert 'value="EUR" checked' in page or 'value="EUR"\n' in page or "checked" in page
+    assert 'name="currency" value="EUR" required id="id_currency_1" checked>' in page
     assert not Order.objects.exists()
     response = client.post(
         "/checkout/",
@@ -283,6 +284,28 @@ def test_checkout_keeps_the_form_on_error(client, owner, terms, venue_plan):
     assert response.status_code == 400
     assert "A KPP is 9 characters" in response.content.decode()
     assert not Order.objects.exists()
+
+
+def ticked_payment_method(page: str) -> list[str]:
+    return re.findall(r'name="payment_method" value="(\w+)"[^>]* checked>', page)
+
+
+def test_a_person_is_offered_card_payment_first_when_a_card_provider_is_on(
+    client, buyer, terms, creator_plan, yookassa_double
+):
+    client.force_login(buyer)
+    cart_add(user=buyer, edition_id=creator_plan.pk, quantity=1)
+    assert ticked_payment_method(client.get("/checkout/").content.decode()) == ["card"]
+
+
+def test_without_a_card_provider_bank_transfer_is_ticked_for_a_person(
+    client, buyer, terms, creator_plan
+):
+    client.force_login(buyer)
+    cart_add(user=buyer, edition_id=creator_plan.pk, quantity=1)
+    page = client.get("/checkout/").content.decode()
+    assert ticked_payment_method(page) == ["bank_transfer"]
+    assert 'value="card"' not in page
 
 
 def test_a_buyer_pays_by_card_through_the_double(

@@ -38,12 +38,17 @@ def _terms_shown(terms: LicenceTermsEdition | None) -> dict[str, Any]:
     }
 
 
-def _initial(request: AuthenticatedRequest, terms: LicenceTermsEdition | None) -> dict[str, Any]:
+def _initial(
+    request: AuthenticatedRequest, terms: LicenceTermsEdition | None, methods: list[str]
+) -> dict[str, Any]:
     legal = profile_of(user=request.user).account_type == AccountType.LEGAL
+    # A company usually pays by transfer, a person by card; either falls back to what is on
+    # offer (bank transfer alone when no card provider is configured).
+    preferred = PaymentMethod.BANK_TRANSFER if legal else PaymentMethod.CARD
     return {
         "buyer_kind": BuyerKind.LEGAL if legal else BuyerKind.NATURAL,
         "currency": chosen_currency(request.GET.get("currency")),
-        "payment_method": PaymentMethod.BANK_TRANSFER if legal else PaymentMethod.CARD,
+        "payment_method": preferred if preferred in methods else methods[0],
         "terms_edition": terms.pk if terms is not None else None,
     }
 
@@ -79,7 +84,7 @@ def checkout(request: AuthenticatedRequest) -> HttpResponse:
                 return _after_placing(request, order)
         currency = chosen_currency(request.POST.get("currency"))
     else:
-        form = CheckoutForm(initial=_initial(request, terms), payment_methods=methods)
+        form = CheckoutForm(initial=_initial(request, terms, methods), payment_methods=methods)
         currency = form.initial["currency"]
     summary = orders.cart_summary(user=request.user, currency=currency)
     return render(
