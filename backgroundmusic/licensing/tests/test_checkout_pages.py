@@ -251,6 +251,36 @@ def test_a_refused_line_shows_its_reason_once(client, owner, venue_plan):
     assert not CartLine.objects.exists()
 
 
+BANK_DETAILS = {
+    "tax_id": "7701234567",
+    "tax_registration_code": "770101001",
+    "bank_name": "Bank of the test",
+    "bank_bic": "044525225",
+    "bank_account": "40702810900000000001",
+    "correspondent_account": "30101810400000000225",
+}
+PAY_TO_THE_ACCOUNT = "Pay by bank transfer to the account below."
+NO_ACCOUNT = "bank account is not set on this installation yet, so there is no account to pay into."
+
+
+def test_the_order_page_shows_where_to_send_a_transfer(client, owner, transfer_order, settings):
+    settings.OPERATOR_BANK_DETAILS = BANK_DETAILS
+    client.force_login(owner)
+    page = client.get(f"/orders/{transfer_order.public_id}/").content.decode()
+    assert "<dt>Account</dt><dd>40702810900000000001</dd>" in page
+    assert "<dt>BIC</dt><dd>044525225</dd>" in page
+    assert (PAY_TO_THE_ACCOUNT in page, NO_ACCOUNT in page) == (True, False)
+
+
+def test_without_a_bank_account_the_order_page_says_so(client, owner, transfer_order, settings):
+    settings.OPERATOR_BANK_DETAILS = {key: "" for key in BANK_DETAILS}
+    client.force_login(owner)
+    page = client.get(f"/orders/{transfer_order.public_id}/").content.decode()
+    assert (PAY_TO_THE_ACCOUNT in page, NO_ACCOUNT in page) == (False, True)
+    assert "<dt>Account</dt>" not in page
+    assert f'<dd id="payment-reference">BM {transfer_order.public_id}</dd>' in page
+
+
 def test_checkout_keeps_the_form_on_error(client, owner, terms, venue_plan):
     client.force_login(owner)
     cart_add(user=owner, edition_id=venue_plan.pk, quantity=1, use_description="Cafe")
