@@ -56,8 +56,10 @@ def master_wav(tmp_path: Path) -> Path:
 
 
 def test_upload_stores_under_the_hash_and_enqueues_ingest(master_wav: Path):
-    master = services.master_upload(source=master_wav, uploaded_by_id=7)
+    manager = StaffFactory.create(role=StaffRole.CONTENT_MANAGER)
+    master = services.master_upload(source=master_wav, actor=manager)
     sha = master.sha256
+    assert master.uploaded_by_id == manager.pk
     assert master.storage_key == f"masters/{sha[:2]}/{sha}"
     assert stored_files() == [master.storage_key]
     assert (master.status, master.source_name, master.owns_track) == (
@@ -76,7 +78,7 @@ def test_upload_stores_under_the_hash_and_enqueues_ingest(master_wav: Path):
 
 def test_ingest_makes_a_ready_master_with_measurements_and_five_renditions(master_wav: Path):
     track = catalogue.track_create(actor=None, title="Dusk", catalogue_code="MW-0001")
-    master = services.master_upload(source=master_wav, uploaded_by_id=None, track=track)
+    master = services.master_upload(source=master_wav, actor=None, track=track)
     assert tasks.ingest_master.call(master_id=master.pk) == "ready"
     master.refresh_from_db()
     assert (master.status, master.step, master.progress, master.failure_reason) == (
@@ -142,7 +144,7 @@ def test_ingest_makes_a_ready_master_with_measurements_and_five_renditions(maste
 
 
 def test_selectors_answer_none_until_ready(master_wav: Path):
-    master = services.master_upload(source=master_wav, uploaded_by_id=None)
+    master = services.master_upload(source=master_wav, actor=None)
     assert master.track is not None
     assert selectors.ready_master_for(track=master.track) is None
     assert selectors.rendition_for(track=master.track, kind="opus") is None
@@ -150,12 +152,12 @@ def test_selectors_answer_none_until_ready(master_wav: Path):
 
 def test_a_duplicate_is_refused_naming_the_track(master_wav: Path, tmp_path: Path):
     track = catalogue.track_create(actor=None, title="Dusk", catalogue_code="MW-0001")
-    services.master_upload(source=master_wav, uploaded_by_id=None, track=track)
+    services.master_upload(source=master_wav, actor=None, track=track)
     copy = tmp_path / "renamed.wav"
     copy.write_bytes(master_wav.read_bytes())
     upload = SimpleUploadedFile("again.wav", copy.read_bytes(), content_type="audio/wav")
     with pytest.raises(DomainError) as refused:
-        services.master_upload(source=upload, uploaded_by_id=None)
+        services.master_upload(source=upload, actor=None)
     assert refused.value.message == "This master is already in the catalogue as «Dusk» (MW-0001)."
     assert (Master.objects.count(), Track.objects.count(), len(ingest_jobs())) == (1, 1, 1)
 
@@ -164,7 +166,7 @@ def test_a_corrupt_file_is_refused_and_nothing_is_kept(tmp_path: Path):
     path = tmp_path / "broken.wav"
     path.write_bytes(b"RIFF" + bytes(range(256)) * 100)
     with pytest.raises(pipeline.MasterRejected):
-        services.master_upload(source=path, uploaded_by_id=None)
+        services.master_upload(source=path, actor=None)
     assert (Master.objects.count(), Track.objects.count(), stored_files(), ingest_jobs()) == (
         0,
         0,
@@ -176,14 +178,14 @@ def test_a_corrupt_file_is_refused_and_nothing_is_kept(tmp_path: Path):
 def test_an_enormous_file_is_refused(master_wav: Path, settings):
     settings.MEDIA_MAX_MASTER_BYTES = 100_000
     with pytest.raises(pipeline.MasterRejected) as refused:
-        services.master_upload(source=master_wav, uploaded_by_id=None)
+        services.master_upload(source=master_wav, actor=None)
     assert refused.value.message == "The file is larger than the limit of 0.1 MB."
     assert (Master.objects.count(), Track.objects.count(), stored_files()) == (0, 0, [])
 
 
 def test_a_silent_master_fails_and_leaves_no_file_and_no_track(tmp_path: Path):
     path = write_wav(tmp_path / "quiet.wav", sine(2.0, dbfs=-120))
-    master = services.master_upload(source=path, uploaded_by_id=None)
+    master = services.master_upload(source=path, actor=None)
     master = ingest(master.pk)
     assert (master.status, master.failure_reason, master.storage_key, master.track) == (
         "failed",
@@ -198,12 +200,12 @@ def test_a_silent_master_fails_and_leaves_no_file_and_no_track(tmp_path: Path):
         "The file was refused and removed; upload a corrected file instead."
     )
     # The same file again replaces the failed row (and fails again the same way).
-    again = services.master_upload(source=path, uploaded_by_id=None)
+    again = services.master_upload(source=path, actor=None)
     assert (again.pk, again.status, Master.objects.count()) == (master.pk, "uploaded", 1)
 
 
 def test_a_killed_ingest_completes_when_run_again(master_wav: Path, monkeypatch):
-    master = services.master_upload(source=master_wav, uploaded_by_id=None)
+    master = services.master_upload(source=master_wav, actor=None)
     real_encode = pipeline.encode
 
     def killed_at_aac(audio, spec, *args, **kwargs):
@@ -225,9 +227,9 @@ def test_a_killed_ingest_completes_when_run_again(master_wav: Path, monkeypatch)
 
 
 def test_the_watchdog_fails_stuck_masters_and_retry_runs_them_again(master_wav, tmp_path):
-    stuck = services.master_upload(source=master_wav, uploaded_by_id=None)
+    stuck = services.master_upload(source=master_wav, actor=None)
     other = services.master_upload(
-        source=write_wav(tmp_path / "b.wav", sine(2.0, freq=440)), uploaded_by_id=None
+        source=write_wav(tmp_path / "b.wav", sine(2.0, freq=440)), actor=None
     )
     now = clock.now()
     Master.objects.filter(pk=stuck.pk).update(

@@ -101,9 +101,7 @@ def test_attach_to_a_track_then_progress_and_failure_are_shown(
 
 
 def test_retry_is_refused_to_support(client: Client, wav_bytes: bytes, tmp_path: Path, caller_for):
-    master = services.master_upload(
-        source=write_wav(tmp_path / "b.wav", sine(1.5)), uploaded_by_id=None
-    )
+    master = services.master_upload(source=write_wav(tmp_path / "b.wav", sine(1.5)), actor=None)
     Master.objects.filter(pk=master.pk).update(status="failed", failure_reason="x")
     caller_for("support")
     assert client.post(f"{URL}{master.pk}/retry/").status_code == 403
