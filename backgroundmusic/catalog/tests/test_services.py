@@ -88,9 +88,7 @@ def catalogue_state() -> tuple[list[Any], ...]:
 def test_who_may_manage_the_catalogue(service, kind, allowed, caller_for):
     scene = {
         "track": services.track_create(actor=None, title="Dawn", catalogue_code="MW-1"),
-        "genre": services.facet_create(
-            actor=None, kind="genre", name_en="Drone", name_ru="Дроун"
-        ),
+        "genre": services.facet_create(actor=None, kind="genre", name_en="Drone", name_ru="Дроун"),
         "collection": services.collection_create(actor=None, kind="album", title="A"),
     }
     user = caller_for(kind).user

@@ -56,9 +56,7 @@ def test_listing_and_opening_agreements(caller_for, kind, allowed, agreement):
             agreements.agreements_for_staff(actor=actor)
         with pytest.raises(ActionRefused):
             agreements.agreement_for_staff(actor=actor, number=agreement.number)
-        assert service_denials() == refused_by(
-            actor, "agreements_for_staff", "agreement_for_staff"
-        )
+        assert service_denials() == refused_by(actor, "agreements_for_staff", "agreement_for_staff")
         return
     assert list(agreements.agreements_for_staff(actor=actor)) == [agreement]
     assert agreements.agreement_for_staff(actor=actor, number=agreement.number) == agreement

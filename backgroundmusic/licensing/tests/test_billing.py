@@ -460,8 +460,6 @@ def test_staff_services_are_for_the_licensing_manager(
     assert not Refund.objects.exists()
     assert not AuditEvent.objects.filter(action__startswith="order.").exists()
     assert service_denials() == [
-        service_denial(
-            actor, service=f"licensing.{service}", permission="staff_may_manage_orders"
-        )
+        service_denial(actor, service=f"licensing.{service}", permission="staff_may_manage_orders")
         for service in STAFF_ORDER_SERVICES
     ]

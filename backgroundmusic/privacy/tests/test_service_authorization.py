@@ -272,9 +272,7 @@ def test_request_steps_are_for_privacy_officers_only(
         assert (request_rows(), audit_rows()) == (requests_before, audit_before)
         assert ProcessingRestriction.objects.count() == restrictions_before
         assert service_denials() == [
-            service_denial(
-                actor, service=f"privacy.{step}", permission="staff_may_handle_requests"
-            )
+            service_denial(actor, service=f"privacy.{step}", permission="staff_may_handle_requests")
         ]
 
 
