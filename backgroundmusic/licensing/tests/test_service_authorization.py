@@ -12,8 +12,8 @@ import pytest
 from django.contrib.auth.models import AnonymousUser
 
 from backgroundmusic.audit.models import AuditEvent
-from backgroundmusic.core import clock
 from backgroundmusic.audit.tests.refusals import service_denial, service_denials
+from backgroundmusic.core import clock
 from backgroundmusic.core.errors import ActionRefused
 from backgroundmusic.licensing import editions
 from backgroundmusic.licensing.models import (

@@ -10,10 +10,12 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django_tasks_db.models import DBTaskResult
 
 from backgroundmusic.accounts.tests.factories import StaffFactory, UserFactory
+from backgroundmusic.audit.models import AuditEvent
+from backgroundmusic.audit.tests.refusals import service_denial, service_denials
 from backgroundmusic.catalog import services as catalogue
 from backgroundmusic.catalog.models import Track
 from backgroundmusic.core import clock
-from backgroundmusic.core.errors import DomainError, PermissionDenied
+from backgroundmusic.core.errors import ActionRefused, DomainError
 from backgroundmusic.media import pipeline, selectors, services, tasks
 from backgroundmusic.media.models import Master, Rendition
 from backgroundmusic.media.tests.audio import sine, write_wav
@@ -60,6 +62,13 @@ def test_upload_stores_under_the_hash_and_enqueues_ingest(master_wav: Path):
     master = services.master_upload(source=master_wav, actor=manager)
     sha = master.sha256
     assert master.uploaded_by_id == manager.pk
+    # The draft track is made for the manager, who is its audit row's actor.
+    assert list(
+        AuditEvent.objects.filter(action="catalogue.track_created").values_list(
+            "actor_id", "target_id"
+        )
+    ) == [(manager.pk, str(master.track_id))]
+    assert service_denials() == []
     assert master.storage_key == f"masters/{sha[:2]}/{sha}"
     assert stored_files() == [master.storage_key]
     assert (master.status, master.source_name, master.owns_track) == (
@@ -247,11 +256,18 @@ def test_the_watchdog_fails_stuck_masters_and_retry_runs_them_again(master_wav, 
     )
     assert Master.objects.get(pk=other.pk).status == "processing"
     assert stuck.track is not None and default_storage_has(stuck.storage_key)
-    with pytest.raises(PermissionDenied):
-        services.master_retry(actor=UserFactory.create(), master_id=stuck.pk)
+    person = UserFactory.create()
+    with pytest.raises(ActionRefused):
+        services.master_retry(actor=person, master_id=stuck.pk)
     assert Master.objects.get(pk=stuck.pk).status == "failed"
+    assert service_denials() == [
+        service_denial(
+            person, service="media.master_retry", permission="staff_may_manage_catalogue"
+        )
+    ]
     manager = StaffFactory.create(role=StaffRole.CONTENT_MANAGER)
     retried = services.master_retry(actor=manager, master_id=stuck.pk)
+    assert len(service_denials()) == 1
     assert (retried.status, retried.failure_reason) == ("uploaded", "")
     assert ingest_jobs()[-1] == {"master_id": stuck.pk}
     assert ingest(stuck.pk).status == "ready"

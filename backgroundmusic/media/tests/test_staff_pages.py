@@ -13,19 +13,18 @@ from backgroundmusic.media import services
 from backgroundmusic.media.models import Master
 from backgroundmusic.media.tests.audio import sine, write_wav
 from backgroundmusic.staffroles.roles import StaffRole
+from tests.callers import CALLERS, expected_by_caller
 
 pytestmark = pytest.mark.django_db
 
 URL = "/staff/catalogue/masters/"
-EXPECTED = {
-    "anonymous": 302,
-    "other_user": 403,
-    "support": 403,
-    "content_manager": 200,
-    "privacy_officer": 403,
-    "administrator": 200,
-    "licensing_manager": 403,
-}
+EXPECTED = expected_by_caller(
+    {"content_manager", "administrator"},
+    allowed_outcome=200,
+    refused_outcome=403,
+    kinds=CALLERS,
+    anonymous=302,
+)
 
 
 @pytest.fixture

@@ -13,8 +13,8 @@ from django.contrib.auth.models import AnonymousUser
 from backgroundmusic.accounts.models import User
 from backgroundmusic.accounts.tests.factories import StaffFactory, UserFactory
 from backgroundmusic.audit.models import AuditEvent
-from backgroundmusic.core import clock
 from backgroundmusic.audit.tests.refusals import service_denial, service_denials
+from backgroundmusic.core import clock
 from backgroundmusic.core.errors import ActionRefused
 from backgroundmusic.privacy import disclosures, policies
 from backgroundmusic.privacy import requests as dsr
