@@ -26,7 +26,7 @@ from backgroundmusic.audit.models import AuditEvent
 from backgroundmusic.audit.services import audit_record
 from backgroundmusic.audit.tests.refusals import service_denial, service_denials
 from backgroundmusic.catalog import services as catalogue
-from backgroundmusic.catalog.models import Collection, Genre, Mood, Track
+from backgroundmusic.catalog.models import Collection, Facet, Genre, Mood, Track
 from backgroundmusic.catalog.tests.fixtures import make_facets
 from backgroundmusic.core import clock
 from backgroundmusic.core.errors import ActionRefused, DomainError
@@ -561,7 +561,7 @@ class Scene:
         return catalogue.track_create(actor=None, title="Dawn", catalogue_code="BM-0001")
 
     @cached_property
-    def genre(self) -> Genre:
+    def genre(self) -> Facet:
         return catalogue.facet_create(actor=None, kind="genre", name_en="Drone", name_ru="Дроун")
 
     @cached_property

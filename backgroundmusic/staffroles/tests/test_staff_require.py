@@ -1,6 +1,8 @@
 """staff_require: the one guard of the services that act for staff."""
 
 import inspect
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
@@ -36,15 +38,18 @@ def test_an_allowed_actor_is_returned():
     assert staff_require(actor=manager, may=staff_may_manage_catalogue) is manager
 
 
-@pytest.mark.parametrize("who", ["system", "anonymous", "plain user", "other role", "no 2FA"])
+ACTORS: dict[str, Callable[[], Any]] = {
+    "system": lambda: None,
+    "anonymous": AnonymousUser,
+    "plain user": UserFactory.create,
+    "other role": lambda: StaffFactory.create(role=StaffRole.SUPPORT),
+    "no 2FA": lambda: StaffFactory.create(role=StaffRole.CONTENT_MANAGER, totp=False),
+}
+
+
+@pytest.mark.parametrize("who", ACTORS)
 def test_a_refusal_names_the_question_and_the_actor(who):
-    actor = {
-        "system": lambda: None,
-        "anonymous": AnonymousUser,
-        "plain user": UserFactory.create,
-        "other role": lambda: StaffFactory.create(role=StaffRole.SUPPORT),
-        "no 2FA": lambda: StaffFactory.create(role=StaffRole.CONTENT_MANAGER, totp=False),
-    }[who]()
+    actor = ACTORS[who]()
     with pytest.raises(ActionRefused) as refused:
         staff_require(actor=actor, may=staff_may_manage_catalogue)
     error = refused.value
