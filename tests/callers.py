@@ -15,7 +15,7 @@ role is in every matrix at once:
     @pytest.mark.parametrize(
         ("kind", "expected"),
         expected_by_caller({"privacy_officer"}, allowed_outcome=200, refused_outcome=403,
-                           anonymous=302).items(),
+                           kinds=CALLERS, anonymous=302).items(),
     )
 
 A module whose scene already has the user of a kind redefines `known_callers`, as it may
