@@ -9,6 +9,15 @@ plain user may not).
     def test_inbox(caller_for, kind):
         caller = caller_for(kind)       # Caller(kind, user or None, signed-in client)
 
+What each kind should get is written from who is allowed, not listed kind by kind, so a new
+role is in every matrix at once:
+
+    @pytest.mark.parametrize(
+        ("kind", "expected"),
+        expected_by_caller({"privacy_officer"}, allowed_outcome=200, refused_outcome=403,
+                           kinds=CALLERS, anonymous=302).items(),
+    )
+
 A module whose scene already has the user of a kind redefines `known_callers`, as it may
 redefine `owner`:
 
@@ -19,8 +28,9 @@ redefine `owner`:
 Registered in the root conftest's pytest_plugins.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 import pytest
 from django.test import Client
@@ -35,6 +45,28 @@ STAFF_CALLERS = tuple(role.value for role in StaffRole)
 CALLERS = ("anonymous", "other_user", "owner", *STAFF_CALLERS)
 # Every caller kind, for tests of services: the staff member without two-factor included.
 ALL_CALLERS = (*CALLERS, STAFF_WITHOUT_TWO_FACTOR)
+
+Outcome = TypeVar("Outcome")
+
+
+def expected_by_caller(
+    allowed: Collection[str],
+    *,
+    allowed_outcome: Outcome,
+    refused_outcome: Outcome,
+    kinds: Sequence[str] = ALL_CALLERS,
+    **outcome_of_kind: Outcome,
+) -> dict[str, Outcome]:
+    """Every caller kind of `kinds` (by default all, for services; CALLERS for pages) with what
+    it should get: `allowed_outcome` for the kinds in `allowed`, `refused_outcome` for the rest,
+    except the kinds named as keywords (e.g. anonymous=302: pages send them to sign in)."""
+    unknown = (set(allowed) | set(outcome_of_kind)) - set(ALL_CALLERS)
+    if unknown:
+        raise ValueError(f"unknown caller kinds {sorted(unknown)}")
+    return {
+        kind: outcome_of_kind.get(kind, allowed_outcome if kind in allowed else refused_outcome)
+        for kind in kinds
+    }
 
 
 @dataclass(frozen=True)

@@ -19,9 +19,10 @@ from django.utils.translation import gettext_lazy as _
 from backgroundmusic.accounts.models import Profile, User
 from backgroundmusic.accounts.selectors import remember_profile_values
 from backgroundmusic.audit.models import AuditAction, AuditEvent
+from backgroundmusic.audit.refusals import refusals_audited
 from backgroundmusic.audit.selectors import audit_events
 from backgroundmusic.audit.services import audit_record
-from backgroundmusic.core.errors import DomainError, PermissionDenied
+from backgroundmusic.core.errors import DomainError
 from backgroundmusic.privacy.kernel.access_log import access_log_record
 from backgroundmusic.staffroles.roles import PERSON_FIELDS, ROLE_VISIBLE_FIELDS, StaffRole
 from backgroundmusic.staffroles.selectors import (
@@ -41,6 +42,7 @@ from backgroundmusic.staffroles.selectors import (
     staff_may_view_analytics,
     staff_may_view_audit_log,
     staff_may_view_people,
+    staff_require,
     staff_roles,
 )
 
@@ -86,10 +88,10 @@ def staff_visible_fields(*, actor: Actor) -> list[str]:
     return [name for name in PERSON_FIELDS if name in allowed]
 
 
+@refusals_audited("accounts.staff_people_search")
 def staff_people_search(*, actor: Actor, query: str = "") -> QuerySet[User]:
     """People by username (contains) or exact user id; only id and username are loaded."""
-    if not staff_may_view_people(actor=actor):
-        raise PermissionDenied(str(_("You may not look up people.")))
+    staff_require(actor=actor, may=staff_may_view_people)
     people = User.objects.only("id", "username").order_by("username", "pk")
     query = query.strip()
     if not query:
@@ -100,10 +102,10 @@ def staff_people_search(*, actor: Actor, query: str = "") -> QuerySet[User]:
     return people.filter(condition)
 
 
+@refusals_audited("accounts.staff_person_summary")
 def staff_person_summary(*, actor: Actor, subject_id: int) -> User | None:
     """The person's id and username only (to ask for a reason); None when there is no such user."""
-    if not staff_may_view_people(actor=actor):
-        raise PermissionDenied(str(_("You may not look up people.")))
+    staff_require(actor=actor, may=staff_may_view_people)
     return User.objects.only("id", "username").filter(pk=subject_id).first()
 
 
@@ -138,13 +140,13 @@ def _field_value(user: User, profile: Profile, name: str) -> Any:
     return getattr(profile, name)
 
 
+@refusals_audited("accounts.staff_person_read")
 @transaction.atomic
 def staff_person_read(*, actor: User, subject_id: int, reason: str) -> list[ShownField] | None:
     """The fields of the person the actor's role may see, after writing one access-log entry
     naming exactly those fields. None (and nothing logged) when there is no such person."""
+    staff_require(actor=actor, may=staff_may_view_people)
     fields = staff_visible_fields(actor=actor)
-    if not fields:
-        raise PermissionDenied(str(_("You may not see this person's data.")))
     subject = User.objects.filter(pk=subject_id).first()
     if subject is None:
         return None
@@ -158,6 +160,7 @@ def staff_person_read(*, actor: User, subject_id: int, reason: str) -> list[Show
     return shown
 
 
+@refusals_audited("accounts.staff_audit_log_read")
 @transaction.atomic
 def staff_audit_log_read(
     *, actor: Actor, action: str = "", actor_id: int | None = None
@@ -165,8 +168,7 @@ def staff_audit_log_read(
     """The audit trail newest first, narrowed to one action and one staff member when given,
     after recording this reading in the trail itself (the staff member whose actions were read
     is its target)."""
-    if not staff_may_view_audit_log(actor=actor):
-        raise PermissionDenied(str(_("You may not read the audit trail.")))
+    staff_require(actor=actor, may=staff_may_view_audit_log)
     if action and action not in AuditAction.values:
         raise DomainError(str(_("There is no such action.")), code="unknown_action")
     audit_record(
@@ -186,10 +188,11 @@ def _forget_cached_roles(user: User) -> None:
 
 def _require_role_manager(actor: Actor | None) -> None:
     # None: the system (a migration, createsuperuser, seeding); a person must be an administrator.
-    if actor is not None and not staff_may_assign_roles(actor=actor):
-        raise PermissionDenied(str(_("Only an administrator may change staff roles.")))
+    if actor is not None:
+        staff_require(actor=actor, may=staff_may_assign_roles)
 
 
+@refusals_audited("accounts.staff_role_assign")
 @transaction.atomic
 def staff_role_assign(*, actor: Actor | None, user: User, role: StaffRole) -> User:
     _require_role_manager(actor)
@@ -204,6 +207,7 @@ def staff_role_assign(*, actor: Actor | None, user: User, role: StaffRole) -> Us
     return user
 
 
+@refusals_audited("accounts.staff_role_revoke")
 @transaction.atomic
 def staff_role_revoke(*, actor: Actor | None, user: User, role: StaffRole) -> User:
     _require_role_manager(actor)

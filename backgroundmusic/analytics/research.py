@@ -21,9 +21,10 @@ from django.utils.translation import gettext as _
 
 from backgroundmusic.analytics.aggregates import day_bounds
 from backgroundmusic.analytics.models import AnalyticsIdentity, Event, EventKind, ResearchExport
+from backgroundmusic.audit.refusals import refusals_audited
 from backgroundmusic.core import clock
 from backgroundmusic.core.csv_export import CsvWriter
-from backgroundmusic.core.errors import DomainError, PermissionDenied
+from backgroundmusic.core.errors import DomainError
 from backgroundmusic.privacy.calendar import controller_today
 from backgroundmusic.privacy.consents import consent_allows
 from backgroundmusic.privacy.kernel.pseudonyms import subject_pseudonym
@@ -34,7 +35,7 @@ from backgroundmusic.privacy.models import (
     LegalBasisForDisclosure,
     Recipient,
 )
-from backgroundmusic.staffroles.selectors import staff_may_export_research
+from backgroundmusic.staffroles.selectors import Actor, staff_may_export_research, staff_require
 
 MIN_SUBJECTS = 20
 MAX_PERIOD_DAYS = 366
@@ -89,11 +90,11 @@ def research_cells(
     return cells
 
 
+@refusals_audited("analytics.research_export_create")
 def research_export_create(
-    *, actor: object, recipient: Recipient, start: date, end: date
+    *, actor: Actor | None, recipient: Recipient, start: date, end: date
 ) -> ResearchExport:
-    if not staff_may_export_research(actor=actor):  # type: ignore[arg-type]
-        raise PermissionDenied(_("You may not release research datasets."))
+    staff_id = staff_require(actor=actor, may=staff_may_export_research).pk
     if end < start:
         raise DomainError(_("The period ends before it starts."), code="bad_period")
     if (end - start).days >= MAX_PERIOD_DAYS:
@@ -132,7 +133,7 @@ def research_export_create(
             period_start=start,
             period_end=end,
             created_at=now,
-            created_by_id=actor.pk,  # type: ignore[attr-defined]
+            created_by_id=staff_id,
             subjects=len(included),
             cells_released=len(released),
             cells_suppressed=len(cells) - len(released),
@@ -153,7 +154,7 @@ def research_export_create(
                     f"cells of at least {MIN_SUBJECTS} people",
                     disclosed_on=controller_today(),
                     recorded_at=now,
-                    recorded_by_id=actor.pk,  # type: ignore[attr-defined]
+                    recorded_by_id=staff_id,
                 )
                 for person in included
             ],

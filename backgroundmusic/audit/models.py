@@ -36,6 +36,7 @@ class AuditAction(models.TextChoices):
     )
     AGREEMENT_REVOKED = "agreement.revoked", _("Licence agreement revoked")
     STAFF_DENIED = "staff.denied", _("Staff access denied")
+    SERVICE_DENIED = "service.denied", _("Staff action refused")
     AUDIT_VIEWED = "audit.viewed", _("Audit trail viewed")
     ORDER_TRANSFER_CONFIRMED = "order.transfer_confirmed", _("Bank transfer of an order confirmed")
     ORDER_REFUND = "order.refund", _("Order refunded")

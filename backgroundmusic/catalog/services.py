@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 
 from backgroundmusic.accounts.models import User
 from backgroundmusic.audit.models import AuditAction
+from backgroundmusic.audit.refusals import refusals_audited
 from backgroundmusic.audit.services import audit_record
 from backgroundmusic.catalog.models import (
     DEFAULT_RIGHTS_HOLDER,
@@ -34,8 +35,8 @@ from backgroundmusic.catalog.models import (
     Tag,
     Track,
 )
-from backgroundmusic.core.errors import DomainError, PermissionDenied
-from backgroundmusic.staffroles.selectors import staff_may_manage_catalogue
+from backgroundmusic.core.errors import DomainError
+from backgroundmusic.staffroles.selectors import staff_may_manage_catalogue, staff_require
 
 Actor = User | AnonymousUser | None
 
@@ -72,8 +73,7 @@ class CatalogueError(DomainError):
 def _require_manager(actor: Actor) -> None:
     if actor is None:
         return  # the system: a management command or an ingest job
-    if not staff_may_manage_catalogue(actor=actor):
-        raise PermissionDenied(_("You may not change the catalogue."))
+    staff_require(actor=actor, may=staff_may_manage_catalogue)
 
 
 def _track_values(track: Track, names: Iterable[str]) -> dict[str, Any]:
@@ -255,6 +255,7 @@ def _apply(track: Track, changes: dict[str, Any]) -> None:
     _refresh_search_document(track)
 
 
+@refusals_audited("catalog.track_create")
 @transaction.atomic
 def track_create(
     *,
@@ -312,6 +313,7 @@ def track_create(
     return track
 
 
+@refusals_audited("catalog.track_update")
 @transaction.atomic
 def track_update(*, actor: Actor, track: Track, **changes: Any) -> Track:
     """Changes the named fields of a track (any of TRACK_FIELDS; facets and tags replace the
@@ -332,6 +334,7 @@ def track_update(*, actor: Actor, track: Track, **changes: Any) -> Track:
     return track
 
 
+@refusals_audited("catalog.facet_create")
 @transaction.atomic
 def facet_create(*, actor: Actor, kind: str, name_en: str, name_ru: str, slug: str = "") -> Facet:
     """A new genre, mood or instrument (kind "genre" | "mood" | "instrument")."""
@@ -357,6 +360,7 @@ def facet_create(*, actor: Actor, kind: str, name_en: str, name_ru: str, slug: s
     return facet
 
 
+@refusals_audited("catalog.facet_rename")
 @transaction.atomic
 def facet_rename(*, actor: Actor, facet: Facet, name_en: str, name_ru: str) -> Facet:
     """Renames a facet and refreshes the search documents of its tracks."""
@@ -429,6 +433,7 @@ def _collection_apply(
     )
 
 
+@refusals_audited("catalog.collection_create")
 @transaction.atomic
 def collection_create(
     *,
@@ -461,6 +466,7 @@ def collection_create(
     return collection
 
 
+@refusals_audited("catalog.collection_update")
 @transaction.atomic
 def collection_update(
     *,

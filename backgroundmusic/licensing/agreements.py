@@ -24,6 +24,7 @@ from django.utils.translation import gettext, ngettext
 
 from backgroundmusic.accounts.models import User
 from backgroundmusic.audit.models import AuditAction
+from backgroundmusic.audit.refusals import refusals_audited
 from backgroundmusic.audit.services import audit_record
 from backgroundmusic.core.documents import document_pdf
 from backgroundmusic.core.errors import DomainError, PermissionDenied
@@ -43,7 +44,7 @@ from backgroundmusic.licensing.models import (
 )
 from backgroundmusic.licensing.money import money_display
 from backgroundmusic.privacy.kernel.access_log import access_log_record
-from backgroundmusic.staffroles.selectors import Actor, staff_may_manage_agreements
+from backgroundmusic.staffroles.selectors import Actor, staff_may_manage_agreements, staff_require
 
 DOCUMENT_LANGUAGES = ("en", "ru")
 # A subscription is paid a calendar month at a time (31 January + 1 month = 28 February).
@@ -318,6 +319,7 @@ def _end(agreement: Agreement, *, status: str, ended_at: datetime) -> None:
     agreement.save(update_fields=["status", "ended_at", "keep_until"])
 
 
+@refusals_audited("licensing.agreement_revoke")
 @transaction.atomic
 def agreement_revoke(
     *, actor: Actor | None, agreement: Agreement, reason: str, now: datetime
@@ -325,8 +327,8 @@ def agreement_revoke(
     """Ends the agreement as revoked, for `reason`: a licensing manager's decision, or the
     system's (actor None) when the order is refunded or cancelled. Idempotent: a revoked
     agreement stays as it is."""
-    if actor is not None and not staff_may_manage_agreements(actor=actor):
-        raise PermissionDenied(gettext("You may not revoke licence agreements."))
+    if actor is not None:
+        staff_require(actor=actor, may=staff_may_manage_agreements)
     reason = check_text(reason.strip(), TextKind.TEXT)
     if not reason:
         raise DomainError(
@@ -497,11 +499,11 @@ def agreement_history(*, agreement: Agreement) -> QuerySet[AgreementEvent]:
     return agreement.events.order_by("at", "pk")
 
 
+@refusals_audited("licensing.agreements_for_staff")
 def agreements_for_staff(*, actor: Actor, status: str = "", number: str = "") -> QuerySet:
     """Every agreement, newest first, for the licensing staff, narrowed to a status and to
     numbers containing `number`; only what the list shows, no person's data."""
-    if not staff_may_manage_agreements(actor=actor):
-        raise PermissionDenied(gettext("You may not see licence agreements."))
+    staff_require(actor=actor, may=staff_may_manage_agreements)
     agreements = Agreement.objects.select_related("plan_edition").only(
         "number",
         "status",
@@ -523,11 +525,11 @@ def agreements_for_staff(*, actor: Actor, status: str = "", number: str = "") ->
     return agreements
 
 
+@refusals_audited("licensing.agreement_for_staff")
 def agreement_for_staff(*, actor: Actor, number: str) -> Agreement | None:
     """The agreement of that number for the licensing staff (what its page shows before a
     logged read: no person's data is looked at)."""
-    if not staff_may_manage_agreements(actor=actor):
-        raise PermissionDenied(gettext("You may not see licence agreements."))
+    staff_require(actor=actor, may=staff_may_manage_agreements)
     return Agreement.objects.select_related("plan_edition", "track").filter(number=number).first()
 
 
@@ -535,13 +537,13 @@ def agreement_for_staff(*, actor: Actor, number: str) -> Agreement | None:
 STAFF_READ_FIELDS = ("licensee_name", "use_description", "document", "event_reasons")
 
 
+@refusals_audited("licensing.agreement_staff_read")
 @transaction.atomic
 def agreement_staff_read(*, actor: Actor, agreement: Agreement, reason: str) -> Agreement:
     """Opens the licensee's data of the agreement (their name, the identified venue, channel or
     project, the document and the reasons in its history) to a licensing manager, after writing
     the reading to the staff access log (subject 0: an erased person's agreement)."""
-    if not staff_may_manage_agreements(actor=actor):
-        raise PermissionDenied(gettext("You may not see licence agreements."))
+    staff_require(actor=actor, may=staff_may_manage_agreements)
     reason = check_text(reason.strip())
     if not reason:
         raise DomainError(

@@ -32,9 +32,10 @@ from django.utils.translation import gettext as _
 
 from backgroundmusic.accounts.models import User
 from backgroundmusic.audit.models import AuditAction
+from backgroundmusic.audit.refusals import refusals_audited
 from backgroundmusic.audit.services import audit_record
 from backgroundmusic.core import clock
-from backgroundmusic.core.errors import DomainError, PermissionDenied
+from backgroundmusic.core.errors import DomainError
 from backgroundmusic.core.text import TextKind, check_text
 from backgroundmusic.licensing import agreements
 from backgroundmusic.licensing.invoices import accounting_keep_until
@@ -57,7 +58,7 @@ from backgroundmusic.licensing.payments.base import (
     ProviderUnavailable,
     RefundStatus,
 )
-from backgroundmusic.staffroles.selectors import Actor, staff_may_manage_orders
+from backgroundmusic.staffroles.selectors import Actor, staff_may_manage_orders, staff_require
 
 CENT = Decimal("0.01")
 REFERENCE_MAX = 140
@@ -462,10 +463,9 @@ def notification_receive(*, provider_name: str, body: bytes, headers: dict[str, 
 
 
 def _require_order_manager(actor: Actor | None) -> User:
-    if actor is None or not staff_may_manage_orders(actor=actor):
-        raise PermissionDenied(_("You may not manage orders."))
-    assert isinstance(actor, User)
-    return actor
+    staff = staff_require(actor=actor, may=staff_may_manage_orders)
+    assert isinstance(staff, User)
+    return staff
 
 
 def _staff_text(value: str, *, maximum: int, required_message: str, code: str) -> str:
@@ -479,6 +479,7 @@ def _staff_text(value: str, *, maximum: int, required_message: str, code: str) -
     return text
 
 
+@refusals_audited("licensing.bank_transfer_confirm")
 @transaction.atomic
 def bank_transfer_confirm(*, actor: Actor, order: Order, reference: str, now: datetime) -> Payment:
     """Staff saw the order's transfer on the bank statement: the transfer is recorded as paid,
@@ -598,6 +599,7 @@ def _refund_prepare(*, staff: User, payment: Payment, amount: Decimal, reason: s
         return refund
 
 
+@refusals_audited("licensing.payment_refund")
 def payment_refund(*, actor: Actor, payment: Payment, amount: Decimal | str, reason: str) -> Refund:
     """Refunds `amount` of a succeeded payment through its provider. The refund row and its audit
     row are committed before the provider is called (a retry after ProviderDown sends the same
@@ -646,6 +648,7 @@ def payment_refund(*, actor: Actor, payment: Payment, amount: Decimal | str, rea
     return refund
 
 
+@refusals_audited("licensing.order_cancel")
 def order_cancel(*, actor: Actor, order: Order, reason: str = "") -> Order:
     """Cancels an order that waits for payment, by its buyer or by staff (with an audit row and
     a reason). Its pending bank transfer closes; a card payment already held for it is cancelled

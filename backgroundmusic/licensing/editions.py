@@ -24,9 +24,10 @@ from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
 from django.utils.translation import gettext as _
 
 from backgroundmusic.audit.models import AuditAction
+from backgroundmusic.audit.refusals import refusals_audited
 from backgroundmusic.audit.services import audit_record
 from backgroundmusic.core import clock
-from backgroundmusic.core.errors import DomainError, PermissionDenied
+from backgroundmusic.core.errors import DomainError
 from backgroundmusic.licensing.models import (
     LicenceTermsEdition,
     Plan,
@@ -38,7 +39,7 @@ from backgroundmusic.licensing.models import (
     Territory,
     Use,
 )
-from backgroundmusic.staffroles.selectors import Actor, staff_may_manage_plans
+from backgroundmusic.staffroles.selectors import Actor, staff_may_manage_plans, staff_require
 
 # Letters, digits, dots and hyphens, starting with a letter or digit: "2026-12-01", "2.1".
 VERSION_PATTERN = re.compile(r"[0-9A-Za-z][0-9A-Za-z.\-]{0,31}")
@@ -222,8 +223,8 @@ def _normalized(text: str) -> str:
 
 
 def _require_manager(actor: Actor | None) -> None:
-    if actor is not None and not staff_may_manage_plans(actor=actor):
-        raise PermissionDenied(_("You may not manage plans and licence terms."))
+    if actor is not None:
+        staff_require(actor=actor, may=staff_may_manage_plans)
 
 
 def _checked_version(version: str, error: type[DomainError]) -> str:
@@ -479,6 +480,7 @@ def _plan_edition_create(
     )
 
 
+@refusals_audited("licensing.plan_edition_publish")
 @transaction.atomic
 def plan_edition_publish(
     *,
@@ -507,7 +509,7 @@ def plan_edition_publish(
     afterwards: a change is a new version.
 
     actor: a staff member whom staffroles.selectors.staff_may_manage_plans allows (otherwise
-    PermissionDenied, nothing written), or None for the system.
+    ActionRefused, nothing written but its `service.denied` row), or None for the system.
     """
     _require_manager(actor)
     now = clock.now()
@@ -549,6 +551,7 @@ def plan_edition_publish(
     return edition
 
 
+@refusals_audited("licensing.terms_edition_publish")
 @transaction.atomic
 def terms_edition_publish(
     *,
@@ -612,6 +615,7 @@ def terms_edition_publish(
     return edition
 
 
+@refusals_audited("licensing.plan_create")
 @transaction.atomic
 def plan_create(*, actor: Actor | None, code: str, kind: str, position: int = 0) -> Plan:
     """A new plan, offered, with no edition yet (it is sold once an edition takes effect)."""
@@ -666,6 +670,7 @@ def _offer_set(*, actor: Actor | None, plan: Plan, offered: bool) -> Plan:
     return plan
 
 
+@refusals_audited("licensing.plan_withdraw")
 @transaction.atomic
 def plan_withdraw(*, actor: Actor | None, plan: Plan) -> Plan:
     """Takes a plan off sale: it leaves the pricing page and can no longer be bought. Agreements
@@ -673,6 +678,7 @@ def plan_withdraw(*, actor: Actor | None, plan: Plan) -> Plan:
     return _offer_set(actor=actor, plan=plan, offered=False)
 
 
+@refusals_audited("licensing.plan_offer")
 @transaction.atomic
 def plan_offer(*, actor: Actor | None, plan: Plan) -> Plan:
     """Puts a withdrawn plan on sale again, with its edition in force."""

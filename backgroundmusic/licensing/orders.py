@@ -25,9 +25,10 @@ from stdnum.ru import inn
 
 from backgroundmusic.accounts.models import AccountType, Profile, User
 from backgroundmusic.accounts.selectors import profile_of
+from backgroundmusic.audit.refusals import refusals_audited
 from backgroundmusic.catalog.selectors import catalogue_tracks
 from backgroundmusic.core import clock
-from backgroundmusic.core.errors import DomainError, PermissionDenied
+from backgroundmusic.core.errors import DomainError
 from backgroundmusic.core.request_info import browser_family, truncate_ip
 from backgroundmusic.core.text import TextKind, check_text
 from backgroundmusic.licensing import agreements, editions, invoices
@@ -46,7 +47,7 @@ from backgroundmusic.licensing.models import (
 )
 from backgroundmusic.licensing.money import LineAmounts, Totals, line_amounts, totals
 from backgroundmusic.privacy.kernel.pseudonyms import subject_pseudonym
-from backgroundmusic.staffroles.selectors import Actor, staff_may_manage_orders
+from backgroundmusic.staffroles.selectors import Actor, staff_may_manage_orders, staff_require
 
 # A cart is a handful of licences; a longer one is a script, not a buyer.
 CART_MAX_LINES = 20
@@ -550,11 +551,11 @@ def order_of(*, user: User, public_id: str) -> Order | None:
     )
 
 
+@refusals_audited("licensing.orders_for_staff")
 def orders_for_staff(*, actor: Actor, status: str = "", public_id: str = "") -> QuerySet[Order]:
     """Every order, newest first, for the staff who manage orders; only what the list shows,
     no buyer's details."""
-    if not staff_may_manage_orders(actor=actor):
-        raise PermissionDenied(_("You may not see orders."))
+    staff_require(actor=actor, may=staff_may_manage_orders)
     found = Order.objects.only(
         "public_id",
         "status",
@@ -572,11 +573,11 @@ def orders_for_staff(*, actor: Actor, status: str = "", public_id: str = "") -> 
     return found
 
 
+@refusals_audited("licensing.order_for_staff")
 def order_for_staff(*, actor: Actor, public_id: str) -> Order | None:
     """An order with its lines and payments (and their refunds) for the staff who manage orders;
     no buyer's details are shown from it."""
-    if not staff_may_manage_orders(actor=actor):
-        raise PermissionDenied(_("You may not see orders."))
+    staff_require(actor=actor, may=staff_may_manage_orders)
     return (
         Order.objects.filter(public_id=public_id)
         .select_related("invoice")

@@ -5,11 +5,11 @@ from operator import or_
 
 from django.db.models import Q, QuerySet
 
+from backgroundmusic.audit.refusals import refusals_audited
 from backgroundmusic.catalog.models import Track
-from backgroundmusic.core.errors import PermissionDenied
 from backgroundmusic.media import pipeline
 from backgroundmusic.media.models import Master, Rendition
-from backgroundmusic.staffroles.selectors import Actor, staff_may_manage_catalogue
+from backgroundmusic.staffroles.selectors import Actor, staff_may_manage_catalogue, staff_require
 
 
 def ready_master_for(*, track: Track) -> Master | None:
@@ -26,10 +26,10 @@ def rendition_for(*, track: Track, kind: str) -> Rendition | None:
     )
 
 
+@refusals_audited("media.masters_for_staff")
 def masters_for_staff(*, actor: Actor) -> QuerySet[Master]:
     """Every master, newest first, for the staff masters page."""
-    if not staff_may_manage_catalogue(actor=actor):
-        raise PermissionDenied("You may not manage the catalogue.")
+    staff_require(actor=actor, may=staff_may_manage_catalogue)
     return Master.objects.select_related("track").defer("waveform_peaks")
 
 

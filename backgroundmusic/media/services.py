@@ -32,13 +32,14 @@ from django.db import IntegrityError, transaction
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from backgroundmusic.audit.refusals import refusals_audited
 from backgroundmusic.catalog import services as catalogue
 from backgroundmusic.catalog.models import Track
 from backgroundmusic.core import clock
-from backgroundmusic.core.errors import DomainError, PermissionDenied
+from backgroundmusic.core.errors import DomainError
 from backgroundmusic.media import pipeline
 from backgroundmusic.media.models import Master, Rendition
-from backgroundmusic.staffroles.selectors import Actor, staff_may_manage_catalogue
+from backgroundmusic.staffroles.selectors import Actor, staff_may_manage_catalogue, staff_require
 
 logger = logging.getLogger(__name__)
 
@@ -117,10 +118,11 @@ def _rendition_keys(master: Master) -> list[str]:
     return [rendition_key(master.sha256, spec) for spec in pipeline.SPECS.values()]
 
 
+@refusals_audited("media.master_upload")
 def master_upload(
     *,
     source: str | Path | File,
-    uploaded_by_id: int | None,
+    actor: catalogue.Actor,
     track: Track | None = None,
     new_track: dict[str, Any] | None = None,
     source_name: str = "",
@@ -133,7 +135,12 @@ def master_upload(
     refused. The header is probed before anything is kept, so a damaged, unsupported, too long
     or too large file is refused at once (MasterRejected) and nothing is stored. A file already
     in the catalogue is refused naming its track; one that failed before is replaced.
+
+    `actor`: the staff member uploading, who must manage the catalogue; None is the system
+    (import_tracks, the demo seeding).
     """
+    if actor is not None:
+        staff_require(actor=actor, may=staff_may_manage_catalogue)
     name = source_name or _source_name(source)
     with tempfile.NamedTemporaryFile(prefix="master-", suffix=Path(name).suffix[:10]) as copy:
         sha256, size = pipeline.sha256_copy(_chunks(source), copy, max_bytes=_max_bytes())
@@ -146,7 +153,7 @@ def master_upload(
                 size=size,
                 copy=copy,
                 name=name,
-                uploaded_by_id=uploaded_by_id,
+                actor=actor,
                 track=track,
                 new_track=new_track,
             )
@@ -172,7 +179,7 @@ def _master_store(
     size: int,
     copy: Any,
     name: str,
-    uploaded_by_id: int | None,
+    actor: catalogue.Actor,
     track: Track | None,
     new_track: dict[str, Any] | None,
 ) -> Master:
@@ -203,7 +210,7 @@ def _master_store(
             "catalogue_code": _draft_code(sha256),
         }
         fields |= {k: v for k, v in (new_track or {}).items() if v not in (None, "")}
-        track = catalogue.track_create(actor=None, **fields)
+        track = catalogue.track_create(actor=actor, **fields)
         owns_track = True
     master = existing or Master(sha256=sha256)
     for field in Master._meta.concrete_fields:
@@ -213,7 +220,7 @@ def _master_store(
     master.owns_track = owns_track
     master.source_name = name
     master.size_bytes = size
-    master.uploaded_by_id = uploaded_by_id
+    master.uploaded_by_id = None if actor is None else actor.pk
     master.uploaded_at = clock.now()
     master.status = Master.Status.UPLOADED
     key = master_key(sha256)
@@ -480,11 +487,12 @@ def master_fail_stuck() -> int:
     return failed
 
 
+@refusals_audited("media.master_retry")
 @transaction.atomic
 def master_retry(*, actor: Actor | None, master_id: int) -> Master:
     """Queues a failed master's ingest again, when its file is still stored."""
-    if actor is not None and not staff_may_manage_catalogue(actor=actor):
-        raise PermissionDenied(_("You may not manage the catalogue."))
+    if actor is not None:
+        staff_require(actor=actor, may=staff_may_manage_catalogue)
     master = Master.objects.select_for_update().filter(pk=master_id).first()
     if master is None:
         raise DomainError(_("There is no such master."), code="not_found")

@@ -40,7 +40,7 @@ def masters(request: HttpRequest) -> HttpResponse:
         try:
             master = services.master_upload(
                 source=form.cleaned_data["file"],
-                uploaded_by_id=actor.pk,
+                actor=actor,
                 track=form.cleaned_data["track"],
                 new_track={"title": title} if title else None,
             )

@@ -5,9 +5,10 @@ The person sees each disclosure about them in the privacy center, except while a
 forbids it (e.g. a court's order not to tell the person about an investigation): the hold has an
 end date and a reason, and from that date on the disclosure is shown.
 
-disclosure_record acts for a staff member, `actor`, and refuses (core.errors.PermissionDenied)
-anyone staffroles.selectors.staff_may_record_disclosures does not allow. The system records no
-disclosure through it (a research export writes its own, analytics/research.py).
+disclosure_record acts for a staff member, `actor`, and refuses (core.errors.ActionRefused,
+recorded as `service.denied`) anyone staffroles.selectors.staff_may_record_disclosures does not
+allow. The system records no disclosure through it (a research export writes its own,
+analytics/research.py).
 """
 
 from collections.abc import Iterable
@@ -20,14 +21,15 @@ from django.utils.translation import gettext as _
 from django_countries import countries
 
 from backgroundmusic.audit.models import AuditAction
+from backgroundmusic.audit.refusals import refusals_audited
 from backgroundmusic.audit.services import audit_record
 from backgroundmusic.core import clock
-from backgroundmusic.core.errors import DomainError, PermissionDenied
+from backgroundmusic.core.errors import DomainError
 from backgroundmusic.privacy.calendar import controller_today
 from backgroundmusic.privacy.kernel.pseudonyms import subject_pseudonym
 from backgroundmusic.privacy.kernel.registry import Category
 from backgroundmusic.privacy.models import Disclosure, LegalBasisForDisclosure, Recipient
-from backgroundmusic.staffroles.selectors import staff_may_record_disclosures
+from backgroundmusic.staffroles.selectors import staff_may_record_disclosures, staff_require
 
 # A user of the AUTH_USER_MODEL; typed loosely because the privacy app imports no other app.
 Person = Any
@@ -89,6 +91,7 @@ def _required_text(value: str, message: str, code: str, max_length: int) -> str:
     return value
 
 
+@refusals_audited("privacy.disclosure_record")
 @transaction.atomic
 def disclosure_record(
     *,
@@ -106,9 +109,7 @@ def disclosure_record(
 ) -> Disclosure:
     """Writes one disclosure to the register. The person is kept as an account link (emptied when
     the account is erased) and as a pseudonym (kept)."""
-    if actor is None or not staff_may_record_disclosures(actor=actor):
-        raise PermissionDenied(_("You may not record disclosures."))
-    actor_id = actor.pk
+    actor_id = staff_require(actor=actor, may=staff_may_record_disclosures).pk
     if subject is None or getattr(subject, "pk", None) is None:
         raise DomainError(_("Choose the person whose data was disclosed."), code="subject_required")
     if recipient is not None and not recipient_name.strip():

@@ -23,9 +23,10 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
 from backgroundmusic.audit.models import AuditAction
+from backgroundmusic.audit.refusals import refusals_audited
 from backgroundmusic.audit.services import audit_record
 from backgroundmusic.core import clock
-from backgroundmusic.core.errors import DomainError, PermissionDenied
+from backgroundmusic.core.errors import DomainError
 from backgroundmusic.core.markdown import markdown_html
 from backgroundmusic.core.request_info import truncate_ip
 from backgroundmusic.privacy.consents import consents_suspend_for_edition
@@ -40,7 +41,7 @@ from backgroundmusic.privacy.models import (
     PolicyAcceptance,
     PolicyEdition,
 )
-from backgroundmusic.staffroles.selectors import Actor, staff_may_publish_policy
+from backgroundmusic.staffroles.selectors import Actor, staff_may_publish_policy, staff_require
 
 if TYPE_CHECKING:
     from django.contrib.auth.base_user import AbstractBaseUser
@@ -312,6 +313,7 @@ def _edition_create(
     return edition
 
 
+@refusals_audited("privacy.edition_publish")
 @transaction.atomic
 def edition_publish(
     *,
@@ -330,14 +332,14 @@ def edition_publish(
     """Publishes a new edition, now; it takes effect at effective_at (None: at once, which may
     not be in the past). Nothing published can be changed afterwards: a change is a new version.
 
-    actor: the staff member publishing, refused (PermissionDenied) unless
+    actor: the staff member publishing, refused (ActionRefused) unless
     staffroles.selectors.staff_may_publish_policy allows them; None is the system (a seeding
     command), recorded as SEEDED_ACTOR_ID.
     Consents of the purposes in material_purposes are suspended by the consent ledger, in this
     transaction, until the person gives them again.
     """
-    if actor is not None and not staff_may_publish_policy(actor=actor):
-        raise PermissionDenied(_("You may not publish policy editions."))
+    if actor is not None:
+        staff_require(actor=actor, may=staff_may_publish_policy)
     now = clock.now()
     effective = now if effective_at is None else effective_at
     if effective < now:

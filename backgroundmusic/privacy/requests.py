@@ -12,9 +12,10 @@ in the outcome, after the answer, behind LATE_ANSWER_MARKER.
 Actions on a request run the very services of the self-service paths (consents, rights), and only
 once the requester's identity is verified and the request is linked to an account.
 
-Every service here acts for a staff member, `actor`, and refuses (core.errors.PermissionDenied)
-anyone staffroles.selectors.staff_may_handle_requests does not allow, whoever calls it: a page,
-the API or a command. The system never handles a request, so there is no actor=None.
+Every service here acts for a staff member, `actor`, and refuses (core.errors.ActionRefused,
+recorded as `service.denied`) anyone staffroles.selectors.staff_may_handle_requests does not
+allow, whoever calls it: a page, the API or a command. The system never handles a request, so
+there is no actor=None.
 """
 
 from collections.abc import Callable
@@ -34,9 +35,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from backgroundmusic.audit.models import AuditAction
+from backgroundmusic.audit.refusals import refusals_audited
 from backgroundmusic.audit.services import audit_record
 from backgroundmusic.core import clock
-from backgroundmusic.core.errors import DomainError, PermissionDenied
+from backgroundmusic.core.errors import DomainError
 from backgroundmusic.privacy import consents
 from backgroundmusic.privacy.calendar import (
     add_one_month,
@@ -54,7 +56,7 @@ from backgroundmusic.privacy.models import (
 )
 from backgroundmusic.privacy.rights.erasure import erasure_request
 from backgroundmusic.privacy.rights.export import export_request
-from backgroundmusic.staffroles.selectors import staff_may_handle_requests
+from backgroundmusic.staffroles.selectors import staff_may_handle_requests, staff_require
 
 # A user of the AUTH_USER_MODEL; typed loosely because the privacy app imports no other app.
 Person = Any
@@ -236,9 +238,7 @@ def subject_lookup(*, query: str) -> Person | None:
 
 def _actor_id(actor: Person) -> int:
     """The handler's id, once staffroles allows them to handle requests."""
-    if actor is None or not staff_may_handle_requests(actor=actor):
-        raise PermissionDenied(_("You may not handle data-subject requests."))
-    actor_id: int = actor.pk
+    actor_id: int = staff_require(actor=actor, may=staff_may_handle_requests).pk
     return actor_id
 
 
@@ -256,6 +256,7 @@ def _require_open(request: DataSubjectRequest) -> None:
         )
 
 
+@refusals_audited("privacy.request_log")
 @transaction.atomic
 def request_log(
     *,
@@ -310,6 +311,7 @@ def request_log(
     return request
 
 
+@refusals_audited("privacy.request_link_subject")
 @transaction.atomic
 def request_link_subject(
     *, actor: Person, request: DataSubjectRequest, subject: Person
@@ -345,6 +347,7 @@ def request_link_subject(
     return request
 
 
+@refusals_audited("privacy.request_verify_identity")
 @transaction.atomic
 def request_verify_identity(
     *, actor: Person, request: DataSubjectRequest, verified: bool
@@ -374,6 +377,7 @@ def request_verify_identity(
     return request
 
 
+@refusals_audited("privacy.request_extend")
 @transaction.atomic
 def request_extend(
     *, actor: Person, request: DataSubjectRequest, reason: str
@@ -429,6 +433,7 @@ def request_is_late(*, request: DataSubjectRequest) -> bool:
     return on > effective_due_ru(request) or on > request.due_gdpr
 
 
+@refusals_audited("privacy.request_close")
 @transaction.atomic
 def request_close(
     *,
@@ -493,6 +498,7 @@ def request_close(
     return request
 
 
+@refusals_audited("privacy.request_act")
 @transaction.atomic
 def request_act(
     *,

@@ -5,10 +5,15 @@ Below every app: it reads only Django's groups and permissions and allauth's two
 so catalog, media, privacy and analytics ask here without importing accounts.
 """
 
+from typing import Protocol
+
 from allauth.mfa.models import Authenticator
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser, Group, Permission
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
 
+from backgroundmusic.core.errors import ActionRefused
 from backgroundmusic.staffroles.roles import (
     EXPORT_RESEARCH,
     HANDLE_REQUESTS,
@@ -26,6 +31,15 @@ from backgroundmusic.staffroles.roles import (
 )
 
 Actor = AbstractBaseUser | AnonymousUser
+
+
+class StaffPredicate(Protocol):
+    """A permission question: one of the staff_may_* functions below."""
+
+    __name__: str
+
+    def __call__(self, *, actor: Actor) -> bool: ...
+
 
 # The roles and permissions are kept on the user object for the request under these attributes,
 # as Django's ModelBackend keeps _perm_cache; accounts.staff forgets them when a role changes.
@@ -156,3 +170,31 @@ def staff_may_manage_orders(*, actor: Actor) -> bool:
 def staff_may_manage_agreements(*, actor: Actor) -> bool:
     """May see licence agreements and revoke them (licensing manager)."""
     return _staff_may(actor, MANAGE_AGREEMENTS)
+
+
+# What a refused person is told, one sentence per permission question.
+REFUSALS: dict[StaffPredicate, Promise] = {
+    staff_may_view_people: _("You may not look up people."),
+    staff_may_view_access_log: _("You may not read the staff access log."),
+    staff_may_view_audit_log: _("You may not read the audit trail."),
+    staff_may_handle_requests: _("You may not handle data-subject requests."),
+    staff_may_record_disclosures: _("You may not record disclosures."),
+    staff_may_view_analytics: _("You may not see the site's statistics."),
+    staff_may_export_research: _("You may not release research datasets."),
+    staff_may_publish_policy: _("You may not publish policy editions."),
+    staff_may_assign_roles: _("Only an administrator may change staff roles."),
+    staff_may_manage_catalogue: _("You may not manage the catalogue."),
+    staff_may_manage_plans: _("You may not manage plans and licence terms."),
+    staff_may_manage_orders: _("You may not manage orders."),
+    staff_may_manage_agreements: _("You may not manage licence agreements."),
+}
+
+
+def staff_require(*, actor: Actor | None, may: StaffPredicate) -> AbstractBaseUser:
+    """The guard of a service that acts for staff: returns the actor when the permission
+    question `may` answers yes for them, else raises ActionRefused naming the question. None
+    (the system) is refused: a service the system may call asks only for a person actor.
+    Wrap the service in audit.refusals.refusals_audited so the refusal is recorded."""
+    if not isinstance(actor, AbstractBaseUser) or not may(actor=actor):
+        raise ActionRefused(str(REFUSALS[may]), permission=may.__name__, actor=actor)
+    return actor

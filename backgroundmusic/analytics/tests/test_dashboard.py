@@ -12,6 +12,7 @@ from backgroundmusic.analytics.selectors import chart_bars, dashboard
 from backgroundmusic.analytics.tests.factories import visits
 from backgroundmusic.core import clock
 from backgroundmusic.staffroles.roles import StaffRole
+from tests.callers import CALLERS, expected_by_caller
 
 pytestmark = pytest.mark.django_db(databases="__all__")
 
@@ -91,16 +92,13 @@ def test_the_chart_draws_no_bar_for_a_suppressed_day(traffic):
 
 @pytest.mark.parametrize(
     ("kind", "status"),
-    [
-        ("anonymous", 302),
-        ("other_user", 403),
-        ("support", 403),
-        ("content_manager", 403),
-        ("analyst", 200),
-        ("administrator", 200),
-        ("privacy_officer", 200),
-        ("licensing_manager", 403),
-    ],
+    expected_by_caller(
+        {"analyst", "administrator", "privacy_officer"},
+        allowed_outcome=200,
+        refused_outcome=403,
+        kinds=CALLERS,
+        anonymous=302,
+    ).items(),
 )
 def test_who_may_see_the_statistics(client, kind, status, caller_for):
     caller_for(kind)

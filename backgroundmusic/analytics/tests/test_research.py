@@ -5,16 +5,19 @@ import io
 from datetime import UTC, date, datetime
 
 import pytest
+from django.contrib.auth.models import AnonymousUser
 from django.test import Client
 
 from backgroundmusic.accounts.tests.factories import StaffFactory, UserFactory
 from backgroundmusic.analytics import research
 from backgroundmusic.analytics.models import AnalyticsIdentity, ResearchExport
 from backgroundmusic.analytics.tests.factories import visits
-from backgroundmusic.core.errors import DomainError, PermissionDenied
+from backgroundmusic.audit.tests.refusals import service_denial, service_denials
+from backgroundmusic.core.errors import ActionRefused, DomainError
 from backgroundmusic.privacy import consents
 from backgroundmusic.privacy.models import ConsentPurpose, Disclosure, Recipient
 from backgroundmusic.staffroles.roles import StaffRole
+from tests.callers import CALLERS, expected_by_caller
 
 pytestmark = pytest.mark.django_db(databases="__all__")
 
@@ -107,24 +110,39 @@ def test_a_withdrawn_research_consent_leaves_the_person_out(partner, officer):
     assert not Disclosure.objects.filter(subject=consenting[0][0]).exists()
 
 
-def test_only_privacy_officers_may_release(partner):
-    for role in (StaffRole.ANALYST, StaffRole.ADMINISTRATOR, StaffRole.SUPPORT):
-        with pytest.raises(PermissionDenied):
-            research.research_export_create(
-                actor=StaffFactory.create(role=role), recipient=partner, **OCTOBER
+@pytest.mark.parametrize(
+    ("kind", "allowed"),
+    expected_by_caller({"privacy_officer"}, allowed_outcome=True, refused_outcome=False).items(),
+)
+def test_only_privacy_officers_may_release(kind, allowed, caller_for, partner):
+    """Allowed, the release is refused only for having too few people; refused, the refusal is
+    recorded and nothing else is."""
+    user = caller_for(kind).user
+    actor = AnonymousUser() if user is None else user
+    if allowed:
+        with pytest.raises(DomainError) as too_few:
+            research.research_export_create(actor=actor, recipient=partner, **OCTOBER)
+        assert too_few.value.code == "too_few_subjects"
+        assert service_denials() == []
+    else:
+        with pytest.raises(ActionRefused):
+            research.research_export_create(actor=actor, recipient=partner, **OCTOBER)
+        assert service_denials() == [
+            service_denial(
+                actor,
+                service="analytics.research_export_create",
+                permission="staff_may_export_research",
             )
+        ]
+    assert not ResearchExport.objects.exists()
+    assert not Disclosure.objects.exists()
 
 
 @pytest.mark.parametrize(
     ("kind", "status"),
-    [
-        ("anonymous", 302),
-        ("other_user", 403),
-        ("analyst", 403),
-        ("administrator", 403),
-        ("privacy_officer", 200),
-        ("licensing_manager", 403),
-    ],
+    expected_by_caller(
+        {"privacy_officer"}, allowed_outcome=200, refused_outcome=403, kinds=CALLERS, anonymous=302
+    ).items(),
 )
 def test_who_may_open_the_research_page(client: Client, kind, status, caller_for):
     caller_for(kind)

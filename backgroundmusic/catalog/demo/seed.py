@@ -196,7 +196,7 @@ def recipe_ingest(*, recipe: Recipe, rendered: Rendered) -> str:
     if master is None or master.status == Master.Status.FAILED:
         master = media.master_upload(
             source=rendered.path,
-            uploaded_by_id=None,
+            actor=None,
             track=track,
             source_name=f"{recipe.code}.wav",
         )

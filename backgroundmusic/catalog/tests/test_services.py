@@ -1,39 +1,117 @@
+from collections.abc import Callable
+from typing import Any
+
 import pytest
 from django.contrib.auth.models import AnonymousUser
 
 from backgroundmusic.accounts.tests.factories import StaffFactory
+from backgroundmusic.audit.models import AuditEvent
+from backgroundmusic.audit.tests.refusals import service_denial, service_denials
 from backgroundmusic.catalog import services
-from backgroundmusic.catalog.models import Collection, Genre, Tag, Track
+from backgroundmusic.catalog.models import Collection, CollectionItem, Genre, Tag, Track
 from backgroundmusic.catalog.tests.fixtures import make_facets
-from backgroundmusic.core.errors import DomainError, PermissionDenied
+from backgroundmusic.core.errors import ActionRefused, DomainError
 from backgroundmusic.staffroles.roles import StaffRole
 from backgroundmusic.staffroles.selectors import staff_may_manage_catalogue
-from tests.callers import ALL_CALLERS
+from tests.callers import expected_by_caller
 
 pytestmark = pytest.mark.django_db
 
-MANAGERS = {"content_manager", "administrator"}
+MAY_MANAGE = expected_by_caller(
+    {"content_manager", "administrator"}, allowed_outcome=True, refused_outcome=False
+)
+
+# Each catalogue service, called on a scene of one track, one genre and one collection (made by
+# the system), with the audit action it writes when allowed.
+CATALOGUE_CALLS: dict[str, tuple[Callable[[Any, dict[str, Any]], Any], str]] = {
+    "track_create": (
+        lambda actor, scene: services.track_create(
+            actor=actor, title="Dusk", catalogue_code="MW-2"
+        ),
+        "catalogue.track_created",
+    ),
+    "track_update": (
+        lambda actor, scene: services.track_update(
+            actor=actor, track=scene["track"], title="Dawn again"
+        ),
+        "catalogue.track_updated",
+    ),
+    "facet_create": (
+        lambda actor, scene: services.facet_create(
+            actor=actor, kind="genre", name_en="Jazz", name_ru="Джаз"
+        ),
+        "catalogue.facet_created",
+    ),
+    "facet_rename": (
+        lambda actor, scene: services.facet_rename(
+            actor=actor, facet=scene["genre"], name_en="Drones", name_ru="Дроун"
+        ),
+        "catalogue.facet_renamed",
+    ),
+    "collection_create": (
+        lambda actor, scene: services.collection_create(actor=actor, kind="album", title="B"),
+        "catalogue.collection_created",
+    ),
+    "collection_update": (
+        lambda actor, scene: services.collection_update(
+            actor=actor,
+            collection=scene["collection"],
+            kind="album",
+            title="A",
+            slug="a",
+            description="",
+            is_published=True,
+            track_ids=[scene["track"].pk],
+        ),
+        "catalogue.collection_updated",
+    ),
+}
 
 
-@pytest.mark.parametrize("kind", ALL_CALLERS)
-def test_who_may_manage_the_catalogue(kind, caller_for):
+def catalogue_state() -> tuple[list[Any], ...]:
+    """Every catalogue row and every audit row but the refusals."""
+    return (
+        list(Track.objects.order_by("pk").values()),
+        list(Genre.objects.order_by("pk").values()),
+        list(Collection.objects.order_by("pk").values()),
+        list(CollectionItem.objects.order_by("pk").values()),
+        list(
+            AuditEvent.objects.exclude(action="service.denied")
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        ),
+    )
+
+
+@pytest.mark.parametrize(("kind", "allowed"), MAY_MANAGE.items())
+@pytest.mark.parametrize("service", CATALOGUE_CALLS)
+def test_who_may_manage_the_catalogue(service, kind, allowed, caller_for):
+    scene = {
+        "track": services.track_create(actor=None, title="Dawn", catalogue_code="MW-1"),
+        "genre": services.facet_create(actor=None, kind="genre", name_en="Drone", name_ru="Дроун"),
+        "collection": services.collection_create(actor=None, kind="album", title="A"),
+    }
     user = caller_for(kind).user
     actor = AnonymousUser() if user is None else user
-    allowed = kind in MANAGERS
     assert staff_may_manage_catalogue(actor=actor) is allowed
+    call, action = CATALOGUE_CALLS[service]
+    before = catalogue_state()
     if allowed:
-        track = services.track_create(actor=actor, title="Dawn", catalogue_code="MW-1")
-        assert Track.objects.get().pk == track.pk
+        changed = call(actor, scene)
+        last = AuditEvent.objects.order_by("-pk").first()
+        assert last is not None
+        assert (last.actor_id, last.action, last.target_id) == (actor.pk, action, str(changed.pk))
+        assert service_denials() == []
     else:
-        with pytest.raises(PermissionDenied):
-            services.track_create(actor=actor, title="Dawn", catalogue_code="MW-1")
-        with pytest.raises(PermissionDenied):
-            services.collection_create(actor=actor, kind="album", title="A")
-        with pytest.raises(PermissionDenied):
-            services.facet_create(actor=actor, kind="genre", name_en="Jazz", name_ru="Джаз")
-        assert Track.objects.count() == 0
-        assert Collection.objects.count() == 0
-        assert Genre.objects.count() == 0
+        with pytest.raises(ActionRefused) as refused:
+            call(actor, scene)
+        assert refused.value.message == "You may not manage the catalogue."
+        assert catalogue_state() == before
+        assert service_denials() == [
+            service_denial(
+                actor, service=f"catalog.{service}", permission="staff_may_manage_catalogue"
+            )
+        ]
 
 
 def test_track_create_keeps_the_search_document():

@@ -1,6 +1,7 @@
 """Every change of an agreement's status: revocation (staff, or the system on a refund),
 renewal, the licensee cancelling renewal, and the recurring job that suspends and expires
-subscriptions. Each writes its event; a staff revocation its audit row too; a refusal nothing.
+subscriptions. Each writes its event; a staff revocation its audit row too; a refusal nothing
+but, for a staff action, its `service.denied` row.
 What the licensee may play and download follows (media.streaming.playable_tracks)."""
 
 from collections.abc import Callable
@@ -14,9 +15,10 @@ from django.contrib.auth.models import AnonymousUser
 from backgroundmusic.accounts.models import User
 from backgroundmusic.accounts.tests.factories import StaffFactory, UserFactory
 from backgroundmusic.audit.models import AuditEvent
+from backgroundmusic.audit.tests.refusals import service_denial, service_denials
 from backgroundmusic.catalog.tests.fixtures import ready_track
 from backgroundmusic.core import clock
-from backgroundmusic.core.errors import DomainError, PermissionDenied
+from backgroundmusic.core.errors import ActionRefused, DomainError, PermissionDenied
 from backgroundmusic.core.models import ScheduledRun
 from backgroundmusic.core.schedule import schedule_due_jobs
 from backgroundmusic.core.text import TextRejected
@@ -29,13 +31,13 @@ from backgroundmusic.media.models import Rendition
 from backgroundmusic.media.streaming import playable_tracks
 from backgroundmusic.recurring import RECURRING_JOBS
 from backgroundmusic.staffroles.roles import StaffRole
-from tests.callers import ALL_CALLERS
+from tests.callers import expected_by_caller
 
 pytestmark = pytest.mark.django_db
 
 PAID = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
 PAID_UNTIL = datetime(2026, 4, 10, 12, 0, tzinfo=UTC)
-ALLOWED = {"licensing_manager"}
+MAY_REVOKE = expected_by_caller({"licensing_manager"}, allowed_outcome=True, refused_outcome=False)
 Status = Agreement.Status
 
 
@@ -93,18 +95,25 @@ def acting(caller_for: Callable[..., Any], kind: str) -> Any:
     return AnonymousUser() if user is None else user
 
 
-@pytest.mark.parametrize("kind", ALL_CALLERS)
-def test_only_a_licensing_manager_revokes(caller_for, kind, subscription):
+@pytest.mark.parametrize(("kind", "allowed"), MAY_REVOKE.items())
+def test_only_a_licensing_manager_revokes(caller_for, kind, allowed, subscription):
     actor = acting(caller_for, kind)
     revoked_at = PAID + timedelta(days=3)
-    if kind not in ALLOWED:
-        with pytest.raises(PermissionDenied):
+    if not allowed:
+        with pytest.raises(ActionRefused):
             agreements.agreement_revoke(
                 actor=actor, agreement=subscription, reason="Chargeback", now=revoked_at
             )
         assert state(subscription) == (Status.ACTIVE, PAID_UNTIL, None, None, None)
         assert len(events(subscription)) == 1
         assert not AuditEvent.objects.filter(action="agreement.revoked").exists()
+        assert service_denials() == [
+            service_denial(
+                actor,
+                service="licensing.agreement_revoke",
+                permission="staff_may_manage_agreements",
+            )
+        ]
         return
 
     with clock.frozen_at(revoked_at):
@@ -134,6 +143,7 @@ def test_only_a_licensing_manager_revokes(caller_for, kind, subscription):
         "Chargeback",
         revoked_at,
     )
+    assert service_denials() == []
 
 
 def test_the_system_revokes_on_a_refund_once(subscription):

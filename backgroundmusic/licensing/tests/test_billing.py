@@ -11,7 +11,9 @@ from django.contrib.auth.models import AnonymousUser
 
 from backgroundmusic.accounts.tests.factories import StaffFactory, UserFactory
 from backgroundmusic.audit.models import AuditEvent
-from backgroundmusic.licensing import billing
+from backgroundmusic.audit.tests.refusals import service_denial, service_denials
+from backgroundmusic.core.errors import ActionRefused
+from backgroundmusic.licensing import billing, orders
 from backgroundmusic.licensing.billing import Outcome, ProviderDown
 from backgroundmusic.licensing.models import (
     Agreement,
@@ -26,7 +28,7 @@ from backgroundmusic.licensing.payments import provider_for
 from backgroundmusic.licensing.payments.base import NotificationRejected
 from backgroundmusic.licensing.tests.checkout_scene import place
 from backgroundmusic.staffroles.roles import StaffRole
-from tests.callers import ALL_CALLERS
+from tests.callers import expected_by_caller
 
 pytestmark = pytest.mark.django_db
 
@@ -328,9 +330,15 @@ def test_a_payment_made_after_cancelling_is_cancelled_at_the_provider(
 
 
 def test_another_person_may_not_cancel(card_order, yookassa_double):
-    with pytest.raises(billing.PermissionDenied):
-        billing.order_cancel(actor=UserFactory.create(username="stranger"), order=card_order)
+    stranger = UserFactory.create(username="stranger")
+    with pytest.raises(ActionRefused):
+        billing.order_cancel(actor=stranger, order=card_order)
     assert Order.objects.get(pk=card_order.pk).status == Order.Status.AWAITING_PAYMENT
+    assert service_denials() == [
+        service_denial(
+            stranger, service="licensing.order_cancel", permission="staff_may_manage_orders"
+        )
+    ]
 
 
 @pytest.fixture
@@ -399,17 +407,59 @@ def test_a_refund_while_the_provider_is_down_is_retried_with_its_key(
     assert len(yookassa_double.refunds()) == 1
 
 
-@pytest.mark.parametrize("kind", [kind for kind in ALL_CALLERS if kind != "licensing_manager"])
-def test_staff_services_refuse_everyone_else(caller_for, kind, card_order, yookassa_double):
-    """The buyer of this order is not among these callers ("owner" is the scene's other person);
-    the licensing manager's way through is tested above and in the page tests."""
+STAFF_ORDER_SERVICES = (
+    "orders_for_staff",
+    "order_for_staff",
+    "order_cancel",
+    "bank_transfer_confirm",
+    "payment_refund",
+)
+
+
+@pytest.mark.parametrize(
+    ("kind", "allowed"),
+    expected_by_caller({"licensing_manager"}, allowed_outcome=True, refused_outcome=False).items(),
+)
+def test_staff_services_are_for_the_licensing_manager(
+    caller_for, kind, allowed, card_order, yookassa_double
+):
+    """The buyer of this order is not among these callers ("owner" is the scene's other person).
+    A refused caller is recorded once per service; the manager's confirmations and refunds are
+    tested above and in test_orders.py."""
+    payment = billing.payment_start(
+        order=card_order, provider_name="yookassa", return_url=RETURN_URL
+    )
     actor = caller_for(kind).user or AnonymousUser()
-    with pytest.raises(billing.PermissionDenied):
+    if allowed:
+        assert list(orders.orders_for_staff(actor=actor)) == [card_order]
+        assert orders.order_for_staff(actor=actor, public_id=card_order.public_id) == card_order
         billing.order_cancel(actor=actor, order=card_order, reason="Asked by phone")
-    with pytest.raises(billing.PermissionDenied):
+        assert list(
+            AuditEvent.objects.filter(action__startswith="order.").values_list(
+                "actor_id", "action", "target_id", "reason"
+            )
+        ) == [(actor.pk, "order.cancelled", str(card_order.pk), "Asked by phone")]
+        assert service_denials() == []
+        return
+    with pytest.raises(ActionRefused):
+        orders.orders_for_staff(actor=actor)
+    with pytest.raises(ActionRefused):
+        orders.order_for_staff(actor=actor, public_id=card_order.public_id)
+    with pytest.raises(ActionRefused):
+        billing.order_cancel(actor=actor, order=card_order, reason="Asked by phone")
+    with pytest.raises(ActionRefused):
         billing.bank_transfer_confirm(
             actor=actor, order=card_order, reference="line 1", now=card_order.created_at
         )
+    with pytest.raises(ActionRefused):
+        billing.payment_refund(actor=actor, payment=payment, amount="10.00", reason="Goodwill")
     assert Order.objects.get(pk=card_order.pk).status == Order.Status.AWAITING_PAYMENT
-    assert not Payment.objects.exists()
+    assert list(Payment.objects.values_list("pk", "status")) == [
+        (payment.pk, Payment.Status.PENDING)
+    ]
+    assert not Refund.objects.exists()
     assert not AuditEvent.objects.filter(action__startswith="order.").exists()
+    assert service_denials() == [
+        service_denial(actor, service=f"licensing.{service}", permission="staff_may_manage_orders")
+        for service in STAFF_ORDER_SERVICES
+    ]

@@ -1,6 +1,7 @@
 """The plan services check their actor themselves, whoever calls them: every caller kind calls
 each one directly. The licensing manager gets the exact result and its audit row; every other
-caller gets PermissionDenied and nothing changes — no row, no audit row."""
+caller gets ActionRefused, one `service.denied` row naming it and the service, and nothing else
+changes."""
 
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -11,8 +12,9 @@ import pytest
 from django.contrib.auth.models import AnonymousUser
 
 from backgroundmusic.audit.models import AuditEvent
+from backgroundmusic.audit.tests.refusals import service_denial, service_denials
 from backgroundmusic.core import clock
-from backgroundmusic.core.errors import PermissionDenied
+from backgroundmusic.core.errors import ActionRefused
 from backgroundmusic.licensing import editions
 from backgroundmusic.licensing.models import (
     LicenceTermsEdition,
@@ -30,12 +32,12 @@ from backgroundmusic.staffroles.selectors import (
     staff_may_manage_orders,
     staff_may_manage_plans,
 )
-from tests.callers import ALL_CALLERS
+from tests.callers import expected_by_caller
 
 pytestmark = pytest.mark.django_db
 
 NOW = datetime(2026, 12, 4, 9, 0, tzinfo=UTC)
-ALLOWED = {"licensing_manager"}
+MAY_MANAGE = expected_by_caller({"licensing_manager"}, allowed_outcome=True, refused_outcome=False)
 
 
 @pytest.fixture(autouse=True)
@@ -60,8 +62,15 @@ def state() -> tuple[Any, ...]:
         list(Plan.objects.order_by("pk").values_list("code", "kind", "position", "is_offered")),
         list(PlanEdition.objects.values_list("pk", flat=True)),
         list(LicenceTermsEdition.objects.values_list("pk", flat=True)),
-        list(AuditEvent.objects.values_list("pk", flat=True)),
+        list(AuditEvent.objects.exclude(action="service.denied").values_list("pk", flat=True)),
     )
+
+
+def plans_refused(actor: Any, service: str) -> list[tuple[Any, ...]]:
+    return [service_denial(actor, service=f"licensing.{service}", permission=PERMISSION)]
+
+
+PERMISSION = "staff_may_manage_plans"
 
 
 def last_audit() -> tuple[Any, ...]:
@@ -114,41 +123,46 @@ AUDITED = {
 
 
 @pytest.mark.parametrize("service", sorted(CALLS))
-@pytest.mark.parametrize("kind", ALL_CALLERS)
-def test_only_a_licensing_manager_manages_plans(kind, service, caller_for, plan):
+@pytest.mark.parametrize(("kind", "allowed"), MAY_MANAGE.items())
+def test_only_a_licensing_manager_manages_plans(kind, allowed, service, caller_for, plan):
     actor = acting(caller_for, kind)
     before = state()
-    if kind not in ALLOWED:
-        with pytest.raises(PermissionDenied) as refused:
+    if not allowed:
+        with pytest.raises(ActionRefused) as refused:
             CALLS[service](actor, plan)
         assert refused.value.message == "You may not manage plans and licence terms."
         assert state() == before
+        assert service_denials() == plans_refused(actor, service)
         return
     made = CALLS[service](actor, plan)
     assert last_audit() == (actor.pk, *AUDITED[service], str(made.pk))
+    assert service_denials() == []
     if service in {"plan_edition_publish", "terms_edition_publish"}:
         assert made.published_by_id == actor.pk
 
 
-@pytest.mark.parametrize("kind", ALL_CALLERS)
-def test_only_a_licensing_manager_offers_a_withdrawn_plan_again(kind, caller_for, plan):
+@pytest.mark.parametrize(("kind", "allowed"), MAY_MANAGE.items())
+def test_only_a_licensing_manager_offers_a_withdrawn_plan_again(kind, allowed, caller_for, plan):
     editions.plan_withdraw(actor=None, plan=plan)
     actor = acting(caller_for, kind)
     before = state()
-    if kind not in ALLOWED:
-        with pytest.raises(PermissionDenied):
+    if not allowed:
+        with pytest.raises(ActionRefused):
             editions.plan_offer(actor=actor, plan=plan)
         assert state() == before
+        assert service_denials() == plans_refused(actor, "plan_offer")
         return
     editions.plan_offer(actor=actor, plan=plan)
     assert Plan.objects.get(pk=plan.pk).is_offered is True
     assert last_audit() == (actor.pk, "plan.offered", "licensing.Plan", str(plan.pk))
+    assert service_denials() == []
 
 
-@pytest.mark.parametrize("kind", ALL_CALLERS)
-def test_the_licensing_predicates_answer_yes_for_the_licensing_manager_only(kind, caller_for):
+@pytest.mark.parametrize(("kind", "allowed"), MAY_MANAGE.items())
+def test_the_licensing_predicates_answer_yes_for_the_licensing_manager_only(
+    kind, allowed, caller_for
+):
     actor = acting(caller_for, kind)
-    allowed = kind in ALLOWED
     assert staff_may_manage_plans(actor=actor) is allowed
     assert staff_may_manage_orders(actor=actor) is allowed
     assert staff_may_manage_agreements(actor=actor) is allowed

@@ -23,7 +23,7 @@ pytestmark = pytest.mark.django_db
 
 def ready_master(source: Path, code: str) -> Master:
     track = catalogue.track_create(actor=None, title=code, catalogue_code=code)
-    master = services.master_upload(source=source, uploaded_by_id=None, track=track)
+    master = services.master_upload(source=source, actor=None, track=track)
     done = services.master_ingest(master_id=master.pk)
     assert done is not None and done.status == Master.Status.READY
     return done
@@ -128,9 +128,7 @@ def test_a_master_whose_file_is_gone_is_reported_and_the_others_are_made(tmp_pat
 
 
 def test_only_ready_masters_get_one(tmp_path):
-    master = services.master_upload(
-        source=write_wav(tmp_path / "a.wav", sine(2.0)), uploaded_by_id=None
-    )
+    master = services.master_upload(source=write_wav(tmp_path / "a.wav", sine(2.0)), actor=None)
     assert services.master_lossless_add(master_id=master.pk) is None
     assert services.master_lossless_add(master_id=master.pk + 1000) is None
     assert Rendition.objects.count() == 0

@@ -36,7 +36,7 @@ def local_files() -> list[Path]:
 
 def test_upload_and_ingest_keep_the_master_and_every_rendition_in_the_bucket(bucket, tmp_path):
     path = write_wav(tmp_path / "Harbour.wav", sine(3.0, lead=0.5, tail=0.5), bits=24)
-    master = services.master_upload(source=path, uploaded_by_id=None)
+    master = services.master_upload(source=path, actor=None)
     assert bucket_keys(bucket) == [master.storage_key]
     ingested = services.master_ingest(master_id=master.pk)
     assert ingested is not None
@@ -57,13 +57,13 @@ def test_a_damaged_master_leaves_nothing_in_the_bucket(bucket, tmp_path):
     path = tmp_path / "broken.wav"
     path.write_bytes(b"RIFF" + bytes(range(256)) * 100)
     with pytest.raises(pipeline.MasterRejected):
-        services.master_upload(source=path, uploaded_by_id=None)
+        services.master_upload(source=path, actor=None)
     assert bucket_keys(bucket) == []
 
 
 def test_a_silent_master_fails_and_its_file_leaves_the_bucket(bucket, tmp_path):
     path = write_wav(tmp_path / "quiet.wav", sine(2.0, dbfs=-120))
-    master = services.master_upload(source=path, uploaded_by_id=None)
+    master = services.master_upload(source=path, actor=None)
     failed = services.master_ingest(master_id=master.pk)
     assert failed is not None
     assert (failed.status, failed.failure_reason) == ("failed", "The master is silent.")

@@ -10,10 +10,12 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django_tasks_db.models import DBTaskResult
 
 from backgroundmusic.accounts.tests.factories import StaffFactory, UserFactory
+from backgroundmusic.audit.models import AuditEvent
+from backgroundmusic.audit.tests.refusals import service_denial, service_denials
 from backgroundmusic.catalog import services as catalogue
 from backgroundmusic.catalog.models import Track
 from backgroundmusic.core import clock
-from backgroundmusic.core.errors import DomainError, PermissionDenied
+from backgroundmusic.core.errors import ActionRefused, DomainError
 from backgroundmusic.media import pipeline, selectors, services, tasks
 from backgroundmusic.media.models import Master, Rendition
 from backgroundmusic.media.tests.audio import sine, write_wav
@@ -56,8 +58,17 @@ def master_wav(tmp_path: Path) -> Path:
 
 
 def test_upload_stores_under_the_hash_and_enqueues_ingest(master_wav: Path):
-    master = services.master_upload(source=master_wav, uploaded_by_id=7)
+    manager = StaffFactory.create(role=StaffRole.CONTENT_MANAGER)
+    master = services.master_upload(source=master_wav, actor=manager)
     sha = master.sha256
+    assert master.uploaded_by_id == manager.pk
+    # The draft track is made for the manager, who is its audit row's actor.
+    assert list(
+        AuditEvent.objects.filter(action="catalogue.track_created").values_list(
+            "actor_id", "target_id"
+        )
+    ) == [(manager.pk, str(master.track_id))]
+    assert service_denials() == []
     assert master.storage_key == f"masters/{sha[:2]}/{sha}"
     assert stored_files() == [master.storage_key]
     assert (master.status, master.source_name, master.owns_track) == (
@@ -76,7 +87,7 @@ def test_upload_stores_under_the_hash_and_enqueues_ingest(master_wav: Path):
 
 def test_ingest_makes_a_ready_master_with_measurements_and_five_renditions(master_wav: Path):
     track = catalogue.track_create(actor=None, title="Dusk", catalogue_code="MW-0001")
-    master = services.master_upload(source=master_wav, uploaded_by_id=None, track=track)
+    master = services.master_upload(source=master_wav, actor=None, track=track)
     assert tasks.ingest_master.call(master_id=master.pk) == "ready"
     master.refresh_from_db()
     assert (master.status, master.step, master.progress, master.failure_reason) == (
@@ -142,7 +153,7 @@ def test_ingest_makes_a_ready_master_with_measurements_and_five_renditions(maste
 
 
 def test_selectors_answer_none_until_ready(master_wav: Path):
-    master = services.master_upload(source=master_wav, uploaded_by_id=None)
+    master = services.master_upload(source=master_wav, actor=None)
     assert master.track is not None
     assert selectors.ready_master_for(track=master.track) is None
     assert selectors.rendition_for(track=master.track, kind="opus") is None
@@ -150,12 +161,12 @@ def test_selectors_answer_none_until_ready(master_wav: Path):
 
 def test_a_duplicate_is_refused_naming_the_track(master_wav: Path, tmp_path: Path):
     track = catalogue.track_create(actor=None, title="Dusk", catalogue_code="MW-0001")
-    services.master_upload(source=master_wav, uploaded_by_id=None, track=track)
+    services.master_upload(source=master_wav, actor=None, track=track)
     copy = tmp_path / "renamed.wav"
     copy.write_bytes(master_wav.read_bytes())
     upload = SimpleUploadedFile("again.wav", copy.read_bytes(), content_type="audio/wav")
     with pytest.raises(DomainError) as refused:
-        services.master_upload(source=upload, uploaded_by_id=None)
+        services.master_upload(source=upload, actor=None)
     assert refused.value.message == "This master is already in the catalogue as «Dusk» (MW-0001)."
     assert (Master.objects.count(), Track.objects.count(), len(ingest_jobs())) == (1, 1, 1)
 
@@ -164,7 +175,7 @@ def test_a_corrupt_file_is_refused_and_nothing_is_kept(tmp_path: Path):
     path = tmp_path / "broken.wav"
     path.write_bytes(b"RIFF" + bytes(range(256)) * 100)
     with pytest.raises(pipeline.MasterRejected):
-        services.master_upload(source=path, uploaded_by_id=None)
+        services.master_upload(source=path, actor=None)
     assert (Master.objects.count(), Track.objects.count(), stored_files(), ingest_jobs()) == (
         0,
         0,
@@ -176,14 +187,14 @@ def test_a_corrupt_file_is_refused_and_nothing_is_kept(tmp_path: Path):
 def test_an_enormous_file_is_refused(master_wav: Path, settings):
     settings.MEDIA_MAX_MASTER_BYTES = 100_000
     with pytest.raises(pipeline.MasterRejected) as refused:
-        services.master_upload(source=master_wav, uploaded_by_id=None)
+        services.master_upload(source=master_wav, actor=None)
     assert refused.value.message == "The file is larger than the limit of 0.1 MB."
     assert (Master.objects.count(), Track.objects.count(), stored_files()) == (0, 0, [])
 
 
 def test_a_silent_master_fails_and_leaves_no_file_and_no_track(tmp_path: Path):
     path = write_wav(tmp_path / "quiet.wav", sine(2.0, dbfs=-120))
-    master = services.master_upload(source=path, uploaded_by_id=None)
+    master = services.master_upload(source=path, actor=None)
     master = ingest(master.pk)
     assert (master.status, master.failure_reason, master.storage_key, master.track) == (
         "failed",
@@ -198,12 +209,12 @@ def test_a_silent_master_fails_and_leaves_no_file_and_no_track(tmp_path: Path):
         "The file was refused and removed; upload a corrected file instead."
     )
     # The same file again replaces the failed row (and fails again the same way).
-    again = services.master_upload(source=path, uploaded_by_id=None)
+    again = services.master_upload(source=path, actor=None)
     assert (again.pk, again.status, Master.objects.count()) == (master.pk, "uploaded", 1)
 
 
 def test_a_killed_ingest_completes_when_run_again(master_wav: Path, monkeypatch):
-    master = services.master_upload(source=master_wav, uploaded_by_id=None)
+    master = services.master_upload(source=master_wav, actor=None)
     real_encode = pipeline.encode
 
     def killed_at_aac(audio, spec, *args, **kwargs):
@@ -225,9 +236,9 @@ def test_a_killed_ingest_completes_when_run_again(master_wav: Path, monkeypatch)
 
 
 def test_the_watchdog_fails_stuck_masters_and_retry_runs_them_again(master_wav, tmp_path):
-    stuck = services.master_upload(source=master_wav, uploaded_by_id=None)
+    stuck = services.master_upload(source=master_wav, actor=None)
     other = services.master_upload(
-        source=write_wav(tmp_path / "b.wav", sine(2.0, freq=440)), uploaded_by_id=None
+        source=write_wav(tmp_path / "b.wav", sine(2.0, freq=440)), actor=None
     )
     now = clock.now()
     Master.objects.filter(pk=stuck.pk).update(
@@ -245,11 +256,18 @@ def test_the_watchdog_fails_stuck_masters_and_retry_runs_them_again(master_wav, 
     )
     assert Master.objects.get(pk=other.pk).status == "processing"
     assert stuck.track is not None and default_storage_has(stuck.storage_key)
-    with pytest.raises(PermissionDenied):
-        services.master_retry(actor=UserFactory.create(), master_id=stuck.pk)
+    person = UserFactory.create()
+    with pytest.raises(ActionRefused):
+        services.master_retry(actor=person, master_id=stuck.pk)
     assert Master.objects.get(pk=stuck.pk).status == "failed"
+    assert service_denials() == [
+        service_denial(
+            person, service="media.master_retry", permission="staff_may_manage_catalogue"
+        )
+    ]
     manager = StaffFactory.create(role=StaffRole.CONTENT_MANAGER)
     retried = services.master_retry(actor=manager, master_id=stuck.pk)
+    assert len(service_denials()) == 1
     assert (retried.status, retried.failure_reason) == ("uploaded", "")
     assert ingest_jobs()[-1] == {"master_id": stuck.pk}
     assert ingest(stuck.pk).status == "ready"

@@ -13,19 +13,18 @@ from backgroundmusic.media import services
 from backgroundmusic.media.models import Master
 from backgroundmusic.media.tests.audio import sine, write_wav
 from backgroundmusic.staffroles.roles import StaffRole
+from tests.callers import CALLERS, expected_by_caller
 
 pytestmark = pytest.mark.django_db
 
 URL = "/staff/catalogue/masters/"
-EXPECTED = {
-    "anonymous": 302,
-    "other_user": 403,
-    "support": 403,
-    "content_manager": 200,
-    "privacy_officer": 403,
-    "administrator": 200,
-    "licensing_manager": 403,
-}
+EXPECTED = expected_by_caller(
+    {"content_manager", "administrator"},
+    allowed_outcome=200,
+    refused_outcome=403,
+    kinds=CALLERS,
+    anonymous=302,
+)
 
 
 @pytest.fixture
@@ -101,9 +100,7 @@ def test_attach_to_a_track_then_progress_and_failure_are_shown(
 
 
 def test_retry_is_refused_to_support(client: Client, wav_bytes: bytes, tmp_path: Path, caller_for):
-    master = services.master_upload(
-        source=write_wav(tmp_path / "b.wav", sine(1.5)), uploaded_by_id=None
-    )
+    master = services.master_upload(source=write_wav(tmp_path / "b.wav", sine(1.5)), actor=None)
     Master.objects.filter(pk=master.pk).update(status="failed", failure_reason="x")
     caller_for("support")
     assert client.post(f"{URL}{master.pk}/retry/").status_code == 403

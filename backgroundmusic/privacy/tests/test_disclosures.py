@@ -16,29 +16,13 @@ from backgroundmusic.privacy import disclosures
 from backgroundmusic.privacy.kernel.pseudonyms import subject_pseudonym
 from backgroundmusic.privacy.models import Disclosure, Recipient
 from backgroundmusic.staffroles.roles import StaffRole
+from tests.callers import CALLERS, expected_by_caller
 
 pytestmark = pytest.mark.django_db
 
-CALLERS = [
-    "anonymous",
-    "other_user",
-    "owner",
-    "support",
-    "content_manager",
-    "privacy_officer",
-    "administrator",
-    "licensing_manager",
-]
-EXPECTED = {
-    "anonymous": 302,
-    "other_user": 403,
-    "owner": 403,
-    "support": 403,
-    "content_manager": 403,
-    "privacy_officer": 200,
-    "administrator": 403,
-    "licensing_manager": 403,
-}
+EXPECTED = expected_by_caller(
+    {"privacy_officer"}, allowed_outcome=200, refused_outcome=403, kinds=CALLERS, anonymous=302
+)
 TODAY = datetime(2026, 2, 10, 9, 0, tzinfo=UTC)  # 12:00 in Moscow
 
 

@@ -22,6 +22,7 @@ from backgroundmusic.privacy.models import (
     PolicyEdition,
 )
 from backgroundmusic.privacy.policies_context import policy_notice
+from tests.callers import CALLERS, STAFF_WITHOUT_TWO_FACTOR, expected_by_caller
 
 pytestmark = pytest.mark.django_db
 
@@ -380,26 +381,14 @@ def test_acknowledge_accepts_only_post(client):
 # Staff publishing: every caller kind
 
 STAFF_URL = "/staff/policies/"
-CALLERS = [
-    "anonymous",
-    "other_user",
-    "support",
-    "content_manager",
-    "privacy_officer",
-    "staff_without_two_factor",
-    "administrator",
-    "licensing_manager",
-]
-EXPECTED = {
-    "anonymous": 302,
-    "other_user": 403,
-    "support": 403,
-    "content_manager": 403,
-    "privacy_officer": 200,
-    "staff_without_two_factor": 302,
-    "administrator": 403,
-    "licensing_manager": 403,
-}
+EXPECTED = expected_by_caller(
+    {"privacy_officer"},
+    allowed_outcome=200,
+    refused_outcome=403,
+    kinds=(*CALLERS, STAFF_WITHOUT_TWO_FACTOR),
+    anonymous=302,
+    staff_without_two_factor=302,
+)
 
 
 def publish_post(**overrides: str | list[str]) -> dict[str, Any]:
@@ -420,7 +409,7 @@ def publish_post(**overrides: str | list[str]) -> dict[str, Any]:
     return data
 
 
-@pytest.mark.parametrize("caller", CALLERS)
+@pytest.mark.parametrize("caller", EXPECTED)
 def test_staff_policies_page_access(client, caller, caller_for):
     publish()
     response = caller_for(caller).client.get(STAFF_URL)
@@ -435,7 +424,7 @@ def test_staff_policies_page_access(client, caller, caller_for):
         assert '<a href="/staff/policies/" aria-current="page">Policies</a>' in html
 
 
-@pytest.mark.parametrize("caller", CALLERS)
+@pytest.mark.parametrize("caller", EXPECTED)
 def test_only_the_privacy_officer_can_publish(client, caller, caller_for):
     v1 = publish()
     response = caller_for(caller).client.post(STAFF_URL, publish_post())

@@ -20,32 +20,16 @@ from backgroundmusic.privacy.models import (
     RequestKind,
 )
 from backgroundmusic.staffroles.roles import StaffRole
+from tests.callers import CALLERS, expected_by_caller
 
 pytestmark = pytest.mark.django_db
 
 Status = DataSubjectRequest.Status
 Identity = DataSubjectRequest.Identity
 
-CALLERS = [
-    "anonymous",
-    "other_user",
-    "owner",
-    "support",
-    "content_manager",
-    "privacy_officer",
-    "administrator",
-    "licensing_manager",
-]
-EXPECTED = {
-    "anonymous": 302,
-    "other_user": 403,
-    "owner": 403,
-    "support": 403,
-    "content_manager": 403,
-    "privacy_officer": 200,
-    "administrator": 403,
-    "licensing_manager": 403,
-}
+EXPECTED = expected_by_caller(
+    {"privacy_officer"}, allowed_outcome=200, refused_outcome=403, kinds=CALLERS, anonymous=302
+)
 CONTACT = "petrov@example.org, Svetlanskaya 12"
 RECEIVED = datetime(2025, 12, 29, 7, 0, tzinfo=UTC)  # 10:00 in Moscow
 TOTP_ACTIVATE = "/accounts/2fa/totp/activate/"

@@ -1,7 +1,7 @@
 """The privacy services that act for staff check their actor themselves, whoever calls them (a
 page, the API, a command): every caller kind calls each service directly. The allowed caller
-gets the exact result and its audit row; every other one gets PermissionDenied and nothing
-changes — no row, no audit row."""
+gets the exact result and its audit row; every other one gets ActionRefused, one
+`service.denied` row naming it and the service, and nothing else changes."""
 
 from collections.abc import Callable
 from datetime import UTC, date, datetime
@@ -13,8 +13,9 @@ from django.contrib.auth.models import AnonymousUser
 from backgroundmusic.accounts.models import User
 from backgroundmusic.accounts.tests.factories import StaffFactory, UserFactory
 from backgroundmusic.audit.models import AuditEvent
+from backgroundmusic.audit.tests.refusals import service_denial, service_denials
 from backgroundmusic.core import clock
-from backgroundmusic.core.errors import PermissionDenied
+from backgroundmusic.core.errors import ActionRefused
 from backgroundmusic.privacy import disclosures, policies
 from backgroundmusic.privacy import requests as dsr
 from backgroundmusic.privacy.models import (
@@ -26,14 +27,15 @@ from backgroundmusic.privacy.models import (
     RequestKind,
 )
 from backgroundmusic.staffroles.roles import StaffRole
-from tests.callers import ALL_CALLERS
+from tests.callers import expected_by_caller
 
 pytestmark = pytest.mark.django_db
 
 Status = DataSubjectRequest.Status
 Identity = DataSubjectRequest.Identity
 RECEIVED = datetime(2025, 12, 29, 7, 0, tzinfo=UTC)  # 10:00 in Moscow, Monday
-ALLOWED = {"privacy_officer"}
+# Whether each caller kind may do the privacy officer's work.
+MAY_ACT = expected_by_caller({"privacy_officer"}, allowed_outcome=True, refused_outcome=False)
 
 
 @pytest.fixture
@@ -70,10 +72,11 @@ def request_rows() -> list[tuple[Any, ...]]:
 
 
 def audit_rows() -> list[tuple[Any, ...]]:
+    """Every audit row but the refusals, which service_denials() reads."""
     return list(
-        AuditEvent.objects.order_by("pk").values_list(
-            "actor_id", "action", "target_type", "target_id", "before", "after"
-        )
+        AuditEvent.objects.exclude(action="service.denied")
+        .order_by("pk")
+        .values_list("actor_id", "action", "target_type", "target_id", "before", "after")
     )
 
 
@@ -233,15 +236,17 @@ REQUEST_STEPS = {
 }
 
 
-@pytest.mark.parametrize("kind", ALL_CALLERS)
+@pytest.mark.parametrize(("kind", "allowed"), MAY_ACT.items())
 @pytest.mark.parametrize("step", REQUEST_STEPS)
-def test_request_steps_are_for_privacy_officers_only(step, kind, caller_for, officer, person):
+def test_request_steps_are_for_privacy_officers_only(
+    step, kind, allowed, caller_for, officer, person
+):
     arrange, action = REQUEST_STEPS[step]
     actor = acting(caller_for, kind)
     call, expected_row = arrange(actor, officer, person)
     requests_before, audit_before = request_rows(), audit_rows()
     restrictions_before = ProcessingRestriction.objects.count()
-    if kind in ALLOWED:
+    if allowed:
         result = call()
         changed = request_rows()
         assert changed[-1] == expected_row
@@ -256,22 +261,33 @@ def test_request_steps_are_for_privacy_officers_only(step, kind, caller_for, off
                 None,
             )
             assert ProcessingRestriction.objects.count() == restrictions_before + 1
+        assert service_denials() == []
     else:
-        with pytest.raises(PermissionDenied) as refused:
+        with pytest.raises(ActionRefused) as refused:
             call()
-        assert refused.value.code == "permission_denied"
+        assert (refused.value.code, refused.value.message) == (
+            "permission_denied",
+            "You may not handle data-subject requests.",
+        )
         assert (request_rows(), audit_rows()) == (requests_before, audit_before)
         assert ProcessingRestriction.objects.count() == restrictions_before
+        assert service_denials() == [
+            service_denial(actor, service=f"privacy.{step}", permission="staff_may_handle_requests")
+        ]
 
 
 def test_the_system_handles_no_request(officer, person):
     request = logged(officer, subject=person)
     before = (request_rows(), audit_rows())
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(ActionRefused):
         dsr.request_verify_identity(actor=None, request=request, verified=True)
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(ActionRefused):
         logged(None, subject=person)  # type: ignore[arg-type]
     assert (request_rows(), audit_rows()) == before
+    assert service_denials() == [
+        service_denial(None, service=service, permission="staff_may_handle_requests")
+        for service in ("privacy.request_verify_identity", "privacy.request_log")
+    ]
 
 
 def record(actor: Any, subject: User) -> Disclosure:
@@ -296,11 +312,11 @@ def disclosure_rows() -> list[tuple[Any, ...]]:
     )
 
 
-@pytest.mark.parametrize("kind", ALL_CALLERS)
-def test_recording_a_disclosure_is_for_privacy_officers_only(kind, caller_for, person):
+@pytest.mark.parametrize(("kind", "allowed"), MAY_ACT.items())
+def test_recording_a_disclosure_is_for_privacy_officers_only(kind, allowed, caller_for, person):
     actor = acting(caller_for, kind)
     audit_before = audit_rows()
-    if kind in ALLOWED:
+    if allowed:
         disclosure = record(actor, person)
         assert disclosure_rows() == [
             (
@@ -325,17 +341,30 @@ def test_recording_a_disclosure_is_for_privacy_officers_only(kind, caller_for, p
                 },
             )
         ]
+        assert service_denials() == []
     else:
-        with pytest.raises(PermissionDenied):
+        with pytest.raises(ActionRefused):
             record(actor, person)
         assert (disclosure_rows(), audit_rows()) == ([], audit_before)
+        assert service_denials() == [
+            service_denial(
+                actor,
+                service="privacy.disclosure_record",
+                permission="staff_may_record_disclosures",
+            )
+        ]
 
 
 def test_the_system_records_no_disclosure(person):
     audit_before = audit_rows()
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(ActionRefused):
         record(None, person)
     assert (disclosure_rows(), audit_rows()) == ([], audit_before)
+    assert service_denials() == [
+        service_denial(
+            None, service="privacy.disclosure_record", permission="staff_may_record_disclosures"
+        )
+    ]
 
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -366,11 +395,11 @@ def edition_rows() -> list[tuple[Any, ...]]:
     )
 
 
-@pytest.mark.parametrize("kind", ALL_CALLERS)
-def test_publishing_an_edition_is_for_privacy_officers_only(kind, caller_for):
+@pytest.mark.parametrize(("kind", "allowed"), MAY_ACT.items())
+def test_publishing_an_edition_is_for_privacy_officers_only(kind, allowed, caller_for):
     actor = acting(caller_for, kind)
     audit_before = audit_rows()
-    if kind in ALLOWED:
+    if allowed:
         edition = publish(actor)
         assert edition_rows() == [("privacy_policy", "2026-03-02", T0, T0, actor.pk)]
         assert audit_rows()[len(audit_before) :] == [
@@ -388,10 +417,16 @@ def test_publishing_an_edition_is_for_privacy_officers_only(kind, caller_for):
                 },
             )
         ]
+        assert service_denials() == []
     else:
-        with pytest.raises(PermissionDenied):
+        with pytest.raises(ActionRefused):
             publish(actor)
         assert (edition_rows(), audit_rows()) == ([], audit_before)
+        assert service_denials() == [
+            service_denial(
+                actor, service="privacy.edition_publish", permission="staff_may_publish_policy"
+            )
+        ]
 
 
 def test_the_system_publishes_editions_as_seeded():

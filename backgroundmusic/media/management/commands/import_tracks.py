@@ -147,7 +147,7 @@ class Command(BaseCommand):
         try:
             fields = self._fields(path, row)
             master = services.master_upload(
-                source=path, uploaded_by_id=None, new_track=fields, source_name=path.name
+                source=path, actor=None, new_track=fields, source_name=path.name
             )
         except DomainError as error:
             return "skipped", error.message
