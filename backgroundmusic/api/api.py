@@ -11,6 +11,7 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.parser import Parser
 
+from backgroundmusic.core.api_errors import error_envelope
 from backgroundmusic.core.errors import DomainError, PermissionDenied
 from backgroundmusic.core.ratelimits import rate_limit_hit
 from backgroundmusic.core.text import JsonRejected, TextRejected, parse_json, text_refusal
@@ -53,10 +54,6 @@ api = NinjaAPI(
 )
 
 
-def error_envelope(code: str, message: str, details: object = None) -> dict[str, object]:
-    return {"error": {"code": code, "message": message, "details": details}}
-
-
 @api.exception_handler(ValidationError)
 def on_validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
     return api.create_response(
@@ -96,8 +93,10 @@ def on_domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
 
 
 from backgroundmusic.catalog.api import router as catalog_router  # noqa: E402
+from backgroundmusic.licensing.api import router as licensing_router  # noqa: E402
 
 api.add_router("/", catalog_router)
+api.add_router("/", licensing_router)
 
 
 # Rate limits (core/ratelimits.py): every operation counts, the docs and the schema do not.

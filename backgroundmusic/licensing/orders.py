@@ -16,7 +16,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Prefetch, QuerySet
 from django.urls import reverse
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -541,11 +541,13 @@ def orders_of(*, user: User) -> QuerySet[Order]:
 
 
 def order_of(*, user: User, public_id: str) -> Order | None:
-    """The person's own order by its public id, with its lines, payments and invoice."""
+    """The person's own order by its public id, with its lines (each with its plan, track and
+    the subscription it renews), payments and invoice."""
+    lines = OrderLine.objects.select_related("plan_edition__plan", "track", "renews")
     return (
         Order.objects.filter(user=user, public_id=public_id)
         .select_related("invoice")
-        .prefetch_related("lines__plan_edition", "lines__track", "payments")
+        .prefetch_related(Prefetch("lines", queryset=lines), "payments")
         .first()
     )
 
