@@ -72,10 +72,13 @@ def _enum(values: Iterable[str]) -> list[JsonValue]:
     return [str(value) for value in values]
 
 
-def _choice(choices: type[models.TextChoices], description: str, *, blank: bool = False) -> Any:
-    """A string field whose schema lists the choices' values ("" too when `blank`)."""
+def _choice(
+    choices: type[models.TextChoices], description: str, *, blank: bool = False, default: Any = ...
+) -> Any:
+    """A string field whose schema lists the choices' values ("" too when `blank`); required
+    unless it has a `default`."""
     values = ([""] if blank else []) + list(choices.values)
-    return Field(description=description, json_schema_extra={"enum": _enum(values)})
+    return Field(default, description=description, json_schema_extra={"enum": _enum(values)})
 
 
 def _choices(choices: type[models.TextChoices], description: str) -> Any:
@@ -218,7 +221,9 @@ class CoverageOut(Schema):
 class WorkIn(Schema):
     url: str = Field(description="The link to the published work, http or https.")
     published_on: date
-    platform: str = _choice(Platform, "Empty: found from the link's site", blank=True)
+    platform: str = _choice(
+        Platform, "Empty: the platform of the link's site", blank=True, default=""
+    )
     title: str = ""
     track: str = Field(
         "",
@@ -322,9 +327,10 @@ class CertificateCheckOut(Schema):
 
 
 def _errors(*statuses: int) -> dict[int, type[ErrorOut]]:
-    """The error answers of an operation, in the envelope: the ones it names, and 429, since
-    every call counts against the API's rate limit (api/api.py)."""
-    return dict.fromkeys((*statuses, 429), ErrorOut)
+    """The error answers of an operation, in the envelope: the ones it names, 400 (a path,
+    parameter or header the text rules refuse, core/middleware.py and api/api.py) and 429
+    (every call counts against the API's rate limit)."""
+    return dict.fromkeys(sorted({*statuses, 400, 429}), ErrorOut)
 
 
 def _language() -> str:
@@ -562,7 +568,7 @@ def my_coverage(request: AuthenticatedRequest, number: str) -> Any:
 @router.post(
     "/me/agreements/{number}/works",
     auth=django_auth,
-    response={201: CoveredWorkOut, **_errors(400, 401, 403, 404)},
+    response={201: CoveredWorkOut, **_errors(401, 403, 404, 422)},
     summary="Register a work published under one of my licences",
 )
 def my_work_add(request: AuthenticatedRequest, number: str, work: WorkIn) -> Any:
@@ -705,7 +711,7 @@ def my_order(request: AuthenticatedRequest, public_id: str) -> Any:
 @router.get(
     "/me/downloads",
     auth=django_auth,
-    response={200: DownloadPageOut, **_errors(401)},
+    response={200: DownloadPageOut, **_errors(401, 422)},
     summary="My downloads",
 )
 def my_downloads(request: AuthenticatedRequest, query: Query[DownloadsQuery]) -> Any:
