@@ -51,8 +51,9 @@ from backgroundmusic.staffroles.selectors import Actor, staff_may_manage_orders
 # A cart is a handful of licences; a longer one is a script, not a buyer.
 CART_MAX_LINES = 20
 USE_DESCRIPTION_MAX = 300
-# Kod prichiny postanovki: four digits, two digits or capital Latin letters, three digits.
-KPP = re.compile(r"\d{4}[\dA-Z]{2}\d{3}")
+# Kod prichiny postanovki: four digits, two digits or capital Latin letters, three digits; ASCII
+# digits only (\d would take Arabic-Indic or fullwidth digits into an invoice).
+KPP = re.compile(r"[0-9]{4}[0-9A-Z]{2}[0-9]{3}")
 # Plans whose licence names what it is for: the venue (name and address), or the project.
 PLAN_KINDS_NAMING_USE = frozenset({PlanKind.VENUE, PlanKind.SINGLE_TRACK})
 # How a payment method is paid: the provider the billing services call (licensing/payments/).

@@ -2,6 +2,7 @@
 selectors the pages use; the one write through the coverage form and service; the certificate
 check counted with the /verify/ page."""
 
+from collections.abc import Mapping
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -55,7 +56,7 @@ def envelope(code: str, message: str, details: object = None) -> dict[str, objec
     return {"error": {"code": code, "message": message, "details": details}}
 
 
-def post_work(client: Client, number: str, body: dict[str, object]):
+def post_work(client: Client, number: str, body: Mapping[str, object]):
     return client.post(f"/api/me/agreements/{number}/works", body, content_type="application/json")
 
 
