@@ -9,6 +9,7 @@ coverage, orders, invoices, downloads) and the one write goes through the covera
 the API's one envelope (core/api_errors.py).
 """
 
+import re
 from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import Decimal
@@ -22,7 +23,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 from ninja.responses import Status
 from ninja.security import django_auth
-from pydantic import JsonValue
+from pydantic import JsonValue, field_validator
 
 from backgroundmusic.core import clock
 from backgroundmusic.core.api_errors import ErrorOut, error_envelope
@@ -64,6 +65,7 @@ from backgroundmusic.licensing.money import CENT, line_amounts
 router = Router(tags=["licensing"])
 
 AMOUNT_PATTERN = r"^\d+\.\d{2}$"
+ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 MAX_DOWNLOADS_PAGE_SIZE = 100
 MAX_DOWNLOADS_PAGE = 10_000
 
@@ -220,7 +222,7 @@ class CoverageOut(Schema):
 
 class WorkIn(Schema):
     url: str = Field(description="The link to the published work, http or https.")
-    published_on: date
+    published_on: date = Field(description="The day it was published, as 2026-03-05.")
     platform: str = _choice(
         Platform, "Empty: the platform of the link's site", blank=True, default=""
     )
@@ -230,6 +232,14 @@ class WorkIn(Schema):
         description="The catalogue code of the track it uses (ignored by a single-track "
         "licence, whose works use its track).",
     )
+
+    @field_validator("published_on", mode="before")
+    @classmethod
+    def day_as_written(cls, value: object) -> object:
+        # As the schema says: not a number of seconds, nor a moment with its time.
+        if not (isinstance(value, str) and ISO_DAY.fullmatch(value)):
+            raise ValueError("a day is written as YYYY-MM-DD")
+        return value
 
 
 class OrderOut(Schema):

@@ -514,6 +514,10 @@ def test_a_refused_work_says_why_and_changes_nothing(signed_in, scene, body, sta
         {"url": "https://youtu.be/new", "published_on": "11.03.2026"},
         {"url": "https://youtu.be/new", "published_on": "2026-02-30"},
         {"url": ["https://youtu.be/new"], "published_on": "2026-03-11"},
+        # A day only as the schema writes it: not seconds since 1970, nor a moment.
+        {"url": "https://youtu.be/new", "published_on": 1773187200},
+        {"url": "https://youtu.be/new", "published_on": "2026-03-11T00:00:00"},
+        {"url": "https://youtu.be/new", "published_on": "20260311"},
     ],
 )
 def test_a_work_the_schema_refuses_is_a_422(signed_in, scene, body):
