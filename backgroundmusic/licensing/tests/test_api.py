@@ -117,6 +117,8 @@ def test_a_plan_by_its_code_and_a_plan_not_on_sale(client):
     assert (found.json()["kind"], found.json()["max_quantity"]) == ("venue", 50)
     assert missing.status_code == 404
     assert missing.json() == envelope("not_found", "No plan with this code is on sale.")
+    in_russian = client.get(f"/api/plans/{withdrawn.plan.code}", HTTP_ACCEPT_LANGUAGE="ru")
+    assert in_russian.json() == envelope("not_found", "Тариф с таким кодом не продаётся.")
 
 
 def test_the_certificate_check_states_what_the_verify_page_states(client, scene):
