@@ -4,13 +4,16 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
+from django.core.exceptions import BadRequest, SuspiciousOperation
 from django.http import HttpRequest, HttpResponse
+from django.http.multipartparser import MultiPartParserError
 from django.utils.datastructures import MultiValueDict
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.parser import Parser
 
+from backgroundmusic.core.api_errors import error_envelope
 from backgroundmusic.core.errors import DomainError, PermissionDenied
 from backgroundmusic.core.ratelimits import rate_limit_hit
 from backgroundmusic.core.text import JsonRejected, TextRejected, parse_json, text_refusal
@@ -53,10 +56,6 @@ api = NinjaAPI(
 )
 
 
-def error_envelope(code: str, message: str, details: object = None) -> dict[str, object]:
-    return {"error": {"code": code, "message": message, "details": details}}
-
-
 @api.exception_handler(ValidationError)
 def on_validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
     return api.create_response(
@@ -80,8 +79,35 @@ def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
         return api.create_response(
             request, error_envelope(exc.__cause__.code, exc.__cause__.message), status=400
         )
+    # ninja's session authentication raises HttpError(403) when the CSRF check fails, and
+    # nothing else of the API raises it with 403.
+    if exc.status_code == 403:
+        return api.create_response(
+            request,
+            error_envelope(
+                "csrf_failed",
+                _(
+                    "The CSRF check failed: send the csrftoken cookie and the same value in the "
+                    "X-CSRFToken header."
+                ),
+            ),
+            status=403,
+        )
     return api.create_response(
         request, error_envelope("http_error", str(exc)), status=exc.status_code
+    )
+
+
+@api.exception_handler(MultiPartParserError)
+@api.exception_handler(SuspiciousOperation)
+@api.exception_handler(BadRequest)
+def on_unreadable_body(request: HttpRequest, exc: Exception) -> HttpResponse:
+    # A form body Django cannot parse (a multipart body without its boundary, too many fields)
+    # fails when the CSRF check reads it; in the envelope rather than the site's 400 page.
+    return api.create_response(
+        request,
+        error_envelope("body_unreadable", _("The request's body could not be read as a form.")),
+        status=400,
     )
 
 
@@ -96,8 +122,10 @@ def on_domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
 
 
 from backgroundmusic.catalog.api import router as catalog_router  # noqa: E402
+from backgroundmusic.licensing.api import router as licensing_router  # noqa: E402
 
 api.add_router("/", catalog_router)
+api.add_router("/", licensing_router)
 
 
 # Rate limits (core/ratelimits.py): every operation counts, the docs and the schema do not.

@@ -11,20 +11,11 @@ from ninja.responses import Status
 
 from backgroundmusic.catalog import selectors
 from backgroundmusic.catalog.models import Collection, Facet, Track
+from backgroundmusic.core.api_errors import ErrorOut, error_envelope
 from backgroundmusic.core.errors import DomainError
 from backgroundmusic.media.streaming import playable_url, playable_urls
 
 router = Router(tags=["catalogue"])
-
-
-class ErrorBody(Schema):
-    code: str
-    message: str
-    details: Any = None
-
-
-class ErrorOut(Schema):
-    error: ErrorBody
 
 
 class FacetOut(Schema):
@@ -149,7 +140,7 @@ def _tracks(request: HttpRequest, tracks: list[Track]) -> list[dict[str, Any]]:
 
 
 def _not_found(message: str) -> Status[dict[str, Any]]:
-    return Status(404, {"error": {"code": "not_found", "message": message, "details": None}})
+    return Status(404, error_envelope("not_found", message))
 
 
 @router.get(
@@ -178,9 +169,7 @@ def tracks(request: HttpRequest, filters: Query[TrackFilters]) -> Any:
             page_size=filters.page_size,
         )
     except DomainError as error:
-        return Status(
-            400, {"error": {"code": error.code, "message": error.message, "details": None}}
-        )
+        return Status(400, error_envelope(error.code, error.message))
     return Status(
         200,
         {

@@ -451,7 +451,7 @@ def agreements_lapse(*, now: datetime) -> dict[str, int]:
 def agreements_of(*, user: User) -> QuerySet[Agreement]:
     """The person's agreements, newest first, with what their list shows."""
     return Agreement.objects.filter(user_id=user.pk).select_related(
-        "plan_edition", "track", "certificate"
+        "plan_edition__plan", "track", "certificate"
     )
 
 

@@ -26,6 +26,11 @@ def agreements_in_force(*, user_id: int, now: datetime) -> QuerySet[Agreement]:
     ).filter(Q(paid_until__isnull=True) | Q(paid_until__gt=now))
 
 
+def with_downloads(agreements: QuerySet[Agreement]) -> QuerySet[Agreement]:
+    """Those of `agreements` that come with downloads: every licence but one only to perform."""
+    return agreements.exclude(uses=sorted(PERFORMANCE_ONLY))
+
+
 def licensed_track_filter(*, user_id: int, now: datetime, download: bool) -> Exists:
     """A filter on catalog.Track: the track is covered by an agreement of the person in force at
     `now` (for `download`, one that comes with downloads)."""
@@ -33,5 +38,5 @@ def licensed_track_filter(*, user_id: int, now: datetime, download: bool) -> Exi
         Q(scope=Scope.CATALOGUE) | Q(track=OuterRef("pk"))
     )
     if download:
-        agreements = agreements.exclude(uses=sorted(PERFORMANCE_ONLY))
+        agreements = with_downloads(agreements)
     return Exists(agreements)

@@ -16,7 +16,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Prefetch, QuerySet
 from django.urls import reverse
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -52,8 +52,9 @@ from backgroundmusic.staffroles.selectors import Actor, staff_may_manage_orders,
 # A cart is a handful of licences; a longer one is a script, not a buyer.
 CART_MAX_LINES = 20
 USE_DESCRIPTION_MAX = 300
-# Kod prichiny postanovki: four digits, two digits or capital Latin letters, three digits.
-KPP = re.compile(r"\d{4}[\dA-Z]{2}\d{3}")
+# Kod prichiny postanovki: four digits, two digits or capital Latin letters, three digits; ASCII
+# digits only (\d would take Arabic-Indic or fullwidth digits into an invoice).
+KPP = re.compile(r"[0-9]{4}[0-9A-Z]{2}[0-9]{3}")
 # Plans whose licence names what it is for: the venue (name and address), or the project.
 PLAN_KINDS_NAMING_USE = frozenset({PlanKind.VENUE, PlanKind.SINGLE_TRACK})
 # How a payment method is paid: the provider the billing services call (licensing/payments/).
@@ -542,11 +543,13 @@ def orders_of(*, user: User) -> QuerySet[Order]:
 
 
 def order_of(*, user: User, public_id: str) -> Order | None:
-    """The person's own order by its public id, with its lines, payments and invoice."""
+    """The person's own order by its public id, with its lines (each with its plan, track and
+    the subscription it renews), payments and invoice."""
+    lines = OrderLine.objects.select_related("plan_edition__plan", "track", "renews")
     return (
         Order.objects.filter(user=user, public_id=public_id)
         .select_related("invoice")
-        .prefetch_related("lines__plan_edition", "lines__track", "payments")
+        .prefetch_related(Prefetch("lines", queryset=lines), "payments")
         .first()
     )
 

@@ -321,13 +321,25 @@ def test_the_privacy_center_forms_and_the_cookie_choice(person_client: Client) -
 API_PARAMETERS = st.sampled_from(["q", "genre", "mood", "sort", "page", "page_size", "bpm_min"])
 
 
+# Operations whose path ends in one parameter; /api/me/ ones are the person's (person_client).
+API_PATHS = [
+    "/api/tracks/",
+    "/api/collections/",
+    "/api/plans/",
+    "/api/certificates/",
+    "/api/me/agreements/",
+    "/api/me/orders/",
+]
+
+
 @st.composite
 def api_urls(draw: st.DrawFn) -> str:
-    kind = draw(st.sampled_from(["query", "track", "collection"]))
-    if kind == "track":
-        return "/api/tracks/" + url_segment(draw(HOSTILE_BYTES))
-    if kind == "collection":
-        return "/api/collections/" + url_segment(draw(HOSTILE_BYTES))
+    kind = draw(st.sampled_from(["query", "downloads", "path"]))
+    if kind == "path":
+        return draw(st.sampled_from(API_PATHS)) + url_segment(draw(HOSTILE_BYTES))
+    if kind == "downloads":
+        name = draw(st.sampled_from([b"page", b"page_size"]) | HOSTILE_BYTES)
+        return f"/api/me/downloads?{url_segment(name)}={url_segment(draw(HOSTILE_BYTES))}"
     pairs = draw(
         st.lists(
             st.tuples(
@@ -341,18 +353,21 @@ def api_urls(draw: st.DrawFn) -> str:
     return f"/api/tracks?{query}"
 
 
-def test_api_query_parameters_and_paths(client: Client) -> None:
+@pytest.mark.parametrize("signed_in", [False, True])
+def test_api_query_parameters_and_paths(client: Client, person_client: Client, signed_in) -> None:
+    caller = person_client if signed_in else client
+
     @EDGE
     @given(url=api_urls(), headers=HEADERS)
     def hostile(url: str, headers: dict[str, str]) -> None:
-        response = client.get(url, headers=headers)
+        response = caller.get(url, headers=headers)
         check_response(response)
         # A path outside every operation (an empty or split segment) is Django's 404 page.
         if response.status_code == 400:
             assert set(response.json()["error"]) == {"code", "message", "details"}, url
 
     hostile()
-    response = client.get("/api/tracks", {"q": "calm"})
+    response = caller.get("/api/tracks", {"q": "calm"})
     assert response.status_code == 200
     assert response.json()["total"] == 0
 

@@ -356,6 +356,10 @@ def test_a_company_order_gets_its_invoice(company, terms, venue_plan):
         ({}, "77010100", "kpp_invalid"),
         ({}, "770O01001", "kpp_invalid"),
         ({"tax_id": PROPRIETOR_INN}, "770101001", "kpp_invalid"),
+        # Digits of other scripts, which a regular expression's \d would take (Hypothesis:
+        # tests/fuzz/test_checkout_requisites_fuzz.py).
+        ({}, "٧٧٠١٠١٠٠١", "kpp_invalid"),
+        ({}, "７７０１０１００１", "kpp_invalid"),
     ],
 )
 def test_company_requisites_are_checked(terms, venue_plan, profile, kpp, code):
