@@ -27,7 +27,10 @@ from backgroundmusic.accounts.models import User
 from backgroundmusic.accounts.tests.factories import StaffFactory
 from backgroundmusic.catalog.models import Track
 from backgroundmusic.catalog.tests.fixtures import ready_track
-from backgroundmusic.licensing import demo
+from backgroundmusic.core import clock
+from backgroundmusic.licensing import agreements, demo, editions
+from backgroundmusic.licensing.models import Agreement
+from backgroundmusic.licensing.tests.paid_orders import paid_order
 from backgroundmusic.media import pipeline
 from backgroundmusic.media.models import Master, Rendition
 from backgroundmusic.media.tests.audio import sine, write_wav
@@ -108,6 +111,19 @@ def full_track(*, title: str, composer: str) -> Track:
             sha256=rendition.encoded.sha256,
         )
     return track
+
+
+def creator_subscription(user: User, *, full_name: str) -> Agreement:
+    """The demo creator subscription paid for now and concluded as billing concludes it (the
+    purchase itself is the first journey's)."""
+    edition = editions.current_plan_edition(code="creator")
+    assert edition is not None
+    paid_at = clock.now()
+    order = paid_order(
+        user=user, lines=[{"edition": edition}], paid_at=paid_at, buyer_name=full_name
+    )
+    [agreement] = agreements.agreements_conclude(order=order, now=paid_at)
+    return agreement
 
 
 def rendition_of(track: Track, kind: str) -> Rendition:

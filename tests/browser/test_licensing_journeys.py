@@ -7,22 +7,25 @@ has ended downloads stop and the published works stay on the claim-clearing lett
 
 import io
 import re
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
 import zxingcpp
-from django.conf import settings as django_settings
 from PIL import Image
 from playwright.sync_api import Page, expect
 
+from backgroundmusic.core import clock
 from backgroundmusic.core.tests.pdf import pdf_text
-from backgroundmusic.licensing.models import Agreement, Order
+from backgroundmusic.licensing.models import Agreement, Order, PaymentNotification
+from backgroundmusic.licensing.tasks import lapse_agreements
 from backgroundmusic.media.models import Download, Rendition
-from backgroundmusic.media.streaming import playable_url
+from backgroundmusic.media.streaming import playable_url, signed_url
 from tests.browser.conftest import ContextFactory
 from tests.browser.licensing_scene import (
     TRACK_SECONDS,
     at,
+    creator_subscription,
     full_track,
     licensing_manager,
     messages,
@@ -41,8 +44,10 @@ pytestmark = [
     pytest.mark.django_db(transaction=True, databases="__all__"),
 ]
 
+WORK_URL = "https://www.youtube.com/watch?v=harbour-dawn-1"
 VENUES = "Cafe Aroma: 1 Tverskaya St, 5 Arbat St and 12 Nevsky Ave"
-MAGIC = {Rendition.Kind.MP3_320: (b"\xff\xfb",), Rendition.Kind.FLAC: (b"fLaC",)}
+# An MPEG-1 Layer III frame header (the Info frame LAME writes first), and FLAC's stream marker.
+MAGIC = {Rendition.Kind.MP3_320: b"\xff\xfb", Rendition.Kind.FLAC: b"fLaC"}
 
 
 def player_duration(page: Page) -> float:
@@ -82,6 +87,11 @@ def download_through_page(page: Page, url: str) -> tuple[str, bytes]:
     return download.suggested_filename, Path(download.path()).read_bytes()
 
 
+def day(moment: date) -> str:
+    """A date as the English documents write it: "4 December 2026"."""
+    return f"{moment.day} {moment:%B %Y}"
+
+
 def qr_text(page: Page, selector: str) -> str:
     """What the QR code drawn on the page says, read from the pixels the browser shows."""
     image = Image.open(io.BytesIO(page.locator(selector).screenshot()))
@@ -99,7 +109,6 @@ def test_a_private_person_buys_a_creator_subscription_by_card_and_the_qr_opens_t
     track = full_track(title="Quiet Harbour", composer="Mira Holm")
     buyer = person("mira_holm")
     page = new_context().new_page()
-    page.on("console", lambda m: print("CONSOLE", m.type, m.text))
 
     # Signed in, the person gives the full name a licence agreement names its licensee by.
     sign_in(page, base, buyer.username)
@@ -131,6 +140,13 @@ def test_a_private_person_buys_a_creator_subscription_by_card_and_the_qr_opens_t
     page.get_by_role("button", name="Pay").click()
     at(page, base, f"/orders/{order.public_id}/")
     expect(page.locator("#order-status")).to_have_text("Paid")
+    # The double told the site, which read the payment back, captured it and concluded.
+    first = yookassa_double.notifications()[0]
+    assert (first["event"], first["delivery"]) == ("payment.waiting_for_capture", 200)
+    assert PaymentNotification.objects.order_by("pk").values_list("event", "outcome")[0] == (
+        "payment.waiting_for_capture",
+        "paid",
+    )
     [agreement] = Agreement.objects.all()
     assert (agreement.user_id, agreement.status, agreement.licensee_name) == (
         buyer.pk,
@@ -168,15 +184,13 @@ def test_a_private_person_buys_a_creator_subscription_by_card_and_the_qr_opens_t
     page.get_by_role("button", name="Save").click()
     assert messages(page) == ["The certificate now shows your choice."]
     page.get_by_role("link", name="Certificate", exact=True).click()
-    verify_url = f"{base}/verify/{agreement.certificate.public_id}/"
-    assert qr_text(page, ".certificate-qr svg") == verify_url
+    expect(page.locator(".certificate-licensee")).to_have_text("Mira Holm")
 
-    visitor = new_context().new_page()
-    visitor.goto(verify_url)
-    assert visitor.context.cookies() == [] or all(
-        cookie["name"] != django_settings.SESSION_COOKIE_NAME
-        for cookie in visitor.context.cookies()
-    )
+    fresh = new_context()
+    assert fresh.cookies() == []
+    visitor = fresh.new_page()
+    visitor.goto(qr_text(page, ".certificate-qr svg"))
+    at(visitor, base, f"/verify/{agreement.certificate.public_id}/")
     expect(visitor.locator(".certificate-status")).to_contain_text(
         "Valid — this licence is in force."
     )
@@ -280,3 +294,131 @@ def test_a_company_orders_a_venue_plan_staff_confirm_the_transfer_and_the_licenc
     expect(page.locator(".certificate-status")).to_contain_text("Valid — this licence is in force.")
     expect(page.locator(".certificate-licensee")).to_have_text("Cafe Aroma LLC")
     expect(page.locator(".certificate-uses li")).to_have_text(["Public performance at a venue"])
+
+
+def test_without_a_licence_only_the_preview_plays_and_full_renditions_are_refused(
+    live_server, new_context: ContextFactory
+) -> None:
+    base = live_server.url
+    plans_on_sale()
+    track = full_track(title="Quiet Harbour", composer="Mira Holm")
+    licensee = person("mira_holm")
+    creator_subscription(licensee, full_name="Mira Holm")
+    opus, mp3 = (
+        rendition_of(track, kind) for kind in (Rendition.Kind.OPUS, Rendition.Kind.MP3_320)
+    )
+    preview = rendition_of(track, Rendition.Kind.PREVIEW)
+    # The licensee's own links, as the pages give them to the licensee.
+    copied = [playable_url(user=licensee, track=track, kind=r.kind) for r in (opus, mp3)]
+    licensed = new_context().new_page()
+    sign_in(licensed, base, licensee.username)
+    assert [licensed.request.get(base + str(url)).status for url in copied] == [200, 200]
+
+    visitor = new_context().new_page()
+    member = new_context().new_page()
+    stranger = person("tom_visitor")
+    sign_in(member, base, stranger.username)
+    for page in (visitor, member):
+        page.goto(f"{base}/catalog/{track.slug}/")
+        expect(page.locator(".track-play span")).to_have_text("Play the preview")
+        expect(page.locator("a[href*='/download/']")).to_have_count(0)
+        assert play(page, "Play the preview of Quiet Harbour") == (
+            206,
+            "audio/mpeg",
+            preview.size_bytes,
+        )
+        assert player_duration(page) == pytest.approx(30.0, abs=0.1)
+        # A licensee's links are theirs alone.
+        for url in copied:
+            refused = page.goto(base + str(url))
+            assert refused is not None
+            assert refused.status == 403
+            expect(page.locator("body")).to_have_text("This link was issued to someone else.")
+
+    # Links signed for the member themselves: the signature is good, the licence is missing.
+    for rendition in (opus, mp3):
+        refused = member.goto(base + signed_url(user=stranger, rendition=rendition))
+        assert refused is not None
+        assert refused.status == 403
+        expect(member.locator("body")).to_have_text("You may not play this recording.")
+    assert list(Download.objects.values_list("user__username", "kind")) == [
+        ("mira_holm", "mp3_320")
+    ]
+
+
+def test_when_the_subscription_ends_downloads_stop_and_the_published_works_stay_on_the_letter(
+    live_server, new_context: ContextFactory
+) -> None:
+    base = live_server.url
+    plans_on_sale()
+    track = full_track(title="Quiet Harbour", composer="Mira Holm")
+    licensee = person("mira_holm")
+    agreement = creator_subscription(licensee, full_name="Mira Holm")
+    page = new_context().new_page()
+    sign_in(page, base, licensee.username)
+
+    # While subscribed: a download, a published work registered, and renewal cancelled.
+    downloaded = playable_url(user=licensee, track=track, kind=Rendition.Kind.MP3_320)
+    assert downloaded is not None
+    name, data = download_through_page(page, base + downloaded)
+    assert name == "Mira Holm - Quiet Harbour.mp3"
+    assert data.startswith(MAGIC[Rendition.Kind.MP3_320])
+    page.goto(f"{base}/licences/{agreement.number}/coverage/")
+    published = clock.now().date()
+    page.get_by_label("Link to the published work").fill(WORK_URL)
+    page.get_by_label("Published on").fill(published.isoformat())
+    page.get_by_label("Title").fill("Harbour at dawn, episode 1")
+    page.get_by_role("button", name="Register the work").click()
+    assert messages(page) == ["The published work is registered."]
+    page.goto(f"{base}/licences/{agreement.number}/")
+    page.get_by_role("button", name="Cancel renewal").click()
+    assert messages(page) == [
+        "Renewal is cancelled: the licence stays in force until the paid month ends."
+    ]
+
+    # The paid month is over and the hourly job has run.
+    assert agreement.paid_until is not None
+    with clock.frozen_at(agreement.paid_until + timedelta(hours=1)):
+        assert lapse_agreements.call() == {"expired": 1}
+
+        page.goto(f"{base}/licences/")
+        card = page.locator(f".licence-card[data-number='{agreement.number}']")
+        expect(card.locator(".status")).to_have_text("Expired")
+        page.goto(f"{base}/catalog/{track.slug}/")
+        expect(page.locator(".track-play span")).to_have_text("Play the preview")
+        expect(page.locator("a[href*='/download/']")).to_have_count(0)
+        assert playable_url(user=licensee, track=track, kind=Rendition.Kind.MP3_320) is None
+        # The link downloaded before, and one signed now: neither gives a byte.
+        for url, reason in (
+            (downloaded, "This link has expired. Reload the page for a new one."),
+            (
+                signed_url(user=licensee, rendition=rendition_of(track, Rendition.Kind.MP3_320)),
+                "You may not play this recording.",
+            ),
+        ):
+            refused = page.goto(base + url)
+            assert refused is not None
+            assert refused.status == 403
+            expect(page.locator("body")).to_have_text(reason)
+        assert Download.objects.count() == 1
+
+        # The work published while subscribed is still on the claim-clearing letter.
+        page.goto(f"{base}/licences/{agreement.number}/coverage/")
+        letter_link = page.locator(".coverage-letter a[lang='en']")
+        letter = page.request.get(base + str(letter_link.get_attribute("href")))
+        assert (letter.status, letter.headers["content-type"]) == (200, "application/pdf")
+        text = " ".join(" ".join(pdf_text(letter.body())).split())
+        assert (
+            f"Status Ended: in force until {day(agreement.paid_until)}. Works published while "
+            "it was in force stay covered." in text
+        ), text
+        assert (
+            f"Covered works Published Platform Work {day(published)} YouTube "
+            f"Harbour at dawn, episode 1 {WORK_URL}" in text
+        ), text
+
+        # And anyone checking the certificate is told the licence has ended.
+        page.goto(f"{base}/verify/{agreement.certificate.public_id}/")
+        expect(page.locator(".certificate-status")).to_contain_text(
+            "Expired — this licence ended on"
+        )
