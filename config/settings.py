@@ -387,6 +387,12 @@ YOOKASSA_TIMEOUT_SECONDS = env.float("YOOKASSA_TIMEOUT_SECONDS", default=10.0)
 PAYMENT_PROVIDERS = ["bank_transfer"] + (
     ["yookassa"] if YOOKASSA_SHOP_ID and YOOKASSA_SECRET_KEY else []
 )
+# Where YooKassa's payment page (each payment's confirmation_url) is. Checkout's form is answered
+# with a redirect there, and browsers apply the CSP's form-action to that redirect too.
+YOOKASSA_PAYMENT_PAGE_ORIGIN = env.str(
+    "YOOKASSA_PAYMENT_PAGE_ORIGIN", default="https://yoomoney.ru"
+)
+PAYMENT_PAGE_ORIGINS = [YOOKASSA_PAYMENT_PAGE_ORIGIN] if "yookassa" in PAYMENT_PROVIDERS else []
 # The licensing class that reads stored bank transfers for the provider (a TransferBook).
 PAYMENT_TRANSFER_BOOK = "backgroundmusic.licensing.billing.StoredTransfers"
 # Where buyers send a bank transfer, printed on invoices and the order page; empty until the
@@ -422,7 +428,7 @@ CONTENT_SECURITY_POLICY = {
         "media-src": ["'self'", "blob:"],
         "connect-src": ["'self'"],
         "frame-ancestors": ["'none'"],
-        "form-action": ["'self'"],
+        "form-action": ["'self'", *PAYMENT_PAGE_ORIGINS],
         "base-uri": ["'self'"],
         "object-src": ["'none'"],
     }

@@ -16,8 +16,12 @@ from backgroundmusic.accounts.models import User
 from backgroundmusic.catalog.models import Track
 from backgroundmusic.catalog.services import collection_create
 from backgroundmusic.catalog.tests.fixtures import make_facets, ready_track
+from backgroundmusic.licensing.models import PlanKind
+from backgroundmusic.licensing.tests.factories import agreement, plan_edition
 from backgroundmusic.media.models import Master, Rendition
 from backgroundmusic.media.streaming import may_play, playable_tracks, playable_urls, signed_url
+from backgroundmusic.media.tests.streaming_fixtures import body, encoded_clip, playable_track
+from tests.callers import CALLERS
 
 pytestmark = pytest.mark.django_db
 
@@ -129,3 +133,32 @@ def test_drafts_are_marked_for_content_managers(catalogue, caller_for):
     assert '<p class="track-unpublished">Not published</p>' in page
     public = client.get("/catalog/morning-light/").content.decode()
     assert "Not published" not in public
+
+
+PLAY_BUTTON = re.compile(
+    r'<button type="button" class="play-preview" data-src="([^"]+)" [^>]*aria-label="([^"]+)">'
+)
+# Who hears the whole track on its page: the licensee (owner) and the content managers.
+HEARS_IN_FULL = {"owner", "content_manager", "administrator"}
+
+
+@pytest.mark.parametrize("kind", CALLERS)
+def test_the_track_page_plays_the_whole_track_to_whoever_may_hear_it(kind, caller_for, owner):
+    """The page's player gets the web player's full rendition when the person may hear it,
+    and the preview otherwise: the same question as the stream view asks."""
+    track = playable_track()
+    agreement(user=owner, edition=plan_edition(kind=PlanKind.CREATOR))
+    client = caller_for(kind).client
+
+    page = client.get(f"/catalog/{track.slug}/").content.decode()
+    [(url, label)] = PLAY_BUTTON.findall(page)
+    heard = body(client.get(url.replace("&amp;", "&")))
+
+    if kind in HEARS_IN_FULL:
+        assert label == f"Play {track.title} in full"
+        assert "<span>Play the full track</span>" in page
+        assert heard == encoded_clip(Rendition.Kind.OPUS)
+    else:
+        assert label == f"Play the preview of {track.title}"
+        assert "<span>Play the preview</span>" in page
+        assert heard == encoded_clip(Rendition.Kind.PREVIEW)

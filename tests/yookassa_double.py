@@ -598,6 +598,17 @@ def yookassa_double(
     settings.YOOKASSA_API_URL = yookassa_double_server.api_url
     settings.YOOKASSA_TIMEOUT_SECONDS = 5.0
     settings.PAYMENT_PROVIDERS = ["bank_transfer", "yookassa"]
+    # As config/settings.py lets checkout's form lead to YooKassa's payment page: to the double's.
+    settings.YOOKASSA_PAYMENT_PAGE_ORIGIN = yookassa_double_server.base_url
+    settings.PAYMENT_PAGE_ORIGINS = [yookassa_double_server.base_url]
+    policy = settings.CONTENT_SECURITY_POLICY
+    settings.CONTENT_SECURITY_POLICY = {
+        **policy,
+        "DIRECTIVES": {
+            **policy["DIRECTIVES"],
+            "form-action": ["'self'", *settings.PAYMENT_PAGE_ORIGINS],
+        },
+    }
     yield yookassa_double_server
     # Releases any call still hanging, so the next test starts on a double that answers.
     yookassa_double_server.reset()

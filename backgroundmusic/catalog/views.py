@@ -111,6 +111,9 @@ def track_detail(request: HttpRequest, slug: str) -> HttpResponse:
     if track is None:
         raise Http404(_("There is no such track in the catalogue."))
     master = track.master  # type: ignore[attr-defined]
+    # Whoever may hear the whole track (a licensee) gets the web player's rendition; everyone
+    # else the preview.
+    full_url = playable_url(user=request.user, track=track, kind="opus")
     return render(
         request,
         "catalog/track.html",
@@ -118,7 +121,8 @@ def track_detail(request: HttpRequest, slug: str) -> HttpResponse:
             "track": track,
             "master": master,
             "waveform_points": selectors.waveform_svg_points(master.waveform_peaks or []),
-            "preview_url": playable_url(user=request.user, track=track, kind="preview"),
+            "play_url": full_url or playable_url(user=request.user, track=track, kind="preview"),
+            "plays_full": full_url is not None,
         },
     )
 

@@ -132,9 +132,12 @@ def invoice_context(*, invoice: Invoice, language: str) -> dict[str, object]:
     }
 
 
+PAYMENT_REFERENCE_PREFIX = "BM"
+
+
 def payment_reference(order: Order) -> str:
     """What the buyer writes in the transfer's purpose, so staff can match it to the order."""
-    return f"BM {order.public_id}"
+    return f"{PAYMENT_REFERENCE_PREFIX} {order.public_id}"
 
 
 def invoice_html(*, invoice: Invoice, language: str | None = None) -> str:

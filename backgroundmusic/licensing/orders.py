@@ -52,6 +52,9 @@ from backgroundmusic.staffroles.selectors import Actor, staff_may_manage_orders,
 # A cart is a handful of licences; a longer one is a script, not a buyer.
 CART_MAX_LINES = 20
 USE_DESCRIPTION_MAX = 300
+# What precedes the public id in a payment reference as a bank statement shows it ("BM <id>");
+# a public id holds no space.
+PAYMENT_REFERENCE_LEAD = re.compile(rf"^{invoices.PAYMENT_REFERENCE_PREFIX}\s+", re.IGNORECASE)
 # Kod prichiny postanovki: four digits, two digits or capital Latin letters, three digits; ASCII
 # digits only (\d would take Arabic-Indic or fullwidth digits into an invoice).
 KPP = re.compile(r"[0-9]{4}[0-9A-Z]{2}[0-9]{3}")
@@ -557,7 +560,7 @@ def order_of(*, user: User, public_id: str) -> Order | None:
 @refusals_audited("licensing.orders_for_staff")
 def orders_for_staff(*, actor: Actor, status: str = "", public_id: str = "") -> QuerySet[Order]:
     """Every order, newest first, for the staff who manage orders; only what the list shows,
-    no buyer's details."""
+    no buyer's details. `public_id`: its start, or the payment reference as a statement shows it."""
     staff_require(actor=actor, may=staff_may_manage_orders)
     found = Order.objects.only(
         "public_id",
@@ -571,8 +574,9 @@ def orders_for_staff(*, actor: Actor, status: str = "", public_id: str = "") -> 
     )
     if status in Order.Status.values:
         found = found.filter(status=status)
-    if public_id.strip():
-        found = found.filter(public_id__startswith=public_id.strip())
+    wanted = PAYMENT_REFERENCE_LEAD.sub("", public_id.strip())
+    if wanted:
+        found = found.filter(public_id__startswith=wanted)
     return found
 
 

@@ -22,7 +22,12 @@ from backgroundmusic.licensing.models import (
     Refund,
 )
 from backgroundmusic.licensing.orders import cart_add
-from backgroundmusic.licensing.tests.checkout_scene import BROWSER, place, profile_set
+from backgroundmusic.licensing.tests.checkout_scene import (
+    BROWSER,
+    company_buyer,
+    place,
+    profile_set,
+)
 from backgroundmusic.privacy.kernel.models import StaffAccessLogEntry
 from backgroundmusic.staffroles.roles import StaffRole
 from tests.callers import CALLERS
@@ -48,6 +53,13 @@ def owner():
 def transfer_order(owner, terms, venue_plan) -> Order:
     cart_add(user=owner, edition_id=venue_plan.pk, quantity=2, use_description="Cafe")
     return place(owner, terms, buyer_kind=BuyerKind.LEGAL)
+
+
+@pytest.fixture
+def other_order(terms, venue_plan) -> Order:
+    other = company_buyer("bistro", company_name="Bistro LLC")
+    cart_add(user=other, edition_id=venue_plan.pk, quantity=1, use_description="Bistro")
+    return place(other, terms, buyer_kind=BuyerKind.LEGAL)
 
 
 def expected_for_owner_page(kind: str) -> int:
@@ -177,6 +189,30 @@ def test_staff_cancel(caller_for, kind, transfer_order):
     assert response.status_code == (302 if kind in ("anonymous", MANAGER) else 403)
     assert (transfer_order.status == Order.Status.CANCELLED) == cancelled
     assert AuditEvent.objects.filter(action="order.cancelled").count() == int(cancelled)
+
+
+@pytest.mark.parametrize(
+    ("typed", "found"),
+    [
+        ("{id}", True),
+        ("{start}", True),
+        ("BM {id}", True),
+        ("  bm   {id} ", True),
+        ("BM{id}", False),
+        ("XX {id}", False),
+        ("BM other", False),
+    ],
+)
+def test_staff_find_an_order_by_its_number_or_payment_reference(
+    caller_for, transfer_order, other_order, typed, found
+):
+    """Staff match a transfer by the reference on the bank statement: "BM <order number>"."""
+    public_id = transfer_order.public_id
+    query = typed.format(id=public_id, start=public_id[:6])
+    page = caller_for(MANAGER).client.get(reverse("licensing_staff:orders"), {"q": query})
+    assert page.status_code == 200
+    listed = re.findall(r'<tr data-order="([^"]+)">', page.content.decode())
+    assert listed == ([public_id] if found else [])
 
 
 def test_staff_forms_keep_what_was_typed(caller_for, transfer_order):

@@ -1,4 +1,8 @@
-"""provider_for: only enabled providers, each built from settings."""
+"""provider_for: only enabled providers, each built from settings; the settings that let a
+browser reach the card provider's page."""
+
+import runpy
+from pathlib import Path
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
@@ -7,6 +11,7 @@ from backgroundmusic.licensing.payments import ProviderNotEnabled, provider_for
 from backgroundmusic.licensing.payments.bank_transfer import BankTransferProvider
 from backgroundmusic.licensing.payments.yookassa import YooKassaProvider
 
+SETTINGS_FILE = Path(__file__).resolve().parents[3] / "config" / "settings.py"
 BOOK = "backgroundmusic.licensing.tests.test_payments_bank_transfer.StoredTransfers"
 
 
@@ -44,3 +49,37 @@ def test_yookassa_enabled_without_its_key_is_a_configuration_error(settings):
 
     with pytest.raises(ImproperlyConfigured, match="YOOKASSA_SECRET_KEY"):
         provider_for("yookassa")
+
+
+@pytest.mark.parametrize(
+    ("environment", "form_action"),
+    [
+        ({}, ["'self'"]),
+        (
+            {"YOOKASSA_SHOP_ID": "123", "YOOKASSA_SECRET_KEY": "k"},
+            ["'self'", "https://yoomoney.ru"],
+        ),
+        (
+            {
+                "YOOKASSA_SHOP_ID": "123",
+                "YOOKASSA_SECRET_KEY": "k",
+                "YOOKASSA_PAYMENT_PAGE_ORIGIN": "https://pay.example",
+            },
+            ["'self'", "https://pay.example"],
+        ),
+    ],
+)
+def test_the_content_security_policy_lets_checkout_lead_to_the_card_providers_page(
+    monkeypatch, tmp_path, environment, form_action
+):
+    """Browsers apply form-action to the redirect that answers a form, and checkout answers
+    with YooKassa's payment page: allowed when YooKassa is enabled, and only then."""
+    for name in ("YOOKASSA_SHOP_ID", "YOOKASSA_SECRET_KEY", "YOOKASSA_PAYMENT_PAGE_ORIGIN"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("VAR_DIR", str(tmp_path))
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+
+    configured = runpy.run_path(str(SETTINGS_FILE))
+
+    assert configured["CONTENT_SECURITY_POLICY"]["DIRECTIVES"]["form-action"] == form_action

@@ -219,6 +219,22 @@ def test_a_plan_page_shows_its_full_terms_and_the_way_into_the_cart(client):
         assert 'name="quantity" value="1" min="1" max="50"' in form
 
 
+USE_FIELD = (
+    '<input type="text" id="use_description" name="use_description" maxlength="300" required '
+    'aria-describedby="use_description_help">'
+)
+
+
+@pytest.mark.parametrize(
+    ("code", "asks"),
+    [("creator", False), ("business", False), ("venue", True), ("single-track", True)],
+)
+def test_a_plan_whose_licence_names_its_place_or_project_asks_for_it(client, code, asks):
+    html = client.get(f"/pricing/{code}/").content.decode()
+    assert (USE_FIELD in html) == asks
+    assert ("For a venue: its name and address. For a single track: the project." in html) == asks
+
+
 def test_the_licence_terms_in_force_and_each_edition_at_its_own_address(client):
     upcoming = NOW + timedelta(days=30)
     with clock.frozen_at(NOW):

@@ -29,6 +29,7 @@ from backgroundmusic.licensing.models import (
     Use,
 )
 from backgroundmusic.licensing.money import line_amounts, money_display
+from backgroundmusic.licensing.orders import PLAN_KINDS_NAMING_USE, USE_DESCRIPTION_MAX
 
 
 def _is_russian(language: str | None) -> bool:
@@ -155,6 +156,10 @@ def pricing_plan(request: HttpRequest, code: str) -> HttpResponse:
             "offer": plan_offer(edition, language=get_language()),
             "terms": editions.current_terms_edition(),
             "cart_add_url": _cart_add_url(),
+            # A venue's or a project's licence is for a named place or project: asked here, or
+            # the cart would refuse the first "Add to cart".
+            "names_use": edition.plan.kind in PLAN_KINDS_NAMING_USE,
+            "use_description_max": USE_DESCRIPTION_MAX,
         },
     )
 
