@@ -545,7 +545,7 @@ def test_the_mail_outbox_keeps_only_other_peoples_messages(settings, tmp_path, o
 
 
 # Job rows name people only through the ids of other rows (an export, an erasure job), the
-# erasure itself runs as one, and prune_finished_tasks deletes them after their retention.
+# erasure itself runs as one, and the retention run deletes them after their period.
 LEFT_TO_THEIR_RETENTION = {"django_tasks_database.DBTaskResult"}
 
 
