@@ -3,10 +3,11 @@
 from backgroundmusic.core.schedule import RecurringJob
 
 RECURRING_JOBS: list[RecurringJob] = [
+    # Old schedule slots (core/tasks.py); finished job rows leave through retention
     RecurringJob(
-        name="prune_finished_tasks",
+        name="prune_schedule_slots",
         cron="17 3 * * *",
-        task="backgroundmusic.core.tasks.prune_finished_tasks",
+        task="backgroundmusic.core.tasks.prune_schedule_slots",
     ),
     # Retention (privacy/retention.py)
     RecurringJob(

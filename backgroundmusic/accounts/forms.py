@@ -13,7 +13,6 @@ from django.utils.translation import gettext_lazy as _
 from backgroundmusic.accounts import selectors
 from backgroundmusic.accounts.adapter import USERNAME_LOOKS_TAKEN
 from backgroundmusic.accounts.models import AccountType, User
-from backgroundmusic.accounts.selectors import PUBLIC_FIELD_CHOICES
 from backgroundmusic.core.forms import Form
 
 MAX_SOCIAL_LINKS = 20
@@ -136,28 +135,3 @@ SocialLinkFormSet = forms.formset_factory(
     validate_max=True,
     absolute_max=MAX_SOCIAL_LINKS,
 )
-
-
-class PublicProfileForm(Form):
-    is_published = forms.BooleanField(
-        label=_("Publish my profile at its public address"), required=False
-    )
-    public_fields = forms.MultipleChoiceField(
-        label=_("Fields shown on the public profile"),
-        choices=PUBLIC_FIELD_CHOICES,
-        widget=forms.CheckboxSelectMultiple,
-        required=False,
-    )
-    is_indexable = forms.BooleanField(
-        label=_("Let search engines index my public profile"), required=False
-    )
-
-    def clean(self) -> dict[str, Any]:
-        cleaned = super().clean() or {}
-        if cleaned.get("is_published") and not cleaned.get("public_fields"):
-            self.add_error("public_fields", _("Choose at least one field to publish."))
-        if cleaned.get("is_indexable") and not cleaned.get("is_published"):
-            self.add_error(
-                "is_indexable", _("Search engines can index the profile only once it is published.")
-            )
-        return cleaned

@@ -5,10 +5,7 @@ their own activity. Not personal: surrogate keys, the link to the subject, row b
 system flags; an exporter still carries those along with the row.
 """
 
-from collections.abc import Callable
-
 from backgroundmusic.accounts import services
-from backgroundmusic.accounts.models import User
 from backgroundmusic.privacy.kernel.registry import (
     Category,
     Clock,
@@ -340,22 +337,6 @@ declare("auth.Permission", subject="", not_personal=["id", "name", "content_type
 declare("contenttypes.ContentType", subject="", not_personal=["id", "app_label", "model"])
 
 data_map.register_resealer("two-factor secrets", services.mfa_secrets_reseal)
-
-# Consent listeners (privacy/consents.py): a stopped consent unpublishes or stops indexing
-
-
-def _public_profile_consent_stopped(purpose: str) -> Callable[..., None]:
-    def stopped(*, subject_id: int) -> None:
-        user = User.objects.filter(pk=subject_id).first()
-        if user is not None:
-            services.public_profile_withdraw(user=user, purpose=purpose)
-
-    stopped.__name__ = f"public_profile_consent_stopped_{purpose}"
-    return stopped
-
-
-for _purpose in ("public_profile", "indexing"):
-    data_map.register_consent_listener(_purpose, _public_profile_consent_stopped(_purpose))
 
 # Export, erasure and retention handlers (accounts/erasure.py, privacy/rights.py)
 # Orders: deactivate first; the steps that find rows through the account run before the data-map

@@ -6,6 +6,5 @@ app_name = "accounts"
 
 urlpatterns = [
     path("account/profile/", views.profile_edit, name="profile"),
-    path("account/profile/public/", views.public_profile_settings, name="public_profile_settings"),
     path("u/<str:username>/", views.public_profile, name="public_profile"),
 ]

@@ -8,15 +8,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from backgroundmusic.accounts import selectors, services
-from backgroundmusic.accounts.forms import (
-    BaseSocialLinkFormSet,
-    ProfileForm,
-    PublicProfileForm,
-    SocialLinkFormSet,
-)
+from backgroundmusic.accounts.forms import BaseSocialLinkFormSet, ProfileForm, SocialLinkFormSet
 from backgroundmusic.core.http import AuthenticatedRequest
 from backgroundmusic.core.ratelimits import rate_limited
-from backgroundmusic.privacy.rights.erasure import profile_was_erased
+from backgroundmusic.privacy.kernel.tombstones import profile_was_erased
 
 
 @login_required
@@ -59,47 +54,13 @@ def profile_edit(request: AuthenticatedRequest) -> HttpResponse:
     )
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
-def public_profile_settings(request: AuthenticatedRequest) -> HttpResponse:
-    profile = selectors.profile_of(user=request.user)
-    if request.method == "POST":
-        form = PublicProfileForm(request.POST)
-        if form.is_valid():
-            services.public_profile_set(
-                user=request.user,
-                published=form.cleaned_data["is_published"],
-                public_fields=form.cleaned_data["public_fields"],
-                indexable=form.cleaned_data["is_indexable"],
-            )
-            messages.success(request, _("Your public profile settings are saved."))
-            return redirect("accounts:public_profile_settings")
-    else:
-        form = PublicProfileForm(
-            initial={
-                "is_published": profile.is_published,
-                "public_fields": profile.public_fields,
-                "is_indexable": profile.is_indexable,
-            }
-        )
-    return render(
-        request,
-        "accounts/public_profile_settings.html",
-        {
-            "form": form,
-            "profile": profile,
-            "choices": request.user.public_profile_choices.all()[:20],
-        },
-    )
-
-
 @require_GET
 @rate_limited("public_profile")
 def public_profile(request: HttpRequest, username: str) -> HttpResponse:
     profile = selectors.public_profile_for(username=username, viewer=request.user)
     if profile is None:
         if profile_was_erased(username=username):
-            return render(request, "privacy/deleted_profile.html", status=410)
+            return render(request, "accounts/deleted_profile.html", status=410)
         raise Http404(_("No public profile here."))
     response = render(request, "accounts/public_profile.html", {"public": profile})
     if not (profile.published and profile.indexable):

@@ -1,6 +1,10 @@
-"""The data map of the job machinery: job rows carry people's ids, schedule rows carry none."""
+"""The data map of the job machinery: job rows carry people's ids, schedule rows carry none.
 
-from backgroundmusic.core.tasks import FINISHED_TASK_RETENTION
+Finished job rows leave through the retention run's generic step (privacy/retention.py), by
+the clock and period declared here, with a destruction record; core's own pruning
+(core/tasks.py) touches only the schedule rows.
+"""
+
 from backgroundmusic.privacy.kernel.registry import (
     Category,
     Clock,
@@ -8,8 +12,7 @@ from backgroundmusic.privacy.kernel.registry import (
     LegalBasis,
     PersonalData,
     Purpose,
-    Retention,
-    RetentionStart,
+    Retentions,
     declare,
 )
 
@@ -23,12 +26,7 @@ _job_payload = PersonalData(
     category=Category.UNIQUE_ID,
     purpose=Purpose.CONTRACT,
     legal_basis=LegalBasis.CONTRACT,
-    # One number for the map and for prune_finished_tasks, so the two cannot drift apart.
-    retention=Retention(
-        days=FINISHED_TASK_RETENTION.days,
-        start=RetentionStart.COLLECTED,
-        description=f"{FINISHED_TASK_RETENTION.days} days after the job finishes",
-    ),
+    retention=Retentions.FINISHED_JOBS,
     erasure=Erasure.DELETE,
     exportable=False,
 )

@@ -1,5 +1,5 @@
-"""Forms of the policy pages and the sign-up agreement: they parse and validate; policies.py
-publishes and records."""
+"""Forms of the policy pages, the sign-up agreement and the public profile settings: they parse
+and validate; policies.py and public_profile.py publish and record."""
 
 from typing import Any
 
@@ -10,6 +10,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from backgroundmusic.accounts.models import User
+from backgroundmusic.accounts.selectors import PUBLIC_FIELD_CHOICES
 from backgroundmusic.core.forms import Form
 from backgroundmusic.core.request_info import client_ip, truncate_ip, user_agent_family
 from backgroundmusic.privacy import policies
@@ -110,3 +111,28 @@ class SignupAgreementForm(Form):
             request_ip_truncated=truncate_ip(client_ip(request)),
             user_agent_family=user_agent_family(request),
         )
+
+
+class PublicProfileForm(Form):
+    is_published = forms.BooleanField(
+        label=_("Publish my profile at its public address"), required=False
+    )
+    public_fields = forms.MultipleChoiceField(
+        label=_("Fields shown on the public profile"),
+        choices=PUBLIC_FIELD_CHOICES,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+    is_indexable = forms.BooleanField(
+        label=_("Let search engines index my public profile"), required=False
+    )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if cleaned.get("is_published") and not cleaned.get("public_fields"):
+            self.add_error("public_fields", _("Choose at least one field to publish."))
+        if cleaned.get("is_indexable") and not cleaned.get("is_published"):
+            self.add_error(
+                "is_indexable", _("Search engines can index the profile only once it is published.")
+            )
+        return cleaned

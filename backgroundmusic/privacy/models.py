@@ -10,6 +10,7 @@ from backgroundmusic.core.models import AppendOnlyModel
 # The kernel's models load with this app and carry its label (privacy/kernel/models.py).
 from backgroundmusic.privacy.kernel.models import (  # noqa: F401
     DataKey,
+    ErasedProfileTombstone,
     StaffAccessLogCheckpoint,
     StaffAccessLogEntry,
 )
@@ -263,16 +264,6 @@ class DestructionRecord(AppendOnlyModel):
 
     def __str__(self) -> str:
         return f"destruction at {self.at:%Y-%m-%d %H:%M}"
-
-
-class ErasedProfileTombstone(models.Model):
-    """Lets /u/<username>/ answer 410 Gone after erasure without keeping the username."""
-
-    username_digest = models.CharField(max_length=64, unique=True)
-    erased_at = models.DateTimeField()
-
-    def __str__(self) -> str:
-        return f"tombstone #{self.pk}"
 
 
 # Requests received by staff, and the disclosure register (clauses 6.2-6.4)

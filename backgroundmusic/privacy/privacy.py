@@ -1,5 +1,7 @@
 """The data map of the privacy app's own models."""
 
+from collections.abc import Callable
+
 from backgroundmusic.privacy.kernel.registry import (
     Category,
     Clock,
@@ -318,3 +320,28 @@ def _register_rights_handlers() -> None:
 
 
 _register_rights_handlers()
+
+# Consent listeners (privacy/consents.py): a stopped consent unpublishes the public profile or
+# stops its indexing (privacy/public_profile.py).
+
+
+def _register_consent_listeners() -> None:
+    from backgroundmusic.accounts.models import User
+    from backgroundmusic.privacy import public_profile
+    from backgroundmusic.privacy.kernel.registry import data_map
+    from backgroundmusic.privacy.models import ConsentPurpose
+
+    def public_profile_consent_stopped(purpose: str) -> Callable[..., None]:
+        def stopped(*, subject_id: int) -> None:
+            user = User.objects.filter(pk=subject_id).first()
+            if user is not None:
+                public_profile.public_profile_withdraw(user=user, purpose=purpose)
+
+        stopped.__name__ = f"public_profile_consent_stopped_{purpose}"
+        return stopped
+
+    for purpose in (ConsentPurpose.PUBLIC_PROFILE, ConsentPurpose.INDEXING):
+        data_map.register_consent_listener(purpose, public_profile_consent_stopped(purpose))
+
+
+_register_consent_listeners()

@@ -20,6 +20,17 @@ urlpatterns += [
     path("privacy/restriction/", consents_views.restriction_change, name="restriction"),
 ]
 
+# The public profile settings: publishing and indexing are consents (views/public_profile.py)
+from backgroundmusic.privacy.views import public_profile as public_profile_views  # noqa: E402
+
+urlpatterns += [
+    path(
+        "account/profile/public/",
+        public_profile_views.public_profile_settings,
+        name="public_profile_settings",
+    ),
+]
+
 # Staff requests, disclosure register, records of processing (views/requests.py, ...)
 from backgroundmusic.privacy.views import disclosures as disclosures_views  # noqa: E402
 from backgroundmusic.privacy.views import processing as processing_views  # noqa: E402

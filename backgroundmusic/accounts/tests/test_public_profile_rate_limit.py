@@ -9,8 +9,8 @@ import time_machine
 from django.conf import settings
 from django.test import Client
 
-from backgroundmusic.accounts import services
 from backgroundmusic.accounts.tests.factories import UserFactory
+from backgroundmusic.privacy import public_profile
 
 pytestmark = pytest.mark.django_db
 
@@ -26,7 +26,7 @@ def limit(kind: str) -> int:
 @pytest.fixture
 def published() -> None:
     owner = UserFactory.create(username="owner")
-    services.public_profile_set(
+    public_profile.public_profile_set(
         user=owner, published=True, public_fields=["social_links"], indexable=False
     )
 

@@ -10,7 +10,7 @@ from django_tasks_db.models import DBTaskResult
 
 from backgroundmusic.core import clock, health
 from backgroundmusic.core.health import HealthState
-from backgroundmusic.core.tasks import prune_finished_tasks
+from backgroundmusic.core.tasks import prune_schedule_slots
 from config.storage import s3_storage
 
 PROJECT_ROOT = Path(__file__).resolve().parents[3]
@@ -52,7 +52,7 @@ def test_healthz_reports_every_part_ok(client):
 
 @pytest.mark.django_db
 def test_healthz_names_tasks_when_a_job_has_waited_too_long(client):
-    result = prune_finished_tasks.enqueue()
+    result = prune_schedule_slots.enqueue()
     DBTaskResult.objects.filter(pk=result.id).update(enqueued_at=clock.now() - timedelta(minutes=6))
     response = client.get("/healthz")
     assert (response.status_code, response.json()) == (503, reported_down("tasks"))

@@ -8,10 +8,10 @@ from django_tasks_db.models import DBTaskResult
 from backgroundmusic.core import clock
 from backgroundmusic.core.models import ScheduledRun
 from backgroundmusic.core.schedule import RecurringJob, latest_slot, schedule_due_jobs
-from backgroundmusic.core.tasks import FINISHED_TASK_RETENTION, prune_finished_tasks
+from backgroundmusic.core.tasks import SCHEDULE_SLOT_RETENTION, prune_schedule_slots
 
 NIGHTLY = RecurringJob(
-    name="prune", cron="17 3 * * *", task="backgroundmusic.core.tasks.prune_finished_tasks"
+    name="prune", cron="17 3 * * *", task="backgroundmusic.core.tasks.prune_schedule_slots"
 )
 
 
@@ -22,7 +22,7 @@ class Rollback(Exception):
 @pytest.mark.django_db
 def test_a_job_enqueued_in_a_transaction_that_rolls_back_never_exists():
     with pytest.raises(Rollback), transaction.atomic():
-        prune_finished_tasks.enqueue()
+        prune_schedule_slots.enqueue()
         assert DBTaskResult.objects.count() == 1
         raise Rollback
     assert DBTaskResult.objects.count() == 0
@@ -32,7 +32,7 @@ def test_a_job_enqueued_in_a_transaction_that_rolls_back_never_exists():
 def test_a_committed_job_is_run_by_the_worker():
     # The worker closes and reopens connections between jobs, as in production, which a test
     # wrapped in a transaction would not survive.
-    result = prune_finished_tasks.enqueue()
+    result = prune_schedule_slots.enqueue()
     call_command("run_worker", batch=True, interval=0)
     row = DBTaskResult.objects.get(pk=result.id)
     assert row.status == "SUCCESSFUL"
@@ -64,35 +64,22 @@ def test_each_slot_is_enqueued_once_whoever_asks():
 
 
 @pytest.mark.django_db
-def test_prune_keeps_recent_and_unfinished_jobs():
-    old = prune_finished_tasks.enqueue()
-    recent = prune_finished_tasks.enqueue()
-    waiting = prune_finished_tasks.enqueue()
-    now = clock.now()
-    DBTaskResult.objects.filter(pk=old.id).update(
-        status="SUCCESSFUL", finished_at=now - FINISHED_TASK_RETENTION - timedelta(hours=1)
-    )
-    DBTaskResult.objects.filter(pk=recent.id).update(
-        status="SUCCESSFUL", finished_at=now - timedelta(days=1)
-    )
-    assert prune_finished_tasks.call() == 1
-    assert set(DBTaskResult.objects.values_list("pk", flat=True)) == {
-        DBTaskResult.objects.get(pk=recent.id).pk,
-        DBTaskResult.objects.get(pk=waiting.id).pk,
-    }
-
-
-@pytest.mark.django_db
-def test_prune_keeps_two_weeks_of_slots_and_each_jobs_latest():
+def test_prune_keeps_two_weeks_of_slots_and_each_jobs_latest_and_no_job_row_goes():
     now = datetime(2026, 3, 30, 4, 0, tzinfo=UTC)
-    old = now - FINISHED_TASK_RETENTION - timedelta(days=1)
+    old = now - SCHEDULE_SLOT_RETENTION - timedelta(days=1)
     recent = now - timedelta(days=1)
     for job, slot in [("nightly", old), ("nightly", recent), ("yearly", old - timedelta(days=1))]:
         ScheduledRun.objects.create(job=job, slot=slot, task_result_id="")
     ScheduledRun.objects.create(job="yearly", slot=old, task_result_id="")
+    # Finished job rows name people by id: only the retention run deletes them (core/privacy.py).
+    finished = prune_schedule_slots.enqueue()
+    DBTaskResult.objects.filter(pk=finished.id).update(status="SUCCESSFUL", finished_at=old)
     with clock.frozen_at(now):
-        assert prune_finished_tasks.call() == 2
+        assert prune_schedule_slots.call() == 2
     assert sorted(ScheduledRun.objects.values_list("job", "slot")) == [
         ("nightly", recent),
         ("yearly", old),
+    ]
+    assert list(DBTaskResult.objects.values_list("pk", "finished_at")) == [
+        (DBTaskResult.objects.get(pk=finished.id).pk, old)
     ]

@@ -1,8 +1,10 @@
-"""The kernel's models: data keys, the staff access log and its retention checkpoints.
+"""The kernel's models: data keys, the staff access log and its retention checkpoints, the
+tombstones of erased public profiles.
 
-They belong to the privacy app (app label "privacy", tables privacy_datakey and
-privacy_staffaccesslogentry): Django gives a model the label of the installed app whose package
-contains its module. privacy/models.py imports them so they load with the app.
+They belong to the privacy app (app label "privacy", tables privacy_datakey,
+privacy_staffaccesslogentry, privacy_erasedprofiletombstone, ...): Django gives a model the
+label of the installed app whose package contains its module. privacy/models.py imports them so
+they load with the app.
 """
 
 from typing import Any, ClassVar
@@ -88,3 +90,14 @@ class StaffAccessLogCheckpoint(AppendOnlyModel):
 
     def __str__(self) -> str:
         return f"access log checkpoint after entry #{self.last_pruned_id}"
+
+
+class ErasedProfileTombstone(models.Model):
+    """Lets /u/<username>/ answer 410 Gone after erasure without keeping the username
+    (tombstones.py)."""
+
+    username_digest = models.CharField(max_length=64, unique=True)
+    erased_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"tombstone #{self.pk}"

@@ -106,6 +106,12 @@ class Retentions:
         start=RetentionStart.COLLECTED,
         description=_("Until the session ends, at most 14 days"),
     )
+    # Finished job rows: tasks take ids, so their arguments and results name people by id.
+    FINISHED_JOBS = Retention(
+        days=14,
+        start=RetentionStart.COLLECTED,
+        description=_("14 days after the job finishes"),
+    )
     # ACCOUNT_EMAIL_CONFIRMATION_EXPIRE_DAYS is allauth's default of three days.
     EMAIL_CONFIRMATION = Retention(
         days=3,

@@ -16,21 +16,20 @@ from django.utils.translation import gettext as _
 
 from backgroundmusic.core import clock
 from backgroundmusic.core.errors import DomainError
-from backgroundmusic.privacy.kernel.pseudonyms import subject_pseudonym, username_digest
+from backgroundmusic.privacy.kernel.pseudonyms import subject_pseudonym
 from backgroundmusic.privacy.kernel.registry import (
     Erasure,
     ErasureSubject,
     ModelDeclaration,
     data_map,
 )
-from backgroundmusic.privacy.models import DestructionRecord, ErasedProfileTombstone, ErasureJob
+from backgroundmusic.privacy.models import DestructionRecord, ErasureJob
 from backgroundmusic.privacy.rights.rows import (
     Person,
     categories_of,
     covered_labels,
     declarations_with_subject,
     model_of,
-    person_model,
     subject_rows,
 )
 
@@ -49,18 +48,6 @@ REASON_MAX_LENGTH = 64  # ErasureJob.reason and DestructionRecord.reason
 
 def erasure_pending(*, subject_id: int) -> bool:
     return ErasureJob.objects.filter(subject_id=subject_id).exists()
-
-
-def profile_was_erased(*, username: str) -> bool:
-    """Whether /u/<username>/ belonged to an erased account (and nobody holds the name now)."""
-    user_model = person_model()
-    if user_model._default_manager.filter(
-        **{f"{user_model.USERNAME_FIELD}__iexact": username}
-    ).exists():
-        return False
-    return ErasedProfileTombstone.objects.filter(
-        username_digest=username_digest(username=username)
-    ).exists()
 
 
 def erasure_of(*, subject: Person) -> ErasureJob | None:

@@ -11,11 +11,8 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import models
 
-from backgroundmusic.core import clock
-from backgroundmusic.privacy.kernel import keys
-from backgroundmusic.privacy.kernel.pseudonyms import username_digest
+from backgroundmusic.privacy.kernel import keys, tombstones
 from backgroundmusic.privacy.kernel.registry import Category, ErasureSubject, data_map
-from backgroundmusic.privacy.models import ErasedProfileTombstone
 from backgroundmusic.privacy.rights.export import exports_destroy
 from backgroundmusic.privacy.rights.rows import person_model, subject_values
 
@@ -29,10 +26,7 @@ def erase_tombstone(*, subject: ErasureSubject) -> dict[str, int]:
         .first()
     )
     if username and username != subject.pseudonym:
-        ErasedProfileTombstone.objects.get_or_create(
-            username_digest=username_digest(username=username),
-            defaults={"erased_at": clock.now()},
-        )
+        tombstones.profile_tombstone_record(username=username)
     return {}
 
 

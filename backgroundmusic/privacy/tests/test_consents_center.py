@@ -7,12 +7,11 @@ import pytest
 from django.template import RequestContext, Template
 from django.test import Client, RequestFactory
 
-from backgroundmusic.accounts import services
 from backgroundmusic.accounts.models import Profile, PublicProfileChoice, User
 from backgroundmusic.accounts.tests.factories import UserFactory
 from backgroundmusic.core import clock
 from backgroundmusic.core.request_info import PrivacySignals
-from backgroundmusic.privacy import consents
+from backgroundmusic.privacy import consents, public_profile
 from backgroundmusic.privacy.demo import demo_recipients_create
 from backgroundmusic.privacy.models import (
     ConsentMethod,
@@ -266,7 +265,7 @@ def test_the_sharing_section_says_when_no_partner_is_offered(owner):
 
 
 def publish(user: User, *, indexable: bool) -> None:
-    services.public_profile_set(
+    public_profile.public_profile_set(
         user=user, published=True, public_fields=["full_name"], indexable=indexable
     )
 
@@ -285,10 +284,12 @@ def test_public_profile_settings_write_the_consent_ledger(owner):
         ("public_profile", None, "given", "form"),
         ("indexing", None, "given", "form"),
     ]
-    services.public_profile_set(
+    public_profile.public_profile_set(
         user=owner, published=True, public_fields=["full_name"], indexable=False
     )
-    services.public_profile_set(user=owner, published=False, public_fields=[], indexable=False)
+    public_profile.public_profile_set(
+        user=owner, published=False, public_fields=[], indexable=False
+    )
     assert ledger(owner) == [
         ("public_profile", None, "given", "form"),
         ("indexing", None, "given", "form"),

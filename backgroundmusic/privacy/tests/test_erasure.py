@@ -29,14 +29,18 @@ from hypothesis import strategies as st
 
 from backgroundmusic.accounts.lockout import account_key
 from backgroundmusic.accounts.models import Profile, PublicProfileChoice, SocialLink, User
-from backgroundmusic.accounts.services import public_profile_set
 from backgroundmusic.accounts.tests.factories import PASSWORD, UserFactory
 from backgroundmusic.core import clock
 from backgroundmusic.core.errors import DomainError
 from backgroundmusic.media.models import Download, Master
 from backgroundmusic.privacy import consents
+from backgroundmusic.privacy.kernel import tombstones
 from backgroundmusic.privacy.kernel.access_log import access_log_record
-from backgroundmusic.privacy.kernel.models import DataKey, StaffAccessLogEntry
+from backgroundmusic.privacy.kernel.models import (
+    DataKey,
+    ErasedProfileTombstone,
+    StaffAccessLogEntry,
+)
 from backgroundmusic.privacy.kernel.pseudonyms import subject_pseudonym
 from backgroundmusic.privacy.kernel.registry import Erasure, ErasureSubject, Handler, data_map
 from backgroundmusic.privacy.models import (
@@ -49,13 +53,13 @@ from backgroundmusic.privacy.models import (
     DestructionRecord,
     Disclosure,
     DocumentKind,
-    ErasedProfileTombstone,
     ErasureJob,
     LegalBasisForDisclosure,
     PolicyAcceptance,
     PolicyEdition,
     ProcessingRestriction,
 )
+from backgroundmusic.privacy.public_profile import public_profile_set
 from backgroundmusic.privacy.rights import erasure, rows
 from backgroundmusic.privacy.tasks import erase_account
 from backgroundmusic.privacy.tests.test_export import (
@@ -504,9 +508,9 @@ def test_the_erased_account_cannot_sign_in_and_its_profile_answers_410(client, o
 
 def test_a_new_account_with_the_erased_name_is_not_a_tombstone(client, owner):
     erase(owner)
-    assert erasure.profile_was_erased(username="owner")
+    assert tombstones.profile_was_erased(username="owner")
     newcomer = UserFactory.create(username="owner")
-    assert not erasure.profile_was_erased(username="owner")
+    assert not tombstones.profile_was_erased(username="owner")
     assert client.get("/u/owner/").status_code == 404  # unpublished: absent, not gone
     public_profile_set(user=newcomer, published=True, public_fields=[], indexable=False)
     assert client.get("/u/owner/").status_code == 200
@@ -541,7 +545,7 @@ def test_the_mail_outbox_keeps_only_other_peoples_messages(settings, tmp_path, o
 
 
 # Job rows name people only through the ids of other rows (an export, an erasure job), the
-# erasure itself runs as one, and prune_finished_tasks deletes them after their retention.
+# erasure itself runs as one, and the retention run deletes them after their period.
 LEFT_TO_THEIR_RETENTION = {"django_tasks_database.DBTaskResult"}
 
 

@@ -176,6 +176,12 @@ def test_every_label_is_translatable():
     retentions = [value for name, value in vars(Retentions).items() if name.isupper()]
     assert len(retentions) >= 8
     assert all(isinstance(r.description, Promise) for r in retentions)
+    # Every period the data map declares, shared or an app's own, is shown in both languages.
+    assert [
+        f"{declaration.label}.{name}"
+        for declaration, name, data in data_map.personal_fields()
+        if not isinstance(data.retention.description, Promise)
+    ] == []
     assert all(isinstance(label, Promise) for label in PURPOSE_LABELS.values())
     assert set(DATA_CATEGORY_LABELS) == set(Category)
     assert all(isinstance(label, Promise) for label in DATA_CATEGORY_LABELS.values())

@@ -6,11 +6,10 @@ import pytest
 from django.template import RequestContext, Template
 from django.test import RequestFactory
 
-from backgroundmusic.accounts import services
 from backgroundmusic.accounts.models import Profile, User
 from backgroundmusic.accounts.tests.factories import UserFactory
 from backgroundmusic.core import clock
-from backgroundmusic.privacy import consents
+from backgroundmusic.privacy import consents, public_profile
 from backgroundmusic.privacy.models import (
     ConsentMethod,
     ConsentPurpose,
@@ -63,7 +62,7 @@ def give_everything(user: User, label: Recipient) -> None:
     for purpose in (P.NEWSLETTER, P.ANALYTICS, P.RESEARCH):
         consents.consent_give(subject=user, purpose=purpose, method=ConsentMethod.FORM)
     consents.consent_give(subject=user, purpose=P.SHARING, method="form", recipient=label)
-    services.public_profile_set(
+    public_profile.public_profile_set(
         user=user, published=True, public_fields=["full_name"], indexable=True
     )
 

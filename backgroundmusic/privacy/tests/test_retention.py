@@ -11,12 +11,17 @@ from django.contrib.contenttypes.models import ContentType
 from django.contrib.sessions.models import Session
 from django.core.files.storage import default_storage
 from django.test import Client
+from django_tasks_db.models import DBTaskResult
 
 from backgroundmusic.accounts.models import User
 from backgroundmusic.accounts.tests.factories import StaffFactory, UserFactory
 from backgroundmusic.core import clock
 from backgroundmusic.core.models import ScheduledRun
 from backgroundmusic.core.schedule import schedule_due_jobs
+from backgroundmusic.licensing.agreements import agreements_conclude
+from backgroundmusic.licensing.models import Agreement, Order, PlanKind
+from backgroundmusic.licensing.tests.checkout_scene import plan_edition
+from backgroundmusic.licensing.tests.paid_orders import paid_order
 from backgroundmusic.privacy.kernel.pseudonyms import subject_pseudonym
 from backgroundmusic.privacy.models import (
     AcceptanceAction,
@@ -247,6 +252,30 @@ def test_email_confirmations_and_admin_log_entries_past_their_period():
     assert LogEntry.objects.count() == 1
 
 
+def test_finished_job_rows_go_14_days_after_they_finish_and_unfinished_ones_stay():
+    # The retention run is the one step that deletes them (core/privacy.py declares the period;
+    # core's own job prunes schedule slots only).
+    old, recent, waiting = (apply_retention.enqueue() for _ in range(3))
+    DBTaskResult.objects.filter(pk=old.id).update(
+        status="SUCCESSFUL", finished_at=T - 14 * DAY - SECOND
+    )
+    DBTaskResult.objects.filter(pk=recent.id).update(
+        status="FAILED", finished_at=T - 14 * DAY + SECOND
+    )
+    DBTaskResult.objects.filter(pk=waiting.id).update(enqueued_at=T - 30 * DAY)
+    with clock.frozen_at(T):
+        report = retention_run()
+    assert report.destroyed == {"django_tasks_database.DBTaskResult": 1}
+    assert {str(pk) for pk in DBTaskResult.objects.values_list("pk", flat=True)} == {
+        recent.id,
+        waiting.id,
+    }
+    assert records() == [
+        ("", ["user.unique_id"], {"django_tasks_database.DBTaskResult": 1}, "delete",
+         "retention: django_tasks_database.DBTaskResult", T),
+    ]  # fmt: skip
+
+
 def test_request_records_go_and_registers_lose_the_person_after_3_years():
     three_years = 3 * 365 * DAY
     recorder = StaffFactory.create(username="officer", role=StaffRole.PRIVACY_OFFICER)
@@ -362,3 +391,29 @@ def test_the_task_returns_counts_only():
             "destroyed axes.AccessAttempt": 1,
             "erasure jobs resumed": 0,
         }
+
+
+def test_licensing_records_go_after_their_keep_until_and_an_order_waits_for_its_agreement():
+    # The "licensing records" step (licensing/retention.py), run by the retention run.
+    buyer = make_owner("buyer")
+    edition = plan_edition(kind=PlanKind.CREATOR)
+    order = paid_order(user=buyer, lines=[{"edition": edition}], paid_at=T - 6 * 365 * DAY)
+    [agreement] = agreements_conclude(order=order, now=T - 6 * 365 * DAY)
+    kept = paid_order(user=buyer, lines=[{"edition": edition}], paid_at=T - DAY)
+    Order.objects.filter(pk=order.pk).update(keep_until=T.date() - DAY)
+    Order.objects.filter(pk=kept.pk).update(keep_until=T.date())
+    Agreement.objects.filter(pk=agreement.pk).update(keep_until=T.date())
+    with clock.frozen_at(T):
+        assert retention_run().destroyed == {}
+    Agreement.objects.filter(pk=agreement.pk).update(keep_until=T.date() - DAY)
+    with clock.frozen_at(T):
+        report = retention_run()
+    assert report.destroyed == {
+        "licensing.Agreement": 1,
+        "licensing.AgreementEvent": 1,
+        "licensing.Certificate": 1,
+        "licensing.Order": 1,
+        "licensing.OrderLine": 1,
+    }
+    assert list(Order.objects.values_list("pk", flat=True)) == [kept.pk]
+    assert {reason for *_rest, reason, _at in records()} == {"retention: licensing records"}

@@ -280,7 +280,7 @@ def consent_change(request: AuthenticatedRequest) -> HttpResponse:
             request,
             _("Choose what your public profile shows, then publish it here."),
         )
-        return redirect("accounts:public_profile_settings")
+        return redirect("privacy:public_profile_settings")
     method = ConsentMethod.PREFERENCE_CENTER
     try:
         if give:

@@ -1,4 +1,6 @@
-"""Demo accounts for the embedded install; refuses to run against a production database."""
+"""Demo accounts for the embedded install, signed up under the demo policy editions, and the demo
+recipients; refuses to run against a production database. Here, in the privacy center, because
+it stands above accounts and publishes the editions the demo user accepted."""
 
 import secrets
 from typing import Any
