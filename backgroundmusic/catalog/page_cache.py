@@ -1,9 +1,10 @@
-"""The catalogue listing kept rendered in Django's cache (docs/decisions/0024).
+"""The catalogue listing kept rendered in Django's cache
+(docs/decisions/00XX-catalogue-page-cache.md).
 
 What is kept is the listing of /catalog/ (the filters and the results: everything inside the
 page's <main>), never the whole response: it is rendered without the request, so no context
-processor runs and nothing of the viewer (name, CSRF token, messages) can be in it. The layout
-around it is rendered for every request.
+processor runs and nothing of the viewer (CSRF token, signed-in links, messages) can be in it.
+The layout around it is rendered for every request.
 
 A listing is kept under the catalogue's version token, the language, the viewer's audience
 (`media.streaming.playable_audience` for previews: the listing shows the tracks whose preview
@@ -33,7 +34,7 @@ VERSION_KEY = "catalog:listing:version"
 # leave them good for well over an hour. It also bounds how long a listing rendered before a
 # change no service made (a deploy's new templates, a migration) is shown.
 LISTING_SECONDS = 300
-# The fields of the search form, and those that take several values.
+# The fields of the search form (catalog/forms.py), and those that take several values.
 FIELDS = (
     "q",
     "genre",
@@ -60,9 +61,11 @@ def listing_query(params: QueryDict) -> QueryDict:
     for name in FIELDS:
         values = params.getlist(name)
         if name in MULTIPLE:
-            query.setlist(name, sorted({value for value in values if value}))
-        elif values and values[-1]:
-            query[name] = values[-1]
+            values = sorted({value for value in values if value})
+        else:
+            values = [value for value in values[-1:] if value]
+        if values:
+            query.setlist(name, values)
     return query
 
 

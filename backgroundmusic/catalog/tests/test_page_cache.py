@@ -15,6 +15,7 @@ from django.test import Client
 
 from backgroundmusic.accounts.tests.factories import PASSWORD, UserFactory
 from backgroundmusic.catalog import page_cache, services
+from backgroundmusic.catalog.forms import CatalogueSearchForm, FacetChoiceField
 from backgroundmusic.catalog.models import Genre, Track
 from backgroundmusic.catalog.tests.fixtures import make_facets, ready_track
 from backgroundmusic.core import clock
@@ -161,16 +162,32 @@ def test_a_refused_search_is_not_kept(catalogue, client, django_assert_num_queri
 def test_the_same_query_written_differently_is_one_listing(
     catalogue, client, django_assert_num_queries
 ):
-    page = main_of(client.get("/catalog/?genre=ambient&genre=classical&sort=title"))
-    assert kept_listings() == 1
-    same = "/catalog/?sort=bpm&utm_source=mail&genre=classical&genre=ambient&bpm_min=&sort=title"
-    with django_assert_num_queries(0):
-        assert main_of(client.get(same)) == page
-    # The listing shows only the canonical query: links and fields from the URL's junk.
-    assert "utm_source" not in page
-    assert page_cache.listing_query(QueryDict(same.split("?")[1])).urlencode() == (
+    """The listing is rendered from the canonical query, so what is kept is the same whichever
+    way the URL wrote it."""
+    messy = "/catalog/?sort=bpm&utm_source=mail&genre=classical&genre=ambient&bpm_min=&sort=title"
+    assert page_cache.listing_query(QueryDict(messy.split("?")[1])).urlencode() == (
         "genre=ambient&genre=classical&sort=title"
     )
+    page = main_of(client.get(messy))
+    assert listed(client, messy) == ["city-run", "morning-light"]
+    with django_assert_num_queries(0):
+        assert main_of(client.get("/catalog/?genre=ambient&genre=classical&sort=title")) == page
+    assert kept_listings() == 1
+    # A parameter the form does not know is no filter: no "Clear all".
+    plain = main_of(client.get("/catalog/"))
+    assert "Clear all" not in plain
+    with django_assert_num_queries(0):
+        assert main_of(client.get("/catalog/?utm_source=mail")) == plain
+
+
+def test_the_fields_are_the_forms():
+    assert tuple(CatalogueSearchForm.base_fields) == page_cache.FIELDS
+    facets = {
+        name
+        for name, field in CatalogueSearchForm.base_fields.items()
+        if isinstance(field, FacetChoiceField)
+    }
+    assert facets == page_cache.MULTIPLE
 
 
 @pytest.mark.parametrize("first", ["anonymous", "content_manager"])
