@@ -11,6 +11,8 @@ Run by `make bench` (or `.venv/bin/python bench/pages.py`). On loopback, in a sc
            processes) asking for one page for SECONDS seconds; every answer must be a 200.
 
 /healthz is the anchor: the same server, the same middleware, a page that does almost nothing.
+After the warm-up the catalogue and filtered catalogue are listings from the page cache
+(catalog/page_cache.py); a text search is never kept, so its row is a listing rendered every time.
 Prints pages/s, p50 and p99 for each page and its ratio to /healthz (measured first and last,
 the ratio taken to their mean). Goal (issue 10): the
 catalogue at ≥ 0.3 × /healthz. The clients share the machine's cores with the server, as a load

@@ -6,7 +6,9 @@ allowed to manage the catalogue (`staffroles.selectors.staff_may_manage_catalogu
 
 Each track keeps `search_document`: its title, description, composer, tag names and the names of
 its genres, moods and instruments in both languages, lower-cased, which is what search reads
-(selectors.track_search).
+(selectors.track_search). The writes that change what the /catalog/ listing shows (tracks and
+facets; collections are not on it) call `page_cache.listing_changed`, as does media's ingest
+when a master becomes ready (`listing_changed` here).
 """
 
 import re
@@ -23,6 +25,7 @@ from backgroundmusic.accounts.models import User
 from backgroundmusic.audit.models import AuditAction
 from backgroundmusic.audit.refusals import refusals_audited
 from backgroundmusic.audit.services import audit_record
+from backgroundmusic.catalog import page_cache
 from backgroundmusic.catalog.models import (
     DEFAULT_RIGHTS_HOLDER,
     Collection,
@@ -68,6 +71,12 @@ _M2M = ("genres", "moods", "instruments", "tags")
 
 class CatalogueError(DomainError):
     code = "catalogue_invalid"
+
+
+def listing_changed() -> None:
+    """For writes outside this module that change what the listing shows (media: a master became
+    ready), which reach the catalogue only through its services."""
+    page_cache.listing_changed()
 
 
 def _require_manager(actor: Actor) -> None:
@@ -310,6 +319,7 @@ def track_create(
         target=track,
         after=_track_values(track, ("catalogue_code", "title", "slug", "is_published")),
     )
+    page_cache.listing_changed()
     return track
 
 
@@ -331,6 +341,7 @@ def track_update(*, actor: Actor, track: Track, **changes: Any) -> Track:
             before=before,
             after=after,
         )
+        page_cache.listing_changed()
     return track
 
 
@@ -357,6 +368,7 @@ def facet_create(*, actor: Actor, kind: str, name_en: str, name_ru: str, slug: s
         target=facet,
         after={"slug": slug, "name_en": name_en, "name_ru": name_ru},
     )
+    page_cache.listing_changed()
     return facet
 
 
@@ -380,6 +392,7 @@ def facet_rename(*, actor: Actor, facet: Facet, name_en: str, name_ru: str) -> F
     )
     for track in Track.objects.filter(**{f"{type(facet).__name__.lower()}s": facet}):
         _refresh_search_document(track)
+    page_cache.listing_changed()
     return facet
 
 

@@ -6,13 +6,15 @@ Thin: parse with a form, ask a selector or call a service, render.
 from dataclasses import dataclass
 
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from backgroundmusic.catalog import selectors
+from backgroundmusic.catalog import page_cache, selectors
 from backgroundmusic.catalog.forms import CatalogueSearchForm
 from backgroundmusic.catalog.models import Track
 from backgroundmusic.catalog.templatetags.catalog_tags import duration
@@ -74,16 +76,25 @@ def _numbers_text(track: Track) -> str:
     return " · ".join(parts)
 
 
-def _query_without_page(request: HttpRequest) -> str:
-    params = request.GET.copy()
-    params.pop("page", None)
-    return params.urlencode()
-
-
 @require_GET
 def catalogue(request: HttpRequest) -> HttpResponse:
-    """/catalog/: search and facets from GET parameters, so every result page has a URL."""
-    form = CatalogueSearchForm(request.GET)
+    """/catalog/: search and facets from GET parameters, so every result page has a URL. The
+    listing (filters and results) comes from the page cache when it is there."""
+    query = page_cache.listing_query(request.GET)
+    key = page_cache.listing_key(query=query, user=request.user)
+    listing = page_cache.listing_get(key)
+    status = 200
+    if listing is None:
+        listing, status = _listing(request, query)
+        if status == 200:
+            page_cache.listing_store(key, listing)
+    return render(request, "catalog/catalogue.html", {"listing": listing}, status=status)
+
+
+def _listing(request: HttpRequest, query: QueryDict) -> tuple[SafeString, int]:
+    """The listing of the canonical `query` and its status. Rendered without the request: what
+    it shows depends on the query, the language and what the viewer may play, nothing else."""
+    form = CatalogueSearchForm(query)
     result = None
     problem = ""
     if form.is_valid():
@@ -93,16 +104,19 @@ def catalogue(request: HttpRequest) -> HttpResponse:
             problem = error.message
     else:
         problem = _("Some search settings could not be used; see the messages by the fields.")
+    without_page = query.copy()
+    without_page.pop("page", None)
     context = {
         "form": form,
         "result": result,
         "rows": _track_rows(request, result.items) if result else [],
         "problem": problem,
         "range_fields": RANGE_FIELDS,
-        "query_without_page": _query_without_page(request),
-        "filtered": any(value for key, value in request.GET.items() if key not in ("sort", "page")),
+        "query_without_page": without_page.urlencode(),
+        "filtered": any(name not in ("sort", "page") for name in query),
     }
-    return render(request, "catalog/catalogue.html", context, status=400 if problem else 200)
+    html = render_to_string("catalog/_catalogue_listing.html", context)
+    return html, 400 if problem else 200
 
 
 @require_GET

@@ -417,6 +417,7 @@ def _finish(
     for kind, (key, encoded) in made.items():
         _rendition_save(master, pipeline.SPECS[kind], key, encoded)
     master.renditions.exclude(kind__in=list(made)).delete()
+    catalogue.listing_changed()  # the track is playable now: listed, with its preview
     if master.track_id is not None:
         track = Track.objects.get(pk=master.track_id)
         changes: dict[str, Any] = {"duration_seconds": master.duration_seconds}

@@ -31,7 +31,7 @@ from backgroundmusic.accounts.models import User
 from backgroundmusic.catalog.models import Track
 from backgroundmusic.core import clock
 from backgroundmusic.core.errors import DomainError
-from backgroundmusic.licensing.entitlements import licensed_track_filter
+from backgroundmusic.licensing.entitlements import agreements_in_force, licensed_track_filter
 from backgroundmusic.media.models import Master, Rendition
 from backgroundmusic.staffroles.selectors import staff_may_manage_catalogue
 
@@ -79,6 +79,34 @@ def playable_tracks(*, user: Actor, kind: str) -> QuerySet[Track]:
         licensed_track_filter(user_id=user.pk, now=clock.now(), download=kind in DOWNLOAD_KINDS),
         is_published=True,
     )
+
+
+def playable_audience(*, user: Actor, kind: str) -> str:
+    """A key naming `playable_tracks(user=user, kind=kind)` now, for caches of what a page shows
+    (catalog/page_cache.py): two people given the same key for a kind may play the same tracks
+    of it. It follows the branches of `playable_tracks`:
+
+    - "nobody": an unknown kind, or a full kind for anyone without an agreement in force;
+    - "catalogue-staff": every ready track (the manage-catalogue permission);
+    - "public": previews, for everyone else, licensees included (a licence adds full tracks);
+    - "licensee:<ids>": a full kind, by the ids of the person's agreements in force. An
+      agreement's scope, track and uses are frozen when it is concluded, so its id says what it
+      covers; one lapsing, or a new one, gives another key.
+
+    One query for a signed-in person asking for a full kind, none otherwise beyond the
+    permission (none for anonymous visitors).
+    """
+    if kind not in Rendition.Kind.values:
+        return "nobody"
+    if staff_may_manage_catalogue(actor=user):
+        return "catalogue-staff"
+    if kind == Rendition.Kind.PREVIEW:
+        return "public"
+    if not user.is_authenticated:
+        return "nobody"
+    ids = agreements_in_force(user_id=user.pk, now=clock.now()).order_by("pk")
+    in_force = [str(pk) for pk in ids.values_list("pk", flat=True)]
+    return f"licensee:{','.join(in_force)}" if in_force else "nobody"
 
 
 def may_play(*, user: Actor, track: Track, kind: str) -> bool:
