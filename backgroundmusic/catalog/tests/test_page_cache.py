@@ -103,7 +103,7 @@ def test_a_master_becoming_ready_lists_its_track(client, tmp_path: Path):
         duration_seconds=4.0,
         tempo_bpm=90,
     )
-    master = media.master_upload(source=wav, uploaded_by_id=None, track=track)
+    master = media.master_upload(source=wav, actor=None, track=track)
     assert listed(client) == []
     ingested = media.master_ingest(master_id=master.pk)
     assert ingested is not None
