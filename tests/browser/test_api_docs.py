@@ -36,7 +36,22 @@ def test_the_api_docs_list_every_operation_from_the_site_alone(live_server, page
     assert "script-src 'self'" in policy and "unsafe-inline" not in policy
     operations = page.locator(".opblock-summary-path")
     expect(operations).to_have_text(
-        ["/api/tracks", "/api/tracks/{slug}", "/api/collections", "/api/collections/{slug}"]
+        [
+            "/api/tracks",
+            "/api/tracks/{slug}",
+            "/api/collections",
+            "/api/collections/{slug}",
+            "/api/plans",
+            "/api/plans/{code}",
+            "/api/certificates/{public_id}",
+            "/api/me/agreements",
+            "/api/me/agreements/{number}",
+            "/api/me/agreements/{number}/coverage",
+            "/api/me/agreements/{number}/works",
+            "/api/me/orders",
+            "/api/me/orders/{public_id}",
+            "/api/me/downloads",
+        ]
     )
     expect(page.locator(".opblock-summary-method").first).to_have_text("GET")
     # The operations are drawn only after the schema arrived from the site itself.

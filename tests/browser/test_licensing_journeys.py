@@ -122,7 +122,7 @@ def test_a_private_person_buys_a_creator_subscription_by_card_and_the_qr_opens_t
     at(page, base, "/cart/")
     assert messages(page) == ["The licence is in your cart."]
     expect(page.locator(".cart-totals dd")).to_have_text(
-        ["RUB\u00a0990.00", "RUB\u00a0217.80", "RUB\u00a01207.80"]
+        ["990.00\u00a0RUB", "217.80\u00a0RUB", "1,207.80\u00a0RUB"]
     )
     page.get_by_role("link", name="Check out").click()
     expect(page.get_by_label("Private person")).to_be_checked()
@@ -227,7 +227,7 @@ def test_a_company_orders_a_venue_plan_staff_confirm_the_transfer_and_the_licenc
     at(page, base, "/cart/")
     assert messages(page) == ["The licence is in your cart."]
     expect(page.locator(".cart-totals dd")).to_have_text(
-        ["RUB\u00a04500.00", "RUB\u00a0990.00", "RUB\u00a05490.00"]
+        ["4,500.00\u00a0RUB", "990.00\u00a0RUB", "5,490.00\u00a0RUB"]
     )
     page.get_by_role("link", name="Check out").click()
     expect(page.get_by_label("Company or sole proprietor")).to_be_checked()
