@@ -16,6 +16,7 @@ from backgroundmusic.catalog import selectors
 from backgroundmusic.catalog.forms import CatalogueSearchForm
 from backgroundmusic.catalog.models import Track
 from backgroundmusic.catalog.templatetags.catalog_tags import duration
+from backgroundmusic.media.downloads import download_links
 from backgroundmusic.media.streaming import playable_url, playable_urls
 
 RANGE_FIELDS = ("bpm_min", "bpm_max", "energy_min", "energy_max", "duration_min", "duration_max")
@@ -119,6 +120,7 @@ def track_detail(request: HttpRequest, slug: str) -> HttpResponse:
             "master": master,
             "waveform_points": selectors.waveform_svg_points(master.waveform_peaks or []),
             "preview_url": playable_url(user=request.user, track=track, kind="preview"),
+            "downloads": download_links(user=request.user, tracks=[track])[track.pk],
         },
     )
 

@@ -144,10 +144,17 @@ class InForce:
 
 
 def in_force_stretches(*, agreement: Agreement, events: list[AgreementEvent]) -> list[InForce]:
-    """When the agreement was in force, from its history (`events` in order), merged into
-    stretches that neither touch nor overlap."""
+    """When the agreement was in force for coverage, from its history (`events` in order),
+    merged into stretches that neither touch nor overlap: none for a revoked agreement, which
+    covers nothing."""
     if agreement.status == Agreement.Status.REVOKED:
         return []
+    return history_stretches(agreement=agreement, events=events)
+
+
+def history_stretches(*, agreement: Agreement, events: list[AgreementEvent]) -> list[InForce]:
+    """When the agreement was in force as its history (`events` in order) tells it, a revoked
+    agreement's days before the revocation included: what entitled its holder then."""
     found: list[InForce] = []
     for index, event in enumerate(events):
         if event.status_to != Agreement.Status.ACTIVE:

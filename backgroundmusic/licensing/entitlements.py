@@ -17,6 +17,12 @@ from backgroundmusic.licensing.models import Agreement, Scope, Use
 PERFORMANCE_ONLY = frozenset({Use.PUBLIC_PERFORMANCE})
 
 
+def comes_with_downloads(*, uses: list[str]) -> bool:
+    """Does a licence granting `uses` come with downloads? Every one but a licence only to
+    perform, as `with_downloads` asks it of the database."""
+    return list(uses) != sorted(PERFORMANCE_ONLY)
+
+
 def agreements_in_force(*, user_id: int, now: datetime) -> QuerySet[Agreement]:
     """The person's agreements that entitle at `now`."""
     return Agreement.objects.filter(
@@ -26,6 +32,11 @@ def agreements_in_force(*, user_id: int, now: datetime) -> QuerySet[Agreement]:
     ).filter(Q(paid_until__isnull=True) | Q(paid_until__gt=now))
 
 
+def with_downloads(agreements: QuerySet[Agreement]) -> QuerySet[Agreement]:
+    """Those of `agreements` that come with downloads: every licence but one only to perform."""
+    return agreements.exclude(uses=sorted(PERFORMANCE_ONLY))
+
+
 def licensed_track_filter(*, user_id: int, now: datetime, download: bool) -> Exists:
     """A filter on catalog.Track: the track is covered by an agreement of the person in force at
     `now` (for `download`, one that comes with downloads)."""
@@ -33,5 +44,5 @@ def licensed_track_filter(*, user_id: int, now: datetime, download: bool) -> Exi
         Q(scope=Scope.CATALOGUE) | Q(track=OuterRef("pk"))
     )
     if download:
-        agreements = agreements.exclude(uses=sorted(PERFORMANCE_ONLY))
+        agreements = with_downloads(agreements)
     return Exists(agreements)
