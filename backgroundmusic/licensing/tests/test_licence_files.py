@@ -302,3 +302,21 @@ def test_downloads_come_fifty_to_a_page(client, owner, track):
     for query, expected in (("?page=abc", 50), ("?page=99", 1), ("?page=-1", 1)):
         assert len(listed(client, agreement, query)) == expected
     assert client.get(f"/licences/{agreement.number}/?page=%00").status_code == 400
+
+
+def test_the_files_in_russian(client, owner, track):
+    agreement = licence(owner, PlanKind.CREATOR)
+    client.force_login(owner)
+    track_text = main_words(
+        client.get(f"/catalog/{track.slug}/", HTTP_ACCEPT_LANGUAGE="ru").content.decode()
+    )
+    assert "Скачать Скачать MP3 320" in track_text
+    assert "Каждое скачивание записывается." in track_text
+    licence_text = main_words(
+        client.get(f"/licences/{agreement.number}/", HTTP_ACCEPT_LANGUAGE="ru").content.decode()
+    )
+    assert (
+        "Файлы и скачивания Эта лицензия распространяется на весь каталог: любой трек можно "
+        "скачать в MP3 320 или FLAC на его странице в каталоге ."
+    ) in licence_text
+    assert "По этой лицензии ещё ничего не скачано." in licence_text

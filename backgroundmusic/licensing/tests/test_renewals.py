@@ -599,3 +599,26 @@ def test_the_renew_page_and_action_by_caller(caller_for, kind, subscription):
         # Another person's licence does not exist for them, whatever their role.
         assert (shown.status_code, posted.status_code) == (404, 404)
         assert Order.objects.count() == 1
+
+
+def test_the_renewal_pages_in_russian(client, owner, subscription, creator):
+    newer_edition(creator)
+    client.force_login(owner)
+    licence_text = main_words(
+        client.get(f"/licences/{subscription.number}/", HTTP_ACCEPT_LANGUAGE="ru").content.decode()
+    )
+    assert (
+        "Подписка оплачена до 10 апреля 2026, 12:00 UTC. Продлите её сейчас, чтобы она "
+        "действовала без перерыва."
+    ) in licence_text
+    renew_text = main_words(
+        client.get(
+            f"/licences/{subscription.number}/renew/", HTTP_ACCEPT_LANGUAGE="ru"
+        ).content.decode()
+    )
+    assert (
+        "Условия тарифа изменились. Этот договор заключён по редакции 1 тарифа. Сейчас "
+        "продаётся редакция 2, и продление покупается по её цене: "
+        "1\xa0548,00\xa0₽ в месяц с НДС вместо 1\xa0188,00\xa0₽"
+    ).replace("\xa0", " ") in renew_text
+    assert "Оформить заказ на продление" in renew_text
