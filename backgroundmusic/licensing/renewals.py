@@ -1,5 +1,5 @@
 """Renewing a subscription: when it may be renewed, on what, and what a renewal already placed
-waits for (docs/decisions/0024-renewal-on-the-current-edition.md).
+waits for (docs/decisions/00XX-renewal-on-the-current-edition.md).
 
 A subscription is paid a month at a time, and nothing charges the licensee by itself: they
 renew. Renewal opens RENEWAL_OPENS_BEFORE the paid month ends and stays open while the
