@@ -9,6 +9,9 @@ from decimal import Decimal
 
 import pytest
 import time_machine
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from backgroundmusic.accounts.models import User
 from backgroundmusic.accounts.tests.factories import StaffFactory, UserFactory
@@ -622,3 +625,54 @@ def test_the_renewal_pages_in_russian(client, owner, subscription, creator):
         "1\xa0548,00\xa0₽ в месяц с НДС вместо 1\xa0188,00\xa0₽"
     ).replace("\xa0", " ") in renew_text
     assert "Оформить заказ на продление" in renew_text
+
+
+FUZZ = hypothesis_settings(
+    max_examples=50,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+HOSTILE = st.one_of(
+    st.just(""),
+    st.sampled_from(["0", "-1", "1e9", "NaN", "<script>", "' OR 1=1 --", "\x00", "٣"]),
+    st.text(st.characters(codec="utf-8"), max_size=40),
+    st.integers(min_value=-(2**70), max_value=2**70).map(str),
+)
+
+
+@FUZZ
+@given(
+    currency=st.one_of(HOSTILE, st.sampled_from(["RUB", "EUR"])),
+    payment_method=st.one_of(HOSTILE, st.just("bank_transfer")),
+    kpp=HOSTILE,
+    terms_id=st.one_of(HOSTILE, st.just("{terms}")),
+    accept=st.sampled_from(["", "on", "0"]),
+    page=HOSTILE,
+)
+def test_the_renew_form_and_the_page_number_under_fuzz(
+    client, owner, subscription, currency, payment_method, kpp, terms_id, accept, page
+):
+    """Never a 5xx; a refused renewal writes nothing; an accepted one is the one order."""
+    Order.objects.filter(lines__renews=subscription).delete()
+    client.force_login(owner)
+    data = {
+        "currency": currency,
+        "payment_method": payment_method,
+        "tax_registration_code": kpp,
+        "terms_edition": terms_id.replace("{terms}", str(terms_edition().pk)),
+    }
+    if accept:
+        data["accept_terms"] = accept
+    clean = {key: value.encode("utf-8", "replace").decode() for key, value in data.items()}
+    status = client.post(f"/licences/{subscription.number}/renew/", clean).status_code
+    assert status in (302, 400)
+    placed = list(Order.objects.filter(lines__renews=subscription))
+    if status == 400:
+        assert placed == []
+    else:
+        (order,) = placed
+        assert (order.currency, order.payment_method) == (currency, "bank_transfer")
+    shown = client.get(
+        f"/licences/{subscription.number}/", {"page": page.encode("utf-8", "replace").decode()}
+    )
+    assert shown.status_code in (200, 400)
