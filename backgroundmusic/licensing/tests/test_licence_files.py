@@ -38,14 +38,14 @@ def frozen():
 
 def licence(owner: User, kind: str, *, track: Track | None = None, paid_at=PAID) -> Agreement:
     """A licence of `kind` concluded when its order was paid."""
-    uses = {
+    uses: dict[str, list[str]] = {
         PlanKind.CREATOR: [Use.ONLINE_VIDEO, Use.PODCAST],
         PlanKind.BUSINESS: [Use.COMPANY_CHANNEL, Use.ADVERTISING],
         PlanKind.VENUE: [Use.PUBLIC_PERFORMANCE],
         PlanKind.SINGLE_TRACK: [Use.PROJECT],
-    }[kind]
+    }
     fields = {"quantity_unit": QuantityUnit.LOCATION} if kind == PlanKind.VENUE else {}
-    edition = plan_edition(kind=kind, uses=uses, **fields)
+    edition = plan_edition(kind=kind, uses=uses[kind], **fields)
     [agreement] = agreements.agreements_conclude(
         order=paid_order(user=owner, lines=[{"edition": edition, "track": track}], paid_at=paid_at),
         now=paid_at,

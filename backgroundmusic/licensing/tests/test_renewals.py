@@ -266,8 +266,9 @@ def test_a_venue_renews_its_locations_and_a_company_gets_its_invoice():
         ),
         now=PAID,
     )
-    order = place(company, agreement, currency=Currency.EUR, tax_registration_code="770101001")
-    order = order.order
+    order = place(
+        company, agreement, currency=Currency.EUR, tax_registration_code="770101001"
+    ).order
     assert (order.buyer_kind, order.company_name, order.tax_registration_code) == (
         BuyerKind.LEGAL,
         "Cafe Aroma LLC",
@@ -367,9 +368,10 @@ def test_on_a_newer_edition_a_new_agreement_continues_the_old_one(owner, subscri
     )
     assert successor.certificate.licensee_display == Certificate.Display.FULL_NAME
     assert (subscription.status, subscription.ended_at) == (Agreement.Status.EXPIRED, paid_at)
-    assert agreements.agreement_event_description(
-        agreements.agreement_history(agreement=subscription).last()
-    ) == (f"Continued by agreement {successor.number} on the plan's current edition")
+    *_earlier, ended = agreements.agreement_history(agreement=subscription)
+    assert agreements.agreement_event_description(ended) == (
+        f"Continued by agreement {successor.number} on the plan's current edition"
+    )
     assert list(entitlements.agreements_in_force(user_id=owner.pk, now=paid_at)) == [successor]
     # Concluding the paid order again changes nothing.
     events = subscription.events.count()
