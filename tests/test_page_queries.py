@@ -401,3 +401,114 @@ def test_licence_coverage(count, client, django_assert_num_queries):
     )
     assert page.count('class="coverage-url"') == 2 * count
     assert page.count('class="coverage-track"') == count
+
+
+def licences_held(owner: User, count: int, *, paid_at: datetime, revoked_from: int = 1) -> list:
+    """`count` licences of the owner paid at `paid_at`: creator subscriptions (even positions)
+    and one-track licences (each for a track of its own), every third from `revoked_from`
+    revoked."""
+    from backgroundmusic.licensing import agreements
+    from backgroundmusic.licensing.tests.factories import plan_edition
+    from backgroundmusic.licensing.tests.paid_orders import paid_order
+    from backgroundmusic.media.tests.streaming_fixtures import playable_track
+
+    single = plan_edition(kind=PlanKind.SINGLE_TRACK, uses=["project"])
+    creator = plan_edition()
+    lines = [
+        {"edition": single, "track": playable_track(kinds=["mp3_320", "flac"])}
+        if number % 2
+        else {"edition": creator}
+        for number in range(count)
+    ]
+    concluded = agreements.agreements_conclude(
+        order=paid_order(user=owner, lines=lines, paid_at=paid_at), now=paid_at
+    )
+    for agreement in concluded[revoked_from::3]:
+        agreements.agreement_revoke(actor=None, agreement=agreement, reason="refund", now=paid_at)
+    return concluded
+
+
+@pytest.mark.parametrize("count", SIZES)
+def test_track_page_of_a_licensee(count, client, django_assert_num_queries):
+    """The full track for the player and the download block cost one query each (the opus
+    rendition the licensee may hear, the files they may download), however many licences they
+    hold."""
+    from backgroundmusic.media.tests.streaming_fixtures import playable_track
+
+    owner = UserFactory.create()
+    licences_held(owner, count, paid_at=NOW - timedelta(days=1))
+    track = playable_track(kinds=["preview", "mp3_320", "flac"])
+    page = assert_page_queries(
+        signed_in(client, owner), f"/catalog/{track.slug}/", 19, django_assert_num_queries
+    )
+    assert page.count('data-kind="') == 2
+
+
+@pytest.mark.parametrize("count", SIZES)
+def test_licence_page_with_downloads(count, client, django_assert_num_queries):
+    """A licence's page with `count` downloads under it and `count` other licences of the
+    person: its files and the page of downloads cost the same however many there are. Beside
+    the agreement and its history: its renewal (the editions on sale, the renewal orders
+    waiting), the agreements it continues or is continued by, the person's licences with
+    downloads and their histories, the count and the page of downloads (a one-track licence
+    has no renewal but asks for its files)."""
+    from backgroundmusic.media.models import Download
+    from backgroundmusic.media.tests.streaming_fixtures import playable_track
+
+    owner = UserFactory.create()
+    held = licences_held(owner, count, paid_at=NOW - timedelta(days=10), revoked_from=2)
+    track = playable_track(kinds=["mp3_320", "flac"])
+    Download.objects.bulk_create(
+        Download(
+            user=owner,
+            track=track,
+            kind="flac",
+            token_sha256=f"token-{number}",
+            at=NOW - timedelta(hours=number + 1),
+        )
+        for number in range(count)
+    )
+    page = assert_page_queries(
+        signed_in(client, owner), f"/licences/{held[0].number}/", 21, django_assert_num_queries
+    )
+    assert page.count('class="download-row"') == count
+    one_track = held[1]
+    page = assert_page_queries(
+        client, f"/licences/{one_track.number}/", 20, django_assert_num_queries
+    )
+    assert page.count('data-kind="') == 2
+
+
+@pytest.mark.parametrize("count", SIZES)
+def test_my_licences_with_renewals(count, client, django_assert_num_queries):
+    """My licences with `count` licences, the subscriptions due for renewal and one renewal
+    order waiting for payment: the renewals cost two queries for all the cards."""
+    from backgroundmusic.licensing import orders
+    from backgroundmusic.licensing.tests.checkout_scene import profile_set
+    from backgroundmusic.licensing.tests.factories import terms_edition
+
+    owner = UserFactory.create()
+    profile_set(owner)
+    # Paid until three days from now: renewal is open.
+    held = licences_held(owner, count, paid_at=NOW - timedelta(days=25))
+    terms = terms_edition()
+    orders.renewal_order_place(
+        user=owner,
+        agreement=held[2],
+        currency="RUB",
+        payment_method="bank_transfer",
+        accept_terms_edition_id=terms.pk,
+        ip="",
+        user_agent="",
+    )
+    page = assert_page_queries(
+        signed_in(client, owner), "/licences/", 15, django_assert_num_queries
+    )
+    assert page.count('class="licence-card"') == count
+    assert page.count("Pay the renewal") == 1
+    open_subscriptions = [n for n in range(count) if n % 2 == 0 and n % 3 != 1 and n != 2]
+    assert page.count('/renew/">Renew</a>') == len(open_subscriptions)
+    renew = assert_page_queries(
+        client, f"/licences/{held[0].number}/renew/", 17, django_assert_num_queries
+    )
+    assert "Place the renewal order" in renew

@@ -18,6 +18,7 @@ from backgroundmusic.catalog import page_cache, selectors
 from backgroundmusic.catalog.forms import CatalogueSearchForm
 from backgroundmusic.catalog.models import Track
 from backgroundmusic.catalog.templatetags.catalog_tags import duration
+from backgroundmusic.media.downloads import download_links
 from backgroundmusic.media.streaming import playable_url, playable_urls
 
 RANGE_FIELDS = ("bpm_min", "bpm_max", "energy_min", "energy_max", "duration_min", "duration_max")
@@ -137,6 +138,7 @@ def track_detail(request: HttpRequest, slug: str) -> HttpResponse:
             "waveform_points": selectors.waveform_svg_points(master.waveform_peaks or []),
             "play_url": full_url or playable_url(user=request.user, track=track, kind="preview"),
             "plays_full": full_url is not None,
+            "downloads": download_links(user=request.user, tracks=[track])[track.pk],
         },
     )
 

@@ -58,6 +58,9 @@ KEEP_YEARS_AFTER_END = 5
 SUSPENDED_DAYS_BEFORE_EXPIRY = 30
 # The reason of the event written when the licensee cancels renewal (an active → active event).
 RENEWAL_CANCELLED = "renewal cancelled by the licensee"
+# The start of the reason of the event that ends an agreement continued by a new one, which the
+# number of the new agreement follows (a renewal paid on a newer edition of the plan).
+CONTINUED_BY = "continued by agreement"
 _DATETIME_FORMATS = {"en": "j F Y, H:i", "ru": "j E Y, H:i"}
 _DATE_FORMATS = {"en": "j F Y", "ru": "j E Y"}
 
@@ -185,7 +188,11 @@ def agreement_pdf(*, agreement: Agreement, language: str) -> bytes:
     )
 
 
-def _conclude(*, order: Order, line: OrderLine, now: datetime) -> Agreement:
+def _conclude(
+    *, order: Order, line: OrderLine, now: datetime, paid_until: datetime | None = None
+) -> Agreement:
+    """A new agreement for `line`, in force from `now`; a subscription is paid a month ahead,
+    or until `paid_until` when given (a renewal carrying over what was already paid)."""
     edition = line.plan_edition
     legal = order.buyer_kind == BuyerKind.LEGAL
     agreement = Agreement(
@@ -206,7 +213,7 @@ def _conclude(*, order: Order, line: OrderLine, now: datetime) -> Agreement:
         quantity=line.quantity,
         use_description=line.use_description,
         starts_at=now,
-        paid_until=now + MONTH if edition.term == Term.MONTHLY else None,
+        paid_until=(paid_until or now + MONTH) if edition.term == Term.MONTHLY else None,
         status=Agreement.Status.ACTIVE,
         concluded_at=now,
     )
@@ -243,8 +250,9 @@ def _conclude(*, order: Order, line: OrderLine, now: datetime) -> Agreement:
 @transaction.atomic
 def agreements_conclude(*, order: Order, now: datetime) -> list[Agreement]:
     """One agreement per line of a paid order, in the order of its lines. Idempotent: a line
-    already concluded gives its agreement back unchanged. A line renewing a subscription
-    extends that agreement (agreement_extend) and gives it back."""
+    already concluded gives its agreement back unchanged. A line renewing a subscription on the
+    edition it was concluded on extends that agreement (agreement_extend) and gives it back; on
+    a newer edition it concludes a new agreement that continues it (_continue_on)."""
     order = Order.objects.select_for_update().select_related("terms_edition").get(pk=order.pk)
     if order.status != Order.Status.PAID:
         raise DomainError(
@@ -257,15 +265,48 @@ def agreements_conclude(*, order: Order, now: datetime) -> list[Agreement]:
     }
     agreements = []
     for line in lines:
-        if line.renews is not None and line.renews_until is not None:
-            agreements.append(
-                agreement_extend(agreement=line.renews, paid_until=line.renews_until, now=now)
-            )
-        elif line.pk in concluded:
+        if line.pk in concluded:
             agreements.append(concluded[line.pk])
+        elif line.renews is not None and line.renews_until is not None:
+            if line.plan_edition_id == line.renews.plan_edition_id:
+                agreements.append(
+                    agreement_extend(agreement=line.renews, paid_until=line.renews_until, now=now)
+                )
+            else:
+                agreements.append(_continue_on(order=order, line=line, now=now))
         else:
             agreements.append(_conclude(order=order, line=line, now=now))
     return agreements
+
+
+def _continue_on(*, order: Order, line: OrderLine, now: datetime) -> Agreement:
+    """A renewal paid on a newer edition of the plan than the agreement's: the agreement's terms
+    are frozen, so a new agreement on that edition continues it from `now`, paid until the
+    line's renews_until (what the old one had paid ahead carries over) and at least a month,
+    and naming the licensee as the old certificate did. The old agreement, if still active or
+    suspended, expires now; a revoked one stays as it is."""
+    assert line.renews_id is not None and line.renews_until is not None
+    successor = _conclude(
+        order=order, line=line, now=now, paid_until=max(line.renews_until, now + MONTH)
+    )
+    previous = (
+        Agreement.objects.select_for_update().select_related("certificate").get(pk=line.renews_id)
+    )
+    Certificate.objects.filter(agreement=successor).update(
+        licensee_display=previous.certificate.licensee_display
+    )
+    if previous.status in (Agreement.Status.ACTIVE, Agreement.Status.SUSPENDED):
+        status_from = previous.status
+        _end(previous, status=Agreement.Status.EXPIRED, ended_at=now)
+        AgreementEvent.objects.create(
+            agreement=previous,
+            status_from=status_from,
+            status_to=Agreement.Status.EXPIRED,
+            paid_until=previous.paid_until,
+            reason=f"{CONTINUED_BY} {successor.number}",
+            at=now,
+        )
+    return successor
 
 
 def agreement_renewal_until(*, agreement: Agreement, now: datetime) -> datetime:
@@ -482,6 +523,10 @@ def agreement_event_description(event: AgreementEvent) -> str:
         return gettext("Concluded")
     if status_to == Agreement.Status.REVOKED:
         return gettext("Revoked")
+    if event.reason.startswith(CONTINUED_BY):
+        return gettext("Continued by agreement %(number)s on the plan's current edition") % {
+            "number": event.reason.removeprefix(CONTINUED_BY).strip()
+        }
     if event.reason == RENEWAL_CANCELLED:
         if status_to == Agreement.Status.EXPIRED:
             return gettext("Renewal cancelled by the licensee: expired")

@@ -17,6 +17,12 @@ from backgroundmusic.licensing.models import Agreement, Scope, Use
 PERFORMANCE_ONLY = frozenset({Use.PUBLIC_PERFORMANCE})
 
 
+def comes_with_downloads(*, uses: list[str]) -> bool:
+    """Does a licence granting `uses` come with downloads? Every one but a licence only to
+    perform, as `with_downloads` asks it of the database."""
+    return list(uses) != sorted(PERFORMANCE_ONLY)
+
+
 def agreements_in_force(*, user_id: int, now: datetime) -> QuerySet[Agreement]:
     """The person's agreements that entitle at `now`."""
     return Agreement.objects.filter(

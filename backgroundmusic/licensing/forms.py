@@ -52,6 +52,13 @@ class CheckoutForm(Form):
         method_field.choices = [(method, labels[method]) for method in payment_methods]
 
 
+class RenewalForm(CheckoutForm):
+    """Checkout's choices for renewing a subscription: the buyer is the licensee the agreement
+    names, so how they buy is not asked again."""
+
+    buyer_kind = None  # type: ignore[assignment]
+
+
 class TransferConfirmForm(Form):
     reference = forms.CharField(
         label=_("Reference of the transfer on the bank statement"), max_length=140

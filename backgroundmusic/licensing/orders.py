@@ -31,7 +31,7 @@ from backgroundmusic.core import clock
 from backgroundmusic.core.errors import DomainError
 from backgroundmusic.core.request_info import browser_family, truncate_ip
 from backgroundmusic.core.text import TextKind, check_text
-from backgroundmusic.licensing import agreements, editions, invoices
+from backgroundmusic.licensing import editions, invoices
 from backgroundmusic.licensing.models import (
     Agreement,
     BuyerKind,
@@ -46,6 +46,7 @@ from backgroundmusic.licensing.models import (
     Scope,
 )
 from backgroundmusic.licensing.money import LineAmounts, Totals, line_amounts, totals
+from backgroundmusic.licensing.renewals import RENEWAL_OPENS_BEFORE, RenewalState, renewal_offer
 from backgroundmusic.privacy.kernel.pseudonyms import subject_pseudonym
 from backgroundmusic.staffroles.selectors import Actor, staff_may_manage_orders, staff_require
 
@@ -481,6 +482,36 @@ def order_place(
     return order
 
 
+@dataclass(frozen=True)
+class RenewalPlaced:
+    order: Order
+    # False: a renewal order of this agreement was already waiting for payment, and is `order`.
+    created: bool
+
+
+def _renewal_refused(state: RenewalState) -> CheckoutError:
+    """Why a renewal cannot be placed in `state` (renewals.py)."""
+    if state == RenewalState.PERPETUAL:
+        return CheckoutError(
+            _("A perpetual licence has nothing to renew."), code="agreement_perpetual"
+        )
+    if state == RenewalState.NOT_OFFERED:
+        return CheckoutError(
+            _("This plan is no longer offered, so the licence cannot be renewed."),
+            code="plan_not_offered",
+        )
+    if state == RenewalState.NOT_YET:
+        return CheckoutError(
+            _("Renewal opens %(days)d days before the paid month ends.")
+            % {"days": RENEWAL_OPENS_BEFORE.days},
+            code="renewal_not_open",
+        )
+    return CheckoutError(
+        _("This licence has ended. Choose a plan on the pricing page to license the music again."),
+        code="agreement_ended",
+    )
+
+
 @transaction.atomic
 def renewal_order_place(
     *,
@@ -492,19 +523,40 @@ def renewal_order_place(
     ip: str,
     user_agent: str,
     tax_registration_code: str = "",
-) -> Order:
-    """An order for one more month of the person's subscription, on the edition it was
-    concluded on: its one line names the agreement and where the paid period will reach
-    (agreements.agreement_renewal_until); paying it extends the agreement
-    (agreements.agreements_conclude). Placed like any order (terms, buyer, invoice)."""
-    agreement = Agreement.objects.select_related("plan_edition").get(pk=agreement.pk)
-    if agreement.user_id != user.pk or agreement.status == Agreement.Status.REVOKED:
+) -> RenewalPlaced:
+    """An order for one more month of the person's subscription, on the plan's edition on sale
+    now (renewals.py): its one line names the agreement and where the paid period will reach
+    (agreements.agreement_renewal_until); paying it extends the agreement, or concludes one on
+    the newer edition that continues it (agreements.agreements_conclude). Placed like any order
+    (terms, buyer as the agreement's licensee kind, invoice). While a renewal order of the
+    agreement waits for payment, that order is given back and nothing is written: the agreement
+    is locked first, so two clicks at once make one order."""
+    locked = (
+        Agreement.objects.select_for_update(of=("self",))
+        .select_related("plan_edition")
+        .filter(pk=agreement.pk, user_id=user.pk)
+        .first()
+    )
+    if locked is None or locked.status == Agreement.Status.REVOKED:
         raise CheckoutError(
             _("You have no licence with this number to renew."), code="agreement_not_renewable"
         )
-    if agreement.paid_until is None:
+    agreement = locked
+    now = clock.now()
+    offer = renewal_offer(agreement=agreement, now=now)
+    if offer.pending_order is not None:
+        return RenewalPlaced(order=offer.pending_order, created=False)
+    if offer.state != RenewalState.OPEN or offer.edition is None:
+        raise _renewal_refused(offer.state)
+    edition = offer.edition
+    if not edition.min_quantity <= agreement.quantity <= edition.max_quantity:
         raise CheckoutError(
-            _("A perpetual licence has nothing to renew."), code="agreement_perpetual"
+            _(
+                "The plan's current edition is sold from %(low)d to %(high)d at a time; choose "
+                "it on the pricing page."
+            )
+            % {"low": edition.min_quantity, "high": edition.max_quantity},
+            code="quantity_out_of_range",
         )
     buyer_kind = agreement.licensee_kind
     terms = _checked_choices(
@@ -516,8 +568,7 @@ def renewal_order_place(
     buyer = buyer_from_profile(
         user=user, buyer_kind=buyer_kind, tax_registration_code=tax_registration_code
     )
-    now = clock.now()
-    return _order_create(
+    order = _order_create(
         user=user,
         currency=currency,
         payment_method=payment_method,
@@ -528,16 +579,17 @@ def renewal_order_place(
         user_agent=user_agent,
         wanted=[
             LineWanted(
-                edition=agreement.plan_edition,
+                edition=edition,
                 track_id=agreement.track_id,
                 quantity=agreement.quantity,
                 use_description=agreement.use_description,
                 renews=agreement,
-                renews_until=agreements.agreement_renewal_until(agreement=agreement, now=now),
+                renews_until=offer.renews_until,
             )
         ],
         now=now,
     )
+    return RenewalPlaced(order=order, created=True)
 
 
 def orders_of(*, user: User) -> QuerySet[Order]:

@@ -11,6 +11,7 @@ from backgroundmusic.licensing.views import (
     notifications,
     orders,
     pricing,
+    renewals,
     verify,
 )
 
@@ -26,6 +27,7 @@ urlpatterns: list = [
     path("licences/", licences.licences, name="licences"),
     path("licences/<str:number>/", licences.licence, name="licence"),
     path("licences/<str:number>/cancel-renewal/", licences.cancel_renewal, name="cancel_renewal"),
+    path("licences/<str:number>/renew/", renewals.renew, name="renew"),
     path("licences/<str:number>/agreement/", licences.agreement_document, name="agreement"),
     path("licences/<str:number>/agreement.pdf", licences.agreement_pdf, name="agreement_pdf"),
     path("licences/<str:number>/certificate/", licences.certificate, name="certificate"),

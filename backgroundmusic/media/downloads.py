@@ -13,17 +13,23 @@ SHA-256 of its token (unique), and the other requests find it there; so the row 
 fetched, and a new download is a new URL (pages issue one per render). Licensing lists a
 person's downloads with `downloads_of` and ties each to the agreement in force by person, track
 and time.
+
+Pages offer downloads through `download_links`: for each track, the files the person may
+download now (`streaming.playable_tracks`, the one rule) with their URLs and sizes.
 """
 
 import functools
 import hashlib
 import re
 import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
 from urllib.parse import quote
 
 import icu
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
+from backgroundmusic.catalog.models import Track
 from backgroundmusic.core import clock
 from backgroundmusic.media import pipeline, streaming
 from backgroundmusic.media.models import Download, Rendition
@@ -46,6 +52,49 @@ def download_open(*, user: Actor, token: str) -> StreamGrant:
     """The download view's check of a token (`streaming.grant_open`): only the download kinds.
     Raises streaming.StreamDenied or StreamNotFound."""
     return streaming.grant_open(user=user, token=token, kinds=streaming.DOWNLOAD_KINDS)
+
+
+@dataclass(frozen=True)
+class DownloadLink:
+    """A file a person may download now: its kind (mp3_320 or flac), signed URL and size."""
+
+    kind: str
+    url: str
+    size_bytes: int
+
+
+# The order in which pages offer the files: the MP3 everyone plays, then the lossless one.
+LINK_ORDER = (Rendition.Kind.MP3_320, Rendition.Kind.FLAC)
+
+
+def download_links(*, user: Actor, tracks: Sequence[Track]) -> dict[int, list[DownloadLink]]:
+    """Each of `tracks`' downloads that `user` may make now, MP3 320 before FLAC, by track id
+    (an empty list for a track with none): one query for all the tracks, none for an anonymous
+    visitor. A kind is offered only when `streaming.playable_tracks` allows it and the
+    rendition exists (a lossy master has no FLAC)."""
+    links: dict[int, list[DownloadLink]] = {track.pk: [] for track in tracks}
+    if not links or not user.is_authenticated:
+        return links
+    allowed = Q()
+    for kind in LINK_ORDER:
+        playable = streaming.playable_tracks(user=user, kind=kind).filter(pk__in=list(links))
+        allowed |= Q(kind=kind, master__track__in=playable)
+    renditions = (
+        Rendition.objects.filter(allowed)
+        .select_related("master")
+        .only("pk", "kind", "size_bytes", "master__track_id")
+    )
+    for rendition in sorted(renditions, key=lambda found: LINK_ORDER.index(found.kind)):
+        track_id = rendition.master.track_id
+        assert track_id is not None  # playable_tracks holds tracks, so their masters have one
+        links[track_id].append(
+            DownloadLink(
+                kind=rendition.kind,
+                url=streaming.signed_url(user=user, rendition=rendition),
+                size_bytes=rendition.size_bytes,
+            )
+        )
+    return links
 
 
 def token_sha256(token: str) -> str:

@@ -574,15 +574,17 @@ def test_a_form_body_that_cannot_be_read_gets_the_envelope(owner, scene):
 
 
 def test_my_orders_and_one_order_with_its_invoice_lines_and_renewal(signed_in, scene):
-    renewal = orders.renewal_order_place(
-        user=scene.user,
-        agreement=scene.subscription,
-        currency="EUR",
-        payment_method=PaymentMethod.BANK_TRANSFER,
-        accept_terms_edition_id=terms_edition().pk,
-        ip="203.0.113.7",
-        user_agent=BROWSER,
-    )
+    # Renewal opens in the paid month's last week.
+    with clock.frozen_at(PAID + timedelta(days=28)):
+        renewal = orders.renewal_order_place(
+            user=scene.user,
+            agreement=scene.subscription,
+            currency="EUR",
+            payment_method=PaymentMethod.BANK_TRANSFER,
+            accept_terms_edition_id=terms_edition().pk,
+            ip="203.0.113.7",
+            user_agent=BROWSER,
+        ).order
 
     listed = signed_in.get("/api/me/orders").json()
     company = signed_in.get(f"/api/me/orders/{scene.order.public_id}").json()

@@ -64,6 +64,7 @@ def test_order(count, client, terms, django_assert_num_queries):
     fill_cart(user, count)
     order = place(user, terms, buyer_kind=BuyerKind.LEGAL)
     client.force_login(user)
+    # The lines come with their plans, tracks and the licences they renew in one query.
     page = assert_page_queries(client, f"/orders/{order.public_id}/", 15, django_assert_num_queries)
     assert page.count("Cafe ") == count
 

@@ -134,10 +134,11 @@ def test_the_list_says_status_term_and_links(client, owner, agreement):
         "Venue, channel or project youtube.com/@anna "
         "In force from 10 March 2026 "
         "Paid until 10 April 2026, 12:00 UTC "
-        "Agreement Agreement (PDF) Certificate Certificate (PDF)"
+        "Agreement Agreement (PDF) Certificate Certificate (PDF) Files and downloads"
     )
     for page in ("agreement", "agreement_pdf", "certificate", "certificate_pdf"):
         assert f'href="{pages(agreement)[page]}"' in html
+    assert f'href="{pages(agreement)["licence"]}#downloads"' in html
 
 
 def test_the_list_in_russian_with_a_suspended_subscription(client, owner, agreement):

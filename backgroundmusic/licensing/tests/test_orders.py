@@ -393,15 +393,17 @@ def test_a_renewal_order_extends_the_subscription_when_paid(buyer, terms, creato
     (agreement,) = Agreement.objects.filter(user=buyer)
     paid_until = agreement.paid_until
 
-    renewal = orders.renewal_order_place(
-        user=buyer,
-        agreement=agreement,
-        currency=Currency.RUB,
-        payment_method=PaymentMethod.BANK_TRANSFER,
-        accept_terms_edition_id=terms.pk,
-        ip="203.0.113.77",
-        user_agent="",
-    )
+    # Renewal opens a week before the paid month ends.
+    with clock.frozen_at(datetime(2026, 5, 30, 10, 0, tzinfo=UTC)):
+        renewal = orders.renewal_order_place(
+            user=buyer,
+            agreement=agreement,
+            currency=Currency.RUB,
+            payment_method=PaymentMethod.BANK_TRANSFER,
+            accept_terms_edition_id=terms.pk,
+            ip="203.0.113.77",
+            user_agent="",
+        ).order
     (line,) = renewal.lines.all()
     assert (line.renews, line.plan_edition, line.quantity, renewal.gross_total) == (
         agreement,

@@ -27,7 +27,8 @@ from backgroundmusic.licensing.models import BuyerKind, LicenceTermsEdition, Pay
 from backgroundmusic.licensing.views.cart import chosen_currency
 
 
-def _terms_shown(terms: LicenceTermsEdition | None) -> dict[str, Any]:
+def terms_shown(terms: LicenceTermsEdition | None) -> dict[str, Any]:
+    """The licence terms in force as a buyer reads them before accepting (checkout, renewal)."""
     if terms is None:
         return {"terms": None}
     russian = (get_language() or "en").startswith("ru")
@@ -81,7 +82,7 @@ def checkout(request: AuthenticatedRequest) -> HttpResponse:
             except DomainError as refused:
                 form.add_error(None, refused.message)
             else:
-                return _after_placing(request, order)
+                return order_placed_response(request, order)
         currency = chosen_currency(request.POST.get("currency"))
     else:
         form = CheckoutForm(initial=_initial(request, terms, methods), payment_methods=methods)
@@ -94,13 +95,15 @@ def checkout(request: AuthenticatedRequest) -> HttpResponse:
             "form": form,
             "summary": summary,
             "profile_url": reverse("accounts:profile"),
-            **_terms_shown(terms),
+            **terms_shown(terms),
         },
         status=400 if form.errors else 200,
     )
 
 
-def _after_placing(request: AuthenticatedRequest, order: Any) -> HttpResponse:
+def order_placed_response(request: AuthenticatedRequest, order: Any) -> HttpResponse:
+    """Where a new order leads: a card payment to the provider's page, a bank transfer to the
+    order's page with the details (checkout, renewal)."""
     detail = reverse("licensing:order", args=[order.public_id])
     if order.payment_method != PaymentMethod.CARD:
         messages.success(

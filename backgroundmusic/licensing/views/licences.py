@@ -1,7 +1,9 @@
 """My licences, /licences/: the person's agreements, each with its document (HTML and PDF, in
 the reader's language), its certificate (HTML and PDF), its history, the certificate's display
-choice and, for a subscription, cancelling renewal. Thin: parse, call agreements and
-certificates, render. Another person's agreement is "not found", as if it did not exist."""
+choice, its files (what it lets the person download now, and the downloads made under it) and,
+for a subscription, renewing it or cancelling renewal. Thin: parse, call agreements,
+certificates, licence_files and renewals, render. Another person's agreement is "not found", as
+if it did not exist."""
 
 from typing import Any
 
@@ -18,7 +20,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from backgroundmusic.core import clock
 from backgroundmusic.core.errors import DomainError
 from backgroundmusic.core.http import AuthenticatedRequest
-from backgroundmusic.licensing import agreements, certificates
+from backgroundmusic.licensing import agreements, certificates, licence_files, renewals
+from backgroundmusic.licensing.entitlements import comes_with_downloads
 from backgroundmusic.licensing.licence_forms import LicenseeDisplayForm
 from backgroundmusic.licensing.models import Agreement
 
@@ -39,14 +42,23 @@ def _owned(request: AuthenticatedRequest, number: str) -> Agreement:
 @require_GET
 def licences(request: AuthenticatedRequest) -> HttpResponse:
     now = clock.now()
+    listed = list(agreements.agreements_of(user=request.user))
+    offers = renewals.renewal_offers(agreements_shown=listed, now=now)
     rows = [
-        {"agreement": agreement, "status": agreements.agreement_status_at(agreement, now=now)}
-        for agreement in agreements.agreements_of(user=request.user)
+        {
+            "agreement": agreement,
+            "status": offers[agreement.pk].status,
+            "renewal": offers[agreement.pk],
+            "gives_downloads": comes_with_downloads(uses=agreement.uses),
+        }
+        for agreement in listed
     ]
     return render(request, "licensing/licences.html", {"rows": rows, "language": _language()})
 
 
-def _licence_context(agreement: Agreement, display_form: LicenseeDisplayForm) -> dict[str, Any]:
+def _licence_context(
+    request: AuthenticatedRequest, agreement: Agreement, display_form: LicenseeDisplayForm
+) -> dict[str, Any]:
     now = clock.now()
     language = _language()
     return {
@@ -66,6 +78,12 @@ def _licence_context(agreement: Agreement, display_form: LicenseeDisplayForm) ->
         "may_cancel_renewal": agreement.paid_until is not None
         and agreement.renewal_cancelled_at is None
         and agreement.status in (Agreement.Status.ACTIVE, Agreement.Status.SUSPENDED),
+        "renewal": renewals.renewal_offer(agreement=agreement, now=now),
+        "continuation": renewals.continuation_of(agreement=agreement),
+        "files": licence_files.licence_files(user=request.user, agreement=agreement, now=now),
+        "downloads": licence_files.downloads_under(
+            user=request.user, agreement=agreement, page_number=request.GET.get("page")
+        ),
     }
 
 
@@ -96,7 +114,10 @@ def licence(request: AuthenticatedRequest, number: str) -> HttpResponse:
         )
     status = 400 if form.errors else 200
     return render(
-        request, "licensing/licence.html", _licence_context(agreement, form), status=status
+        request,
+        "licensing/licence.html",
+        _licence_context(request, agreement, form),
+        status=status,
     )
 
 

@@ -400,3 +400,52 @@ def test_a_download_costs_one_query_more_than_a_stream_first_and_again(
             response = client.get(url, headers={"range": "bytes=0-99"})
             assert response.status_code == 206
     assert Download.objects.count() == 1
+
+
+# What pages offer
+
+
+def test_download_links_offer_the_mp3_then_the_flac_with_their_sizes(manager):
+    track = named_track()
+    [mp3, flac] = downloads.download_links(user=manager, tracks=[track])[track.pk]
+    assert (mp3.kind, mp3.size_bytes) == ("mp3_320", len(encoded_clip(Rendition.Kind.MP3_320)))
+    assert (flac.kind, flac.size_bytes) == ("flac", len(encoded_clip(Rendition.Kind.FLAC)))
+    for link in (mp3, flac):
+        assert link.url.startswith("/download/")
+        response = client_as(manager).get(link.url)
+        assert response.status_code == 200
+        assert body(response) == encoded_clip(link.kind)
+    assert sorted(Download.objects.values_list("kind", flat=True)) == ["flac", "mp3_320"]
+
+
+def test_a_lossy_master_offers_only_its_mp3(manager):
+    track = playable_track(kinds=[Rendition.Kind.MP3_320, Rendition.Kind.OPUS])
+    links = downloads.download_links(user=manager, tracks=[track])[track.pk]
+    assert [link.kind for link in links] == ["mp3_320"]
+
+
+@pytest.mark.parametrize("caller", ALL_CALLERS)
+def test_download_links_follow_the_one_rule(caller, caller_for):
+    track = named_track()
+    user = caller_for(caller).user or AnonymousUser()
+    links = downloads.download_links(user=user, tracks=[track])
+    expected = ["mp3_320", "flac"] if caller in MAY_DOWNLOAD else []
+    assert [link.kind for link in links[track.pk]] == expected
+
+
+def test_download_links_cost_the_same_for_many_tracks_and_nothing_for_visitors(
+    manager, django_assert_num_queries
+):
+    """For staff, each kind's rule asks two-factor sign-in (one query each; a licensee's costs
+    none once the request knows they are not staff), then one query finds every file."""
+    tracks = [named_track() for _ in range(5)]
+    downloads.download_links(user=manager, tracks=tracks[:1])  # the roles, kept for the request
+    with django_assert_num_queries(3):
+        downloads.download_links(user=manager, tracks=tracks[:1])
+    with django_assert_num_queries(3):
+        links = downloads.download_links(user=manager, tracks=tracks)
+    assert [len(links[track.pk]) for track in tracks] == [2] * 5
+    with django_assert_num_queries(0):
+        assert downloads.download_links(user=AnonymousUser(), tracks=tracks) == {
+            track.pk: [] for track in tracks
+        }
