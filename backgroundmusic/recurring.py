@@ -44,6 +44,12 @@ RECURRING_JOBS: list[RecurringJob] = [
         cron="11 * * * *",
         task="backgroundmusic.licensing.tasks.lapse_agreements",
     ),
+    # Card payments whose notification never came (licensing/billing.py)
+    RecurringJob(
+        name="sync_pending_payments",
+        cron="*/5 * * * *",
+        task="backgroundmusic.licensing.tasks.sync_pending_payments",
+    ),
     # Break glass (accounts/break_glass.py): a grant ends within a minute of its expiry
     RecurringJob(
         name="end_break_glass",

@@ -17,7 +17,8 @@ and the ratios ours / anchor. WeasyPrint subsets fonts with HarfBuzz when Debian
 libharfbuzz-subset0 is there (`make pdf-deps`) and with fontTools, about 5 times slower, when it
 is not; the run says which.
 
-Licensing adds its certificate (certificate_documents) and its invoice to DOCUMENTS.
+Licensing adds its certificate (certificate_documents) and its invoice (invoice_documents) to
+DOCUMENTS, each in English and Russian.
 
 Environment: BENCH_SECONDS (5).
 """
@@ -109,6 +110,89 @@ def certificate_documents() -> list[tuple[str, str, dict[str, Any], str]]:
     ]
 
 
+def invoice_documents() -> list[tuple[str, str, dict[str, Any], str]]:
+    """Licensing's invoice, as licensing.invoices.invoice_pdf renders it: a company's order of
+    three lines (venue plan for 3 locations, creator subscription, a single-track licence for a
+    project), in unsaved rows, through the same context builders (InvoiceLine, operator_details,
+    invoice_number, payment_reference, money_display); only the one query that loads the lines
+    is left out. Called after django.setup()."""
+    from decimal import Decimal
+
+    from backgroundmusic.licensing.invoices import (
+        INVOICE_TEMPLATE,
+        InvoiceLine,
+        invoice_number,
+        operator_details,
+        payment_reference,
+    )
+    from backgroundmusic.licensing.models import Invoice, Order
+    from backgroundmusic.licensing.money import money_display
+
+    order = Order(
+        public_id="k3TqVxZr2LmYp8WbN4c0Aw",
+        buyer_kind="legal",
+        buyer_name="Anna Petrova",
+        company_name="ООО «Кафе Арома»",
+        tax_id="7707083893",
+        tax_registration_code="770701001",
+        buyer_address="125009, Россия, Москва, Тверская ул., д. 1",
+        currency="RUB",
+        net_total=Decimal("10470.00"),
+        vat_total=Decimal("2094.00"),
+        gross_total=Decimal("12564.00"),
+    )
+    invoice = Invoice(order=order, year=2026, number=42, issued_at=MOMENT)
+    # (title in English, in Russian, detail, quantity, unit price before VAT); VAT 20 %
+    lines = [
+        ("Venue plan", "Тариф для заведений", "Кафе «Арома», Тверская ул., 1", 3, "1490.00"),
+        ("Creator subscription", "Подписка для авторов", "", 1, "990.00"),
+        ("Single-track licence", "Лицензия на один трек", "Morning Light (MW-00042)", 1, "5010.00"),
+    ]
+
+    def context(language: str) -> dict[str, Any]:
+        def shown(amount: Decimal) -> str:
+            return money_display(amount, order.currency, language=language)
+
+        rows = []
+        for position, (title_en, title_ru, detail, quantity, unit) in enumerate(lines, 1):
+            net = Decimal(unit) * quantity
+            vat = (net * Decimal("0.20")).quantize(Decimal("0.01"))
+            rows.append(
+                InvoiceLine(
+                    position=position,
+                    title=title_ru if language == "ru" else title_en,
+                    detail=detail,
+                    quantity=quantity,
+                    unit_price=shown(Decimal(unit)),
+                    net=shown(net),
+                    vat_rate=Decimal("20"),
+                    vat=shown(vat),
+                    gross=shown(net + vat),
+                )
+            )
+        return {
+            "invoice": invoice,
+            "number": invoice_number(invoice),
+            "order": order,
+            "seller": operator_details(language),
+            "lines": rows,
+            "net_total": shown(order.net_total),
+            "vat_total": shown(order.vat_total),
+            "gross_total": shown(order.gross_total),
+            "payment_reference": payment_reference(order),
+        }
+
+    return [
+        (
+            f"invoice, {language}",
+            INVOICE_TEMPLATE,
+            context(language),
+            language,
+        )
+        for language in ("en", "ru")
+    ]
+
+
 def measure(make: Callable[[], bytes]) -> dict[str, float]:
     make()  # warm: fonts found, templates compiled
     durations = []
@@ -134,6 +218,7 @@ def main() -> None:
 
     django.setup()
     DOCUMENTS.extend(certificate_documents())
+    DOCUMENTS.extend(invoice_documents())
     from django.contrib.staticfiles import finders
     from weasyprint import CSS, HTML
     from weasyprint.text.ffi import harfbuzz_subset

@@ -6,8 +6,9 @@ How a payment goes, whatever the provider:
    the provider to create the payment. When the provider does not answer, the row stays pending
    with no provider id, the order keeps waiting, and the next attempt sends the same key, so the
    provider makes at most one payment.
-2. The provider's answer, a notification, the buyer's return and `payment_sync` all end in the
-   same place: the payment as the provider says it is now (re-read, never taken from a webhook's
+2. The provider's answer, a notification, the buyer's return, `payment_sync` and the recurring
+   `payments_pending_sync` (a card payment whose notification never came) all end in the same
+   place: the payment as the provider says it is now (re-read, never taken from a webhook's
    body) is reconciled with the row. Card payments are two-stage: a payment waiting for capture
    is captured when it matches the order (amount, currency) and the order still waits, and
    cancelled otherwise. A succeeded payment makes the order paid and concludes its agreements
@@ -21,11 +22,13 @@ Staff's actions (`bank_transfer_confirm`, `payment_refund`, `order_cancel` by st
 """
 
 import uuid
+from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Sum
 from django.utils.translation import gettext as _
@@ -337,6 +340,47 @@ def payment_sync(*, payment: Payment) -> Outcome:
         return _reconcile(provider=provider, payment=payment, answer=answer)
     except ProviderUnavailable:
         raise _provider_unavailable() from None
+
+
+# A card payment is asked about once it is this old: a notification on its way normally arrives
+# first, and the buyer has had time to pay on the provider's page.
+PENDING_SYNC_AFTER = timedelta(minutes=5)
+# At most this many a run, oldest first; the next run takes the rest.
+PENDING_SYNC_BATCH = 200
+
+
+def payments_pending_sync(*, now: datetime) -> dict[str, int]:
+    """The recurring re-read of card payments still pending PENDING_SYNC_AFTER after they were
+    made (the notification was lost, or the provider never sent it): each goes through
+    payment_sync, the path a notification takes, so a payment the buyer completed is captured and
+    its order paid. Bank transfers are not asked: staff confirm them. A provider that does not
+    answer ends the run; its payments stay pending, unchanged, for the next one. The count of
+    each outcome."""
+    provider_name = PAYMENT_PROVIDER[PaymentMethod.CARD]
+    if provider_name not in settings.PAYMENT_PROVIDERS:
+        return {}
+    waiting = (
+        Payment.objects.filter(
+            provider=provider_name,
+            status=Payment.Status.PENDING,
+            created_at__lte=now - PENDING_SYNC_AFTER,
+        )
+        .exclude(provider_payment_id="")
+        .order_by("created_at", "pk")[:PENDING_SYNC_BATCH]
+    )
+    outcomes: Counter[str] = Counter()
+    for payment in waiting:
+        try:
+            outcomes[payment_sync(payment=payment)] += 1
+        except ProviderDown:
+            outcomes[Outcome.PROVIDER_UNAVAILABLE] += 1
+            break
+        except ProviderRejected as refused:
+            rejected = (
+                Outcome.NOT_FOUND if refused.code == "not_found" else Outcome.PROVIDER_REJECTED
+            )
+            outcomes[rejected] += 1
+    return {str(outcome): count for outcome, count in outcomes.items()}
 
 
 def _payment_of_answer(provider_name: str, answer: ProviderPayment) -> Payment | None:

@@ -3,7 +3,7 @@
 from django_tasks import task
 
 from backgroundmusic.core import clock
-from backgroundmusic.licensing import agreements
+from backgroundmusic.licensing import agreements, billing
 
 
 @task()
@@ -11,3 +11,10 @@ def lapse_agreements() -> dict[str, int]:
     """Every hour: subscriptions past their paid month are suspended (or expire when renewal was
     cancelled), and those suspended too long expire (licensing/agreements.py)."""
     return agreements.agreements_lapse(now=clock.now())
+
+
+@task()
+def sync_pending_payments() -> dict[str, int]:
+    """Every 5 minutes: card payments still pending a while after they were made are read again
+    from the provider and moved forward, as their notification would have (licensing/billing.py)."""
+    return billing.payments_pending_sync(now=clock.now())

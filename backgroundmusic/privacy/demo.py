@@ -125,15 +125,19 @@ def demo_signup_record(*, user: "AbstractBaseUser") -> list[PolicyAcceptance]:
 
 
 def demo_recipients_create() -> list[Recipient]:
-    """Two recipients for the demo: a contract recipient (no toggle) and a consent one."""
+    """Two recipients for the demo: the card payment provider, a contract recipient (no toggle),
+    and a consent one."""
     demo = [
         (
-            "Demo Payments LLC",
+            "YooKassa (YooMoney)",
             {
                 "country": "RU",
-                "purpose_en": "Takes card payments for licenses and subscriptions.",
-                "purpose_ru": "Принимает оплату картой за лицензии и подписки.",
-                "categories": ["user.contact.email", "user.behavior.purchase_history"],
+                "purpose_en": "Takes card payments for licences: it receives the amount, the "
+                "currency and the order's number, and the buyer types the card details on its "
+                "page.",
+                "purpose_ru": "Принимает оплату лицензий картой: получает сумму, валюту и номер "
+                "заказа, а данные карты покупатель вводит на её странице.",
+                "categories": ["user.behavior.purchase_history"],
                 "shared_with_consent": False,
             },
         ),

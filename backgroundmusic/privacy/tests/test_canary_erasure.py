@@ -1,12 +1,18 @@
 """The canary: a person whose every value carries a unique token uses the service the way people
-do, then deletes the account. Afterwards the token is nowhere: in no column of any table, no file
-under media or var/, no log line, no message of the outbox; and nobody else's rows changed.
+do, a purchase included, then deletes the account. Afterwards the token is nowhere: in no column
+of any table, no file under media or var/, no log line, no message of the outbox; and nobody
+else's rows changed. The one exception is what the law keeps: the accounting and contract
+documents of the purchase (a company's requisites on the order, the concluded agreement's text,
+the covered work's link and title), each a column the data map declares kept for the law, with
+the person's name replaced by the pseudonym wherever it stood apart from the document.
 """
 
+import io
 import json
 import logging
 import pickle
 import re
+import zipfile
 import zlib
 from collections.abc import Iterator
 from datetime import date
@@ -24,7 +30,28 @@ from backgroundmusic.accounts.tests.factories import PASSWORD, StaffFactory
 from backgroundmusic.analytics.buffer import event_buffer
 from backgroundmusic.analytics.identity import pseudonym_from_cookie
 from backgroundmusic.analytics.models import AnalyticsIdentity, Event
+from backgroundmusic.core import clock
 from backgroundmusic.core.logging import PersonalDataMaskFilter
+from backgroundmusic.licensing import billing, coverage, orders
+from backgroundmusic.licensing.models import (
+    Agreement,
+    BuyerKind,
+    Certificate,
+    CoveredUse,
+    Invoice,
+    Order,
+    PaymentMethod,
+    PlanKind,
+)
+from backgroundmusic.licensing.tests.checkout_scene import (
+    BROWSER,
+    COMPANY_INN,
+    plan_edition,
+    terms_edition,
+)
+from backgroundmusic.media.models import Download, Rendition
+from backgroundmusic.media.streaming import playable_url
+from backgroundmusic.media.tests.streaming_fixtures import playable_track
 from backgroundmusic.privacy import disclosures
 from backgroundmusic.privacy.demo import demo_editions_publish
 from backgroundmusic.privacy.kernel.models import DataKey, StaffAccessLogEntry
@@ -38,6 +65,7 @@ from backgroundmusic.privacy.models import (
     LegalBasisForDisclosure,
     PolicyAcceptance,
 )
+from backgroundmusic.privacy.rights.rows import model_of
 from backgroundmusic.privacy.tests.test_erasure import fill_every_store, rows_of, sign_in_keys_of
 from backgroundmusic.privacy.tests.test_export import make_owner, run_queued
 from backgroundmusic.staffroles.roles import StaffRole
@@ -178,6 +206,31 @@ def keep_for_law_labels() -> set[str]:
     }
 
 
+def kept_for_law(column: str) -> bool:
+    """Whether a "table.column" the scan names is a personal field the data map keeps for the
+    law after erasure."""
+    table, name = column.split(".")
+    return any(
+        model_of(declaration)._meta.db_table == table
+        and declaration.personal.get(name.removesuffix("_id")) is not None
+        and declaration.personal[name.removesuffix("_id")].erasure == Erasure.KEEP_FOR_LAW
+        for declaration in data_map.models.values()
+    )
+
+
+# Where the purchase's documents keep the token after erasure: a company's requisites on the
+# order (its name and address, for the invoice), the frozen texts of the agreement (which name the
+# licensee and the use), and the covered work as it was registered (link, title).
+KEPT_DOCUMENT_COLUMNS = {
+    "licensing_order.company_name",
+    "licensing_order.buyer_address",
+    "licensing_agreement.document_en",
+    "licensing_agreement.document_ru",
+    "licensing_covereduse.url",
+    "licensing_covereduse.title",
+}
+
+
 def test_after_erasure_the_canary_is_nowhere(var_dir, logs):
     demo_editions_publish()  # sign-up records acceptance of the editions in force
     officer = StaffFactory.create(username="officer", role=StaffRole.PRIVACY_OFFICER)
@@ -210,9 +263,9 @@ def test_after_erasure_the_canary_is_nowhere(var_dir, logs):
         {
             "username": TOKEN,
             "full_name": f"Anna {TOKEN.capitalize()} Smith",
-            "account_type": "natural",
-            "company_name": "",
-            "tax_id": "",
+            "account_type": "legal",
+            "company_name": f"{TOKEN.capitalize()} Sound LLC",
+            "tax_id": COMPANY_INN,
             "address_country": "Russia",
             "address_region": f"{TOKEN} region",
             "address_city": f"{TOKEN}-town",
@@ -236,6 +289,58 @@ def test_after_erasure_the_canary_is_nowhere(var_dir, logs):
     for purpose in ("newsletter", "research", "analytics"):
         response = browser.post("/privacy/consents/", {"purpose": purpose, "action": "give"})
         assert response.status_code == 302
+
+    # A purchase for the company: the licence terms accepted at checkout, the invoice, the bank
+    # transfer confirmed by staff, the agreement and its certificate (checked by anyone), a
+    # download of a covered track, a published work registered as covered.
+    terms = terms_edition()
+    plan = plan_edition(kind=PlanKind.CREATOR)
+    track = playable_track(kinds=[Rendition.Kind.MP3_320])
+    orders.cart_add(user=canary, edition_id=plan.pk, quantity=1)
+    order = orders.order_place(
+        user=canary,
+        currency="RUB",
+        payment_method=PaymentMethod.BANK_TRANSFER,
+        buyer_kind=BuyerKind.LEGAL,
+        accept_terms_edition_id=terms.pk,
+        ip="203.0.113.77",
+        user_agent=BROWSER,
+        tax_registration_code="770701001",
+    )
+    billing.payment_start(
+        order=order, provider_name="bank_transfer", return_url="http://testserver/orders/"
+    )
+    manager = StaffFactory.create(username="manager", role=StaffRole.LICENSING_MANAGER)
+    billing.bank_transfer_confirm(
+        actor=manager, order=order, reference=f"BM {order.public_id}", now=clock.now()
+    )
+    order.refresh_from_db()
+    assert (order.status, order.buyer_name) == (
+        Order.Status.PAID,
+        f"Anna {TOKEN.capitalize()} Smith",
+    )
+    invoice_number = Invoice.objects.get(order=order).number
+    assert browser.get(f"/orders/{order.public_id}/invoice.pdf").status_code == 200
+    agreement = Agreement.objects.get(user=canary)
+    certificate = Certificate.objects.get(agreement=agreement)
+    assert TOKEN in agreement.document_en.lower() and TOKEN in agreement.document_ru.lower()
+    assert Client().get(f"/verify/{certificate.public_id}/").status_code == 200
+    download_url = playable_url(user=canary, track=track, kind=Rendition.Kind.MP3_320)
+    assert download_url is not None
+    response = browser.get(download_url)
+    assert response.status_code == 200
+    assert response.getvalue()  # the bytes were sent
+    assert Download.objects.filter(user=canary, track=track).count() == 1
+    work = coverage.use_add(
+        user=canary,
+        agreement=agreement,
+        platform="",
+        url=f"https://www.youtube.com/watch?v={TOKEN}",
+        published_on=clock.now().date(),
+        title=f"{TOKEN} vlog, episode 1",
+        track=track,
+    )
+    kept_documents = (agreement.document_hash, agreement.document_en, agreement.document_ru)
 
     # Identified analytics: the next page sets the pseudonym and links it to the account; a
     # beacon carries it, and a kept query parameter carries the token into a stored path.
@@ -266,7 +371,16 @@ def test_after_erasure_the_canary_is_nowhere(var_dir, logs):
     assert run_queued("build_data_export") == ["ready"]
     download = browser.get(last_link(var_dir, r"/privacy/export/download/"))
     assert download.status_code == 200
-    assert download.getvalue()[:2] == b"PK"  # the ZIP itself
+    archive_bytes = download.getvalue()  # streamed: read once
+    assert archive_bytes[:2] == b"PK"  # the ZIP itself
+    with zipfile.ZipFile(io.BytesIO(archive_bytes)) as archive:
+        exported = json.loads(archive.read("data.json"))["records"]
+    # The purchase is in it: the order, its invoice, the agreement, the download, the work.
+    assert [row["id"] for row in exported["licensing.Order"]["rows"]] == [order.pk]
+    assert [row["number"] for row in exported["licensing.Invoice"]["rows"]] == [invoice_number]
+    assert [row["number"] for row in exported["licensing.Agreement"]["rows"]] == [agreement.number]
+    assert [row["id"] for row in exported["licensing.CoveredUse"]["rows"]] == [work.pk]
+    assert len(exported["media.Download"]["rows"]) == 1
     assert browser.post("/privacy/export/").status_code == 302
     assert run_queued("build_data_export") == ["ready"]
     pending_file = DataExport.objects.get(subject=canary, status="ready").file_name
@@ -313,7 +427,9 @@ def test_after_erasure_the_canary_is_nowhere(var_dir, logs):
     # The token is nowhere; no analytics row or mapping is left for the pseudonym.
     assert not AnalyticsIdentity.objects.filter(pseudonym=pseudonym).exists()
     assert not Event.objects.filter(pseudonym=pseudonym).exists()
-    assert scan_database(TOKEN) == []
+    left = set(scan_database(TOKEN))
+    assert left == KEPT_DOCUMENT_COLUMNS
+    assert all(kept_for_law(column) for column in left), left
     assert scan_files(var_dir, TOKEN) == []
     assert [line for line in logs.lines if TOKEN in line.lower()] == []
     assert mails(var_dir) == [] or all(TOKEN not in text.lower() for text in mails(var_dir))
@@ -324,11 +440,26 @@ def test_after_erasure_the_canary_is_nowhere(var_dir, logs):
     assert PolicyAcceptance.objects.filter(subject_pseudonym=pseudonym, user=None).count() == 2
     assert StaffAccessLogEntry.objects.filter(subject_id=canary.pk).count() == 1
     assert not DataKey.objects.filter(pk=key_id).exists()
+    order.refresh_from_db()
+    assert (order.user_id, order.buyer_name, order.buyer_email, order.terms_ip_truncated) == (
+        None,
+        pseudonym,
+        "",
+        "",
+    )
+    assert order.status == Order.Status.PAID
+    assert Invoice.objects.get(order=order).number == invoice_number
+    agreement.refresh_from_db()
+    assert (agreement.user_id, agreement.licensee_name) == (None, pseudonym)
+    assert (agreement.document_hash, agreement.document_en, agreement.document_ru) == kept_documents
+    assert Certificate.objects.filter(agreement=agreement).count() == 1
+    assert CoveredUse.objects.filter(agreement=agreement).count() == 1
+    assert Download.objects.filter(track=track, user=None).count() == 1
     assert scan_database(f"enc1:{key_id}:") == []  # no value sealed with the destroyed key left
     with connection.cursor() as cursor:
         cursor.execute("SELECT COUNT(*) FROM accounts_profile")
         [(profiles,)] = cursor.fetchall()
-    assert profiles == 2  # the bystander's and the officer's; the canary's is gone
+    assert profiles == 3  # the bystander's, the officer's and the manager's; the canary's is gone
     [record] = DestructionRecord.objects.all()
     assert (record.subject_pseudonym, record.reason) == (pseudonym, "privacy center")
     assert ErasureJob.objects.get().status == ErasureJob.Status.DONE

@@ -386,5 +386,5 @@ def test_demo_recipients_are_created_once():
     assert [r.pk for r in first] == [r.pk for r in second]
     assert [(r.name, r.shared_with_consent) for r in Recipient.objects.order_by("name")] == [
         ("Demo Partner Label", True),
-        ("Demo Payments LLC", False),
+        ("YooKassa (YooMoney)", False),
     ]

@@ -506,24 +506,25 @@ def test_sign_up_records_nothing_before_any_edition_exists():
 
 
 def test_demo_editions_are_the_projects_own_texts_and_publishing_them_is_idempotent():
-    with clock.frozen_at(datetime(2026, 11, 24, 12, 0, tzinfo=UTC)):
+    with clock.frozen_at(datetime(2026, 12, 4, 12, 0, tzinfo=UTC)):
         editions = demo_editions_publish()
         again = demo_editions_publish()
         assert [e.pk for e in again] == [e.pk for e in editions]
         assert [(e.kind, e.version, e.material_purposes) for e in editions] == [
             ("privacy_policy", "2025-06-01", []),
             ("privacy_policy", "2026-11-01", ["analytics"]),
+            ("privacy_policy", "2026-12-01", []),
             ("terms_of_use", "2025-06-01", []),
         ]
-        assert current_edition(kind=PP) == editions[1]
-        assert current_edition(kind=TERMS) == editions[2]
-    assert PolicyEdition.objects.count() == 3
+        assert current_edition(kind=PP) == editions[2]
+        assert current_edition(kind=TERMS) == editions[3]
+    assert PolicyEdition.objects.count() == 4
     for edition in editions:
         assert edition_hash_matches(edition=edition)
         assert edition.published_by_id is None  # seeded
         assert edition.published_at == edition.effective_at  # recorded as of that date
         assert edition.body_en.strip() and edition.body_ru.strip()
-    current = editions[1]
+    current = editions[2]
     for needed in (
         "privacy@backgroundmusic.net",
         "Roskomnadzor",
@@ -533,16 +534,30 @@ def test_demo_editions_are_the_projects_own_texts_and_publishing_them_is_idempot
         "3 years after the agreements end",
         "Global Privacy Control",
         "/privacy-policy/editions/",
+        # What licensing keeps, as the data map declares it (Retentions.ACCOUNTING_RECORDS,
+        # LICENCE_AGREEMENTS, DOWNLOADS), and what erasure does to it.
+        "5 years after the end of the year of payment",
+        "5 years after the end of the year in which the agreement ended",
+        "3 years after the download",
+        "your name is replaced by a pseudonym",
+        "/pricing/",
+        "/verify/",
+        "YooKassa",
+        "MP3 320 and FLAC",
+        "audit trail",
     ):
         assert needed in current.body_en, needed
-    assert "Роскомнадзор" in current.body_ru
+    for needed in ("Роскомнадзор", "ЮKassa", "/verify/", "MP3 320 и FLAC", "псевдонимом"):
+        assert needed in current.body_ru, needed
+    # The edition before licensing existed stays as it was published.
+    assert "YooKassa" not in editions[1].body_en
     assert "research" not in editions[0].body_en
 
 
 def test_seed_demo_publishes_the_texts_and_the_demo_user_sees_the_newer_policy(settings, tmp_path):
     settings.EMBEDDED = True
     settings.VAR_DIR = tmp_path
-    with clock.frozen_at(datetime(2026, 11, 24, 12, 0, tzinfo=UTC)):
+    with clock.frozen_at(datetime(2026, 12, 4, 12, 0, tzinfo=UTC)):
         call_command("seed_demo", stdout=StringIO())
         call_command("seed_demo", stdout=StringIO())  # idempotent
         demo = User.objects.get(username="demo")
@@ -558,8 +573,8 @@ def test_seed_demo_publishes_the_texts_and_the_demo_user_sees_the_newer_policy(s
         ]
         pending = policies.pending_acknowledgement(user=demo)
         assert pending is not None
-        assert (pending.kind, pending.version) == ("privacy_policy", "2026-11-01")
-    assert PolicyEdition.objects.count() == 3
+        assert (pending.kind, pending.version) == ("privacy_policy", "2026-12-01")
+    assert PolicyEdition.objects.count() == 4
 
 
 def test_markdown_is_rendered_and_sanitized():
