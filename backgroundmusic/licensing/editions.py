@@ -710,6 +710,17 @@ def current_plan_edition(*, code: str) -> PlanEdition | None:
     return _on_sale(clock.now()).filter(plan__code=code).first()
 
 
+def current_track_plan_edition() -> PlanEdition | None:
+    """The edition on sale now of the first offered plan licensing one track (the single-track
+    licence a track page offers); None when there is none."""
+    return (
+        _on_sale(clock.now())
+        .filter(scope=Scope.TRACK)
+        .order_by("plan__position", "plan__code")
+        .first()
+    )
+
+
 def plan_edition_on_sale(*, edition_id: int) -> PlanEdition | None:
     """The edition, if it is the one on sale now of an offered plan (what a cart may take);
     None for a superseded, upcoming or unknown edition or a withdrawn plan."""

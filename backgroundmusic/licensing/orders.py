@@ -85,12 +85,16 @@ def edition_title(edition: PlanEdition) -> str:
     return edition.title_ru if (get_language() or "en").startswith("ru") else edition.title_en
 
 
-def _sold_track(slug: str) -> Any:
-    """The published track a track-scoped licence is for: one the public catalogue shows to
-    anyone."""
-    track = (
+def track_for_sale(*, slug: str) -> Any:
+    """The published track a track-scoped licence may be for (one the public catalogue shows to
+    anyone), or None."""
+    return (
         catalogue_tracks(user=AnonymousUser()).filter(slug=slug).only("pk", "title", "slug").first()
     )
+
+
+def _sold_track(slug: str) -> Any:
+    track = track_for_sale(slug=slug)
     if track is None:
         raise CheckoutError(
             _("There is no published track %(slug)s in the catalogue.") % {"slug": slug[:100]},

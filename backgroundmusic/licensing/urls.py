@@ -21,6 +21,7 @@ urlpatterns: list = [
     # Plans on sale and the licence terms (views/pricing.py)
     path("pricing/", pricing.pricing, name="pricing"),
     path("pricing/<slug:code>/", pricing.pricing_plan, name="pricing_plan"),
+    path("pricing/track/<slug:slug>/", pricing.track_licence, name="track_licence"),
     path("licence-terms/", pricing.licence_terms, name="terms"),
     path("licence-terms/<str:version>/", pricing.licence_terms_edition, name="terms_edition"),
     # licences: My licences and the public check of a certificate

@@ -12,6 +12,7 @@ from django.core.management import CommandError, call_command
 from django.urls import NoReverseMatch, reverse
 
 from backgroundmusic.audit.models import AuditEvent
+from backgroundmusic.catalog.tests.fixtures import ready_track
 from backgroundmusic.core import clock
 from backgroundmusic.licensing import demo, editions
 from backgroundmusic.licensing.models import LicenceTermsEdition, Plan, PlanEdition
@@ -230,9 +231,56 @@ USE_FIELD = (
     [("creator", False), ("business", False), ("venue", True), ("single-track", True)],
 )
 def test_a_plan_whose_licence_names_its_place_or_project_asks_for_it(client, code, asks):
-    html = client.get(f"/pricing/{code}/").content.decode()
+    ready_track(title="Harbour Lights", slug="harbour-lights")
+    query = "?track=harbour-lights" if code == "single-track" else ""
+    html = client.get(f"/pricing/{code}/{query}").content.decode()
     assert (USE_FIELD in html) == asks
     assert ("For a venue: its name and address. For a single track: the project." in html) == asks
+
+
+CHOOSE_TRACK = "This licence is for one track. Open the track in the catalogue"
+
+
+def test_a_track_page_leads_to_the_single_track_licence_for_that_track(client):
+    ready_track(title="Harbour Lights", slug="harbour-lights")
+    track_page = client.get("/catalog/harbour-lights/").content.decode()
+    assert '<a href="/pricing/track/harbour-lights/">License this track for one project</a>' in (
+        track_page
+    )
+    response = client.get("/pricing/track/harbour-lights/")
+    assert (response.status_code, response["Location"]) == (
+        302,
+        "/pricing/single-track/?track=harbour-lights",
+    )
+    html = client.get(response["Location"]).content.decode()
+    form = html[html.index('class="add-to-cart"') :]
+    assert '<input type="hidden" name="track" value="harbour-lights">' in form
+    assert 'Track: <a href="/catalog/harbour-lights/">Harbour Lights</a>' in form
+    assert CHOOSE_TRACK not in html
+
+
+@pytest.mark.parametrize(
+    "query", ["", "?track=", "?track=no-such-track", "?track=draft-piece", "?track=%E2%80%AEx"]
+)
+def test_the_single_track_licence_without_a_track_for_sale_sends_to_the_catalogue(client, query):
+    ready_track(title="Draft piece", slug="draft-piece", published=False)
+    response = client.get(f"/pricing/single-track/{query}")
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert CHOOSE_TRACK in html
+    assert 'class="add-to-cart"' not in html
+
+
+def test_without_a_single_track_licence_on_sale_the_track_link_answers_404(client):
+    editions.plan_withdraw(actor=None, plan=Plan.objects.get(code="single-track"))
+    assert client.get("/pricing/track/harbour-lights/").status_code == 404
+
+
+def test_a_draft_track_page_offers_no_licence(caller_for):
+    ready_track(title="Draft piece", slug="draft-piece", published=False)
+    page = caller_for("content_manager").client.get("/catalog/draft-piece/")
+    assert page.status_code == 200
+    assert "/pricing/track/" not in page.content.decode()
 
 
 def test_the_licence_terms_in_force_and_each_edition_at_its_own_address(client):

@@ -5,9 +5,11 @@ The "Add to cart" form posts to the URL named "licensing:cart_add", which the ch
 provide; until that URL exists the plan page shows no form (`cart_add_url` is None).
 """
 
+import re
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
 from django.utils.safestring import SafeString
@@ -29,7 +31,11 @@ from backgroundmusic.licensing.models import (
     Use,
 )
 from backgroundmusic.licensing.money import line_amounts, money_display
-from backgroundmusic.licensing.orders import PLAN_KINDS_NAMING_USE, USE_DESCRIPTION_MAX
+from backgroundmusic.licensing.orders import (
+    PLAN_KINDS_NAMING_USE,
+    USE_DESCRIPTION_MAX,
+    track_for_sale,
+)
 
 
 def _is_russian(language: str | None) -> bool:
@@ -143,12 +149,23 @@ def _cart_add_url() -> str | None:
         return None
 
 
+# The shape of a track's slug in the URL of its page; anything else names no track.
+TRACK_SLUG = re.compile(r"[-a-z0-9_]{1,220}")
+
+
 @require_GET
 def pricing_plan(request: HttpRequest, code: str) -> HttpResponse:
-    """One plan on sale: its full terms and the form that puts it into the cart."""
+    """One plan on sale: its full terms and the form that puts it into the cart. A plan for one
+    track takes the track from `?track=<slug>` (the track page's "License this track" link)
+    and, without one, sends the buyer to choose it in the catalogue."""
     edition = editions.current_plan_edition(code=code)
     if edition is None:
         raise Http404(_("There is no such plan on sale."))
+    track = None
+    if edition.scope == Scope.TRACK:
+        slug = request.GET.get("track", "")
+        if TRACK_SLUG.fullmatch(slug):
+            track = track_for_sale(slug=slug)
     return render(
         request,
         "licensing/pricing_plan.html",
@@ -160,8 +177,20 @@ def pricing_plan(request: HttpRequest, code: str) -> HttpResponse:
             # the cart would refuse the first "Add to cart".
             "names_use": edition.plan.kind in PLAN_KINDS_NAMING_USE,
             "use_description_max": USE_DESCRIPTION_MAX,
+            "needs_track": edition.scope == Scope.TRACK,
+            "track": track,
         },
     )
+
+
+@require_GET
+def track_licence(request: HttpRequest, slug: str) -> HttpResponse:
+    """A track page's "License this track": the plan for one track on sale now, for this track."""
+    edition = editions.current_track_plan_edition()
+    if edition is None:
+        raise Http404(_("No licence for a single track is on sale now."))
+    url = reverse("licensing:pricing_plan", args=[edition.plan.code])
+    return HttpResponseRedirect(f"{url}?{urlencode({'track': slug})}")
 
 
 def _terms_page(
