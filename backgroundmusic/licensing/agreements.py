@@ -289,8 +289,12 @@ def _continue_on(*, order: Order, line: OrderLine, now: datetime) -> Agreement:
     successor = _conclude(
         order=order, line=line, now=now, paid_until=max(line.renews_until, now + MONTH)
     )
+    # Only the agreement's row is locked: PostgreSQL locks no row on the nullable side of the
+    # certificate's outer join.
     previous = (
-        Agreement.objects.select_for_update().select_related("certificate").get(pk=line.renews_id)
+        Agreement.objects.select_for_update(of=("self",))
+        .select_related("certificate")
+        .get(pk=line.renews_id)
     )
     Certificate.objects.filter(agreement=successor).update(
         licensee_display=previous.certificate.licensee_display
