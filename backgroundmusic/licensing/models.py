@@ -11,18 +11,21 @@ beside catalog and media (docs/architecture.md).
 """
 
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Round
-from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from backgroundmusic.core.models import AppendOnlyModel
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
-def money(verbose_name: str | Promise | None = None) -> "models.DecimalField[Decimal, Decimal]":
+
+def money(verbose_name: "StrOrPromise | None" = None) -> "models.DecimalField[Decimal, Decimal]":
     """An amount in the currency of its row: two places, up to a trillion."""
     return models.DecimalField(verbose_name, max_digits=14, decimal_places=2)
 
