@@ -64,7 +64,7 @@ class Scope(models.TextChoices):
 
 
 class Term(models.TextChoices):
-    MONTHLY = "monthly", _("Monthly subscription, renewed each month")
+    MONTHLY = "monthly", _("Monthly subscription, renewed by paying each month")
     PERPETUAL = "perpetual", _("Perpetual")
 
 
