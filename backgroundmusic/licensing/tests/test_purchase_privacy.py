@@ -1,7 +1,7 @@
 """A purchase in the person's data: "Download my data" carries the order with its line, the
 invoice, the payment, the licence agreement with its history and the certificate, each with every
 field, and nobody else's; the export and "Your data" in the privacy center name them in the
-person's language."""
+person's language; the order keeps the buyer as they were at checkout, as the profile page says."""
 
 import html
 import json
@@ -15,7 +15,7 @@ import time_machine
 from django.test import Client
 from django.utils import translation
 
-from backgroundmusic.accounts.models import User
+from backgroundmusic.accounts.models import AccountType, User
 from backgroundmusic.accounts.tests.factories import StaffFactory
 from backgroundmusic.licensing import billing
 from backgroundmusic.licensing.models import (
@@ -26,7 +26,7 @@ from backgroundmusic.licensing.models import (
     PlanEdition,
 )
 from backgroundmusic.licensing.orders import cart_add
-from backgroundmusic.licensing.tests.checkout_scene import COMPANY_INN, place
+from backgroundmusic.licensing.tests.checkout_scene import COMPANY_INN, place, profile_set
 from backgroundmusic.privacy.kernel.pseudonyms import subject_pseudonym
 from backgroundmusic.privacy.rights.export import export_archive, export_sections
 from backgroundmusic.staffroles.roles import StaffRole
@@ -248,3 +248,46 @@ def test_your_data_in_the_privacy_center_names_them_in_the_persons_language(
     table = words(page.split('id="data-held"', 1)[1].split("</table>", 1)[0])
     for text in listed:
         assert text in table, text
+
+
+@pytest.mark.parametrize(
+    ("language", "note"),
+    [
+        (
+            "en",
+            "An order takes a copy of your name and address (and a company's name and tax id): "
+            "the order, a company's invoice and the licence agreements keep them as they were at "
+            "checkout, for the years the law requires, even if you change your profile later.",
+        ),
+        (
+            "ru",
+            "Заказ берёт копию вашего имени и адреса (а для компании — её наименования и ИНН): "
+            "заказ, счёт компании и лицензионные договоры хранят их такими, какими они были при "
+            "оформлении, столько лет, сколько требует закон, даже если вы потом измените профиль.",
+        ),
+    ],
+)
+def test_the_profile_says_an_order_keeps_a_copy_and_a_later_change_leaves_it(
+    purchase, company, language, note
+):
+    order = purchase
+    agreement = Agreement.objects.get(order_line__order=order)
+    profile_set(
+        company,
+        account_type=AccountType.LEGAL,
+        company_name="Cafe Aroma Renamed LLC",
+        tax_id=COMPANY_INN,
+        full_name="Anna Sidorova",
+        address_street="2 Arbat St",
+    )
+    client = Client()
+    client.force_login(company)
+    page = client.get("/account/profile/", HTTP_ACCEPT_LANGUAGE=language).content.decode()
+    assert note in words(page)
+
+    order.refresh_from_db()
+    agreement.refresh_from_db()
+    assert (order.buyer_name, order.company_name) == ("Anna Petrova", "Cafe Aroma LLC")
+    assert "1 Tverskaya St" in order.buyer_address and "Arbat" not in order.buyer_address
+    assert agreement.licensee_name == "Cafe Aroma LLC"
+    assert "Renamed" not in agreement.document_en + agreement.document_ru
