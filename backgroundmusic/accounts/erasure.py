@@ -161,7 +161,8 @@ def closed_accounts(*, now: datetime) -> list[int]:
 
     The user row records no closing date yet, so the last sign-in (or the sign-up, for an
     account never used) stands for it: an account is due once it has been inactive and unused
-    for the whole period. License agreements will add their own end dates (a later issue).
+    for the whole period. Orders and licence agreements do not hold it back: erasure keeps them
+    under the pseudonym until their own keep_until (licensing/privacy.py).
     """
     cutoff = _before(now, Retentions.ACCOUNT.days)
     rows = (

@@ -119,7 +119,7 @@ class PlanOut(Schema):
     uses: list[str] = _choices(Use, "What a licence under it lets its holder do")
     territory: str = _choice(Territory, "Where")
     scope: str = _choice(Scope, "The whole catalogue or one track")
-    term: str = _choice(Term, "Monthly (renewed each month) or perpetual")
+    term: str = _choice(Term, "Monthly (renewed by paying each month) or perpetual")
     quantity_unit: str = _choice(QuantityUnit, "What a quantity counts")
     min_quantity: int = Field(ge=1)
     max_quantity: int = Field(ge=1)

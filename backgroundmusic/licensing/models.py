@@ -11,6 +11,7 @@ beside catalog and media (docs/architecture.md).
 """
 
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import models
@@ -20,10 +21,13 @@ from django.utils.translation import gettext_lazy as _
 
 from backgroundmusic.core.models import AppendOnlyModel
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
-def money() -> "models.DecimalField[Decimal, Decimal]":
+
+def money(verbose_name: "StrOrPromise | None" = None) -> "models.DecimalField[Decimal, Decimal]":
     """An amount in the currency of its row: two places, up to a trillion."""
-    return models.DecimalField(max_digits=14, decimal_places=2)
+    return models.DecimalField(verbose_name, max_digits=14, decimal_places=2)
 
 
 class Currency(models.TextChoices):
@@ -60,7 +64,7 @@ class Scope(models.TextChoices):
 
 
 class Term(models.TextChoices):
-    MONTHLY = "monthly", _("Monthly subscription, renewed each month")
+    MONTHLY = "monthly", _("Monthly subscription, renewed by paying each month")
     PERPETUAL = "perpetual", _("Perpetual")
 
 
@@ -163,18 +167,32 @@ class CartLine(models.Model):
     """What a signed-in person means to buy; it becomes an order line at checkout."""
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="cart_lines"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="cart_lines",
+        verbose_name=_("account"),
     )
-    plan_edition = models.ForeignKey(PlanEdition, on_delete=models.CASCADE, related_name="+")
+    plan_edition = models.ForeignKey(
+        PlanEdition, on_delete=models.CASCADE, related_name="+", verbose_name=_("plan edition")
+    )
     track = models.ForeignKey(
-        "catalog.Track", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+        "catalog.Track",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("track"),
     )
-    quantity = models.PositiveIntegerField(default=1)
+    quantity = models.PositiveIntegerField(default=1, verbose_name=_("quantity"))
     # The venue, channel or project the licence is for, as the buyer names it.
-    use_description = models.CharField(max_length=300, blank=True)
-    added_at = models.DateTimeField()
+    use_description = models.CharField(
+        max_length=300, blank=True, verbose_name=_("venue, channel or project")
+    )
+    added_at = models.DateTimeField(verbose_name=_("added at"))
 
     class Meta:
+        verbose_name = _("cart line")
+        verbose_name_plural = _("cart lines")
         ordering = ["added_at", "pk"]
         constraints = [
             models.CheckConstraint(condition=Q(quantity__gte=1), name="cart_line_quantity")
@@ -203,46 +221,65 @@ class Order(models.Model):
         CANCELLED = "cancelled", _("Cancelled")
         REFUNDED = "refunded", _("Refunded")
 
-    public_id = models.CharField(max_length=32, unique=True)
+    public_id = models.CharField(max_length=32, unique=True, verbose_name=_("order number"))
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
         related_name="licence_orders",
+        verbose_name=_("account"),
     )
-    subject_pseudonym = models.CharField(max_length=40)
-    buyer_kind = models.CharField(max_length=16, choices=BuyerKind.choices)
+    subject_pseudonym = models.CharField(max_length=40, verbose_name=_("pseudonym"))
+    buyer_kind = models.CharField(
+        max_length=16, choices=BuyerKind.choices, verbose_name=_("kind of buyer")
+    )
     # The buyer's details at checkout, in plain text: the invoice and the agreement must show
     # them for years; erasure pseudonymizes a private person's name and address (privacy.py).
-    buyer_name = models.CharField(max_length=300)
-    company_name = models.CharField(max_length=300, blank=True)
-    tax_id = models.CharField(max_length=12, blank=True)
-    tax_registration_code = models.CharField(max_length=9, blank=True)
-    buyer_address = models.TextField(blank=True)
-    buyer_email = models.CharField(max_length=254, blank=True)
-    currency = models.CharField(max_length=3, choices=Currency.choices)
-    payment_method = models.CharField(max_length=16, choices=PaymentMethod.choices)
+    buyer_name = models.CharField(max_length=300, verbose_name=_("buyer's full name"))
+    company_name = models.CharField(max_length=300, blank=True, verbose_name=_("company name"))
+    tax_id = models.CharField(max_length=12, blank=True, verbose_name=_("tax id"))
+    tax_registration_code = models.CharField(max_length=9, blank=True, verbose_name=_("KPP"))
+    buyer_address = models.TextField(blank=True, verbose_name=_("postal address"))
+    buyer_email = models.CharField(max_length=254, blank=True, verbose_name=_("e-mail address"))
+    currency = models.CharField(max_length=3, choices=Currency.choices, verbose_name=_("currency"))
+    payment_method = models.CharField(
+        max_length=16, choices=PaymentMethod.choices, verbose_name=_("payment method")
+    )
     status = models.CharField(
-        max_length=20, choices=Status.choices, default=Status.AWAITING_PAYMENT
+        max_length=20,
+        choices=Status.choices,
+        default=Status.AWAITING_PAYMENT,
+        verbose_name=_("status"),
     )
     terms_edition = models.ForeignKey(
-        LicenceTermsEdition, on_delete=models.PROTECT, related_name="orders"
+        LicenceTermsEdition,
+        on_delete=models.PROTECT,
+        related_name="orders",
+        verbose_name=_("licence terms edition"),
     )
-    terms_edition_hash = models.CharField(max_length=64)
-    terms_accepted_at = models.DateTimeField()
-    terms_ip_truncated = models.CharField(max_length=64, blank=True)
-    terms_user_agent_family = models.CharField(max_length=64, blank=True)
-    net_total = money()
-    vat_total = money()
-    gross_total = money()
-    created_at = models.DateTimeField()
-    paid_at = models.DateTimeField(null=True, blank=True)
-    closed_at = models.DateTimeField(null=True, blank=True)
+    terms_edition_hash = models.CharField(
+        max_length=64, verbose_name=_("fingerprint of the licence terms")
+    )
+    terms_accepted_at = models.DateTimeField(verbose_name=_("licence terms accepted at"))
+    terms_ip_truncated = models.CharField(
+        max_length=64, blank=True, verbose_name=_("shortened IP address when accepting")
+    )
+    terms_user_agent_family = models.CharField(
+        max_length=64, blank=True, verbose_name=_("browser family when accepting")
+    )
+    net_total = money(verbose_name=_("total without VAT"))
+    vat_total = money(verbose_name=_("VAT"))
+    gross_total = money(verbose_name=_("total with VAT"))
+    created_at = models.DateTimeField(verbose_name=_("placed at"))
+    paid_at = models.DateTimeField(null=True, blank=True, verbose_name=_("paid at"))
+    closed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("closed at"))
     # When the law lets the order, its invoice and payments go (licensing/privacy.py).
-    keep_until = models.DateField(null=True, blank=True)
+    keep_until = models.DateField(null=True, blank=True, verbose_name=_("kept until"))
 
     class Meta:
+        verbose_name = _("order")
+        verbose_name_plural = _("orders")
         ordering = ["-created_at", "-pk"]
         constraints = [
             models.CheckConstraint(
@@ -261,29 +298,49 @@ class Order(models.Model):
 
 
 class OrderLine(models.Model):
-    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
-    position = models.PositiveSmallIntegerField()
-    plan_edition = models.ForeignKey(PlanEdition, on_delete=models.PROTECT, related_name="+")
-    plan_edition_hash = models.CharField(max_length=64)
-    track = models.ForeignKey(
-        "catalog.Track", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    order = models.ForeignKey(
+        Order, on_delete=models.CASCADE, related_name="lines", verbose_name=_("order")
     )
-    quantity = models.PositiveIntegerField()
-    use_description = models.CharField(max_length=300, blank=True)
-    unit_price = money()
-    net_amount = money()
-    vat_rate = models.DecimalField(max_digits=5, decimal_places=2)
-    vat_amount = money()
-    gross_amount = money()
+    position = models.PositiveSmallIntegerField(verbose_name=_("line number"))
+    plan_edition = models.ForeignKey(
+        PlanEdition, on_delete=models.PROTECT, related_name="+", verbose_name=_("plan edition")
+    )
+    plan_edition_hash = models.CharField(
+        max_length=64, verbose_name=_("fingerprint of the plan edition")
+    )
+    track = models.ForeignKey(
+        "catalog.Track",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("track"),
+    )
+    quantity = models.PositiveIntegerField(verbose_name=_("quantity"))
+    use_description = models.CharField(
+        max_length=300, blank=True, verbose_name=_("venue, channel or project")
+    )
+    unit_price = money(verbose_name=_("price of a unit without VAT"))
+    net_amount = money(verbose_name=_("amount without VAT"))
+    vat_rate = models.DecimalField(max_digits=5, decimal_places=2, verbose_name=_("VAT rate, %"))
+    vat_amount = money(verbose_name=_("VAT"))
+    gross_amount = money(verbose_name=_("amount with VAT"))
     # A renewal line pays one more month of an existing subscription instead of concluding a
     # new agreement: when the order is paid the agreement's paid_until becomes renews_until
     # (licensing/agreements.py, agreements_conclude → agreement_extend).
     renews = models.ForeignKey(
-        "Agreement", on_delete=models.PROTECT, null=True, blank=True, related_name="renewals"
+        "Agreement",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="renewals",
+        verbose_name=_("renews licence agreement"),
     )
-    renews_until = models.DateTimeField(null=True, blank=True)
+    renews_until = models.DateTimeField(null=True, blank=True, verbose_name=_("renews until"))
 
     class Meta:
+        verbose_name = _("order line")
+        verbose_name_plural = _("order lines")
         ordering = ["order", "position"]
         constraints = [
             models.UniqueConstraint(fields=["order", "position"], name="order_line_position_once"),
@@ -314,12 +371,16 @@ class InvoiceYear(models.Model):
 
 
 class Invoice(models.Model):
-    order = models.OneToOneField(Order, on_delete=models.CASCADE, related_name="invoice")
-    year = models.PositiveSmallIntegerField()
-    number = models.PositiveIntegerField()
-    issued_at = models.DateTimeField()
+    order = models.OneToOneField(
+        Order, on_delete=models.CASCADE, related_name="invoice", verbose_name=_("order")
+    )
+    year = models.PositiveSmallIntegerField(verbose_name=_("year"))
+    number = models.PositiveIntegerField(verbose_name=_("number"))
+    issued_at = models.DateTimeField(verbose_name=_("issued at"))
 
     class Meta:
+        verbose_name = _("invoice")
+        verbose_name_plural = _("invoices")
         ordering = ["-year", "-number"]
         constraints = [
             models.UniqueConstraint(fields=["year", "number"], name="invoice_number_once_a_year")
@@ -337,21 +398,33 @@ class Payment(models.Model):
         SUCCEEDED = "succeeded", _("Succeeded")
         CANCELED = "canceled", _("Cancelled")
 
-    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="payments")
-    provider = models.CharField(max_length=32)
+    order = models.ForeignKey(
+        Order, on_delete=models.CASCADE, related_name="payments", verbose_name=_("order")
+    )
+    provider = models.CharField(max_length=32, verbose_name=_("payment service"))
     # The provider's id; empty until the provider has answered (a bank transfer has none).
-    provider_payment_id = models.CharField(max_length=64, blank=True)
-    idempotency_key = models.CharField(max_length=64, unique=True)
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
-    amount = money()
-    currency = models.CharField(max_length=3, choices=Currency.choices)
-    confirmation_url = models.URLField(max_length=2000, blank=True)
-    created_at = models.DateTimeField()
-    updated_at = models.DateTimeField()
+    provider_payment_id = models.CharField(
+        max_length=64, blank=True, verbose_name=_("payment's id at the payment service")
+    )
+    idempotency_key = models.CharField(
+        max_length=64, unique=True, verbose_name=_("idempotency key")
+    )
+    status = models.CharField(
+        max_length=16, choices=Status.choices, default=Status.PENDING, verbose_name=_("status")
+    )
+    amount = money(verbose_name=_("amount"))
+    currency = models.CharField(max_length=3, choices=Currency.choices, verbose_name=_("currency"))
+    confirmation_url = models.URLField(max_length=2000, blank=True, verbose_name=_("payment page"))
+    created_at = models.DateTimeField(verbose_name=_("created at"))
+    updated_at = models.DateTimeField(verbose_name=_("updated at"))
     # Staff who confirmed a bank transfer.
-    confirmed_by_id = models.PositiveBigIntegerField(null=True, blank=True)
+    confirmed_by_id = models.PositiveBigIntegerField(
+        null=True, blank=True, verbose_name=_("confirmed by staff member no.")
+    )
 
     class Meta:
+        verbose_name = _("payment")
+        verbose_name_plural = _("payments")
         ordering = ["-created_at", "-pk"]
         constraints = [
             models.UniqueConstraint(
@@ -371,17 +444,29 @@ class Refund(models.Model):
         SUCCEEDED = "succeeded", _("Succeeded")
         CANCELED = "canceled", _("Cancelled")
 
-    payment = models.ForeignKey(Payment, on_delete=models.CASCADE, related_name="refunds")
-    provider_refund_id = models.CharField(max_length=64, blank=True)
-    idempotency_key = models.CharField(max_length=64, unique=True)
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
-    amount = money()
-    reason = models.TextField()
-    actor_id = models.PositiveBigIntegerField(null=True, blank=True)
-    created_at = models.DateTimeField()
-    updated_at = models.DateTimeField()
+    payment = models.ForeignKey(
+        Payment, on_delete=models.CASCADE, related_name="refunds", verbose_name=_("payment")
+    )
+    provider_refund_id = models.CharField(
+        max_length=64, blank=True, verbose_name=_("refund's id at the payment service")
+    )
+    idempotency_key = models.CharField(
+        max_length=64, unique=True, verbose_name=_("idempotency key")
+    )
+    status = models.CharField(
+        max_length=16, choices=Status.choices, default=Status.PENDING, verbose_name=_("status")
+    )
+    amount = money(verbose_name=_("amount"))
+    reason = models.TextField(verbose_name=_("reason"))
+    actor_id = models.PositiveBigIntegerField(
+        null=True, blank=True, verbose_name=_("staff member no.")
+    )
+    created_at = models.DateTimeField(verbose_name=_("created at"))
+    updated_at = models.DateTimeField(verbose_name=_("updated at"))
 
     class Meta:
+        verbose_name = _("refund")
+        verbose_name_plural = _("refunds")
         ordering = ["-created_at", "-pk"]
 
     def __str__(self) -> str:
@@ -419,46 +504,75 @@ class Agreement(models.Model):
         SUSPENDED = "suspended", _("Suspended (renewal unpaid)")
         REVOKED = "revoked", _("Revoked")
 
-    number = models.CharField(max_length=32, unique=True)
-    order_line = models.OneToOneField(OrderLine, on_delete=models.PROTECT, related_name="agreement")
+    number = models.CharField(max_length=32, unique=True, verbose_name=_("number"))
+    order_line = models.OneToOneField(
+        OrderLine, on_delete=models.PROTECT, related_name="agreement", verbose_name=_("order line")
+    )
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
         related_name="licence_agreements",
+        verbose_name=_("account"),
     )
-    subject_pseudonym = models.CharField(max_length=40)
-    licensee_kind = models.CharField(max_length=16, choices=BuyerKind.choices)
-    licensee_name = models.CharField(max_length=300)
-    plan_edition = models.ForeignKey(PlanEdition, on_delete=models.PROTECT, related_name="+")
-    plan_edition_hash = models.CharField(max_length=64)
+    subject_pseudonym = models.CharField(max_length=40, verbose_name=_("pseudonym"))
+    licensee_kind = models.CharField(
+        max_length=16, choices=BuyerKind.choices, verbose_name=_("kind of licensee")
+    )
+    licensee_name = models.CharField(max_length=300, verbose_name=_("licensee's name"))
+    plan_edition = models.ForeignKey(
+        PlanEdition, on_delete=models.PROTECT, related_name="+", verbose_name=_("plan edition")
+    )
+    plan_edition_hash = models.CharField(
+        max_length=64, verbose_name=_("fingerprint of the plan edition")
+    )
     terms_edition = models.ForeignKey(
-        LicenceTermsEdition, on_delete=models.PROTECT, related_name="+"
+        LicenceTermsEdition,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("licence terms edition"),
     )
-    terms_edition_hash = models.CharField(max_length=64)
-    scope = models.CharField(max_length=16, choices=Scope.choices)
+    terms_edition_hash = models.CharField(
+        max_length=64, verbose_name=_("fingerprint of the licence terms")
+    )
+    scope = models.CharField(max_length=16, choices=Scope.choices, verbose_name=_("music"))
     track = models.ForeignKey(
-        "catalog.Track", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        "catalog.Track",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("track"),
     )
-    uses = models.JSONField()
-    territory = models.CharField(max_length=16, choices=Territory.choices)
-    quantity = models.PositiveIntegerField()
-    use_description = models.CharField(max_length=300, blank=True)
-    starts_at = models.DateTimeField()
+    uses = models.JSONField(verbose_name=_("uses"))
+    territory = models.CharField(
+        max_length=16, choices=Territory.choices, verbose_name=_("territory")
+    )
+    quantity = models.PositiveIntegerField(verbose_name=_("quantity"))
+    use_description = models.CharField(
+        max_length=300, blank=True, verbose_name=_("venue, channel or project")
+    )
+    starts_at = models.DateTimeField(verbose_name=_("in force from"))
     # None for a perpetual licence; a subscription's end of the last paid month.
-    paid_until = models.DateTimeField(null=True, blank=True)
-    ended_at = models.DateTimeField(null=True, blank=True)
+    paid_until = models.DateTimeField(null=True, blank=True, verbose_name=_("paid until"))
+    ended_at = models.DateTimeField(null=True, blank=True, verbose_name=_("ended at"))
     # The licensee cancelled renewal: the subscription expires at paid_until, not suspended.
-    renewal_cancelled_at = models.DateTimeField(null=True, blank=True)
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
-    document_en = models.TextField()
-    document_ru = models.TextField()
-    document_hash = models.CharField(max_length=64)
-    concluded_at = models.DateTimeField()
-    keep_until = models.DateField(null=True, blank=True)
+    renewal_cancelled_at = models.DateTimeField(
+        null=True, blank=True, verbose_name=_("renewal cancelled at")
+    )
+    status = models.CharField(
+        max_length=16, choices=Status.choices, default=Status.ACTIVE, verbose_name=_("status")
+    )
+    document_en = models.TextField(verbose_name=_("text in English"))
+    document_ru = models.TextField(verbose_name=_("text in Russian"))
+    document_hash = models.CharField(max_length=64, verbose_name=_("fingerprint of the text"))
+    concluded_at = models.DateTimeField(verbose_name=_("concluded at"))
+    keep_until = models.DateField(null=True, blank=True, verbose_name=_("kept until"))
 
     class Meta:
+        verbose_name = _("licence agreement")
+        verbose_name_plural = _("licence agreements")
         ordering = ["-concluded_at", "-pk"]
         constraints = [
             models.CheckConstraint(
@@ -478,15 +592,24 @@ class Agreement(models.Model):
 class AgreementEvent(AppendOnlyModel):
     """The history of an agreement: its conclusion, renewals and every change of status."""
 
-    agreement = models.ForeignKey(Agreement, on_delete=models.CASCADE, related_name="events")
-    status_from = models.CharField(max_length=16, blank=True)
-    status_to = models.CharField(max_length=16)
-    paid_until = models.DateTimeField(null=True, blank=True)
-    reason = models.TextField(blank=True)
-    actor_id = models.PositiveBigIntegerField(null=True, blank=True)
-    at = models.DateTimeField()
+    agreement = models.ForeignKey(
+        Agreement,
+        on_delete=models.CASCADE,
+        related_name="events",
+        verbose_name=_("licence agreement"),
+    )
+    status_from = models.CharField(max_length=16, blank=True, verbose_name=_("status before"))
+    status_to = models.CharField(max_length=16, verbose_name=_("status after"))
+    paid_until = models.DateTimeField(null=True, blank=True, verbose_name=_("paid until"))
+    reason = models.TextField(blank=True, verbose_name=_("reason"))
+    actor_id = models.PositiveBigIntegerField(
+        null=True, blank=True, verbose_name=_("staff member no.")
+    )
+    at = models.DateTimeField(verbose_name=_("time"))
 
     class Meta:
+        verbose_name = _("licence agreement event")
+        verbose_name_plural = _("history of licence agreements")
         ordering = ["agreement", "at", "pk"]
 
     def __str__(self) -> str:
@@ -502,14 +625,24 @@ class Certificate(models.Model):
         FULL_NAME = "full_name", _("My full name")
 
     agreement = models.OneToOneField(
-        Agreement, on_delete=models.CASCADE, related_name="certificate"
+        Agreement,
+        on_delete=models.CASCADE,
+        related_name="certificate",
+        verbose_name=_("licence agreement"),
     )
     # 128 random bits, URL-safe: the id cannot be guessed or enumerated.
-    public_id = models.CharField(max_length=32, unique=True)
+    public_id = models.CharField(max_length=32, unique=True, verbose_name=_("public code"))
     licensee_display = models.CharField(
-        max_length=16, choices=Display.choices, default=Display.PRIVATE_PERSON
+        max_length=16,
+        choices=Display.choices,
+        default=Display.PRIVATE_PERSON,
+        verbose_name=_("licensee shown as"),
     )
-    created_at = models.DateTimeField()
+    created_at = models.DateTimeField(verbose_name=_("created at"))
+
+    class Meta:
+        verbose_name = _("certificate")
+        verbose_name_plural = _("certificates")
 
     def __str__(self) -> str:
         return f"certificate {self.public_id}"
@@ -527,12 +660,19 @@ class Platform(models.TextChoices):
 class CoveredChannel(models.Model):
     """A channel a creator publishes on under a subscription."""
 
-    agreement = models.ForeignKey(Agreement, on_delete=models.CASCADE, related_name="channels")
-    platform = models.CharField(max_length=16, choices=Platform.choices)
-    url = models.URLField(max_length=500)
-    added_at = models.DateTimeField()
+    agreement = models.ForeignKey(
+        Agreement,
+        on_delete=models.CASCADE,
+        related_name="channels",
+        verbose_name=_("licence agreement"),
+    )
+    platform = models.CharField(max_length=16, choices=Platform.choices, verbose_name=_("platform"))
+    url = models.URLField(max_length=500, verbose_name=_("link"))
+    added_at = models.DateTimeField(verbose_name=_("added at"))
 
     class Meta:
+        verbose_name = _("registered channel")
+        verbose_name_plural = _("registered channels")
         ordering = ["agreement", "added_at", "pk"]
         constraints = [
             models.UniqueConstraint(fields=["agreement", "url"], name="covered_channel_once")
@@ -546,17 +686,29 @@ class CoveredUse(models.Model):
     """One published work (a video, an episode) using the music under an agreement. A use
     published while the agreement was in force stays covered after it ends."""
 
-    agreement = models.ForeignKey(Agreement, on_delete=models.CASCADE, related_name="covered_uses")
-    track = models.ForeignKey(
-        "catalog.Track", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    agreement = models.ForeignKey(
+        Agreement,
+        on_delete=models.CASCADE,
+        related_name="covered_uses",
+        verbose_name=_("licence agreement"),
     )
-    platform = models.CharField(max_length=16, choices=Platform.choices)
-    url = models.URLField(max_length=500)
-    title = models.CharField(max_length=300, blank=True)
-    published_on = models.DateField()
-    added_at = models.DateTimeField()
+    track = models.ForeignKey(
+        "catalog.Track",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("track"),
+    )
+    platform = models.CharField(max_length=16, choices=Platform.choices, verbose_name=_("platform"))
+    url = models.URLField(max_length=500, verbose_name=_("link"))
+    title = models.CharField(max_length=300, blank=True, verbose_name=_("title"))
+    published_on = models.DateField(verbose_name=_("published on"))
+    added_at = models.DateTimeField(verbose_name=_("added at"))
 
     class Meta:
+        verbose_name = _("registered work")
+        verbose_name_plural = _("registered works")
         ordering = ["agreement", "published_on", "pk"]
         constraints = [
             models.UniqueConstraint(fields=["agreement", "url"], name="covered_use_once")

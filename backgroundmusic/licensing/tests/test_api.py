@@ -145,7 +145,7 @@ def test_the_certificate_check_states_what_the_verify_page_states(client, scene)
             "Podcasts on the licensee's own channels",
         ],
         "territory": "Worldwide",
-        "term": "Monthly subscription, renewed each month",
+        "term": "Monthly subscription, renewed by paying each month",
         "monthly": True,
         "licensee": "A private person",
         "verify_url": f"http://127.0.0.1:8000/verify/{public_id}/",

@@ -307,8 +307,8 @@ def test_a_row_changed_behind_the_services_back_no_longer_matches_its_hash():
         (
             {"term": Term.PERPETUAL},
             "term",
-            "The term of a Venue plan must be \u201cMonthly subscription, renewed each "
-            "month\u201d.",
+            "The term of a Venue plan must be \u201cMonthly subscription, renewed by paying "
+            "each month\u201d.",
         ),
         (
             {"quantity_unit": QuantityUnit.LICENCE},

@@ -149,7 +149,7 @@ def test_the_pricing_page_shows_each_plan_with_what_it_covers_and_its_price_with
         "Public performance at a venue",
         "Russian Federation",
         "The whole catalogue",
-        "Monthly subscription, renewed each month",
+        "Monthly subscription, renewed by paying each month",
         "1 to 50 locations",
         "1,830.00\xa0RUB",
         "1,500.00\xa0RUB + VAT 22 % (330.00\xa0RUB)",

@@ -94,7 +94,7 @@ def test_an_active_subscription_of_a_private_person(client, owner):
         "Uses Online videos on the licensee&#x27;s own channels "
         "Podcasts on the licensee&#x27;s own channels "
         "Territory Worldwide "
-        "Term Monthly subscription, renewed each month "
+        "Term Monthly subscription, renewed by paying each month "
         "In force from 10 March 2026, 12:00 UTC "
         "Paid until 10 April 2026, 12:00 UTC "
         "Status as of 12 March 2026, 12:00 UTC."

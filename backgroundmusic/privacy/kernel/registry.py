@@ -32,7 +32,7 @@ class Category(StrEnum):
     BROWSING = "user.behavior.browsing_history"
     CONSENT = "user.privacy_preferences"
     SECURITY_EVENTS = "user.behavior"  # sign-in attempts and sessions
-    CONTRACT = "user.behavior.purchase_history"  # licenses and invoices
+    CONTRACT = "user.behavior.purchase_history"  # licences and invoices
     STAFF_ACTIONS = "user.account"  # what staff did as, or with, an account
     UNIQUE_ID = "user.unique_id"
     COOKIE_ID = "user.device.cookie_id"
@@ -41,7 +41,7 @@ class Category(StrEnum):
 class Purpose(StrEnum):
     """Purposes of processing (policy clause 4.1 and what the law adds)."""
 
-    CONTRACT = "contract"  # 4.1.1 perform the user and license agreements
+    CONTRACT = "contract"  # 4.1.1 perform the user and licence agreements
     COMMUNICATION = "communication"  # 4.1.2
     NEWSLETTER = "newsletter"  # 4.1.3, only with consent
     SERVICE_IMPROVEMENT = "service_improvement"  # 4.1.4
@@ -174,8 +174,8 @@ class Retentions:
 
 
 PURPOSE_LABELS = {
-    Purpose.CONTRACT: _("Performing the user agreement and license agreements"),
-    Purpose.COMMUNICATION: _("Keeping in touch with you about your account and licenses"),
+    Purpose.CONTRACT: _("Performing the user agreement and licence agreements"),
+    Purpose.COMMUNICATION: _("Keeping in touch with you about your account and licences"),
     Purpose.NEWSLETTER: _("Newsletters and promotional e-mail (only with your consent)"),
     Purpose.SERVICE_IMPROVEMENT: _("Improving the service"),
     Purpose.ACCOUNT: _("Registration, sign-in and account management"),
@@ -202,7 +202,7 @@ DATA_CATEGORY_LABELS = {
     Category.BROWSING: _("Pages visited and time spent on them"),
     Category.CONSENT: _("Consents, privacy choices and requests"),
     Category.SECURITY_EVENTS: _("Sign-in attempts and sessions"),
-    Category.CONTRACT: _("Licenses, orders and invoices"),
+    Category.CONTRACT: _("Licences, orders and invoices"),
     Category.STAFF_ACTIONS: _("Staff actions on the account"),
     Category.UNIQUE_ID: _("Account id and pseudonyms"),
     Category.COOKIE_ID: _("Cookie identifiers"),

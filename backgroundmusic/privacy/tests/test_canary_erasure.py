@@ -292,7 +292,7 @@ def test_after_erasure_the_canary_is_nowhere(var_dir, logs):
 
     # A purchase for the company: the licence terms accepted at checkout, the invoice, the bank
     # transfer confirmed by staff, the agreement and its certificate (checked by anyone), a
-    # download of a covered track, a published work registered as covered.
+    # download of a covered track, a published work registered as covered, and the documents.
     terms = terms_edition()
     plan = plan_edition(kind=PlanKind.CREATOR)
     track = playable_track(kinds=[Rendition.Kind.MP3_320])
@@ -341,6 +341,16 @@ def test_after_erasure_the_canary_is_nowhere(var_dir, logs):
         track=track,
     )
     kept_documents = (agreement.document_hash, agreement.document_en, agreement.document_ru)
+    # The documents the person takes away, rendered on request: the agreement and the certificate
+    # as PDFs, and the claim-clearing letter listing the work.
+    for path in (
+        f"/licences/{agreement.number}/agreement.pdf",
+        f"/licences/{agreement.number}/certificate.pdf",
+        f"/licences/{agreement.number}/letter.pdf?language=ru",
+    ):
+        response = browser.get(path)
+        assert (response.status_code, response["Content-Type"]) == (200, "application/pdf"), path
+        assert response.getvalue()[:5] == b"%PDF-"
 
     # Identified analytics: the next page sets the pseudonym and links it to the account; a
     # beacon carries it, and a kept query parameter carries the token into a stored path.

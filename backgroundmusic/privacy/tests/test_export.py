@@ -392,8 +392,8 @@ def test_the_archive_holds_every_exportable_field_and_nothing_else(owner, client
     assert "<title>Your data at BACKGROUND MUSIC</title>" in index
     assert (
         'Profiles</h2> <p class="muted">Why we hold it: Registration, sign-in and account '
-        "management; Performing the user agreement and license agreements; Keeping in touch with "
-        "you about your account and licenses; Showing your public profile (only with your "
+        "management; Performing the user agreement and licence agreements; Keeping in touch with "
+        "you about your account and licences; Showing your public profile (only with your "
         "consent) (performance of a contract with you; your consent). How long: While the account"
         " is open, then 30 days after it is closed.</p>"
     ) in " ".join(index.split())

@@ -50,7 +50,7 @@ CATEGORY_LABELS = {
     "user.contact.address": gettext_lazy("Postal address"),
     "user.social": gettext_lazy("Social-network links"),
     "user.account.username": gettext_lazy("Username"),
-    "user.behavior.purchase_history": gettext_lazy("Licenses and invoices"),
+    "user.behavior.purchase_history": gettext_lazy("Licences and invoices"),
     "user.behavior.browsing_history": gettext_lazy("Pages visited"),
     "user.workplace": gettext_lazy("Company"),
 }
