@@ -61,6 +61,7 @@ PURPOSES = (
 RESTRICTED_PURPOSES = frozenset(
     {
         ConsentPurpose.NEWSLETTER,
+        ConsentPurpose.PROMOTIONAL_SMS,
         ConsentPurpose.ANALYTICS,
         ConsentPurpose.RESEARCH,
         ConsentPurpose.SHARING,
@@ -104,6 +105,7 @@ def _append(
     recipient_id: int | None,
     action: ConsentAction,
     method: str,
+    evidence: dict[str, str] | None = None,
 ) -> ConsentRecord:
     return ConsentRecord.objects.create(
         subject_id=subject_id,
@@ -113,6 +115,7 @@ def _append(
         method=ConsentMethod(method),
         edition_hash=_edition_hash(),
         at=clock.now(),
+        evidence=evidence or {},
     )
 
 
@@ -123,9 +126,15 @@ def _notify_stopped(*, purpose: str, subject_id: int) -> None:
 
 @transaction.atomic
 def consent_give(
-    *, subject: AbstractBaseUser, purpose: str, method: str, recipient: Recipient | None = None
+    *,
+    subject: AbstractBaseUser,
+    purpose: str,
+    method: str,
+    recipient: Recipient | None = None,
+    evidence: dict[str, str] | None = None,
 ) -> ConsentRecord:
-    """Records that the person gives consent for the purpose (and recipient, for sharing)."""
+    """Records that the person gives consent for the purpose (and recipient, for sharing), with
+    the evidence of how it was given (times and hashes, e.g. of a double opt-in)."""
     checked = _purpose(purpose, recipient)
     if recipient is not None and not (recipient.is_active and recipient.shared_with_consent):
         raise DomainError(
@@ -150,6 +159,7 @@ def consent_give(
         recipient_id=recipient_id,
         action=ConsentAction.GIVEN,
         method=method,
+        evidence=evidence,
     )
 
 

@@ -93,6 +93,7 @@ class PolicyAcceptance(AppendOnlyModel):
 
 class ConsentPurpose(models.TextChoices):
     NEWSLETTER = "newsletter", _("Newsletters and promotional e-mail")
+    PROMOTIONAL_SMS = "promotional_sms", _("Promotional text messages to your phone")
     ANALYTICS = "analytics", _("Identified analytics cookies")
     RESEARCH = "research", _("Depersonalized research and ad targeting by partners")
     PUBLIC_PROFILE = "public_profile", _("Public profile")
@@ -113,6 +114,9 @@ class ConsentMethod(models.TextChoices):
     GPC = "gpc", _("Global Privacy Control signal")
     DNT = "dnt", _("Do Not Track signal")
     EMAIL = "email", _("E-mail (unsubscribe link)")
+    EMAIL_CONFIRMATION = "email_confirmation", _("Confirmed by a link sent by e-mail")
+    ONE_CLICK = "one_click", _("One-click unsubscribe from a message")
+    INBOUND_EMAIL = "inbound_email", _("A letter to our e-mail address")
     STAFF = "staff", _("Staff, on the person's request")
     POLICY_CHANGE = "policy_change", _("Policy change")
     RESTRICTION = "restriction", _("Restriction of processing")
@@ -151,6 +155,9 @@ class ConsentRecord(AppendOnlyModel):
     method = models.CharField(max_length=32, choices=ConsentMethod.choices)
     edition_hash = models.CharField(max_length=64, blank=True)
     at = models.DateTimeField()
+    # How the consent was proved, e.g. for a double opt-in when the confirmation was asked for and
+    # a keyed hash of the address it was sent to; times and hashes only, never the address.
+    evidence = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["-at", "-pk"]

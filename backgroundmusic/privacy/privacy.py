@@ -136,7 +136,7 @@ declare(
             purpose=Purpose.LEGAL_COMPLIANCE,
             erasure=Erasure.DELETE,
         )
-        for name in ("purpose", "recipient", "action", "method", "edition_hash", "at")
+        for name in ("purpose", "recipient", "action", "method", "edition_hash", "at", "evidence")
     },
     not_personal=["id", "subject"],
     clock=Clock(rule="account closed"),
