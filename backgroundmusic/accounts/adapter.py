@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy
 
 from backgroundmusic.accounts import selectors, services
 from backgroundmusic.accounts.models import User
+from backgroundmusic.accounts.selectors import message_language
 from backgroundmusic.accounts.usernames import username_skeleton
 from backgroundmusic.privacy.kernel import crypto
 
@@ -75,7 +76,7 @@ class AccountAdapter(DefaultAccountAdapter):
     def save_user(self, request: HttpRequest, user: User, form: Any, commit: bool = True) -> User:
         user = super().save_user(request, user, form, commit=commit)
         if commit:
-            services.profile_create(user=user)
+            services.profile_create(user=user, language=message_language())
         return user
 
 

@@ -1,5 +1,6 @@
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models import F, Q
@@ -62,6 +63,15 @@ class Profile(models.Model):
     address_city = EncryptedTextField(_("city"), blank=True)
     address_street = EncryptedTextField(_("street and building"), blank=True)
     address_postcode = EncryptedTextField(_("postcode"), blank=True)
+    # E.164 ("+79161234567"), parsed and checked by accounts/phones.py before it is stored.
+    phone = EncryptedTextField(_("contact phone"), blank=True)
+    # The language of the messages we send the person: the page's language at sign-up.
+    language = models.CharField(
+        _("language of our messages"),
+        max_length=8,
+        choices=settings.LANGUAGES,
+        default=settings.LANGUAGE_CODE,
+    )
     is_published = models.BooleanField(_("public profile"), default=False)
     is_indexable = models.BooleanField(_("search-engine indexing"), default=False)
     public_fields = models.JSONField(_("public fields"), default=list, blank=True)

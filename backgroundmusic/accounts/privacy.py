@@ -119,6 +119,8 @@ declare(
         "address_city": _address,
         "address_street": _address,
         "address_postcode": _address,
+        "phone": _profile(Category.CONTACT_PHONE),
+        "language": _account(Category.ACCOUNT_SETTINGS),
         "account_type": _account(Category.ACCOUNT_SETTINGS),
         "is_published": _public_profile(Category.CONSENT, legal_basis=LegalBasis.CONSENT),
         "is_indexable": _public_profile(Category.CONSENT, legal_basis=LegalBasis.CONSENT),

@@ -3,7 +3,9 @@
 from dataclasses import dataclass
 
 from allauth.account.models import EmailAddress
+from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from backgroundmusic.accounts.models import Profile, User
@@ -101,3 +103,9 @@ def username_looks_taken(*, username: str, exclude_user_id: int | None = None) -
     if exclude_user_id is not None:
         others = others.exclude(pk=exclude_user_id)
     return others.exists()
+
+
+def message_language() -> str:
+    """The language of the current page as one of ours, for the messages we will send."""
+    active = (get_language() or settings.LANGUAGE_CODE).split("-")[0]
+    return active if active in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
+from django.conf import settings
 from django.db import transaction
 
 from backgroundmusic.accounts.models import AccountType, Profile, SocialLink, User
@@ -13,8 +14,8 @@ from backgroundmusic.privacy.kernel import crypto
 
 
 @transaction.atomic
-def profile_create(*, user: User) -> Profile:
-    profile, _ = Profile.objects.get_or_create(user=user)
+def profile_create(*, user: User, language: str = settings.LANGUAGE_CODE) -> Profile:
+    profile, _ = Profile.objects.get_or_create(user=user, defaults={"language": language})
     return profile
 
 

@@ -22,6 +22,7 @@ class Category(StrEnum):
     ACCOUNT_SETTINGS = "user.account.settings"
     AUTHENTICATION = "user.authorization.credentials"
     CONTACT_EMAIL = "user.contact.email"
+    CONTACT_PHONE = "user.contact.phone_number"
     CONTACT_ADDRESS = "user.contact.address"
     NAME = "user.name"
     SOCIAL = "user.social"
@@ -192,6 +193,7 @@ DATA_CATEGORY_LABELS = {
     Category.ACCOUNT_SETTINGS: _("Account settings"),
     Category.AUTHENTICATION: _("Sign-in credentials (password hash, two-factor secrets)"),
     Category.CONTACT_EMAIL: _("E-mail address"),
+    Category.CONTACT_PHONE: _("Contact phone number"),
     Category.CONTACT_ADDRESS: _("Postal address"),
     Category.NAME: _("Name"),
     Category.SOCIAL: _("Links to social-network profiles"),
