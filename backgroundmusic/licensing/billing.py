@@ -40,7 +40,7 @@ from backgroundmusic.audit.services import audit_record
 from backgroundmusic.core import clock
 from backgroundmusic.core.errors import DomainError
 from backgroundmusic.core.text import TextKind, check_text
-from backgroundmusic.licensing import agreements
+from backgroundmusic.licensing import agreements, notices
 from backgroundmusic.licensing.invoices import accounting_keep_until
 from backgroundmusic.licensing.models import (
     Agreement,
@@ -170,6 +170,7 @@ def _order_paid(*, order: Order, now: datetime) -> None:
     order.keep_until = accounting_keep_until(now)
     order.save(update_fields=["status", "paid_at", "keep_until"])
     agreements.agreements_conclude(order=order, now=now)
+    notices.notice_queue_order_paid(order=order)
 
 
 def _payment_apply(*, payment_id: int, answer: ProviderPayment) -> Outcome:

@@ -312,6 +312,18 @@ declare(
     clock=RECORDS,
     note=COVERAGE_NOTE,
 )
+declare(
+    "licensing.Notice",
+    subject="order__user",
+    personal={
+        name: _record(Category.CONTRACT, ACCOUNTING, Erasure.DELETE, basis=LegalBasis.CONTRACT)
+        for name in ("kind", "queued_at", "sent_at")
+    },
+    not_personal=["id", "order", "event"],
+    clock=RECORDS,
+    note="That we wrote to the buyer about an order or a licence, and when; the letter itself is "
+    "in the mail outbox, whose erasure step removes it.",
+)
 
 data_map.register_retention(
     "licensing records",
@@ -327,5 +339,6 @@ data_map.register_retention(
         "licensing.Certificate",
         "licensing.CoveredChannel",
         "licensing.CoveredUse",
+        "licensing.Notice",
     ],
 )

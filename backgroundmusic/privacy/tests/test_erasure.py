@@ -103,6 +103,7 @@ STEP_NAMES = [
     "data map: licensing.CartLine",
     "data map: licensing.Order",
     "data map: licensing.Agreement",
+    "data map: licensing.Notice",
     "privacy: data key",
     "data map: accounts.User",
 ]
