@@ -12,6 +12,7 @@ from backgroundmusic.privacy.kernel.registry import (
     Category,
     Clock,
     Erasure,
+    ErasureSubject,
     LegalBasis,
     PersonalData,
     Purpose,
@@ -341,4 +342,17 @@ data_map.register_retention(
         "licensing.CoveredUse",
         "licensing.Notice",
     ],
+)
+
+
+def erase_orders_awaiting_payment(*, subject: ErasureSubject) -> dict[str, int]:
+    """Before the data map's steps take the person out of their orders (billing.py)."""
+    from backgroundmusic.licensing.billing import orders_cancel_for_erasure
+
+    cancelled = orders_cancel_for_erasure(subject_id=subject.subject_id)
+    return {"licensing: orders awaiting payment, cancelled": cancelled} if cancelled else {}
+
+
+data_map.register_eraser(
+    "licensing: orders awaiting payment", erase_orders_awaiting_payment, order=32
 )
