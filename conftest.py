@@ -35,6 +35,7 @@ def _test_settings(settings, tmp_path):
     from backgroundmusic.core import sms
 
     settings.SMS_BACKEND = "backgroundmusic.core.sms.LocmemSmsBackend"
+    settings.SMS_FILE_PATH = str(tmp_path / "sms")
     sms.outbox.clear()
 
 

@@ -29,10 +29,10 @@ def test_the_embedded_default_writes_one_private_file_per_message(settings, tmp_
     files = sorted((tmp_path / "sms").iterdir())
     assert [path.name[:23] for path in files] == ["20261204-093015-123456-"] * 2
     assert all(path.suffix == ".sms" for path in files)
+    head = "To: +79161234567\nDate: 2026-12-04T09:30:15.123456+00:00\n\n"
     assert {path.read_text(encoding="utf-8") for path in files} == {
-        "To: +79161234567\nDate: 2026-12-04T09:30:15.123456+00:00\n\n"
-        "Новый альбом уже в каталоге\n",
-        "To: +79161234567\nDate: 2026-12-04T09:30:15.123456+00:00\n\nSecond\n",
+        f"{head}Новый альбом уже в каталоге\n",
+        f"{head}Second\n",
     }
     assert {stat.S_IMODE(path.stat().st_mode) for path in files} == {0o600}
     assert {message for _path, message in sms.sms_file_messages()} == {
