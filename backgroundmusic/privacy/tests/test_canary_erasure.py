@@ -54,7 +54,6 @@ from backgroundmusic.media.models import Download, Rendition
 from backgroundmusic.media.streaming import playable_url
 from backgroundmusic.media.tests.streaming_fixtures import playable_track
 from backgroundmusic.privacy import disclosures
-from backgroundmusic.privacy.promotional_sms import promotional_sms_send
 from backgroundmusic.privacy.demo import demo_editions_publish
 from backgroundmusic.privacy.kernel.models import DataKey, StaffAccessLogEntry
 from backgroundmusic.privacy.kernel.pseudonyms import subject_pseudonym
@@ -67,6 +66,7 @@ from backgroundmusic.privacy.models import (
     LegalBasisForDisclosure,
     PolicyAcceptance,
 )
+from backgroundmusic.privacy.promotional_sms import promotional_sms_send
 from backgroundmusic.privacy.rights.rows import model_of
 from backgroundmusic.privacy.tests.test_erasure import fill_every_store, rows_of, sign_in_keys_of
 from backgroundmusic.privacy.tests.test_export import make_owner, run_queued

@@ -183,7 +183,10 @@ def _rows(request: AuthenticatedRequest, *, sharing: bool) -> list[dict[str, Any
     signals = privacy_signals(request)
     restricted = consents.subject_is_restricted(subject=request.user)
     language_ru = (get_language() or "").startswith("ru")
-    phone_missing = promotional_sms.promotional_sms_phone_missing(subject=request.user)
+    # The sharing rows (a section of their own) have no text-message row to explain.
+    phone_missing = not sharing and promotional_sms.promotional_sms_phone_missing(
+        subject=request.user
+    )
     rows = []
     for state in consents.consent_state(subject=request.user):
         if (state.recipient is not None) != sharing:
