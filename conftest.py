@@ -31,6 +31,12 @@ def _test_settings(settings, tmp_path):
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
     settings.MEDIA_ROOT = tmp_path / "media"
+    # Text messages go to core.sms.outbox, emptied for each test (as pytest-django does for mail).
+    from backgroundmusic.core import sms
+
+    settings.SMS_BACKEND = "backgroundmusic.core.sms.LocmemSmsBackend"
+    settings.SMS_FILE_PATH = str(tmp_path / "sms")
+    sms.outbox.clear()
 
 
 @pytest.fixture(autouse=True)

@@ -327,6 +327,9 @@ if EMAIL_CONFIG["EMAIL_BACKEND"].endswith("filebased.EmailBackend"):
     # django-environ drops the leading "/" of filemail:///abs/path; an empty path means var/mail.
     _mail_path = EMAIL_CONFIG.get("EMAIL_FILE_PATH") or ""
     EMAIL_FILE_PATH = "/" + _mail_path.lstrip("/") if _mail_path else str(VAR_DIR / "mail")
+# Text messages (backgroundmusic/core/sms.py): one file per message under var/sms/ by default.
+SMS_BACKEND = env.str("SMS_BACKEND", default="backgroundmusic.core.sms.FileSmsBackend")
+SMS_FILE_PATH = env.str("SMS_FILE_PATH", default=str(VAR_DIR / "sms"))
 DEFAULT_FROM_EMAIL = env.str(
     "DEFAULT_FROM_EMAIL", default="BACKGROUND MUSIC <noreply@backgroundmusic.local>"
 )

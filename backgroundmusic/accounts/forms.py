@@ -6,6 +6,7 @@ from typing import Any
 from allauth.account import app_settings as account_settings
 from allauth.account.adapter import get_adapter
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.utils.translation import gettext_lazy as _
@@ -13,6 +14,11 @@ from django.utils.translation import gettext_lazy as _
 from backgroundmusic.accounts import selectors
 from backgroundmusic.accounts.adapter import USERNAME_LOOKS_TAKEN
 from backgroundmusic.accounts.models import AccountType, User
+from backgroundmusic.accounts.phones import (
+    MAX_TYPED_LENGTH,
+    PhoneRejected,
+    phone_parse,
+)
 from backgroundmusic.core.forms import Form
 
 MAX_SOCIAL_LINKS = 20
@@ -41,6 +47,24 @@ class ProfileForm(Form):
     address_city = forms.CharField(label=_("City"), max_length=100, required=False)
     address_street = forms.CharField(label=_("Street and building"), max_length=200, required=False)
     address_postcode = forms.CharField(label=_("Postcode"), max_length=12, required=False)
+    phone = forms.CharField(
+        label=_("Contact phone (optional)"),
+        max_length=MAX_TYPED_LENGTH,
+        required=False,
+        widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel", "inputmode": "tel"}),
+        help_text=_(
+            "With the country code, e.g. +7 916 123-45-67; a number without + is read as "
+            "Russian. We use it only to reach you about your account and licences, and send "
+            "promotional text messages to it only if you allow them in the privacy center."
+        ),
+    )
+    # Empty keeps the language the profile has (a form posted without the field).
+    language = forms.ChoiceField(
+        label=_("Language of our e-mails and messages"),
+        choices=settings.LANGUAGES,
+        required=False,
+        error_messages={"invalid_choice": _("Choose English or Russian.")},
+    )
 
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         self.user = user
@@ -75,6 +99,15 @@ class ProfileForm(Form):
                 _("A tax id has 5 to 20 letters, digits or hyphens."), code="tax_id"
             )
         return value
+
+    def clean_phone(self) -> str:
+        typed = self.cleaned_data["phone"].strip()
+        if not typed:
+            return ""
+        try:
+            return phone_parse(typed)
+        except PhoneRejected as error:
+            raise ValidationError(error.message, code=error.code) from None
 
     def clean_address_postcode(self) -> str:
         value = self.cleaned_data["address_postcode"].strip()

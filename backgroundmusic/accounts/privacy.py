@@ -119,7 +119,7 @@ declare(
         "address_city": _address,
         "address_street": _address,
         "address_postcode": _address,
-        "phone": _profile(Category.CONTACT_PHONE),
+        "phone": _profile(Category.CONTACT_PHONE, purpose=Purpose.COMMUNICATION),
         "language": _account(Category.ACCOUNT_SETTINGS),
         "account_type": _account(Category.ACCOUNT_SETTINGS),
         "is_published": _public_profile(Category.CONSENT, legal_basis=LegalBasis.CONSENT),

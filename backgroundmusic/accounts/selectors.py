@@ -9,6 +9,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from backgroundmusic.accounts.models import Profile, User
+from backgroundmusic.accounts.phones import phone_display
 from backgroundmusic.accounts.usernames import username_skeleton_digest
 from backgroundmusic.core.logging import remember_personal_values
 
@@ -77,8 +78,25 @@ def remember_profile_values(profile: Profile) -> None:
         profile.address_city,
         profile.address_street,
         profile.address_postcode,
+        profile.phone,
+        phone_display(profile.phone),
         *(link.url for link in profile.social_links.all()),
     )
+
+
+def contact_phone_of(*, user_id: int) -> str:
+    """The person's contact phone in E.164; "" when they gave none (or have no profile)."""
+    profile = Profile.objects.filter(user_id=user_id).only("user_id", "phone").first()
+    if profile is None:
+        return ""
+    remember_personal_values(profile.phone, phone_display(profile.phone))
+    return profile.phone
+
+
+def has_contact_phone(*, user_id: int) -> bool:
+    """Whether the person gave a contact phone (an empty value is stored empty, not sealed, so
+    nothing is opened to answer)."""
+    return Profile.objects.filter(user_id=user_id).exclude(phone="").exists()
 
 
 def account_for_login(*, login: str, by_email: bool) -> int | None:

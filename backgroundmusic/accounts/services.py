@@ -9,8 +9,10 @@ from django.conf import settings
 from django.db import transaction
 
 from backgroundmusic.accounts.models import AccountType, Profile, SocialLink, User
+from backgroundmusic.accounts.phones import phone_parse
 from backgroundmusic.accounts.selectors import remember_profile_values
 from backgroundmusic.privacy.kernel import crypto
+from backgroundmusic.privacy.kernel.registry import Category, data_map
 
 
 @transaction.atomic
@@ -55,12 +57,24 @@ class ProfileData:
     address_street: str
     address_postcode: str
     social_links: list[str]
+    # The contact phone as typed or in E.164; "" when the person gives none.
+    phone: str = ""
+    # "" keeps the language the profile has.
+    language: str = ""
 
 
 @transaction.atomic
 def profile_update(*, user: User, data: ProfileData) -> Profile:
-    """Replaces the person's profile data; company details are kept only for legal persons."""
+    """Replaces the person's profile data; company details are kept only for legal persons.
+
+    The phone is stored in E.164 (accounts/phones.py); removing it stops what needed it (the
+    privacy center withdraws the consent to promotional text messages, through the data map's
+    contact listeners), in this transaction."""
+    if data.language and data.language not in dict(settings.LANGUAGES):
+        raise ValueError(f"unknown language {data.language!r}")
+    phone = phone_parse(data.phone) if data.phone.strip() else ""
     profile = Profile.objects.select_for_update().get(user=user)
+    had_phone = bool(profile.phone)
     if data.username != user.username:
         user.username = data.username
         user.save(update_fields=["username"])
@@ -74,6 +88,9 @@ def profile_update(*, user: User, data: ProfileData) -> Profile:
     profile.address_city = data.address_city.strip()
     profile.address_street = data.address_street.strip()
     profile.address_postcode = data.address_postcode.strip()
+    profile.phone = phone
+    if data.language:
+        profile.language = data.language
     profile.save()
     profile.social_links.all().delete()
     SocialLink.objects.bulk_create(
@@ -81,6 +98,8 @@ def profile_update(*, user: User, data: ProfileData) -> Profile:
         for index, url in enumerate(data.social_links)
     )
     remember_profile_values(profile)
+    if had_phone and not phone:
+        data_map.contact_removed(category=Category.CONTACT_PHONE, subject_id=user.pk)
     return profile
 
 

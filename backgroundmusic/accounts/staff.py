@@ -17,6 +17,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from backgroundmusic.accounts.models import Profile, User
+from backgroundmusic.accounts.phones import phone_display
 from backgroundmusic.accounts.selectors import remember_profile_values
 from backgroundmusic.audit.models import AuditAction, AuditEvent
 from backgroundmusic.audit.refusals import refusals_audited
@@ -137,6 +138,8 @@ def _field_value(user: User, profile: Profile, name: str) -> Any:
         return [link.url for link in profile.social_links.all()] if profile.pk else []
     if name == "account_type":
         return profile.get_account_type_display()
+    if name == "phone":
+        return phone_display(profile.phone)
     return getattr(profile, name)
 
 

@@ -9,6 +9,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from backgroundmusic.accounts import selectors, services
 from backgroundmusic.accounts.forms import BaseSocialLinkFormSet, ProfileForm, SocialLinkFormSet
+from backgroundmusic.accounts.phones import phone_display
 from backgroundmusic.core.http import AuthenticatedRequest
 from backgroundmusic.core.ratelimits import rate_limited
 from backgroundmusic.privacy.kernel.tombstones import profile_was_erased
@@ -42,6 +43,7 @@ def profile_edit(request: AuthenticatedRequest) -> HttpResponse:
                     for name in ProfileForm.base_fields
                     if name != "username"
                 },
+                "phone": phone_display(profile.phone),
             },
         )
         links = SocialLinkFormSet(

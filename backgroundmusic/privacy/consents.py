@@ -52,6 +52,7 @@ NO_SIGNALS = PrivacySignals()
 # The purposes shown in the privacy center, in order; "sharing" is shown once per recipient.
 PURPOSES = (
     ConsentPurpose.NEWSLETTER,
+    ConsentPurpose.PROMOTIONAL_SMS,
     ConsentPurpose.ANALYTICS,
     ConsentPurpose.RESEARCH,
     ConsentPurpose.PUBLIC_PROFILE,
@@ -315,9 +316,10 @@ def consent_allows(
 ) -> bool:
     """THE answer to "may we do this purpose for this person now". Every feature asks here.
 
-    False while processing is restricted (newsletter, analytics, research, sharing), for research
-    when the browser sends Global Privacy Control, for analytics when it sends Do Not Track, for a
-    recipient no longer offered; otherwise the latest ledger record decides (GIVEN or not)."""
+    False while processing is restricted (newsletter, text messages, analytics, research,
+    sharing), for research when the browser sends Global Privacy Control, for analytics when it
+    sends Do Not Track, for a recipient no longer offered; otherwise the latest ledger record
+    decides (GIVEN or not)."""
     checked = _purpose(purpose, recipient)
     if subject.pk is None or not subject.is_authenticated:
         return False

@@ -287,6 +287,8 @@ def _register_rights_handlers() -> None:
     # While the username and e-mail addresses are still there to find the tombstone and mail.
     data_map.register_eraser("privacy: profile tombstone", handlers.erase_tombstone, order=20)
     data_map.register_eraser("privacy: mail outbox", handlers.erase_mail_outbox, order=30)
+    # While the profile's phone is still there to find the person's text messages.
+    data_map.register_eraser("privacy: sms outbox", handlers.erase_sms_outbox, order=31)
     data_map.register_eraser(
         "privacy: data exports", handlers.erase_exports, order=70, models=["privacy.DataExport"]
     )
@@ -312,6 +314,7 @@ def _register_rights_handlers() -> None:
         models=["privacy.Disclosure", "privacy.DestructionRecord"],
         method="depersonalize",
     )
+    data_map.register_retention("sms outbox", retention.destroy_old_text_messages, models=())
     data_map.register_retention(
         "staff access log",
         access_log.access_log_prune,
@@ -345,3 +348,18 @@ def _register_consent_listeners() -> None:
 
 
 _register_consent_listeners()
+
+# Contact listeners (registry.contact_removed): a contact phone removed from the profile withdraws
+# the consent to promotional text messages to it (privacy/promotional_sms.py).
+
+
+def _register_contact_listeners() -> None:
+    from backgroundmusic.privacy import promotional_sms
+    from backgroundmusic.privacy.kernel.registry import data_map
+
+    data_map.register_contact_removed_listener(
+        Category.CONTACT_PHONE, promotional_sms.promotional_sms_phone_removed
+    )
+
+
+_register_contact_listeners()

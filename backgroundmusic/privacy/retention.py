@@ -28,6 +28,7 @@ from django.contrib.auth import get_user_model
 from django.db import models, transaction
 
 from backgroundmusic.core import clock
+from backgroundmusic.core.sms import sms_file_messages, sms_file_written_at
 from backgroundmusic.privacy.kernel.registry import (
     Erasure,
     ModelDeclaration,
@@ -156,6 +157,19 @@ def retention_run() -> RetentionReport:
 def destroy_expired_exports(*, now: datetime) -> dict[str, int]:
     """Export files and rows whose download link has expired (Retentions.EXPORT_FILE)."""
     return exports_destroy(expired_before=now)
+
+
+def destroy_old_text_messages(*, now: datetime) -> dict[str, int]:
+    """Copies of text messages in var/sms/ past their period (Retentions.TEXT_MESSAGE_COPIES),
+    by the time in each file's name."""
+    cutoff = _before(now, Retentions.TEXT_MESSAGE_COPIES.days)
+    removed = 0
+    for path, _message in sms_file_messages():
+        written_at = sms_file_written_at(path)
+        if written_at is not None and written_at < cutoff:
+            path.unlink(missing_ok=True)
+            removed += 1
+    return {"sms outbox": removed} if removed else {}
 
 
 def _before(now: datetime, days: int) -> datetime:

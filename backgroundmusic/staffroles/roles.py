@@ -92,6 +92,7 @@ ROLE_PERMISSIONS: dict[StaffRole, tuple[str, ...]] = {
 PERSON_FIELDS: tuple[str, ...] = (
     "username",
     "email",
+    "phone",
     "date_joined",
     "last_login",
     "account_type",
@@ -109,6 +110,7 @@ PERSON_FIELDS: tuple[str, ...] = (
 _CONTACT_FIELDS = (
     "username",
     "email",
+    "phone",
     "date_joined",
     "last_login",
     "account_type",

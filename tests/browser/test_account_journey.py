@@ -34,6 +34,10 @@ PROFILE_INPUT = {
 INSECURE_LINK = "http://insecure.example"
 SECURE_LINK = "https://secure.example/alice"
 LINK_ERROR = "Enter a full link starting with https://, e.g. https://example.com/you."
+PHONE_ERROR = (
+    "This is not a valid phone number: check the digits and the country code, "
+    "e.g. +7 916 123-45-67."
+)
 
 
 def messages(page: Page) -> list[str]:
@@ -133,11 +137,22 @@ def test_sign_up_confirm_log_in_fill_profile_publish_and_log_out(
     for selector, value in PROFILE_INPUT.items():
         page.locator(selector).fill(value)
     page.locator("#id_links-1-url").fill(INSECURE_LINK)
+    # A Dutch number typed the Dutch way, without +31: read as Russian, it is no number.
+    page.get_by_label("Contact phone (optional)").fill("020 555 1234")
+    page.get_by_label("Language of our e-mails and messages").select_option("ru")
     page.get_by_role("button", name="Save profile").click()
     page.wait_for_url(f"{base}/account/profile/")
     assert messages(page) == ["The profile was not saved: please correct the marked fields."]
     expect_field_error(page, "id_links-1-url", LINK_ERROR)
-    expect(page.locator("#profile-form .errorlist")).to_have_count(1)
+    # Beside the field, which is described by its help text and the error.
+    expect(page.locator("#id_phone_error")).to_have_text(PHONE_ERROR)
+    expect(page.locator("#id_phone")).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#id_phone")).to_have_attribute(
+        "aria-describedby", "id_phone_helptext id_phone_error"
+    )
+    expect(page.locator("#id_phone")).to_have_value("020 555 1234")
+    expect(page.locator("#id_language")).to_have_value("ru")
+    expect(page.locator("#profile-form .errorlist")).to_have_count(2)
     for selector, value in PROFILE_INPUT.items():
         expect(page.locator(selector)).to_have_value(value)
     expect(page.locator("#id_links-1-url")).to_have_value(INSECURE_LINK)
@@ -148,8 +163,9 @@ def test_sign_up_confirm_log_in_fill_profile_publish_and_log_out(
     profile = Profile.objects.get(user=user)
     assert (profile.full_name, profile.address_city, profile.social_links.count()) == ("", "", 0)
 
-    # Correct it and save.
+    # Correct them and save.
     page.locator("#id_links-1-url").fill(SECURE_LINK)
+    page.locator("#id_phone").fill("+31 20 5551234")
     page.get_by_role("button", name="Save profile").click()
     page.wait_for_url(f"{base}/account/profile/")
     assert messages(page) == ["Your profile is saved."]
@@ -160,7 +176,11 @@ def test_sign_up_confirm_log_in_fill_profile_publish_and_log_out(
     # Two saved links and two empty rows for more.
     expect(page.locator("input[name$='-url']")).to_have_count(4)
     expect(page.locator("#id_links-2-url")).to_have_value("")
+    # The phone as the library writes it; stored in E.164.
+    expect(page.locator("#id_phone")).to_have_value("+31 20 555 1234")
+    expect(page.locator("#id_language")).to_have_value("ru")
     profile = Profile.objects.get(user=user)
+    assert (profile.phone, profile.language) == ("+31205551234", "ru")
     assert (
         profile.full_name,
         profile.account_type,

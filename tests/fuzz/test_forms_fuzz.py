@@ -29,6 +29,7 @@ from hypothesis import strategies as st
 from backgroundmusic.accounts import services
 from backgroundmusic.accounts.forms import BaseSocialLinkFormSet, ProfileForm, SocialLinkFormSet
 from backgroundmusic.accounts.models import Profile, PublicProfileChoice, SocialLink, User
+from backgroundmusic.accounts.phones import E164, phone_parse
 from backgroundmusic.privacy.kernel.keys import data_key_cache_scope
 from tests.smtp_server import SmtpServer
 
@@ -326,6 +327,8 @@ PROFILE_FIELDS = (
     *TEXT_FIELDS,
     "tax_id",
     "address_postcode",
+    "phone",
+    "language",
 )
 MANAGEMENT_KEYS = (
     "links-TOTAL_FORMS",
@@ -341,6 +344,28 @@ VALID_LINK = st.builds(
     lambda host, path: f"https://{host}.example/{path}",
     st.from_regex(r"[a-z0-9]{1,15}", fullmatch=True),
     st.from_regex(r"[a-zA-Z0-9_~-]{0,20}", fullmatch=True),
+)
+# Numbers as people type them (Russian without +7, foreign with it, with separators, in other
+# scripts' digits) and things that are not numbers.
+PHONE_DIGITS = st.text(st.sampled_from("0123456789"), min_size=1, max_size=16)
+PHONE_TEXT = st.one_of(
+    st.just(""),
+    st.sampled_from(
+        [
+            "8 (916) 123-45-67",
+            "+7 916 123 45 67",
+            "9161234567",
+            "+44 20 7946 0958",
+            "+1 800 FLOWERS",
+            "\u0668\u0669\u0661\u0666\u0661\u0662\u0663\u0664\u0665\u0666\u0667",
+            "+7 916 123-45-67 ext. 12",
+            "+",
+            "++79161234567",
+            "+0 123",
+        ]
+    ),
+    st.builds(str.__add__, st.sampled_from(["", "+", "+7", "8", "+44 ", "("]), PHONE_DIGITS),
+    st.text(st.sampled_from("0123456789 +-().\u2013\u00a0\u0663"), max_size=45),
 )
 ODD_COUNT = st.one_of(
     st.integers(min_value=-5, max_value=30).map(str),
@@ -363,6 +388,8 @@ def profile_posts(draw: st.DrawFn) -> dict[str, str]:
         "address_postcode": draw(
             st.one_of(st.just(""), st.from_regex(r"[A-Z0-9]{2,5} ?[A-Z0-9]{1,4}", fullmatch=True))
         ),
+        "phone": draw(PHONE_TEXT),
+        "language": draw(st.sampled_from(["en", "ru"])),
     }
     if account_type == "legal":
         post["company_name"] = draw(PLAIN_TEXT.filter(str.strip))
@@ -512,6 +539,9 @@ def check_profile_post(client: Client, fuzzer: User, post: dict[str, str]) -> No
         "company_name": cleaned["company_name"].strip() if legal else "",
         "tax_id": cleaned["tax_id"] if legal else "",
         "address_postcode": cleaned["address_postcode"],
+        "phone": cleaned["phone"],
+        # A post without a language keeps the one the profile had.
+        "language": cleaned["language"] or before["language"],
     }
     assert {key: after[key] for key in expected} == expected
     assert [(position, url) for _, position, url in after["links"]] == list(enumerate(links.urls()))
@@ -531,3 +561,7 @@ def check_profile_post(client: Client, fuzzer: User, post: dict[str, str]) -> No
         assert not forbidden_characters(value), (value, post)
     for url in (url for _, _, url in after["links"]):
         assert url.startswith("https://")
+    # Only E.164 is stored, and it reads back as itself.
+    assert after["phone"] == "" or (
+        E164.fullmatch(after["phone"]) and phone_parse(after["phone"]) == after["phone"]
+    ), (after["phone"], post)

@@ -107,6 +107,7 @@ def test_the_seeded_administrator_is_refused_the_privacy_officer_pages(seeded):
     assert staff.staff_visible_fields(actor=admin) == [
         "username",
         "email",
+        "phone",
         "date_joined",
         "last_login",
         "account_type",

@@ -28,6 +28,8 @@ def profile_post(**overrides):
         "address_city": "Moscow",
         "address_street": "Tverskaya 1",
         "address_postcode": "125009",
+        "phone": "8 (916) 123-45-67",
+        "language": "ru",
         "links-TOTAL_FORMS": "2",
         "links-INITIAL_FORMS": "0",
         "links-MIN_NUM_FORMS": "0",
@@ -55,6 +57,8 @@ def stored_profile(user) -> dict:
                 "address_city",
                 "address_street",
                 "address_postcode",
+                "phone",
+                "language",
             )
         },
         "links": list(SocialLink.objects.filter(profile=profile).values_list("url", flat=True)),
@@ -86,15 +90,19 @@ def test_owner_saves_the_profile_and_it_is_stored_sealed(client):
         "address_city": "Moscow",
         "address_street": "Tverskaya 1",
         "address_postcode": "125009",
+        "phone": "+79161234567",
+        "language": "ru",
         "links": ["https://vk.com/ivan"],
     }
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT full_name, address_street FROM accounts_profile WHERE user_id = %s", [owner.pk]
+            "SELECT full_name, address_street, phone FROM accounts_profile WHERE user_id = %s",
+            [owner.pk],
         )
-        raw_name, raw_street = cursor.fetchone()
+        raw_name, raw_street, raw_phone = cursor.fetchone()
     assert raw_name.startswith("enc1:") and "Ivan" not in raw_name
     assert raw_street.startswith("enc1:") and "Tverskaya" not in raw_street
+    assert raw_phone.startswith("enc1:") and "916" not in raw_phone
 
 
 def test_a_link_typed_in_capitals_is_kept_with_a_lowercase_scheme(client):
@@ -162,6 +170,18 @@ def test_another_user_can_only_edit_their_own_profile(client):
             "robot",
             "Select a valid choice. robot is not one of the available choices.",
         ),
+        (
+            "phone",
+            "+1 800 FLOWERS",
+            "Use only digits, spaces, dashes and brackets, with + before the country code.",
+        ),
+        (
+            "phone",
+            "+7 916 123-45",
+            "This is not a valid phone number: check the digits and the country code, "
+            "e.g. +7 916 123-45-67.",
+        ),
+        ("language", "de", "Choose English or Russian."),
         ("username", "", "This field is required."),
         ("username", "admin", "Username can not be used. Please use other username."),
     ],
@@ -184,6 +204,41 @@ def test_invalid_input_is_explained_kept_and_changes_nothing(client, field, valu
     if field != "full_name":
         assert 'value="Typed Name"' in html
     assert stored_profile(owner) == before
+
+
+def test_the_phone_is_shown_as_stored_and_a_wrong_one_is_kept_and_explained_in_russian(client):
+    owner = make_user("owner")
+    client.force_login(owner)
+    assert (
+        client.post("/account/profile/", profile_post(phone="+44 20 7946 0958")).status_code == 302
+    )
+    html = client.get("/account/profile/").content.decode()
+    assert 'type="tel" name="phone" value="+44 20 7946 0958"' in html
+    assert 'autocomplete="tel"' in html
+    assert "Contact phone (optional)" in html
+    assert '<option value="ru" selected>Русский</option>' in html
+
+    response = client.post(
+        "/account/profile/", profile_post(phone="8 916 ABC"), headers={"accept-language": "ru"}
+    )
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'value="8 916 ABC"' in html
+    assert "Контактный телефон (необязательно)" in html
+    assert (
+        "Используйте только цифры, пробелы, дефисы и скобки, а перед кодом страны — знак +." in html
+    )
+    assert stored_profile(owner)["phone"] == "+442079460958"
+
+
+def test_a_post_without_a_language_keeps_the_profile_s(client):
+    owner = make_user("owner")
+    client.force_login(owner)
+    client.post("/account/profile/", profile_post(language="ru"))
+    post = profile_post()
+    del post["language"]
+    assert client.post("/account/profile/", post).status_code == 302
+    assert stored_profile(owner)["language"] == "ru"
 
 
 def test_a_company_needs_its_name_and_tax_id(client):

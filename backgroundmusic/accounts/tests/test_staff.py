@@ -38,6 +38,7 @@ ACCESS_LOG_PAGE = expected_by_caller(
 SUPPORT_FIELDS = [
     "username",
     "email",
+    "phone",
     "date_joined",
     "last_login",
     "account_type",
@@ -50,6 +51,8 @@ REASON = "Ticket 4211: the person asked why sign-in fails"
 # Values only a reading of the owner's data may put on a page.
 OWNER_SECRETS = {
     "email": "owner@example.com",
+    # Stored in E.164, shown in the international format.
+    "phone": "+7 423 222-33-44",
     "full_name": "Ivan Petrov",
     "tax_id": "7707083893",
     "address_city": "Vladivostok",
@@ -63,6 +66,7 @@ def owner() -> User:
     user = UserFactory.create(username="owner")
     profile = Profile.objects.get(user=user)
     profile.full_name = OWNER_SECRETS["full_name"]
+    profile.phone = "+74232223344"
     profile.tax_id = OWNER_SECRETS["tax_id"]
     profile.address_country = "Russia"
     profile.address_city = OWNER_SECRETS["address_city"]

@@ -166,6 +166,13 @@ class Retentions:
         start=RetentionStart.COLLECTED,
         description=_("25 months, then only daily totals that name nobody"),
     )
+    # The copies of text messages the embedded SMS backend writes to var/sms/ (core/sms.py): long
+    # enough to answer "did you send me that?", no longer.
+    TEXT_MESSAGE_COPIES = Retention(
+        days=30,
+        start=RetentionStart.COLLECTED,
+        description=_("30 days after the text message was sent"),
+    )
     # A sign-up whose e-mail address is never confirmed is erased (privacy/retention.py).
     UNVERIFIED_SIGNUP = Retention(
         days=7,
@@ -320,6 +327,10 @@ class Registry:
     # Consent purpose → callables run with subject_id=... when that consent stops (withdrawn or
     # suspended), so an app can stop what the consent allowed (see privacy/consents.py).
     consent_listeners: dict[str, list[Callable[..., Any]]] = field(default_factory=dict)
+    # Data category → callables run with subject_id=... when the person removes that contact
+    # (e.g. the phone, from the profile), so the center can stop what needed it: the app that
+    # holds the contact sits below the center and cannot call it.
+    contact_removed_listeners: dict[str, list[Callable[..., Any]]] = field(default_factory=dict)
     # Retention (privacy/retention.py) and cached values (privacy/rights.py)
     # run(*, now) -> {model label or store: rows destroyed} for data past its retention period.
     retention_handlers: dict[str, Handler] = field(default_factory=dict)
@@ -378,6 +389,18 @@ class Registry:
 
     def consent_listeners_for(self, purpose: str) -> list[Callable[..., Any]]:
         return list(self.consent_listeners.get(str(purpose), ()))
+
+    def register_contact_removed_listener(
+        self, category: Category, run: Callable[..., Any]
+    ) -> None:
+        listeners = self.contact_removed_listeners.setdefault(str(category), [])
+        if run not in listeners:
+            listeners.append(run)
+
+    def contact_removed(self, *, category: Category, subject_id: int) -> None:
+        """Called by the app holding the contact, in the transaction that removed it."""
+        for listener in list(self.contact_removed_listeners.get(str(category), ())):
+            listener(subject_id=subject_id)
 
     # Retention and cached values (privacy/retention.py, privacy/rights.py)
     def register_retention(

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import models
 
+from backgroundmusic.core.sms import sms_file_messages
 from backgroundmusic.privacy.kernel import keys, tombstones
 from backgroundmusic.privacy.kernel.registry import Category, ErasureSubject, data_map
 from backgroundmusic.privacy.rights.export import exports_destroy
@@ -77,6 +78,21 @@ def erase_mail_outbox(*, subject: ErasureSubject) -> dict[str, int]:
             rewritten.write(b"".join(m + _MAIL_SEPARATOR for m in kept))
         os.replace(rewritten.name, mail_file)
     return {"mail outbox": removed} if removed else {}
+
+
+def erase_sms_outbox(*, subject: ErasureSubject) -> dict[str, int]:
+    """Removes the text messages to or about the person's contact phone from the files the file
+    SMS backend writes (var/sms/), whichever backend is configured now. Messages handed to a
+    provider are beyond reach, like mail handed to an SMTP server."""
+    phones = subject_values(subject_id=subject.subject_id, category=Category.CONTACT_PHONE)
+    if not phones:
+        return {}
+    removed = 0
+    for path, message in sms_file_messages():
+        if message.to in phones or any(phone in message.body for phone in phones):
+            path.unlink(missing_ok=True)
+            removed += 1
+    return {"sms outbox": removed} if removed else {}
 
 
 def erase_exports(*, subject: ErasureSubject) -> dict[str, int]:

@@ -16,6 +16,7 @@ Person = Any
 # Stores that are not models, in destruction records: what they hold.
 STORE_CATEGORIES = {
     "mail outbox": [Category.CONTACT_EMAIL.value],
+    "sms outbox": [Category.CONTACT_PHONE.value],
     "export files": [Category.ACCOUNT_SETTINGS.value],
     "cache": [],
 }

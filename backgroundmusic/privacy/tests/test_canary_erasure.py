@@ -1,7 +1,8 @@
 """The canary: a person whose every value carries a unique token uses the service the way people
 do, a purchase included, then deletes the account. Afterwards the token is nowhere: in no column
-of any table, no file under media or var/, no log line, no message of the outbox; and nobody
-else's rows changed. The one exception is what the law keeps: the accounting and contract
+of any table, no file under media or var/, no log line, no message of the mail or text-message
+outbox; nor is the canary's phone number (digits cannot carry the token); and nobody else's rows
+changed. The one exception is what the law keeps: the accounting and contract
 documents of the purchase (a company's requisites on the order, the concluded agreement's text,
 the covered work's link and title), each a column the data map declares kept for the law, with
 the person's name replaced by the pseudonym wherever it stood apart from the document.
@@ -30,7 +31,7 @@ from backgroundmusic.accounts.tests.factories import PASSWORD, StaffFactory
 from backgroundmusic.analytics.buffer import event_buffer
 from backgroundmusic.analytics.identity import pseudonym_from_cookie
 from backgroundmusic.analytics.models import AnalyticsIdentity, Event
-from backgroundmusic.core import clock
+from backgroundmusic.core import clock, sms
 from backgroundmusic.core.logging import PersonalDataMaskFilter
 from backgroundmusic.licensing import billing, coverage, orders
 from backgroundmusic.licensing.models import (
@@ -65,6 +66,7 @@ from backgroundmusic.privacy.models import (
     LegalBasisForDisclosure,
     PolicyAcceptance,
 )
+from backgroundmusic.privacy.promotional_sms import promotional_sms_send
 from backgroundmusic.privacy.rights.rows import model_of
 from backgroundmusic.privacy.tests.test_erasure import fill_every_store, rows_of, sign_in_keys_of
 from backgroundmusic.privacy.tests.test_export import make_owner, run_queued
@@ -73,6 +75,9 @@ from backgroundmusic.staffroles.roles import StaffRole
 pytestmark = pytest.mark.django_db(transaction=False, databases="__all__")
 
 TOKEN = "canary7f3a"
+# The contact phone as typed, and its digits, which no store may keep after the erasure.
+PHONE_TYPED = "8 (914) 417-73-29"
+PHONE_DIGITS = "9144177329"
 WRONG_PASSWORD = "not-the-password-1"
 LINK = re.compile(r"https?://testserver(/[^\s\"'<>]+)")
 
@@ -94,12 +99,15 @@ class Capture(logging.Handler):
 
 @pytest.fixture
 def var_dir(settings, tmp_path) -> Path:
-    """var/ of this test: media, the mail outbox (Django's file backend) and the cache files."""
+    """var/ of this test: media, the mail outbox (Django's file backend), the text-message
+    outbox (core.sms's file backend) and the cache files."""
     var = tmp_path / "var"
     settings.VAR_DIR = var
     settings.MEDIA_ROOT = var / "media"
     settings.EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
     settings.EMAIL_FILE_PATH = str(var / "mail")
+    settings.SMS_BACKEND = "backgroundmusic.core.sms.FileSmsBackend"
+    settings.SMS_FILE_PATH = str(var / "sms")
     settings.CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
@@ -271,6 +279,8 @@ def test_after_erasure_the_canary_is_nowhere(var_dir, logs):
             "address_city": f"{TOKEN}-town",
             "address_street": f"{TOKEN} street 5",
             "address_postcode": "690000",
+            "phone": PHONE_TYPED,
+            "language": "ru",
             "links-TOTAL_FORMS": "2",
             "links-INITIAL_FORMS": "0",
             "links-MIN_NUM_FORMS": "0",
@@ -286,9 +296,12 @@ def test_after_erasure_the_canary_is_nowhere(var_dir, logs):
     )
     assert response.status_code == 302
     assert Client().get(f"/u/{TOKEN}/").status_code == 200
-    for purpose in ("newsletter", "research", "analytics"):
+    for purpose in ("newsletter", "promotional_sms", "research", "analytics"):
         response = browser.post("/privacy/consents/", {"purpose": purpose, "action": "give"})
         assert response.status_code == 302
+    # A promotional text message to the canary's phone, and one to the bystander's, which stays.
+    assert promotional_sms_send(recipient=canary, body=f"{TOKEN}, new tracks are in.") is True
+    sms.send_sms(to="+74232223344", body="New tracks are in.")
 
     # A purchase for the company: the licence terms accepted at checkout, the invoice, the bank
     # transfer confirmed by staff, the agreement and its certificate (checked by anyone), a
@@ -390,6 +403,8 @@ def test_after_erasure_the_canary_is_nowhere(var_dir, logs):
     assert [row["number"] for row in exported["licensing.Invoice"]["rows"]] == [invoice_number]
     assert [row["number"] for row in exported["licensing.Agreement"]["rows"]] == [agreement.number]
     assert [row["id"] for row in exported["licensing.CoveredUse"]["rows"]] == [work.pk]
+    [exported_profile] = exported["accounts.Profile"]["rows"]
+    assert exported_profile["phone"] == f"+7{PHONE_DIGITS}"
     assert len(exported["media.Download"]["rows"]) == 1
     assert browser.post("/privacy/export/").status_code == 302
     assert run_queued("build_data_export") == ["ready"]
@@ -402,6 +417,7 @@ def test_after_erasure_the_canary_is_nowhere(var_dir, logs):
     response = staff.post(f"/staff/people/{canary.pk}/", {"reason": "Ticket 1: address check"})
     assert response.status_code == 200
     assert f"{TOKEN} street 5" in response.content.decode()
+    assert "+7 914 417-73-29" in response.content.decode()
     disclosures.disclosure_record(
         actor=officer,
         subject=canary,
@@ -425,6 +441,7 @@ def test_after_erasure_the_canary_is_nowhere(var_dir, logs):
     # The canary is everywhere now; the bystander's rows are taken down to compare later.
     assert scan_database(TOKEN)
     assert scan_files(var_dir, TOKEN)
+    assert [path.split("/")[0] for path in scan_files(var_dir, PHONE_DIGITS)] == ["sms"]
     bystander_before = rows_of(bystander.pk, sign_in_keys_of(bystander))
     key_id = DataKey.objects.get(subject=canary).pk
 
@@ -442,6 +459,10 @@ def test_after_erasure_the_canary_is_nowhere(var_dir, logs):
     assert all(kept_for_law(column) for column in left), left
     assert scan_files(var_dir, TOKEN) == []
     assert [line for line in logs.lines if TOKEN in line.lower()] == []
+    assert scan_database(PHONE_DIGITS) == []
+    assert scan_files(var_dir, PHONE_DIGITS) == []
+    assert [line for line in logs.lines if PHONE_DIGITS in line] == []
+    assert [message.to for _path, message in sms.sms_file_messages()] == ["+74232223344"]
     assert mails(var_dir) == [] or all(TOKEN not in text.lower() for text in mails(var_dir))
 
     # What the law keeps stays, under the pseudonym; the sealed copies cannot be opened.

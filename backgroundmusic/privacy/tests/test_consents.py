@@ -31,7 +31,14 @@ T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 P = ConsentPurpose
 A = ConsentAction
 M = ConsentMethod
-NON_SHARING = [P.NEWSLETTER, P.ANALYTICS, P.RESEARCH, P.PUBLIC_PROFILE, P.INDEXING]
+NON_SHARING = [
+    P.NEWSLETTER,
+    P.PROMOTIONAL_SMS,
+    P.ANALYTICS,
+    P.RESEARCH,
+    P.PUBLIC_PROFILE,
+    P.INDEXING,
+]
 
 
 def edition(version: str, *, material: list[str] | None = None, at: datetime = T0):

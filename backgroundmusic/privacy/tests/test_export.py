@@ -79,6 +79,7 @@ OWNER_VALUES = {
     "address_city": "Vladivostok",
     "address_street": "Svetlanskaya 12",
     "social_link": "https://vk.com/ivan-petrov",
+    "phone": "+74232223344",
 }
 NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
 
@@ -89,6 +90,7 @@ def make_owner(username: str = "owner") -> User:
     profile.full_name = OWNER_VALUES["full_name"]
     profile.address_city = OWNER_VALUES["address_city"]
     profile.address_street = OWNER_VALUES["address_street"]
+    profile.phone = OWNER_VALUES["phone"]
     profile.save()
     SocialLink.objects.create(profile=profile, url=OWNER_VALUES["social_link"])
     return user
@@ -353,6 +355,15 @@ def test_the_archive_holds_every_exportable_field_and_nothing_else(owner, client
     [profile_row] = records["accounts.Profile"]["rows"]
     assert profile_row["full_name"] == OWNER_VALUES["full_name"]
     assert profile_row["address_street"] == OWNER_VALUES["address_street"]
+    assert (profile_row["phone"], profile_row["language"]) == (OWNER_VALUES["phone"], "en")
+    assert records["accounts.Profile"]["fields"]["phone"] == {
+        "title": "contact phone",
+        "personal": True,
+        "category": "user.contact.phone_number",
+        "purpose": "communication",
+        "legal_basis": "contract",
+        "retention": "While the account is open, then 30 days after it is closed",
+    }
     assert [row["url"] for row in records["accounts.SocialLink"]["rows"]] == [
         OWNER_VALUES["social_link"]
     ]
@@ -599,6 +610,7 @@ def test_the_center_shows_what_we_hold_by_category_and_each_export_state(client,
     assert items("username") == ["profiles: 1 record full name"]
     assert items("usercontactaddress") == ["profiles: 1 record city, street and building"]
     assert items("usersocial") == ["social links: 1 record profile link"]
+    assert items("usercontactphone_number") == ["profiles: 1 record contact phone"]
     assert items("useraccountusername") == [
         "users: 1 record username, username look-alike digest",
         "access logs: 1 record Username",  # the sign-in of force_login, by django-axes
@@ -614,6 +626,7 @@ def test_the_center_shows_what_we_hold_by_category_and_each_export_state(client,
     assert "While the account is open, then 30 days after it is closed" in rows["usersocial"]
     # Where and why, not the values themselves.
     assert OWNER_VALUES["full_name"] not in held.group(1)
+    assert "223344" not in held.group(1)
 
 
 def test_data_held_counts_only_the_persons_rows(owner):
@@ -632,6 +645,12 @@ def test_data_held_counts_only_the_persons_rows(owner):
         ("account.EmailAddress", 1),
     ]
     assert EmailAddress.objects.count() == 2
+    phone = held["user.contact.phone_number"]
+    assert (phone.label, [(r.label, r.count, r.fields) for r in phone.records]) == (
+        "Contact phone number",
+        [("accounts.Profile", 1, ["contact phone"])],
+    )
+    assert phone.purposes == ["Keeping in touch with you about your account and licences"]
 
 
 @hypothesis_settings(

@@ -59,7 +59,7 @@ def restrictions(user: User) -> list[tuple[str, str]]:
 
 
 def give_everything(user: User, label: Recipient) -> None:
-    for purpose in (P.NEWSLETTER, P.ANALYTICS, P.RESEARCH):
+    for purpose in (P.NEWSLETTER, P.PROMOTIONAL_SMS, P.ANALYTICS, P.RESEARCH):
         consents.consent_give(subject=user, purpose=purpose, method=ConsentMethod.FORM)
     consents.consent_give(subject=user, purpose=P.SHARING, method="form", recipient=label)
     public_profile.public_profile_set(
@@ -82,6 +82,7 @@ def test_restriction_pauses_newsletter_analytics_research_and_sharing_and_liftin
     give_everything(owner, label)
     everything = {
         "newsletter": True,
+        "promotional_sms": True,
         "analytics": True,
         "research": True,
         "public_profile": True,
@@ -97,6 +98,7 @@ def test_restriction_pauses_newsletter_analytics_research_and_sharing_and_liftin
     assert allowed(owner, label) == {
         **everything,
         "newsletter": False,
+        "promotional_sms": False,
         "analytics": False,
         "research": False,
         "sharing": False,

@@ -18,13 +18,17 @@ from backgroundmusic.core.errors import DomainError
 from backgroundmusic.core.forms import Form
 from backgroundmusic.core.http import AuthenticatedRequest
 from backgroundmusic.core.request_info import PrivacySignals, privacy_signals
-from backgroundmusic.privacy import consents, cookies
+from backgroundmusic.privacy import consents, cookies, promotional_sms
 from backgroundmusic.privacy.models import ConsentAction, ConsentMethod, ConsentPurpose, Recipient
 
 PURPOSE_DESCRIPTIONS = {
     ConsentPurpose.NEWSLETTER: gettext_lazy(
         "News about the catalogue and offers, by e-mail. Every message has a one-click "
         "unsubscribe link."
+    ),
+    ConsentPurpose.PROMOTIONAL_SMS: gettext_lazy(
+        "News about the catalogue and offers, by text message to the contact phone in your "
+        "profile. Removing the phone from the profile withdraws this consent."
     ),
     ConsentPurpose.ANALYTICS: gettext_lazy(
         "An analytics cookie that tells your visits apart, so we see which pages help. Without "
@@ -179,16 +183,22 @@ def _rows(request: AuthenticatedRequest, *, sharing: bool) -> list[dict[str, Any
     signals = privacy_signals(request)
     restricted = consents.subject_is_restricted(subject=request.user)
     language_ru = (get_language() or "").startswith("ru")
+    # The sharing rows (a section of their own) have no text-message row to explain.
+    phone_missing = not sharing and promotional_sms.promotional_sms_phone_missing(
+        subject=request.user
+    )
     rows = []
     for state in consents.consent_state(subject=request.user):
         if (state.recipient is not None) != sharing:
             continue
         recipient = state.recipient
+        needs_phone = state.purpose == ConsentPurpose.PROMOTIONAL_SMS and phone_missing
         rows.append(
             {
                 "state": state,
                 "description": PURPOSE_DESCRIPTIONS.get(state.purpose, ""),
                 "note": _note(state, restricted=restricted, signals=signals),
+                "needs_phone": needs_phone,
                 "recipient": recipient,
                 "recipient_purpose": (
                     (recipient.purpose_ru if language_ru else recipient.purpose_en)
@@ -283,7 +293,9 @@ def consent_change(request: AuthenticatedRequest) -> HttpResponse:
         return redirect("privacy:public_profile_settings")
     method = ConsentMethod.PREFERENCE_CENTER
     try:
-        if give:
+        if give and purpose == ConsentPurpose.PROMOTIONAL_SMS:
+            promotional_sms.promotional_sms_consent_give(subject=request.user, method=method)
+        elif give:
             consents.consent_give(
                 subject=request.user, purpose=purpose, method=method, recipient=recipient
             )
@@ -324,8 +336,8 @@ def restriction_change(request: AuthenticatedRequest) -> HttpResponse:
         messages.success(
             request,
             _(
-                "Processing is restricted: no newsletters, analytics, research or sharing until "
-                "you lift it."
+                "Processing is restricted: no newsletters, text messages, analytics, research or "
+                "sharing until you lift it."
             ),
         )
     else:
