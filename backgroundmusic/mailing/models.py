@@ -5,14 +5,15 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class CampaignStatus(models.TextChoices):
-    DRAFT = "draft", _("Draft")
-    SCHEDULED = "scheduled", _("Scheduled")
-    SENDING = "sending", _("Sending")
-    SENT = "sent", _("Sent")
-    CANCELLED = "cancelled", _("Cancelled")
+    DRAFT = "draft", pgettext_lazy("campaign status", "Draft")
+    SCHEDULED = "scheduled", pgettext_lazy("campaign status", "Scheduled")
+    SENDING = "sending", pgettext_lazy("campaign status", "Sending")
+    SENT = "sent", pgettext_lazy("campaign status", "Sent")
+    CANCELLED = "cancelled", pgettext_lazy("campaign status", "Cancelled")
 
 
 class Campaign(models.Model):
@@ -74,10 +75,10 @@ class Campaign(models.Model):
 
 
 class MessageStatus(models.TextChoices):
-    QUEUED = "queued", _("Queued")
-    SENT = "sent", _("Sent")
-    FAILED = "failed", _("Failed")
-    CANCELLED = "cancelled", _("Cancelled")
+    QUEUED = "queued", pgettext_lazy("newsletter message status", "Queued")
+    SENT = "sent", pgettext_lazy("newsletter message status", "Sent")
+    FAILED = "failed", pgettext_lazy("newsletter message status", "Failed")
+    CANCELLED = "cancelled", pgettext_lazy("newsletter message status", "Cancelled")
 
 
 class CampaignMessage(models.Model):

@@ -171,7 +171,10 @@ def campaign_schedule(
         action=AuditAction.CAMPAIGN_SCHEDULED,
         target=campaign,
         before={"status": CampaignStatus.DRAFT},
-        after={"status": CampaignStatus.SCHEDULED, "scheduled_for": campaign.scheduled_for},
+        after={
+            "status": CampaignStatus.SCHEDULED,
+            "scheduled_for": campaign.scheduled_for.isoformat(),
+        },
     )
     return campaign
 
