@@ -83,14 +83,16 @@ def people(count: int) -> list[int]:
     """`count` people who consent to the newsletter, with verified primary addresses, inserted
     in bulk (the sign-up path hashes passwords, which is not what is measured here)."""
     from allauth.account.models import EmailAddress
+    from django.contrib.auth.hashers import make_password
     from django.utils import timezone
 
     from backgroundmusic.accounts.models import Profile, User
     from backgroundmusic.privacy.models import ConsentAction, ConsentMethod, ConsentRecord
 
     now = timezone.now()
+    unusable = make_password(None)
     users = User.objects.bulk_create(
-        User(username=f"reader{n}", email=f"reader{n}@example.com", password="!", is_active=True)
+        User(username=f"reader{n}", email=f"reader{n}@example.com", password=unusable)
         for n in range(count)
     )
     Profile.objects.bulk_create(
