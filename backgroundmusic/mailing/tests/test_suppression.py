@@ -81,10 +81,13 @@ def test_a_providers_hard_bounce_and_complaint_suppress_their_addresses(webhook)
         == 200
     )
     assert webhook(bounce("Transient", "vera@example.com")) == 200
+    # The provider refuses to send to an address it knows does not exist.
+    assert webhook(bounce("BadEmailAddress", "gleb@example")) == 200
     assert sorted(Suppression.objects.values_list("address_digest", "reason")) == sorted(
         [
             (address_digest(address="anna@example.com"), "hard_bounce"),
             (address_digest(address="boris@example.com"), "complaint"),
+            (address_digest(address="gleb@example"), "hard_bounce"),
         ]
     )
 
