@@ -56,4 +56,10 @@ RECURRING_JOBS: list[RecurringJob] = [
         cron="* * * * *",
         task="backgroundmusic.accounts.tasks.end_break_glass",
     ),
+    # Newsletters (mailing/services.py): due campaigns start within a minute of their time
+    RecurringJob(
+        name="start_due_campaigns",
+        cron="* * * * *",
+        task="backgroundmusic.mailing.tasks.start_due_campaigns",
+    ),
 ]

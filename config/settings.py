@@ -5,6 +5,7 @@ written to var/mail/, the task worker as a second process. Scale-out sets DATABA
 REDIS_URL, EMAIL_URL, HTTPS and friends; the code is the same.
 """
 
+import os
 import secrets
 from pathlib import Path
 
@@ -80,6 +81,8 @@ INSTALLED_APPS = [
     # Serves /api/docs from django-ninja's own static Swagger UI files and init script (no CDN,
     # no inline script); without it ninja falls back to a CDN template our CSP blocks.
     "ninja",
+    # Providers' tracking webhooks (bounces, complaints) for newsletters (mailing/webhooks.py).
+    "anymail",
     "backgroundmusic.core",
     "backgroundmusic.audit",
     "backgroundmusic.privacy",
@@ -89,6 +92,7 @@ INSTALLED_APPS = [
     "backgroundmusic.licensing",
     "backgroundmusic.api",
     "backgroundmusic.analytics",
+    "backgroundmusic.mailing",
 ]
 
 MIDDLEWARE = [
@@ -334,6 +338,25 @@ DEFAULT_FROM_EMAIL = env.str(
     "DEFAULT_FROM_EMAIL", default="BACKGROUND MUSIC <noreply@backgroundmusic.local>"
 )
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Newsletters (backgroundmusic/mailing/): their own From, and their own envelope sender
+# (Return-Path), where bounces arrive; transactional mail keeps DEFAULT_FROM_EMAIL for both.
+MARKETING_FROM_EMAIL = env.str(
+    "MARKETING_FROM_EMAIL", default="BACKGROUND MUSIC <news@backgroundmusic.local>"
+)
+MAIL_BOUNCE_ADDRESS = env.str("MAIL_BOUNCE_ADDRESS", default="bounces@backgroundmusic.local")
+# The mailto: of every newsletter's List-Unsubscribe header (RFC 2369).
+UNSUBSCRIBE_ADDRESS = env.str("UNSUBSCRIBE_ADDRESS", default="unsubscribe@backgroundmusic.local")
+# How many messages one batch job claims and sends over one connection.
+MAILING_BATCH_SIZE = env.int("MAILING_BATCH_SIZE", default=200)
+# django-anymail, when EMAIL_URL is not enough: EMAIL_BACKEND names an ESP backend
+# (e.g. "anymail.backends.postmark.EmailBackend") and ANYMAIL_* variables its settings; the
+# tracking webhooks under /mail/anymail/ check ANYMAIL_WEBHOOK_SECRET ("user:password").
+EMAIL_BACKEND = env.str("EMAIL_BACKEND", default=EMAIL_CONFIG["EMAIL_BACKEND"])
+ANYMAIL = {
+    key.removeprefix("ANYMAIL_"): value
+    for key, value in os.environ.items()
+    if key.startswith("ANYMAIL_") and value
+}
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("ru", "Русский")]

@@ -92,7 +92,7 @@ class SmtpServer:
             return list(self._handler.received)
 
 
-def _free_port(host: str) -> int:
+def free_port(host: str) -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.bind((host, 0))
         return int(probe.getsockname()[1])
@@ -111,7 +111,7 @@ def smtp_server(settings) -> Iterator[SmtpServer]:
     controller = None
     for _attempt in range(5):
         # Another process may take the probed port before we bind it: try a fresh one then.
-        candidate = Controller(handler, hostname=host, port=_free_port(host), ready_timeout=10)
+        candidate = Controller(handler, hostname=host, port=free_port(host), ready_timeout=10)
         try:
             candidate.start()
         except (OSError, RuntimeError):

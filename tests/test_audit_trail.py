@@ -45,6 +45,8 @@ from backgroundmusic.licensing.models import (
 )
 from backgroundmusic.licensing.tests import factories as licensing_factories
 from backgroundmusic.licensing.tests.factories import plan_edition
+from backgroundmusic.mailing import services as mailing
+from backgroundmusic.mailing.models import Campaign
 from backgroundmusic.media import selectors as media_selectors
 from backgroundmusic.media import services as media
 from backgroundmusic.media.models import Master
@@ -617,6 +619,11 @@ class Scene:
         return self.agreement.order_line.order
 
     @cached_property
+    def campaign(self) -> Campaign:
+        editor = StaffFactory.create(role=StaffRole.NEWSLETTER_EDITOR, username="scene-editor")
+        return mailing.campaign_create(actor=editor, text=CAMPAIGN_TEXT)
+
+    @cached_property
     def payment(self) -> Payment:
         return Payment.objects.create(
             order=self.order,
@@ -629,6 +636,10 @@ class Scene:
             updated_at=NOW,
         )
 
+
+CAMPAIGN_TEXT = mailing.CampaignText(
+    subject_en="News", subject_ru="Новости", body_en="Hello.", body_ru="Привет."
+)
 
 # Every service that acts for staff, as "<app>.<function>" (the name its refusals are recorded
 # under): the call, with arguments it would accept from an allowed actor, made ready on the scene
@@ -927,6 +938,43 @@ STAFF_SERVICES: dict[str, tuple[Callable[[Any, Scene], Callable[[], object]], st
             agreements.agreement_staff_read, actor=actor, agreement=scene.agreement, reason="Claim"
         ),
         "staff_may_manage_agreements",
+    ),
+    "mailing.campaign_create": (
+        lambda actor, scene: partial(mailing.campaign_create, actor=actor, text=CAMPAIGN_TEXT),
+        "staff_may_manage_campaigns",
+    ),
+    "mailing.campaign_update": (
+        lambda actor, scene: partial(
+            mailing.campaign_update,
+            actor=actor,
+            campaign=scene.campaign,
+            text=mailing.CampaignText(
+                subject_en="More news", subject_ru="Ещё новости", body_en="Hi.", body_ru="Привет."
+            ),
+        ),
+        "staff_may_manage_campaigns",
+    ),
+    "mailing.campaign_schedule": (
+        lambda actor, scene: partial(
+            mailing.campaign_schedule, actor=actor, campaign=scene.campaign
+        ),
+        "staff_may_manage_campaigns",
+    ),
+    "mailing.campaign_cancel": (
+        lambda actor, scene: partial(mailing.campaign_cancel, actor=actor, campaign=scene.campaign),
+        "staff_may_manage_campaigns",
+    ),
+    "mailing.campaign_test_send": (
+        lambda actor, scene: partial(
+            mailing.campaign_test_send, actor=actor, campaign=scene.campaign, language="ru"
+        ),
+        "staff_may_manage_campaigns",
+    ),
+    "mailing.campaign_preview": (
+        lambda actor, scene: partial(
+            mailing.campaign_preview, actor=actor, campaign=scene.campaign, language="en"
+        ),
+        "staff_may_manage_campaigns",
     ),
 }
 

@@ -27,9 +27,12 @@ from backgroundmusic.licensing import demo as licensing_demo
 from backgroundmusic.licensing import editions as plan_editions
 from backgroundmusic.licensing.models import CoveredChannel, CoveredUse, PlanKind
 from backgroundmusic.licensing.tests import coverage_scenes
+from backgroundmusic.mailing.models import UnsubscribeToken
+from backgroundmusic.mailing.services import unsubscribe_tokens_ensure
 from backgroundmusic.media.models import Master
 from backgroundmusic.privacy import disclosures, policies
 from backgroundmusic.privacy import requests as dsr
+from backgroundmusic.privacy.kernel.pseudonyms import unsubscribe_token
 from backgroundmusic.privacy.models import DataSubjectRequest, DocumentKind, RequestKind
 from backgroundmusic.staffroles.roles import StaffRole
 
@@ -219,9 +222,10 @@ def test_privacy_center(count, client, django_assert_num_queries):
             disclosed_on=date(2026, 2, 5),
         )
     # "The data we hold" reads each model of the data map that names a person once (licensing's
-    # eleven and media's downloads took it from 48 to 60): it grows with the map, not the rows.
-    # One more asks whether the profile has a phone, for the text-message consent's row.
-    page = assert_page_queries(signed_in(client, owner), "/privacy/", 61, django_assert_num_queries)
+    # eleven and media's downloads took it from 48 to 60; licensing's letters and mailing's
+    # messages and unsubscribe token to 63): it grows with the map, not the rows. One more asks
+    # whether the profile has a phone, for the text-message consent's row.
+    page = assert_page_queries(signed_in(client, owner), "/privacy/", 64, django_assert_num_queries)
     # Each disclosure names its recipient twice (the list and its details).
     assert page.count("Court ") == 2 * count
 
@@ -513,3 +517,11 @@ def test_my_licences_with_renewals(count, client, django_assert_num_queries):
         client, f"/licences/{held[0].number}/renew/", 17, django_assert_num_queries
     )
     assert "Place the renewal order" in renew
+
+
+@pytest.mark.parametrize("count", SIZES)
+def test_unsubscribe_page(count, client, django_assert_num_queries):
+    readers = [UserFactory.create(username=f"reader{n}") for n in range(count)]
+    unsubscribe_tokens_ensure(user_ids=[reader.pk for reader in readers])
+    token = unsubscribe_token(seed=UnsubscribeToken.objects.get(user=readers[-1]).seed)
+    assert_page_queries(client, f"/mail/unsubscribe/{token}/", 1, django_assert_num_queries)

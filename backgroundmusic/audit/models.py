@@ -41,6 +41,11 @@ class AuditAction(models.TextChoices):
     ORDER_TRANSFER_CONFIRMED = "order.transfer_confirmed", _("Bank transfer of an order confirmed")
     ORDER_REFUND = "order.refund", _("Order refunded")
     ORDER_CANCELLED = "order.cancelled", _("Order cancelled")
+    CAMPAIGN_CREATED = "campaign.created", _("Campaign created")
+    CAMPAIGN_UPDATED = "campaign.updated", _("Campaign updated")
+    CAMPAIGN_SCHEDULED = "campaign.scheduled", _("Campaign scheduled")
+    CAMPAIGN_CANCELLED = "campaign.cancelled", _("Campaign cancelled")
+    CAMPAIGN_TEST_SENT = "campaign.test_sent", _("Campaign test message sent")
 
 
 class AuditEvent(AppendOnlyModel):

@@ -709,28 +709,41 @@ def order_cancel(*, actor: Actor, order: Order, reason: str = "") -> Order:
                 required_message=_("Give the reason for cancelling the order."),
                 code="reason_required",
             )
-        if order.status != Order.Status.AWAITING_PAYMENT:
-            raise PaymentError(
-                _("This order is %(status)s: only an order awaiting payment can be cancelled.")
-                % {"status": order.get_status_display().lower()},
-                code="order_not_awaiting_payment",
-            )
-        now = clock.now()
-        order.status = Order.Status.CANCELLED
-        order.closed_at = now
-        order.save(update_fields=["status", "closed_at"])
-        order.payments.filter(status=Payment.Status.PENDING, provider="bank_transfer").update(
-            status=Payment.Status.CANCELED, updated_at=now
+        _awaiting_order_close(order=order, staff=staff, reason=reason)
+    _held_payments_release(order)
+    return order
+
+
+def _awaiting_order_close(*, order: Order, staff: User | None, reason: str) -> None:
+    """In the caller's transaction, the order locked: cancelled, its pending transfer closed, and
+    for staff the audit row."""
+    if order.status != Order.Status.AWAITING_PAYMENT:
+        raise PaymentError(
+            _("This order is %(status)s: only an order awaiting payment can be cancelled.")
+            % {"status": order.get_status_display().lower()},
+            code="order_not_awaiting_payment",
         )
-        if staff is not None:
-            audit_record(
-                actor=staff,
-                action=AuditAction.ORDER_CANCELLED,
-                target=order,
-                before={"status": Order.Status.AWAITING_PAYMENT},
-                after={"status": Order.Status.CANCELLED},
-                reason=reason,
-            )
+    now = clock.now()
+    order.status = Order.Status.CANCELLED
+    order.closed_at = now
+    order.save(update_fields=["status", "closed_at"])
+    order.payments.filter(status=Payment.Status.PENDING, provider="bank_transfer").update(
+        status=Payment.Status.CANCELED, updated_at=now
+    )
+    if staff is not None:
+        audit_record(
+            actor=staff,
+            action=AuditAction.ORDER_CANCELLED,
+            target=order,
+            before={"status": Order.Status.AWAITING_PAYMENT},
+            after={"status": Order.Status.CANCELLED},
+            reason=reason,
+        )
+
+
+def _held_payments_release(order: Order) -> None:
+    """After the cancellation committed: a card payment held for the order is cancelled at the
+    provider, now or when the provider next answers about it."""
     for payment in order.payments.filter(status=Payment.Status.PENDING).exclude(
         provider_payment_id=""
     ):
@@ -739,7 +752,6 @@ def order_cancel(*, actor: Actor, order: Order, reason: str = "") -> Order:
         except ProviderDown:
             # The hold lapses at the provider, and its next notification is cancelled then.
             continue
-    return order
 
 
 def orders_cancel_for_erasure(*, subject_id: int) -> int:
@@ -749,9 +761,14 @@ def orders_cancel_for_erasure(*, subject_id: int) -> int:
     buyer = User.objects.filter(pk=subject_id).first()
     if buyer is None:
         return 0
-    waiting = Order.objects.filter(user_id=subject_id, status=Order.Status.AWAITING_PAYMENT)
+    waiting = Order.objects.filter(user_id=buyer.pk, status=Order.Status.AWAITING_PAYMENT)
     cancelled = 0
-    for order in waiting:
-        order_cancel(actor=buyer, order=order)
+    for pk in list(waiting.values_list("pk", flat=True)):
+        with transaction.atomic():
+            order = Order.objects.select_for_update().get(pk=pk)
+            if order.status != Order.Status.AWAITING_PAYMENT:
+                continue
+            _awaiting_order_close(order=order, staff=None, reason="")
+        _held_payments_release(order)
         cancelled += 1
     return cancelled

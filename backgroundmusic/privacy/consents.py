@@ -13,10 +13,12 @@ can unpublish it separately with one click; hiding it behind their back would su
 
 Apps react to a consent that stops (withdrawn or suspended) through listeners registered in their
 privacy.py with data_map.register_consent_listener(purpose, fn); fn is called with subject_id=.
+Starting a restriction stops the purposes it pauses the same way.
 
 This module imports no other app of the project; the subject is any user object.
 """
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -266,13 +268,18 @@ def restriction_start(*, subject: AbstractBaseUser, method: str) -> ProcessingRe
         return current
     try:
         with transaction.atomic():
-            return ProcessingRestriction.objects.create(
+            restriction = ProcessingRestriction.objects.create(
                 subject_id=subject.pk,
                 started_at=clock.now(),
                 started_method=ConsentMethod(method),
             )
     except IntegrityError:  # another request opened it a moment ago
         return ProcessingRestriction.objects.get(subject_id=subject.pk, lifted_at__isnull=True)
+    # The paused purposes stop now, as if withdrawn (e.g. queued newsletters are cancelled);
+    # lifting the restriction restores the consents, not what was stopped.
+    for purpose in sorted(RESTRICTED_PURPOSES):
+        _notify_stopped(purpose=purpose, subject_id=subject.pk)
+    return restriction
 
 
 @transaction.atomic
@@ -338,6 +345,37 @@ def consent_allows(
             recipient_id=recipient.pk if recipient is not None else None,
         )
     )
+
+
+def subject_ids_allowed(*, purpose: str, subject_ids: Iterable[int] | None = None) -> set[int]:
+    """consent_allows for many people at once, for a purpose without a recipient and with no
+    browser signals (a job, not a page): the ids among `subject_ids` (everyone when None) whose
+    latest record for the purpose says GIVEN and, for the purposes restriction pauses, whose
+    processing is not restricted. Mailing asks it to compute a newsletter's audience."""
+    checked = _purpose(purpose, None)
+    records = ConsentRecord.objects.filter(purpose=checked, recipient__isnull=True)
+    restrictions = ProcessingRestriction.objects.filter(lifted_at__isnull=True)
+    if subject_ids is not None:
+        wanted = sorted(set(subject_ids))
+        if not wanted:
+            return set()
+        records = records.filter(subject_id__in=wanted)
+        restrictions = restrictions.filter(subject_id__in=wanted)
+    latest = (
+        records.annotate(
+            rank=Window(
+                RowNumber(),
+                partition_by=[F("subject_id")],
+                order_by=[F("at").desc(), F("pk").desc()],
+            )
+        )
+        .filter(rank=1)
+        .values_list("subject_id", "action")
+    )
+    allowed = {subject_id for subject_id, action in latest if action == ConsentAction.GIVEN}
+    if checked in RESTRICTED_PURPOSES and allowed:
+        allowed -= set(restrictions.values_list("subject_id", flat=True))
+    return allowed
 
 
 def visitor_allows(*, request: HttpRequest, purpose: str) -> bool:

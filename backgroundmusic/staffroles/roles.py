@@ -20,6 +20,7 @@ class StaffRole(StrEnum):
     ADMINISTRATOR = "administrator"
     ANALYST = "analyst"
     LICENSING_MANAGER = "licensing_manager"
+    NEWSLETTER_EDITOR = "newsletter_editor"
 
 
 ROLE_LABELS = {
@@ -29,6 +30,7 @@ ROLE_LABELS = {
     StaffRole.ADMINISTRATOR: _("Administrator"),
     StaffRole.ANALYST: _("Analyst"),
     StaffRole.LICENSING_MANAGER: _("Licensing manager"),
+    StaffRole.NEWSLETTER_EDITOR: _("Newsletter editor"),
 }
 
 VIEW_PERSON_DATA = "accounts.view_person_data"
@@ -43,6 +45,7 @@ VIEW_AUDIT_LOG = "audit.view_audit_trail"
 MANAGE_PLANS = "licensing.publish_planedition"
 MANAGE_ORDERS = "licensing.manage_order"
 MANAGE_AGREEMENTS = "licensing.revoke_agreement"
+MANAGE_CAMPAIGNS = "mailing.manage_campaign"
 
 # "app_label.codename" → (model the permission hangs on, its name). Both are created by the data
 # migration; view_access_log is also declared in StaffAccessLogEntry.Meta with the same name.
@@ -59,6 +62,7 @@ PERMISSIONS: dict[str, tuple[str, str]] = {
     MANAGE_PLANS: ("planedition", "Can publish plan editions"),
     MANAGE_ORDERS: ("order", "Can confirm bank transfers and refund or cancel orders"),
     MANAGE_AGREEMENTS: ("agreement", "Can revoke licence agreements"),
+    MANAGE_CAMPAIGNS: ("campaign", "Can write, schedule and cancel newsletter campaigns"),
 }
 
 ROLE_PERMISSIONS: dict[StaffRole, tuple[str, ...]] = {
@@ -85,6 +89,9 @@ ROLE_PERMISSIONS: dict[StaffRole, tuple[str, ...]] = {
     # Plans, terms, orders and agreements; no person's profile data (an order carries the
     # buyer's details as they were at checkout).
     StaffRole.LICENSING_MANAGER: (MANAGE_PLANS, MANAGE_ORDERS, MANAGE_AGREEMENTS),
+    # Writes and sends newsletters; the audience is computed by the service, so the role sees
+    # no one's address or profile.
+    StaffRole.NEWSLETTER_EDITOR: (MANAGE_CAMPAIGNS,),
 }
 
 # Every field a staff member can ever be shown about a person, in display order: User attributes
@@ -127,6 +134,7 @@ ROLE_VISIBLE_FIELDS: dict[StaffRole, tuple[str, ...]] = {
     StaffRole.ADMINISTRATOR: _CONTACT_FIELDS,
     StaffRole.ANALYST: (),
     StaffRole.LICENSING_MANAGER: (),
+    StaffRole.NEWSLETTER_EDITOR: (),
 }
 
 

@@ -18,6 +18,7 @@ from backgroundmusic.staffroles.roles import (
     EXPORT_RESEARCH,
     HANDLE_REQUESTS,
     MANAGE_AGREEMENTS,
+    MANAGE_CAMPAIGNS,
     MANAGE_CATALOGUE,
     MANAGE_ORDERS,
     MANAGE_PLANS,
@@ -172,6 +173,12 @@ def staff_may_manage_agreements(*, actor: Actor) -> bool:
     return _staff_may(actor, MANAGE_AGREEMENTS)
 
 
+def staff_may_manage_campaigns(*, actor: Actor) -> bool:
+    """May write, preview, test-send, schedule and cancel newsletter campaigns (newsletter
+    editor)."""
+    return _staff_may(actor, MANAGE_CAMPAIGNS)
+
+
 # What a refused person is told, one sentence per permission question.
 REFUSALS: dict[StaffPredicate, Promise] = {
     staff_may_view_people: _("You may not look up people."),
@@ -187,6 +194,7 @@ REFUSALS: dict[StaffPredicate, Promise] = {
     staff_may_manage_plans: _("You may not manage plans and licence terms."),
     staff_may_manage_orders: _("You may not manage orders."),
     staff_may_manage_agreements: _("You may not manage licence agreements."),
+    staff_may_manage_campaigns: _("You may not manage newsletter campaigns."),
 }
 
 

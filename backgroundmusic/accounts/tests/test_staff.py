@@ -122,6 +122,7 @@ def test_the_migration_creates_each_role_with_least_privilege():
             "licensing.publish_planedition",
             "licensing.revoke_agreement",
         ],
+        "newsletter_editor": ["mailing.manage_campaign"],
     }
 
 

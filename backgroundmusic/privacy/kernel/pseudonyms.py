@@ -1,5 +1,6 @@
 """Stable pseudonyms for people in records the law makes us keep after erasure."""
 
+import contextlib
 import hashlib
 import hmac
 
@@ -20,3 +21,24 @@ def subject_pseudonym(*, subject_id: int) -> str:
 def username_digest(*, username: str) -> str:
     """A keyed digest of a username, case-insensitive, for tombstones of erased profiles."""
     return _digest("username", username.lower())
+
+
+def normalized_address(address: str) -> str:
+    """An e-mail address as the suppression list compares it: trimmed, lower-case, the domain
+    in its IDNA A-label form when it can be encoded."""
+    local, _at, domain = address.strip().rpartition("@")
+    with contextlib.suppress(UnicodeError):
+        domain = domain.encode("idna").decode("ascii")
+    return f"{local}@{domain}".lower() if local else address.strip().lower()
+
+
+def address_digest(*, address: str) -> str:
+    """A keyed digest of an e-mail address (normalized): the suppression list keeps only this,
+    so it names nobody and still matches the address when it comes back."""
+    return _digest("address", normalized_address(address))
+
+
+def unsubscribe_token(*, seed: str) -> str:
+    """The unsubscribe token made from a person's random seed: rebuilt for each message, and
+    unaffected by SECRET_KEY rotation (PSEUDONYM_SECRET is never rotated)."""
+    return _digest("unsubscribe", seed)

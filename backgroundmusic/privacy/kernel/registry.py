@@ -173,6 +173,13 @@ class Retentions:
         start=RetentionStart.COLLECTED,
         description=_("30 days after the text message was sent"),
     )
+    # Who got which newsletter, and whether it left (mailing/): the person is emptied after a
+    # year, and the row then only counts a message of the campaign.
+    NEWSLETTER_MESSAGES = Retention(
+        days=365,
+        start=RetentionStart.COLLECTED,
+        description=_("1 year after the newsletter was sent, then the message names nobody"),
+    )
     # A sign-up whose e-mail address is never confirmed is erased (privacy/retention.py).
     UNVERIFIED_SIGNUP = Retention(
         days=7,

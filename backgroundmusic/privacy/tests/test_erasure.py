@@ -87,6 +87,7 @@ STEP_NAMES = [
     "accounts: names in the admin log",
     "analytics: identified events and mapping",
     "media: uploader of masters",
+    "mailing: author of campaigns",
     "privacy: data exports",
     "privacy: cached values",
     "data map: privacy.PolicyAcceptance",
@@ -106,6 +107,8 @@ STEP_NAMES = [
     "data map: licensing.Order",
     "data map: licensing.Agreement",
     "data map: licensing.Notice",
+    "data map: mailing.CampaignMessage",
+    "data map: mailing.UnsubscribeToken",
     "privacy: data key",
     "data map: accounts.User",
 ]

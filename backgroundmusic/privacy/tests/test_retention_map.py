@@ -23,6 +23,7 @@ from backgroundmusic.accounts.tests.factories import StaffFactory, UserFactory
 from backgroundmusic.audit.models import AuditAction, AuditEvent
 from backgroundmusic.catalog.models import Track
 from backgroundmusic.core import clock
+from backgroundmusic.mailing.models import Campaign, CampaignMessage, MessageStatus
 from backgroundmusic.media.models import Download, Master
 from backgroundmusic.privacy.kernel.registry import (
     Clock,
@@ -211,6 +212,30 @@ def _download() -> models.Model:
     )
 
 
+def _campaign(created_by_id: int | None = None) -> Campaign:
+    now = clock.now()
+    return Campaign.objects.create(
+        subject_en="News",
+        subject_ru="Новости",
+        body_en="Hello.",
+        body_ru="Привет.",
+        created_by_id=created_by_id,
+        created_at=now,
+        updated_at=now,
+    )
+
+
+def _campaign_message() -> models.Model:
+    return CampaignMessage.objects.create(
+        campaign=_campaign(),
+        recipient=UserFactory.create(),
+        language="en",
+        subject="News",
+        status=MessageStatus.CANCELLED,
+        queued_at=clock.now(),
+    )
+
+
 def _task_result() -> models.Model:
     now = clock.now()
     return DBTaskResult.objects.create(
@@ -240,6 +265,8 @@ MAKERS: dict[str, Callable[[], models.Model]] = {
     "audit.AuditEvent": _audit_event,
     "media.Master": _master,
     "media.Download": _download,
+    "mailing.Campaign": lambda: _campaign(created_by_id=_staff().pk),
+    "mailing.CampaignMessage": _campaign_message,
     "django_tasks_database.DBTaskResult": _task_result,
 }
 
