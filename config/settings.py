@@ -6,6 +6,7 @@ REDIS_URL, EMAIL_URL, HTTPS and friends; the code is the same.
 """
 
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -89,6 +90,7 @@ INSTALLED_APPS = [
     "backgroundmusic.licensing",
     "backgroundmusic.api",
     "backgroundmusic.analytics",
+    "backgroundmusic.inbox",
 ]
 
 MIDDLEWARE = [
@@ -331,6 +333,25 @@ DEFAULT_FROM_EMAIL = env.str(
     "DEFAULT_FROM_EMAIL", default="BACKGROUND MUSIC <noreply@backgroundmusic.local>"
 )
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# The service's own mailboxes (backgroundmusic/inbox/): letters to the privacy address become
+# data-subject requests, to the unsubscribe address (the mailto of List-Unsubscribe) withdraw the
+# newsletter consent, and delivery reports come back to the bounce address.
+PRIVACY_ADDRESS = env.str("PRIVACY_ADDRESS", default="privacy@backgroundmusic.net")
+UNSUBSCRIBE_ADDRESS = env.str("UNSUBSCRIBE_ADDRESS", default="unsubscribe@backgroundmusic.net")
+BOUNCE_ADDRESS = env.str("BOUNCE_ADDRESS", default="bounces@backgroundmusic.net")
+# Where those letters are read: "maildir" (a local folder, the embedded default), "imap"
+# (INBOX_IMAP_URL, e.g. imaps://user:password@mail.example.com:993/INBOX) or "webhook" (a
+# provider posts each letter to /anymail/<provider>/inbound/). docs/operations.md.
+INBOX_READER = env.str("INBOX_READER", default="maildir")
+INBOX_MAILDIR = Path(env.str("INBOX_MAILDIR", default=str(VAR_DIR / "inbox")))
+INBOX_IMAP_URL = env.str("INBOX_IMAP_URL", default="")
+# A longer letter is recorded as rejected without being read (the start of it is kept).
+INBOX_MAX_MESSAGE_BYTES = env.int("INBOX_MAX_MESSAGE_BYTES", default=2 * 1024 * 1024)
+# How long the link confirming a request by e-mail works.
+INBOX_CONFIRMATION_MAX_AGE = timedelta(days=7)
+# Providers' webhooks (django-anymail) authenticate with HTTP basic auth "user:password".
+ANYMAIL = {"WEBHOOK_SECRET": env.str("ANYMAIL_WEBHOOK_SECRET", default="") or None}
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("ru", "Русский")]

@@ -20,3 +20,9 @@ def subject_pseudonym(*, subject_id: int) -> str:
 def username_digest(*, username: str) -> str:
     """A keyed digest of a username, case-insensitive, for tombstones of erased profiles."""
     return _digest("username", username.lower())
+
+
+def email_digest(*, address: str) -> str:
+    """A keyed digest of an e-mail address, case-insensitive, for records that must tell senders
+    apart without holding their address (the inbox's record of received messages)."""
+    return _digest("email", address.strip().lower())
