@@ -56,4 +56,10 @@ RECURRING_JOBS: list[RecurringJob] = [
         cron="* * * * *",
         task="backgroundmusic.accounts.tasks.end_break_glass",
     ),
+    # Letters to the service's addresses (inbox/readers.py): unsubscribes, requests, reports
+    RecurringJob(
+        name="read_inbox",
+        cron="* * * * *",
+        task="backgroundmusic.inbox.tasks.read_inbox",
+    ),
 ]

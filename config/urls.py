@@ -26,6 +26,10 @@ urlpatterns = [
     path("staff/licensing/", include("backgroundmusic.licensing.staff_urls")),
     # Analytics: staff statistics (the beacon /a/e is answered by analytics/middleware.py)
     path("staff/analytics/", include("backgroundmusic.analytics.staff_urls")),
+    # Letters by e-mail: the request confirmation page (inbox/urls.py) and providers' inbound
+    # webhooks through django-anymail (/anymail/<provider>/inbound/, inbox/webhooks.py)
+    path("", include("backgroundmusic.inbox.urls")),
+    path("anymail/", include("anymail.urls")),
     path("api/", api.urls),
     path("admin/", admin.site.urls),
 ]
