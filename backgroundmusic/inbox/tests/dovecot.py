@@ -145,9 +145,7 @@ def dovecot_running() -> Iterator[Dovecot]:
     )
     try:
         _wait_until_listening(port, process, folder / "dovecot.log")
-        yield Dovecot(
-            host="127.0.0.1", port=port, user=USER, password=PASSWORD, folder=folder
-        )
+        yield Dovecot(host="127.0.0.1", port=port, user=USER, password=PASSWORD, folder=folder)
     finally:
         process.terminate()
         try:
