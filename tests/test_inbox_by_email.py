@@ -105,5 +105,5 @@ def test_a_deletion_request_by_email_is_confirmed_by_its_link_and_erases_the_acc
     request.refresh_from_db()
     assert (request.subject_id, request.requester_contact) == (None, "")
     message = InboundMessage.objects.get()
-    assert (message.subject_id, message.request_id, message.sender_digest) == (None, None, "")
+    assert (message.subject_id, message.request_id, message.sender_digest) == (None, None, None)
     assert message.outcome == Outcome.CONFIRMED

@@ -29,7 +29,7 @@ def request_confirmation_send(*, message_id: int) -> str:
         return "not awaiting confirmation"
     if message.confirmation_mailed_at is not None:
         return "already sent"
-    if message.subject_id is None or message.request_id is None:
+    if message.subject_id is None or message.request_id is None or message.sender_digest is None:
         return "gone"
     address = verified_address_with_digest(
         subject_id=message.subject_id, digest=message.sender_digest

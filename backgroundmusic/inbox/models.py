@@ -33,8 +33,9 @@ class InboundMessage(models.Model):
 
     received_at = models.DateTimeField(_("received at"))
     mailbox = models.CharField(_("to"), max_length=16, choices=Mailbox.choices)
-    # privacy.kernel.pseudonyms.email_digest of the From address; "" when there was none to read.
-    sender_digest = models.CharField(max_length=64, blank=True)
+    # privacy.kernel.pseudonyms.email_digest of the From address; None when there was none to
+    # read, after erasure and past the record's period (the generic retention step sets NULL).
+    sender_digest = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001
     message_id_digest = models.CharField(max_length=64)
     content_digest = models.CharField(max_length=64)
     outcome = models.CharField(_("outcome"), max_length=32, choices=Outcome.choices)

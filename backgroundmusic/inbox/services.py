@@ -150,7 +150,7 @@ def _record(
         record.rejection = rejected.code[:32]
     record.mailbox = _mailbox(envelope_recipient, letter)
     if letter is not None:
-        record.sender_digest = email_digest(address=letter.sender) if letter.sender else ""
+        record.sender_digest = email_digest(address=letter.sender) if letter.sender else None
     record.outcome = record.outcome or _outcome_before_acting(record, letter)
     # The row first (its unique constraint decides whether this reader records the letter), then
     # what the letter asks.

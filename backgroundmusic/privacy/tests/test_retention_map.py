@@ -227,6 +227,29 @@ def _task_result() -> models.Model:
     )
 
 
+def _inbound_message() -> models.Model:
+    from backgroundmusic.inbox.models import InboundMessage, Mailbox, Outcome
+
+    number = next(_serial)
+    return InboundMessage.objects.create(
+        received_at=clock.now(),
+        mailbox=Mailbox.UNSUBSCRIBE,
+        sender_digest=f"{number:064x}",
+        message_id_digest=f"{number:064x}",
+        content_digest=f"{number:064x}",
+        outcome=Outcome.UNSUBSCRIBED,
+        subject=UserFactory.create(),
+    )
+
+
+def _inbound_raw_message() -> models.Model:
+    from backgroundmusic.inbox.models import InboundRawMessage
+
+    return InboundRawMessage.objects.create(
+        message=_inbound_message(), received_at=clock.now(), sealed="mk1:x:y"
+    )
+
+
 # One maker per row-shaped period: a new one fails test_each_row_shaped_period_has_a_maker
 # until it is proven here.
 MAKERS: dict[str, Callable[[], models.Model]] = {
@@ -241,6 +264,8 @@ MAKERS: dict[str, Callable[[], models.Model]] = {
     "media.Master": _master,
     "media.Download": _download,
     "django_tasks_database.DBTaskResult": _task_result,
+    "inbox.InboundMessage": _inbound_message,
+    "inbox.InboundRawMessage": _inbound_raw_message,
 }
 
 
