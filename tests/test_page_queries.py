@@ -512,3 +512,17 @@ def test_my_licences_with_renewals(count, client, django_assert_num_queries):
         client, f"/licences/{held[0].number}/renew/", 17, django_assert_num_queries
     )
     assert "Place the renewal order" in renew
+
+
+@pytest.mark.parametrize("count", SIZES)
+def test_request_confirmation_page(count, client, django_assert_num_queries):
+    from backgroundmusic.inbox.services import confirmation_token, inbound_record
+    from backgroundmusic.inbox.tests.letters import letter
+
+    person = UserFactory.create()
+    letters = [
+        inbound_record(raw=letter(sender=person.email, subject=f"Delete {n}"), received_at=NOW)
+        for n in range(count)
+    ]
+    path = f"/privacy/requests/confirm/{confirmation_token(message=letters[-1])}/"
+    assert_page_queries(client, path, 2, django_assert_num_queries)

@@ -232,9 +232,9 @@ def _confirmation_message(token: str) -> InboundMessage:
             _("There is no request to confirm any more: it was answered or removed."),
             code="request_gone",
         )
-    if (
-        verified_address_with_digest(subject_id=message.subject_id, digest=message.sender_digest)
-        is None
+    digest = message.sender_digest
+    if digest is None or (
+        verified_address_with_digest(subject_id=message.subject_id, digest=digest) is None
     ):
         raise DomainError(
             _(

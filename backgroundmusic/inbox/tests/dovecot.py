@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 DOVECOT = "/usr/sbin/dovecot"
 USER = "inbox"
@@ -44,8 +45,10 @@ class Dovecot:
         """Puts a letter into INBOX by IMAP APPEND, as a delivery agent would, unseen."""
         connection = self.connect()
         try:
-            status, detail = connection.append("INBOX", None, None, raw)
-            assert status == "OK", detail
+            # typeshed types APPEND's flags and date as str and its answer as str; they may be
+            # None, and the answer is (status, data) like every command's.
+            answer: Any = connection.append("INBOX", None, None, raw)  # type: ignore[arg-type]
+            assert answer[0] == "OK", answer
         finally:
             connection.logout()
 

@@ -154,6 +154,7 @@ def test_a_request_from_a_verified_address_is_confirmed_by_the_link_sent_there(c
     user = UserFactory.create(username="writer")
     message = record(letter(sender=user.email.upper(), subject="Access", body="A copy, please"))
     assert message.outcome == Outcome.CONFIRMATION_SENT
+    assert message.request is not None
     assert (message.subject_id, message.request.subject_id) == (user.pk, None)
 
     assert run_queued("send_request_confirmation") == ["sent"]

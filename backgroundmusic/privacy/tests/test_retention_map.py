@@ -23,6 +23,7 @@ from backgroundmusic.accounts.tests.factories import StaffFactory, UserFactory
 from backgroundmusic.audit.models import AuditAction, AuditEvent
 from backgroundmusic.catalog.models import Track
 from backgroundmusic.core import clock
+from backgroundmusic.inbox.models import InboundMessage
 from backgroundmusic.media.models import Download, Master
 from backgroundmusic.privacy.kernel.registry import (
     Clock,
@@ -227,8 +228,8 @@ def _task_result() -> models.Model:
     )
 
 
-def _inbound_message() -> models.Model:
-    from backgroundmusic.inbox.models import InboundMessage, Mailbox, Outcome
+def _inbound_message() -> InboundMessage:
+    from backgroundmusic.inbox.models import Mailbox, Outcome
 
     number = next(_serial)
     return InboundMessage.objects.create(
