@@ -32,6 +32,9 @@ from backgroundmusic.analytics.identity import pseudonym_from_cookie
 from backgroundmusic.analytics.models import AnalyticsIdentity, Event
 from backgroundmusic.core import clock
 from backgroundmusic.core.logging import PersonalDataMaskFilter
+from backgroundmusic.inbox.models import InboundRawMessage, Outcome
+from backgroundmusic.inbox.services import inbound_record
+from backgroundmusic.inbox.tests.letters import letter
 from backgroundmusic.licensing import billing, coverage, orders
 from backgroundmusic.licensing.models import (
     Agreement,
@@ -100,6 +103,8 @@ def var_dir(settings, tmp_path) -> Path:
     settings.MEDIA_ROOT = var / "media"
     settings.EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
     settings.EMAIL_FILE_PATH = str(var / "mail")
+    # Links in mail sent by jobs (no request to take the host from) point at the test client.
+    settings.SITE_URL = "http://testserver"
     settings.CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
@@ -422,6 +427,22 @@ def test_after_erasure_the_canary_is_nowhere(var_dir, logs):
         due_gdpr=date(2026, 2, 5),
     )
 
+    # A deletion request by e-mail to the privacy address, confirmed by the link sent to the
+    # account's verified address; the letter is kept (sealed) and recorded.
+    inbound = inbound_record(
+        raw=letter(
+            sender=f"Anna {TOKEN} <{TOKEN}@example.com>",
+            subject=f"Delete the account {TOKEN}",
+            body=f"I am Anna {TOKEN}, please delete everything.",
+        ),
+        received_at=clock.now(),
+    )
+    assert inbound.outcome == Outcome.CONFIRMATION_SENT
+    assert run_queued("send_request_confirmation") == ["sent"]
+    assert browser.post(last_link(var_dir, r"/privacy/requests/confirm/")).status_code == 200
+    assert DataSubjectRequest.objects.get(pk=inbound.request_id).subject_id == canary.pk
+    assert InboundRawMessage.objects.filter(message=inbound).exists()
+
     # The canary is everywhere now; the bystander's rows are taken down to compare later.
     assert scan_database(TOKEN)
     assert scan_files(var_dir, TOKEN)
@@ -443,6 +464,11 @@ def test_after_erasure_the_canary_is_nowhere(var_dir, logs):
     assert scan_files(var_dir, TOKEN) == []
     assert [line for line in logs.lines if TOKEN in line.lower()] == []
     assert mails(var_dir) == [] or all(TOKEN not in text.lower() for text in mails(var_dir))
+
+    # The letter is gone; its record stays, naming nobody.
+    assert not InboundRawMessage.objects.exists()
+    inbound.refresh_from_db()
+    assert (inbound.subject_id, inbound.request_id, inbound.sender_digest) == (None, None, None)
 
     # What the law keeps stays, under the pseudonym; the sealed copies cannot be opened.
     pseudonym = subject_pseudonym(subject_id=canary.pk)
