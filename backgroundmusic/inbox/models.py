@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from backgroundmusic.privacy.models import DataSubjectRequest
 
@@ -32,7 +33,9 @@ class InboundMessage(models.Model):
     letter read brings it again, and the same Message-ID with the same bytes finds this row."""
 
     received_at = models.DateTimeField(_("received at"))
-    mailbox = models.CharField(_("to"), max_length=16, choices=Mailbox.choices)
+    mailbox = models.CharField(
+        pgettext_lazy("letter recipient", "to"), max_length=16, choices=Mailbox.choices
+    )
     # privacy.kernel.pseudonyms.email_digest of the From address; None when there was none to
     # read, after erasure and past the record's period (the generic retention step sets NULL).
     sender_digest = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001
