@@ -287,3 +287,15 @@ def test_a_provider_posts_a_letter_to_the_inbound_webhook(client, settings):
     assert response.status_code == 200
     assert InboundMessage.objects.get().outcome == Outcome.UNSUBSCRIBED
     assert not newsletter_allowed(user)
+
+
+def test_the_confirmation_is_written_in_the_language_of_the_persons_messages():
+    from backgroundmusic.accounts.models import Profile
+
+    user = UserFactory.create(username="pishet")
+    Profile.objects.filter(user=user).update(language="ru")
+    message = record(letter(sender=user.email, subject="Прошу удалить аккаунт"))
+    assert run_queued("send_request_confirmation") == ["sent"]
+    [sent] = mail.outbox
+    assert sent.subject == f"Подтвердите обращение №{message.request_id} о ваших персональных данных"
+    assert "(Удаление данных)" in sent.body
