@@ -80,7 +80,7 @@ declare(
 def _register_resealer() -> None:
     from backgroundmusic.inbox.services import raw_letters_reseal
 
-    data_map.register_resealer("inbox: kept letters", raw_letters_reseal)
+    data_map.register_resealer("kept letters", raw_letters_reseal)
 
 
 _register_resealer()

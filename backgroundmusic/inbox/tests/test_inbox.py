@@ -299,3 +299,20 @@ def test_the_confirmation_is_written_in_the_language_of_the_persons_messages():
     [sent] = mail.outbox
     assert sent.subject == f"Подтвердите обращение №{message.request_id} о ваших персональных данных"
     assert "(Удаление данных)" in sent.body
+
+
+def test_kept_letters_are_resealed_under_the_new_master_key(settings):
+    from backgroundmusic.privacy.kernel import crypto
+
+    raw = letter(sender="anna@example.org")
+    message = record(raw)
+    old = crypto.master_key_ring().current_id
+    new_key = base64.urlsafe_b64encode(b"n" * 32).decode()
+    settings.DATA_MASTER_KEYS = f"k9:{new_key},{settings.DATA_MASTER_KEYS}"
+
+    assert services.raw_letters_reseal() == 1
+
+    sealed = InboundRawMessage.objects.get(message=message).sealed
+    assert crypto.master_token_key_id(sealed) == "k9" != old
+    assert services.raw_letter(message=message) == raw
+    assert services.raw_letters_reseal() == 0
