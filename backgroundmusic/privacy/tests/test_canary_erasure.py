@@ -466,7 +466,7 @@ def test_after_erasure_the_canary_is_nowhere(var_dir, logs):
     assert mails(var_dir) == [] or all(TOKEN not in text.lower() for text in mails(var_dir))
 
     # The letter is gone; its record stays, naming nobody.
-    assert not InboundRawMessage.objects.exists()
+    assert not InboundRawMessage.objects.filter(message=inbound).exists()
     inbound.refresh_from_db()
     assert (inbound.subject_id, inbound.request_id, inbound.sender_digest) == (None, None, None)
 
