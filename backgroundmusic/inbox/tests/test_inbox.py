@@ -297,7 +297,9 @@ def test_the_confirmation_is_written_in_the_language_of_the_persons_messages():
     message = record(letter(sender=user.email, subject="Прошу удалить аккаунт"))
     assert run_queued("send_request_confirmation") == ["sent"]
     [sent] = mail.outbox
-    assert sent.subject == f"Подтвердите обращение №{message.request_id} о ваших персональных данных"
+    assert sent.subject == (
+        f"Подтвердите обращение №{message.request_id} о ваших персональных данных"
+    )
     assert "(Удаление данных)" in sent.body
 
 

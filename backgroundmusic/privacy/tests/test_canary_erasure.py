@@ -440,7 +440,9 @@ def test_after_erasure_the_canary_is_nowhere(var_dir, logs):
     assert inbound.outcome == Outcome.CONFIRMATION_SENT
     assert run_queued("send_request_confirmation") == ["sent"]
     assert browser.post(last_link(var_dir, r"/privacy/requests/confirm/")).status_code == 200
-    assert DataSubjectRequest.objects.get(pk=inbound.request_id).subject_id == canary.pk
+    assert inbound.request is not None
+    inbound.request.refresh_from_db()
+    assert inbound.request.subject_id == canary.pk
     assert InboundRawMessage.objects.filter(message=inbound).exists()
 
     # The canary is everywhere now; the bystander's rows are taken down to compare later.
