@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
 PORT ?= 8000
 
-.PHONY: run test lint typecheck test-sqlite test-postgres browser-deps gettext-deps icu-deps pdf-deps bench messages
+.PHONY: run test lint typecheck test-sqlite test-postgres browser-deps imap-deps gettext-deps icu-deps pdf-deps bench messages
 
 $(STAMP): pyproject.toml | icu-deps pdf-deps
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -51,6 +51,18 @@ browser-deps:
 	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 	@test -x $(CHROMIUM) || { echo "$(CHROMIUM) is still missing" >&2; exit 1; }
 
+# Debian's dovecot is the IMAP server the inbox tests start on their own (unprivileged, on a free
+# port, with a temporary config: backgroundmusic/inbox/tests/dovecot.py); the system service it
+# installs is not used.
+DOVECOT := /usr/sbin/dovecot
+imap-deps:
+	@test -x $(DOVECOT) || { \
+	  echo "Installing Debian's dovecot-imapd for the inbox tests"; \
+	  if [ "$$(id -u)" -eq 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && \
+	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dovecot-imapd >/dev/null; }
+	@test -x $(DOVECOT) || { echo "$(DOVECOT) is still missing" >&2; exit 1; }
+
 # Debian's gettext (msgfmt) for `make messages` and the translation test; `make run` needs none,
 # the compiled .mo files are committed (docs/decisions/0004-compiled-translations-are-committed.md).
 gettext-deps:
@@ -67,7 +79,7 @@ lint: $(STAMP)
 	$(BIN)/mypy .
 	$(BIN)/lint-imports
 
-test: $(STAMP) pdf-deps browser-deps gettext-deps lint
+test: $(STAMP) pdf-deps browser-deps imap-deps gettext-deps lint
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	@echo "== the suite on SQLite"
 	env -u DATABASE_URL -u TEST_DATABASE_URL $(BIN)/pytest -n 2 -q

@@ -62,4 +62,10 @@ RECURRING_JOBS: list[RecurringJob] = [
         cron="* * * * *",
         task="backgroundmusic.mailing.tasks.start_due_campaigns",
     ),
+    # Letters to the service's addresses (inbox/readers.py): unsubscribes, requests, reports
+    RecurringJob(
+        name="read_inbox",
+        cron="* * * * *",
+        task="backgroundmusic.inbox.tasks.read_inbox",
+    ),
 ]

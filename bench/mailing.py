@@ -221,10 +221,10 @@ def main() -> None:
                 )
             ours_seconds = ours(first)
             raw = prerendered(first)
-            anchor_before = anchor(raw, port, settings.MAIL_BOUNCE_ADDRESS)
+            anchor_before = anchor(raw, port, settings.BOUNCE_ADDRESS)
             second = campaign(editor_id=1)
             ours_seconds = min(ours_seconds, ours(second))
-            anchor_after = anchor(raw, port, settings.MAIL_BOUNCE_ADDRESS)
+            anchor_after = anchor(raw, port, settings.BOUNCE_ADDRESS)
         finally:
             server.stop()
         assert handler.accepted == 4 * MESSAGES, handler.accepted

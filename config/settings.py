@@ -7,6 +7,7 @@ REDIS_URL, EMAIL_URL, HTTPS and friends; the code is the same.
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -93,6 +94,7 @@ INSTALLED_APPS = [
     "backgroundmusic.api",
     "backgroundmusic.analytics",
     "backgroundmusic.mailing",
+    "backgroundmusic.inbox",
 ]
 
 MIDDLEWARE = [
@@ -343,20 +345,36 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 MARKETING_FROM_EMAIL = env.str(
     "MARKETING_FROM_EMAIL", default="BACKGROUND MUSIC <news@backgroundmusic.local>"
 )
-MAIL_BOUNCE_ADDRESS = env.str("MAIL_BOUNCE_ADDRESS", default="bounces@backgroundmusic.local")
-# The mailto: of every newsletter's List-Unsubscribe header (RFC 2369).
-UNSUBSCRIBE_ADDRESS = env.str("UNSUBSCRIBE_ADDRESS", default="unsubscribe@backgroundmusic.local")
 # How many messages one batch job claims and sends over one connection.
 MAILING_BATCH_SIZE = env.int("MAILING_BATCH_SIZE", default=200)
 # django-anymail, when EMAIL_URL is not enough: EMAIL_BACKEND names an ESP backend
-# (e.g. "anymail.backends.postmark.EmailBackend") and ANYMAIL_* variables its settings; the
-# tracking webhooks under /mail/anymail/ check ANYMAIL_WEBHOOK_SECRET ("user:password").
+# (e.g. "anymail.backends.postmark.EmailBackend") and ANYMAIL_* variables its settings; its
+# webhooks under /anymail/ (tracking: bounces and complaints; inbound: letters to the service)
+# check ANYMAIL_WEBHOOK_SECRET ("user:password").
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default=EMAIL_CONFIG["EMAIL_BACKEND"])
 ANYMAIL = {
     key.removeprefix("ANYMAIL_"): value
     for key, value in os.environ.items()
     if key.startswith("ANYMAIL_") and value
 }
+
+# The service's own mailboxes (backgroundmusic/inbox/): letters to the privacy address become
+# data-subject requests, to the unsubscribe address (the mailto of List-Unsubscribe) withdraw the
+# newsletter consent (it is also the mailto of every newsletter's List-Unsubscribe, RFC 2369), and
+# delivery reports come back to the bounce address (the newsletters' envelope sender).
+PRIVACY_ADDRESS = env.str("PRIVACY_ADDRESS", default="privacy@backgroundmusic.net")
+UNSUBSCRIBE_ADDRESS = env.str("UNSUBSCRIBE_ADDRESS", default="unsubscribe@backgroundmusic.net")
+BOUNCE_ADDRESS = env.str("BOUNCE_ADDRESS", default="bounces@backgroundmusic.net")
+# Where those letters are read: "maildir" (a local folder, the embedded default), "imap"
+# (INBOX_IMAP_URL, e.g. imaps://user:password@mail.example.com:993/INBOX) or "webhook" (a
+# provider posts each letter to /anymail/<provider>/inbound/). docs/operations.md.
+INBOX_READER = env.str("INBOX_READER", default="maildir")
+INBOX_MAILDIR = Path(env.str("INBOX_MAILDIR", default=str(VAR_DIR / "inbox")))
+INBOX_IMAP_URL = env.str("INBOX_IMAP_URL", default="")
+# A longer letter is recorded as rejected without being read (the start of it is kept).
+INBOX_MAX_MESSAGE_BYTES = env.int("INBOX_MAX_MESSAGE_BYTES", default=2 * 1024 * 1024)
+# How long the link confirming a request by e-mail works.
+INBOX_CONFIRMATION_MAX_AGE = timedelta(days=7)
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("ru", "Русский")]

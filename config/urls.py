@@ -28,6 +28,11 @@ urlpatterns = [
     path("staff/analytics/", include("backgroundmusic.analytics.staff_urls")),
     # Newsletters: the unsubscribe page and the providers' webhooks (mailing/urls.py)
     path("mail/", include("backgroundmusic.mailing.urls")),
+    # Letters by e-mail: the request confirmation page (inbox/urls.py); the providers' webhooks
+    # through django-anymail, inbound letters (inbox/webhooks.py) and tracking events such as
+    # bounces (mailing/webhooks.py), at /anymail/<provider>/inbound/ and .../tracking/
+    path("", include("backgroundmusic.inbox.urls")),
+    path("anymail/", include("anymail.urls")),
     path("api/", api.urls),
     path("admin/", admin.site.urls),
 ]

@@ -23,6 +23,8 @@ from backgroundmusic.catalog.models import Collection, Genre, Track
 from backgroundmusic.catalog.services import collection_create, facet_create
 from backgroundmusic.catalog.tests.fixtures import make_facets, ready_track
 from backgroundmusic.core import clock
+from backgroundmusic.inbox.services import confirmation_token, inbound_record
+from backgroundmusic.inbox.tests.letters import letter
 from backgroundmusic.licensing import demo as licensing_demo
 from backgroundmusic.licensing import editions as plan_editions
 from backgroundmusic.licensing.models import CoveredChannel, CoveredUse, PlanKind
@@ -223,9 +225,10 @@ def test_privacy_center(count, client, django_assert_num_queries):
         )
     # "The data we hold" reads each model of the data map that names a person once (licensing's
     # eleven and media's downloads took it from 48 to 60; licensing's letters and mailing's
-    # messages and unsubscribe token to 63): it grows with the map, not the rows. One more asks
-    # whether the profile has a phone, for the text-message consent's row.
-    page = assert_page_queries(signed_in(client, owner), "/privacy/", 64, django_assert_num_queries)
+    # messages and unsubscribe token to 63, the inbox's letters and their sealed copies to 65): it
+    # grows with the map, not the rows. One more asks whether the profile has a phone, for the
+    # text-message consent's row.
+    page = assert_page_queries(signed_in(client, owner), "/privacy/", 66, django_assert_num_queries)
     # Each disclosure names its recipient twice (the list and its details).
     assert page.count("Court ") == 2 * count
 
@@ -525,3 +528,15 @@ def test_unsubscribe_page(count, client, django_assert_num_queries):
     unsubscribe_tokens_ensure(user_ids=[reader.pk for reader in readers])
     token = unsubscribe_token(seed=UnsubscribeToken.objects.get(user=readers[-1]).seed)
     assert_page_queries(client, f"/mail/unsubscribe/{token}/", 1, django_assert_num_queries)
+
+
+@pytest.mark.parametrize("count", SIZES)
+def test_request_confirmation_page(count, client, django_assert_num_queries):
+
+    person = UserFactory.create()
+    letters = [
+        inbound_record(raw=letter(sender=person.email, subject=f"Delete {n}"), received_at=NOW)
+        for n in range(count)
+    ]
+    path = f"/privacy/requests/confirm/{confirmation_token(message=letters[-1])}/"
+    assert_page_queries(client, path, 2, django_assert_num_queries)

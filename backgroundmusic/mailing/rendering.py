@@ -81,11 +81,11 @@ def newsletter_email(
 ) -> EmailMultiAlternatives:
     """The message as the mail backend takes it. From is MARKETING_FROM_EMAIL; from_email, which
     Django's SMTP backend (and anymail, as envelope_sender) uses as the envelope sender, is
-    MAIL_BOUNCE_ADDRESS, so bounces of newsletters come back apart from transactional mail."""
+    BOUNCE_ADDRESS, so bounces of newsletters come back apart from transactional mail."""
     message = EmailMultiAlternatives(
         subject=rendered.subject,
         body=rendered.text,
-        from_email=settings.MAIL_BOUNCE_ADDRESS,
+        from_email=settings.BOUNCE_ADDRESS,
         to=[address],
         headers={
             "From": settings.MARKETING_FROM_EMAIL,

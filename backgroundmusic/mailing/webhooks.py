@@ -1,4 +1,4 @@
-"""django-anymail's tracking webhooks (mounted under /mail/anymail/) tell us of bounces and
+"""django-anymail's tracking webhooks (mounted under /anymail/) tell us of bounces and
 complaints; the receiver only hands permanent ones to the service."""
 
 from typing import Any

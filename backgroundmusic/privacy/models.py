@@ -283,6 +283,8 @@ class RequestKind(models.TextChoices):
     RESTRICTION = "restriction", _("Restriction")
     OBJECTION = "objection", _("Objection")
     CONSENT_WITHDRAWAL = "consent_withdrawal", _("Consent withdrawal")
+    # A letter to the privacy address whose words name none of the above (inbox/parsing.py).
+    OTHER = "other", _("Other (read the letter)")
 
 
 class DataSubjectRequest(models.Model):

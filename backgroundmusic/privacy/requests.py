@@ -14,8 +14,13 @@ once the requester's identity is verified and the request is linked to an accoun
 
 Every service here acts for a staff member, `actor`, and refuses (core.errors.ActionRefused,
 recorded as `service.denied`) anyone staffroles.selectors.staff_may_handle_requests does not
-allow, whoever calls it: a page, the API or a command. The system never handles a request, so
-there is no actor=None.
+allow, whoever calls it: a page, the API or a command. The system never acts on or closes a
+request. It has two paths of its own, audited with actor None and taking no actor at all:
+- request_log_received: the inbox (backgroundmusic/inbox/) logs a request that arrived as a
+  letter to the privacy address, as staff would log it with request_log;
+- request_confirm_by_link: the sender of such a letter followed the link we sent to an account's
+  verified address, which links the request to that account and verifies the identity
+  (reason CONFIRMED_BY_LINK_REASON).
 """
 
 from collections.abc import Callable
@@ -96,6 +101,8 @@ ACTIONS_BY_KIND: dict[str, tuple[RequestAction, ...]] = {
     RequestKind.RESTRICTION: (RequestAction.RESTRICT,),
     RequestKind.OBJECTION: (RequestAction.RESTRICT, RequestAction.WITHDRAW_CONSENT),
     RequestKind.CONSENT_WITHDRAWAL: (RequestAction.WITHDRAW_CONSENT,),
+    # Staff read the letter and answer it, or log a request of the kind it turns out to be.
+    RequestKind.OTHER: (),
 }
 
 
@@ -269,6 +276,35 @@ def request_log(
 ) -> DataSubjectRequest:
     """Logs a request received outside the site and computes both deadlines from its receipt."""
     actor_id = _actor_id(actor)
+    request = _request_create(
+        kind=kind,
+        channel=channel,
+        received_at=received_at,
+        subject=subject,
+        requester_contact=requester_contact,
+        handled_by_id=actor_id,
+    )
+    audit_record(
+        actor=actor,
+        action=AuditAction.REQUEST_LOGGED,
+        target=request,
+        after={"kind": kind, "channel": channel, "subject_linked": subject is not None},
+    )
+    return request
+
+
+CONFIRMED_BY_LINK_REASON = "confirmed by a link sent to the account's verified address"
+
+
+def _request_create(
+    *,
+    kind: str,
+    channel: str,
+    received_at: datetime,
+    subject: Person | None,
+    requester_contact: str,
+    handled_by_id: int | None,
+) -> DataSubjectRequest:
     if kind not in RequestKind.values:
         raise DomainError(_("Choose the kind of request."), code="invalid_kind")
     if channel not in Channel.values:
@@ -292,7 +328,7 @@ def request_log(
             code="contact_too_long",
         )
     received_on = controller_date(received_at)
-    request = DataSubjectRequest.objects.create(
+    return DataSubjectRequest.objects.create(
         kind=kind,
         channel=channel,
         received_at=received_at,
@@ -300,13 +336,69 @@ def request_log(
         requester_contact=requester_contact,
         due_ru=add_working_days(received_on, DUE_RU_WORKING_DAYS),
         due_gdpr=add_one_month(received_on),
-        handled_by_id=actor_id,
+        handled_by_id=handled_by_id,
+    )
+
+
+@transaction.atomic
+def request_log_received(
+    *, kind: str, received_at: datetime, requester_contact: str
+) -> DataSubjectRequest:
+    """The system's path: a request that arrived by e-mail at the privacy address, logged by the
+    inbox with both deadlines from its arrival and no account linked (the sender's address proves
+    nothing until they follow the confirmation link). Audited with actor None."""
+    request = _request_create(
+        kind=kind,
+        channel=Channel.EMAIL,
+        received_at=received_at,
+        subject=None,
+        requester_contact=requester_contact,
+        handled_by_id=None,
     )
     audit_record(
-        actor=actor,
+        actor=None,
         action=AuditAction.REQUEST_LOGGED,
         target=request,
-        after={"kind": kind, "channel": channel, "subject_linked": subject is not None},
+        after={"kind": kind, "channel": Channel.EMAIL, "subject_linked": False},
+    )
+    return request
+
+
+@transaction.atomic
+def request_confirm_by_link(*, request_id: int, subject: Person) -> DataSubjectRequest:
+    """The system's path: the sender followed the link we sent to `subject`'s verified address,
+    so the request is the account holder's. Links the account and verifies the identity, audited
+    with actor None and CONFIRMED_BY_LINK_REASON. Following the link again changes nothing; a
+    closed request, or one staff have meanwhile linked to another account or already settled the
+    identity of, is refused."""
+    request = DataSubjectRequest.objects.select_for_update().get(pk=request_id)
+    if request.subject_id == subject.pk and request.identity == Identity.VERIFIED:
+        return request
+    _require_open(request)
+    if request.subject_id not in (None, subject.pk) or request.identity != Identity.UNVERIFIED:
+        raise DomainError(
+            _("This request is already being handled by our staff; they will write to you."),
+            code="request_taken",
+        )
+    before = {"identity": request.identity}
+    request.subject = subject
+    request.identity = Identity.VERIFIED
+    request.save(update_fields=["subject", "identity"])
+    audit_record(
+        actor=None,
+        action=AuditAction.REQUEST_SUBJECT_LINKED,
+        target=request,
+        before=before,
+        after={"identity": Identity.UNVERIFIED, "subject_changed": True},
+        reason=CONFIRMED_BY_LINK_REASON,
+    )
+    audit_record(
+        actor=None,
+        action=AuditAction.REQUEST_IDENTITY_VERIFIED,
+        target=request,
+        before={"identity": Identity.UNVERIFIED},
+        after={"identity": Identity.VERIFIED},
+        reason=CONFIRMED_BY_LINK_REASON,
     )
     return request
 

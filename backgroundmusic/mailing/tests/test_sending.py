@@ -43,7 +43,7 @@ UNSUBSCRIBE = re.compile(
 def _mail_settings(settings):
     settings.SITE_URL = "http://testserver"
     settings.MARKETING_FROM_EMAIL = "BACKGROUND MUSIC <news@backgroundmusic.local>"
-    settings.MAIL_BOUNCE_ADDRESS = "bounces@backgroundmusic.local"
+    settings.BOUNCE_ADDRESS = "bounces@backgroundmusic.local"
     settings.UNSUBSCRIBE_ADDRESS = "unsubscribe@backgroundmusic.local"
     settings.MAILING_BATCH_SIZE = 1
 

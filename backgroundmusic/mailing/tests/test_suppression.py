@@ -14,7 +14,7 @@ from backgroundmusic.privacy.kernel.pseudonyms import address_digest
 
 pytestmark = pytest.mark.django_db
 
-WEBHOOK = "/mail/anymail/postmark/tracking/"
+WEBHOOK = "/anymail/postmark/tracking/"
 # The basic-auth user and password of the webhook (ANYMAIL["WEBHOOK_SECRET"]).
 WEBHOOK_AUTH = "postmark:hook-secret"
 

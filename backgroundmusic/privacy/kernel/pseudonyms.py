@@ -33,8 +33,9 @@ def normalized_address(address: str) -> str:
 
 
 def address_digest(*, address: str) -> str:
-    """A keyed digest of an e-mail address (normalized): the suppression list keeps only this,
-    so it names nobody and still matches the address when it comes back."""
+    """A keyed digest of an e-mail address (normalized): the suppression list and the inbox's
+    record of received letters keep only this, so they name nobody and still match the address
+    when it comes back."""
     return _digest("address", normalized_address(address))
 
 

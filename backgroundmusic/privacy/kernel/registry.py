@@ -180,6 +180,18 @@ class Retentions:
         start=RetentionStart.COLLECTED,
         description=_("1 year after the newsletter was sent, then the message names nobody"),
     )
+    # Letters to the service's addresses (inbox/): the letter itself while staff answer it (the
+    # longest deadline, GDPR's month, fits), the record of its arrival and outcome for a year.
+    INBOUND_LETTER = Retention(
+        days=30,
+        start=RetentionStart.COLLECTED,
+        description=_("30 days after the letter arrived"),
+    )
+    INBOUND_RECORD = Retention(
+        days=365,
+        start=RetentionStart.COLLECTED,
+        description=_("1 year after the letter arrived, then the record names nobody"),
+    )
     # A sign-up whose e-mail address is never confirmed is erased (privacy/retention.py).
     UNVERIFIED_SIGNUP = Retention(
         days=7,

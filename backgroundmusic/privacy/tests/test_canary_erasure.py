@@ -33,6 +33,9 @@ from backgroundmusic.analytics.identity import pseudonym_from_cookie
 from backgroundmusic.analytics.models import AnalyticsIdentity, Event
 from backgroundmusic.core import clock, sms
 from backgroundmusic.core.logging import PersonalDataMaskFilter
+from backgroundmusic.inbox.models import InboundRawMessage, Outcome
+from backgroundmusic.inbox.services import inbound_record
+from backgroundmusic.inbox.tests.letters import letter
 from backgroundmusic.licensing import billing, coverage, orders
 from backgroundmusic.licensing.models import (
     Agreement,
@@ -115,6 +118,8 @@ def var_dir(settings, tmp_path) -> Path:
     settings.EMAIL_FILE_PATH = str(var / "mail")
     settings.SMS_BACKEND = "backgroundmusic.core.sms.FileSmsBackend"
     settings.SMS_FILE_PATH = str(var / "sms")
+    # Links in mail sent by jobs (no request to take the host from) point at the test client.
+    settings.SITE_URL = "http://testserver"
     settings.CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
@@ -434,10 +439,11 @@ def test_after_erasure_the_canary_is_nowhere(var_dir, logs):
     [exported_profile] = exported["accounts.Profile"]["rows"]
     assert exported_profile["phone"] == f"+7{PHONE_DIGITS}"
     assert len(exported["media.Download"]["rows"]) == 1
+    # The canary reads our messages in Russian (its profile says so), so that is what it got.
     assert [
         (row["campaign"], row["subject"], row["status"])
         for row in exported["mailing.CampaignMessage"]["rows"]
-    ] == [(campaign.pk, "Spring releases", "sent")]
+    ] == [(campaign.pk, "Весенние релизы", "sent")]
     assert browser.post("/privacy/export/").status_code == 302
     assert run_queued("build_data_export") == ["ready"]
     pending_file = DataExport.objects.get(subject=canary, status="ready").file_name
@@ -470,6 +476,24 @@ def test_after_erasure_the_canary_is_nowhere(var_dir, logs):
         due_gdpr=date(2026, 2, 5),
     )
 
+    # A deletion request by e-mail to the privacy address, confirmed by the link sent to the
+    # account's verified address; the letter is kept (sealed) and recorded.
+    inbound = inbound_record(
+        raw=letter(
+            sender=f"Anna {TOKEN} <{TOKEN}@example.com>",
+            subject=f"Delete the account {TOKEN}",
+            body=f"I am Anna {TOKEN}, please delete everything.",
+        ),
+        received_at=clock.now(),
+    )
+    assert inbound.outcome == Outcome.CONFIRMATION_SENT
+    assert run_queued("send_request_confirmation") == ["sent"]
+    assert browser.post(last_link(var_dir, r"/privacy/requests/confirm/")).status_code == 200
+    assert inbound.request is not None
+    inbound.request.refresh_from_db()
+    assert inbound.request.subject_id == canary.pk
+    assert InboundRawMessage.objects.filter(message=inbound).exists()
+
     # The canary is everywhere now; the bystander's rows are taken down to compare later.
     assert scan_database(TOKEN)
     assert scan_files(var_dir, TOKEN)
@@ -496,6 +520,11 @@ def test_after_erasure_the_canary_is_nowhere(var_dir, logs):
     assert [line for line in logs.lines if PHONE_DIGITS in line] == []
     assert [message.to for _path, message in sms.sms_file_messages()] == ["+74232223344"]
     assert mails(var_dir) == [] or all(TOKEN not in text.lower() for text in mails(var_dir))
+
+    # The letter is gone; its record stays, naming nobody.
+    assert not InboundRawMessage.objects.filter(message=inbound).exists()
+    inbound.refresh_from_db()
+    assert (inbound.subject_id, inbound.request_id, inbound.sender_digest) == (None, None, None)
 
     # What the law keeps stays, under the pseudonym; the sealed copies cannot be opened.
     pseudonym = subject_pseudonym(subject_id=canary.pk)

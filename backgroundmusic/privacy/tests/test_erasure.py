@@ -32,16 +32,19 @@ from backgroundmusic.accounts.models import Profile, PublicProfileChoice, Social
 from backgroundmusic.accounts.tests.factories import PASSWORD, UserFactory
 from backgroundmusic.core import clock
 from backgroundmusic.core.errors import DomainError
+from backgroundmusic.inbox.models import InboundMessage, InboundRawMessage, Mailbox, Outcome
+from backgroundmusic.inbox.services import RAW_CONTEXT
 from backgroundmusic.media.models import Download, Master
 from backgroundmusic.privacy import consents
 from backgroundmusic.privacy.kernel import tombstones
 from backgroundmusic.privacy.kernel.access_log import access_log_record
+from backgroundmusic.privacy.kernel.crypto import seal_with_master
 from backgroundmusic.privacy.kernel.models import (
     DataKey,
     ErasedProfileTombstone,
     StaffAccessLogEntry,
 )
-from backgroundmusic.privacy.kernel.pseudonyms import subject_pseudonym
+from backgroundmusic.privacy.kernel.pseudonyms import address_digest, subject_pseudonym
 from backgroundmusic.privacy.kernel.registry import Erasure, ErasureSubject, Handler, data_map
 from backgroundmusic.privacy.models import (
     AcceptanceAction,
@@ -109,6 +112,8 @@ STEP_NAMES = [
     "data map: licensing.Notice",
     "data map: mailing.CampaignMessage",
     "data map: mailing.UnsubscribeToken",
+    "data map: inbox.InboundRawMessage",
+    "data map: inbox.InboundMessage",
     "privacy: data key",
     "data map: accounts.User",
 ]
@@ -180,6 +185,21 @@ def fill_every_store(user: User, client: Client, recorder: User) -> None:
         requester_contact=f"{user.username}, Svetlanskaya 12",
         due_ru=date(2026, 3, 24),
         due_gdpr=date(2026, 4, 10),
+    )
+    # A letter of theirs to the unsubscribe address (inbox/), recorded and kept sealed.
+    inbound = InboundMessage.objects.create(
+        received_at=NOW,
+        mailbox=Mailbox.UNSUBSCRIBE,
+        sender_digest=address_digest(address=user.email),
+        message_id_digest=hashlib.sha256(f"<{user.username}@mail>".encode()).hexdigest(),
+        content_digest=hashlib.sha256(user.username.encode()).hexdigest(),
+        outcome=Outcome.UNSUBSCRIBED,
+        subject=user,
+    )
+    InboundRawMessage.objects.create(
+        message=inbound,
+        received_at=NOW,
+        sealed=seal_with_master(f"From: {user.email}", context=RAW_CONTEXT),
     )
     TOTP.activate(user, generate_totp_secret())
     LogEntry.objects.create(
@@ -472,6 +492,8 @@ def test_erasure_empties_every_store_in_order_and_keeps_records_the_law_requires
         "axes.AccessAttempt": 1,
         "axes.AccessLog": 1,
         "cache": 1,
+        "inbox.InboundMessage": 1,
+        "inbox.InboundRawMessage": 1,
         "media.Download": 1,
         "media.Master": 1,
         "export files": 1,

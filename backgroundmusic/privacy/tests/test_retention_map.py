@@ -23,6 +23,7 @@ from backgroundmusic.accounts.tests.factories import StaffFactory, UserFactory
 from backgroundmusic.audit.models import AuditAction, AuditEvent
 from backgroundmusic.catalog.models import Track
 from backgroundmusic.core import clock
+from backgroundmusic.inbox.models import InboundMessage
 from backgroundmusic.mailing.models import Campaign, CampaignMessage, MessageStatus
 from backgroundmusic.media.models import Download, Master
 from backgroundmusic.privacy.kernel.registry import (
@@ -252,6 +253,29 @@ def _task_result() -> models.Model:
     )
 
 
+def _inbound_message() -> InboundMessage:
+    from backgroundmusic.inbox.models import Mailbox, Outcome
+
+    number = next(_serial)
+    return InboundMessage.objects.create(
+        received_at=clock.now(),
+        mailbox=Mailbox.UNSUBSCRIBE,
+        sender_digest=f"{number:064x}",
+        message_id_digest=f"{number:064x}",
+        content_digest=f"{number:064x}",
+        outcome=Outcome.UNSUBSCRIBED,
+        subject=UserFactory.create(),
+    )
+
+
+def _inbound_raw_message() -> models.Model:
+    from backgroundmusic.inbox.models import InboundRawMessage
+
+    return InboundRawMessage.objects.create(
+        message=_inbound_message(), received_at=clock.now(), sealed="mk1:x:y"
+    )
+
+
 # One maker per row-shaped period: a new one fails test_each_row_shaped_period_has_a_maker
 # until it is proven here.
 MAKERS: dict[str, Callable[[], models.Model]] = {
@@ -268,6 +292,8 @@ MAKERS: dict[str, Callable[[], models.Model]] = {
     "mailing.Campaign": lambda: _campaign(created_by_id=_staff().pk),
     "mailing.CampaignMessage": _campaign_message,
     "django_tasks_database.DBTaskResult": _task_result,
+    "inbox.InboundMessage": _inbound_message,
+    "inbox.InboundRawMessage": _inbound_raw_message,
 }
 
 
