@@ -20,3 +20,9 @@ def subject_pseudonym(*, subject_id: int) -> str:
 def username_digest(*, username: str) -> str:
     """A keyed digest of a username, case-insensitive, for tombstones of erased profiles."""
     return _digest("username", username.lower())
+
+
+def email_address_digest(*, address: str) -> str:
+    """A keyed digest of an e-mail address, case-insensitive: evidence of where a message went
+    that does not hold the address (it can be checked against an address, not reversed)."""
+    return _digest("email-address", address.strip().lower())

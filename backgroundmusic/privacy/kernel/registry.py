@@ -166,6 +166,14 @@ class Retentions:
         start=RetentionStart.COLLECTED,
         description=_("25 months, then only daily totals that name nobody"),
     )
+    # A consent waiting for its confirmation by e-mail (privacy/optin.py): the link works 7 days
+    # from when it is sent, and a request made at sign-up is sent within the 7 days an
+    # unconfirmed sign-up lives; the consent, once confirmed, is in the ledger.
+    CONSENT_CONFIRMATION = Retention(
+        days=14,
+        start=RetentionStart.COLLECTED,
+        description=_("14 days after it was asked for: the confirmation link works 7 days"),
+    )
     # A sign-up whose e-mail address is never confirmed is erased (privacy/retention.py).
     UNVERIFIED_SIGNUP = Retention(
         days=7,
@@ -320,6 +328,9 @@ class Registry:
     # Consent purpose → callables run with subject_id=... when that consent stops (withdrawn or
     # suspended), so an app can stop what the consent allowed (see privacy/consents.py).
     consent_listeners: dict[str, list[Callable[..., Any]]] = field(default_factory=dict)
+    # Callables run with subject_id= and site_url= when a person's e-mail address is verified
+    # (accounts/adapter.py), e.g. to send a confirmation asked for at sign-up.
+    address_verified_listeners: list[Callable[..., Any]] = field(default_factory=list)
     # Retention (privacy/retention.py) and cached values (privacy/rights.py)
     # run(*, now) -> {model label or store: rows destroyed} for data past its retention period.
     retention_handlers: dict[str, Handler] = field(default_factory=dict)
@@ -378,6 +389,16 @@ class Registry:
 
     def consent_listeners_for(self, purpose: str) -> list[Callable[..., Any]]:
         return list(self.consent_listeners.get(str(purpose), ()))
+
+    # Address verification (accounts/adapter.py)
+    def register_address_verified_listener(self, run: Callable[..., Any]) -> None:
+        if run not in self.address_verified_listeners:
+            self.address_verified_listeners.append(run)
+
+    def address_verified(self, *, subject_id: int, site_url: str) -> None:
+        """Tells the registered listeners that the person's e-mail address was just verified."""
+        for listener in list(self.address_verified_listeners):
+            listener(subject_id=subject_id, site_url=site_url)
 
     # Retention and cached values (privacy/retention.py, privacy/rights.py)
     def register_retention(
