@@ -130,9 +130,15 @@ def verified_primary_address(*, user_id: int) -> str | None:
 
 def message_address(*, user_id: int) -> MessageAddress | None:
     """The verified primary address of an active account and the language of our messages to
-    it (the profile's); None when there is no such address."""
-    address = verified_primary_address(user_id=user_id)
-    if address is None or not User.objects.filter(pk=user_id, is_active=True).exists():
+    it (the profile's); None when there is no such address. One query."""
+    found = (
+        EmailAddress.objects.filter(
+            user_id=user_id, primary=True, verified=True, user__is_active=True
+        )
+        .values_list("email", "user__profile__language")
+        .first()
+    )
+    if found is None:
         return None
-    language = Profile.objects.filter(user_id=user_id).values_list("language", flat=True).first()
+    address, language = found
     return MessageAddress(address=address, language=language or settings.LANGUAGE_CODE)
