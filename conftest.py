@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings as django_settings
 
-pytest_plugins = ["tests.s3_double", "tests.yookassa_double", "tests.callers"]
+pytest_plugins = ["tests.s3_double", "tests.yookassa_double", "tests.callers", "tests.smtp_server"]
 
 
 def pytest_configure(config):

@@ -29,7 +29,9 @@ from backgroundmusic.audit.services import audit_record
 from backgroundmusic.core.documents import document_pdf
 from backgroundmusic.core.errors import DomainError, PermissionDenied
 from backgroundmusic.core.text import TextKind, check_text
+from backgroundmusic.licensing import notices
 from backgroundmusic.licensing.models import (
+    SUSPENDED_DAYS_BEFORE_EXPIRY,
     Agreement,
     AgreementEvent,
     BuyerKind,
@@ -51,11 +53,6 @@ DOCUMENT_LANGUAGES = ("en", "ru")
 MONTH = relativedelta(months=1)
 # Agreements are kept five years after the end of the year in which they end (privacy.py).
 KEEP_YEARS_AFTER_END = 5
-# A subscription whose paid month has ended is suspended at once: entitlement already stops at
-# paid_until (entitlements.py), so a grace period would only make the status disagree with what
-# the licensee can do. Paying the renewal within this many days revives it; then it expires
-# (docs/decisions/0021-agreement-lapse.md).
-SUSPENDED_DAYS_BEFORE_EXPIRY = 30
 # The reason of the event written when the licensee cancels renewal (an active → active event).
 RENEWAL_CANCELLED = "renewal cancelled by the licensee"
 # The start of the reason of the event that ends an agreement continued by a new one, which the
@@ -464,13 +461,14 @@ def _lapse(agreement: Agreement, *, now: datetime) -> str | None:
         _end(agreement, status=Agreement.Status.EXPIRED, ended_at=expires_at)
     else:
         return None
-    AgreementEvent.objects.create(
+    event = AgreementEvent.objects.create(
         agreement=agreement,
         status_from=status_from,
         status_to=agreement.status,
         paid_until=agreement.paid_until,
         at=now,
     )
+    notices.notice_queue_for_event(event=event)
     return agreement.status
 
 

@@ -40,7 +40,7 @@ from backgroundmusic.audit.services import audit_record
 from backgroundmusic.core import clock
 from backgroundmusic.core.errors import DomainError
 from backgroundmusic.core.text import TextKind, check_text
-from backgroundmusic.licensing import agreements
+from backgroundmusic.licensing import agreements, notices
 from backgroundmusic.licensing.invoices import accounting_keep_until
 from backgroundmusic.licensing.models import (
     Agreement,
@@ -170,6 +170,7 @@ def _order_paid(*, order: Order, now: datetime) -> None:
     order.keep_until = accounting_keep_until(now)
     order.save(update_fields=["status", "paid_at", "keep_until"])
     agreements.agreements_conclude(order=order, now=now)
+    notices.notice_queue_order_paid(order=order)
 
 
 def _payment_apply(*, payment_id: int, answer: ProviderPayment) -> Outcome:
@@ -739,3 +740,18 @@ def order_cancel(*, actor: Actor, order: Order, reason: str = "") -> Order:
             # The hold lapses at the provider, and its next notification is cancelled then.
             continue
     return order
+
+
+def orders_cancel_for_erasure(*, subject_id: int) -> int:
+    """The account is being erased: its orders still waiting for payment are cancelled as if the
+    buyer had cancelled them, so no transfer confirmed or card captured later concludes a licence
+    for a person who is gone. Returns how many were cancelled; run again, it finds none."""
+    buyer = User.objects.filter(pk=subject_id).first()
+    if buyer is None:
+        return 0
+    waiting = Order.objects.filter(user_id=subject_id, status=Order.Status.AWAITING_PAYMENT)
+    cancelled = 0
+    for order in waiting:
+        order_cancel(actor=buyer, order=order)
+        cancelled += 1
+    return cancelled

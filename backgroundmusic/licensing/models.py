@@ -490,6 +490,13 @@ class PaymentNotification(AppendOnlyModel):
         return f"{self.provider} {self.event} {self.object_id}"
 
 
+# A subscription whose paid month has ended is suspended at once: entitlement already stops at
+# paid_until (entitlements.py), so a grace period would only make the status disagree with what
+# the licensee can do. Paying the renewal within this many days revives it; then it expires
+# (docs/decisions/0021-agreement-lapse.md).
+SUSPENDED_DAYS_BEFORE_EXPIRY = 30
+
+
 class Agreement(models.Model):
     """A licence agreement, concluded when its order line is paid.
 
@@ -716,3 +723,55 @@ class CoveredUse(models.Model):
 
     def __str__(self) -> str:
         return f"{self.platform} use of {self.agreement}"
+
+
+class Notice(models.Model):
+    """An e-mail licensing owes the buyer about an order or an agreement's change of status.
+
+    The row is written with the job that sends it, in the transaction of the change, and marked
+    when the mail has gone: the job sends each notice once, and again only if it died between
+    sending and marking (at least once, never lost)."""
+
+    class Kind(models.TextChoices):
+        ORDER_PAID = "order_paid", _("Order paid: your licences")
+        AGREEMENT_SUSPENDED = "agreement_suspended", _("Subscription suspended: not renewed")
+        AGREEMENT_EXPIRED = "agreement_expired", _("Licence expired")
+
+    kind = models.CharField(max_length=32, choices=Kind.choices, verbose_name=_("kind"))
+    order = models.ForeignKey(
+        Order, on_delete=models.CASCADE, related_name="notices", verbose_name=_("order")
+    )
+    event = models.ForeignKey(
+        AgreementEvent,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="notices",
+        verbose_name=_("licence agreement event"),
+    )
+    queued_at = models.DateTimeField(verbose_name=_("queued at"))
+    sent_at = models.DateTimeField(null=True, blank=True, verbose_name=_("sent at"))
+
+    class Meta:
+        verbose_name = _("licensing notice")
+        verbose_name_plural = _("licensing notices")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "order"],
+                condition=Q(event__isnull=True),
+                name="licensing_notice_once_per_order",
+            ),
+            models.UniqueConstraint(
+                fields=["kind", "event"],
+                condition=Q(event__isnull=False),
+                name="licensing_notice_once_per_event",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind="order_paid", event__isnull=True)
+                | (~Q(kind="order_paid") & Q(event__isnull=False)),
+                name="licensing_notice_event_for_agreement_kinds",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} ({self.order_id})"

@@ -12,6 +12,7 @@ from backgroundmusic.privacy.kernel.registry import (
     Category,
     Clock,
     Erasure,
+    ErasureSubject,
     LegalBasis,
     PersonalData,
     Purpose,
@@ -312,6 +313,18 @@ declare(
     clock=RECORDS,
     note=COVERAGE_NOTE,
 )
+declare(
+    "licensing.Notice",
+    subject="order__user",
+    personal={
+        name: _record(Category.CONTRACT, ACCOUNTING, Erasure.DELETE, basis=LegalBasis.CONTRACT)
+        for name in ("kind", "queued_at", "sent_at")
+    },
+    not_personal=["id", "order", "event"],
+    clock=RECORDS,
+    note="That we wrote to the buyer about an order or a licence, and when; the letter itself is "
+    "in the mail outbox, whose erasure step removes it.",
+)
 
 data_map.register_retention(
     "licensing records",
@@ -327,5 +340,19 @@ data_map.register_retention(
         "licensing.Certificate",
         "licensing.CoveredChannel",
         "licensing.CoveredUse",
+        "licensing.Notice",
     ],
+)
+
+
+def erase_orders_awaiting_payment(*, subject: ErasureSubject) -> dict[str, int]:
+    """Before the data map's steps take the person out of their orders (billing.py)."""
+    from backgroundmusic.licensing.billing import orders_cancel_for_erasure
+
+    cancelled = orders_cancel_for_erasure(subject_id=subject.subject_id)
+    return {"licensing: orders awaiting payment, cancelled": cancelled} if cancelled else {}
+
+
+data_map.register_eraser(
+    "licensing: orders awaiting payment", erase_orders_awaiting_payment, order=32
 )

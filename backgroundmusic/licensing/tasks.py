@@ -3,7 +3,7 @@
 from django_tasks import task
 
 from backgroundmusic.core import clock
-from backgroundmusic.licensing import agreements, billing
+from backgroundmusic.licensing import agreements, billing, notices
 
 
 @task()
@@ -18,3 +18,9 @@ def sync_pending_payments() -> dict[str, int]:
     """Every 5 minutes: card payments still pending a while after they were made are read again
     from the provider and moved forward, as their notification would have (licensing/billing.py)."""
     return billing.payments_pending_sync(now=clock.now())
+
+
+@task()
+def send_licensing_notice(notice_id: int) -> str:
+    """Sends one queued letter about an order or a licence (licensing/notices.py)."""
+    return notices.notice_send(notice_id=notice_id)

@@ -8,7 +8,7 @@ from playwright.sync_api import Page, expect
 
 from backgroundmusic.accounts.models import Profile, PublicProfileChoice, User
 from tests.browser.conftest import ContextFactory
-from tests.conftest import SmtpServer
+from tests.smtp_server import SmtpServer
 
 pytestmark = [
     pytest.mark.browser,

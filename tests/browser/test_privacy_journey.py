@@ -44,7 +44,7 @@ from backgroundmusic.privacy.models import (
 )
 from backgroundmusic.staffroles.roles import StaffRole
 from tests.browser.conftest import ContextFactory
-from tests.conftest import SmtpServer
+from tests.smtp_server import SmtpServer
 
 pytestmark = [
     pytest.mark.browser,

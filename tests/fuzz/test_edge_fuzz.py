@@ -31,8 +31,8 @@ from backgroundmusic.core.tests.test_edge import body_probe_client
 from backgroundmusic.media.streaming import playable_url
 from backgroundmusic.media.tests.streaming_fixtures import playable_track
 from backgroundmusic.privacy.models import Recipient
-from tests.conftest import SmtpServer
 from tests.fuzz.test_forms_fuzz import PHASES, separate_example
+from tests.smtp_server import SmtpServer
 
 pytestmark = pytest.mark.django_db(databases="__all__")
 

@@ -30,7 +30,7 @@ from backgroundmusic.accounts import services
 from backgroundmusic.accounts.forms import BaseSocialLinkFormSet, ProfileForm, SocialLinkFormSet
 from backgroundmusic.accounts.models import Profile, PublicProfileChoice, SocialLink, User
 from backgroundmusic.privacy.kernel.keys import data_key_cache_scope
-from tests.conftest import SmtpServer
+from tests.smtp_server import SmtpServer
 
 pytestmark = pytest.mark.django_db
 

@@ -27,6 +27,8 @@ from backgroundmusic.licensing.orders import cart_add
 from backgroundmusic.licensing.payments import provider_for
 from backgroundmusic.licensing.payments.base import NotificationRejected
 from backgroundmusic.licensing.tests.checkout_scene import place
+from backgroundmusic.privacy.models import DestructionRecord
+from backgroundmusic.privacy.tests.test_erasure import erase
 from backgroundmusic.staffroles.roles import StaffRole
 from tests.callers import expected_by_caller
 
@@ -463,3 +465,32 @@ def test_staff_services_are_for_the_licensing_manager(
         service_denial(actor, service=f"licensing.{service}", permission="staff_may_manage_orders")
         for service in STAFF_ORDER_SERVICES
     ]
+
+
+def test_erasing_the_buyer_cancels_what_waits_for_payment_and_nothing_pays_it_later(
+    card_order, yookassa_double, buyer, terms, creator_plan, manager
+):
+    held = billing.payment_start(order=card_order, provider_name="yookassa", return_url=RETURN_URL)
+    yookassa_double.pay(held.provider_payment_id)
+    cart_add(user=buyer, edition_id=creator_plan.pk, quantity=1)
+    transfer_order = place(buyer, terms, payment_method=PaymentMethod.BANK_TRANSFER)
+
+    job = erase(buyer)
+
+    assert job.status == "done"
+    assert sorted(
+        Order.objects.filter(pk__in=[card_order.pk, transfer_order.pk]).values_list(
+            "status", "user"
+        )
+    ) == [(Order.Status.CANCELLED, None), (Order.Status.CANCELLED, None)]
+    assert Payment.objects.get(pk=held.pk).status == Payment.Status.CANCELED
+    assert yookassa_double.payments()[0]["status"] == "canceled"
+    assert (
+        DestructionRecord.objects.get().counts["licensing: orders awaiting payment, cancelled"] == 2
+    )
+    with pytest.raises(billing.PaymentError) as refused:
+        billing.bank_transfer_confirm(
+            actor=manager, order=transfer_order, reference="statement 9", now=card_order.created_at
+        )
+    assert refused.value.code == "order_not_awaiting_payment"
+    assert Agreement.objects.count() == 0

@@ -43,6 +43,7 @@ PURCHASE_LABELS = {
     "licensing.Agreement",
     "licensing.AgreementEvent",
     "licensing.Certificate",
+    "licensing.Notice",
 }
 
 

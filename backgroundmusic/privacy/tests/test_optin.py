@@ -23,6 +23,7 @@ from backgroundmusic.privacy.models import (
     ConsentPurpose,
     ConsentRecord,
 )
+from tests.smtp_server import SmtpServer
 
 pytestmark = pytest.mark.django_db
 
@@ -466,3 +467,19 @@ def test_the_sign_up_box_sends_the_link_once_the_address_is_verified(client):
         "confirmed_at": T1.isoformat(),
         "address_hash": digest,
     }
+
+
+def test_the_link_goes_through_a_real_smtp_server(client, person, smtp_server: SmtpServer):
+    client.force_login(person)
+    with clock.frozen_at(T0):
+        client.post("/privacy/consents/", {"purpose": "newsletter", "action": "give"})
+        assert run_queued_confirmations() == ["sent"]
+    [received] = smtp_server.wait_for(1)
+    assert received.rcpt_tos == ["nadia@example.com"]
+    assert received.subject == SUBJECT_EN
+    [link] = received.links
+    path = re.sub(r"^https?://[^/]+", "", link)
+    assert ledger(person) == []
+    with clock.frozen_at(T1):
+        assert Client().post(path).status_code == 200
+    assert ledger(person) == [("newsletter", "given", "email_confirmation")]

@@ -1,4 +1,5 @@
-"""Fixtures shared by the browser and fuzz tests: a real SMTP server that Django sends to."""
+"""A real SMTP server that Django sends to (aiosmtpd), for every test: the fixture `smtp_server`,
+a root conftest plugin."""
 
 import email
 import email.policy
