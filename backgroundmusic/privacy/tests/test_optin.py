@@ -443,7 +443,9 @@ def test_the_sign_up_box_sends_the_link_once_the_address_is_verified(client):
         "BACKGROUND MUSIC: Please Confirm Your Email Address"
     ]
     assert run_queued_confirmations() == []
-    verify = re.search(r"https?://[^/\s]+(/accounts/confirm-email/[^\s]+/)", mail.outbox[0].body)
+    verify = re.search(
+        r"https?://[^/\s]+(/accounts/confirm-email/[^\s]+/)", str(mail.outbox[0].body)
+    )
     assert verify is not None
 
     with clock.frozen_at(T0 + timedelta(hours=1)):
