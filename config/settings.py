@@ -465,5 +465,6 @@ LOGGING = {
         "fontTools": {"level": "WARNING"},
     },
 }
-# URL paths whose next segment names a person (masked in logs like e-mail addresses).
-LOG_MASKED_PATH_PREFIXES = ["/u/", "/privacy/export/download/"]
+# URL paths whose next segment names a person or acts for them (masked in logs like e-mail
+# addresses): public profiles, export downloads, the newsletter's confirmation links.
+LOG_MASKED_PATH_PREFIXES = ["/u/", "/privacy/export/download/", "/privacy/confirm/"]
