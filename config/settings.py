@@ -220,6 +220,9 @@ RATE_LIMITS = {
     # Asking for a data export (the privacy center's button): each builds an archive and sends
     # an e-mail.
     "data_export": {"person": "3/h", "address": "10/h"},
+    # Asking for the newsletter in the privacy center ("Give", "Send again"): each e-mails a
+    # confirmation link to the person's own address.
+    "consent_confirmation": {"person": "5/h", "address": "20/h"},
     # Every call of the JSON API (/api/...); the documentation page and the schema are not counted.
     "api": {"person": "300/m", "address": "300/m"},
     # Opening a public profile (/u/<username>/), existing or not: it names people.
@@ -506,5 +509,6 @@ LOGGING = {
         "fontTools": {"level": "WARNING"},
     },
 }
-# URL paths whose next segment names a person (masked in logs like e-mail addresses).
-LOG_MASKED_PATH_PREFIXES = ["/u/", "/privacy/export/download/"]
+# URL paths whose next segment names a person or acts for them (masked in logs like e-mail
+# addresses): public profiles, export downloads, the newsletter's confirmation links.
+LOG_MASKED_PATH_PREFIXES = ["/u/", "/privacy/export/download/", "/privacy/confirm/"]

@@ -32,7 +32,7 @@ from backgroundmusic.licensing.tests import coverage_scenes
 from backgroundmusic.mailing.models import UnsubscribeToken
 from backgroundmusic.mailing.services import unsubscribe_tokens_ensure
 from backgroundmusic.media.models import Master
-from backgroundmusic.privacy import disclosures, policies
+from backgroundmusic.privacy import disclosures, optin, policies
 from backgroundmusic.privacy import requests as dsr
 from backgroundmusic.privacy.kernel.pseudonyms import unsubscribe_token
 from backgroundmusic.privacy.models import DataSubjectRequest, DocumentKind, RequestKind
@@ -224,13 +224,25 @@ def test_privacy_center(count, client, django_assert_num_queries):
             disclosed_on=date(2026, 2, 5),
         )
     # "The data we hold" reads each model of the data map that names a person once (licensing's
-    # eleven and media's downloads took it from 48 to 60; licensing's letters and mailing's
-    # messages and unsubscribe token to 63, the inbox's letters and their sealed copies to 65): it
-    # grows with the map, not the rows. One more asks whether the profile has a phone, for the
-    # text-message consent's row.
-    page = assert_page_queries(signed_in(client, owner), "/privacy/", 66, django_assert_num_queries)
+    # eleven and media's downloads took it from 48 to 60; licensing's letters, mailing's messages
+    # and unsubscribe token, the inbox's letters and their sealed copies and the newsletter's
+    # pending confirmations to 66): it grows with the map, not the rows. One more asks whether the
+    # profile has a phone, for the text-message consent's row; the newsletter row asks for a
+    # confirmation waiting and for the verified address (2 more).
+    page = assert_page_queries(signed_in(client, owner), "/privacy/", 69, django_assert_num_queries)
     # Each disclosure names its recipient twice (the list and its details).
     assert page.count("Court ") == 2 * count
+
+
+@pytest.mark.parametrize("count", SIZES)
+def test_newsletter_confirmation_page(count, client, django_assert_num_queries):
+    """The page of the link that confirms the newsletter, signed out, with `count` links asked
+    for: the request, the verified address of the active account, the ledger, the restriction."""
+    owner = UserFactory.create()
+    asked = [optin.newsletter_optin_request(subject=owner) for _ in range(count)]
+    token = optin.confirmation_token(asked[-1])
+    page = assert_page_queries(client, f"/privacy/confirm/{token}/", 4, django_assert_num_queries)
+    assert "Confirm: send me the newsletter" in page
 
 
 @pytest.mark.parametrize("count", SIZES)

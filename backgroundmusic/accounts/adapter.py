@@ -19,6 +19,7 @@ from backgroundmusic.accounts.models import User
 from backgroundmusic.accounts.selectors import message_language
 from backgroundmusic.accounts.usernames import username_skeleton
 from backgroundmusic.privacy.kernel import crypto
+from backgroundmusic.privacy.kernel.registry import data_map
 
 # A domain as the mail code sends it: dot-separated labels of ASCII letters, digits and hyphens.
 MAILABLE_DOMAIN = re.compile(r"[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*")
@@ -72,6 +73,16 @@ class AccountAdapter(DefaultAccountAdapter):
         site = RequestSite(allauth_context.request)
         site.name = settings.SERVICE_NAME
         super().send_mail(template_prefix, email, {"current_site": site, **context})
+
+    def confirm_email(self, request: HttpRequest, email_address: EmailAddress) -> bool:
+        # What waited for a verified address (a newsletter asked for at sign-up) is told through
+        # the data map's listeners, as the privacy center sits above accounts.
+        verified = bool(super().confirm_email(request, email_address))
+        if verified:
+            data_map.address_verified(
+                subject_id=email_address.user_id, site_url=request.build_absolute_uri("/")
+            )
+        return verified
 
     def save_user(self, request: HttpRequest, user: User, form: Any, commit: bool = True) -> User:
         user = super().save_user(request, user, form, commit=commit)

@@ -127,3 +127,36 @@ def message_language() -> str:
     """The language of the current page as one of ours, for the messages we will send."""
     active = (get_language() or settings.LANGUAGE_CODE).split("-")[0]
     return active if active in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
+
+
+@dataclass(frozen=True)
+class MessageAddress:
+    """Where and in which language we write to a person: their verified primary address."""
+
+    address: str
+    language: str
+
+
+def verified_primary_address(*, user_id: int) -> str | None:
+    """The person's primary e-mail address if it is verified (allauth's record), else None."""
+    return (
+        EmailAddress.objects.filter(user_id=user_id, primary=True, verified=True)
+        .values_list("email", flat=True)
+        .first()
+    )
+
+
+def message_address(*, user_id: int) -> MessageAddress | None:
+    """The verified primary address of an active account and the language of our messages to
+    it (the profile's); None when there is no such address. One query."""
+    found = (
+        EmailAddress.objects.filter(
+            user_id=user_id, primary=True, verified=True, user__is_active=True
+        )
+        .values_list("email", "user__profile__language")
+        .first()
+    )
+    if found is None:
+        return None
+    address, language = found
+    return MessageAddress(address=address, language=language or settings.LANGUAGE_CODE)

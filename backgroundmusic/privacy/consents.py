@@ -314,6 +314,14 @@ def subject_is_restricted(*, subject: Subject) -> bool:
     ).exists()
 
 
+def consent_in_ledger(*, subject_id: int, purpose: str) -> bool:
+    """Whether the ledger's latest record of the purpose (no recipient) says GIVEN, whatever
+    restriction or browser signals say now: what the person has given, not what may be done."""
+    return _is_given(
+        _latest(subject_id=subject_id, purpose=_purpose(purpose, None), recipient_id=None)
+    )
+
+
 def consent_allows(
     *,
     subject: Subject,

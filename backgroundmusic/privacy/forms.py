@@ -13,7 +13,7 @@ from backgroundmusic.accounts.models import User
 from backgroundmusic.accounts.selectors import PUBLIC_FIELD_CHOICES
 from backgroundmusic.core.forms import Form
 from backgroundmusic.core.request_info import client_ip, truncate_ip, user_agent_family
-from backgroundmusic.privacy import policies
+from backgroundmusic.privacy import optin, policies
 from backgroundmusic.privacy.models import ConsentPurpose, DocumentKind
 from backgroundmusic.privacy.policies import TITLE_MAX_LENGTH
 
@@ -76,7 +76,8 @@ class AcknowledgeForm(Form):
 class SignupAgreementForm(Form):
     """ACCOUNT_SIGNUP_FORM_CLASS, added to allauth's sign-up form: the user agreement and the
     privacy policy, accepted with one required box that is separate from every consent (consents
-    are given in the privacy center, each on its own)."""
+    are given in the privacy center, each on its own), and the newsletter, asked for with its own
+    box, never ticked beforehand, and given only when confirmed by e-mail (privacy/optin.py)."""
 
     agreement = forms.BooleanField(
         required=True,
@@ -87,7 +88,16 @@ class SignupAgreementForm(Form):
             )
         },
     )
-    field_order = ["username", "email", "password1", "password2", "agreement"]
+    newsletter = forms.BooleanField(
+        required=False,
+        label=_("Send me the newsletter"),
+        help_text=_(
+            "Optional. Once you have confirmed your e-mail address, we send one more message "
+            "with a link: the newsletter starts only when you confirm there. You can stop it at "
+            "any time."
+        ),
+    )
+    field_order = ["username", "email", "password1", "password2", "agreement", "newsletter"]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -111,6 +121,10 @@ class SignupAgreementForm(Form):
             request_ip_truncated=truncate_ip(client_ip(request)),
             user_agent_family=user_agent_family(request),
         )
+        if self.cleaned_data.get("newsletter"):
+            optin.newsletter_optin_request_at_signup(
+                subject=user, site_url=request.build_absolute_uri("/")
+            )
 
 
 class PublicProfileForm(Form):

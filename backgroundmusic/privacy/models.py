@@ -174,6 +174,43 @@ class ConsentRecord(AppendOnlyModel):
         return f"{self.purpose} {self.action} at {self.at:%Y-%m-%d %H:%M}"
 
 
+class ConsentConfirmation(models.Model):
+    """A consent asked for and waiting for its confirmation by a link e-mailed to the person's
+    verified address (double opt-in, privacy/optin.py). The consent itself is written to the
+    ledger only when the link is confirmed; this row is the pending request, kept a short while.
+
+    address_hash is a keyed hash of the address the link was sent to, never the address: empty
+    while a request made at sign-up waits for the address to be verified."""
+
+    subject = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="consent_confirmations"
+    )
+    purpose = models.CharField(max_length=32, choices=ConsentPurpose.choices)
+    # Where it was asked for: the sign-up form or the privacy center.
+    requested_via = models.CharField(max_length=32, choices=ConsentMethod.choices)
+    requested_at = models.DateTimeField()
+    address_hash = models.CharField(max_length=64, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-requested_at", "-pk"]
+        indexes = [models.Index(fields=["subject", "purpose", "-requested_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(purpose="newsletter"), name="consent_confirmation_newsletter_only"
+            ),
+            models.CheckConstraint(
+                condition=Q(expires_at__isnull=True) | ~Q(address_hash=""),
+                name="consent_confirmation_link_names_an_address",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.purpose} confirmation #{self.pk}"
+
+
 # Restriction of processing ("blocking", clause 2.1)
 
 

@@ -144,6 +144,42 @@ declare(
     "account exists.",
 )
 declare(
+    "privacy.ConsentConfirmation",
+    subject="subject",
+    personal={
+        **{
+            name: _held(
+                Category.CONSENT,
+                Retentions.CONSENT_CONFIRMATION,
+                purpose=Purpose.NEWSLETTER,
+                basis=LegalBasis.CONSENT,
+                erasure=Erasure.DELETE,
+            )
+            for name in (
+                "purpose",
+                "requested_via",
+                "requested_at",
+                "expires_at",
+                "sent_at",
+                "confirmed_at",
+            )
+        },
+        "address_hash": _held(
+            Category.CONTACT_EMAIL,
+            Retentions.CONSENT_CONFIRMATION,
+            purpose=Purpose.NEWSLETTER,
+            basis=LegalBasis.CONSENT,
+            erasure=Erasure.DELETE,
+            exportable=False,
+        ),
+    },
+    not_personal=["id", "subject"],
+    clock=Clock(field="requested_at"),
+    note="A consent asked for and waiting for its confirmation by e-mail (double opt-in); the "
+    "consent and its evidence are in the ledger once confirmed. address_hash is a keyed hash of "
+    "the address the link went to, not the address.",
+)
+declare(
     "privacy.ProcessingRestriction",
     subject="subject",
     personal={
@@ -363,3 +399,16 @@ def _register_contact_listeners() -> None:
 
 
 _register_contact_listeners()
+
+# A newsletter asked for at sign-up is sent for confirmation once the address is verified
+# (privacy/optin.py; accounts/adapter.py tells the listeners).
+
+
+def _register_address_verified_listeners() -> None:
+    from backgroundmusic.privacy import optin
+    from backgroundmusic.privacy.kernel.registry import data_map
+
+    data_map.register_address_verified_listener(optin.optin_address_verified)
+
+
+_register_address_verified_listeners()

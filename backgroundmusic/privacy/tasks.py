@@ -41,3 +41,12 @@ def send_request_deadline_digest() -> int:
     from backgroundmusic.privacy.requests import request_digest_send
 
     return request_digest_send()
+
+
+@task()
+def send_consent_confirmation(confirmation_id: int, site_url: str = "") -> str:
+    """E-mails the link that confirms a consent asked for (privacy/optin.py); returns what
+    happened. Safe to re-run: a link already sent is not sent again."""
+    from backgroundmusic.privacy.optin import confirmation_send
+
+    return confirmation_send(confirmation_id=confirmation_id, site_url=site_url)

@@ -20,6 +20,13 @@ urlpatterns += [
     path("privacy/restriction/", consents_views.restriction_change, name="restriction"),
 ]
 
+# The link that confirms the newsletter consent (views/optin.py)
+from backgroundmusic.privacy.views import optin as optin_views  # noqa: E402
+
+urlpatterns += [
+    path("privacy/confirm/<str:token>/", optin_views.optin_confirm, name="optin_confirm"),
+]
+
 # The public profile settings: publishing and indexing are consents (views/public_profile.py)
 from backgroundmusic.privacy.views import public_profile as public_profile_views  # noqa: E402
 

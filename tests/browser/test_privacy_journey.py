@@ -28,12 +28,13 @@ from backgroundmusic.accounts.models import Profile, User
 from backgroundmusic.accounts.tests.factories import StaffFactory
 from backgroundmusic.analytics.identity import pseudonym_from_cookie
 from backgroundmusic.analytics.models import AnalyticsIdentity
-from backgroundmusic.privacy import cookies, policies
+from backgroundmusic.privacy import consents, cookies, policies
 from backgroundmusic.privacy.demo import edition_sources
 from backgroundmusic.privacy.editions import current_edition
 from backgroundmusic.privacy.models import (
     AcceptanceAction,
     ConsentAction,
+    ConsentConfirmation,
     ConsentMethod,
     ConsentPurpose,
     ConsentRecord,
@@ -57,6 +58,8 @@ ESSENTIAL = cookies.cookie_names(category=cookies.CookieCategory.ESSENTIAL)
 CSRF = "csrftoken"
 SESSION = "sessionid"
 NEWSLETTER = "Newsletters and promotional e-mail"
+RESEARCH = "Depersonalized research and ad targeting by partners"
+CONFIRMED_BY_EMAIL = "Confirmed by a link sent by e-mail"
 ANALYTICS = "Identified analytics cookies"
 BANNER_TEXT = (
     "We use the cookies the site needs to work. With your consent we also use one analytics "
@@ -189,12 +192,12 @@ def ledger(user: User) -> list[tuple[str, str, str]]:
     )
 
 
-def run_queued_export_jobs() -> list[str]:
-    """Runs the queued "build data export" jobs here, in the test thread, as the worker would:
-    the task's function with the arguments stored in the queue, then the row marked done. The
-    live server shares the database (transaction=True), so it sees the result at once."""
+def run_queued_jobs(task_name: str) -> list[str]:
+    """Runs the queued jobs of one task here, in the test thread, as the worker would: the
+    task's function with the arguments stored in the queue, then the row marked done. The live
+    server shares the database (transaction=True), so it sees the result at once."""
     results = []
-    rows = DBTaskResult.objects.filter(status="READY", task_path__endswith=".build_data_export")
+    rows = DBTaskResult.objects.filter(status="READY", task_path__endswith=f".{task_name}")
     for row in rows.order_by("enqueued_at", "pk"):
         call = row.args_kwargs
         results.append(row.task.call(*call["args"], **call["kwargs"]))
@@ -372,11 +375,15 @@ def test_accept_analytics_then_withdraw_in_the_privacy_center_deletes_the_cookie
     assert cookies.ANALYTICS_COOKIE not in cookie_jar(context)
 
 
-# 3. Give and withdraw the newsletter consent in the privacy center
+# 3. The newsletter: asked for in the privacy center, confirmed from the e-mailed link (double
+# opt-in), withdrawn in one click
 
 
-def test_give_and_withdraw_the_newsletter_consent_in_one_click_each(
-    live_server, new_context: ContextFactory, no_policy_editions: None
+def test_the_newsletter_is_confirmed_from_the_mailed_link_and_withdrawn_in_one_click(
+    live_server,
+    smtp_server: SmtpServer,
+    new_context: ContextFactory,
+    no_policy_editions: None,
 ) -> None:
     base = live_server.url
     user = make_user("dario_newsletter")
@@ -394,26 +401,75 @@ def test_give_and_withdraw_the_newsletter_consent_in_one_click_each(
     )
     expect(page.locator("table.consent-history")).to_have_count(0)
 
+    # "Give" asks: a link goes to the verified address, and no consent is written yet.
     consent_row(page, "newsletter").get_by_role("button", name=f"Give — {NEWSLETTER}").click()
-    expect_messages(page, [f"Consent given: {NEWSLETTER}."])
+    expect_messages(
+        page,
+        [
+            "We have sent a confirmation link to your e-mail address. The newsletter starts once "
+            "you open it and confirm."
+        ],
+    )
     expect_at(page, base, "/privacy/#consents")
     assert posts.take() == ["/privacy/consents/"]
+    assert not ConsentRecord.objects.exists()
+    asked = ConsentConfirmation.objects.get(subject_id=user.pk)
+    expect_consent_row(
+        page,
+        "newsletter",
+        NEWSLETTER,
+        state="Waiting for your confirmation",
+        since="—",
+        how="—",
+        button="Send again",
+    )
+    expect(page.locator("#optin-pending")).to_have_text(
+        f"We sent a confirmation link to your e-mail address on {minute(asked.requested_at)}. "
+        "The newsletter starts once you confirm."
+    )
+
+    assert run_queued_jobs("send_consent_confirmation") == ["sent"]
+    [mail] = smtp_server.wait_for(1)
+    assert mail.rcpt_tos == [user.email]
+    assert mail.subject == "BACKGROUND MUSIC: confirm that you want the newsletter"
+    [link] = mail.links
+    assert link.startswith(f"{base}/privacy/confirm/")
+
+    # Opening the link shows a button; only pressing it confirms.
+    page.goto(link)
+    expect(page.locator("h1")).to_have_text("Newsletter confirmation")
+    expect(page.locator("#optin-outcome")).to_have_text(
+        "Press the button to confirm that you want our newsletter at the address this link was "
+        "sent to."
+    )
+    assert not ConsentRecord.objects.exists()
+    page.get_by_role("button", name="Confirm: send me the newsletter").click()
+    expect(page.locator("#optin-outcome")).to_have_attribute("data-outcome", "confirmed")
+    expect(page.locator("#optin-outcome")).to_have_text(
+        "Thank you: you will receive our newsletter. You can withdraw this consent at any time in "
+        "the privacy center or with the link in every newsletter."
+    )
+    assert posts.take() == [urlsplit(link).path]
     [given] = ConsentRecord.objects.filter(subject_id=user.pk)
+    assert (given.action, given.method, given.evidence["how"]) == (
+        ConsentAction.GIVEN,
+        ConsentMethod.EMAIL_CONFIRMATION,
+        "double opt-in",
+    )
+
+    page.get_by_role("link", name="Go to the privacy center").click()
+    expect_at(page, base, "/privacy/")
     expect_consent_row(
         page,
         "newsletter",
         NEWSLETTER,
         state="Given",
         since=minute(given.at),
-        how="Preference center",
+        how=CONFIRMED_BY_EMAIL,
         button="Withdraw",
     )
-    expect_history(
-        page,
-        [
-            [minute(given.at), NEWSLETTER, "Given", "Preference center", "—"],
-        ],
-    )
+    expect(page.locator("#optin-pending")).to_have_count(0)
+    expect_history(page, [[minute(given.at), NEWSLETTER, "Given", CONFIRMED_BY_EMAIL, "—"]])
 
     consent_row(page, "newsletter").get_by_role("button", name=f"Withdraw — {NEWSLETTER}").click()
     expect_messages(page, [f"Consent withdrawn: {NEWSLETTER}."])
@@ -437,13 +493,18 @@ def test_give_and_withdraw_the_newsletter_consent_in_one_click_each(
         page,
         [
             [minute(withdrawn.at), NEWSLETTER, "Withdrawn", "Preference center", "—"],
-            [minute(given.at), NEWSLETTER, "Given", "Preference center", "—"],
+            [minute(given.at), NEWSLETTER, "Given", CONFIRMED_BY_EMAIL, "—"],
         ],
     )
     assert ledger(user) == [
-        ("newsletter", "given", "preference_center"),
+        ("newsletter", "given", "email_confirmation"),
         ("newsletter", "withdrawn", "preference_center"),
     ]
+    # The used link changes nothing when opened again.
+    page.goto(link)
+    expect(page.locator("#optin-outcome")).to_have_attribute("data-outcome", "used")
+    expect(page.get_by_role("button", name="Confirm: send me the newsletter")).to_have_count(0)
+    assert len(ledger(user)) == 2
 
 
 # 4. Download my data
@@ -465,8 +526,8 @@ def test_download_my_data_after_reauthentication_and_open_the_html(
     log_in(page, base, user.username)
     # A consent given in the browser, so the archive has a consent history to show.
     page.goto(f"{base}/privacy/")
-    consent_row(page, "newsletter").get_by_role("button", name=f"Give — {NEWSLETTER}").click()
-    expect_messages(page, [f"Consent given: {NEWSLETTER}."])
+    consent_row(page, "research").get_by_role("button", name=f"Give — {RESEARCH}").click()
+    expect_messages(page, [f"Consent given: {RESEARCH}."])
     posts.take()
 
     page.goto(f"{base}/privacy/#data")
@@ -497,7 +558,7 @@ def test_download_my_data_after_reauthentication_and_open_the_html(
     expect(row.get_by_role("button")).to_have_count(0)
 
     # The worker's part, run here: the live server sees the same database.
-    assert run_queued_export_jobs() == ["ready"]
+    assert run_queued_jobs("build_data_export") == ["ready"]
     export.refresh_from_db()
     assert export.status == DataExport.Status.READY
     assert export.expires_at is not None
@@ -531,7 +592,7 @@ def test_download_my_data_after_reauthentication_and_open_the_html(
     assert profile_row["full_name"] == full_name
     [consent] = records["privacy.ConsentRecord"]["rows"]
     assert (consent["purpose"], consent["action"], consent["method"]) == (
-        "newsletter",
+        "research",
         "given",
         "preference_center",
     )
@@ -598,16 +659,19 @@ def test_staff_publish_a_new_edition_and_the_user_sees_the_notice(
     )
     TOTP.activate(officer, secret)
 
-    # The user gives the newsletter consent; no notice yet, everything in force is acknowledged.
+    # The user has the newsletter (confirmed by e-mail: test 3 walks through that); no notice
+    # yet, everything in force is acknowledged.
+    given = consents.consent_give(
+        subject=user,
+        purpose=ConsentPurpose.NEWSLETTER,
+        method=ConsentMethod.EMAIL_CONFIRMATION,
+        evidence={"how": "double opt-in"},
+    )
     reader = new_context().new_page()
     log_in(reader, base, user.username)
     expect(reader.locator("#policy-notice")).to_have_count(0)
     reader.goto(f"{base}/privacy/")
-    consent_row(reader, "newsletter").get_by_role("button", name=f"Give — {NEWSLETTER}").click()
-    expect_messages(reader, [f"Consent given: {NEWSLETTER}."])
-    expect_at(reader, base, "/privacy/#consents")
     expect(consent_row(reader, "newsletter").locator(".consent-state")).to_have_text("Given")
-    [given] = ConsentRecord.objects.filter(subject_id=user.pk)
     assert given.edition_hash == first.content_hash
 
     # The privacy officer signs in with password and authenticator code.
@@ -747,6 +811,72 @@ def test_staff_publish_a_new_edition_and_the_user_sees_the_notice(
                 "Policy change",
                 new.content_hash[:12],
             ],
-            [minute(given.at), NEWSLETTER, "Given", "Preference center", first.content_hash[:12]],
+            [minute(given.at), NEWSLETTER, "Given", CONFIRMED_BY_EMAIL, first.content_hash[:12]],
         ],
+    )
+
+
+# 6. The newsletter box at sign-up: never ticked; ticked, its link follows the verified address
+
+
+def test_the_newsletter_box_at_sign_up_sends_its_link_once_the_address_is_verified(
+    live_server,
+    smtp_server: SmtpServer,
+    new_context: ContextFactory,
+    no_policy_editions: None,
+) -> None:
+    base = live_server.url
+    username, address = "greta_signup", "greta.signup@example.com"
+    page = new_context().new_page()
+    page.goto(f"{base}/accounts/signup/")
+    box = page.locator("#id_newsletter")
+    expect(box).not_to_be_checked()
+    expect(page.locator("label[for='id_newsletter']")).to_have_text("Send me the newsletter:")
+    expect(page.locator("#id_newsletter_helptext")).to_have_text(
+        "Optional. Once you have confirmed your e-mail address, we send one more message with a "
+        "link: the newsletter starts only when you confirm there. You can stop it at any time."
+    )
+    page.locator("#id_username").fill(username)
+    page.locator("#id_email").fill(address)
+    page.locator("#id_password1").fill(PASSWORD)
+    page.locator("#id_password2").fill(PASSWORD)
+    page.locator("#id_agreement").check()
+    box.check()
+    page.get_by_role("button", name="Sign Up").click()
+    expect_at(page, base, "/accounts/confirm-email/")
+
+    # First only the address's verification; the newsletter's link waits for it.
+    [verification] = smtp_server.wait_for(1)
+    assert verification.subject == "BACKGROUND MUSIC: Please Confirm Your Email Address"
+    user = User.objects.get(username=username)
+    asked = ConsentConfirmation.objects.get(subject_id=user.pk)
+    assert (asked.requested_via, asked.address_hash, asked.sent_at) == ("form", "", None)
+    assert run_queued_jobs("send_consent_confirmation") == []
+    page.goto(verification.links[0])
+    page.get_by_role("button", name="Confirm").click()
+    expect_at(page, base, "/accounts/login/")
+
+    assert run_queued_jobs("send_consent_confirmation") == ["sent"]
+    _verification, optin_mail = smtp_server.wait_for(2)
+    assert optin_mail.rcpt_tos == [address]
+    assert optin_mail.subject == "BACKGROUND MUSIC: confirm that you want the newsletter"
+    assert not ConsentRecord.objects.filter(subject_id=user.pk).exists()
+
+    # Confirmed signed out: the link is the proof.
+    page.goto(optin_mail.links[0])
+    page.get_by_role("button", name="Confirm: send me the newsletter").click()
+    expect(page.locator("#optin-outcome")).to_have_attribute("data-outcome", "confirmed")
+    [given] = ConsentRecord.objects.filter(subject_id=user.pk)
+    assert (given.method, given.evidence["requested_via"]) == ("email_confirmation", "form")
+
+    log_in(page, base, username)
+    page.goto(f"{base}/privacy/")
+    expect_consent_row(
+        page,
+        "newsletter",
+        NEWSLETTER,
+        state="Given",
+        since=minute(given.at),
+        how=CONFIRMED_BY_EMAIL,
+        button="Withdraw",
     )

@@ -30,7 +30,8 @@ from backgroundmusic.analytics.models import Event
 from backgroundmusic.core.tests.test_edge import body_probe_client
 from backgroundmusic.media.streaming import playable_url
 from backgroundmusic.media.tests.streaming_fixtures import playable_track
-from backgroundmusic.privacy.models import Recipient
+from backgroundmusic.privacy import optin
+from backgroundmusic.privacy.models import ConsentRecord, Recipient
 from tests.fuzz.test_forms_fuzz import PHASES, separate_example
 from tests.smtp_server import SmtpServer
 
@@ -409,3 +410,21 @@ def test_stream_urls(client: Client) -> None:
     assert url is not None
     response = client.get(url)
     assert response.status_code == 200
+
+
+def test_the_newsletter_confirmation_link(client: Client, person: User) -> None:
+    """The link's page, GET and POST, with hostile tokens: never a 500, never a consent."""
+    asked = optin.newsletter_optin_request(subject=person)
+
+    @EDGE
+    @given(token=HOSTILE_BYTES, headers=HEADERS)
+    def hostile(token: bytes, headers: dict[str, str]) -> None:
+        path = "/privacy/confirm/" + url_segment(token) + "/"
+        check_response(client.get(path, headers=headers))
+        check_response(client.post(path, headers=headers))
+
+    hostile()
+    assert not ConsentRecord.objects.filter(subject=person).exists()
+    response = client.post(f"/privacy/confirm/{optin.confirmation_token(asked)}/")
+    assert response.status_code == 200
+    assert ConsentRecord.objects.filter(subject=person, purpose="newsletter").count() == 1

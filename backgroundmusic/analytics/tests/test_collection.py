@@ -38,6 +38,7 @@ CHROME = (
             "/privacy/export/download/AbC123xyz-QwErTy987_LongToken/",
             "/privacy/export/download/:masked/",
         ),
+        ("/privacy/confirm/eyJjIjoxLCJzIjo0fQ:1tXyZa:AbC/", "/privacy/confirm/:masked/"),
         ("/stream/eyJyIjoxNjgsImsiOiJwcmV2aWV3In0:1tXyZa:AbCdEf123/", "/stream/:token/"),
         ("/reset/0123456789abcdef0123/", "/reset/:token/"),
         ("/x/6f1c1f7e-2a53-4c1e-9a0c-1f1b2c3d4e5f/", "/x/:token/"),

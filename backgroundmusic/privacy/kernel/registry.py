@@ -192,6 +192,14 @@ class Retentions:
         start=RetentionStart.COLLECTED,
         description=_("1 year after the letter arrived, then the record names nobody"),
     )
+    # A consent waiting for its confirmation by e-mail (privacy/optin.py): the link works 7 days
+    # from when it is sent, and a request made at sign-up is sent within the 7 days an
+    # unconfirmed sign-up lives; the consent, once confirmed, is in the ledger.
+    CONSENT_CONFIRMATION = Retention(
+        days=14,
+        start=RetentionStart.COLLECTED,
+        description=_("14 days after it was asked for: the confirmation link works 7 days"),
+    )
     # A sign-up whose e-mail address is never confirmed is erased (privacy/retention.py).
     UNVERIFIED_SIGNUP = Retention(
         days=7,
@@ -350,6 +358,9 @@ class Registry:
     # (e.g. the phone, from the profile), so the center can stop what needed it: the app that
     # holds the contact sits below the center and cannot call it.
     contact_removed_listeners: dict[str, list[Callable[..., Any]]] = field(default_factory=dict)
+    # Callables run with subject_id= and site_url= when a person's e-mail address is verified
+    # (accounts/adapter.py), e.g. to send a confirmation asked for at sign-up.
+    address_verified_listeners: list[Callable[..., Any]] = field(default_factory=list)
     # Retention (privacy/retention.py) and cached values (privacy/rights.py)
     # run(*, now) -> {model label or store: rows destroyed} for data past its retention period.
     retention_handlers: dict[str, Handler] = field(default_factory=dict)
@@ -420,6 +431,16 @@ class Registry:
         """Called by the app holding the contact, in the transaction that removed it."""
         for listener in list(self.contact_removed_listeners.get(str(category), ())):
             listener(subject_id=subject_id)
+
+    # Address verification (accounts/adapter.py)
+    def register_address_verified_listener(self, run: Callable[..., Any]) -> None:
+        if run not in self.address_verified_listeners:
+            self.address_verified_listeners.append(run)
+
+    def address_verified(self, *, subject_id: int, site_url: str) -> None:
+        """Tells the registered listeners that the person's e-mail address was just verified."""
+        for listener in list(self.address_verified_listeners):
+            listener(subject_id=subject_id, site_url=site_url)
 
     # Retention and cached values (privacy/retention.py, privacy/rights.py)
     def register_retention(

@@ -77,7 +77,7 @@ def test_giving_a_consent_acts_only_on_the_caller(client, owner, caller, caller_
     user = caller_for(caller).user
     # A forged subject field is ignored: the view only ever acts on the signed-in person.
     response = client.post(
-        "/privacy/consents/", {"purpose": "newsletter", "action": "give", "subject": owner.pk}
+        "/privacy/consents/", {"purpose": "research", "action": "give", "subject": owner.pk}
     )
     assert response.status_code == 302
     if user is None:
@@ -85,7 +85,7 @@ def test_giving_a_consent_acts_only_on_the_caller(client, owner, caller, caller_
         assert ConsentRecord.objects.count() == 0
         return
     assert response["Location"] == "/privacy/#consents"
-    assert ledger(user) == [("newsletter", None, "given", "preference_center")]
+    assert ledger(user) == [("research", None, "given", "preference_center")]
     assert ConsentRecord.objects.count() == 1
     assert ledger(owner) == ([] if user != owner else ledger(user))
 

@@ -35,7 +35,7 @@ from backgroundmusic.core.errors import DomainError
 from backgroundmusic.inbox.models import InboundMessage, InboundRawMessage, Mailbox, Outcome
 from backgroundmusic.inbox.services import RAW_CONTEXT
 from backgroundmusic.media.models import Download, Master
-from backgroundmusic.privacy import consents
+from backgroundmusic.privacy import consents, optin
 from backgroundmusic.privacy.kernel import tombstones
 from backgroundmusic.privacy.kernel.access_log import access_log_record
 from backgroundmusic.privacy.kernel.crypto import seal_with_master
@@ -95,6 +95,7 @@ STEP_NAMES = [
     "privacy: cached values",
     "data map: privacy.PolicyAcceptance",
     "data map: privacy.ConsentRecord",
+    "data map: privacy.ConsentConfirmation",
     "data map: privacy.ProcessingRestriction",
     "data map: privacy.DataSubjectRequest",
     "data map: privacy.Disclosure",
@@ -154,6 +155,8 @@ def fill_every_store(user: User, client: Client, recorder: User) -> None:
     )
     public_profile_set(user=user, published=True, public_fields=["full_name"], indexable=False)
     consents.consent_give(subject=user, purpose=ConsentPurpose.NEWSLETTER, method="form")
+    # A newsletter asked for again, waiting for its confirmation by e-mail.
+    optin.newsletter_optin_request_at_signup(subject=user)
     consents.restriction_start(subject=user, method=ConsentMethod.PREFERENCE_CENTER)
     PolicyAcceptance.objects.create(
         user=user,
@@ -499,6 +502,7 @@ def test_erasure_empties_every_store_in_order_and_keeps_records_the_law_requires
         "export files": 1,
         "mfa.Authenticator": 1,
         "privacy.ConsentRecord": 2,
+        "privacy.ConsentConfirmation": 1,
         "privacy.DataExport": 1,
         "privacy.DataKey": 1,
         "privacy.DataSubjectRequest": 1,

@@ -177,12 +177,12 @@ def test_a_restricted_account_keeps_working(client, owner, label):
     client.post("/privacy/restriction/", {"action": "start"})
     assert client.get("/account/profile/").status_code == 200
     assert client.get("/cookies/").status_code == 200
-    response = client.post("/privacy/consents/", {"purpose": "newsletter", "action": "give"})
+    response = client.post("/privacy/consents/", {"purpose": "research", "action": "give"})
     assert response.status_code == 302
-    assert ConsentRecord.objects.filter(subject=owner, purpose="newsletter").count() == 1
-    assert not consents.consent_allows(subject=owner, purpose=P.NEWSLETTER)
+    assert ConsentRecord.objects.filter(subject=owner, purpose="research").count() == 1
+    assert not consents.consent_allows(subject=owner, purpose=P.RESEARCH)
     client.post("/privacy/restriction/", {"action": "lift"})
-    assert consents.consent_allows(subject=owner, purpose=P.NEWSLETTER)
+    assert consents.consent_allows(subject=owner, purpose=P.RESEARCH)
 
 
 def test_the_restriction_section_offers_one_button_each_way(owner):

@@ -33,7 +33,12 @@ from backgroundmusic.privacy.kernel.registry import (
     RetentionStart,
     data_map,
 )
-from backgroundmusic.privacy.models import DestructionRecord
+from backgroundmusic.privacy.models import (
+    ConsentConfirmation,
+    ConsentMethod,
+    ConsentPurpose,
+    DestructionRecord,
+)
 from backgroundmusic.privacy.retention import retention_run
 from backgroundmusic.staffroles.roles import StaffRole
 
@@ -276,6 +281,19 @@ def _inbound_raw_message() -> models.Model:
     )
 
 
+def _consent_confirmation() -> models.Model:
+    now = clock.now()
+    return ConsentConfirmation.objects.create(
+        subject=UserFactory.create(),
+        purpose=ConsentPurpose.NEWSLETTER,
+        requested_via=ConsentMethod.PREFERENCE_CENTER,
+        requested_at=now,
+        address_hash="0" * 64,
+        expires_at=now + timedelta(days=7),
+        sent_at=now,
+    )
+
+
 # One maker per row-shaped period: a new one fails test_each_row_shaped_period_has_a_maker
 # until it is proven here.
 MAKERS: dict[str, Callable[[], models.Model]] = {
@@ -294,6 +312,7 @@ MAKERS: dict[str, Callable[[], models.Model]] = {
     "django_tasks_database.DBTaskResult": _task_result,
     "inbox.InboundMessage": _inbound_message,
     "inbox.InboundRawMessage": _inbound_raw_message,
+    "privacy.ConsentConfirmation": _consent_confirmation,
 }
 
 

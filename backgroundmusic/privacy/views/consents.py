@@ -17,14 +17,16 @@ from django.views.decorators.http import require_GET, require_POST
 from backgroundmusic.core.errors import DomainError
 from backgroundmusic.core.forms import Form
 from backgroundmusic.core.http import AuthenticatedRequest
+from backgroundmusic.core.ratelimits import rate_limit_hit, refusal_page
 from backgroundmusic.core.request_info import PrivacySignals, privacy_signals
-from backgroundmusic.privacy import consents, cookies, promotional_sms
+from backgroundmusic.privacy import consents, cookies, optin, promotional_sms
 from backgroundmusic.privacy.models import ConsentAction, ConsentMethod, ConsentPurpose, Recipient
 
 PURPOSE_DESCRIPTIONS = {
     ConsentPurpose.NEWSLETTER: gettext_lazy(
         "News about the catalogue and offers, by e-mail. Every message has a one-click "
-        "unsubscribe link."
+        "unsubscribe link. Giving it sends a link to your verified address: the newsletter "
+        "starts once you confirm there."
     ),
     ConsentPurpose.PROMOTIONAL_SMS: gettext_lazy(
         "News about the catalogue and offers, by text message to the contact phone in your "
@@ -179,6 +181,18 @@ def _note(state: consents.ConsentState, *, restricted: bool, signals: PrivacySig
     return ""
 
 
+def _optin_row(request: AuthenticatedRequest, state: consents.ConsentState) -> dict[str, Any]:
+    """The newsletter row's double opt-in: a link waiting for confirmation, or an address to
+    verify first. Nothing to add while the consent is given."""
+    if state.given:
+        return {}
+    optin_state = optin.newsletter_optin_state(subject=request.user)
+    return {
+        "optin_pending_since": optin_state.pending_since,
+        "optin_needs_verified_address": not optin_state.address_verified,
+    }
+
+
 def _rows(request: AuthenticatedRequest, *, sharing: bool) -> list[dict[str, Any]]:
     signals = privacy_signals(request)
     restricted = consents.subject_is_restricted(subject=request.user)
@@ -195,6 +209,7 @@ def _rows(request: AuthenticatedRequest, *, sharing: bool) -> list[dict[str, Any
         needs_phone = state.purpose == ConsentPurpose.PROMOTIONAL_SMS and phone_missing
         rows.append(
             {
+                **(_optin_row(request, state) if state.purpose in optin.CONFIRMED_BY_EMAIL else {}),
                 "state": state,
                 "description": PURPOSE_DESCRIPTIONS.get(state.purpose, ""),
                 "note": _note(state, restricted=restricted, signals=signals),
@@ -291,6 +306,8 @@ def consent_change(request: AuthenticatedRequest) -> HttpResponse:
             _("Choose what your public profile shows, then publish it here."),
         )
         return redirect("privacy:public_profile_settings")
+    if give and purpose in optin.CONFIRMED_BY_EMAIL:
+        return _newsletter_optin_request(request)
     method = ConsentMethod.PREFERENCE_CENTER
     try:
         if give and purpose == ConsentPurpose.PROMOTIONAL_SMS:
@@ -316,6 +333,28 @@ def consent_change(request: AuthenticatedRequest) -> HttpResponse:
     if purpose == ConsentPurpose.ANALYTICS:
         cookies.cookie_choice_store(response, analytics=give)
     return response
+
+
+def _newsletter_optin_request(request: AuthenticatedRequest) -> HttpResponse:
+    """ "Give" (or "Send again") for the newsletter e-mails a confirmation link instead of giving
+    it (privacy/optin.py); each sends a message, so it is rate-limited."""
+    refusal = rate_limit_hit(request, scope="consent_confirmation")
+    if refusal is not None:
+        return refusal_page(request, refusal)
+    try:
+        optin.newsletter_optin_request(
+            subject=request.user, site_url=request.build_absolute_uri("/")
+        )
+    except DomainError as error:
+        return _center_error(request, error.message)
+    messages.success(
+        request,
+        _(
+            "We have sent a confirmation link to your e-mail address. The newsletter starts "
+            "once you open it and confirm."
+        ),
+    )
+    return HttpResponseRedirect(reverse("privacy:center") + "#consents")
 
 
 class RestrictionForm(Form):
