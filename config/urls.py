@@ -26,8 +26,10 @@ urlpatterns = [
     path("staff/licensing/", include("backgroundmusic.licensing.staff_urls")),
     # Analytics: staff statistics (the beacon /a/e is answered by analytics/middleware.py)
     path("staff/analytics/", include("backgroundmusic.analytics.staff_urls")),
-    # Newsletters: the unsubscribe page and the providers' webhooks (mailing/urls.py)
+    # Newsletters: the unsubscribe page and the providers' webhooks (mailing/urls.py), the
+    # newsletter editor's pages (mailing/staff_urls.py)
     path("mail/", include("backgroundmusic.mailing.urls")),
+    path("staff/mailing/", include("backgroundmusic.mailing.staff_urls")),
     path("api/", api.urls),
     path("admin/", admin.site.urls),
 ]

@@ -27,10 +27,19 @@ from backgroundmusic.licensing import demo as licensing_demo
 from backgroundmusic.licensing import editions as plan_editions
 from backgroundmusic.licensing.models import CoveredChannel, CoveredUse, PlanKind
 from backgroundmusic.licensing.tests import coverage_scenes
+from backgroundmusic.mailing import services as mailing
+from backgroundmusic.mailing.models import Campaign
 from backgroundmusic.media.models import Master
 from backgroundmusic.privacy import disclosures, policies
 from backgroundmusic.privacy import requests as dsr
-from backgroundmusic.privacy.models import DataSubjectRequest, DocumentKind, RequestKind
+from backgroundmusic.privacy.consents import consent_give
+from backgroundmusic.privacy.models import (
+    ConsentMethod,
+    ConsentPurpose,
+    DataSubjectRequest,
+    DocumentKind,
+    RequestKind,
+)
 from backgroundmusic.staffroles.roles import StaffRole
 
 pytestmark = pytest.mark.django_db
@@ -512,3 +521,37 @@ def test_my_licences_with_renewals(count, client, django_assert_num_queries):
         client, f"/licences/{held[0].number}/renew/", 17, django_assert_num_queries
     )
     assert "Place the renewal order" in renew
+
+
+def campaigns(count: int, editor: User) -> Campaign:
+    """`count` people who take the newsletter, and `count` campaigns each sent to all of them;
+    returns a draft."""
+    for _ in range(count):
+        consent_give(
+            subject=UserFactory.create(),
+            purpose=ConsentPurpose.NEWSLETTER,
+            method=ConsentMethod.FORM,
+        )
+    text = mailing.CampaignText("News", "Новости", "# Hello\n\n*Calm* tracks.", "# Привет")
+    for _ in range(count):
+        sent = mailing.campaign_schedule(
+            actor=editor, campaign=mailing.campaign_create(actor=editor, text=text)
+        )
+        mailing.campaign_start(campaign_id=sent.pk)
+    return mailing.campaign_create(actor=editor, text=text)
+
+
+@pytest.mark.parametrize(
+    ("page", "expected"),
+    [("", 0), ("new/", 0), ("{draft}/", 0), ("{draft}/edit/", 0), ("{draft}/preview/", 0)],
+)
+@pytest.mark.parametrize("count", SIZES)
+def test_newsletter_editor_pages(count, page, expected, client, django_assert_num_queries):
+    editor = staff(client, StaffRole.NEWSLETTER_EDITOR)
+    draft = campaigns(count, editor)
+    path = "/staff/mailing/" + page.format(draft=draft.pk)
+    html = assert_page_queries(client, path, expected, django_assert_num_queries)
+    if page == "":
+        assert html.count('data-status="sending"') == count
+    if page == "{draft}/":
+        assert f'<dd id="campaign-audience-now">{count} people</dd>' in html
