@@ -99,11 +99,11 @@ def test_an_editor_writes_previews_tests_and_schedules_and_the_reader_unsubscrib
     expect(page.get_by_label("Subject in Russian")).to_have_value("Весенние релизы")
     page.get_by_label("Text in Russian").fill(BODY_RU)
     page.get_by_role("button", name="Save the draft").click()
-    campaign = Campaign.objects.get()
-    at(page, base, f"/staff/mailing/{campaign.pk}/")
     assert messages(page) == [
         "The draft is saved. Preview it, send yourself a test, then schedule."
     ]
+    campaign = Campaign.objects.get()
+    at(page, base, f"/staff/mailing/{campaign.pk}/")
     expect(page.locator("#campaign-status")).to_have_text("Draft")
     expect(page.locator("#campaign-audience-now")).to_have_text("1 person")
 
