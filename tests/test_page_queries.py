@@ -28,11 +28,13 @@ from backgroundmusic.licensing import editions as plan_editions
 from backgroundmusic.licensing.models import CoveredChannel, CoveredUse, PlanKind
 from backgroundmusic.licensing.tests import coverage_scenes
 from backgroundmusic.mailing import services as mailing
-from backgroundmusic.mailing.models import Campaign
+from backgroundmusic.mailing.models import Campaign, UnsubscribeToken
+from backgroundmusic.mailing.services import unsubscribe_tokens_ensure
 from backgroundmusic.media.models import Master
 from backgroundmusic.privacy import disclosures, policies
 from backgroundmusic.privacy import requests as dsr
 from backgroundmusic.privacy.consents import consent_give
+from backgroundmusic.privacy.kernel.pseudonyms import unsubscribe_token
 from backgroundmusic.privacy.models import (
     ConsentMethod,
     ConsentPurpose,
@@ -521,6 +523,14 @@ def test_my_licences_with_renewals(count, client, django_assert_num_queries):
         client, f"/licences/{held[0].number}/renew/", 17, django_assert_num_queries
     )
     assert "Place the renewal order" in renew
+
+
+@pytest.mark.parametrize("count", SIZES)
+def test_unsubscribe_page(count, client, django_assert_num_queries):
+    readers = [UserFactory.create(username=f"reader{n}") for n in range(count)]
+    unsubscribe_tokens_ensure(user_ids=[reader.pk for reader in readers])
+    token = unsubscribe_token(seed=UnsubscribeToken.objects.get(user=readers[-1]).seed)
+    assert_page_queries(client, f"/mail/unsubscribe/{token}/", 1, django_assert_num_queries)
 
 
 def campaigns(count: int, editor: User) -> Campaign:

@@ -12,7 +12,7 @@ again once their claim is older than CLAIM_TIMEOUT (the every-minute job enqueue
 
 import smtplib
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from anymail.exceptions import AnymailRecipientsRefused
 from django.conf import settings
@@ -53,9 +53,9 @@ class Claimed:
     token: str
 
 
-def _claimable(campaign_id: int, now: object) -> "Q":
+def _claimable(campaign_id: int, now: datetime) -> Q:
     return Q(campaign_id=campaign_id, status=MessageStatus.QUEUED) & (
-        Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - CLAIM_TIMEOUT)  # type: ignore[operator]
+        Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - CLAIM_TIMEOUT)
     )
 
 
@@ -103,10 +103,9 @@ def batch_claim(*, campaign_id: int, limit: int) -> tuple[list[Claimed], int]:
         CampaignMessage.objects.filter(pk__in=exhausted).update(
             status=MessageStatus.FAILED, claimed_at=None
         )
+        attempts = {pk: tried for pk, _u, tried in rows}
         for pk in taken:
-            CampaignMessage.objects.filter(pk=pk).update(
-                claimed_at=now, attempts=next(a for p, _u, a in rows if p == pk) + 1
-            )
+            CampaignMessage.objects.filter(pk=pk).update(claimed_at=now, attempts=attempts[pk] + 1)
     by_pk = {pk: user_id for pk, user_id, _a in rows}
     return [
         Claimed(
@@ -145,6 +144,10 @@ def batch_send(*, campaign_id: int, limit: int | None = None) -> BatchOutcome:
 
 
 def _send_one(campaign: Campaign, item: Claimed, connection: object, outcome: BatchOutcome) -> None:
+    if not CampaignMessage.objects.filter(pk=item.message_id, status=MessageStatus.QUEUED).exists():
+        # Cancelled since the claim: the person's consent stopped, or the campaign was cancelled.
+        outcome.cancelled += 1
+        return
     rendered = rendering.render_campaign(
         campaign=campaign,
         language=item.recipient.language,

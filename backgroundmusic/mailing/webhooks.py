@@ -3,7 +3,7 @@ complaints; the receiver only hands permanent ones to the service."""
 
 from typing import Any
 
-from anymail.signals import AnymailTrackingEvent, EventType
+from anymail.signals import AnymailTrackingEvent, EventType, RejectReason
 
 from backgroundmusic.mailing.models import SuppressionReason
 from backgroundmusic.mailing.services import suppression_record
@@ -15,7 +15,14 @@ SUPPRESSING_EVENTS = {
 }
 
 
+def _reason(event: AnymailTrackingEvent) -> SuppressionReason | None:
+    if event.event_type == EventType.REJECTED and event.reject_reason == RejectReason.INVALID:
+        # The provider refused to send at all: the address does not exist.
+        return SuppressionReason.HARD_BOUNCE
+    return SUPPRESSING_EVENTS.get(event.event_type)
+
+
 def tracking_received(sender: object, event: AnymailTrackingEvent, **kwargs: Any) -> None:
-    reason = SUPPRESSING_EVENTS.get(event.event_type)
+    reason = _reason(event)
     if reason is not None and event.recipient:
         suppression_record(address=event.recipient, reason=reason)

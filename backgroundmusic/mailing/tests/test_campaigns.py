@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 import pytest
+from allauth.account.models import EmailAddress
 
 from backgroundmusic.audit.models import AuditEvent
 from backgroundmusic.core import clock
@@ -178,7 +179,7 @@ def test_the_preview_is_the_message_in_the_language_asked_with_a_link_that_unsub
 
 def test_a_test_send_needs_a_verified_address_of_ones_own():
     staff = editor()
-    staff.emailaddress_set.update(verified=False)
+    EmailAddress.objects.filter(user=staff).update(verified=False)
     campaign = services.campaign_create(actor=staff, text=TEXT)
     with pytest.raises(services.CampaignError) as refused:
         services.campaign_test_send(actor=staff, campaign=campaign, language="en")

@@ -60,10 +60,11 @@ def start_due() -> dict[str, int]:
 
 
 def statuses(campaign: Campaign) -> dict[str, str]:
-    return {
-        message.recipient.username: message.status
-        for message in CampaignMessage.objects.filter(campaign=campaign).select_related("recipient")
-    }
+    return dict(
+        CampaignMessage.objects.filter(campaign=campaign).values_list(
+            "recipient__username", "status"
+        )
+    )
 
 
 def test_a_campaign_reaches_exactly_the_consenting_set_in_their_languages(smtp_server):
@@ -144,6 +145,7 @@ def test_the_one_click_post_from_a_received_header_stops_the_rest_of_that_person
     latest = ConsentRecord.objects.filter(
         subject=scene.anna, purpose=ConsentPurpose.NEWSLETTER
     ).first()
+    assert latest is not None
     assert (latest.action, latest.method) == (ConsentAction.WITHDRAWN, ConsentMethod.ONE_CLICK)
     assert statuses(second) == {"anna": MessageStatus.CANCELLED, "boris": MessageStatus.QUEUED}
 
@@ -199,7 +201,7 @@ def test_a_killed_batch_is_resent_only_for_the_rows_still_queued(smtp_server, se
         ["boris@example.com"],
     ]
     rows = CampaignMessage.objects.filter(campaign=campaign).order_by("recipient__username")
-    assert [(r.recipient.username, r.status, r.attempts) for r in rows] == [
+    assert list(rows.values_list("recipient__username", "status", "attempts")) == [
         ("anna", MessageStatus.SENT, 1),
         ("boris", MessageStatus.SENT, 2),
     ]
@@ -245,7 +247,7 @@ def test_a_refused_recipient_fails_alone_and_the_row_keeps_no_address(settings):
         controller.stop()
     assert handler.accepted == [["boris@example.com"]]
     rows = CampaignMessage.objects.filter(campaign=campaign).order_by("recipient__username")
-    assert [(r.recipient.username, r.status, r.error) for r in rows] == [
+    assert list(rows.values_list("recipient__username", "status", "error")) == [
         ("anna", MessageStatus.FAILED, "SMTPRecipientsRefused 550"),
         ("boris", MessageStatus.SENT, ""),
     ]
@@ -298,3 +300,21 @@ def scheduled_text() -> services.CampaignText:
     from backgroundmusic.mailing.tests.scene import TEXT
 
     return TEXT
+
+
+def test_a_message_cancelled_after_its_claim_is_not_sent(smtp_server, settings):
+    settings.MAILING_BATCH_SIZE = 10
+    scene = audience()
+    campaign = scheduled_campaign(actor=editor())
+    start_due()
+    claimed, _cancelled = sending.batch_claim(campaign_id=campaign.pk, limit=10)
+    # Between the claim and Anna's turn, she unsubscribes.
+    consents.consent_withdraw(
+        subject=scene.anna, purpose=ConsentPurpose.NEWSLETTER, method=ConsentMethod.ONE_CLICK
+    )
+    outcome = sending.BatchOutcome()
+    for item in claimed:
+        sending._send_one(campaign, item, None, outcome)
+    assert (outcome.sent, outcome.cancelled) == (1, 1)
+    assert [mail.rcpt_tos for mail in smtp_server.wait_for(1)] == [["boris@example.com"]]
+    assert statuses(campaign) == {"anna": MessageStatus.CANCELLED, "boris": MessageStatus.SENT}

@@ -49,6 +49,13 @@ from backgroundmusic.licensing.tests.checkout_scene import (
     plan_edition,
     terms_edition,
 )
+from backgroundmusic.mailing import services as mailing
+from backgroundmusic.mailing.models import (
+    CampaignMessage,
+    Suppression,
+    SuppressionReason,
+    UnsubscribeToken,
+)
 from backgroundmusic.media.models import Download, Rendition
 from backgroundmusic.media.streaming import playable_url
 from backgroundmusic.media.tests.streaming_fixtures import playable_track
@@ -290,6 +297,27 @@ def test_after_erasure_the_canary_is_nowhere(var_dir, logs):
         response = browser.post("/privacy/consents/", {"purpose": purpose, "action": "give"})
         assert response.status_code == 302
 
+    # A newsletter reaches the canary (the bystander has restricted processing); the message's
+    # file in the outbox carries the address. Later a complaint suppresses the address.
+    editor = StaffFactory.create(username="editor", role=StaffRole.NEWSLETTER_EDITOR)
+    campaign = mailing.campaign_schedule(
+        actor=editor,
+        campaign=mailing.campaign_create(
+            actor=editor,
+            text=mailing.CampaignText(
+                subject_en="Spring releases",
+                subject_ru="Весенние релизы",
+                body_en="Ten calm tracks.",
+                body_ru="Десять спокойных треков.",
+            ),
+        ),
+    )
+    assert mailing.campaigns_start_due()["queued"] == 1
+    run_queued("send_campaign_batch")
+    assert any(f"{TOKEN}@example.com" in text.lower() for text in mails(var_dir))
+    assert UnsubscribeToken.objects.filter(user=canary).count() == 1
+    mailing.suppression_record(address=f"{TOKEN}@example.com", reason=SuppressionReason.COMPLAINT)
+
     # A purchase for the company: the licence terms accepted at checkout, the invoice, the bank
     # transfer confirmed by staff, the agreement and its certificate (checked by anyone), a
     # download of a covered track, a published work registered as covered, and the documents.
@@ -391,6 +419,10 @@ def test_after_erasure_the_canary_is_nowhere(var_dir, logs):
     assert [row["number"] for row in exported["licensing.Agreement"]["rows"]] == [agreement.number]
     assert [row["id"] for row in exported["licensing.CoveredUse"]["rows"]] == [work.pk]
     assert len(exported["media.Download"]["rows"]) == 1
+    assert [
+        (row["campaign"], row["subject"], row["status"])
+        for row in exported["mailing.CampaignMessage"]["rows"]
+    ] == [(campaign.pk, "Spring releases", "sent")]
     assert browser.post("/privacy/export/").status_code == 302
     assert run_queued("build_data_export") == ["ready"]
     pending_file = DataExport.objects.get(subject=canary, status="ready").file_name
@@ -465,11 +497,19 @@ def test_after_erasure_the_canary_is_nowhere(var_dir, logs):
     assert Certificate.objects.filter(agreement=agreement).count() == 1
     assert CoveredUse.objects.filter(agreement=agreement).count() == 1
     assert Download.objects.filter(track=track, user=None).count() == 1
+    # The newsletter still counts the message, naming nobody; the token is gone; the
+    # suppression, which holds no address, stays.
+    assert list(
+        CampaignMessage.objects.filter(campaign=campaign).values_list("recipient_id", "status")
+    ) == [(None, "sent")]
+    assert not UnsubscribeToken.objects.filter(user_id=canary.pk).exists()
+    assert Suppression.objects.count() == 1
     assert scan_database(f"enc1:{key_id}:") == []  # no value sealed with the destroyed key left
     with connection.cursor() as cursor:
         cursor.execute("SELECT COUNT(*) FROM accounts_profile")
         [(profiles,)] = cursor.fetchall()
-    assert profiles == 3  # the bystander's, the officer's and the manager's; the canary's is gone
+    # The bystander's, the officer's, the manager's and the editor's; the canary's is gone.
+    assert profiles == 4
     [record] = DestructionRecord.objects.all()
     assert (record.subject_pseudonym, record.reason) == (pseudonym, "privacy center")
     assert ErasureJob.objects.get().status == ErasureJob.Status.DONE

@@ -85,6 +85,7 @@ STEP_NAMES = [
     "accounts: names in the admin log",
     "analytics: identified events and mapping",
     "media: uploader of masters",
+    "mailing: author of campaigns",
     "privacy: data exports",
     "privacy: cached values",
     "data map: privacy.PolicyAcceptance",
@@ -103,6 +104,8 @@ STEP_NAMES = [
     "data map: licensing.CartLine",
     "data map: licensing.Order",
     "data map: licensing.Agreement",
+    "data map: mailing.CampaignMessage",
+    "data map: mailing.UnsubscribeToken",
     "privacy: data key",
     "data map: accounts.User",
 ]
