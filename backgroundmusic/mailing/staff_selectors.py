@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db.models import Count, Q, QuerySet
 from django.utils.safestring import SafeString, mark_safe
 
+from backgroundmusic.audit.refusals import refusals_audited
 from backgroundmusic.core.markdown import ALLOWED_ATTRIBUTES, ALLOWED_TAGS
 from backgroundmusic.mailing import services
 from backgroundmusic.mailing.models import Campaign, MessageStatus
@@ -30,10 +31,7 @@ class CampaignPreview:
     text: str
 
 
-def campaigns_for_staff(*, actor: Actor | None) -> QuerySet[Campaign]:
-    """Every campaign, newest first, each with how many messages it queued when it started (its
-    audience at send) and how many of them are sent, failed or cancelled (one query)."""
-    staff_require(actor=actor, may=staff_may_manage_campaigns)
+def _with_counts() -> QuerySet[Campaign]:
     return Campaign.objects.order_by("-pk").annotate(
         audience_at_send=Count("messages"),
         sent_count=Count("messages", filter=Q(messages__status=MessageStatus.SENT)),
@@ -43,11 +41,22 @@ def campaigns_for_staff(*, actor: Actor | None) -> QuerySet[Campaign]:
     )
 
 
+@refusals_audited("mailing.campaigns_for_staff")
+def campaigns_for_staff(*, actor: Actor | None) -> QuerySet[Campaign]:
+    """Every campaign, newest first, each with how many messages it queued when it started (its
+    audience at send) and how many of them are sent, failed or cancelled (one query)."""
+    staff_require(actor=actor, may=staff_may_manage_campaigns)
+    return _with_counts()
+
+
+@refusals_audited("mailing.campaign_for_staff")
 def campaign_for_staff(*, actor: Actor | None, campaign_id: int) -> Campaign | None:
     """One campaign with the counts of campaigns_for_staff, or None."""
-    return campaigns_for_staff(actor=actor).filter(pk=campaign_id).first()
+    staff_require(actor=actor, may=staff_may_manage_campaigns)
+    return _with_counts().filter(pk=campaign_id).first()
 
 
+@refusals_audited("mailing.audience_count")
 def audience_count(*, actor: Actor | None) -> int:
     """How many people a campaign starting now would be sent to (the audience selector)."""
     staff_require(actor=actor, may=staff_may_manage_campaigns)
@@ -70,9 +79,11 @@ def in_page_html(message_html: str) -> SafeString:
     return mark_safe(cleaned)  # noqa: S308 - sanitized by nh3 just above
 
 
+@refusals_audited("mailing.campaign_previews")
 def campaign_previews(*, actor: Actor | None, campaign: Campaign) -> list[CampaignPreview]:
     """The campaign in English and in Russian as a recipient gets it: subject, the HTML for the
     page and the plain text, with the footer and an unsubscribe link that unsubscribes nobody."""
+    staff_require(actor=actor, may=staff_may_manage_campaigns)
     previews = []
     for language, _name in settings.LANGUAGES:
         rendered = services.campaign_preview(actor=actor, campaign=campaign, language=language)

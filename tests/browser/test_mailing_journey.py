@@ -108,6 +108,15 @@ def test_an_editor_writes_previews_tests_and_schedules_and_the_reader_unsubscrib
     expect(page.locator("#campaign-audience-now")).to_have_text("1 person")
 
     # The preview: each language as HTML inside the page, and as plain text, with the footer.
+    refused_by_csp: list[str] = []
+    page.on(
+        "console",
+        lambda message: (
+            refused_by_csp.append(message.text)
+            if "Content Security Policy" in message.text
+            else None
+        ),
+    )
     page.get_by_role("link", name="Preview both languages").click()
     at(page, base, f"/staff/mailing/{campaign.pk}/preview/")
     english = page.locator("#preview-en")
@@ -126,6 +135,7 @@ def test_an_editor_writes_previews_tests_and_schedules_and_the_reader_unsubscrib
         "element => getComputedStyle(element).fontSize"
     )
     assert font_size == "13px"
+    assert refused_by_csp == []
     page.get_by_role("link", name="Back to the campaign").click()
 
     # A test to the editor's own address.
