@@ -560,7 +560,7 @@ def campaigns(count: int, editor: User) -> Campaign:
         # suppressions): each one query whatever the number of people.
         ("{draft}/", 24),
         ("{draft}/edit/", 19),
-        ("{draft}/preview/", 21),
+        ("{draft}/preview/", 22),
     ],
 )
 @pytest.mark.parametrize("count", SIZES)
