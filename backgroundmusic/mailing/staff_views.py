@@ -209,6 +209,10 @@ def staff_campaign_schedule(request: HttpRequest, pk: int) -> HttpResponse:
                 actor=request.user, campaign=campaign, send_at=form.cleaned_data["send_at"]
             )
         except DomainError as error:
+            if error.code != "in_the_past":
+                # Not a draft any more (scheduled or cancelled meanwhile): the page says so.
+                messages.error(request, error.message)
+                return HttpResponseRedirect(_campaign_url(campaign))
             form.add_error("send_at", error.message)
         else:
             messages.success(request, _("The campaign is scheduled."))

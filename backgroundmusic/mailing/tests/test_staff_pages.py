@@ -344,6 +344,10 @@ def test_scheduling_takes_moscow_time_and_refuses_a_past_time_keeping_it(client,
     assert "The campaign is scheduled." in page
     assert '<time datetime="2026-03-03T10:15:00+03:00">2026-03-03 10:15</time>' in page
     assert 'id="schedule-form"' not in page
+    # Scheduled again from a page left open: refused, and the page says why.
+    response = client.post(path, {"schedule-send_at": ""}, follow=True)
+    assert "Only a draft can be scheduled." in response.content.decode()
+    assert Campaign.objects.get().scheduled_for == datetime(2026, 3, 3, 7, 15, tzinfo=UTC)
 
 
 def test_an_empty_time_sends_now_and_cancelling_stops_a_scheduled_campaign(
