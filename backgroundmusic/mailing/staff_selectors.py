@@ -21,6 +21,10 @@ BODY = re.compile(r"<body[^>]*>(?P<inner>.*)</body>", re.DOTALL | re.IGNORECASE)
 # The message's markup without its <html>/<head> and without style attributes, which the site's
 # CSP (style-src 'self') would refuse: mailing/staff.css gives the preview the same look.
 PREVIEW_TAGS = {*ALLOWED_TAGS, "div"}
+# Without the headings' ids, which could repeat the page's own (two languages, or "content").
+PREVIEW_ATTRIBUTES = {
+    tag: names - {"id"} for tag, names in ALLOWED_ATTRIBUTES.items() if names - {"id"}
+}
 
 
 @dataclass(frozen=True)
@@ -65,14 +69,14 @@ def audience_count(*, actor: Actor | None) -> int:
 
 def in_page_html(message_html: str) -> SafeString:
     """The body of a rendered message, to show inside a site page: sanitized again by nh3 with
-    the Markdown renderer's tags (and the footer's div), so no style attribute or document
+    the Markdown renderer's tags (and the footer's div), so no style attribute, id or document
     element reaches the page."""
     found = BODY.search(message_html)
     inner = found.group("inner") if found else message_html
     cleaned = nh3.clean(
         inner,
         tags=PREVIEW_TAGS,
-        attributes=ALLOWED_ATTRIBUTES,
+        attributes=PREVIEW_ATTRIBUTES,
         url_schemes={"http", "https", "mailto"},
         link_rel="noopener noreferrer",
     )

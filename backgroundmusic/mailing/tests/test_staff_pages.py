@@ -299,7 +299,7 @@ def test_the_preview_shows_both_languages_sanitized_with_the_footer_and_plain_te
     text = english[english.index('class="newsletter-text"') :]
     assert "[Listen](https://example.org/new)" in text
     assert f"Unsubscribe: {link}" in text
-    assert '<h1 id="новая-музыка">Новая музыка</h1>' in russian
+    assert "<h1>Новая музыка</h1>" in russian
     assert "Вы получили это письмо, потому что подписались на рассылку BACKGROUND MUSIC." in russian
     assert f"Отписаться: {link}" in russian
 
