@@ -26,13 +26,15 @@ urlpatterns = [
     path("staff/licensing/", include("backgroundmusic.licensing.staff_urls")),
     # Analytics: staff statistics (the beacon /a/e is answered by analytics/middleware.py)
     path("staff/analytics/", include("backgroundmusic.analytics.staff_urls")),
-    # Newsletters: the unsubscribe page and the providers' webhooks (mailing/urls.py)
+    # Newsletters: the unsubscribe page and the providers' webhooks (mailing/urls.py), the
+    # newsletter editor's pages (mailing/staff_urls.py)
     path("mail/", include("backgroundmusic.mailing.urls")),
     # Letters by e-mail: the request confirmation page (inbox/urls.py); the providers' webhooks
     # through django-anymail, inbound letters (inbox/webhooks.py) and tracking events such as
     # bounces (mailing/webhooks.py), at /anymail/<provider>/inbound/ and .../tracking/
     path("", include("backgroundmusic.inbox.urls")),
     path("anymail/", include("anymail.urls")),
+    path("staff/mailing/", include("backgroundmusic.mailing.staff_urls")),
     path("api/", api.urls),
     path("admin/", admin.site.urls),
 ]

@@ -46,6 +46,7 @@ from backgroundmusic.licensing.models import (
 from backgroundmusic.licensing.tests import factories as licensing_factories
 from backgroundmusic.licensing.tests.factories import plan_edition
 from backgroundmusic.mailing import services as mailing
+from backgroundmusic.mailing import staff_selectors as mailing_staff
 from backgroundmusic.mailing.models import Campaign
 from backgroundmusic.media import selectors as media_selectors
 from backgroundmusic.media import services as media
@@ -973,6 +974,26 @@ STAFF_SERVICES: dict[str, tuple[Callable[[Any, Scene], Callable[[], object]], st
     "mailing.campaign_preview": (
         lambda actor, scene: partial(
             mailing.campaign_preview, actor=actor, campaign=scene.campaign, language="en"
+        ),
+        "staff_may_manage_campaigns",
+    ),
+    "mailing.campaigns_for_staff": (
+        lambda actor, scene: partial(mailing_staff.campaigns_for_staff, actor=actor),
+        "staff_may_manage_campaigns",
+    ),
+    "mailing.campaign_for_staff": (
+        lambda actor, scene: partial(
+            mailing_staff.campaign_for_staff, actor=actor, campaign_id=scene.campaign.pk
+        ),
+        "staff_may_manage_campaigns",
+    ),
+    "mailing.audience_count": (
+        lambda actor, scene: partial(mailing_staff.audience_count, actor=actor),
+        "staff_may_manage_campaigns",
+    ),
+    "mailing.campaign_previews": (
+        lambda actor, scene: partial(
+            mailing_staff.campaign_previews, actor=actor, campaign=scene.campaign
         ),
         "staff_may_manage_campaigns",
     ),

@@ -29,13 +29,21 @@ from backgroundmusic.licensing import demo as licensing_demo
 from backgroundmusic.licensing import editions as plan_editions
 from backgroundmusic.licensing.models import CoveredChannel, CoveredUse, PlanKind
 from backgroundmusic.licensing.tests import coverage_scenes
-from backgroundmusic.mailing.models import UnsubscribeToken
+from backgroundmusic.mailing import services as mailing
+from backgroundmusic.mailing.models import Campaign, UnsubscribeToken
 from backgroundmusic.mailing.services import unsubscribe_tokens_ensure
 from backgroundmusic.media.models import Master
 from backgroundmusic.privacy import disclosures, optin, policies
 from backgroundmusic.privacy import requests as dsr
+from backgroundmusic.privacy.consents import consent_give
 from backgroundmusic.privacy.kernel.pseudonyms import unsubscribe_token
-from backgroundmusic.privacy.models import DataSubjectRequest, DocumentKind, RequestKind
+from backgroundmusic.privacy.models import (
+    ConsentMethod,
+    ConsentPurpose,
+    DataSubjectRequest,
+    DocumentKind,
+    RequestKind,
+)
 from backgroundmusic.staffroles.roles import StaffRole
 
 pytestmark = pytest.mark.django_db
@@ -544,7 +552,6 @@ def test_unsubscribe_page(count, client, django_assert_num_queries):
 
 @pytest.mark.parametrize("count", SIZES)
 def test_request_confirmation_page(count, client, django_assert_num_queries):
-
     person = UserFactory.create()
     letters = [
         inbound_record(raw=letter(sender=person.email, subject=f"Delete {n}"), received_at=NOW)
@@ -552,3 +559,45 @@ def test_request_confirmation_page(count, client, django_assert_num_queries):
     ]
     path = f"/privacy/requests/confirm/{confirmation_token(message=letters[-1])}/"
     assert_page_queries(client, path, 2, django_assert_num_queries)
+
+
+def campaigns(count: int, editor: User) -> Campaign:
+    """`count` people who take the newsletter, and `count` campaigns each sent to all of them;
+    returns a draft."""
+    for _ in range(count):
+        consent_give(
+            subject=UserFactory.create(),
+            purpose=ConsentPurpose.NEWSLETTER,
+            method=ConsentMethod.FORM,
+        )
+    text = mailing.CampaignText("News", "Новости", "# Hello\n\n*Calm* tracks.", "# Привет")
+    for _ in range(count):
+        sent = mailing.campaign_schedule(
+            actor=editor, campaign=mailing.campaign_create(actor=editor, text=text)
+        )
+        mailing.campaign_start(campaign_id=sent.pk)
+    return mailing.campaign_create(actor=editor, text=text)
+
+
+@pytest.mark.parametrize(
+    ("page", "expected"),
+    [
+        ("", 20),
+        ("new/", 17),
+        # The campaign and the audience a campaign would reach now (consents, addresses,
+        # suppressions): each one query whatever the number of people.
+        ("{draft}/", 24),
+        ("{draft}/edit/", 19),
+        ("{draft}/preview/", 22),
+    ],
+)
+@pytest.mark.parametrize("count", SIZES)
+def test_newsletter_editor_pages(count, page, expected, client, django_assert_num_queries):
+    editor = staff(client, StaffRole.NEWSLETTER_EDITOR)
+    draft = campaigns(count, editor)
+    path = "/staff/mailing/" + page.format(draft=draft.pk)
+    html = assert_page_queries(client, path, expected, django_assert_num_queries)
+    if page == "":
+        assert html.count('data-status="sending"') == count
+    if page == "{draft}/":
+        assert f'<dd id="campaign-audience-now">{count} people</dd>' in html

@@ -34,6 +34,7 @@ from backgroundmusic.staffroles.selectors import (
     staff_may_export_research,
     staff_may_handle_requests,
     staff_may_manage_agreements,
+    staff_may_manage_campaigns,
     staff_may_manage_catalogue,
     staff_may_manage_orders,
     staff_may_manage_plans,
@@ -71,6 +72,7 @@ def staff_sections(*, actor: Actor) -> list[StaffSection]:
         (_("Research exports"), "analytics_staff:research", staff_may_export_research),
         (_("Licence agreements"), "licensing_staff:agreements", staff_may_manage_agreements),
         (_("Orders"), "licensing_staff:orders", staff_may_manage_orders),
+        (_("Newsletters"), "mailing_staff:campaigns", staff_may_manage_campaigns),
     ]
     return [
         StaffSection(label=str(label), url_name=url_name)

@@ -452,6 +452,7 @@ def test_everyone_signed_in_finds_the_privacy_center_in_the_main_navigation(call
             StaffRole.LICENSING_MANAGER,
             ["licensing_staff:plans", "licensing_staff:agreements", "licensing_staff:orders"],
         ),
+        (StaffRole.NEWSLETTER_EDITOR, ["mailing_staff:campaigns"]),
     ],
 )
 def test_staff_sections_are_the_pages_each_role_may_open(role, sections, client):
