@@ -514,11 +514,12 @@ def test_demo_editions_are_the_projects_own_texts_and_publishing_them_is_idempot
             ("privacy_policy", "2025-06-01", []),
             ("privacy_policy", "2026-11-01", ["analytics"]),
             ("privacy_policy", "2026-12-01", []),
+            ("privacy_policy", "2026-12-04", ["newsletter"]),
             ("terms_of_use", "2025-06-01", []),
         ]
-        assert current_edition(kind=PP) == editions[2]
-        assert current_edition(kind=TERMS) == editions[3]
-    assert PolicyEdition.objects.count() == 4
+        assert current_edition(kind=PP) == editions[3]
+        assert current_edition(kind=TERMS) == editions[4]
+    assert PolicyEdition.objects.count() == 5
     for edition in editions:
         assert edition_hash_matches(edition=edition)
         assert edition.published_by_id is None  # seeded
@@ -573,8 +574,8 @@ def test_seed_demo_publishes_the_texts_and_the_demo_user_sees_the_newer_policy(s
         ]
         pending = policies.pending_acknowledgement(user=demo)
         assert pending is not None
-        assert (pending.kind, pending.version) == ("privacy_policy", "2026-12-01")
-    assert PolicyEdition.objects.count() == 4
+        assert (pending.kind, pending.version) == ("privacy_policy", "2026-12-04")
+    assert PolicyEdition.objects.count() == 5
 
 
 def test_markdown_is_rendered_and_sanitized():
