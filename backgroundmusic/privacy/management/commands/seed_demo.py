@@ -18,11 +18,21 @@ DEMO_USERNAME = "demo"
 ADMIN_USERNAME = "demo-admin"
 PRIVACY_OFFICER_USERNAME = "demo-privacy"
 LICENSING_MANAGER_USERNAME = "demo-licensing"
+NEWSLETTER_EDITOR_USERNAME = "demo-newsletter"
 # The demo staff holding one role each.
 DEMO_ROLES = {
     PRIVACY_OFFICER_USERNAME: StaffRole.PRIVACY_OFFICER,
     LICENSING_MANAGER_USERNAME: StaffRole.LICENSING_MANAGER,
+    NEWSLETTER_EDITOR_USERNAME: StaffRole.NEWSLETTER_EDITOR,
 }
+DEMO_LOGINS = (
+    (DEMO_USERNAME, "demo user"),
+    (ADMIN_USERNAME, "staff administrator"),
+    (PRIVACY_OFFICER_USERNAME, "privacy officer"),
+    (LICENSING_MANAGER_USERNAME, "licensing manager"),
+    (NEWSLETTER_EDITOR_USERNAME, "newsletter editor"),
+)
+STAFF_NOTE = "(staff set up two-factor sign-in at their first visit to /staff/)"
 
 
 class Command(BaseCommand):
@@ -35,23 +45,17 @@ class Command(BaseCommand):
         # agreement, published before any user exists (idempotent).
         privacy_demo.demo_editions_publish()
         credentials_file = settings.VAR_DIR / "demo_credentials.txt"
-        if not credentials_file.exists():
-            logins = []
-            for username, label in (
-                (DEMO_USERNAME, "demo user"),
-                (ADMIN_USERNAME, "staff administrator"),
-                (PRIVACY_OFFICER_USERNAME, "privacy officer"),
-                (LICENSING_MANAGER_USERNAME, "licensing manager"),
-            ):
-                password = secrets.token_urlsafe(12)
-                if not User.objects.filter(username=username).exists():
-                    self._create(username, password)
-                logins.append(f"{label + ':':22} {username} / {password}")
-            credentials_file.write_text(
-                "\n".join(logins)
-                + "\n(staff set up two-factor sign-in at their first visit to /staff/)\n"
-            )
-            credentials_file.chmod(0o600)
+        known = credentials_file.read_text() if credentials_file.exists() else ""
+        logins = [line for line in known.splitlines() if line and line != STAFF_NOTE]
+        # A login is made once; a demo account added in a later release is made on the next run.
+        for username, label in DEMO_LOGINS:
+            if User.objects.filter(username=username).exists():
+                continue
+            password = secrets.token_urlsafe(12)
+            self._create(username, password)
+            logins.append(f"{label + ':':22} {username} / {password}")
+        credentials_file.write_text("\n".join([*logins, STAFF_NOTE]) + "\n")
+        credentials_file.chmod(0o600)
         privacy_demo.demo_recipients_create()  # sharing toggles in the privacy center (idempotent)
         self.stdout.write("Demo logins (embedded mode only):\n" + credentials_file.read_text())
 
