@@ -77,7 +77,13 @@ def signed_in_with_totp(user: User) -> Client:
 
 
 def test_no_seeded_account_is_a_superuser_and_each_holds_its_role_only(seeded):
-    assert sorted(seeded) == ["demo", "demo-admin", "demo-licensing", "demo-privacy"]
+    assert sorted(seeded) == [
+        "demo",
+        "demo-admin",
+        "demo-licensing",
+        "demo-newsletter",
+        "demo-privacy",
+    ]
     assert [
         (u.username, u.is_superuser, u.is_staff) for u in seeded.values() if u.is_superuser
     ] == []
@@ -88,6 +94,7 @@ def test_no_seeded_account_is_a_superuser_and_each_holds_its_role_only(seeded):
         "demo": [],
         "demo-admin": ["administrator"],
         "demo-licensing": ["licensing_manager"],
+        "demo-newsletter": ["newsletter_editor"],
         "demo-privacy": ["privacy_officer"],
     }
     assert flags("demo-admin") == (False, False)
