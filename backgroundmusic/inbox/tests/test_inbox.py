@@ -226,6 +226,7 @@ def test_a_report_sent_to_another_address_suppresses_nothing(settings):
     assert not Suppression.objects.exists()
 
 
+@pytest.mark.django_db(databases="__all__")  # the retention run prunes analytics too
 def test_the_letter_is_kept_sealed_and_leaves_with_the_retention_run():
     raw = letter(sender="anna@example.org", body="My phone is 555-0199")
     message = record(raw)

@@ -237,6 +237,7 @@ def test_erasure_removes_the_person_s_messages_and_no_one_else_s(owner, file_bac
     assert not Profile.objects.filter(user=owner).exists()
 
 
+@pytest.mark.django_db(databases="__all__")  # the retention run prunes analytics too
 def test_retention_removes_the_messages_past_their_period(owner, file_backend):
     period = timedelta(days=Retentions.TEXT_MESSAGE_COPIES.days)
     promotional_sms_consent_give(subject=owner, method=ConsentMethod.FORM)
