@@ -25,13 +25,29 @@ from hypothesis import strategies as st
 
 from backgroundmusic.accounts import services
 from backgroundmusic.accounts.models import User
+from backgroundmusic.accounts.tests.factories import StaffFactory
 from backgroundmusic.analytics.buffer import event_buffer
 from backgroundmusic.analytics.models import Event
+from backgroundmusic.core import clock
 from backgroundmusic.core.tests.test_edge import body_probe_client
+from backgroundmusic.core.text import TextKind, check_text
+from backgroundmusic.inbox.services import confirmation_token, inbound_record
+from backgroundmusic.inbox.tests.letters import letter
+from backgroundmusic.mailing.models import Campaign, UnsubscribeToken
+from backgroundmusic.mailing.services import unsubscribe_tokens_ensure
 from backgroundmusic.media.streaming import playable_url
 from backgroundmusic.media.tests.streaming_fixtures import playable_track
 from backgroundmusic.privacy import optin
-from backgroundmusic.privacy.models import ConsentRecord, Recipient
+from backgroundmusic.privacy.consents import consent_allows, consent_give
+from backgroundmusic.privacy.kernel.pseudonyms import unsubscribe_token
+from backgroundmusic.privacy.models import (
+    ConsentMethod,
+    ConsentPurpose,
+    ConsentRecord,
+    DataSubjectRequest,
+    Recipient,
+)
+from backgroundmusic.staffroles.roles import StaffRole
 from tests.fuzz.test_forms_fuzz import PHASES, separate_example
 from tests.smtp_server import SmtpServer
 
@@ -428,3 +444,87 @@ def test_the_newsletter_confirmation_link(client: Client, person: User) -> None:
     response = client.post(f"/privacy/confirm/{optin.confirmation_token(asked)}/")
     assert response.status_code == 200
     assert ConsentRecord.objects.filter(subject=person, purpose="newsletter").count() == 1
+
+
+def test_the_unsubscribe_link(client: Client, person: User) -> None:
+    """The newsletter's unsubscribe page and its one-click POST, with hostile tokens and bodies:
+    never a 500, never a withdrawal for anyone; the real token still works afterwards."""
+    consent_give(subject=person, purpose=ConsentPurpose.NEWSLETTER, method=ConsentMethod.FORM)
+    unsubscribe_tokens_ensure(user_ids=[person.pk])
+    token = unsubscribe_token(seed=UnsubscribeToken.objects.get(user=person).seed)
+
+    @EDGE
+    @given(token=HOSTILE_BYTES, body=HOSTILE_BYTES, headers=HEADERS)
+    def hostile(token: bytes, body: bytes, headers: dict[str, str]) -> None:
+        path = "/mail/unsubscribe/" + url_segment(token) + "/"
+        check_response(client.get(path, headers=headers))
+        check_response(
+            client.post(
+                path, body, content_type="application/x-www-form-urlencoded", headers=headers
+            )
+        )
+
+    hostile()
+    assert consent_allows(subject=person, purpose=ConsentPurpose.NEWSLETTER)
+    response = client.post(
+        f"/mail/unsubscribe/{token}/",
+        b"List-Unsubscribe=One-Click",
+        content_type="application/x-www-form-urlencoded",
+    )
+    assert response.status_code == 200
+    assert not consent_allows(subject=person, purpose=ConsentPurpose.NEWSLETTER)
+
+
+def test_the_request_confirmation_link(client: Client, person: User) -> None:
+    """The link confirming a request sent by e-mail, GET and POST, with hostile tokens: never a
+    500, and the request stays unconfirmed until its own link is posted."""
+    letter_record = inbound_record(
+        raw=letter(sender=person.email, subject="Delete my data"), received_at=clock.now()
+    )
+    request = DataSubjectRequest.objects.get()
+
+    @EDGE
+    @given(token=HOSTILE_BYTES, headers=HEADERS)
+    def hostile(token: bytes, headers: dict[str, str]) -> None:
+        path = "/privacy/requests/confirm/" + url_segment(token) + "/"
+        check_response(client.get(path, headers=headers))
+        check_response(client.post(path, headers=headers))
+
+    hostile()
+    request.refresh_from_db()
+    assert (request.subject_id, request.identity) == (None, DataSubjectRequest.Identity.UNVERIFIED)
+    path = f"/privacy/requests/confirm/{confirmation_token(message=letter_record)}/"
+    assert client.post(path).status_code == 200
+    request.refresh_from_db()
+    assert (request.subject_id, request.identity) == (
+        person.pk,
+        DataSubjectRequest.Identity.VERIFIED,
+    )
+
+
+def test_the_campaign_form(client: Client) -> None:
+    """A newsletter editor's campaign form with hostile text: never a 500, and a campaign is
+    saved only from text that passes the rules."""
+    editor = StaffFactory.create(role=StaffRole.NEWSLETTER_EDITOR)
+    client.force_login(editor)
+    good = {
+        "subject_en": "News",
+        "body_en": "Calm tracks.",
+        "subject_ru": "Новости",
+        "body_ru": "Спокойные треки.",
+    }
+
+    @EDGE
+    @given(fields=hostile_fields(good), headers=HEADERS)
+    def hostile(fields: dict[str, bytes], headers: dict[str, str]) -> None:
+        check_response(post_form(client, "/staff/mailing/new/", fields, headers=headers))
+
+    hostile()
+    for campaign in Campaign.objects.all():
+        for value in (campaign.subject_en, campaign.subject_ru):
+            check_text(value, TextKind.LINE)
+        for value in (campaign.body_en, campaign.body_ru):
+            check_text(value, TextKind.TEXT)
+    saved = post_form(client, "/staff/mailing/new/", {k: v.encode() for k, v in good.items()})
+    assert saved.status_code == 302
+    assert Campaign.objects.filter(subject_en="News", subject_ru="Новости").exists()
