@@ -2,11 +2,13 @@
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import get_language
 from django.views.decorators.http import require_GET
 
 from backgroundmusic.privacy.processing import (
     AUTHORITIES,
     recipients_of_processing,
+    records_export,
     records_of_processing,
 )
 
@@ -20,5 +22,6 @@ def processing_records(request: HttpRequest) -> HttpResponse:
             "records": records_of_processing(),
             "recipients": recipients_of_processing(),
             "authorities": AUTHORITIES,
+            "export": records_export(language=get_language() or "en"),
         },
     )
