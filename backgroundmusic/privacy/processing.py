@@ -301,13 +301,19 @@ def _controller(details: OperatorDetails, language: str) -> dict[str, Any]:
     }
 
 
-def records_export(*, language: str) -> dict[str, Any]:
+def records_export(
+    *,
+    language: str,
+    records: list[PurposeRecord] | None = None,
+    recipients: list[RecipientRecord] | None = None,
+) -> dict[str, Any]:
     """Every record of processing as JSON-ready data, in the active language (call it with
     `language` active): GDPR art. 30(1) and the notification to Roskomnadzor (152-FZ
-    art. 22(3)). Ordered by the registry's enums and recipients' names, so it is stable."""
+    art. 22(3)). Ordered by the registry's enums and recipients' names, so it is stable.
+    records, recipients: already read by the caller (the page), else read here."""
     details = operator_details()
-    records = records_of_processing()
-    recipients = recipients_of_processing()
+    records = records_of_processing() if records is None else records
+    recipients = recipients_of_processing() if recipients is None else recipients
     transfers = transfers_abroad(recipients)
     officer = {"name": details.dpo_name, "email": details.dpo_email, "phone": details.dpo_phone}
     started = details.processing_started.isoformat() if details.processing_started else ""

@@ -15,13 +15,16 @@ from backgroundmusic.privacy.processing import (
 
 @require_GET
 def processing_records(request: HttpRequest) -> HttpResponse:
+    records = records_of_processing()
+    recipients = recipients_of_processing()
+    export = records_export(language=get_language() or "en", records=records, recipients=recipients)
     return render(
         request,
         "privacy/processing.html",
         {
-            "records": records_of_processing(),
-            "recipients": recipients_of_processing(),
+            "records": records,
+            "recipients": recipients,
             "authorities": AUTHORITIES,
-            "export": records_export(language=get_language() or "en"),
+            "export": export,
         },
     )
