@@ -31,6 +31,9 @@ def _test_settings(settings, tmp_path):
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
     settings.MEDIA_ROOT = tmp_path / "media"
+    # The operator's details are the demonstration's in every run, embedded or on PostgreSQL, so
+    # published texts and the records of processing read the same (core/operator.py).
+    settings.OPERATOR_DEMONSTRATION = True
     # Text messages go to core.sms.outbox, emptied for each test (as pytest-django does for mail).
     from backgroundmusic.core import sms
 

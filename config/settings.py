@@ -48,19 +48,44 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 # Where links in e-mails sent outside a request (jobs, staff actions) point.
 SITE_URL = env.str("SITE_URL", default=f"http://127.0.0.1:{env.int('PORT', default=8000)}")
 EMBEDDED = not env.str("DATABASE_URL", default="")
-# The operator: the company that runs the service and grants the licences, as its documents
-# (licence agreements, invoices) name it; the privacy policy states the same details.
+# The operator (controller of personal data): the company that runs the service and grants the
+# licences, as its documents (licence agreements, invoices), the published policy texts and the
+# records of processing name it; read through core/operator.py. A deployment sets the OPERATOR_*
+# and DPO_* variables; the embedded demo (OPERATOR_DEMONSTRATION) fills the registration numbers,
+# representative and officer with fictional details, marked as a demonstration.
+OPERATOR_DEMONSTRATION = env.bool("OPERATOR_DEMONSTRATION", default=EMBEDDED)
 OPERATOR_DETAILS = {
     "en": {
-        "name": "MUSWAY STUDIO Limited Liability Company",
-        "address": "office 12, 7 Muzykalny proezd, Moscow 125009, Russia",
+        "name": env.str("OPERATOR_NAME_EN", default="MUSWAY STUDIO Limited Liability Company"),
+        "address": env.str(
+            "OPERATOR_ADDRESS_EN", default="office 12, 7 Muzykalny proezd, Moscow 125009, Russia"
+        ),
     },
     "ru": {
-        "name": "Общество с ограниченной ответственностью «Мьюзвей Студио»",
-        "address": "125009, Россия, Москва, Музыкальный проезд, д. 7, офис 12",
+        "name": env.str(
+            "OPERATOR_NAME_RU", default="Общество с ограниченной ответственностью «Мьюзвей Студио»"
+        ),
+        "address": env.str(
+            "OPERATOR_ADDRESS_RU",
+            default="125009, Россия, Москва, Музыкальный проезд, д. 7, офис 12",
+        ),
     },
-    # OGRN and INN, from the company register; empty until the company fills them in.
+    # OGRN and INN as licence agreements print them; empty until the company fills them in.
     "registration": env.str("OPERATOR_REGISTRATION", default=""),
+    "ogrn": env.str("OPERATOR_OGRN", default=""),
+    "inn": env.str("OPERATOR_INN", default=""),
+    # The entry in Roskomnadzor's register of personal-data operators (152-FZ art. 22).
+    "rkn_register_number": env.str("OPERATOR_RKN_REGISTER_NUMBER", default=""),
+    # The representative in the European Union (GDPR art. 27): name and address.
+    "representative": env.str("OPERATOR_REPRESENTATIVE", default=""),
+    # The person responsible for the processing of personal data (152-FZ art. 22.1; the DPO).
+    "dpo_name": env.str("DPO_NAME", default=""),
+    "dpo_email": env.str("DPO_EMAIL", default=""),
+    "dpo_phone": env.str("DPO_PHONE", default=""),
+    # When the processing started (ISO date), as notified to the authority.
+    "processing_started": env.str("OPERATOR_PROCESSING_STARTED", default=""),
+    # The country of the databases holding personal data (ISO 3166 code; 152-FZ art. 18(5)).
+    "database_country": env.str("OPERATOR_DATABASE_COUNTRY", default="RU"),
 }
 
 INSTALLED_APPS = [

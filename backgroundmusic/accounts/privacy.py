@@ -15,6 +15,7 @@ from backgroundmusic.privacy.kernel.registry import (
     Purpose,
     Retention,
     Retentions,
+    Subjects,
     data_map,
     declare,
 )
@@ -167,6 +168,7 @@ _break_glass = PersonalData(
 declare(
     "accounts.BreakGlassGrant",
     subject="user",
+    subjects=(Subjects.STAFF,),
     personal={
         name: _break_glass
         for name in ("reason", "operator", "was_staff", "granted_at", "expires_at")
@@ -178,6 +180,7 @@ declare(
 declare(
     "accounts.BreakGlassEnd",
     subject="grant__user",
+    subjects=(Subjects.STAFF,),
     personal={name: _break_glass for name in ("how", "reason", "operator", "at")},
     not_personal=["id", "grant"],
     clock=Clock(field="at"),
@@ -261,6 +264,7 @@ _sign_in_attempt = {
 declare(
     "axes.AccessAttempt",
     subject="",
+    subjects=(Subjects.VISITORS, Subjects.USERS),
     personal={
         **_sign_in_attempt,
         "get_data": _security(Category.SECURITY_EVENTS),
@@ -281,6 +285,7 @@ declare(
 declare(
     "axes.AccessLog",
     subject="",
+    subjects=(Subjects.VISITORS, Subjects.USERS),
     personal={
         **_sign_in_attempt,
         "logout_time": _security(Category.SECURITY_EVENTS),
@@ -294,6 +299,7 @@ declare(
 declare(
     "axes.AccessFailureLog",
     subject="",
+    subjects=(Subjects.VISITORS, Subjects.USERS),
     personal={**_sign_in_attempt, "locked_out": _security(Category.SECURITY_EVENTS)},
     not_personal=["id", "path_info"],
     clock=SIGN_IN_ATTEMPT,
@@ -312,6 +318,7 @@ _session = PersonalData(
 declare(
     "sessions.Session",
     subject="",
+    subjects=(Subjects.VISITORS, Subjects.USERS),
     personal={"session_key": _session, "session_data": _session},
     not_personal=["expire_date"],
     clock=SESSIONS,
@@ -323,6 +330,7 @@ _staff_action = _security(Category.STAFF_ACTIONS, retention=Retentions.STAFF_AUD
 declare(
     "admin.LogEntry",
     subject="user",
+    subjects=(Subjects.STAFF,),
     personal={
         "action_time": _staff_action,
         "object_repr": _staff_action,

@@ -18,43 +18,54 @@ from backgroundmusic.privacy.kernel.registry import (
     PersonalData,
     Purpose,
     Retentions,
+    Subjects,
+    Use,
     data_map,
     declare,
 )
 
+# The research release (analytics/research.py) reads the identified events of people who consent
+# to research, found through their pseudonyms, into cells of month and site section.
+RESEARCH = (Use(purpose=Purpose.RESEARCH, legal_basis=LegalBasis.CONSENT),)
+
 # The link of a pseudonym to an account: kept while the account is, erased with it.
 MAPPING = PersonalData(
     category=Category.COOKIE_ID,
-    purpose=Purpose.SERVICE_IMPROVEMENT,
+    purpose=Purpose.ANALYTICS,
     legal_basis=LegalBasis.CONSENT,
     retention=Retentions.ACCOUNT,
     erasure=Erasure.DELETE,
+    further_uses=RESEARCH,
 )
 
 
 def _analytics(
-    category: Category, legal_basis: LegalBasis = LegalBasis.LEGITIMATE_INTEREST
+    category: Category,
+    legal_basis: LegalBasis = LegalBasis.LEGITIMATE_INTEREST,
+    further_uses: tuple[Use, ...] = (),
 ) -> PersonalData:
     """Counting pages without telling visitors apart is a legitimate interest; linking visits
     by the pseudonym needs consent."""
     return PersonalData(
         category=category,
-        purpose=Purpose.SERVICE_IMPROVEMENT,
+        purpose=Purpose.ANALYTICS,
         legal_basis=legal_basis,
         retention=Retentions.ANALYTICS_EVENTS,
         erasure=Erasure.DELETE,
+        further_uses=further_uses,
     )
 
 
 declare(
     "analytics.Event",
     subject="",
+    subjects=(Subjects.VISITORS, Subjects.USERS),
     personal={
-        "pseudonym": _analytics(Category.COOKIE_ID, LegalBasis.CONSENT),
+        "pseudonym": _analytics(Category.COOKIE_ID, LegalBasis.CONSENT, RESEARCH),
         "visitor_key": _analytics(Category.UNIQUE_ID),
-        "path": _analytics(Category.BROWSING),
-        "occurred_at": _analytics(Category.BROWSING),
-        "engaged_ms": _analytics(Category.BROWSING),
+        "path": _analytics(Category.BROWSING, further_uses=RESEARCH),
+        "occurred_at": _analytics(Category.BROWSING, further_uses=RESEARCH),
+        "engaged_ms": _analytics(Category.BROWSING, further_uses=RESEARCH),
         "referrer_host": _analytics(Category.BROWSING),
         "browser": _analytics(Category.DEVICE),
         "browser_major": _analytics(Category.DEVICE),

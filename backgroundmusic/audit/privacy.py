@@ -1,10 +1,11 @@
 """The data map of the audit trail (audit/models.py); the generic retention step enforces it."""
 
-from backgroundmusic.privacy.kernel.registry import Clock, declare, staff_record
+from backgroundmusic.privacy.kernel.registry import Clock, Subjects, declare, staff_record
 
 declare(
     "audit.AuditEvent",
     subject="",
+    subjects=(Subjects.STAFF, Subjects.USERS),
     personal={
         "actor_id": staff_record(exportable=False),
         "target_id": staff_record(exportable=False),

@@ -13,6 +13,7 @@ from backgroundmusic.privacy.kernel.registry import (
     PersonalData,
     Purpose,
     Retentions,
+    Subjects,
     declare,
 )
 
@@ -33,6 +34,7 @@ _job_payload = PersonalData(
 declare(
     "django_tasks_database.DBTaskResult",
     subject="",
+    subjects=(Subjects.USERS,),
     personal={
         "args_kwargs": _job_payload,
         "return_value": _job_payload,

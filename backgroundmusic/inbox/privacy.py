@@ -15,6 +15,7 @@ from backgroundmusic.privacy.kernel.registry import (
     PersonalData,
     Purpose,
     Retentions,
+    Subjects,
     data_map,
     declare,
 )
@@ -36,6 +37,7 @@ def _record(category: Category, *, exportable: bool = True) -> PersonalData:
 declare(
     "inbox.InboundRawMessage",
     subject="message__subject",
+    subjects=(Subjects.REQUESTERS,),
     personal={
         "sealed": PersonalData(
             category=Category.CONTACT_EMAIL,
@@ -55,6 +57,7 @@ declare(
 declare(
     "inbox.InboundMessage",
     subject="subject",
+    subjects=(Subjects.REQUESTERS,),
     personal={
         "subject": _record(Category.UNIQUE_ID),
         "request": _record(Category.CONSENT),

@@ -18,6 +18,7 @@ from backgroundmusic.privacy.kernel.registry import (
     Purpose,
     Retention,
     Retentions,
+    Subjects,
     data_map,
     declare,
 )
@@ -92,6 +93,7 @@ declare("licensing.InvoiceYear", subject="", not_personal=["year", "last_number"
 declare(
     "licensing.CartLine",
     subject="user",
+    subjects=(Subjects.CUSTOMERS,),
     personal={
         "user": PersonalData(
             category=Category.CONTRACT,
@@ -115,6 +117,7 @@ declare(
 declare(
     "licensing.Order",
     subject="user",
+    subjects=(Subjects.CUSTOMERS,),
     personal={
         "user": _record(Category.CONTRACT, ACCOUNTING, Erasure.NULL),
         "subject_pseudonym": _record(Category.UNIQUE_ID, ACCOUNTING),
@@ -153,6 +156,7 @@ declare(
 declare(
     "licensing.OrderLine",
     subject="order__user",
+    subjects=(Subjects.CUSTOMERS,),
     personal={"use_description": _record(Category.CONTRACT, ACCOUNTING)},
     not_personal=[
         "id",
@@ -175,6 +179,7 @@ declare(
 declare(
     "licensing.Invoice",
     subject="order__user",
+    subjects=(Subjects.CUSTOMERS,),
     personal={"issued_at": _record(Category.CONTRACT, ACCOUNTING)},
     not_personal=["id", "order", "year", "number"],
     clock=RECORDS,
@@ -182,6 +187,7 @@ declare(
 declare(
     "licensing.Payment",
     subject="order__user",
+    subjects=(Subjects.CUSTOMERS,),
     personal={
         "amount": _record(Category.CONTRACT, ACCOUNTING),
         "created_at": _record(Category.CONTRACT, ACCOUNTING),
@@ -203,6 +209,7 @@ declare(
 declare(
     "licensing.Refund",
     subject="payment__order__user",
+    subjects=(Subjects.CUSTOMERS,),
     personal={
         "amount": _record(Category.CONTRACT, ACCOUNTING),
         "reason": _record(Category.CONTRACT, ACCOUNTING),
@@ -228,6 +235,7 @@ declare(
 declare(
     "licensing.Agreement",
     subject="user",
+    subjects=(Subjects.CUSTOMERS,),
     personal={
         "user": _record(Category.CONTRACT, AGREEMENTS, Erasure.NULL),
         "subject_pseudonym": _record(Category.UNIQUE_ID, AGREEMENTS),
@@ -266,6 +274,7 @@ declare(
 declare(
     "licensing.AgreementEvent",
     subject="agreement__user",
+    subjects=(Subjects.CUSTOMERS,),
     personal={
         "reason": _record(Category.CONTRACT, AGREEMENTS),
         "at": _record(Category.CONTRACT, AGREEMENTS),
@@ -276,6 +285,7 @@ declare(
 declare(
     "licensing.Certificate",
     subject="agreement__user",
+    subjects=(Subjects.CUSTOMERS,),
     personal={
         "licensee_display": _record(
             Category.ACCOUNT_SETTINGS, AGREEMENTS, basis=LegalBasis.CONTRACT
@@ -292,6 +302,7 @@ COVERAGE_NOTE = (
 declare(
     "licensing.CoveredChannel",
     subject="agreement__user",
+    subjects=(Subjects.CUSTOMERS,),
     personal={
         "url": _record(Category.SOCIAL, AGREEMENTS, basis=LegalBasis.CONTRACT),
         "added_at": _record(Category.CONTRACT, AGREEMENTS, basis=LegalBasis.CONTRACT),
@@ -303,6 +314,7 @@ declare(
 declare(
     "licensing.CoveredUse",
     subject="agreement__user",
+    subjects=(Subjects.CUSTOMERS,),
     personal={
         "url": _record(Category.SOCIAL, AGREEMENTS, basis=LegalBasis.CONTRACT),
         "title": _record(Category.CONTRACT, AGREEMENTS, basis=LegalBasis.CONTRACT),
@@ -316,6 +328,7 @@ declare(
 declare(
     "licensing.Notice",
     subject="order__user",
+    subjects=(Subjects.CUSTOMERS,),
     personal={
         name: _record(Category.CONTRACT, ACCOUNTING, Erasure.DELETE, basis=LegalBasis.CONTRACT)
         for name in ("kind", "queued_at", "sent_at")

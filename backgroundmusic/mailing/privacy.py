@@ -10,6 +10,7 @@ from backgroundmusic.privacy.kernel.registry import (
     PersonalData,
     Purpose,
     Retentions,
+    Subjects,
     data_map,
     declare,
 )
@@ -17,6 +18,7 @@ from backgroundmusic.privacy.kernel.registry import (
 declare(
     "mailing.Campaign",
     subject="",
+    subjects=(Subjects.STAFF,),
     personal={
         "created_by_id": PersonalData(
             category=Category.STAFF_ACTIONS,
@@ -47,6 +49,7 @@ declare(
 declare(
     "mailing.CampaignMessage",
     subject="recipient",
+    subjects=(Subjects.NEWSLETTER_SUBSCRIBERS,),
     personal={
         "recipient": PersonalData(
             category=Category.CONSENT,
@@ -76,6 +79,7 @@ declare(
 declare(
     "mailing.UnsubscribeToken",
     subject="user",
+    subjects=(Subjects.NEWSLETTER_SUBSCRIBERS,),
     personal={
         name: PersonalData(
             category=Category.UNIQUE_ID,

@@ -10,6 +10,7 @@ from backgroundmusic.privacy.kernel.registry import (
     PersonalData,
     Purpose,
     Retentions,
+    Subjects,
     data_map,
     declare,
 )
@@ -17,6 +18,7 @@ from backgroundmusic.privacy.kernel.registry import (
 declare(
     "media.Master",
     subject="",
+    subjects=(Subjects.STAFF,),
     personal={
         "uploaded_by_id": PersonalData(
             category=Category.STAFF_ACTIONS,
@@ -80,6 +82,7 @@ declare(
 declare(
     "media.Download",
     subject="user",
+    subjects=(Subjects.CUSTOMERS,),
     personal={
         "user": PersonalData(
             category=Category.CONTRACT,

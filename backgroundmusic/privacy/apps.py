@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.core import checks
 
 
 class PrivacyConfig(AppConfig):
@@ -6,6 +7,7 @@ class PrivacyConfig(AppConfig):
     label = "privacy"
 
     def ready(self) -> None:
-        from backgroundmusic.privacy.kernel import registry
+        from backgroundmusic.privacy.kernel import policy_rules, registry
 
         registry.autodiscover()
+        checks.register(policy_rules.data_map_policy_check)

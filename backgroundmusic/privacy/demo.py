@@ -16,8 +16,10 @@ from backgroundmusic.privacy.models import DocumentKind, PolicyAcceptance, Polic
 from backgroundmusic.privacy.policies import (
     ACTION_FOR_KIND,
     SEEDED_ACTOR_ID,
+    EditionTexts,
     _edition_create,
     acceptance_record,
+    edition_texts_fill,
 )
 
 if TYPE_CHECKING:
@@ -73,7 +75,9 @@ def demo_editions_publish() -> list[PolicyEdition]:
     """Publishes the project's own texts: the earlier and the current privacy policy and the
     current user agreement. Idempotent: an edition already published is left as it is. Editions
     whose effective date has passed are recorded as published on that date (seeded, actor
-    SEEDED_ACTOR_ID), since the database did not exist then."""
+    SEEDED_ACTOR_ID), since the database did not exist then. The operator's placeholders are
+    filled from the configuration (the demonstration's fictional details when embedded); the
+    earlier editions keep the bracketed notes they were published with."""
     now = clock.now()
     editions = []
     for source in edition_sources():
@@ -82,6 +86,14 @@ def demo_editions_publish() -> list[PolicyEdition]:
             editions.append(existing)
             continue
         # Not edition_publish: that records an edition as published now, by a staff member.
+        texts = edition_texts_fill(
+            EditionTexts(
+                body_en=source.body_en,
+                body_ru=source.body_ru,
+                change_summary_en=source.change_summary_en,
+                change_summary_ru=source.change_summary_ru,
+            )
+        )
         editions.append(
             _edition_create(
                 actor_id=SEEDED_ACTOR_ID,
@@ -89,10 +101,10 @@ def demo_editions_publish() -> list[PolicyEdition]:
                 version=source.version,
                 title_en=source.title_en,
                 title_ru=source.title_ru,
-                body_en=source.body_en,
-                body_ru=source.body_ru,
-                change_summary_en=source.change_summary_en,
-                change_summary_ru=source.change_summary_ru,
+                body_en=texts.body_en,
+                body_ru=texts.body_ru,
+                change_summary_en=texts.change_summary_en,
+                change_summary_ru=texts.change_summary_ru,
                 effective_at=source.effective_at,
                 material_purposes=source.material_purposes,
                 published_at=min(now, source.effective_at),

@@ -28,6 +28,11 @@ from backgroundmusic.audit.services import audit_record
 from backgroundmusic.core import clock
 from backgroundmusic.core.errors import DomainError
 from backgroundmusic.core.markdown import markdown_html
+from backgroundmusic.core.operator import (
+    operator_details,
+    operator_placeholders_fill,
+    unresolved_placeholders,
+)
 from backgroundmusic.core.request_info import truncate_ip
 from backgroundmusic.privacy.consents import consents_suspend_for_edition
 from backgroundmusic.privacy.editions import current_edition, edition_content_hash
@@ -200,6 +205,47 @@ def _normalized(text: str) -> str:
     return "\n".join(line.rstrip() for line in lines).strip()
 
 
+@dataclass(frozen=True)
+class EditionTexts:
+    body_en: str
+    body_ru: str
+    change_summary_en: str
+    change_summary_ru: str
+
+
+def edition_texts_fill(texts: EditionTexts) -> EditionTexts:
+    """The texts with the operator's details (core/operator.py) in place of their placeholders,
+    each in its language: what an edition publishes and hashes."""
+    details = operator_details()
+    return EditionTexts(
+        body_en=operator_placeholders_fill(texts.body_en, language="en", details=details),
+        body_ru=operator_placeholders_fill(texts.body_ru, language="ru", details=details),
+        change_summary_en=operator_placeholders_fill(
+            texts.change_summary_en, language="en", details=details
+        ),
+        change_summary_ru=operator_placeholders_fill(
+            texts.change_summary_ru, language="ru", details=details
+        ),
+    )
+
+
+def _unresolved_refuse(texts: EditionTexts) -> None:
+    for label, parts in (
+        (_("English"), (texts.body_en, texts.change_summary_en)),
+        (_("Russian"), (texts.body_ru, texts.change_summary_ru)),
+    ):
+        left = unresolved_placeholders("\n".join(parts))
+        if left:
+            raise EditionError(
+                _(
+                    "The %(language)s text still has placeholders to fill in: %(placeholders)s. "
+                    "Set the operator's details in the configuration (the OPERATOR_* and DPO_* "
+                    "variables) or complete the text, then publish."
+                )
+                % {"language": label, "placeholders": ", ".join(left)}
+            )
+
+
 def _kind_label(kind: str) -> str:
     return str(dict(DocumentKind.choices).get(kind, kind)).lower()
 
@@ -337,9 +383,20 @@ def edition_publish(
     command), recorded as SEEDED_ACTOR_ID.
     Consents of the purposes in material_purposes are suspended by the consent ledger, in this
     transaction, until the person gives them again.
+    The operator's placeholders ({{ operator.inn }} ...) are filled from the configuration; a text
+    left with a placeholder or a bracketed note ("[to be filled in]") is refused.
     """
     if actor is not None:
         staff_require(actor=actor, may=staff_may_publish_policy)
+    texts = edition_texts_fill(
+        EditionTexts(
+            body_en=body_en,
+            body_ru=body_ru,
+            change_summary_en=change_summary_en,
+            change_summary_ru=change_summary_ru,
+        )
+    )
+    _unresolved_refuse(texts)
     now = clock.now()
     effective = now if effective_at is None else effective_at
     if effective < now:
@@ -352,10 +409,10 @@ def edition_publish(
         version=version,
         title_en=title_en,
         title_ru=title_ru,
-        body_en=body_en,
-        body_ru=body_ru,
-        change_summary_en=change_summary_en,
-        change_summary_ru=change_summary_ru,
+        body_en=texts.body_en,
+        body_ru=texts.body_ru,
+        change_summary_en=texts.change_summary_en,
+        change_summary_ru=texts.change_summary_ru,
         effective_at=effective,
         material_purposes=material_purposes,
         published_at=now,

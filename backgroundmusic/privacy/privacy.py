@@ -11,6 +11,7 @@ from backgroundmusic.privacy.kernel.registry import (
     Purpose,
     Retention,
     Retentions,
+    Subjects,
     declare,
     staff_record,
 )
@@ -30,6 +31,7 @@ declare(
 declare(
     "privacy.StaffAccessLogEntry",
     subject="",
+    subjects=(Subjects.STAFF, Subjects.USERS),
     personal={
         "actor_id": staff_record(exportable=False),
         "subject_id": staff_record(exportable=True),
@@ -146,6 +148,7 @@ declare(
 declare(
     "privacy.ConsentConfirmation",
     subject="subject",
+    subjects=(Subjects.NEWSLETTER_SUBSCRIBERS,),
     personal={
         **{
             name: _held(
@@ -209,6 +212,7 @@ declare(
 declare(
     "privacy.ErasureJob",
     subject="",
+    subjects=(Subjects.USERS,),
     personal={
         "subject_id": _held(Category.UNIQUE_ID, Retentions.REQUEST_RECORDS, exportable=False),
         "subject_pseudonym": _held(
@@ -222,6 +226,7 @@ declare(
 declare(
     "privacy.DestructionRecord",
     subject="",
+    subjects=(Subjects.USERS,),
     personal={
         "subject_pseudonym": _held(
             Category.UNIQUE_ID, Retentions.REQUEST_RECORDS, exportable=False
@@ -240,6 +245,7 @@ declare(
 declare(
     "privacy.DataSubjectRequest",
     subject="subject",
+    subjects=(Subjects.REQUESTERS, Subjects.USERS),
     personal={
         "subject": _held(Category.UNIQUE_ID, Retentions.REQUEST_RECORDS, erasure=Erasure.NULL),
         "requester_contact": _held(

@@ -1,28 +1,36 @@
-"""Records of processing (GDPR art. 30; 152-FZ art. 18.1), built from the data map alone.
+"""Records of processing (GDPR art. 30(1); 152-FZ art. 18.1 and 22(3)), built from the data map.
 
-Purpose → data categories → legal basis → retention, as every app declares them in its
-privacy.py, and who receives the data: the recipients on the register (privacy.Recipient) and,
-for the justice purpose, courts and authorities on a lawful request. `manage.py export_data_map`
-prints the same map, so the page and the export cannot disagree.
+Purpose → data categories → legal basis → retention → whom it is about, as every app declares
+them in its privacy.py, and who receives the data: the recipients on the register
+(privacy.Recipient) and, for the justice purpose, courts and authorities on a lawful request.
+The controller, its representative and officer come from the configuration (core/operator.py).
+`manage.py export_data_map --format json` writes the same records, so the page and the export
+cannot disagree; docs/records-of-processing.json is its committed snapshot.
 """
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import Any
 
+from django.conf import settings
 from django.db.models import QuerySet
 from django.utils.functional import Promise
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
+from django_countries import countries
 
+from backgroundmusic.core.operator import OperatorDetails, operator_details
 from backgroundmusic.privacy.disclosures import is_cross_border
 from backgroundmusic.privacy.kernel.registry import (
     DATA_CATEGORY_LABELS,
     LEGAL_BASIS_LABELS,
     PURPOSE_LABELS,
+    SUBJECTS_LABELS,
     Category,
     LegalBasis,
     Purpose,
     Retention,
+    Subjects,
     data_map,
 )
 from backgroundmusic.privacy.models import Recipient
@@ -62,6 +70,11 @@ class PurposeRecord:
     to_authorities: bool
     # Names of the recipients on the register that receive data for this purpose.
     recipients: list[str] = field(default_factory=list)
+    subjects: list[Subjects] = field(default_factory=list)
+
+    @property
+    def subject_labels(self) -> list[tuple[str, str | Promise]]:
+        return [(subjects.value, SUBJECTS_LABELS[subjects]) for subjects in self.subjects]
 
     @property
     def legal_bases(self) -> list[LegalBasis]:
@@ -100,13 +113,16 @@ def records_of_processing() -> list[PurposeRecord]:
     retention periods (shortest first)."""
     bases: dict[tuple[Purpose, Category], set[LegalBasis]] = defaultdict(set)
     retentions: dict[tuple[Purpose, Category], dict[tuple[int, str], Retention]] = defaultdict(dict)
-    for _declaration, _name, data in data_map.personal_fields():
-        key = (data.purpose, data.category)
-        bases[key].add(data.legal_basis)
-        # Keyed by period and start, never by the (translatable) description.
-        retentions[key].setdefault(
-            (data.retention.days, data.retention.start.value), data.retention
-        )
+    subjects: dict[Purpose, set[Subjects]] = defaultdict(set)
+    for declaration, _name, data in data_map.personal_fields():
+        for use in data.uses():
+            key = (use.purpose, data.category)
+            bases[key].add(use.legal_basis)
+            # Keyed by period and start, never by the (translatable) description.
+            retentions[key].setdefault(
+                (data.retention.days, data.retention.start.value), data.retention
+            )
+            subjects[use.purpose].update(declaration.subjects)
     contract_recipients = list(
         _active_recipients().filter(shared_with_consent=False).values_list("name", flat=True)
     )
@@ -135,6 +151,7 @@ def records_of_processing() -> list[PurposeRecord]:
                     recipients=contract_recipients
                     if purpose == PURPOSE_OF_CONTRACT_RECIPIENTS
                     else [],
+                    subjects=[member for member in Subjects if member in subjects[purpose]],
                 )
             )
     return records
@@ -169,3 +186,220 @@ def recipients_of_processing() -> list[RecipientRecord]:
         )
         for recipient in _active_recipients()
     ]
+
+
+# What the code does to keep personal data safe (GDPR art. 32; 152-FZ art. 18.1 and 19).
+SECURITY_MEASURES = (
+    _(
+        "Personal fields not used for look-ups (names, addresses, phone numbers, tax ids, social "
+        "links) are encrypted at rest with AES-GCM under a data key of each person, wrapped by a "
+        "master key kept outside the database; erasing the person destroys the data key."
+    ),
+    _(
+        "Staff act through roles with least privilege; every staff read of a person's data is "
+        "written to an append-only, hash-chained access log, and every staff action to an "
+        "append-only audit trail."
+    ),
+    _("Staff must sign in with two-factor authentication (TOTP)."),
+    _("Repeated failed sign-ins are locked out for a time."),
+    _(
+        "Connections are encrypted with TLS when the service runs over HTTPS, with HSTS and "
+        "secure cookies."
+    ),
+    _("Logs mask e-mail addresses and names before they are written."),
+    _(
+        "Analytics rows carry a pseudonymous id, never an account, and without consent a daily "
+        "key deleted within 48 hours."
+    ),
+    _(
+        "Data past its retention period is deleted or depersonalized by a daily job, and each "
+        "erasure leaves a destruction record that holds no values."
+    ),
+)
+# 152-FZ art. 3(3): the actions the operator performs with personal data.
+ACTIONS = (
+    _("collection"),
+    _("recording"),
+    _("systematization"),
+    _("accumulation"),
+    _("storage"),
+    _("clarification (updating, changing)"),
+    _("extraction"),
+    _("use"),
+    _("transfer (provision, access)"),
+    _("depersonalization"),
+    _("blocking"),
+    _("deletion"),
+    _("destruction"),
+)
+PROCESSING_METHODS = _(
+    "Mixed processing: automated, with transmission over the internet, and by staff handling "
+    "requests and documents."
+)
+PROCESSING_END = _(
+    "Until the purposes of processing are achieved, within the retention period of each "
+    "category, or until the operator is liquidated."
+)
+GOVERNMENT_REQUIREMENTS = _(
+    "The measures above implement the requirements for the protection of personal data in "
+    "information systems (Government Decree No. 1119 of 1 November 2012): access to the data "
+    "limited to the staff who need it, registration of their access, encryption, and "
+    "destruction of data no longer needed."
+)
+# 152-FZ art. 6(1): the clause of each legal basis, for the notification to the authority.
+LEGAL_BASIS_152FZ = {
+    LegalBasis.CONSENT: "152-FZ art. 6(1)(1)",
+    LegalBasis.LEGAL_OBLIGATION: "152-FZ art. 6(1)(2)",
+    LegalBasis.CONTRACT: "152-FZ art. 6(1)(5)",
+    LegalBasis.LEGITIMATE_INTEREST: "152-FZ art. 6(1)(7)",
+}
+
+
+@dataclass(frozen=True)
+class TransferRecord:
+    """A transfer of personal data to a third country, and the safeguards it rests on."""
+
+    recipient: str
+    country: str
+    country_name: str
+    safeguards: str
+
+
+def transfers_abroad(recipients: list[RecipientRecord]) -> list[TransferRecord]:
+    """The transfers to third countries: today every active recipient outside Russia, with no
+    safeguards recorded yet; the transfer records (issue 13, "Borders") fill them in here."""
+    return [
+        TransferRecord(
+            recipient=recipient.name,
+            country=recipient.country,
+            country_name=recipient.country_name,
+            safeguards="",
+        )
+        for recipient in recipients
+        if recipient.cross_border
+    ]
+
+
+def database_countries() -> list[str]:
+    """ISO codes of the countries where the databases holding personal data are."""
+    return [operator_details().database_country]
+
+
+def _country(code: str) -> dict[str, str]:
+    return {"code": code, "name": str(countries.name(code))}
+
+
+def _controller(details: OperatorDetails, language: str) -> dict[str, Any]:
+    return {
+        "name": details.name(language),
+        "address": details.address(language),
+        "ogrn": details.ogrn,
+        "inn": details.inn,
+        "rkn_register_number": details.rkn_register_number,
+        "contact_email": str(settings.PRIVACY_ADDRESS),
+        "demonstration": details.demonstration,
+    }
+
+
+def records_export(
+    *,
+    language: str,
+    records: list[PurposeRecord] | None = None,
+    recipients: list[RecipientRecord] | None = None,
+) -> dict[str, Any]:
+    """Every record of processing as JSON-ready data, in the active language (call it with
+    `language` active): GDPR art. 30(1) and the notification to Roskomnadzor (152-FZ
+    art. 22(3)). Ordered by the registry's enums and recipients' names, so it is stable.
+    records, recipients: already read by the caller (the page), else read here."""
+    details = operator_details()
+    records = records_of_processing() if records is None else records
+    recipients = recipients_of_processing() if recipients is None else recipients
+    transfers = transfers_abroad(recipients)
+    officer = {"name": details.dpo_name, "email": details.dpo_email, "phone": details.dpo_phone}
+    started = details.processing_started.isoformat() if details.processing_started else ""
+    used_bases = [b for b in LegalBasis if any(b in r.legal_bases for r in records)]
+    used_categories = [
+        c for c in Category if any(entry.category == c for r in records for entry in r.categories)
+    ]
+    used_subjects = [s for s in Subjects if any(s in r.subjects for r in records)]
+    security = [str(measure) for measure in SECURITY_MEASURES]
+    return {
+        "controller": _controller(details, language),
+        "representative": details.representative,
+        "data_protection_officer": officer,
+        "purposes": [
+            {
+                "purpose": record.purpose.value,
+                "label": str(record.label),
+                "subjects": [
+                    {"key": key, "label": str(label)} for key, label in record.subject_labels
+                ],
+                "legal_bases": [basis.value for basis in record.legal_bases],
+                "categories": [
+                    {
+                        "category": entry.category.value,
+                        "label": str(entry.label),
+                        "legal_bases": [basis.value for basis in entry.legal_bases],
+                        "retention": [
+                            {
+                                "days": retention.days,
+                                "start": retention.start,
+                                "description": str(retention.description),
+                            }
+                            for retention in entry.retentions
+                        ],
+                    }
+                    for entry in record.categories
+                ],
+                "recipients": record.recipients,
+                "to_authorities": record.to_authorities,
+            }
+            for record in records
+        ],
+        "recipients": [
+            {
+                "name": recipient.name,
+                "country": _country(recipient.country),
+                "cross_border": recipient.cross_border,
+                "purpose": recipient.purpose,
+                "legal_basis": recipient.legal_basis.value,
+                "categories": [value for value, _label in recipient.categories],
+            }
+            for recipient in recipients
+        ],
+        "authorities": str(AUTHORITIES),
+        "transfers": [
+            {
+                "recipient": transfer.recipient,
+                "country": _country(transfer.country),
+                "safeguards": transfer.safeguards,
+            }
+            for transfer in transfers
+        ],
+        "security_measures": security,
+        "notification_152fz": {
+            "operator_name": details.name(language),
+            "operator_address": details.address(language),
+            "purposes": [str(record.label) for record in records],
+            "legal_bases": [
+                {
+                    "basis": basis.value,
+                    "label": str(LEGAL_BASIS_LABELS[basis]),
+                    "law": LEGAL_BASIS_152FZ[basis],
+                }
+                for basis in used_bases
+            ],
+            "data_categories": [str(DATA_CATEGORY_LABELS[c]) for c in used_categories],
+            "subject_categories": [str(SUBJECTS_LABELS[s]) for s in used_subjects],
+            "actions": [str(action) for action in ACTIONS],
+            "processing_methods": str(PROCESSING_METHODS),
+            "security_measures": security,
+            "responsible_person": officer,
+            "processing_started": started,
+            "processing_end": str(PROCESSING_END),
+            "cross_border_transfer": bool(transfers),
+            "cross_border_countries": sorted({t.country for t in transfers}),
+            "database_countries": [_country(code) for code in database_countries()],
+            "security_under_government_requirements": str(GOVERNMENT_REQUIREMENTS),
+        },
+    }

@@ -18,6 +18,10 @@ def _personal_data_as_dict(data: PersonalData) -> dict[str, Any]:
         },
         "erasure": data.erasure.value,
         "exportable": data.exportable,
+        "further_uses": [
+            {"purpose": use.purpose.value, "legal_basis": use.legal_basis.value}
+            for use in data.further_uses
+        ],
     }
 
 
@@ -26,6 +30,7 @@ def data_map_as_dict() -> dict[str, dict[str, Any]]:
     return {
         label: {
             "subject": declaration.subject,
+            "subjects": [subjects.value for subjects in declaration.subjects],
             "note": declaration.note,
             "personal": {
                 name: _personal_data_as_dict(data) for name, data in declaration.personal.items()

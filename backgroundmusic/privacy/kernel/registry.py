@@ -51,6 +51,24 @@ class Purpose(StrEnum):
     LEGAL_COMPLIANCE = "legal_compliance"  # 4.1.7
     SECURITY = "security"  # 5.1 protect accounts and data
     PUBLIC_PROFILE = "public_profile"  # 7.1, only with consent
+    # First-party page statistics (analytics/): how the site is used, so it can be improved.
+    ANALYTICS = "analytics"
+    # Depersonalized research datasets released to a named partner (analytics/research.py).
+    RESEARCH = "research"
+    # Ad targeting by partners: nothing serves it today; named so the policy rules can refuse
+    # contact data flowing to it (privacy/kernel/policy_rules.py).
+    ADVERTISING = "advertising"
+
+
+class Subjects(StrEnum):
+    """Categories of data subjects (GDPR art. 30(1)(c); 152-FZ art. 22(3))."""
+
+    USERS = "users"  # people with an account, and those who act for a company's account
+    CUSTOMERS = "customers"  # buyers and licensees
+    VISITORS = "visitors"  # anyone who opens the website, signed in or not
+    STAFF = "staff"
+    NEWSLETTER_SUBSCRIBERS = "newsletter_subscribers"
+    REQUESTERS = "requesters"  # people who write to the service or ask about their data
 
 
 class LegalBasis(StrEnum):
@@ -218,6 +236,18 @@ PURPOSE_LABELS = {
     Purpose.LEGAL_COMPLIANCE: _("Complying with the law"),
     Purpose.SECURITY: _("Protecting accounts and data"),
     Purpose.PUBLIC_PROFILE: _("Showing your public profile (only with your consent)"),
+    Purpose.ANALYTICS: _("Measuring how the website is used"),
+    Purpose.RESEARCH: _("Depersonalized research for partners (only with your consent)"),
+    Purpose.ADVERTISING: _("Ad targeting by partners"),
+}
+
+SUBJECTS_LABELS = {
+    Subjects.USERS: _("Users with an account, and people who act for a company's account"),
+    Subjects.CUSTOMERS: _("Buyers and licensees"),
+    Subjects.VISITORS: _("Visitors of the website"),
+    Subjects.STAFF: _("Staff of the operator"),
+    Subjects.NEWSLETTER_SUBSCRIBERS: _("Newsletter subscribers"),
+    Subjects.REQUESTERS: _("People who write to us or make requests about their data"),
 }
 
 # Labels of categories and legal bases, for the records of processing (privacy/processing.py)
@@ -253,13 +283,28 @@ LEGAL_BASIS_LABELS = {
 
 
 @dataclass(frozen=True)
+class Use:
+    """A purpose a field serves, and the legal basis for it."""
+
+    purpose: Purpose
+    legal_basis: LegalBasis
+
+
+@dataclass(frozen=True)
 class PersonalData:
+    """further_uses: purposes the field also serves beyond its main one, each on its own basis
+    (e.g. analytics events also feed the research release, with consent)."""
+
     category: Category
     purpose: Purpose
     legal_basis: LegalBasis
     retention: Retention
     erasure: Erasure
     exportable: bool = True
+    further_uses: tuple[Use, ...] = ()
+
+    def uses(self) -> tuple[Use, ...]:
+        return (Use(purpose=self.purpose, legal_basis=self.legal_basis), *self.further_uses)
 
 
 def staff_record(*, exportable: bool) -> PersonalData:
@@ -307,6 +352,8 @@ class ModelDeclaration:
     not_personal: the other fields, named so that nothing goes unclassified.
     clock: what the retention period of the personal fields counts from (None only for a model
     holding no personal data).
+    subjects: whom the personal fields are about; a model whose rows lead to an account defaults
+    to users, any other model holding personal data names them.
     """
 
     label: str
@@ -315,6 +362,7 @@ class ModelDeclaration:
     not_personal: frozenset[str]
     note: str = ""
     clock: Clock | None = None
+    subjects: tuple[Subjects, ...] = ()
 
     def retention(self) -> Retention | None:
         """The one period of the model's personal fields (a model's fields share one clock)."""
@@ -379,6 +427,7 @@ class Registry:
         not_personal: Iterable[str] = (),
         note: str = "",
         clock: Clock | None = None,
+        subjects: Iterable[Subjects] = (),
     ) -> None:
         if label in self.models:
             raise ValueError(f"{label} is declared twice in the data map")
@@ -391,6 +440,7 @@ class Registry:
             not_personal=frozenset(not_personal),
             note=note,
             clock=clock,
+            subjects=tuple(subjects) or ((Subjects.USERS,) if subject and personal else ()),
         )
 
     def register_exporter(

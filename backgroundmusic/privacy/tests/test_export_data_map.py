@@ -42,7 +42,9 @@ def test_a_sealed_profile_field_is_exported_in_full():
         },
         "erasure": "delete",
         "exportable": True,
+        "further_uses": [],
     }
+    assert profile["subjects"] == ["users"]
 
 
 def test_secrets_are_marked_not_exportable():
@@ -56,7 +58,18 @@ def test_secrets_are_marked_not_exportable():
 def test_a_model_without_personal_data_lists_every_field_as_not_personal():
     assert exported()["core.ScheduledRun"] == {
         "subject": "",
+        "subjects": [],
         "note": "",
         "personal": {},
         "not_personal": ["enqueued_at", "id", "job", "slot", "task_result_id"],
     }
+
+
+def test_further_uses_and_subjects_are_exported():
+    event = exported()["analytics.Event"]
+    assert event["subjects"] == ["visitors", "users"]
+    assert event["personal"]["path"]["purpose"] == "analytics"
+    assert event["personal"]["path"]["further_uses"] == [
+        {"purpose": "research", "legal_basis": "consent"}
+    ]
+    assert event["personal"]["browser"]["further_uses"] == []

@@ -44,9 +44,11 @@ def shape_of_export() -> Shape:
     shape: Shape = defaultdict(lambda: defaultdict(lambda: {"bases": set(), "days": set()}))
     for model in exported().values():
         for data in model["personal"].values():
-            entry = shape[data["purpose"]][data["category"]]
-            entry["bases"].add(data["legal_basis"])
-            entry["days"].add(data["retention"]["days"])
+            uses = [{"purpose": data["purpose"], "legal_basis": data["legal_basis"]}]
+            for use in uses + data["further_uses"]:
+                entry = shape[use["purpose"]][data["category"]]
+                entry["bases"].add(use["legal_basis"])
+                entry["days"].add(data["retention"]["days"])
     return {purpose: dict(categories) for purpose, categories in shape.items()}
 
 
@@ -192,18 +194,21 @@ def test_every_label_is_translatable():
 def test_records_follow_the_data_map():
     records = records_of_processing()
     fields = list(data_map.personal_fields())
-    assert {r.purpose for r in records} == {data.purpose for _d, _n, data in fields}
+    assert {r.purpose for r in records} == {
+        use.purpose for _d, _n, data in fields for use in data.uses()
+    }
     for record in records:
         for entry in record.categories:
             served = [
-                data
+                (data, use)
                 for _d, _n, data in fields
-                if data.purpose == record.purpose and data.category == entry.category
+                for use in data.uses()
+                if use.purpose == record.purpose and data.category == entry.category
             ]
             assert served
             assert entry.legal_bases == [
-                b for b in LegalBasis if b in {d.legal_basis for d in served}
+                b for b in LegalBasis if b in {use.legal_basis for _d, use in served}
             ]
             assert [(r.days, r.start) for r in entry.retentions] == sorted(
-                {(d.retention.days, d.retention.start.value) for d in served}
+                {(d.retention.days, d.retention.start.value) for d, _use in served}
             )
