@@ -11,7 +11,7 @@ from backgroundmusic.core.errors import ActionRefused
 from backgroundmusic.incidents import services
 from backgroundmusic.incidents.models import Incident, Notice, NoticeKind
 from backgroundmusic.incidents.people import affected_people
-from backgroundmusic.incidents.selectors import ClockState, incident_clocks
+from backgroundmusic.incidents.selectors import incident_clocks
 from backgroundmusic.incidents.tests.scene import DETECTED, T0, facts, officer, person
 from backgroundmusic.mailing.models import Campaign, CampaignMessage
 from tests.callers import ALL_CALLERS, expected_by_caller
