@@ -27,7 +27,11 @@ def frozen():
 
 def states(incident: Incident, at=None) -> dict[str, tuple[str, str | None, str]]:
     return {
-        c.kind.value: (c.due_at.isoformat(), c.met_at and c.met_at.isoformat(), c.state.value)
+        c.kind.value: (
+            c.due_at.isoformat(),
+            c.met_at.isoformat() if c.met_at else None,
+            c.state.value,
+        )
         for c in incident_clocks(incident=incident, now=at or clock.now())
     }
 
