@@ -21,6 +21,19 @@ RECURRING_JOBS: list[RecurringJob] = [
         cron="0 5 * * *",
         task="backgroundmusic.privacy.tasks.send_request_deadline_digest",
     ),
+    # The same slot: incident managers get the incidents' clocks overdue or running
+    # (incidents/digest.py; a letter of its own, decision 0035).
+    RecurringJob(
+        name="incident_clock_digest",
+        cron="0 5 * * *",
+        task="backgroundmusic.incidents.tasks.send_incident_digest",
+    ),
+    # Letters about an incident that a killed batch left queued (incidents/letters.py)
+    RecurringJob(
+        name="resume_incident_letters",
+        cron="*/10 * * * *",
+        task="backgroundmusic.incidents.tasks.resume_incident_letters",
+    ),
     # Ingest watchdog (media/services.py)
     RecurringJob(
         name="fail_stuck_masters",

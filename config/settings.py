@@ -120,6 +120,7 @@ INSTALLED_APPS = [
     "backgroundmusic.analytics",
     "backgroundmusic.mailing",
     "backgroundmusic.inbox",
+    "backgroundmusic.incidents",
 ]
 
 MIDDLEWARE = [
@@ -373,6 +374,8 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 MARKETING_FROM_EMAIL = env.str(
     "MARKETING_FROM_EMAIL", default="BACKGROUND MUSIC <news@backgroundmusic.local>"
 )
+# How many letters about an incident one job sends over one connection (incidents/letters.py).
+INCIDENT_LETTER_BATCH_SIZE = env.int("INCIDENT_LETTER_BATCH_SIZE", default=200)
 # How many messages one batch job claims and sends over one connection.
 MAILING_BATCH_SIZE = env.int("MAILING_BATCH_SIZE", default=200)
 # django-anymail, when EMAIL_URL is not enough: EMAIL_BACKEND names an ESP backend

@@ -35,6 +35,8 @@ urlpatterns = [
     path("", include("backgroundmusic.inbox.urls")),
     path("anymail/", include("anymail.urls")),
     path("staff/mailing/", include("backgroundmusic.mailing.staff_urls")),
+    # The breach register (incidents/staff_urls.py)
+    path("staff/incidents/", include("backgroundmusic.incidents.staff_urls")),
     path("api/", api.urls),
     path("admin/", admin.site.urls),
 ]

@@ -30,6 +30,10 @@ from backgroundmusic.catalog.models import Collection, Facet, Genre, Mood, Track
 from backgroundmusic.catalog.tests.fixtures import make_facets
 from backgroundmusic.core import clock
 from backgroundmusic.core.errors import ActionRefused, DomainError
+from backgroundmusic.incidents import selectors as incident_selectors
+from backgroundmusic.incidents import services as incidents
+from backgroundmusic.incidents.models import Incident, Notice, NoticeKind
+from backgroundmusic.incidents.tests.scene import FACTS as INCIDENT_FACTS
 from backgroundmusic.licensing import agreements, billing, editions, orders
 from backgroundmusic.licensing.models import (
     Agreement,
@@ -625,6 +629,13 @@ class Scene:
         return mailing.campaign_create(actor=editor, text=CAMPAIGN_TEXT)
 
     @cached_property
+    def incident(self) -> Incident:
+        return incidents.incident_open(actor=self.officer, facts=INCIDENT_FACTS)
+
+    def notice(self, kind: NoticeKind) -> Notice:
+        return Notice.objects.get(incident=self.incident, kind=kind)
+
+    @cached_property
     def payment(self) -> Payment:
         return Payment.objects.create(
             order=self.order,
@@ -990,6 +1001,49 @@ STAFF_SERVICES: dict[str, tuple[Callable[[Any, Scene], Callable[[], object]], st
     "mailing.audience_count": (
         lambda actor, scene: partial(mailing_staff.audience_count, actor=actor),
         "staff_may_manage_campaigns",
+    ),
+    "incidents.incident_open": (
+        lambda actor, scene: partial(incidents.incident_open, actor=actor, facts=INCIDENT_FACTS),
+        "staff_may_manage_incidents",
+    ),
+    "incidents.incident_people_compute": (
+        lambda actor, scene: partial(
+            incidents.incident_people_compute, actor=actor, incident=scene.incident
+        ),
+        "staff_may_manage_incidents",
+    ),
+    "incidents.notice_draft_update": (
+        lambda actor, scene: partial(
+            incidents.notice_draft_update,
+            actor=actor,
+            notice=scene.notice(NoticeKind.AUTHORITY_RU),
+            text=incidents.NoticeText("S", "С", "T", "Т"),
+        ),
+        "staff_may_manage_incidents",
+    ),
+    "incidents.notice_record_sent": (
+        lambda actor, scene: partial(
+            incidents.notice_record_sent,
+            actor=actor,
+            notice=scene.notice(NoticeKind.AUTHORITY_RU),
+            sent_at=NOW,
+            reference="RKN-1",
+        ),
+        "staff_may_manage_incidents",
+    ),
+    "incidents.letters_send": (
+        lambda actor, scene: partial(incidents.letters_send, actor=actor, incident=scene.incident),
+        "staff_may_manage_incidents",
+    ),
+    "incidents.incidents_for_staff": (
+        lambda actor, scene: partial(incident_selectors.incidents_for_staff, actor=actor),
+        "staff_may_manage_incidents",
+    ),
+    "incidents.incident_for_staff": (
+        lambda actor, scene: partial(
+            incident_selectors.incident_for_staff, actor=actor, incident_id=scene.incident.pk
+        ),
+        "staff_may_manage_incidents",
     ),
     "mailing.campaign_previews": (
         lambda actor, scene: partial(

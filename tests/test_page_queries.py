@@ -9,6 +9,7 @@ counted. A page that needs one more query must say so here.
 
 import re
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
@@ -25,6 +26,8 @@ from backgroundmusic.catalog.tests.fixtures import make_facets, ready_track
 from backgroundmusic.core import clock
 from backgroundmusic.inbox.services import confirmation_token, inbound_record
 from backgroundmusic.inbox.tests.letters import letter
+from backgroundmusic.incidents import services as incident_services
+from backgroundmusic.incidents.tests.scene import FACTS as INCIDENT_FACTS
 from backgroundmusic.licensing import demo as licensing_demo
 from backgroundmusic.licensing import editions as plan_editions
 from backgroundmusic.licensing.models import CoveredChannel, CoveredUse, PlanKind
@@ -234,10 +237,11 @@ def test_privacy_center(count, client, django_assert_num_queries):
     # "The data we hold" reads each model of the data map that names a person once (licensing's
     # eleven and media's downloads took it from 48 to 60; licensing's letters, mailing's messages
     # and unsubscribe token, the inbox's letters and their sealed copies and the newsletter's
-    # pending confirmations to 66): it grows with the map, not the rows. One more asks whether the
-    # profile has a phone, for the text-message consent's row; the newsletter row asks for a
-    # confirmation waiting and for the verified address (2 more).
-    page = assert_page_queries(signed_in(client, owner), "/privacy/", 69, django_assert_num_queries)
+    # pending confirmations to 66, the letters about incidents to 67): it grows with the map, not
+    # the rows. One more asks whether the profile has a phone, for the text-message consent's
+    # row; the newsletter row asks for a confirmation waiting and for the verified address (2
+    # more).
+    page = assert_page_queries(signed_in(client, owner), "/privacy/", 70, django_assert_num_queries)
     # Each disclosure names its recipient twice (the list and its details).
     assert page.count("Court ") == 2 * count
 
@@ -292,8 +296,9 @@ def test_content_manager_pages(count, path, expected, client, django_assert_num_
     [
         (StaffRole.SUPPORT, "/staff/", 20),
         # Each staff section the role holds asks for two-factor sign-in once per navigation
-        # (staff_sections renders twice): the audit trail's section added 2 for privacy officers.
-        (StaffRole.PRIVACY_OFFICER, "/staff/access-log/", 33),
+        # (staff_sections renders twice): the audit trail's section added 2 for privacy officers,
+        # and the incidents' 2 more.
+        (StaffRole.PRIVACY_OFFICER, "/staff/access-log/", 35),
     ],
 )
 @pytest.mark.parametrize("count", SIZES)
@@ -307,7 +312,8 @@ def test_people_and_access_log(count, role, path, expected, client, django_asser
 
 @pytest.mark.parametrize(
     ("path", "expected"),
-    [("/staff/requests/", 32), ("/staff/disclosures/", 33), ("/staff/policies/", 35)],
+    # The incidents' section in the navigation: 2 more each (see above).
+    [("/staff/requests/", 34), ("/staff/disclosures/", 35), ("/staff/policies/", 37)],
 )
 @pytest.mark.parametrize("count", SIZES)
 def test_privacy_officer_pages(count, path, expected, client, django_assert_num_queries):
@@ -601,3 +607,43 @@ def test_newsletter_editor_pages(count, page, expected, client, django_assert_nu
         assert html.count('data-status="sending"') == count
     if page == "{draft}/":
         assert f'<dd id="campaign-audience-now">{count} people</dd>' in html
+
+
+def incidents(count: int, officer: User) -> int:
+    """`count` incidents affecting `count` people, each with its letters sent; returns the last
+    incident's id."""
+    for _ in range(count):
+        UserFactory.create()
+    last = None
+    for n in range(count):
+        last = incident_services.incident_open(
+            actor=officer, facts=replace(INCIDENT_FACTS, summary=f"Incident {n}")
+        )
+        incident_services.letters_send(actor=officer, incident=last)
+    assert last is not None
+    return last.pk
+
+
+@pytest.mark.parametrize(
+    ("page", "expected"),
+    [
+        # The privacy officer's navigation asks two-factor sign-in once per section it may open.
+        # The incidents and their notices: one query each, whatever their number.
+        ("", 37),
+        ("new/", 33),
+        # The incident with its letters counted by status, and its notices.
+        ("{incident}/", 36),
+        ("{incident}/notices/authority_ru/", 36),
+    ],
+)
+@pytest.mark.parametrize("count", SIZES)
+def test_incident_pages(count, page, expected, client, django_assert_num_queries):
+    officer = staff(client, StaffRole.PRIVACY_OFFICER)
+    incident = incidents(count, officer)
+    path = "/staff/incidents/" + page.format(incident=incident)
+    html = assert_page_queries(client, path, expected, django_assert_num_queries)
+    if page == "":
+        assert html.count('data-clock="authority_ru" data-state="running"') == count
+    if page == "{incident}/":
+        assert f'<dd id="incident-people">{count + 1} accounts in our records</dd>' in html
+        assert f"<li>Queued: {count + 1}</li>" in html

@@ -36,6 +36,7 @@ from backgroundmusic.staffroles.selectors import (
     staff_may_manage_agreements,
     staff_may_manage_campaigns,
     staff_may_manage_catalogue,
+    staff_may_manage_incidents,
     staff_may_manage_orders,
     staff_may_manage_plans,
     staff_may_publish_policy,
@@ -73,6 +74,7 @@ def staff_sections(*, actor: Actor) -> list[StaffSection]:
         (_("Licence agreements"), "licensing_staff:agreements", staff_may_manage_agreements),
         (_("Orders"), "licensing_staff:orders", staff_may_manage_orders),
         (_("Newsletters"), "mailing_staff:campaigns", staff_may_manage_campaigns),
+        (_("Incidents"), "incidents_staff:incidents", staff_may_manage_incidents),
     ]
     return [
         StaffSection(label=str(label), url_name=url_name)

@@ -46,6 +46,11 @@ class AuditAction(models.TextChoices):
     CAMPAIGN_SCHEDULED = "campaign.scheduled", _("Campaign scheduled")
     CAMPAIGN_CANCELLED = "campaign.cancelled", _("Campaign cancelled")
     CAMPAIGN_TEST_SENT = "campaign.test_sent", _("Campaign test message sent")
+    INCIDENT_OPENED = "incident.opened", _("Incident opened")
+    INCIDENT_PEOPLE_COMPUTED = "incident.people_computed", _("Incident's affected people computed")
+    INCIDENT_NOTICE_DRAFTED = "incident.notice_drafted", _("Incident notice draft changed")
+    INCIDENT_NOTICE_SENT = "incident.notice_sent", _("Incident notice to an authority recorded")
+    INCIDENT_LETTERS_QUEUED = "incident.letters_queued", _("Incident letters to people queued")
 
 
 class AuditEvent(AppendOnlyModel):

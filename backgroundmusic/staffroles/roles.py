@@ -46,6 +46,7 @@ MANAGE_PLANS = "licensing.publish_planedition"
 MANAGE_ORDERS = "licensing.manage_order"
 MANAGE_AGREEMENTS = "licensing.revoke_agreement"
 MANAGE_CAMPAIGNS = "mailing.manage_campaign"
+MANAGE_INCIDENTS = "incidents.manage_incident"
 
 # "app_label.codename" → (model the permission hangs on, its name). Both are created by the data
 # migration; view_access_log is also declared in StaffAccessLogEntry.Meta with the same name.
@@ -63,6 +64,7 @@ PERMISSIONS: dict[str, tuple[str, str]] = {
     MANAGE_ORDERS: ("order", "Can confirm bank transfers and refund or cancel orders"),
     MANAGE_AGREEMENTS: ("agreement", "Can revoke licence agreements"),
     MANAGE_CAMPAIGNS: ("campaign", "Can write, schedule and cancel newsletter campaigns"),
+    MANAGE_INCIDENTS: ("incident", "Can open incidents, draft and record their notices"),
 }
 
 ROLE_PERMISSIONS: dict[StaffRole, tuple[str, ...]] = {
@@ -77,6 +79,7 @@ ROLE_PERMISSIONS: dict[StaffRole, tuple[str, ...]] = {
         VIEW_ANALYTICS,
         EXPORT_RESEARCH,
         VIEW_AUDIT_LOG,
+        MANAGE_INCIDENTS,
     ),
     StaffRole.ADMINISTRATOR: (
         VIEW_PERSON_DATA,

@@ -20,6 +20,7 @@ from backgroundmusic.staffroles.roles import (
     MANAGE_AGREEMENTS,
     MANAGE_CAMPAIGNS,
     MANAGE_CATALOGUE,
+    MANAGE_INCIDENTS,
     MANAGE_ORDERS,
     MANAGE_PLANS,
     PUBLISH_POLICY,
@@ -179,6 +180,12 @@ def staff_may_manage_campaigns(*, actor: Actor) -> bool:
     return _staff_may(actor, MANAGE_CAMPAIGNS)
 
 
+def staff_may_manage_incidents(*, actor: Actor) -> bool:
+    """May open personal-data breach incidents, compute who is affected, draft and record the
+    notices to the authorities and send the letters to the people (privacy officer)."""
+    return _staff_may(actor, MANAGE_INCIDENTS)
+
+
 # What a refused person is told, one sentence per permission question.
 REFUSALS: dict[StaffPredicate, Promise] = {
     staff_may_view_people: _("You may not look up people."),
@@ -195,6 +202,7 @@ REFUSALS: dict[StaffPredicate, Promise] = {
     staff_may_manage_orders: _("You may not manage orders."),
     staff_may_manage_agreements: _("You may not manage licence agreements."),
     staff_may_manage_campaigns: _("You may not manage newsletter campaigns."),
+    staff_may_manage_incidents: _("You may not manage personal-data breach incidents."),
 }
 
 

@@ -104,6 +104,7 @@ def test_the_migration_creates_each_role_with_least_privilege():
             "analytics.export_research",
             "analytics.view_statistics",
             "audit.view_audit_trail",
+            "incidents.manage_incident",
             "privacy.handle_datasubjectrequest",
             "privacy.publish_policyedition",
             "privacy.record_disclosure",
@@ -434,6 +435,7 @@ def test_everyone_signed_in_finds_the_privacy_center_in_the_main_navigation(call
                 "privacy:staff_policies",
                 "analytics_staff:dashboard",
                 "analytics_staff:research",
+                "incidents_staff:incidents",
             ],
         ),
         (
