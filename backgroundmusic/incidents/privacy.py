@@ -23,6 +23,7 @@ from backgroundmusic.privacy.kernel.registry import (
     Purpose,
     Retention,
     RetentionStart,
+    Subjects,
     data_map,
     declare,
 )
@@ -49,6 +50,7 @@ def _record(*, erasure: Erasure, exportable: bool) -> PersonalData:
 declare(
     "incidents.Incident",
     subject="",
+    subjects=[Subjects.USERS],
     personal={"affected_subject_ids": _record(erasure=Erasure.KEEP_FOR_LAW, exportable=False)},
     not_personal=[
         "id",
