@@ -8,7 +8,7 @@ from typing import Any
 def declare_destination(
     settings: Any,
     *,
-    host: str,
+    host: str | None,
     port: int | None,
     purpose: str,
     recipient: str = "Test double on this machine",
@@ -20,7 +20,7 @@ def declare_destination(
     settings.OUTBOUND_DESTINATIONS = [
         *settings.OUTBOUND_DESTINATIONS,
         {
-            "host": host,
+            "host": host or "",
             "port": port,
             "purpose": purpose,
             "recipient": recipient,

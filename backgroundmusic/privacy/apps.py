@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.core import checks
 
 
 class PrivacyConfig(AppConfig):
@@ -6,6 +7,11 @@ class PrivacyConfig(AppConfig):
     label = "privacy"
 
     def ready(self) -> None:
+        from backgroundmusic.core.destinations import transfer_check_register
+        from backgroundmusic.privacy import transfers
         from backgroundmusic.privacy.kernel import registry
 
         registry.autodiscover()
+        # A declared destination abroad is refused without a transfer record in force.
+        transfer_check_register(transfers.destination_transfer_check)
+        checks.register(transfers.register_agrees_check, checks.Tags.database, deploy=True)

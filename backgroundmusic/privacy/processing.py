@@ -8,12 +8,15 @@ prints the same map, so the page and the export cannot disagree.
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.db.models import QuerySet
 from django.utils.functional import Promise
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from backgroundmusic.core import destinations
+from backgroundmusic.privacy import transfers
 from backgroundmusic.privacy.disclosures import is_cross_border
 from backgroundmusic.privacy.kernel.registry import (
     DATA_CATEGORY_LABELS,
@@ -169,3 +172,29 @@ def recipients_of_processing() -> list[RecipientRecord]:
         )
         for recipient in _active_recipients()
     ]
+
+
+def processing_transfers() -> dict[str, list[dict[str, Any]]]:
+    """Transfers abroad and where the data is kept, for the records of processing (GDPR art.
+    30(1)(e); 152-FZ art. 22(3)): every transfer record in force (recipient, country, adequacy
+    and the list it comes from, basis, notice date, safeguards) and each data store's country
+    (core.destinations, DATA_STORES)."""
+    return {
+        "transfers": [
+            {
+                "recipient": record.recipient.name,
+                "country": record.country.code,
+                "adequacy": record.adequacy,
+                "adequacy_source": record.adequacy_source,
+                "basis": record.basis,
+                "authority_notified_on": record.authority_notified_on.isoformat(),
+                "starts_on": record.starts_on.isoformat(),
+                "safeguards": record.safeguards,
+            }
+            for record in transfers.transfers_in_force()
+        ],
+        "stores": [
+            {"name": store.name, "country": store.country, "primary": store.primary}
+            for store in destinations.data_stores_declared()
+        ],
+    }
