@@ -33,7 +33,7 @@ from backgroundmusic.mailing import services as mailing
 from backgroundmusic.mailing.models import Campaign, UnsubscribeToken
 from backgroundmusic.mailing.services import unsubscribe_tokens_ensure
 from backgroundmusic.media.models import Master
-from backgroundmusic.privacy import disclosures, optin, policies
+from backgroundmusic.privacy import disclosures, optin, policies, transfers
 from backgroundmusic.privacy import requests as dsr
 from backgroundmusic.privacy.consents import consent_give
 from backgroundmusic.privacy.kernel.pseudonyms import unsubscribe_token
@@ -42,6 +42,7 @@ from backgroundmusic.privacy.models import (
     ConsentPurpose,
     DataSubjectRequest,
     DocumentKind,
+    Recipient,
     RequestKind,
 )
 from backgroundmusic.staffroles.roles import StaffRole
@@ -236,8 +237,8 @@ def test_privacy_center(count, client, django_assert_num_queries):
     # and unsubscribe token, the inbox's letters and their sealed copies and the newsletter's
     # pending confirmations to 66): it grows with the map, not the rows. One more asks whether the
     # profile has a phone, for the text-message consent's row; the newsletter row asks for a
-    # confirmation waiting and for the verified address (2 more).
-    page = assert_page_queries(signed_in(client, owner), "/privacy/", 69, django_assert_num_queries)
+    # confirmation waiting and for the verified address (2 more). The transfers abroad: one.
+    page = assert_page_queries(signed_in(client, owner), "/privacy/", 70, django_assert_num_queries)
     # Each disclosure names its recipient twice (the list and its details).
     assert page.count("Court ") == 2 * count
 
@@ -292,8 +293,9 @@ def test_content_manager_pages(count, path, expected, client, django_assert_num_
     [
         (StaffRole.SUPPORT, "/staff/", 20),
         # Each staff section the role holds asks for two-factor sign-in once per navigation
-        # (staff_sections renders twice): the audit trail's section added 2 for privacy officers.
-        (StaffRole.PRIVACY_OFFICER, "/staff/access-log/", 33),
+        # (staff_sections renders twice): the audit trail's section added 2 for privacy officers,
+        # the transfers' section 2 more.
+        (StaffRole.PRIVACY_OFFICER, "/staff/access-log/", 35),
     ],
 )
 @pytest.mark.parametrize("count", SIZES)
@@ -307,7 +309,12 @@ def test_people_and_access_log(count, role, path, expected, client, django_asser
 
 @pytest.mark.parametrize(
     ("path", "expected"),
-    [("/staff/requests/", 32), ("/staff/disclosures/", 33), ("/staff/policies/", 35)],
+    [
+        ("/staff/requests/", 34),
+        ("/staff/disclosures/", 35),
+        ("/staff/policies/", 37),
+        ("/staff/transfers/", 35),
+    ],
 )
 @pytest.mark.parametrize("count", SIZES)
 def test_privacy_officer_pages(count, path, expected, client, django_assert_num_queries):
@@ -332,6 +339,16 @@ def test_privacy_officer_pages(count, path, expected, client, django_assert_num_
             categories=["user.contact.email"],
             reference_document=f"Decision {number}",
             disclosed_on=date(2026, 2, 5),
+        )
+        transfers.transfer_record_add(
+            actor=officer,
+            recipient=Recipient.objects.create(
+                name=f"Partner {number}", country="DE", purpose_en="x", purpose_ru="x"
+            ),
+            country="DE",
+            basis="contract",
+            safeguards="Contract clauses",
+            authority_notified_on=date(2026, 2, 2),
         )
     assert_page_queries(client, path, expected, django_assert_num_queries)
 
