@@ -84,8 +84,6 @@ OPERATOR_DETAILS = {
     "dpo_phone": env.str("DPO_PHONE", default=""),
     # When the processing started (ISO date), as notified to the authority.
     "processing_started": env.str("OPERATOR_PROCESSING_STARTED", default=""),
-    # The country of the databases holding personal data (ISO 3166 code; 152-FZ art. 18(5)).
-    "database_country": env.str("OPERATOR_DATABASE_COUNTRY", default="RU"),
 }
 
 INSTALLED_APPS = [
@@ -382,7 +380,18 @@ MAILING_BATCH_SIZE = env.int("MAILING_BATCH_SIZE", default=200)
 # (e.g. "anymail.backends.postmark.EmailBackend") and ANYMAIL_* variables its settings; its
 # webhooks under /anymail/ (tracking: bounces and complaints; inbound: letters to the service)
 # check ANYMAIL_WEBHOOK_SECRET ("user:password").
-EMAIL_BACKEND = env.str("EMAIL_BACKEND", default=EMAIL_CONFIG["EMAIL_BACKEND"])
+# A backend that sends over the network is wrapped by core/mail.py's GuardedEmailBackend, which
+# refuses a server not declared in OUTBOUND_DESTINATIONS (decision 0031).
+EMAIL_DELIVERY_BACKEND = env.str("EMAIL_BACKEND", default=EMAIL_CONFIG["EMAIL_BACKEND"])
+LOCAL_EMAIL_BACKENDS = {
+    f"django.core.mail.backends.{name}.EmailBackend"
+    for name in ("filebased", "locmem", "console", "dummy")
+}
+EMAIL_BACKEND = (
+    EMAIL_DELIVERY_BACKEND
+    if EMAIL_DELIVERY_BACKEND in LOCAL_EMAIL_BACKENDS
+    else "backgroundmusic.core.mail.GuardedEmailBackend"
+)
 ANYMAIL = {
     key.removeprefix("ANYMAIL_"): value
     for key, value in os.environ.items()
@@ -480,6 +489,76 @@ OPERATOR_BANK_DETAILS = {
     "bank_account": env.str("OPERATOR_BANK_ACCOUNT", default=""),
     "correspondent_account": env.str("OPERATOR_BANK_CORRESPONDENT_ACCOUNT", default=""),
 }
+
+# Borders (backgroundmusic/core/destinations.py, decision 0031, docs/operations.md "Borders").
+# The country whose law binds the operator: a store or a recipient elsewhere is abroad.
+OPERATOR_COUNTRY = "RU"
+# Where this machine runs: the country of what it keeps on its own disks (SQLite, local media,
+# the file cache, var/). The embedded install declares Russia; a deployment says where it runs.
+SERVER_COUNTRY = env.str("SERVER_COUNTRY", default=OPERATOR_COUNTRY if EMBEDDED else "").upper()
+_on_this_machine = {
+    "default database": DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3",
+    "media storage": not S3_BUCKET,
+    "cache": not REDIS_URL,
+}
+# Every place the service keeps data, with its country (ISO 3166-1 alpha-2). A primary store
+# records and accumulates personal data; `manage.py check --deploy` refuses one outside
+# OPERATOR_COUNTRY. A store on another machine declares its own country (no default).
+DATA_STORES = {
+    "default database": {
+        "country": env.str("DATABASE_COUNTRY", default="")
+        or (SERVER_COUNTRY if _on_this_machine["default database"] else ""),
+        "primary": True,
+        "description": "accounts, profiles, consents, orders, licences, requests",
+    },
+    **(
+        {
+            "analytics database": {
+                "country": env.str("ANALYTICS_DATABASE_COUNTRY", default=""),
+                "primary": True,
+                "description": "page views and engaged time under pseudonymous ids",
+            }
+        }
+        if ANALYTICS_DATABASE_URL
+        else {}
+    ),
+    "media storage": {
+        "country": env.str("MEDIA_COUNTRY", default="")
+        or (SERVER_COUNTRY if _on_this_machine["media storage"] else ""),
+        "primary": True,
+        "description": "uploaded masters, renditions, data exports, certificates",
+    },
+    "cache": {
+        "country": env.str("CACHE_COUNTRY", default="")
+        or (SERVER_COUNTRY if _on_this_machine["cache"] else ""),
+        # With Redis the sessions live there alone; otherwise it holds copies and counters.
+        "primary": bool(REDIS_URL),
+        "description": "sessions (with Redis), rate-limit counters, cached values",
+    },
+    "files under var/": {
+        "country": SERVER_COUNTRY,
+        "primary": True,
+        "description": "mail and text-message copies, the inbox Maildir, secrets",
+    },
+}
+# Every host the service connects to, one mapping each: host, port (omitted: any), purpose
+# (mail, storage, payments, mailbox), recipient (its name on the privacy register), country and
+# basis. The clients refuse any other (core/destinations.py). Given as JSON in the variable
+# OUTBOUND_DESTINATIONS; YooKassa's own API is declared here, as the payment code names it.
+OUTBOUND_DESTINATIONS = env.json("OUTBOUND_DESTINATIONS", default=[]) + (
+    [
+        {
+            "host": "api.yookassa.ru",
+            "port": 443,
+            "purpose": "payments",
+            "recipient": "YooKassa (YooMoney)",
+            "country": "RU",
+            "basis": "contract",
+        }
+    ]
+    if YOOKASSA_API_URL.startswith("https://api.yookassa.ru/")
+    else []
+)
 
 CSRF_FAILURE_VIEW = "backgroundmusic.core.views.csrf_failure"
 SESSION_COOKIE_SECURE = HTTPS

@@ -12,12 +12,13 @@ def s3_storage(
     secret_key: str = "",
     addressing_style: str = "path",
 ) -> dict[str, Any]:
-    """A STORAGES entry for django-storages' S3 backend. Empty credentials come from boto3's
+    """A STORAGES entry for django-storages' S3 backend (behind core/s3.py's guard of the
+    declared destinations). Empty credentials come from boto3's
     usual chain (environment, instance role)."""
     from botocore.config import Config  # only when S3 is configured: botocore is slow to import
 
     return {
-        "BACKEND": "storages.backends.s3.S3Storage",
+        "BACKEND": "backgroundmusic.core.s3.GuardedS3Storage",
         "OPTIONS": {
             "bucket_name": bucket,
             "endpoint_url": endpoint_url or None,

@@ -11,11 +11,13 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
+from urllib.parse import urlsplit
 
 import boto3
 import pytest
 
 from config.storage import s3_storage
+from tests.destinations import declare_destination
 
 TEST_DOUBLE_CREDENTIALS = {"access_key": "test-double", "secret_key": "test-double"}
 
@@ -62,6 +64,8 @@ def bucket(settings, s3_double_endpoint: str):  # type: ignore[no-untyped-def]
         aws_secret_access_key=TEST_DOUBLE_CREDENTIALS["secret_key"],
     )
     created = resource.create_bucket(Bucket=name)
+    endpoint = urlsplit(s3_double_endpoint)
+    declare_destination(settings, host=endpoint.hostname, port=endpoint.port, purpose="storage")
     settings.STORAGES = {
         **settings.STORAGES,
         "default": s3_storage(

@@ -16,6 +16,8 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
+from tests.destinations import use_smtp
+
 # aiosmtpd logs every SMTP command at INFO; the test output needs none of it.
 logging.getLogger("mail.log").setLevel(logging.WARNING)
 
@@ -100,7 +102,8 @@ def free_port(host: str) -> int:
 
 @pytest.fixture
 def smtp_server(settings) -> Iterator[SmtpServer]:
-    """An aiosmtpd server on a free local port, with Django's SMTP backend pointed at it.
+    """An aiosmtpd server on a free local port, declared as an outbound destination, with
+    Django's SMTP backend (behind core/mail.py's guard) pointed at it.
 
     pytest-django switches e-mail to the locmem backend in setup_test_environment() (session
     scope); the `settings` fixture applies our override later, per test, and undoes it after.
@@ -121,9 +124,7 @@ def smtp_server(settings) -> Iterator[SmtpServer]:
         break
     if controller is None:
         pytest.fail(f"could not start the test SMTP server on {host}")
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST = host
-    settings.EMAIL_PORT = controller.port
+    use_smtp(settings, host=host, port=controller.port)
     settings.EMAIL_HOST_USER = ""
     settings.EMAIL_HOST_PASSWORD = ""
     settings.EMAIL_USE_TLS = False

@@ -56,7 +56,7 @@ from backgroundmusic.media import selectors as media_selectors
 from backgroundmusic.media import services as media
 from backgroundmusic.media.models import Master
 from backgroundmusic.media.tests.audio import sine, write_wav
-from backgroundmusic.privacy import disclosures, policies
+from backgroundmusic.privacy import disclosures, policies, transfers
 from backgroundmusic.privacy import requests as dsr
 from backgroundmusic.privacy.models import (
     DataSubjectRequest,
@@ -64,6 +64,7 @@ from backgroundmusic.privacy.models import (
     DocumentKind,
     Recipient,
     RequestKind,
+    TransferRecord,
 )
 from backgroundmusic.privacy.retention import retention_run
 from backgroundmusic.privacy.tests.test_erasure import erase
@@ -612,6 +613,20 @@ class Scene:
         )
 
     @cached_property
+    def transfer(self) -> TransferRecord:
+        return TransferRecord.objects.create(
+            recipient=self.recipient,
+            country="DE",
+            adequacy="convention_108",
+            basis="contract",
+            safeguards="Standard contract clauses",
+            authority_notified_on=date(2026, 1, 5),
+            starts_on=date(2026, 1, 5),
+            recorded_at=NOW,
+            recorded_by_id=self.officer.pk,
+        )
+
+    @cached_property
     def plan(self) -> Plan:
         return editions.plan_create(actor=None, code="creator", kind=PlanKind.CREATOR)
 
@@ -795,6 +810,24 @@ STAFF_SERVICES: dict[str, tuple[Callable[[Any, Scene], Callable[[], object]], st
             disclosed_on=date(2026, 2, 5),
         ),
         "staff_may_record_disclosures",
+    ),
+    "privacy.transfer_record_add": (
+        lambda actor, scene: partial(
+            transfers.transfer_record_add,
+            actor=actor,
+            recipient=scene.recipient,
+            country="DE",
+            basis="contract",
+            safeguards="Standard contract clauses",
+            authority_notified_on=date(2026, 1, 5),
+        ),
+        "staff_may_manage_transfers",
+    ),
+    "privacy.transfer_record_end": (
+        lambda actor, scene: partial(
+            transfers.transfer_record_end, actor=actor, record=scene.transfer
+        ),
+        "staff_may_manage_transfers",
     ),
     "accounts.staff_people_search": (
         lambda actor, scene: partial(staff.staff_people_search, actor=actor, query="scene"),

@@ -25,6 +25,7 @@ from backgroundmusic.privacy.models import (
 )
 from backgroundmusic.privacy.tests.test_export import run_queued
 from backgroundmusic.staffroles.roles import StaffRole
+from tests.destinations import declare_destination
 
 pytestmark = pytest.mark.django_db
 
@@ -34,6 +35,7 @@ def dovecot(settings) -> Iterator[Dovecot]:
     with dovecot_running() as server:
         settings.INBOX_READER = "imap"
         settings.INBOX_IMAP_URL = server.url
+        declare_destination(settings, host=server.host, port=server.port, purpose="mailbox")
         yield server
 
 

@@ -36,7 +36,7 @@ from backgroundmusic.mailing import services as mailing
 from backgroundmusic.mailing.models import Campaign, UnsubscribeToken
 from backgroundmusic.mailing.services import unsubscribe_tokens_ensure
 from backgroundmusic.media.models import Master
-from backgroundmusic.privacy import disclosures, optin, policies
+from backgroundmusic.privacy import disclosures, optin, policies, transfers
 from backgroundmusic.privacy import requests as dsr
 from backgroundmusic.privacy.consents import consent_give
 from backgroundmusic.privacy.kernel.pseudonyms import unsubscribe_token
@@ -45,6 +45,7 @@ from backgroundmusic.privacy.models import (
     ConsentPurpose,
     DataSubjectRequest,
     DocumentKind,
+    Recipient,
     RequestKind,
 )
 from backgroundmusic.staffroles.roles import StaffRole
@@ -197,7 +198,8 @@ def test_collection(count, client, django_assert_num_queries):
         ("/privacy-policy/editions/", 2),
         ("/privacy-policy/editions/v2/", 2),
         ("/cookies/", 0),
-        ("/privacy/processing/", 2),
+        # The recipients, and the transfer records in force for those abroad.
+        ("/privacy/processing/", 2 + 1),
     ],
 )
 @pytest.mark.parametrize("count", SIZES)
@@ -240,8 +242,8 @@ def test_privacy_center(count, client, django_assert_num_queries):
     # pending confirmations to 66, the letters about incidents to 67): it grows with the map, not
     # the rows. One more asks whether the profile has a phone, for the text-message consent's
     # row; the newsletter row asks for a confirmation waiting and for the verified address (2
-    # more).
-    page = assert_page_queries(signed_in(client, owner), "/privacy/", 70, django_assert_num_queries)
+    # more). The transfers abroad: one.
+    page = assert_page_queries(signed_in(client, owner), "/privacy/", 71, django_assert_num_queries)
     # Each disclosure names its recipient twice (the list and its details).
     assert page.count("Court ") == 2 * count
 
@@ -297,8 +299,8 @@ def test_content_manager_pages(count, path, expected, client, django_assert_num_
         (StaffRole.SUPPORT, "/staff/", 20),
         # Each staff section the role holds asks for two-factor sign-in once per navigation
         # (staff_sections renders twice): the audit trail's section added 2 for privacy officers,
-        # and the incidents' 2 more.
-        (StaffRole.PRIVACY_OFFICER, "/staff/access-log/", 35),
+        # the incidents' 2 more and the transfers' 2 more.
+        (StaffRole.PRIVACY_OFFICER, "/staff/access-log/", 37),
     ],
 )
 @pytest.mark.parametrize("count", SIZES)
@@ -312,8 +314,13 @@ def test_people_and_access_log(count, role, path, expected, client, django_asser
 
 @pytest.mark.parametrize(
     ("path", "expected"),
-    # The incidents' section in the navigation: 2 more each (see above).
-    [("/staff/requests/", 34), ("/staff/disclosures/", 35), ("/staff/policies/", 37)],
+    # The incidents' and the transfers' sections in the navigation: 2 more each (see above).
+    [
+        ("/staff/requests/", 36),
+        ("/staff/disclosures/", 37),
+        ("/staff/policies/", 39),
+        ("/staff/transfers/", 37),
+    ],
 )
 @pytest.mark.parametrize("count", SIZES)
 def test_privacy_officer_pages(count, path, expected, client, django_assert_num_queries):
@@ -338,6 +345,16 @@ def test_privacy_officer_pages(count, path, expected, client, django_assert_num_
             categories=["user.contact.email"],
             reference_document=f"Decision {number}",
             disclosed_on=date(2026, 2, 5),
+        )
+        transfers.transfer_record_add(
+            actor=officer,
+            recipient=Recipient.objects.create(
+                name=f"Partner {number}", country="DE", purpose_en="x", purpose_ru="x"
+            ),
+            country="DE",
+            basis="contract",
+            safeguards="Contract clauses",
+            authority_notified_on=date(2026, 2, 2),
         )
     assert_page_queries(client, path, expected, django_assert_num_queries)
 
@@ -629,11 +646,11 @@ def incidents(count: int, officer: User) -> int:
     [
         # The privacy officer's navigation asks two-factor sign-in once per section it may open.
         # The incidents and their notices: one query each, whatever their number.
-        ("", 37),
-        ("new/", 33),
+        ("", 39),
+        ("new/", 35),
         # The incident with its letters counted by status, and its notices.
-        ("{incident}/", 36),
-        ("{incident}/notices/authority_ru/", 36),
+        ("{incident}/", 38),
+        ("{incident}/notices/authority_ru/", 38),
     ],
 )
 @pytest.mark.parametrize("count", SIZES)

@@ -596,6 +596,10 @@ def yookassa_double(
     settings.YOOKASSA_SHOP_ID = yookassa_double_server.shop_id
     settings.YOOKASSA_SECRET_KEY = yookassa_double_server.secret_key
     settings.YOOKASSA_API_URL = yookassa_double_server.api_url
+    from tests.destinations import declare_destination  # here: this file also runs as a script
+
+    api = urllib.parse.urlsplit(yookassa_double_server.api_url)
+    declare_destination(settings, host=api.hostname, port=api.port, purpose="payments")
     settings.YOOKASSA_TIMEOUT_SECONDS = 5.0
     settings.PAYMENT_PROVIDERS = ["bank_transfer", "yookassa"]
     # As config/settings.py lets checkout's form lead to YooKassa's payment page: to the double's.

@@ -26,6 +26,8 @@ class AuditAction(models.TextChoices):
     CATALOGUE_COLLECTION_CREATED = "catalogue.collection_created", _("Collection created")
     CATALOGUE_COLLECTION_UPDATED = "catalogue.collection_updated", _("Collection updated")
     DISCLOSURE_RECORDED = "disclosure.recorded", _("Disclosure recorded")
+    TRANSFER_RECORDED = "transfer.recorded", _("Transfer abroad recorded")
+    TRANSFER_ENDED = "transfer.ended", _("Transfer abroad ended")
     PLAN_CREATED = "plan.created", _("Plan created")
     PLAN_EDITION_PUBLISHED = "plan.edition_published", _("Plan edition published")
     PLAN_WITHDRAWN = "plan.withdrawn", _("Plan withdrawn from sale")

@@ -55,7 +55,6 @@ class OperatorDetails:
     dpo_email: str
     dpo_phone: str
     processing_started: date | None
-    database_country: str
     demonstration: bool
 
     def name(self, language: str) -> str:
@@ -91,7 +90,6 @@ def operator_details() -> OperatorDetails:
         address_en=configured["en"]["address"],
         address_ru=configured["ru"]["address"],
         processing_started=date.fromisoformat(started) if started else None,
-        database_country=str(configured.get("database_country", "")),
         demonstration=demonstration,
         **values,
     )

@@ -11,6 +11,8 @@ from urllib.parse import quote, urlsplit
 
 from django.core.files.storage import default_storage
 
+from backgroundmusic.core.destinations import DestinationRefused
+
 # How long nginx may use the pre-signed URL it is handed: it fetches at once, so a minute is slack.
 ACCEL_PRESIGNED_SECONDS = 60
 
@@ -54,7 +56,7 @@ def storage_is_up() -> bool:
     if isinstance(default_storage, S3Storage):
         try:
             default_storage.connection.meta.client.head_bucket(Bucket=default_storage.bucket_name)
-        except (BotoCoreError, ClientError):
+        except (BotoCoreError, ClientError, DestinationRefused):
             return False
         return True
     try:

@@ -26,6 +26,7 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
 from backgroundmusic.core import clock
+from backgroundmusic.core.destinations import Purpose, destination_require
 from backgroundmusic.inbox.services import inbound_record
 
 Record = Callable[[bytes, datetime], object]
@@ -94,6 +95,7 @@ class ImapReader:
         )
 
     def _connect(self) -> imaplib.IMAP4:
+        destination_require(host=self.host, port=self.port, purpose=Purpose.MAILBOX)
         if self.security == "tls":
             return imaplib.IMAP4_SSL(
                 self.host, self.port, ssl_context=ssl.create_default_context(), timeout=self.timeout

@@ -7,7 +7,12 @@ class PrivacyConfig(AppConfig):
     label = "privacy"
 
     def ready(self) -> None:
+        from backgroundmusic.core.destinations import transfer_check_register
+        from backgroundmusic.privacy import transfers
         from backgroundmusic.privacy.kernel import policy_rules, registry
 
         registry.autodiscover()
         checks.register(policy_rules.data_map_policy_check)
+        # A declared destination abroad is refused without a transfer record in force.
+        transfer_check_register(transfers.destination_transfer_check)
+        checks.register(transfers.register_agrees_check, checks.Tags.database, deploy=True)

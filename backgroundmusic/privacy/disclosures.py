@@ -7,8 +7,9 @@ end date and a reason, and from that date on the disclosure is shown.
 
 disclosure_record acts for a staff member, `actor`, and refuses (core.errors.ActionRefused,
 recorded as `service.denied`) anyone staffroles.selectors.staff_may_record_disclosures does not
-allow. The system records no disclosure through it (a research export writes its own,
-analytics/research.py).
+allow. A disclosure abroad needs a transfer record in force for its recipient on the register
+and its country (privacy/transfers.py). The system records no disclosure through it (a research
+export writes its own, analytics/research.py).
 """
 
 from collections.abc import Iterable
@@ -29,6 +30,7 @@ from backgroundmusic.privacy.calendar import controller_today
 from backgroundmusic.privacy.kernel.pseudonyms import subject_pseudonym
 from backgroundmusic.privacy.kernel.registry import Category
 from backgroundmusic.privacy.models import Disclosure, LegalBasisForDisclosure, Recipient
+from backgroundmusic.privacy.transfers import transfer_in_force
 from backgroundmusic.staffroles.selectors import staff_may_record_disclosures, staff_require
 
 # A user of the AUTH_USER_MODEL; typed loosely because the privacy app imports no other app.
@@ -154,6 +156,18 @@ def disclosure_record(
             raise DomainError(
                 _("The legal hold must end after the disclosure date."), code="hold_ends_early"
             )
+    if is_cross_border(country) and (
+        recipient is None
+        or transfer_in_force(recipient_name=recipient.name, country=country, on=disclosed_on)
+        is None
+    ):
+        raise DomainError(
+            _(
+                "A disclosure abroad needs a transfer record in force for its recipient on the "
+                "register and its country on the date of the disclosure (Transfers abroad)."
+            ),
+            code="transfer_record_required",
+        )
     disclosure = Disclosure.objects.create(
         subject=subject,
         subject_pseudonym=subject_pseudonym(subject_id=subject.pk),

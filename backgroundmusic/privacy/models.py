@@ -141,6 +141,64 @@ class Recipient(models.Model):
         return self.name
 
 
+class Adequacy(models.TextChoices):
+    """Whether the recipient's country protects personal data adequately (152-FZ art. 12), and
+    why: the lists are data (privacy/adequacy.toml)."""
+
+    CONVENTION_108 = "convention_108", _("Adequate: a party to Convention 108")
+    AUTHORITY_LIST = "authority_list", _("Adequate: on Roskomnadzor's list")
+    NOT_ADEQUATE = "not_adequate", _("No adequate protection")
+
+
+class TransferBasis(models.TextChoices):
+    CONTRACT = "contract", _("Performance of a contract with the person")
+    WRITTEN_CONSENT = "written_consent", _("The person's written consent")
+    LAW = "law", _("An international treaty or a federal law")
+    VITAL_INTERESTS = "vital_interests", _("Protection of the person's life or health")
+
+
+class TransferRecord(models.Model):
+    """A transfer of personal data abroad (152-FZ art. 12): to which recipient and country, how
+    adequate the country's protection is, the date the authority was notified, the safeguards.
+    Without one in force, a disclosure abroad and an outbound destination abroad are refused
+    (privacy/transfers.py)."""
+
+    recipient = models.ForeignKey(Recipient, on_delete=models.PROTECT, related_name="transfers")
+    country = CountryField()
+    adequacy = models.CharField(max_length=20, choices=Adequacy.choices)
+    # The list the adequacy was read from, as it names itself (privacy/adequacy.toml).
+    adequacy_source = models.CharField(max_length=300, blank=True)
+    basis = models.CharField(max_length=20, choices=TransferBasis.choices)
+    safeguards = models.TextField()
+    authority_notified_on = models.DateField()
+    # Notified today, a transfer to an adequate country may start today; to another, 10 working
+    # days later (152-FZ art. 12(10)-(11)).
+    starts_on = models.DateField()
+    recorded_at = models.DateTimeField()
+    recorded_by_id = models.PositiveBigIntegerField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+    ended_by_id = models.PositiveBigIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["recipient__name", "country", "-recorded_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["recipient", "country"],
+                condition=Q(ended_at__isnull=True),
+                name="one_transfer_record_in_force",
+            ),
+            models.CheckConstraint(
+                condition=Q(starts_on__gte=F("authority_notified_on")),
+                name="transfer_starts_after_notice",
+            ),
+            models.CheckConstraint(condition=~Q(country="RU"), name="transfer_record_is_abroad"),
+        ]
+        permissions = [("manage_transfers", "Can record and end transfers abroad")]
+
+    def __str__(self) -> str:
+        return f"transfer #{self.pk}"
+
+
 class ConsentRecord(AppendOnlyModel):
     """One consent event. The ledger is append-only: the current state is the latest record."""
 

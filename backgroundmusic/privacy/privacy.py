@@ -129,6 +129,27 @@ declare(
     ],
 )
 declare(
+    "privacy.TransferRecord",
+    subject="",
+    not_personal=[
+        "id",
+        "recipient",
+        "country",
+        "adequacy",
+        "adequacy_source",
+        "basis",
+        "safeguards",
+        "authority_notified_on",
+        "starts_on",
+        "recorded_at",
+        "recorded_by_id",
+        "ended_at",
+        "ended_by_id",
+    ],
+    note="A transfer abroad to a recipient (privacy/transfers.py): about the recipient and the "
+    "country, no person's data; staff are named by plain id as on the disclosure register.",
+)
+declare(
     "privacy.ConsentRecord",
     subject="subject",
     personal={

@@ -19,7 +19,9 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
+from backgroundmusic.core import destinations
 from backgroundmusic.core.operator import OperatorDetails, operator_details
+from backgroundmusic.privacy import transfers
 from backgroundmusic.privacy.disclosures import is_cross_border
 from backgroundmusic.privacy.kernel.registry import (
     DATA_CATEGORY_LABELS,
@@ -256,33 +258,49 @@ LEGAL_BASIS_152FZ = {
 
 
 @dataclass(frozen=True)
-class TransferRecord:
-    """A transfer of personal data to a third country, and the safeguards it rests on."""
+class TransferAbroad:
+    """A recipient outside Russia, and the transfer record in force that allows it (privacy/
+    transfers.py), if there is one: without it nothing is sent there."""
 
     recipient: str
     country: str
-    country_name: str
+    adequacy: str
+    basis: str
+    authority_notified_on: str
+    starts_on: str
     safeguards: str
 
 
-def transfers_abroad(recipients: list[RecipientRecord]) -> list[TransferRecord]:
-    """The transfers to third countries: today every active recipient outside Russia, with no
-    safeguards recorded yet; the transfer records (issue 13, "Borders") fill them in here."""
-    return [
-        TransferRecord(
-            recipient=recipient.name,
-            country=recipient.country,
-            country_name=recipient.country_name,
-            safeguards="",
+def transfers_abroad(recipients: list[RecipientRecord]) -> list[TransferAbroad]:
+    """Every active recipient outside Russia, with its transfer record in force."""
+    in_force = {
+        (record.recipient.name, record.country.code): record
+        for record in transfers.transfers_in_force()
+    }
+    found = []
+    for recipient in recipients:
+        if not recipient.cross_border:
+            continue
+        record = in_force.get((recipient.name, recipient.country))
+        found.append(
+            TransferAbroad(
+                recipient=recipient.name,
+                country=recipient.country,
+                adequacy=record.adequacy if record else "",
+                basis=record.basis if record else "",
+                authority_notified_on=record.authority_notified_on.isoformat() if record else "",
+                starts_on=record.starts_on.isoformat() if record else "",
+                safeguards=record.safeguards if record else "",
+            )
         )
-        for recipient in recipients
-        if recipient.cross_border
-    ]
+    return found
 
 
 def database_countries() -> list[str]:
-    """ISO codes of the countries where the databases holding personal data are."""
-    return [operator_details().database_country]
+    """ISO codes of the countries of the primary stores of personal data (DATA_STORES)."""
+    return sorted(
+        {store.country for store in destinations.data_stores_declared() if store.primary} - {""}
+    )
 
 
 def _country(code: str) -> dict[str, str]:
@@ -372,6 +390,10 @@ def records_export(
             {
                 "recipient": transfer.recipient,
                 "country": _country(transfer.country),
+                "adequacy": transfer.adequacy,
+                "basis": transfer.basis,
+                "authority_notified_on": transfer.authority_notified_on,
+                "starts_on": transfer.starts_on,
                 "safeguards": transfer.safeguards,
             }
             for transfer in transfers

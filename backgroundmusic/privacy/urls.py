@@ -42,6 +42,7 @@ urlpatterns += [
 from backgroundmusic.privacy.views import disclosures as disclosures_views  # noqa: E402
 from backgroundmusic.privacy.views import processing as processing_views  # noqa: E402
 from backgroundmusic.privacy.views import requests as requests_views  # noqa: E402
+from backgroundmusic.privacy.views import transfers as transfers_views  # noqa: E402
 
 urlpatterns += [
     path("privacy/processing/", processing_views.processing_records, name="processing"),
@@ -50,6 +51,12 @@ urlpatterns += [
     path("staff/requests/<int:request_id>/", requests_views.request_detail, name="staff_request"),
     path("staff/disclosures/", disclosures_views.register_list, name="staff_disclosures"),
     path("staff/disclosures/new/", disclosures_views.disclosure_new, name="staff_disclosure_new"),
+    path("staff/transfers/", transfers_views.transfers_page, name="staff_transfers"),
+    path(
+        "staff/transfers/<int:record_id>/end/",
+        transfers_views.transfer_end,
+        name="staff_transfer_end",
+    ),
 ]
 
 # Policy editions, acknowledgement, staff publishing (privacy/views/policies.py)

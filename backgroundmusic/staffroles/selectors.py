@@ -23,6 +23,7 @@ from backgroundmusic.staffroles.roles import (
     MANAGE_INCIDENTS,
     MANAGE_ORDERS,
     MANAGE_PLANS,
+    MANAGE_TRANSFERS,
     PUBLISH_POLICY,
     RECORD_DISCLOSURES,
     VIEW_ACCESS_LOG,
@@ -130,6 +131,11 @@ def staff_may_record_disclosures(*, actor: Actor) -> bool:
     return _staff_may(actor, RECORD_DISCLOSURES)
 
 
+def staff_may_manage_transfers(*, actor: Actor) -> bool:
+    """May see the transfer records and record or end transfers abroad (privacy officer)."""
+    return _staff_may(actor, MANAGE_TRANSFERS)
+
+
 def staff_may_view_analytics(*, actor: Actor) -> bool:
     """May see the site's aggregate statistics (analyst, administrator, privacy officer)."""
     return _staff_may(actor, VIEW_ANALYTICS)
@@ -193,6 +199,7 @@ REFUSALS: dict[StaffPredicate, Promise] = {
     staff_may_view_audit_log: _("You may not read the audit trail."),
     staff_may_handle_requests: _("You may not handle data-subject requests."),
     staff_may_record_disclosures: _("You may not record disclosures."),
+    staff_may_manage_transfers: _("You may not manage transfers abroad."),
     staff_may_view_analytics: _("You may not see the site's statistics."),
     staff_may_export_research: _("You may not release research datasets."),
     staff_may_publish_policy: _("You may not publish policy editions."),

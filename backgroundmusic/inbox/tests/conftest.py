@@ -3,6 +3,7 @@ from collections.abc import Iterator
 import pytest
 
 from backgroundmusic.inbox.tests.dovecot import Dovecot, dovecot_running
+from tests.destinations import declare_destination
 
 
 @pytest.fixture
@@ -11,4 +12,5 @@ def dovecot(settings) -> Iterator[Dovecot]:
     with dovecot_running() as server:
         settings.INBOX_READER = "imap"
         settings.INBOX_IMAP_URL = server.url
+        declare_destination(settings, host=server.host, port=server.port, purpose="mailbox")
         yield server

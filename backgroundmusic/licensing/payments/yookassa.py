@@ -39,6 +39,11 @@ from yookassa.domain.common import RequestObject, UserAgent
 from yookassa.domain.notification import WebhookNotificationEventType
 from yookassa.domain.request import PaymentRequest, RefundRequest
 
+from backgroundmusic.core.destinations import (
+    DestinationRefused,
+    Purpose,
+    url_destination_require,
+)
 from backgroundmusic.core.text import JsonRejected, TextKind, parse_json
 from backgroundmusic.licensing.payments.base import (
     Notification,
@@ -90,6 +95,10 @@ class _ShopClient(ApiClient):
         if isinstance(body, RequestObject):
             body.validate()
             body = dict(body)
+        try:
+            url_destination_require(self.endpoint, purpose=Purpose.PAYMENTS)
+        except DestinationRefused as refused:
+            raise ProviderUnavailable(str(refused)) from refused
         try:
             response = requests.request(
                 method,

@@ -29,6 +29,7 @@ from backgroundmusic.licensing.payments.base import (
     RefundStatus,
 )
 from backgroundmusic.licensing.payments.yookassa import YooKassaProvider
+from tests.destinations import declare_destination
 from tests.yookassa_double import YooKassaDouble
 
 PRICE = Decimal("990.00")
@@ -245,6 +246,9 @@ def test_no_connection_is_unavailable(settings, yookassa_double):
     with socket.socket() as unused:
         unused.bind(("127.0.0.1", 0))
         settings.YOOKASSA_API_URL = f"http://127.0.0.1:{unused.getsockname()[1]}/v3"
+        declare_destination(
+            settings, host="127.0.0.1", port=unused.getsockname()[1], purpose="payments"
+        )
         with pytest.raises(ProviderUnavailable) as unavailable:
             _create(provider_for("yookassa"))
 

@@ -29,6 +29,7 @@ from backgroundmusic.privacy.models import (
     ConsentPurpose,
     ConsentRecord,
 )
+from tests.destinations import use_smtp
 from tests.smtp_server import ReceivedMail, free_port
 
 pytestmark = pytest.mark.django_db
@@ -233,9 +234,7 @@ def test_a_refused_recipient_fails_alone_and_the_row_keeps_no_address(settings):
     )
     controller.start()
     try:
-        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-        settings.EMAIL_HOST = "127.0.0.1"
-        settings.EMAIL_PORT = controller.port
+        use_smtp(settings, host="127.0.0.1", port=controller.port)
         settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
         settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
         settings.MAILING_BATCH_SIZE = 10
@@ -254,9 +253,7 @@ def test_a_refused_recipient_fails_alone_and_the_row_keeps_no_address(settings):
 
 
 def test_a_server_that_does_not_answer_leaves_the_batch_queued_then_failed(settings):
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST = "127.0.0.1"
-    settings.EMAIL_PORT = 9  # discard: nothing listens there
+    use_smtp(settings, host="127.0.0.1", port=9)  # discard: nothing listens there
     settings.EMAIL_TIMEOUT = 2
     settings.MAILING_BATCH_SIZE = 10
     audience()

@@ -14,6 +14,7 @@ SECTIONS = {
     "restriction_section": ("privacy/center/_restriction.html", "consents:restriction_section"),
     "data_section": ("privacy/center/_data.html", "rights:data_section"),
     "disclosures_section": ("privacy/center/_disclosures.html", "disclosures:disclosures_section"),
+    "transfers_section": ("privacy/center/_transfers.html", "transfers:transfers_section"),
     "delete_section": ("privacy/center/_delete.html", "rights:delete_section"),
 }
 

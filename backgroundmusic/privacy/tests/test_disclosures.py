@@ -12,7 +12,7 @@ from backgroundmusic.accounts.models import User
 from backgroundmusic.accounts.tests.factories import StaffFactory, UserFactory
 from backgroundmusic.core import clock
 from backgroundmusic.core.errors import DomainError
-from backgroundmusic.privacy import disclosures
+from backgroundmusic.privacy import disclosures, transfers
 from backgroundmusic.privacy.kernel.pseudonyms import subject_pseudonym
 from backgroundmusic.privacy.models import Disclosure, Recipient
 from backgroundmusic.staffroles.roles import StaffRole
@@ -39,6 +39,23 @@ def officer() -> User:
 @pytest.fixture
 def known_callers(officer: User) -> dict[str, User]:
     return {"privacy_officer": officer}
+
+
+def abroad(officer, name: str, country: str) -> Recipient:
+    """A recipient on the register in `country`, with a transfer record in force since 2026."""
+    recipient = Recipient.objects.create(
+        name=name, country=country, purpose_en="News", purpose_ru="Новости"
+    )
+    with clock.frozen_at(TODAY):
+        transfers.transfer_record_add(
+            actor=officer,
+            recipient=recipient,
+            country=country,
+            basis="contract",
+            safeguards="Standard contract clauses; TLS in transit",
+            authority_notified_on=date(2026, 1, 5),
+        )
+    return recipient
 
 
 def record(officer, subject, **changes) -> Disclosure:
@@ -89,9 +106,7 @@ def test_recording_keeps_the_person_as_account_and_pseudonym(officer, owner):
 
 
 def test_a_recipient_on_the_register_names_the_disclosure(officer, owner):
-    partner = Recipient.objects.create(
-        name="Demo Partner Label", country="DE", purpose_en="News", purpose_ru="Новости"
-    )
+    partner = abroad(officer, "Demo Partner Label", "DE")
     disclosure = record(officer, owner, recipient=partner, recipient_name="", country="de")
     assert (disclosure.recipient_id, disclosure.recipient_name, disclosure.country.code) == (
         partner.pk,
@@ -172,7 +187,8 @@ def test_the_privacy_center_section_shows_the_person_their_disclosures(officer, 
     shown = record(
         officer,
         owner,
-        recipient_name="Demo Partner Label",
+        recipient=abroad(officer, "Demo Partner Label", "DE"),
+        recipient_name="",
         country="DE",
         legal_basis="user_consent",
         categories=["user.contact.email"],
@@ -250,8 +266,11 @@ FORM = {
 
 @pytest.mark.parametrize("caller", CALLERS)
 def test_recording_a_disclosure_access(caller, caller_for, owner, officer):
+    bank = abroad(officer, "Bank of Cyprus", "CY")
     with clock.frozen_at(TODAY):
-        response = caller_for(caller).client.post("/staff/disclosures/new/", FORM)
+        response = caller_for(caller).client.post(
+            "/staff/disclosures/new/", {**FORM, "recipient": bank.pk, "recipient_name": ""}
+        )
     if EXPECTED[caller] != 200:
         assert response.status_code == EXPECTED[caller]
         assert Disclosure.objects.count() == 0
@@ -279,10 +298,10 @@ def test_recording_a_disclosure_access(caller, caller_for, owner, officer):
 
 
 def test_the_register_flags_cross_border_and_active_holds(caller_for, officer, owner):
-    abroad = record(
+    cross = record(
         officer,
         owner,
-        recipient_name="Bank of Cyprus",
+        recipient=abroad(officer, "Bank of Cyprus", "CY"),
         country="CY",
         legal_hold_until=date(2026, 3, 1),
         legal_hold_reason="Police order 12/2026",
@@ -290,7 +309,7 @@ def test_the_register_flags_cross_border_and_active_holds(caller_for, officer, o
     home = record(officer, owner)
     with clock.frozen_at(TODAY):
         html = caller_for("privacy_officer").client.get("/staff/disclosures/").content.decode()
-    abroad_row = re.search(rf'<tr data-disclosure-id="{abroad.pk}">(.*?)</tr>', html, re.S)
+    abroad_row = re.search(rf'<tr data-disclosure-id="{cross.pk}">(.*?)</tr>', html, re.S)
     home_row = re.search(rf'<tr data-disclosure-id="{home.pk}">(.*?)</tr>', html, re.S)
     assert abroad_row is not None and home_row is not None
     assert '<span class="cross-border">cross-border</span>' in abroad_row[1]

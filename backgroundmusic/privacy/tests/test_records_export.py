@@ -148,7 +148,6 @@ def test_the_records_follow_the_configured_operator(settings):
         "inn": "7701234567",
         "dpo_name": "Irina Petrova",
         "processing_started": "2026-01-15",
-        "database_country": "RU",
     }
     records = exported("--language", "ru")
     assert records["controller"]["name"] == (

@@ -1,0 +1,64 @@
+"""The e-mail backend of every deployment that sends mail over the network: it asks
+core.destinations whether the server the delivery backend connects to is declared, then lets
+that backend (EMAIL_DELIVERY_BACKEND: Django's SMTP backend, or a django-anymail provider's)
+do the work. Backends that write locally (files, memory, console) are used directly
+(config/settings.py)."""
+
+from collections.abc import Sequence
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import EmailMessage
+from django.core.mail.backends.base import BaseEmailBackend
+from django.core.mail.backends.smtp import EmailBackend as SmtpBackend
+from django.utils.module_loading import import_string
+
+from backgroundmusic.core.destinations import (
+    DestinationRefused,
+    Purpose,
+    destination_require,
+    url_destination_require,
+)
+
+
+class GuardedEmailBackend(BaseEmailBackend):
+    def __init__(self, fail_silently: bool = False, **kwargs: Any) -> None:
+        super().__init__(fail_silently=fail_silently)
+        self.delivery = import_string(settings.EMAIL_DELIVERY_BACKEND)(
+            fail_silently=fail_silently, **kwargs
+        )
+        self._checked = False
+
+    def _require_destination(self) -> None:
+        if self._checked:
+            return
+        if isinstance(self.delivery, SmtpBackend):
+            destination_require(
+                host=self.delivery.host, port=int(self.delivery.port), purpose=Purpose.MAIL
+            )
+        elif getattr(self.delivery, "api_url", None):
+            # django-anymail's HTTP providers post every message to their api_url.
+            url_destination_require(self.delivery.api_url, purpose=Purpose.MAIL)
+        else:
+            name = settings.EMAIL_DELIVERY_BACKEND
+            raise DestinationRefused(
+                f"Outbound mail through {name} refused: where it connects cannot be told, so it "
+                "cannot be checked against OUTBOUND_DESTINATIONS.",
+                host="",
+                port=None,
+                code="undeclared",
+            )
+        self._checked = True
+
+    def open(self) -> bool | None:
+        self._require_destination()
+        return self.delivery.open()  # type: ignore[no-any-return]
+
+    def close(self) -> None:
+        self.delivery.close()
+
+    def send_messages(self, email_messages: Sequence[EmailMessage]) -> int:
+        if not email_messages:
+            return 0
+        self._require_destination()
+        return self.delivery.send_messages(email_messages)  # type: ignore[no-any-return]
