@@ -26,6 +26,8 @@ class AuditAction(models.TextChoices):
     CATALOGUE_COLLECTION_CREATED = "catalogue.collection_created", _("Collection created")
     CATALOGUE_COLLECTION_UPDATED = "catalogue.collection_updated", _("Collection updated")
     DISCLOSURE_RECORDED = "disclosure.recorded", _("Disclosure recorded")
+    LEGAL_HOLD_PLACED = "legal_hold.placed", _("Legal hold placed")
+    LEGAL_HOLD_LIFTED = "legal_hold.lifted", _("Legal hold lifted")
     PLAN_CREATED = "plan.created", _("Plan created")
     PLAN_EDITION_PUBLISHED = "plan.edition_published", _("Plan edition published")
     PLAN_WITHDRAWN = "plan.withdrawn", _("Plan withdrawn from sale")

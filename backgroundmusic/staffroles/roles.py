@@ -38,6 +38,7 @@ VIEW_ACCESS_LOG = "privacy.view_access_log"
 PUBLISH_POLICY = "privacy.publish_policyedition"
 HANDLE_REQUESTS = "privacy.handle_datasubjectrequest"
 RECORD_DISCLOSURES = "privacy.record_disclosure"
+PLACE_LEGAL_HOLDS = "privacy.place_legalhold"
 MANAGE_CATALOGUE = "catalog.manage_catalogue"
 VIEW_ANALYTICS = "analytics.view_statistics"
 EXPORT_RESEARCH = "analytics.export_research"
@@ -55,6 +56,7 @@ PERMISSIONS: dict[str, tuple[str, str]] = {
     PUBLISH_POLICY: ("policyedition", "Can publish policy editions"),
     HANDLE_REQUESTS: ("datasubjectrequest", "Can handle data-subject requests"),
     RECORD_DISCLOSURES: ("disclosure", "Can record disclosures"),
+    PLACE_LEGAL_HOLDS: ("legalhold", "Can place and lift legal holds"),
     MANAGE_CATALOGUE: ("track", "Can edit the catalogue and upload masters"),
     VIEW_ANALYTICS: ("dailypagestat", "Can see the site's aggregate statistics"),
     EXPORT_RESEARCH: ("researchexport", "Can release depersonalized research datasets"),
@@ -77,6 +79,7 @@ ROLE_PERMISSIONS: dict[StaffRole, tuple[str, ...]] = {
         VIEW_ANALYTICS,
         EXPORT_RESEARCH,
         VIEW_AUDIT_LOG,
+        PLACE_LEGAL_HOLDS,
     ),
     StaffRole.ADMINISTRATOR: (
         VIEW_PERSON_DATA,
