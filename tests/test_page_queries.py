@@ -601,3 +601,21 @@ def test_newsletter_editor_pages(count, page, expected, client, django_assert_nu
         assert html.count('data-status="sending"') == count
     if page == "{draft}/":
         assert f'<dd id="campaign-audience-now">{count} people</dd>' in html
+
+
+@pytest.mark.parametrize("count", SIZES)
+def test_sitemap(count, client, django_assert_num_queries):
+    listed = tracks(count)
+    collection_create(
+        actor=None,
+        kind=Collection.Kind.CURATED,
+        title="Set",
+        is_published=True,
+        track_ids=[track.pk for track in listed],
+    )
+    for number in range(count):
+        user = UserFactory.create(username=f"public{number}")
+        Profile.objects.filter(user=user).update(is_published=True, is_indexable=True)
+    page = assert_page_queries(client, "/sitemap.xml", 3, django_assert_num_queries)
+    assert page.count("/u/public") == count
+    assert page.count("<loc>") == 3 + count + 1 + count

@@ -135,7 +135,7 @@ def test_lifting_a_hold_by_every_caller(kind, allowed, caller_for, officer):
         ]
 
 
-BAD_INPUT = {
+BAD_INPUT: dict[str, tuple[dict[str, Any], str]] = {
     "end date today": (dict(ends_on=date(2026, 3, 10)), "ends_on_not_future"),
     "end date past": (dict(ends_on=date(2026, 3, 1)), "ends_on_not_future"),
     "no end date": (dict(ends_on=None), "ends_on_not_future"),
@@ -169,7 +169,13 @@ BAD_INPUT = {
 def test_bad_input_is_refused_and_writes_nothing(case, officer):
     changes, code = BAD_INPUT[case]
     person = UserFactory.create(username="held")
-    arguments = dict(actor=officer, reason="Claim", ends_on=ENDS, subject=person) | changes
+    arguments: dict[str, Any] = {
+        "actor": officer,
+        "reason": "Claim",
+        "ends_on": ENDS,
+        "subject": person,
+        **changes,
+    }
     with pytest.raises(DomainError) as refused:
         holds.legal_hold_place(**arguments)
     assert refused.value.code == code
