@@ -33,7 +33,7 @@ from backgroundmusic.mailing import services as mailing
 from backgroundmusic.mailing.models import Campaign, UnsubscribeToken
 from backgroundmusic.mailing.services import unsubscribe_tokens_ensure
 from backgroundmusic.media.models import Master
-from backgroundmusic.privacy import disclosures, optin, policies
+from backgroundmusic.privacy import disclosures, holds, optin, policies
 from backgroundmusic.privacy import requests as dsr
 from backgroundmusic.privacy.consents import consent_give
 from backgroundmusic.privacy.kernel.pseudonyms import unsubscribe_token
@@ -292,8 +292,9 @@ def test_content_manager_pages(count, path, expected, client, django_assert_num_
     [
         (StaffRole.SUPPORT, "/staff/", 20),
         # Each staff section the role holds asks for two-factor sign-in once per navigation
-        # (staff_sections renders twice): the audit trail's section added 2 for privacy officers.
-        (StaffRole.PRIVACY_OFFICER, "/staff/access-log/", 33),
+        # (staff_sections renders twice): the audit trail's and the legal holds' sections added
+        # 2 each for privacy officers.
+        (StaffRole.PRIVACY_OFFICER, "/staff/access-log/", 35),
     ],
 )
 @pytest.mark.parametrize("count", SIZES)
@@ -307,7 +308,7 @@ def test_people_and_access_log(count, role, path, expected, client, django_asser
 
 @pytest.mark.parametrize(
     ("path", "expected"),
-    [("/staff/requests/", 32), ("/staff/disclosures/", 33), ("/staff/policies/", 35)],
+    [("/staff/requests/", 34), ("/staff/disclosures/", 35), ("/staff/policies/", 37)],
 )
 @pytest.mark.parametrize("count", SIZES)
 def test_privacy_officer_pages(count, path, expected, client, django_assert_num_queries):
@@ -619,3 +620,19 @@ def test_sitemap(count, client, django_assert_num_queries):
     page = assert_page_queries(client, "/sitemap.xml", 3, django_assert_num_queries)
     assert page.count("/u/public") == count
     assert page.count("<loc>") == 3 + count + 1 + count
+
+
+@pytest.mark.parametrize("count", SIZES)
+def test_legal_holds_page(count, client, django_assert_num_queries):
+    officer = staff(client, StaffRole.PRIVACY_OFFICER)
+    for number in range(count):
+        hold = holds.legal_hold_place(
+            actor=officer,
+            reason=f"Claim {number}",
+            ends_on=date(2026, 6, 1),
+            subject=UserFactory.create(),
+        )
+        if number % 2:
+            holds.legal_hold_lift(actor=officer, hold=hold, reason="Settled")
+    page = assert_page_queries(client, "/staff/legal-holds/", 36, django_assert_num_queries)
+    assert page.count("data-hold-id=") == count
