@@ -94,6 +94,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    # /sitemap.xml (config/sitemaps.py): its view and template.
+    "django.contrib.sitemaps",
     "django_countries",
     "allauth",
     "allauth.account",

@@ -56,12 +56,13 @@ from backgroundmusic.media import selectors as media_selectors
 from backgroundmusic.media import services as media
 from backgroundmusic.media.models import Master
 from backgroundmusic.media.tests.audio import sine, write_wav
-from backgroundmusic.privacy import disclosures, policies, transfers
+from backgroundmusic.privacy import disclosures, holds, policies, transfers
 from backgroundmusic.privacy import requests as dsr
 from backgroundmusic.privacy.models import (
     DataSubjectRequest,
     DestructionRecord,
     DocumentKind,
+    LegalHold,
     Recipient,
     RequestKind,
     TransferRecord,
@@ -627,6 +628,15 @@ class Scene:
         )
 
     @cached_property
+    def hold(self) -> LegalHold:
+        return holds.legal_hold_place(
+            actor=self.officer,
+            reason="Claim 2-117/2026",
+            ends_on=date(2026, 9, 1),
+            subject=self.person,
+        )
+
+    @cached_property
     def plan(self) -> Plan:
         return editions.plan_create(actor=None, code="creator", kind=PlanKind.CREATOR)
 
@@ -828,6 +838,26 @@ STAFF_SERVICES: dict[str, tuple[Callable[[Any, Scene], Callable[[], object]], st
             transfers.transfer_record_end, actor=actor, record=scene.transfer
         ),
         "staff_may_manage_transfers",
+    ),
+    "privacy.legal_hold_place": (
+        lambda actor, scene: partial(
+            holds.legal_hold_place,
+            actor=actor,
+            reason="Claim 2-117/2026",
+            ends_on=date(2026, 9, 1),
+            subject=scene.person,
+        ),
+        "staff_may_place_legal_holds",
+    ),
+    "privacy.legal_hold_lift": (
+        lambda actor, scene: partial(
+            holds.legal_hold_lift, actor=actor, hold=scene.hold, reason="Claim settled"
+        ),
+        "staff_may_place_legal_holds",
+    ),
+    "privacy.legal_holds_for_staff": (
+        lambda actor, scene: partial(holds.legal_holds_for_staff, actor=actor),
+        "staff_may_place_legal_holds",
     ),
     "accounts.staff_people_search": (
         lambda actor, scene: partial(staff.staff_people_search, actor=actor, query="scene"),

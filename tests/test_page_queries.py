@@ -36,7 +36,7 @@ from backgroundmusic.mailing import services as mailing
 from backgroundmusic.mailing.models import Campaign, UnsubscribeToken
 from backgroundmusic.mailing.services import unsubscribe_tokens_ensure
 from backgroundmusic.media.models import Master
-from backgroundmusic.privacy import disclosures, optin, policies, transfers
+from backgroundmusic.privacy import disclosures, holds, optin, policies, transfers
 from backgroundmusic.privacy import requests as dsr
 from backgroundmusic.privacy.consents import consent_give
 from backgroundmusic.privacy.kernel.pseudonyms import unsubscribe_token
@@ -298,9 +298,9 @@ def test_content_manager_pages(count, path, expected, client, django_assert_num_
     [
         (StaffRole.SUPPORT, "/staff/", 20),
         # Each staff section the role holds asks for two-factor sign-in once per navigation
-        # (staff_sections renders twice): the audit trail's section added 2 for privacy officers,
-        # the incidents' 2 more and the transfers' 2 more.
-        (StaffRole.PRIVACY_OFFICER, "/staff/access-log/", 37),
+        # (staff_sections renders twice): the audit trail's, the incidents', the transfers' and
+        # the legal holds' sections added 2 each for privacy officers.
+        (StaffRole.PRIVACY_OFFICER, "/staff/access-log/", 39),
     ],
 )
 @pytest.mark.parametrize("count", SIZES)
@@ -314,12 +314,13 @@ def test_people_and_access_log(count, role, path, expected, client, django_asser
 
 @pytest.mark.parametrize(
     ("path", "expected"),
-    # The incidents' and the transfers' sections in the navigation: 2 more each (see above).
+    # The incidents', the transfers' and the legal holds' sections in the navigation: 2 more
+    # each (see above).
     [
-        ("/staff/requests/", 36),
-        ("/staff/disclosures/", 37),
-        ("/staff/policies/", 39),
-        ("/staff/transfers/", 37),
+        ("/staff/requests/", 38),
+        ("/staff/disclosures/", 39),
+        ("/staff/policies/", 41),
+        ("/staff/transfers/", 39),
     ],
 )
 @pytest.mark.parametrize("count", SIZES)
@@ -646,11 +647,11 @@ def incidents(count: int, officer: User) -> int:
     [
         # The privacy officer's navigation asks two-factor sign-in once per section it may open.
         # The incidents and their notices: one query each, whatever their number.
-        ("", 39),
-        ("new/", 35),
+        ("", 41),
+        ("new/", 37),
         # The incident with its letters counted by status, and its notices.
-        ("{incident}/", 38),
-        ("{incident}/notices/authority_ru/", 38),
+        ("{incident}/", 40),
+        ("{incident}/notices/authority_ru/", 40),
     ],
 )
 @pytest.mark.parametrize("count", SIZES)
@@ -664,3 +665,37 @@ def test_incident_pages(count, page, expected, client, django_assert_num_queries
     if page == "{incident}/":
         assert f'<dd id="incident-people">{count + 1} accounts in our records</dd>' in html
         assert f"<li>Queued: {count + 1}</li>" in html
+
+
+@pytest.mark.parametrize("count", SIZES)
+def test_sitemap(count, client, django_assert_num_queries):
+    listed = tracks(count)
+    collection_create(
+        actor=None,
+        kind=Collection.Kind.CURATED,
+        title="Set",
+        is_published=True,
+        track_ids=[track.pk for track in listed],
+    )
+    for number in range(count):
+        user = UserFactory.create(username=f"public{number}")
+        Profile.objects.filter(user=user).update(is_published=True, is_indexable=True)
+    page = assert_page_queries(client, "/sitemap.xml", 3, django_assert_num_queries)
+    assert page.count("/u/public") == count
+    assert page.count("<loc>") == 3 + count + 1 + count
+
+
+@pytest.mark.parametrize("count", SIZES)
+def test_legal_holds_page(count, client, django_assert_num_queries):
+    officer = staff(client, StaffRole.PRIVACY_OFFICER)
+    for number in range(count):
+        hold = holds.legal_hold_place(
+            actor=officer,
+            reason=f"Claim {number}",
+            ends_on=date(2026, 6, 1),
+            subject=UserFactory.create(),
+        )
+        if number % 2:
+            holds.legal_hold_lift(actor=officer, hold=hold, reason="Settled")
+    page = assert_page_queries(client, "/staff/legal-holds/", 40, django_assert_num_queries)
+    assert page.count("data-hold-id=") == count

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
+from django.db.models import QuerySet
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
@@ -30,6 +31,16 @@ class PublicProfile:
     company_name: str | None
     location: str | None
     social_links: list[str] | None
+
+
+def indexable_profile_usernames() -> QuerySet[Profile, str]:
+    """The usernames of the public profiles search engines may list (the sitemap): published,
+    indexable, of an active account; the same rule as `public_profile_for`'s noindex header."""
+    return (
+        Profile.objects.filter(is_published=True, is_indexable=True, user__is_active=True)
+        .order_by("user__username")
+        .values_list("user__username", flat=True)
+    )
 
 
 def public_profile_for(*, username: str, viewer: User | AnonymousUser) -> PublicProfile | None:

@@ -62,7 +62,10 @@ def public_profile(request: HttpRequest, username: str) -> HttpResponse:
     profile = selectors.public_profile_for(username=username, viewer=request.user)
     if profile is None:
         if profile_was_erased(username=username):
-            return render(request, "accounts/deleted_profile.html", status=410)
+            gone = render(request, "accounts/deleted_profile.html", status=410)
+            # Search engines drop the address rather than keep an old copy of the profile.
+            gone["X-Robots-Tag"] = "noindex"
+            return gone
         raise Http404(_("No public profile here."))
     response = render(request, "accounts/public_profile.html", {"public": profile})
     if not (profile.published and profile.indexable):

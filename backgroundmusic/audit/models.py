@@ -28,6 +28,8 @@ class AuditAction(models.TextChoices):
     DISCLOSURE_RECORDED = "disclosure.recorded", _("Disclosure recorded")
     TRANSFER_RECORDED = "transfer.recorded", _("Transfer abroad recorded")
     TRANSFER_ENDED = "transfer.ended", _("Transfer abroad ended")
+    LEGAL_HOLD_PLACED = "legal_hold.placed", _("Legal hold placed")
+    LEGAL_HOLD_LIFTED = "legal_hold.lifted", _("Legal hold lifted")
     PLAN_CREATED = "plan.created", _("Plan created")
     PLAN_EDITION_PUBLISHED = "plan.edition_published", _("Plan edition published")
     PLAN_WITHDRAWN = "plan.withdrawn", _("Plan withdrawn from sale")

@@ -7,6 +7,7 @@ from datetime import datetime
 from django.db import models
 
 from backgroundmusic.licensing.models import Agreement, Order
+from backgroundmusic.privacy.kernel.holds import unheld
 
 
 def licensing_records_prune(*, now: datetime) -> dict[str, int]:
@@ -14,9 +15,9 @@ def licensing_records_prune(*, now: datetime) -> dict[str, int]:
     agreement waits for it (an agreement outlives the reporting year of its payment)."""
     today = now.date()
     counts: dict[str, int] = {}
-    _deleted, by_model = Agreement.objects.filter(keep_until__lt=today).delete()
+    _deleted, by_model = unheld(Agreement.objects.filter(keep_until__lt=today)).delete()
     counts.update(by_model)
-    orders = Order.objects.filter(keep_until__lt=today).exclude(
+    orders = unheld(Order.objects.filter(keep_until__lt=today)).exclude(
         models.Exists(Agreement.objects.filter(order_line__order=models.OuterRef("pk")))
     )
     _deleted, by_model = orders.delete()

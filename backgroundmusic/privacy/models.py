@@ -11,6 +11,7 @@ from backgroundmusic.core.models import AppendOnlyModel
 from backgroundmusic.privacy.kernel.models import (  # noqa: F401
     DataKey,
     ErasedProfileTombstone,
+    LegalHold,
     StaffAccessLogCheckpoint,
     StaffAccessLogEntry,
 )
@@ -335,6 +336,8 @@ class ErasureJob(models.Model):
         QUEUED = "queued", pgettext_lazy("job status", "Queued")
         RUNNING = "running", pgettext_lazy("job status", "Running")
         DONE = "done", pgettext_lazy("job status", "Done")
+        # Everything else is erased; rows under a legal hold remain until it ends (holds.py).
+        HELD = "held", pgettext_lazy("job status", "Done but for held records")
 
     subject_id = models.PositiveBigIntegerField(db_index=True)
     subject_pseudonym = models.CharField(max_length=40)
@@ -343,6 +346,11 @@ class ErasureJob(models.Model):
     requested_at = models.DateTimeField()
     finished_at = models.DateTimeField(null=True, blank=True)
     completed_steps = models.JSONField(default=list)
+    # How many entries of completed_steps a destruction record already counts: a job held by a
+    # legal hold writes one record when it stops and another when it ends.
+    steps_recorded = models.PositiveIntegerField(default=0)
+    # What a legal hold kept when the job last stopped: {"rows": {label: n}, "steps": [names]}.
+    held = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["-requested_at"]
@@ -357,6 +365,9 @@ class DestructionRecord(AppendOnlyModel):
     subject_pseudonym = models.CharField(max_length=40, blank=True)
     categories = models.JSONField(default=list)
     counts = models.JSONField(default=dict)
+    # What was due but left under a legal hold: {label: rows}, and for an erasure the steps
+    # left for when the hold ends ({"rows": ..., "steps": [...]}).
+    held = models.JSONField(default=dict, blank=True)
     method = models.CharField(max_length=32)
     reason = models.CharField(max_length=64)
     at = models.DateTimeField()

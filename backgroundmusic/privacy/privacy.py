@@ -240,7 +240,16 @@ declare(
             Category.UNIQUE_ID, Retentions.REQUEST_RECORDS, exportable=False
         ),
     },
-    not_personal=["id", "status", "reason", "requested_at", "finished_at", "completed_steps"],
+    not_personal=[
+        "id",
+        "status",
+        "reason",
+        "requested_at",
+        "finished_at",
+        "completed_steps",
+        "steps_recorded",
+        "held",
+    ],
     clock=Clock(rule="request records"),
     note="Found by subject_id; outlives the account by design, as proof the erasure ran.",
 )
@@ -253,7 +262,7 @@ declare(
             Category.UNIQUE_ID, Retentions.REQUEST_RECORDS, exportable=False
         ),
     },
-    not_personal=["id", "categories", "counts", "method", "reason", "at"],
+    not_personal=["id", "categories", "counts", "held", "method", "reason", "at"],
     clock=Clock(rule="old registers"),
     note="Names only the pseudonym, never a value.",
 )
@@ -328,6 +337,35 @@ declare(
     note="The register of transfers to third parties; kept with the person pseudonymized.",
 )
 
+# Legal holds (privacy/holds.py, kernel/holds.py): the record of a hold outlives what it kept
+# and the account it named, as proof of why the data stayed; a hold may itself be confidential,
+# so the person's export does not show it.
+
+
+def _hold_record(category: Category) -> PersonalData:
+    return _held(category, Retentions.REQUEST_RECORDS, purpose=Purpose.JUSTICE, exportable=False)
+
+
+declare(
+    "privacy.LegalHold",
+    subject="",
+    subjects=(Subjects.USERS, Subjects.STAFF),
+    personal={
+        "subject_id": _hold_record(Category.UNIQUE_ID),
+        "reason": _hold_record(Category.STAFF_ACTIONS),
+        "lift_reason": _hold_record(Category.STAFF_ACTIONS),
+        "placed_by_id": _hold_record(Category.STAFF_ACTIONS),
+        "lifted_by_id": _hold_record(Category.STAFF_ACTIONS),
+    },
+    not_personal=["id", "target_label", "target_id", "placed_at", "ends_on", "lifted_at"],
+    clock=Clock(rule="legal holds"),
+    note=(
+        "Plain integer ids, not foreign keys: a person's holds are those with subject_id (a hold "
+        "on them) or placed_by_id/lifted_by_id (the staff member) equal to their user id. Kept "
+        "3 years after the hold ended or was lifted; erasure leaves it whole."
+    ),
+)
+
 # Export, erasure and retention handlers of the privacy app (privacy/rights/, retention.py)
 # The generic steps (erasure_steps) run at DATA_MAP_ORDER, the user row at USER_ROW_ORDER.
 
@@ -378,6 +416,9 @@ def _register_rights_handlers() -> None:
         method="depersonalize",
     )
     data_map.register_retention("sms outbox", retention.destroy_old_text_messages, models=())
+    data_map.register_retention(
+        "legal holds", retention.destroy_ended_holds, models=["privacy.LegalHold"]
+    )
     data_map.register_retention(
         "staff access log",
         access_log.access_log_prune,

@@ -14,7 +14,13 @@ by the data map: each declared model names the clock of its period (registry.Clo
 3. whole accounts due for erasure (registered `erasure_due` handlers: unverified sign-ups,
    closed accounts) are queued for the same erasure as "Delete my account", with the reason
    "retention: <handler name>"; each erasure writes its own destruction record when done;
-4. erasure jobs a killed worker left unfinished are queued again.
+4. erasure jobs a killed worker left unfinished are queued again, and so are those a legal hold
+   stopped once the holds on them changed (ended or lifted).
+
+Legal holds (privacy.kernel.holds): the run reads the holds in force once; the generic step and
+the handlers that take their rows through `unheld` leave what a hold keeps, and the report and
+the destruction record of each store say how many due rows were left as held (a record with no
+counts when a hold left everything due).
 
 Running it twice in a row destroys nothing the second time.
 """
@@ -29,6 +35,7 @@ from django.db import models, transaction
 
 from backgroundmusic.core import clock
 from backgroundmusic.core.sms import sms_file_messages, sms_file_written_at
+from backgroundmusic.privacy.kernel.holds import HeldRows, holds_observed, unheld
 from backgroundmusic.privacy.kernel.registry import (
     Erasure,
     ModelDeclaration,
@@ -41,11 +48,13 @@ from backgroundmusic.privacy.models import (
     DestructionRecord,
     Disclosure,
     ErasureJob,
+    LegalHold,
     PolicyAcceptance,
 )
 from backgroundmusic.privacy.rights.erasure import (
     delete_rows,
     erasure_request,
+    erasure_resume_held,
     erasure_resume_stalled,
 )
 from backgroundmusic.privacy.rights.export import exports_destroy
@@ -58,29 +67,43 @@ RETENTION_REASON = "retention"
 class RetentionReport:
     destroyed: Counter[str] = field(default_factory=Counter)
     erasures: Counter[str] = field(default_factory=Counter)
+    # Rows past their period left because a legal hold keeps them, per model.
+    held: Counter[str] = field(default_factory=Counter)
     resumed: int = 0
+    released: int = 0
 
     def as_counts(self) -> dict[str, int]:
-        """Counts only (the task's return value): destroyed rows per model or store, accounts
-        queued for erasure per reason, erasure jobs queued again."""
+        """Counts only (the task's return value): destroyed rows per model or store, rows left
+        under a legal hold, accounts queued for erasure per reason, erasure jobs queued again
+        (stalled, and, when there are any, those released by a legal hold)."""
         return {
             **{f"destroyed {label}": n for label, n in sorted(self.destroyed.items())},
+            **{f"held {label}": n for label, n in sorted(self.held.items())},
             **{f"erasure queued: {reason}": n for reason, n in sorted(self.erasures.items())},
             "erasure jobs resumed": self.resumed,
+            **({"erasure jobs released from a legal hold": self.released} if self.released else {}),
         }
 
 
 def destruction_records_write(
-    *, counts: dict[str, int], method: str, reason: str, at: datetime
+    *,
+    counts: dict[str, int],
+    method: str,
+    reason: str,
+    at: datetime,
+    held: dict[str, int] | None = None,
 ) -> dict[str, int]:
-    """One DestructionRecord per model or store with rows destroyed (none for a zero count);
-    returns the non-zero counts. Call it in the transaction that destroyed them."""
+    """One DestructionRecord per model or store with rows destroyed or left under a legal hold
+    (none when both are zero); returns the non-zero destroyed counts. Call it in the
+    transaction that destroyed them."""
     counts = {label: int(n) for label, n in counts.items() if n}
-    for label, count in sorted(counts.items()):
+    held = {label: int(n) for label, n in (held or {}).items() if n}
+    for label in sorted(set(counts) | set(held)):
         DestructionRecord.objects.create(
             subject_pseudonym="",
             categories=categories_of([label]),
-            counts={label: count},
+            counts={label: counts[label]} if label in counts else {},
+            held={label: held[label]} if label in held else {},
             method=method,
             reason=f"{RETENTION_REASON}: {reason}"[:64],
             at=at,
@@ -103,6 +126,7 @@ def row_retention_apply(
     expired: models.QuerySet[models.Model] = models.QuerySet(model=model).filter(
         **{f"{clock_field}__lt": now - timedelta(days=retention.days)}
     )
+    expired = unheld(expired, deleting=not _empties(declaration))
     if _empties(declaration):
         emptied = {
             model._meta.get_field(name).attname: None for name in sorted(declaration.personal)
@@ -119,26 +143,33 @@ def retention_run() -> RetentionReport:
     """One retention run at clock.now(); see the module docstring."""
     now = clock.now()
     report = RetentionReport()
-    for declaration, retention, clock_field in data_map.row_retentions():
-        with transaction.atomic():
-            counts = row_retention_apply(
-                declaration=declaration, retention=retention, clock_field=clock_field, now=now
-            )
-            report.destroyed.update(
-                destruction_records_write(
-                    counts=counts,
-                    method="empty" if _empties(declaration) else "delete",
-                    reason=declaration.label,
-                    at=now,
+    with holds_observed() as held:
+        for declaration, retention, clock_field in data_map.row_retentions():
+            with transaction.atomic():
+                counts = row_retention_apply(
+                    declaration=declaration, retention=retention, clock_field=clock_field, now=now
                 )
-            )
-    for handler in sorted(data_map.retention_handlers.values(), key=lambda h: h.order):
-        with transaction.atomic():
-            report.destroyed.update(
-                destruction_records_write(
-                    counts=handler.run(now=now), method=handler.method, reason=handler.name, at=now
+                report.destroyed.update(
+                    destruction_records_write(
+                        counts=counts,
+                        method="empty" if _empties(declaration) else "delete",
+                        reason=declaration.label,
+                        at=now,
+                        held=_held_tally(report, held),
+                    )
                 )
-            )
+        for handler in sorted(data_map.retention_handlers.values(), key=lambda h: h.order):
+            with transaction.atomic():
+                counts = handler.run(now=now)
+                report.destroyed.update(
+                    destruction_records_write(
+                        counts=counts,
+                        method=handler.method,
+                        reason=handler.name,
+                        at=now,
+                        held=_held_tally(report, held),
+                    )
+                )
     user_model = get_user_model()
     for name, handler in data_map.erasure_due.items():
         due = user_model._default_manager.filter(pk__in=list(handler.run(now=now))).exclude(
@@ -148,7 +179,14 @@ def retention_run() -> RetentionReport:
             erasure_request(subject=person, reason=f"{RETENTION_REASON}: {name}"[:64])
             report.erasures[name] += 1
     report.resumed = erasure_resume_stalled()
+    report.released = erasure_resume_held()
     return report
+
+
+def _held_tally(report: RetentionReport, held: HeldRows) -> dict[str, int]:
+    tally = held.take_tally()
+    report.held.update(tally)
+    return tally
 
 
 # The privacy app's own periods (registered in privacy/privacy.py)
@@ -189,21 +227,27 @@ def destroy_request_records(*, now: datetime) -> dict[str, int]:
     ).values("subject_pseudonym")
     counts.update(
         delete_rows(
-            models.QuerySet(model=PolicyAcceptance).filter(
-                user__isnull=True, subject_pseudonym__in=erased
+            unheld(
+                models.QuerySet(model=PolicyAcceptance).filter(
+                    user__isnull=True, subject_pseudonym__in=erased
+                )
             )
         )
     )
     job_cutoff = min(_before(now, Retentions.REQUEST_RECORDS.days), contract_cutoff)
     counts.update(
         delete_rows(
-            ErasureJob.objects.filter(status=ErasureJob.Status.DONE, finished_at__lt=job_cutoff)
+            unheld(
+                ErasureJob.objects.filter(status=ErasureJob.Status.DONE, finished_at__lt=job_cutoff)
+            )
         )
     )
     counts.update(
         delete_rows(
-            DataSubjectRequest.objects.exclude(status=DataSubjectRequest.Status.OPEN).filter(
-                closed_at__lt=_before(now, Retentions.REQUEST_RECORDS.days)
+            unheld(
+                DataSubjectRequest.objects.exclude(status=DataSubjectRequest.Status.OPEN).filter(
+                    closed_at__lt=_before(now, Retentions.REQUEST_RECORDS.days)
+                )
             )
         )
     )
@@ -215,15 +259,15 @@ def depersonalize_old_records(*, now: datetime) -> dict[str, int]:
     disclosures (unless a legal hold still runs) keep the transfer but no longer name anyone,
     and old destruction records drop the pseudonym."""
     cutoff = _before(now, Retentions.REQUEST_RECORDS.days)
-    disclosures = (
+    disclosures = unheld(
         models.QuerySet(model=Disclosure)
         .filter(disclosed_on__lt=cutoff.date())
         .filter(
             models.Q(legal_hold_until__isnull=True) | models.Q(legal_hold_until__lte=now.date())
         )
-        .filter(models.Q(subject__isnull=False) | ~models.Q(subject_pseudonym=""))
-        .update(subject=None, subject_pseudonym="")
-    )
+        .filter(models.Q(subject__isnull=False) | ~models.Q(subject_pseudonym="")),
+        deleting=False,
+    ).update(subject=None, subject_pseudonym="")
     destruction_records = (
         models.QuerySet(model=DestructionRecord)
         .filter(at__lt=cutoff)
@@ -235,3 +279,15 @@ def depersonalize_old_records(*, now: datetime) -> dict[str, int]:
         "privacy.DestructionRecord": destruction_records,
     }
     return {label: n for label, n in counts.items() if n}
+
+
+def destroy_ended_holds(*, now: datetime) -> dict[str, int]:
+    """The records of legal holds 3 years after they ended or were lifted
+    (Retentions.REQUEST_RECORDS): the proof of why data stayed lasts as long as the records of
+    the requests it answered."""
+    cutoff = _before(now, Retentions.REQUEST_RECORDS.days)
+    return delete_rows(
+        LegalHold.objects.filter(
+            models.Q(ends_on__lt=cutoff.date()) | models.Q(lifted_at__lt=cutoff)
+        )
+    )

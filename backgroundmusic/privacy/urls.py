@@ -59,6 +59,18 @@ urlpatterns += [
     ),
 ]
 
+# Legal holds (views/holds.py)
+from backgroundmusic.privacy.views import holds as holds_views  # noqa: E402
+
+urlpatterns += [
+    path("staff/legal-holds/", holds_views.holds_page, name="staff_legal_holds"),
+    path(
+        "staff/legal-holds/<int:hold_id>/lift/",
+        holds_views.hold_lift,
+        name="staff_legal_hold_lift",
+    ),
+]
+
 # Policy editions, acknowledgement, staff publishing (privacy/views/policies.py)
 from backgroundmusic.privacy.models import DocumentKind  # noqa: E402
 from backgroundmusic.privacy.views import policies as policies_views  # noqa: E402

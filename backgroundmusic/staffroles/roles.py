@@ -39,6 +39,7 @@ PUBLISH_POLICY = "privacy.publish_policyedition"
 HANDLE_REQUESTS = "privacy.handle_datasubjectrequest"
 RECORD_DISCLOSURES = "privacy.record_disclosure"
 MANAGE_TRANSFERS = "privacy.manage_transfers"
+PLACE_LEGAL_HOLDS = "privacy.place_legalhold"
 MANAGE_CATALOGUE = "catalog.manage_catalogue"
 VIEW_ANALYTICS = "analytics.view_statistics"
 EXPORT_RESEARCH = "analytics.export_research"
@@ -58,6 +59,7 @@ PERMISSIONS: dict[str, tuple[str, str]] = {
     HANDLE_REQUESTS: ("datasubjectrequest", "Can handle data-subject requests"),
     RECORD_DISCLOSURES: ("disclosure", "Can record disclosures"),
     MANAGE_TRANSFERS: ("transferrecord", "Can record and end transfers abroad"),
+    PLACE_LEGAL_HOLDS: ("legalhold", "Can place and lift legal holds"),
     MANAGE_CATALOGUE: ("track", "Can edit the catalogue and upload masters"),
     VIEW_ANALYTICS: ("dailypagestat", "Can see the site's aggregate statistics"),
     EXPORT_RESEARCH: ("researchexport", "Can release depersonalized research datasets"),
@@ -83,6 +85,7 @@ ROLE_PERMISSIONS: dict[StaffRole, tuple[str, ...]] = {
         EXPORT_RESEARCH,
         VIEW_AUDIT_LOG,
         MANAGE_INCIDENTS,
+        PLACE_LEGAL_HOLDS,
     ),
     StaffRole.ADMINISTRATOR: (
         VIEW_PERSON_DATA,

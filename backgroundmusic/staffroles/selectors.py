@@ -24,6 +24,7 @@ from backgroundmusic.staffroles.roles import (
     MANAGE_ORDERS,
     MANAGE_PLANS,
     MANAGE_TRANSFERS,
+    PLACE_LEGAL_HOLDS,
     PUBLISH_POLICY,
     RECORD_DISCLOSURES,
     VIEW_ACCESS_LOG,
@@ -136,6 +137,12 @@ def staff_may_manage_transfers(*, actor: Actor) -> bool:
     return _staff_may(actor, MANAGE_TRANSFERS)
 
 
+def staff_may_place_legal_holds(*, actor: Actor) -> bool:
+    """May see, place and lift legal holds, which keep records from retention and erasure
+    (privacy officer)."""
+    return _staff_may(actor, PLACE_LEGAL_HOLDS)
+
+
 def staff_may_view_analytics(*, actor: Actor) -> bool:
     """May see the site's aggregate statistics (analyst, administrator, privacy officer)."""
     return _staff_may(actor, VIEW_ANALYTICS)
@@ -200,6 +207,7 @@ REFUSALS: dict[StaffPredicate, Promise] = {
     staff_may_handle_requests: _("You may not handle data-subject requests."),
     staff_may_record_disclosures: _("You may not record disclosures."),
     staff_may_manage_transfers: _("You may not manage transfers abroad."),
+    staff_may_place_legal_holds: _("You may not place or lift legal holds."),
     staff_may_view_analytics: _("You may not see the site's statistics."),
     staff_may_export_research: _("You may not release research datasets."),
     staff_may_publish_policy: _("You may not publish policy editions."),

@@ -43,6 +43,7 @@ STAFF_PAGES = {
     StaffRole.PRIVACY_OFFICER: [
         "/staff/requests/",
         "/staff/disclosures/",
+        "/staff/legal-holds/",
         "/staff/policies/",
         "/staff/analytics/research/",
     ],

@@ -25,6 +25,7 @@ NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
 PRIVACY_OFFICER_PAGES = [
     "/staff/requests/",
     "/staff/disclosures/",
+    "/staff/legal-holds/",
     "/staff/policies/",
     "/staff/analytics/research/",
 ]

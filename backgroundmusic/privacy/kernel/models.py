@@ -101,3 +101,52 @@ class ErasedProfileTombstone(models.Model):
 
     def __str__(self) -> str:
         return f"tombstone #{self.pk}"
+
+
+class LegalHold(models.Model):
+    """A legal hold: one record (a declared model's label and the row's primary key) or a whole
+    person (a user id: every row the data map links to them) kept from retention and erasure
+    until the hold ends or is lifted (holds.py; placed and lifted by privacy/holds.py).
+
+    Plain integer ids, not foreign keys, like the access log: the hold outlives the rows and the
+    account it keeps, and deleting them must not cascade into it. It is in force from when it
+    is placed until the start of `ends_on` (Moscow time), unless lifted before.
+    """
+
+    target_label = models.CharField(max_length=100, blank=True)
+    target_id = models.CharField(max_length=64, blank=True)
+    subject_id = models.PositiveBigIntegerField(null=True, blank=True, db_index=True)
+    reason = models.TextField()
+    placed_by_id = models.PositiveBigIntegerField()
+    placed_at = models.DateTimeField()
+    ends_on = models.DateField()
+    lifted_at = models.DateTimeField(null=True, blank=True)
+    lifted_by_id = models.PositiveBigIntegerField(null=True, blank=True)
+    lift_reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-placed_at", "-pk"]
+        default_permissions = ()
+        permissions = [("place_legalhold", "Can place and lift legal holds")]
+        verbose_name = _("legal hold")
+        verbose_name_plural = _("legal holds")
+        constraints = [
+            models.CheckConstraint(
+                name="legal_hold_one_target",
+                condition=(
+                    models.Q(subject_id__isnull=True)
+                    & ~models.Q(target_label="")
+                    & ~models.Q(target_id="")
+                )
+                | (models.Q(subject_id__isnull=False) & models.Q(target_label="", target_id="")),
+            ),
+            models.CheckConstraint(
+                name="legal_hold_lifted_by_someone",
+                condition=models.Q(lifted_at__isnull=True, lifted_by_id__isnull=True)
+                | models.Q(lifted_at__isnull=False, lifted_by_id__isnull=False),
+            ),
+            models.CheckConstraint(name="legal_hold_has_reason", condition=~models.Q(reason="")),
+        ]
+
+    def __str__(self) -> str:
+        return f"legal hold #{self.pk}"

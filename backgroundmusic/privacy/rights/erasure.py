@@ -1,5 +1,13 @@
 """Delete my account: the erasure engine. Ordered, idempotent steps, each in its own
-transaction, then one destruction record (docs/decisions/0005-erasure.md)."""
+transaction, then one destruction record (docs/decisions/0005-erasure.md).
+
+Legal holds (privacy.kernel.holds, docs/decisions/0034-legal-holds.md): the data map's steps
+leave the rows a hold keeps; a registered eraser is left for later when the person is held or
+one of its models holds back a row of theirs, and so are the data key and the user row while
+anything of theirs is held (the held rows' sealed values need the key). The job then stops as
+HELD with one destruction record of what was done and what was held; when the holds on it
+change, the daily retention run queues it again (erasure_resume_held) and the steps left run.
+"""
 
 import logging
 from collections import Counter
@@ -16,6 +24,7 @@ from django.utils.translation import gettext as _
 
 from backgroundmusic.core import clock
 from backgroundmusic.core.errors import DomainError
+from backgroundmusic.privacy.kernel.holds import HeldRows, holds_observed, unheld
 from backgroundmusic.privacy.kernel.pseudonyms import subject_pseudonym
 from backgroundmusic.privacy.kernel.registry import (
     Erasure,
@@ -92,6 +101,9 @@ class ErasureStep:
     name: str
     order: int
     run: Callable[..., Mapping[str, int]]
+    # The models a registered eraser names; None for the data map's own steps, which leave held
+    # rows themselves.
+    models: tuple[str, ...] | None = None
 
 
 def erasure_steps() -> list[ErasureStep]:
@@ -100,7 +112,9 @@ def erasure_steps() -> list[ErasureStep]:
     DATA_MAP_ORDER, in declaration order), and the user row last."""
     handlers = list(data_map.erasers.values())
     covered = covered_labels(handlers)
-    steps = [ErasureStep(name=h.name, order=h.order, run=h.run) for h in handlers]
+    steps = [
+        ErasureStep(name=h.name, order=h.order, run=h.run, models=tuple(h.models)) for h in handlers
+    ]
     for declaration in declarations_with_subject():
         if declaration.label in covered or not _erasure_changes(declaration):
             continue
@@ -152,7 +166,9 @@ def _erase_declared(declaration: ModelDeclaration, *, subject: ErasureSubject) -
     marked NULL are emptied and PSEUDONYMIZE fields get the pseudonym; KEEP_FOR_LAW stays."""
     rows = subject_rows(declaration, subject.subject_id)
     strategies = {name: data.erasure for name, data in declaration.personal.items()}
-    if Erasure.DELETE in strategies.values():
+    deleting = Erasure.DELETE in strategies.values()
+    rows = unheld(rows, deleting=deleting)
+    if deleting:
         return delete_rows(rows)
     model = model_of(declaration)
     changes = {
@@ -165,7 +181,8 @@ def _erase_declared(declaration: ModelDeclaration, *, subject: ErasureSubject) -
 
 
 def _completed(job: ErasureJob) -> set[str]:
-    return {entry["step"] for entry in job.completed_steps}
+    """Steps done; a step that left rows under a legal hold runs again once the hold ends."""
+    return {entry["step"] for entry in job.completed_steps if not entry.get("held")}
 
 
 def erasure_completed_steps(*, job: ErasureJob) -> list[str]:
@@ -173,49 +190,85 @@ def erasure_completed_steps(*, job: ErasureJob) -> list[str]:
     return [entry["step"] for entry in job.completed_steps]
 
 
+def _held_summary(rows: Mapping[str, int], steps: list[str]) -> dict[str, Any]:
+    return {"rows": dict(sorted(rows.items())), "steps": steps} if rows or steps else {}
+
+
+def _step_held_back(
+    step: ErasureStep, *, held: HeldRows, subject_id: int, held_here: Mapping[str, int]
+) -> bool:
+    """Whether a step must wait for the holds: a registered eraser while the person is held or
+    one of its models holds back a row of theirs; the data key and the user row while anything
+    of theirs is held."""
+    if held_here and step.order >= DATA_KEY_ORDER:
+        return True
+    if step.models is None:
+        return False
+    return subject_id in held.persons or any(label in held_here for label in step.models)
+
+
 def erasure_run(*, job_id: int) -> ErasureJob | None:
     """Runs the steps of an erasure job that are not done yet, each in its own transaction with
-    its record in completed_steps; then writes the destruction record and marks the job done, in
-    one transaction. Safe to run again at any point: done steps are skipped, a done job is left
-    alone, and a step interrupted half-way rolls back and runs again."""
+    its record in completed_steps; then writes the destruction record and marks the job done (or
+    held, when a legal hold kept something), in one transaction. Safe to run again at any point:
+    done steps are skipped, a done job is left alone, a held job whose holds have not changed
+    too, and a step interrupted half-way rolls back and runs again."""
     job = ErasureJob.objects.filter(pk=job_id).first()
     if job is None or job.status == ErasureJob.Status.DONE:
         return job
     subject = ErasureSubject(
         subject_id=job.subject_id, pseudonym=job.subject_pseudonym, reason=job.reason
     )
-    for step in erasure_steps():
-        with transaction.atomic():
-            locked = ErasureJob.objects.select_for_update().get(pk=job_id)
-            if locked.status == ErasureJob.Status.DONE or step.name in _completed(locked):
+    with holds_observed() as held:
+        held_here = held.of_subject(job.subject_id)
+        if job.status == ErasureJob.Status.HELD and job.held.get("rows", {}) == held_here:
+            return job
+        left_for_later: list[str] = []
+        done = _completed(job)
+        for step in erasure_steps():
+            if step.name in done:
                 continue
-            counts = {label: int(n) for label, n in step.run(subject=subject).items() if n}
-            locked.completed_steps = [
-                *locked.completed_steps,
-                {"step": step.name, "counts": counts},
-            ]
-            locked.status = ErasureJob.Status.RUNNING
-            locked.save(update_fields=["completed_steps", "status"])
+            if _step_held_back(step, held=held, subject_id=job.subject_id, held_here=held_here):
+                left_for_later.append(step.name)
+                continue
+            with transaction.atomic():
+                locked = ErasureJob.objects.select_for_update().get(pk=job_id)
+                if locked.status == ErasureJob.Status.DONE or step.name in _completed(locked):
+                    continue
+                held.take_tally()
+                counts = {label: int(n) for label, n in step.run(subject=subject).items() if n}
+                entry: dict[str, Any] = {"step": step.name, "counts": counts}
+                step_held = held.take_tally()
+                if step_held:
+                    entry["held"] = step_held
+                    left_for_later.append(step.name)
+                locked.completed_steps = [*locked.completed_steps, entry]
+                locked.status = ErasureJob.Status.RUNNING
+                locked.save(update_fields=["completed_steps", "status"])
     with transaction.atomic():
         locked = ErasureJob.objects.select_for_update().get(pk=job_id)
         if locked.status == ErasureJob.Status.DONE:
             return locked
         totals: Counter[str] = Counter()
-        for entry in locked.completed_steps:
+        for entry in locked.completed_steps[locked.steps_recorded :]:
             totals.update(entry["counts"])
         now = clock.now()
+        summary = _held_summary(held_here, left_for_later)
         DestructionRecord.objects.create(
             subject_pseudonym=locked.subject_pseudonym,
             categories=categories_of(totals),
             counts=dict(sorted(totals.items())),
+            held=summary,
             method=ERASURE_METHOD,
             reason=locked.reason,
             at=now,
         )
-        locked.status = ErasureJob.Status.DONE
+        locked.status = ErasureJob.Status.HELD if summary else ErasureJob.Status.DONE
+        locked.held = summary
+        locked.steps_recorded = len(locked.completed_steps)
         locked.finished_at = now
-        locked.save(update_fields=["status", "finished_at"])
-    logger.info("erasure job #%s done", job_id)
+        locked.save(update_fields=["status", "held", "steps_recorded", "finished_at"])
+    logger.info("erasure job #%s %s", job_id, locked.status)
     return locked
 
 
@@ -225,10 +278,25 @@ def erasure_resume_stalled(*, older_than: timedelta = timedelta(hours=1)) -> int
     from backgroundmusic.privacy import tasks
 
     stalled = list(
-        ErasureJob.objects.exclude(status=ErasureJob.Status.DONE)
+        ErasureJob.objects.exclude(status__in=[ErasureJob.Status.DONE, ErasureJob.Status.HELD])
         .filter(requested_at__lt=clock.now() - older_than)
         .values_list("pk", flat=True)
     )
     for job_id in stalled:
         tasks.erase_account.enqueue(job_id=job_id)
     return len(stalled)
+
+
+def erasure_resume_held() -> int:
+    """Enqueues again the erasure jobs a legal hold stopped whose holds have changed since (ended,
+    lifted, or another placed): the job then runs the steps it left. Called by the daily
+    retention run."""
+    from backgroundmusic.privacy import tasks
+
+    released = 0
+    with holds_observed() as held:
+        for job in ErasureJob.objects.filter(status=ErasureJob.Status.HELD).order_by("pk"):
+            if job.held.get("rows", {}) != held.of_subject(job.subject_id):
+                tasks.erase_account.enqueue(job_id=job.pk)
+                released += 1
+    return released

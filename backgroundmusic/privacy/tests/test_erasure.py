@@ -115,6 +115,7 @@ STEP_NAMES = [
     "data map: mailing.UnsubscribeToken",
     "data map: inbox.InboundRawMessage",
     "data map: inbox.InboundMessage",
+    "data map: incidents.IncidentLetter",
     "privacy: data key",
     "data map: accounts.User",
 ]

@@ -90,6 +90,10 @@ def test_the_records_hold_everything_article_30_asks_for(recipients):
         {
             "recipient": "Demo Partner Label",
             "country": {"code": "DE", "name": "Germany"},
+            "adequacy": "",
+            "basis": "",
+            "authority_notified_on": "",
+            "starts_on": "",
             "safeguards": "",
         }
     ]
@@ -179,7 +183,8 @@ def test_every_subjects_label_is_in_both_languages():
                 "DEMONSTRATION — fictional details.",
                 '<dd data-operator="inn">7700000000</dd>',
                 '<span data-subjects="newsletter_subscribers">Newsletter subscribers</span>',
-                '<li data-transfer="DE">Demo Partner Label: Germany</li>',
+                '<li data-transfer="DE">Demo Partner Label: Germany — no transfer record in force: '
+                "nothing is sent</li>",
                 '<span data-database-country="RU">Russia</span>',
                 "<h2>Notification to Roskomnadzor</h2>",
                 '<dd data-notification="processing_started">2025-06-01</dd>',
