@@ -27,7 +27,7 @@ def pytest_collection_modifyitems(items):
         arguments = (
             {}
             if marker is None
-            else {**dict(zip(DJANGO_DB_ARGUMENTS, marker.args)), **marker.kwargs}
+            else {**dict(zip(DJANGO_DB_ARGUMENTS, marker.args, strict=False)), **marker.kwargs}
         )
         databases = arguments.get("databases")
         if databases == "__all__" or (databases is not None and keys_alias in databases):

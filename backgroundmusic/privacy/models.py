@@ -10,8 +10,8 @@ from backgroundmusic.core.models import AppendOnlyModel
 # The kernel's models load with this app and carry its label (privacy/kernel/models.py).
 from backgroundmusic.privacy.kernel.models import (  # noqa: F401
     DataKey,
-    ErasureLedgerEntry,
     ErasedProfileTombstone,
+    ErasureLedgerEntry,
     StaffAccessLogCheckpoint,
     StaffAccessLogEntry,
 )

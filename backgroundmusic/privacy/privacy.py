@@ -13,8 +13,8 @@ from backgroundmusic.privacy.kernel.registry import (
     PersonalData,
     Purpose,
     Retention,
-    RetentionStart,
     Retentions,
+    RetentionStart,
     declare,
     staff_record,
 )

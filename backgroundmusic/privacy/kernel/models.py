@@ -9,7 +9,6 @@ privacy/models.py imports them so they load with the app.
 
 from typing import Any, ClassVar
 
-from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
