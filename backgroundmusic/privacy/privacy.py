@@ -23,7 +23,7 @@ from backgroundmusic.privacy.kernel.registry import (
 
 declare(
     "privacy.DataKey",
-    subject="subject_id",
+    subject="",
     not_personal=[
         "id",
         "subject_id",
@@ -33,8 +33,10 @@ declare(
         "rewrapped_at",
     ],
     note="Random key material that says nothing about the person, in the key store, never in "
-    "the main database or its backups. Deleting the row is how erasure makes every sealed copy "
-    "of their data unreadable, backups included.",
+    "the main database or its backups; the person's key is the row whose subject_id is their "
+    "user id (the user lives in the other database). Deleting the row (the erasure step "
+    "'privacy: data key') is how erasure makes every sealed copy of their data unreadable, "
+    "backups included.",
 )
 declare(
     "privacy.ErasureLedgerEntry",
