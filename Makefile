@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
 PORT ?= 8000
 
-.PHONY: run test lint typecheck test-sqlite test-postgres browser-deps imap-deps gettext-deps icu-deps pdf-deps bench messages
+.PHONY: run test lint typecheck test-sqlite test-postgres browser-deps imap-deps gettext-deps icu-deps pdf-deps pg-deps bench messages
 
 $(STAMP): pyproject.toml | icu-deps pdf-deps
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -73,20 +73,31 @@ gettext-deps:
 	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gettext >/dev/null; }
 	@command -v msgfmt >/dev/null || { echo "msgfmt (Debian's gettext) is still missing" >&2; exit 1; }
 
+# Debian's postgresql-client: pg_dump and pg_restore for `manage.py backup` and `restore` on
+# PostgreSQL (privacy/backups.py), which the restore drill in the suite runs for real.
+pg-deps:
+	@command -v pg_dump >/dev/null && command -v pg_restore >/dev/null || { \
+	  echo "Installing Debian's postgresql-client for backups"; \
+	  if [ "$$(id -u)" -eq 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && \
+	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-client >/dev/null; }
+	@command -v pg_dump >/dev/null && command -v pg_restore >/dev/null || { echo "pg_dump/pg_restore (Debian's postgresql-client) are still missing" >&2; exit 1; }
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy .
 	$(BIN)/lint-imports
 
-test: $(STAMP) pdf-deps browser-deps imap-deps gettext-deps lint
+test: $(STAMP) pdf-deps browser-deps imap-deps gettext-deps pg-deps lint
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	@echo "== the suite on SQLite"
-	env -u DATABASE_URL -u TEST_DATABASE_URL $(BIN)/pytest -n 2 -q
+	env -u DATABASE_URL -u TEST_DATABASE_URL -u KEYS_DATABASE_URL $(BIN)/pytest -n 2 -q
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \
-	  echo "== again on PostgreSQL, analytics in a database of their own"; \
+	  echo "== again on PostgreSQL, analytics and the key store in databases of their own"; \
 	  DATABASE_URL="$$TEST_DATABASE_URL" \
-	  ANALYTICS_DATABASE_URL="$${TEST_DATABASE_URL%/*}/bm_analytics" $(BIN)/pytest -n 2 -q; \
+	  ANALYTICS_DATABASE_URL="$${TEST_DATABASE_URL%/*}/bm_analytics" \
+	  KEYS_DATABASE_URL="$${TEST_DATABASE_URL%/*}/bm_keys" $(BIN)/pytest -n 2 -q; \
 	fi
 
 DJANGO_ADMIN_ARGS := --settings=config.settings --pythonpath=..

@@ -10,6 +10,32 @@ from django.conf import settings as django_settings
 pytest_plugins = ["tests.s3_double", "tests.yookassa_double", "tests.callers", "tests.smtp_server"]
 
 
+DJANGO_DB_ARGUMENTS = ("transaction", "reset_sequences", "databases", "serialized_rollback")
+DB_FIXTURES = {"db", "transactional_db", "live_server"}
+
+
+def pytest_collection_modifyitems(items):
+    """Every test that uses a database uses the key store too: sealed fields open their data keys
+    there (privacy/kernel/routers.py). Rather than name it in every django_db mark, the mark each
+    test gets (or has) is given the key store's alias as well, so pytest-django sets it up and
+    lets the test reach it."""
+    keys_alias = django_settings.KEYS_DB_ALIAS
+    for item in items:
+        marker = item.get_closest_marker("django_db")
+        if marker is None and not DB_FIXTURES & set(getattr(item, "fixturenames", ())):
+            continue
+        arguments = (
+            {}
+            if marker is None
+            else {**dict(zip(DJANGO_DB_ARGUMENTS, marker.args, strict=False)), **marker.kwargs}
+        )
+        databases = arguments.get("databases")
+        if databases == "__all__" or (databases is not None and keys_alias in databases):
+            continue
+        arguments["databases"] = sorted({"default", *(databases or ()), keys_alias})
+        item.add_marker(pytest.mark.django_db(**arguments), append=False)
+
+
 def pytest_configure(config):
     # No flushing thread: a test writes its analytics events with event_buffer.flush(). Set for
     # the whole session, not per test: a beacon reaching the live server between two tests

@@ -204,7 +204,35 @@ if ANALYTICS_DATABASE_URL:
     ANALYTICS_DB_ALIAS = "analytics"
 else:
     ANALYTICS_DB_ALIAS = "default"
-DATABASE_ROUTERS = ["backgroundmusic.analytics.routers.AnalyticsRouter"]
+# The key store: the wrapped data keys and the erasure ledger, apart from the main database so
+# that no backup of it holds a key (privacy/kernel/routers.py, decision 0036). Embedded: a SQLite
+# file beside the database; scale-out: KEYS_DATABASE_URL, a PostgreSQL database of its own.
+KEYS_DB_ALIAS = "keys"
+KEYS_DATABASE_URL = env.str("KEYS_DATABASE_URL", default="")
+if KEYS_DATABASE_URL:
+    DATABASES[KEYS_DB_ALIAS] = env.db_url("KEYS_DATABASE_URL")
+    DATABASES[KEYS_DB_ALIAS].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
+    DATABASES[KEYS_DB_ALIAS]["CONN_HEALTH_CHECKS"] = True
+else:
+    DATABASES[KEYS_DB_ALIAS] = {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": str(VAR_DIR / "keys.sqlite3"),
+        "OPTIONS": {
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;",
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+        },
+        "TEST": {"NAME": str(VAR_DIR / "test-keys.sqlite3")},
+    }
+DATABASE_ROUTERS = [
+    "backgroundmusic.privacy.kernel.routers.KeyStoreRouter",
+    "backgroundmusic.analytics.routers.AnalyticsRouter",
+]
+# Backups (manage.py backup / restore, privacy/backups.py): where they are written, and how long
+# one may be kept and restored. The erasure ledger keeps its entries as long, so a restore can
+# always replay every erasure made since its backup was taken.
+BACKUP_DIR = Path(env.str("BACKUP_DIR", default=str(VAR_DIR / "backups")))
+BACKUP_MAX_AGE_DAYS = env.int("BACKUP_MAX_AGE_DAYS", default=35)
 # Events are written by a thread when a batch of this size waits, or every
 # ANALYTICS_FLUSH_SECONDS (0: no thread, only at exit; the tests flush themselves).
 ANALYTICS_BATCH_SIZE = env.int("ANALYTICS_BATCH_SIZE", default=500)

@@ -11,6 +11,7 @@ from backgroundmusic.core.models import AppendOnlyModel
 from backgroundmusic.privacy.kernel.models import (  # noqa: F401
     DataKey,
     ErasedProfileTombstone,
+    ErasureLedgerEntry,
     LegalHold,
     StaffAccessLogCheckpoint,
     StaffAccessLogEntry,

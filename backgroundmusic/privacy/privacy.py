@@ -2,6 +2,9 @@
 
 from collections.abc import Callable
 
+from django.conf import settings
+from django.utils.translation import gettext_lazy as _
+
 from backgroundmusic.privacy.kernel.registry import (
     Category,
     Clock,
@@ -11,19 +14,53 @@ from backgroundmusic.privacy.kernel.registry import (
     Purpose,
     Retention,
     Retentions,
+    RetentionStart,
     Subjects,
     declare,
     staff_record,
 )
 
-# Data keys (privacy/keys.py)
+# Data keys and the erasure ledger, in the key store (privacy/kernel/keys.py, kernel/ledger.py)
 
 declare(
     "privacy.DataKey",
-    subject="subject",
-    not_personal=["id", "subject", "master_key_id", "wrapped_key", "created_at", "rewrapped_at"],
-    note="Random key material that says nothing about the person. Deleting the row is how "
-    "erasure makes every sealed copy of their data unreadable, backups included.",
+    subject="",
+    not_personal=[
+        "id",
+        "subject_id",
+        "master_key_id",
+        "wrapped_key",
+        "created_at",
+        "rewrapped_at",
+    ],
+    note="Random key material that says nothing about the person, in the key store, never in "
+    "the main database or its backups; the person's key is the row whose subject_id is their "
+    "user id (the user lives in the other database). Deleting the row (the erasure step "
+    "'privacy: data key') is how erasure makes every sealed copy of their data unreadable, "
+    "backups included.",
+)
+declare(
+    "privacy.ErasureLedgerEntry",
+    subject="",
+    subjects=(Subjects.USERS,),
+    personal={
+        "subject_id": PersonalData(
+            category=Category.UNIQUE_ID,
+            purpose=Purpose.LEGAL_COMPLIANCE,
+            legal_basis=LegalBasis.LEGAL_OBLIGATION,
+            retention=Retention(
+                days=settings.BACKUP_MAX_AGE_DAYS,
+                start=RetentionStart.COLLECTED,
+                description=_("As long as a backup taken before the erasure may be restored"),
+            ),
+            erasure=Erasure.KEEP_FOR_LAW,
+            exportable=False,
+        ),
+    },
+    not_personal=["id", "erasure_job_id", "recorded_at"],
+    clock=Clock(field="recorded_at"),
+    note="The user id of an erased person, in the key store: a restore of an older backup finds "
+    "the person's rows by it and erases them again. Outlives the account by design.",
 )
 
 # Staff access log (privacy/kernel/access_log.py): kept for law (staff_record); erasure must not

@@ -1,10 +1,19 @@
-"""Services over per-person data keys: create, open (with a per-request cache), destroy, rewrap."""
+"""Services over per-person data keys: create, open (with a per-request cache), destroy, rewrap.
+
+The keys live in the key store (settings.KEYS_DB_ALIAS, kernel/routers.py), a database of their
+own whose transactions are not the main database's. A key is created at once, even while the main
+database's transaction that needs it may still roll back: the key left behind names only a user
+id and seals nothing, and the person (or whoever gets that id) uses it next time, so it is
+harmless. A key is destroyed at once and for good, whatever the main database does next: erasure
+must not depend on a later commit.
+"""
 
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 
-from django.db import transaction
+from django.conf import settings
+from django.db import IntegrityError, transaction
 
 from backgroundmusic.core import clock
 from backgroundmusic.privacy.kernel import crypto
@@ -36,9 +45,15 @@ def data_key_for_subject(*, subject_id: int) -> tuple[int, bytes]:
     if key is None:
         plain = crypto.new_data_key()
         master_id, wrapped = crypto.wrap_data_key(plain, key_owner=_owner_context(subject_id))
-        key = DataKey.objects.create(
-            subject_id=subject_id, master_key_id=master_id, wrapped_key=wrapped
-        )
+        try:
+            with transaction.atomic(using=settings.KEYS_DB_ALIAS):
+                key = DataKey.objects.create(
+                    subject_id=subject_id, master_key_id=master_id, wrapped_key=wrapped
+                )
+        except IntegrityError:
+            # Another process made the key first: use that one.
+            key = DataKey.objects.get(subject_id=subject_id)
+            return key.pk, data_key_open(key_id=key.pk)
         _remember(key.pk, subject_id, plain)
         return key.pk, plain
     return key.pk, data_key_open(key_id=key.pk)
@@ -76,7 +91,8 @@ def data_key_destroy(*, subject_id: int) -> int:
     if cache is not None:
         for key_id in ids:
             cache.pop(key_id, None)
-    deleted, _ = DataKey.objects.filter(pk__in=ids).delete()
+    with transaction.atomic(using=settings.KEYS_DB_ALIAS):
+        deleted, _ = DataKey.objects.filter(pk__in=ids).delete()
     return deleted
 
 
@@ -89,7 +105,7 @@ def data_keys_rewrap(*, batch_size: int = 500) -> int:
     ring = crypto.master_key_ring()
     changed = 0
     while True:
-        with transaction.atomic():
+        with transaction.atomic(using=settings.KEYS_DB_ALIAS):
             batch = list(
                 DataKey.objects.select_for_update()
                 .exclude(master_key_id=ring.current_id)

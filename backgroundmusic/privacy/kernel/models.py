@@ -1,15 +1,14 @@
-"""The kernel's models: data keys, the staff access log and its retention checkpoints, the
-tombstones of erased public profiles.
+"""The kernel's models: data keys and the erasure ledger (in the key store), the staff access
+log and its retention checkpoints, the tombstones of erased public profiles.
 
-They belong to the privacy app (app label "privacy", tables privacy_datakey,
-privacy_staffaccesslogentry, privacy_erasedprofiletombstone, ...): Django gives a model the
-label of the installed app whose package contains its module. privacy/models.py imports them so
-they load with the app.
+They belong to the privacy app (app label "privacy"; tables privacy_staffaccesslogentry,
+privacy_erasedprofiletombstone, ..., and keystore_datakey, keystore_erasureledgerentry in the key
+store): Django gives a model the label of the installed app whose package contains its module.
+privacy/models.py imports them so they load with the app.
 """
 
 from typing import Any, ClassVar
 
-from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -17,18 +16,45 @@ from backgroundmusic.core.models import AppendOnlyError, AppendOnlyModel, Append
 
 
 class DataKey(models.Model):
-    """A person's data key, wrapped by a master key. Deleting it makes their data unreadable."""
+    """A person's data key, wrapped by a master key. Deleting it makes their data unreadable.
 
-    subject = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="data_key"
-    )
+    Kept in the key store (settings.KEYS_DB_ALIAS, kernel/routers.py), never in the main database,
+    so no backup of the main database holds a key. subject_id is a plain id, not a foreign key:
+    the user lives in another database.
+    """
+
+    subject_id = models.PositiveBigIntegerField(unique=True)
     master_key_id = models.CharField(max_length=32)
     wrapped_key = models.BinaryField()
     created_at = models.DateTimeField(auto_now_add=True)
     rewrapped_at = models.DateTimeField(null=True, blank=True)
 
+    class Meta:
+        db_table = "keystore_datakey"
+
     def __str__(self) -> str:
         return f"data key #{self.pk}"
+
+
+class ErasureLedgerEntry(AppendOnlyModel):
+    """One erasure, as a restore needs it: whose (the plain user id, which finds the person's rows
+    in a restored backup), which job, when it started. Kept in the key store, apart from the main
+    database and its backups; the entry's id is the ledger position a backup's manifest records
+    (kernel/ledger.py, decision 0036)."""
+
+    subject_id = models.PositiveBigIntegerField(unique=True)
+    erasure_job_id = models.PositiveBigIntegerField()
+    recorded_at = models.DateTimeField()
+
+    class Meta:
+        db_table = "keystore_erasureledgerentry"
+        ordering = ["pk"]
+        default_permissions = ()
+        verbose_name = _("erasure ledger entry")
+        verbose_name_plural = _("erasure ledger entries")
+
+    def __str__(self) -> str:
+        return f"erasure ledger entry #{self.pk}"
 
 
 class StaffAccessLogQuerySet(AppendOnlyQuerySet):

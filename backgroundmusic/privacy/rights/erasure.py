@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from backgroundmusic.core import clock
 from backgroundmusic.core.errors import DomainError
 from backgroundmusic.privacy.kernel.holds import HeldRows, holds_observed, unheld
+from backgroundmusic.privacy.kernel.ledger import erasure_ledger_append
 from backgroundmusic.privacy.kernel.pseudonyms import subject_pseudonym
 from backgroundmusic.privacy.kernel.registry import (
     Erasure,
@@ -93,7 +94,35 @@ def erasure_request(*, subject: Person, reason: str = SELF_SERVICE_REASON) -> Er
         requested_at=clock.now(),
     )
     tasks.erase_account.enqueue(job_id=job.pk)
+    # Once the request is committed: a restore of an older backup erases the person again even
+    # if the job had not run yet (erasure_run records it too, for jobs made elsewhere).
+    transaction.on_commit(
+        partial(erasure_ledger_append, subject_id=subject.pk, erasure_job_id=job.pk)
+    )
     return job
+
+
+def erasure_replay(*, subject_id: int, reason: str) -> ErasureJob:
+    """Erases again, in a database restored from a backup, a person the erasure ledger says was
+    erased after the backup was taken: a job in the restored database (the one it holds, if the
+    backup caught the erasure half-way) run to the end at once. The steps are idempotent, so
+    whatever the backup held of the person goes, and whatever was already gone stays gone."""
+    job = (
+        ErasureJob.objects.filter(subject_id=subject_id)
+        .exclude(status=ErasureJob.Status.DONE)
+        .order_by("-requested_at")
+        .first()
+    )
+    if job is None:
+        job = ErasureJob.objects.create(
+            subject_id=subject_id,
+            subject_pseudonym=subject_pseudonym(subject_id=subject_id),
+            reason=reason,
+            requested_at=clock.now(),
+        )
+    finished = erasure_run(job_id=job.pk)
+    assert finished is not None  # the job was just found or made
+    return finished
 
 
 @dataclass(frozen=True)
@@ -219,6 +248,7 @@ def erasure_run(*, job_id: int) -> ErasureJob | None:
     subject = ErasureSubject(
         subject_id=job.subject_id, pseudonym=job.subject_pseudonym, reason=job.reason
     )
+    erasure_ledger_append(subject_id=job.subject_id, erasure_job_id=job.pk)
     with holds_observed() as held:
         held_here = held.of_subject(job.subject_id)
         if job.status == ErasureJob.Status.HELD and job.held.get("rows", {}) == held_here:

@@ -503,7 +503,7 @@ def test_after_erasure_the_canary_is_nowhere(var_dir, logs):
     assert scan_files(var_dir, TOKEN)
     assert [path.split("/")[0] for path in scan_files(var_dir, PHONE_DIGITS)] == ["sms"]
     bystander_before = rows_of(bystander.pk, sign_in_keys_of(bystander))
-    key_id = DataKey.objects.get(subject=canary).pk
+    key_id = DataKey.objects.get(subject_id=canary.pk).pk
 
     # Delete my account: still within the re-authentication of the export.
     assert browser.get("/privacy/delete/").status_code == 200

@@ -415,7 +415,7 @@ def test_erasure_empties_every_store_in_order_and_keeps_records_the_law_requires
     fill_every_store(other, Client(), recorder)
     other_before = rows_of(other.pk, sign_in_keys_of(other))
     export = DataExport.objects.get(subject=owner)
-    key_id = DataKey.objects.get(subject=owner).pk
+    key_id = DataKey.objects.get(subject_id=owner.pk).pk
     cache.set("test:owner-cached", "Ivan Petrov")
 
     def cached_keys(*, subject_id: int) -> list[str]:

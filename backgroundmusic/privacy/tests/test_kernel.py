@@ -8,7 +8,8 @@ from backgroundmusic.staffroles.roles import StaffRole
 
 
 def test_kernel_models_keep_the_privacy_label_and_tables():
-    assert (DataKey._meta.label, DataKey._meta.db_table) == ("privacy.DataKey", "privacy_datakey")
+    # The data keys moved to the key store's own table (decision 0036).
+    assert (DataKey._meta.label, DataKey._meta.db_table) == ("privacy.DataKey", "keystore_datakey")
     assert (StaffAccessLogEntry._meta.label, StaffAccessLogEntry._meta.db_table) == (
         "privacy.StaffAccessLogEntry",
         "privacy_staffaccesslogentry",

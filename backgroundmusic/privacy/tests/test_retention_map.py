@@ -26,6 +26,7 @@ from backgroundmusic.core import clock
 from backgroundmusic.inbox.models import InboundMessage
 from backgroundmusic.mailing.models import Campaign, CampaignMessage, MessageStatus
 from backgroundmusic.media.models import Download, Master
+from backgroundmusic.privacy.kernel.models import ErasureLedgerEntry
 from backgroundmusic.privacy.kernel.registry import (
     Clock,
     Erasure,
@@ -294,6 +295,12 @@ def _consent_confirmation() -> models.Model:
     )
 
 
+def _erasure_ledger_entry() -> models.Model:
+    return ErasureLedgerEntry.objects.create(
+        subject_id=next(_serial), erasure_job_id=1, recorded_at=clock.now()
+    )
+
+
 # One maker per row-shaped period: a new one fails test_each_row_shaped_period_has_a_maker
 # until it is proven here.
 MAKERS: dict[str, Callable[[], models.Model]] = {
@@ -313,6 +320,7 @@ MAKERS: dict[str, Callable[[], models.Model]] = {
     "inbox.InboundMessage": _inbound_message,
     "inbox.InboundRawMessage": _inbound_raw_message,
     "privacy.ConsentConfirmation": _consent_confirmation,
+    "privacy.ErasureLedgerEntry": _erasure_ledger_entry,
 }
 
 
