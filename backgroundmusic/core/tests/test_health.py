@@ -33,6 +33,7 @@ def reported_down(*down: str) -> dict[str, object]:
         "status": "down",
         **{part: "down" if part in down else "ok" for part in PARTS},
         "analytics": ANALYTICS_IDLE,
+        "key_store": {"status": "ok"},
     }
 
 
@@ -46,6 +47,7 @@ def test_healthz_reports_every_part_ok(client):
         "tasks": "ok",
         "storage": "ok",
         "analytics": ANALYTICS_IDLE,
+        "key_store": {"status": "ok"},
     }
     assert response["Cache-Control"].startswith("max-age=0")
 
