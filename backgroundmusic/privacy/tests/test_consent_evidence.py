@@ -299,8 +299,7 @@ def test_a_suspension_by_a_policy_change_names_the_edition(edition):
         "edition_hash": "d" * 64,
     }
     assert consents.evidence_described(suspended.evidence) == [
-        "Made by the service: edition 4.0 of the privacy policy changed the terms of this "
-        "purpose.",
+        "Made by the service: edition 4.0 of the privacy policy changed the terms of this purpose.",
         "Privacy policy in force: edition 4.0.",
     ]
 
