@@ -311,6 +311,7 @@ def test_retention_deletes_cookie_choice_proofs_past_their_period():
         with clock.frozen_at(now - timedelta(days=age)):
             visitor().post("/cookies/choice/", {"action": "reject_all"})
     kept = VisitorCookieChoice.objects.order_by("at").last()
+    assert kept is not None
     report = retention_run()
     assert report.destroyed["privacy.VisitorCookieChoice"] == 1
     assert list(VisitorCookieChoice.objects.values_list("pk", flat=True)) == [kept.pk]
