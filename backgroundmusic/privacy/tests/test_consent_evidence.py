@@ -304,6 +304,7 @@ def test_a_suspension_by_a_policy_change_names_the_edition(edition):
     ]
 
 
+@pytest.mark.django_db(databases="__all__")
 def test_retention_deletes_cookie_choice_proofs_past_their_period():
     period = 395 + 25 * 31
     now = clock.now()
