@@ -655,8 +655,12 @@ def _when(value: str) -> str:
     return f"{timezone.localtime(parsed):%Y-%m-%d %H:%M}" if parsed is not None else ""
 
 
-def _made_by_text(evidence: Mapping[str, str]) -> str:
-    made_by, reason = evidence.get("made_by", ""), evidence.get("reason", "")
+def _made_by_text(evidence: Mapping[str, str], method: str) -> str:
+    made_by = evidence.get("made_by") or _MADE_BY_METHOD.get(
+        ConsentMethod(method) if method in ConsentMethod.values else ConsentMethod.FORM,
+        MadeBy.PERSON,
+    )
+    reason = evidence.get("reason", "")
     if made_by == MadeBy.BROWSER_SIGNAL:
         return _("Made by your browser's privacy signal (%(signal)s).") % {
             "signal": evidence.get("signal", "Global Privacy Control")
@@ -685,9 +689,10 @@ def _made_by_text(evidence: Mapping[str, str]) -> str:
     return _("Made by you.")
 
 
-def evidence_described(evidence: Mapping[str, str]) -> list[str]:
-    """A record's evidence in words, one sentence a line, for the person (privacy center)."""
-    lines = [_made_by_text(evidence)]
+def evidence_described(evidence: Mapping[str, str], *, method: str = "") -> list[str]:
+    """A record's evidence in words, one sentence a line, for the person (privacy center). A
+    record older than the evidence keys says who made it by its `method`."""
+    lines = [_made_by_text(evidence, method)]
     if evidence.get("browser") or evidence.get("ip"):
         lines.append(
             _("From %(browser)s, network %(network)s (the address cut to its network).")

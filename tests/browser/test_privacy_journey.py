@@ -197,7 +197,7 @@ def expect_history(page: Page, expected: list[list[str | list[str]]]) -> None:
 def evidence_lines(record: ConsentRecord) -> list[str]:
     """What the history shows of a record's evidence (its exact content is asserted in
     privacy/tests/test_consent_evidence.py)."""
-    return consents.evidence_described(record.evidence)
+    return consents.evidence_described(record.evidence, method=record.method)
 
 
 def ledger(user: User) -> list[tuple[str, str, str]]:

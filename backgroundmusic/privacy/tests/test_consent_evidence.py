@@ -150,6 +150,11 @@ def test_later_choices_of_one_browser_append_under_the_same_id():
     assert choice_of(response) == cookies.CookieChoice(
         analytics=False, choice_id=str(first["choice_id"])
     )
+    page = client.get("/cookies/").content.decode()
+    assert (
+        '<p id="cookie-choice-reference">We keep a record of this choice, with the text you saw, '
+        f"under the reference <code>{first['choice_id']}</code>.</p>"
+    ) in page
 
 
 def test_a_tampered_cookie_id_is_never_written():
@@ -273,6 +278,12 @@ def test_records_the_person_did_not_click_say_how_they_came_about(edition):
     assert consents.evidence_described(gpc.evidence)[0] == (
         "Made by your browser's privacy signal (Sec-GPC: 1)."
     )
+    # A record written before the evidence keys says who made it by its method.
+    assert consents.evidence_described({}, method="policy_change") == ["Made by the service."]
+    assert consents.evidence_described({}, method="staff") == [
+        "Made by our staff, on your request."
+    ]
+    assert consents.evidence_described({}, method="banner") == ["Made by you."]
 
 
 def test_a_suspension_by_a_policy_change_names_the_edition(edition):

@@ -221,7 +221,7 @@ def consents_section(request: AuthenticatedRequest) -> dict[str, Any]:
     return {
         "rows": _rows(request, sharing=False),
         "history": [
-            (record, consents.evidence_described(record.evidence))
+            (record, consents.evidence_described(record.evidence, method=record.method))
             for record in consents.consent_history(subject=request.user)[:200]
         ],
         "restricted": consents.subject_is_restricted(subject=request.user),
