@@ -9,7 +9,10 @@ from django.test import Client, RequestFactory
 
 from backgroundmusic.accounts.tests.factories import UserFactory
 from backgroundmusic.core import clock
+from backgroundmusic.mailing import services
+from backgroundmusic.mailing.models import UnsubscribeToken
 from backgroundmusic.privacy import consents, cookies
+from backgroundmusic.privacy.kernel.pseudonyms import unsubscribe_token
 from backgroundmusic.privacy.models import (
     ConsentPurpose,
     ConsentRecord,
@@ -327,3 +330,42 @@ def test_retention_deletes_cookie_choice_proofs_past_their_period():
     report = retention_run()
     assert report.destroyed["privacy.VisitorCookieChoice"] == 1
     assert list(VisitorCookieChoice.objects.values_list("pk", flat=True)) == [kept.pk]
+
+
+def test_the_public_profile_form_quotes_the_label_of_each_choice(edition):
+    user = UserFactory.create()
+    client = visitor()
+    client.force_login(user)
+    response = client.post(
+        "/account/profile/public/",
+        {"is_published": "on", "public_fields": ["location"], "is_indexable": "on"},
+    )
+    assert response.status_code == 302
+    wordings = {
+        record.purpose: record.evidence["wording"]
+        for record in ConsentRecord.objects.filter(subject=user)
+    }
+    assert wordings == {
+        "public_profile": "Publish my profile at its public address",
+        "indexing": "Let search engines index my public profile",
+    }
+    record = ConsentRecord.objects.get(subject=user, purpose="indexing")
+    assert (record.evidence["ip"], record.evidence["browser"]) == ("203.0.113.0", "Chrome 126")
+
+
+def test_an_unsubscribe_from_a_message_keeps_the_requests_origin(edition):
+    user = UserFactory.create()
+    consents.consent_give(subject=user, purpose=ConsentPurpose.NEWSLETTER, method="form")
+    services.unsubscribe_tokens_ensure(user_ids=[user.pk])
+    token = unsubscribe_token(seed=UnsubscribeToken.objects.get(user=user).seed)
+    response = visitor().post(f"/mail/unsubscribe/{token}/", {"List-Unsubscribe": "One-Click"})
+    assert response.status_code == 200
+    record = ConsentRecord.objects.filter(subject=user).latest("pk")
+    assert (record.action, record.method) == ("withdrawn", "one_click")
+    assert record.evidence == {
+        "made_by": "person",
+        "ip": "203.0.113.0",
+        "browser": "Chrome 126",
+        "edition_version": "3.1",
+        "edition_hash": "c" * 64,
+    }
