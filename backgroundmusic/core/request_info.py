@@ -27,6 +27,11 @@ def truncate_ip(address: str) -> str:
     return str(ipaddress.ip_network(f"{ip}/{prefix}", strict=False).network_address)
 
 
+def client_network(request: HttpRequest) -> str:
+    """The client address truncated (truncate_ip): what evidence of a request may keep."""
+    return truncate_ip(client_ip(request))
+
+
 @lru_cache(maxsize=2048)
 def _family(user_agent: str) -> tuple[str, str]:
     parsed = parse(user_agent).user_agent

@@ -199,6 +199,7 @@ def _act(record: InboundMessage, letter: Letter) -> None:
                 subject=subject,
                 purpose=ConsentPurpose.NEWSLETTER,
                 method=ConsentMethod.INBOUND_EMAIL,
+                evidence=consents.consent_evidence(letter=str(record.pk)),
             )
             record.outcome = Outcome.UNSUBSCRIBED
     else:

@@ -9,6 +9,7 @@ import hashlib
 import math
 import re
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -357,15 +358,18 @@ def unsubscribe_owner(*, token: str) -> AbstractBaseUser | None:
 
 
 @transaction.atomic
-def unsubscribe_one_click(*, token: str) -> bool:
+def unsubscribe_one_click(*, token: str, evidence: Mapping[str, str] | None = None) -> bool:
     """RFC 8058 one-click unsubscribe: withdraws the token owner's newsletter consent (method
-    one_click), which cancels their queued messages. False for an unknown token (nothing
-    changes)."""
+    one_click, with the request's `evidence`), which cancels their queued messages. False for an
+    unknown token (nothing changes)."""
     owner = unsubscribe_owner(token=token)
     if owner is None:
         return False
     consent_withdraw(
-        subject=owner, purpose=ConsentPurpose.NEWSLETTER, method=ConsentMethod.ONE_CLICK
+        subject=owner,
+        purpose=ConsentPurpose.NEWSLETTER,
+        method=ConsentMethod.ONE_CLICK,
+        evidence=evidence,
     )
     return True
 

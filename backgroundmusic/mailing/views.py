@@ -8,13 +8,17 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from backgroundmusic.mailing import services
+from backgroundmusic.privacy.consents import consent_evidence
 
 
 @csrf_exempt
 @require_http_methods(["GET", "POST"])
 def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     if request.method == "POST":
-        if not services.unsubscribe_one_click(token=token):
+        # The page's button and a mail client send the same POST: the evidence is the request's.
+        if not services.unsubscribe_one_click(
+            token=token, evidence=consent_evidence(request=request)
+        ):
             raise Http404
         return render(request, "mailing/unsubscribe.html", {"done": True, "token": token})
     if services.unsubscribe_owner(token=token) is None:

@@ -15,24 +15,43 @@ Apps react to a consent that stops (withdrawn or suspended) through listeners re
 privacy.py with data_map.register_consent_listener(purpose, fn); fn is called with subject_id=.
 Starting a restriction stops the purposes it pauses the same way.
 
+Every record carries its evidence (ConsentRecord.evidence, built by consent_evidence): who made
+it (the person, their browser's signal, staff, or the service itself, and why), the browser's
+family and truncated network for a record made in a request, the exact wording of the choice the
+person saw with its language and SHA-256, and the version and hash of the privacy policy in
+force. The wording is stored as text, not as a reference: it lives in code and translation
+catalogues, which change between releases without an edition, so only the text itself proves
+what was shown (docs/decisions/0029-consent-evidence.md).
+
 This module imports no other app of the project; the subject is any user object.
 """
 
-from collections.abc import Iterable
+import hashlib
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 
+from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
 from django.db import IntegrityError, transaction
 from django.db.models import F, QuerySet, Window
 from django.db.models.functions import RowNumber
 from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import get_language, get_language_info, gettext_lazy
 from django.utils.translation import gettext as _
 
 from backgroundmusic.core import clock
 from backgroundmusic.core.errors import DomainError
-from backgroundmusic.core.request_info import PrivacySignals, privacy_signals
+from backgroundmusic.core.request_info import (
+    PrivacySignals,
+    client_network,
+    privacy_signals,
+    user_agent_family,
+)
 from backgroundmusic.privacy import cookies
 from backgroundmusic.privacy.editions import current_edition
 from backgroundmusic.privacy.kernel.registry import data_map
@@ -45,6 +64,7 @@ from backgroundmusic.privacy.models import (
     PolicyEdition,
     ProcessingRestriction,
     Recipient,
+    VisitorCookieChoice,
 )
 
 Subject = AbstractBaseUser | AnonymousUser
@@ -75,6 +95,104 @@ RESTRICTED_PURPOSES = frozenset(
 REQUIRES = {ConsentPurpose.INDEXING: ConsentPurpose.PUBLIC_PROFILE}
 DEPENDENTS = {ConsentPurpose.PUBLIC_PROFILE: (ConsentPurpose.INDEXING,)}
 
+# What the privacy center says of each purpose, next to its label: the wording of the choice,
+# quoted in the evidence of a choice made there.
+PURPOSE_DESCRIPTIONS = {
+    ConsentPurpose.NEWSLETTER: gettext_lazy(
+        "News about the catalogue and offers, by e-mail. Every message has a one-click "
+        "unsubscribe link. Giving it sends a link to your verified address: the newsletter "
+        "starts once you confirm there."
+    ),
+    ConsentPurpose.PROMOTIONAL_SMS: gettext_lazy(
+        "News about the catalogue and offers, by text message to the contact phone in your "
+        "profile. Removing the phone from the profile withdraws this consent."
+    ),
+    ConsentPurpose.ANALYTICS: gettext_lazy(
+        "An analytics cookie that tells your visits apart, so we see which pages help. Without "
+        "it we only count pages, not people."
+    ),
+    ConsentPurpose.RESEARCH: gettext_lazy(
+        "Statistics from depersonalized data, shared in aggregate with partners for targeting "
+        "advertising. Never your name, e-mail or anything that singles you out."
+    ),
+    ConsentPurpose.PUBLIC_PROFILE: gettext_lazy(
+        "A public page at your profile address with the fields you choose."
+    ),
+    ConsentPurpose.INDEXING: gettext_lazy(
+        "Letting search engines list your public profile. Without it the page asks them not to."
+    ),
+}
+
+
+class MadeBy(StrEnum):
+    """Who made a consent record: evidence["made_by"]."""
+
+    PERSON = "person"
+    BROWSER_SIGNAL = "browser_signal"
+    STAFF = "staff"
+    SERVICE = "service"
+
+
+# Why the service (or a signal) made a record: evidence["reason"].
+REASON_POLICY_CHANGE = "policy_change"
+REASON_DEPENDS_ON = "depends_on"
+REASON_GPC = "gpc"
+REASON_PHONE_REMOVED = "phone_removed"
+REASON_STAFF_REQUEST = "staff_request"
+
+_MADE_BY_METHOD = {
+    ConsentMethod.GPC: MadeBy.BROWSER_SIGNAL,
+    ConsentMethod.DNT: MadeBy.BROWSER_SIGNAL,
+    ConsentMethod.STAFF: MadeBy.STAFF,
+    ConsentMethod.POLICY_CHANGE: MadeBy.SERVICE,
+    ConsentMethod.RESTRICTION: MadeBy.SERVICE,
+}
+
+
+def wording_sha256(wording: str) -> str:
+    return hashlib.sha256(wording.encode("utf-8")).hexdigest()
+
+
+def consent_evidence(
+    *,
+    request: HttpRequest | None = None,
+    wording: str = "",
+    made_by: MadeBy | None = None,
+    reason: str = "",
+    **facts: str,
+) -> dict[str, str]:
+    """The evidence of one consent choice, before the ledger adds the edition in force.
+
+    From a request: the browser family and the truncated network (never the address). With
+    `wording`: the exact text of the choice shown, its language (the active one) and SHA-256.
+    `made_by` defaults to what the method says (_append); `reason` and `facts` (strings) say
+    how a record the person did not click came about."""
+    evidence: dict[str, str] = {}
+    if made_by is not None:
+        evidence["made_by"] = made_by
+    if reason:
+        evidence["reason"] = reason
+    if request is not None:
+        evidence["ip"] = client_network(request)
+        evidence["browser"] = user_agent_family(request)
+    if wording:
+        evidence["wording"] = wording
+        evidence["wording_sha256"] = wording_sha256(wording)
+        evidence["language"] = get_language() or settings.LANGUAGE_CODE
+    evidence.update(facts)
+    return evidence
+
+
+def consent_wording(*, purpose: str, recipient: Recipient | None = None) -> str:
+    """The wording of a purpose's choice in the privacy center, in the active language: its label
+    and description (for sharing: the recipient and what they do with the data)."""
+    checked = ConsentPurpose(purpose)
+    if recipient is not None:
+        language_ru = (get_language() or "").startswith("ru")
+        what = recipient.purpose_ru if language_ru else recipient.purpose_en
+        return f"{checked.label}: {recipient.name}. {what}"
+    return f"{checked.label}. {PURPOSE_DESCRIPTIONS.get(checked, '')}".strip()
+
 
 def _purpose(purpose: str, recipient: Recipient | None) -> ConsentPurpose:
     checked = ConsentPurpose(purpose)
@@ -96,11 +214,6 @@ def _is_given(record: ConsentRecord | None) -> bool:
     return record is not None and record.action == ConsentAction.GIVEN
 
 
-def _edition_hash() -> str:
-    edition = current_edition(kind=DocumentKind.PRIVACY_POLICY)
-    return edition.content_hash if edition is not None else ""
-
-
 def _append(
     *,
     subject_id: int,
@@ -108,17 +221,28 @@ def _append(
     recipient_id: int | None,
     action: ConsentAction,
     method: str,
-    evidence: dict[str, str] | None = None,
+    evidence: Mapping[str, str] | None = None,
 ) -> ConsentRecord:
+    """Appends one record; its evidence gains who made it (from the method, unless the caller
+    said) and the version and hash of the privacy policy in force."""
+    checked_method = ConsentMethod(method)
+    edition = current_edition(kind=DocumentKind.PRIVACY_POLICY)
+    edition_hash = edition.content_hash if edition is not None else ""
+    full = {
+        "made_by": _MADE_BY_METHOD.get(checked_method, MadeBy.PERSON),
+        **(evidence or {}),
+        "edition_version": edition.version if edition is not None else "",
+        "edition_hash": edition_hash,
+    }
     return ConsentRecord.objects.create(
         subject_id=subject_id,
         purpose=purpose,
         recipient_id=recipient_id,
         action=action,
-        method=ConsentMethod(method),
-        edition_hash=_edition_hash(),
+        method=checked_method,
+        edition_hash=edition_hash,
         at=clock.now(),
-        evidence=evidence or {},
+        evidence={key: str(value) for key, value in full.items()},
     )
 
 
@@ -134,10 +258,10 @@ def consent_give(
     purpose: str,
     method: str,
     recipient: Recipient | None = None,
-    evidence: dict[str, str] | None = None,
+    evidence: Mapping[str, str] | None = None,
 ) -> ConsentRecord:
     """Records that the person gives consent for the purpose (and recipient, for sharing), with
-    the evidence of how it was given (times and hashes, e.g. of a double opt-in)."""
+    the evidence of how it was given (consent_evidence; times and hashes of a double opt-in)."""
     checked = _purpose(purpose, recipient)
     if recipient is not None and not (recipient.is_active and recipient.shared_with_consent):
         raise DomainError(
@@ -168,10 +292,16 @@ def consent_give(
 
 @transaction.atomic
 def consent_withdraw(
-    *, subject: AbstractBaseUser, purpose: str, method: str, recipient: Recipient | None = None
+    *,
+    subject: AbstractBaseUser,
+    purpose: str,
+    method: str,
+    recipient: Recipient | None = None,
+    evidence: Mapping[str, str] | None = None,
 ) -> ConsentRecord | None:
-    """Records the withdrawal, stops what the consent allowed (listeners), and withdraws the
-    purposes that depend on this one. Returns the latest record (None if there never was one)."""
+    """Records the withdrawal with its evidence, stops what the consent allowed (listeners), and
+    withdraws the purposes that depend on this one (made by the service, because of this one).
+    Returns the latest record (None if there never was one)."""
     checked = _purpose(purpose, recipient)
     recipient_id = recipient.pk if recipient is not None else None
     latest = _latest(subject_id=subject.pk, purpose=checked, recipient_id=recipient_id)
@@ -182,22 +312,32 @@ def consent_withdraw(
             recipient_id=recipient_id,
             action=ConsentAction.WITHDRAWN,
             method=method,
+            evidence=evidence,
         )
     # Listeners are idempotent and run even when nothing was written, so the app's own state
     # (e.g. a profile published before the ledger knew of it) follows the withdrawal.
     _notify_stopped(purpose=checked, subject_id=subject.pk)
     for dependent in DEPENDENTS.get(checked, ()):
-        consent_withdraw(subject=subject, purpose=dependent, method=method)
+        consent_withdraw(
+            subject=subject,
+            purpose=dependent,
+            method=method,
+            evidence=consent_evidence(
+                made_by=MadeBy.SERVICE, reason=REASON_DEPENDS_ON, depends_on=checked
+            ),
+        )
     return latest
 
 
 @transaction.atomic
-def consent_record_gpc(*, subject: AbstractBaseUser) -> ConsentRecord:
+def consent_record_gpc(
+    *, subject: AbstractBaseUser, request: HttpRequest | None = None
+) -> ConsentRecord:
     """The browser sent Global Privacy Control: an opt-out of research and ad targeting.
 
     Written once: nothing is added when the latest research record is already a withdrawal.
     Unlike consent_withdraw, an opt-out is recorded even if consent was never given, as
-    evidence of the signal."""
+    evidence of the signal (with the request's browser and network when there is one)."""
     latest = _latest(subject_id=subject.pk, purpose=ConsentPurpose.RESEARCH, recipient_id=None)
     if latest is not None and latest.action == ConsentAction.WITHDRAWN:
         return latest
@@ -207,6 +347,7 @@ def consent_record_gpc(*, subject: AbstractBaseUser) -> ConsentRecord:
         recipient_id=None,
         action=ConsentAction.WITHDRAWN,
         method=ConsentMethod.GPC,
+        evidence=consent_evidence(request=request, reason=REASON_GPC, signal="Sec-GPC: 1"),
     )
 
 
@@ -240,6 +381,12 @@ def consents_suspend_for_edition(*, edition: PolicyEdition) -> int:
         if action == ConsentAction.GIVEN
     ]
     now = clock.now()
+    evidence = consent_evidence(
+        made_by=MadeBy.SERVICE,
+        reason=REASON_POLICY_CHANGE,
+        edition_version=edition.version,
+        edition_hash=edition.content_hash,
+    )
     ConsentRecord.objects.bulk_create(
         (
             ConsentRecord(
@@ -250,6 +397,7 @@ def consents_suspend_for_edition(*, edition: PolicyEdition) -> int:
                 method=ConsentMethod.POLICY_CHANGE,
                 edition_hash=edition.content_hash,
                 at=now,
+                evidence=evidence,
             )
             for subject_id, purpose, recipient_id in given
         ),
@@ -405,6 +553,32 @@ def visitor_allows(*, request: HttpRequest, purpose: str) -> bool:
     return choice is not None and choice.analytics
 
 
+@transaction.atomic
+def visitor_cookie_choice_record(
+    *, request: HttpRequest, analytics: bool, method: str, wording: str
+) -> VisitorCookieChoice:
+    """The proof, on the server, of a cookie choice made without an account: appended under the
+    id the browser's valid consent cookie already holds, or under a new random id (no cookie, an
+    older cookie without one, or one tampered with, whose id is never trusted). The caller
+    stores the returned row's choice_id in the cookie."""
+    previous = cookies.cookie_choice(request)
+    evidence = consent_evidence(request=request, wording=wording)
+    edition = current_edition(kind=DocumentKind.PRIVACY_POLICY)
+    return VisitorCookieChoice.objects.create(
+        choice_id=(previous.choice_id if previous is not None else "") or cookies.new_choice_id(),
+        analytics=analytics,
+        method=VisitorCookieChoice.Method(method),
+        edition_version=edition.version if edition is not None else "",
+        edition_hash=edition.content_hash if edition is not None else "",
+        language=evidence["language"],
+        wording=wording,
+        wording_sha256=evidence["wording_sha256"],
+        ip_truncated=evidence["ip"],
+        browser_family=evidence["browser"],
+        at=clock.now(),
+    )
+
+
 def visitor_has_chosen(*, request: HttpRequest) -> bool:
     """Whether the cookie banner can stay away: a choice in this browser's consent cookie, or,
     for a signed-in person, an analytics choice in their ledger (made in another browser)."""
@@ -474,6 +648,83 @@ def consent_state(*, subject: AbstractBaseUser) -> list[ConsentState]:
         state(ConsentPurpose.SHARING, recipient)
         for recipient in recipients.distinct().order_by("name")
     ]
+
+
+def _when(value: str) -> str:
+    parsed = parse_datetime(value) if value else None
+    return f"{timezone.localtime(parsed):%Y-%m-%d %H:%M}" if parsed is not None else ""
+
+
+def _made_by_text(evidence: Mapping[str, str], method: str) -> str:
+    made_by = evidence.get("made_by") or _MADE_BY_METHOD.get(
+        ConsentMethod(method) if method in ConsentMethod.values else ConsentMethod.FORM,
+        MadeBy.PERSON,
+    )
+    reason = evidence.get("reason", "")
+    if made_by == MadeBy.BROWSER_SIGNAL:
+        return _("Made by your browser's privacy signal (%(signal)s).") % {
+            "signal": evidence.get("signal", "Global Privacy Control")
+        }
+    if made_by == MadeBy.STAFF:
+        if evidence.get("request_id"):
+            return _("Made by our staff, answering your request no. %(number)s.") % {
+                "number": evidence["request_id"]
+            }
+        return _("Made by our staff, on your request.")
+    if made_by == MadeBy.SERVICE and reason == REASON_POLICY_CHANGE:
+        return _(
+            "Made by the service: edition %(version)s of the privacy policy changed the terms "
+            "of this purpose."
+        ) % {"version": evidence.get("edition_version", "")}
+    if made_by == MadeBy.SERVICE and reason == REASON_DEPENDS_ON:
+        depends_on = evidence.get("depends_on", "")
+        label = ConsentPurpose(depends_on).label if depends_on in ConsentPurpose.values else ""
+        return _("Made by the service: it depends on “%(purpose)s”, which stopped.") % {
+            "purpose": label
+        }
+    if made_by == MadeBy.SERVICE:
+        return _("Made by the service.")
+    if reason == REASON_PHONE_REMOVED:
+        return _("Made by you, by removing the contact phone from your profile.")
+    return _("Made by you.")
+
+
+def evidence_described(evidence: Mapping[str, str], *, method: str = "") -> list[str]:
+    """A record's evidence in words, one sentence a line, for the person (privacy center). A
+    record older than the evidence keys says who made it by its `method`."""
+    lines = [_made_by_text(evidence, method)]
+    if evidence.get("browser") or evidence.get("ip"):
+        lines.append(
+            _("From %(browser)s, network %(network)s (the address cut to its network).")
+            % {
+                "browser": evidence.get("browser") or _("an unknown browser"),
+                "network": evidence.get("ip") or _("unknown"),
+            }
+        )
+    if evidence.get("confirmed_at"):
+        lines.append(
+            _("Confirmed by a link e-mailed to you on %(sent)s, opened on %(confirmed)s.")
+            % {
+                "sent": _when(evidence.get("sent_at", "")) or "—",
+                "confirmed": _when(evidence["confirmed_at"]),
+            }
+        )
+    if evidence.get("wording"):
+        language = evidence.get("language", "")
+        try:
+            language_name = str(get_language_info(language)["name_translated"])
+        except KeyError:
+            language_name = language
+        lines.append(
+            _("Wording shown (%(language)s): “%(wording)s”")
+            % {"language": language_name, "wording": evidence["wording"]}
+        )
+    if evidence.get("edition_version"):
+        lines.append(
+            _("Privacy policy in force: edition %(version)s.")
+            % {"version": evidence["edition_version"]}
+        )
+    return lines
 
 
 def consent_history(*, subject: AbstractBaseUser) -> QuerySet[ConsentRecord]:

@@ -5,11 +5,16 @@ the main pages and fails on any cookie not listed). Only the "essential" categor
 before the visitor has chosen; the analytics category only after they accepted it.
 
 The consent-state cookie "bm_consent" remembers the visitor's choice. Its value is signed
-(Django's signed cookies) and reads like "analytics:0|v:1": the choice for each non-essential
-category and the version of this register it was made against. Raising REGISTER_VERSION (when
-a new non-essential category appears) asks everyone again.
+(Django's signed cookies) and reads like "analytics:0|v:1|id:<22 characters>": the choice for
+each non-essential category, the version of this register it was made against, and the random
+id under which the server keeps the proof of the choice (VisitorCookieChoice, written by
+privacy/cookie_choices.py). A cookie set before ids existed has none and still counts; its next
+choice gets one. Raising REGISTER_VERSION (when a new non-essential category appears) asks
+everyone again.
 """
 
+import re
+import secrets
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -27,6 +32,19 @@ REGISTER_VERSION = 1
 CONSENT_COOKIE_AGE = 395 * 24 * 60 * 60
 ANALYTICS_COOKIE_AGE = 395 * 24 * 60 * 60
 _SALT = "privacy.cookies.consent"
+# secrets.token_urlsafe(16): 22 characters of the URL-safe base64 alphabet.
+CHOICE_ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{22}")
+
+# The wording of the two places a visitor chooses, quoted in the evidence of the choice: the
+# banner's text (Accept all / Reject all) and the analytics question of the cookies page.
+BANNER_WORDING = _(
+    "We use the cookies the site needs to work. With your consent we also use one analytics "
+    "cookie to see which pages help and how long they are read. It is never shared or used for "
+    "advertising."
+)
+PREFERENCE_WORDING = _(
+    "One first-party cookie (bm_aid) that lets our own statistics tell visits apart."
+)
 
 
 class CookieCategory(StrEnum):
@@ -129,10 +147,17 @@ def cookie_names(*, category: CookieCategory) -> set[str]:
 class CookieChoice:
     analytics: bool
     version: int = REGISTER_VERSION
+    # The server's record of the choice (VisitorCookieChoice.choice_id); "" in an older cookie.
+    choice_id: str = ""
+
+
+def new_choice_id() -> str:
+    return secrets.token_urlsafe(16)
 
 
 def _encode(choice: CookieChoice) -> str:
-    return f"analytics:{int(choice.analytics)}|v:{choice.version}"
+    value = f"analytics:{int(choice.analytics)}|v:{choice.version}"
+    return f"{value}|id:{choice.choice_id}" if choice.choice_id else value
 
 
 def _decode(value: str) -> CookieChoice | None:
@@ -143,7 +168,10 @@ def _decode(value: str) -> CookieChoice | None:
         return None
     if analytics not in ("0", "1"):
         return None
-    return CookieChoice(analytics=analytics == "1", version=version)
+    choice_id = parts.get("id", "")
+    if choice_id and not CHOICE_ID_PATTERN.fullmatch(choice_id):
+        return None
+    return CookieChoice(analytics=analytics == "1", version=version, choice_id=choice_id)
 
 
 def cookie_choice(request: HttpRequest) -> CookieChoice | None:
@@ -160,11 +188,14 @@ def cookie_choice(request: HttpRequest) -> CookieChoice | None:
     return choice
 
 
-def cookie_choice_store(response: HttpResponseBase, *, analytics: bool) -> None:
-    """Writes the choice into the response, and deletes every cookie of a refused category."""
+def cookie_choice_store(
+    response: HttpResponseBase, *, analytics: bool, choice_id: str = ""
+) -> None:
+    """Writes the choice (and the id of its record on the server, if any) into the response, and
+    deletes every cookie of a refused category."""
     response.set_signed_cookie(
         CONSENT_COOKIE,
-        _encode(CookieChoice(analytics=analytics)),
+        _encode(CookieChoice(analytics=analytics, choice_id=choice_id)),
         salt=_SALT,
         max_age=CONSENT_COOKIE_AGE,
         secure=settings.HTTPS,
@@ -176,8 +207,8 @@ def cookie_choice_store(response: HttpResponseBase, *, analytics: bool) -> None:
             response.delete_cookie(name, samesite="Lax")
 
 
-def signed_choice_value(*, analytics: bool) -> str:
+def signed_choice_value(*, analytics: bool, choice_id: str = "") -> str:
     """The cookie value a browser holds after this choice (for tests and browser journeys)."""
     return signing.get_cookie_signer(salt=CONSENT_COOKIE + _SALT).sign(
-        _encode(CookieChoice(analytics=analytics))
+        _encode(CookieChoice(analytics=analytics, choice_id=choice_id))
     )

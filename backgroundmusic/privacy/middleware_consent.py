@@ -25,6 +25,6 @@ class PrivacySignalsMiddleware:
         if privacy_signals(request).gpc:
             user = request.user
             if user.is_authenticated and request.session.get(GPC_SEEN_SESSION_KEY) != user.pk:
-                consents.consent_record_gpc(subject=user)
+                consents.consent_record_gpc(subject=user, request=request)
                 request.session[GPC_SEEN_SESSION_KEY] = user.pk
         return self.get_response(request)

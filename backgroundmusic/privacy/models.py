@@ -234,6 +234,35 @@ class ConsentRecord(AppendOnlyModel):
         return f"{self.purpose} {self.action} at {self.at:%Y-%m-%d %H:%M}"
 
 
+class VisitorCookieChoice(AppendOnlyModel):
+    """The proof of one cookie choice made without an account: the choice, where and how it was
+    made, the wording shown and the privacy policy in force. It names no account: choice_id is
+    the random id the visitor's own consent cookie holds (privacy/cookies.py), and every later
+    choice of the same browser is a new row under the same id."""
+
+    class Method(models.TextChoices):
+        BANNER = "banner", _("Cookie banner")
+        PREFERENCE_CENTER = "preference_center", _("Cookie settings page")
+
+    choice_id = models.CharField(max_length=22, db_index=True)
+    analytics = models.BooleanField()
+    method = models.CharField(max_length=32, choices=Method.choices)
+    edition_version = models.CharField(max_length=32, blank=True)
+    edition_hash = models.CharField(max_length=64, blank=True)
+    language = models.CharField(max_length=16)
+    wording = models.TextField()
+    wording_sha256 = models.CharField(max_length=64)
+    ip_truncated = models.CharField(max_length=64, blank=True)
+    browser_family = models.CharField(max_length=64, blank=True)
+    at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"cookie choice {self.choice_id} at {self.at:%Y-%m-%d %H:%M}"
+
+
 class ConsentConfirmation(models.Model):
     """A consent asked for and waiting for its confirmation by a link e-mailed to the person's
     verified address (double opt-in, privacy/optin.py). The consent itself is written to the

@@ -16,6 +16,7 @@ Restriction of processing pauses newsletters, so while it is on nothing is asked
 confirmed: the person is told to lift it first (decision 0028-newsletter-double-opt-in).
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -261,9 +262,12 @@ def confirmation_check(*, token: str) -> LinkCheck:
 
 
 @transaction.atomic
-def newsletter_optin_confirm(*, token: str) -> LinkCheck:
-    """The POST of the link's page: gives the newsletter consent, with its evidence, when the
-    link is good; otherwise writes nothing and says why."""
+def newsletter_optin_confirm(
+    *, token: str, request_evidence: Mapping[str, str] | None = None
+) -> LinkCheck:
+    """The POST of the link's page: gives the newsletter consent, with its evidence (the link's
+    times and hashes, and `request_evidence` of the confirming click), when the link is good;
+    otherwise writes nothing and says why."""
     payload = _payload(token)
     if payload is None:
         return LinkCheck(LinkOutcome.INVALID)
@@ -282,6 +286,7 @@ def newsletter_optin_confirm(*, token: str) -> LinkCheck:
         purpose=ConsentPurpose.NEWSLETTER,
         method=ConsentMethod.EMAIL_CONFIRMATION,
         evidence={
+            **(request_evidence or {}),
             "how": EVIDENCE_HOW,
             "requested_at": confirmation.requested_at.isoformat(),
             "requested_via": confirmation.requested_via,

@@ -203,6 +203,45 @@ declare(
     note="The consent ledger: proof of each consent given or withdrawn, for as long as the "
     "account exists.",
 )
+# The proof of a visitor's cookie choice lasts as long as anything the choice allowed can exist:
+# the choice holds while its cookie lives (13 months), and analytics events gathered under it are
+# kept 25 months after that.
+VISITOR_COOKIE_CHOICE = Retention(
+    days=395 + Retentions.ANALYTICS_EVENTS.days,
+    start=RetentionStart.COLLECTED,
+    description=_(
+        "13 months (the life of the choice) and then 25 months (the analytics it allowed)"
+    ),
+)
+declare(
+    "privacy.VisitorCookieChoice",
+    subject="",
+    subjects=(Subjects.VISITORS,),
+    personal={
+        **{
+            name: _held(Category.CONSENT, VISITOR_COOKIE_CHOICE, erasure=Erasure.DELETE)
+            for name in (
+                "analytics",
+                "method",
+                "edition_version",
+                "edition_hash",
+                "language",
+                "wording",
+                "wording_sha256",
+                "at",
+            )
+        },
+        "choice_id": _held(Category.COOKIE_ID, VISITOR_COOKIE_CHOICE, erasure=Erasure.DELETE),
+        "ip_truncated": _held(Category.NETWORK, VISITOR_COOKIE_CHOICE, erasure=Erasure.DELETE),
+        "browser_family": _held(Category.DEVICE, VISITOR_COOKIE_CHOICE, erasure=Erasure.DELETE),
+    },
+    not_personal=["id"],
+    clock=Clock(field="at"),
+    note="Proof of a cookie choice made without an account (GDPR art. 7(1)). It names no "
+    "account, so erasing an account finds nothing here; the random choice id in the visitor's "
+    "own consent cookie finds their rows, and the retention run deletes each row when its "
+    "period ends.",
+)
 declare(
     "privacy.ConsentConfirmation",
     subject="subject",

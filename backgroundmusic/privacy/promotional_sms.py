@@ -7,6 +7,8 @@ Here, in the center, because each of the three is a consent rule: the phone live
 sends through `promotional_sms_send`, from its task, never within a request.
 """
 
+from collections.abc import Mapping
+
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -20,7 +22,9 @@ from backgroundmusic.privacy.models import ConsentMethod, ConsentPurpose, Consen
 
 
 @transaction.atomic
-def promotional_sms_consent_give(*, subject: AbstractBaseUser, method: str) -> ConsentRecord:
+def promotional_sms_consent_give(
+    *, subject: AbstractBaseUser, method: str, evidence: Mapping[str, str] | None = None
+) -> ConsentRecord:
     """Records the consent to promotional text messages; refused while the profile holds no
     contact phone to send them to."""
     if not has_contact_phone(user_id=subject.pk):
@@ -29,7 +33,7 @@ def promotional_sms_consent_give(*, subject: AbstractBaseUser, method: str) -> C
             code="needs_phone",
         )
     return consents.consent_give(
-        subject=subject, purpose=ConsentPurpose.PROMOTIONAL_SMS, method=method
+        subject=subject, purpose=ConsentPurpose.PROMOTIONAL_SMS, method=method, evidence=evidence
     )
 
 
@@ -45,7 +49,10 @@ def promotional_sms_phone_removed(*, subject_id: int) -> None:
     subject = User.objects.filter(pk=subject_id).first()
     if subject is not None:
         consents.consent_withdraw(
-            subject=subject, purpose=ConsentPurpose.PROMOTIONAL_SMS, method=ConsentMethod.FORM
+            subject=subject,
+            purpose=ConsentPurpose.PROMOTIONAL_SMS,
+            method=ConsentMethod.FORM,
+            evidence=consents.consent_evidence(reason=consents.REASON_PHONE_REMOVED),
         )
 
 

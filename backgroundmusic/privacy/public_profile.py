@@ -2,6 +2,8 @@
 the profile's flags, their history (PublicProfileChoice) and the consent ledger change in one
 transaction. The profile belongs to accounts; the consents make this the privacy center's."""
 
+from collections.abc import Mapping
+
 from django.db import transaction
 
 from backgroundmusic.accounts.models import Profile, PublicProfileChoice, User
@@ -38,10 +40,16 @@ def _public_profile_apply(
 
 @transaction.atomic
 def public_profile_set(
-    *, user: User, published: bool, public_fields: list[str], indexable: bool
+    *,
+    user: User,
+    published: bool,
+    public_fields: list[str],
+    indexable: bool,
+    evidence: Mapping[str, Mapping[str, str]] | None = None,
 ) -> Profile:
     """Records every change of the publishing choices, so they can be shown and withdrawn later,
-    and keeps the consent ledger in step: publishing and indexing are consent purposes."""
+    and keeps the consent ledger in step: publishing and indexing are consent purposes, each
+    recorded with its evidence (`evidence` by purpose: the wording of its field on the form)."""
     profile = Profile.objects.select_for_update().get(user=user)
     _public_profile_apply(
         user=user,
@@ -55,10 +63,13 @@ def public_profile_set(
         (ConsentPurpose.PUBLIC_PROFILE, profile.is_published),
         (ConsentPurpose.INDEXING, profile.is_indexable),
     ):
-        if wanted:
-            consents.consent_give(subject=user, purpose=purpose, method=ConsentMethod.FORM)
-        else:
-            consents.consent_withdraw(subject=user, purpose=purpose, method=ConsentMethod.FORM)
+        change = consents.consent_give if wanted else consents.consent_withdraw
+        change(
+            subject=user,
+            purpose=purpose,
+            method=ConsentMethod.FORM,
+            evidence=(evidence or {}).get(purpose),
+        )
     return profile
 
 

@@ -679,6 +679,9 @@ def _run_consent_withdrawal(
         purpose=ConsentPurpose(purpose),
         method=ConsentMethod.STAFF,
         recipient=recipient,
+        evidence=consents.consent_evidence(
+            reason=consents.REASON_STAFF_REQUEST, request_id=str(request.pk)
+        ),
     )
 
 

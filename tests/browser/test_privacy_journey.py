@@ -28,6 +28,7 @@ from backgroundmusic.accounts.models import Profile, User
 from backgroundmusic.accounts.tests.factories import StaffFactory
 from backgroundmusic.analytics.identity import pseudonym_from_cookie
 from backgroundmusic.analytics.models import AnalyticsIdentity
+from backgroundmusic.core.request_info import browser_family
 from backgroundmusic.privacy import consents, cookies, policies
 from backgroundmusic.privacy.demo import edition_sources
 from backgroundmusic.privacy.editions import current_edition
@@ -61,6 +62,10 @@ NEWSLETTER = "Newsletters and promotional e-mail"
 RESEARCH = "Depersonalized research and ad targeting by partners"
 CONFIRMED_BY_EMAIL = "Confirmed by a link sent by e-mail"
 ANALYTICS = "Identified analytics cookies"
+ANALYTICS_DESCRIPTION = (
+    "An analytics cookie that tells your visits apart, so we see which pages help. Without it we "
+    "only count pages, not people."
+)
 BANNER_TEXT = (
     "We use the cookies the site needs to work. With your consent we also use one analytics "
     "cookie to see which pages help and how long they are read. It is never shared or used for "
@@ -176,12 +181,23 @@ def minute(at: datetime) -> str:
     return timezone.localtime(at).strftime("%Y-%m-%d %H:%M")
 
 
-def expect_history(page: Page, expected: list[list[str]]) -> None:
-    """The rows of the consent history table, newest first, cell by cell."""
+def expect_history(page: Page, expected: list[list[str | list[str]]]) -> None:
+    """The rows of the consent history table, newest first, cell by cell; the last cell is the
+    evidence, one sentence a line, behind its "What we kept as proof" summary."""
     rows = page.locator("table.consent-history tbody tr")
     expect(rows).to_have_count(len(expected))
-    shown = [[cell.strip() for cell in row.locator("td").all_inner_texts()] for row in rows.all()]
+    shown = []
+    for row in rows.all():
+        cells = [cell.strip() for cell in row.locator("td").all_inner_texts()]
+        assert cells[-1] == "What we kept as proof"
+        shown.append([*cells[:-1], row.locator("td details li").all_text_contents()])
     assert shown == expected
+
+
+def evidence_lines(record: ConsentRecord) -> list[str]:
+    """What the history shows of a record's evidence (its exact content is asserted in
+    privacy/tests/test_consent_evidence.py)."""
+    return consents.evidence_described(record.evidence, method=record.method)
 
 
 def ledger(user: User) -> list[tuple[str, str, str]]:
@@ -281,6 +297,7 @@ def test_accept_analytics_then_withdraw_in_the_privacy_center_deletes_the_cookie
     user = make_user("cora_analytics")
     context = new_context()
     page = context.new_page()
+    browser = browser_family(page.evaluate("navigator.userAgent"))
     posts = PostLog(page, base)
     log_in(page, base, user.username)
     expect(page.locator("#cookie-banner")).to_be_visible()
@@ -366,8 +383,18 @@ def test_accept_analytics_then_withdraw_in_the_privacy_center_deletes_the_cookie
     expect_history(
         page,
         [
-            [minute(withdrawn.at), ANALYTICS, "Withdrawn", "Preference center", "—"],
-            [minute(given.at), ANALYTICS, "Given", "Preference center", "—"],
+            [
+                minute(withdrawn.at),
+                ANALYTICS,
+                "Withdrawn",
+                "Preference center",
+                [
+                    "Made by you.",
+                    f"From {browser}, network 127.0.0.0 (the address cut to its network).",
+                    f"Wording shown (English): “{ANALYTICS}. {ANALYTICS_DESCRIPTION}”",
+                ],
+            ],
+            [minute(given.at), ANALYTICS, "Given", "Preference center", evidence_lines(given)],
         ],
     )
     page.goto(f"{base}/cookies/")
@@ -469,7 +496,9 @@ def test_the_newsletter_is_confirmed_from_the_mailed_link_and_withdrawn_in_one_c
         button="Withdraw",
     )
     expect(page.locator("#optin-pending")).to_have_count(0)
-    expect_history(page, [[minute(given.at), NEWSLETTER, "Given", CONFIRMED_BY_EMAIL, "—"]])
+    expect_history(
+        page, [[minute(given.at), NEWSLETTER, "Given", CONFIRMED_BY_EMAIL, evidence_lines(given)]]
+    )
 
     consent_row(page, "newsletter").get_by_role("button", name=f"Withdraw — {NEWSLETTER}").click()
     expect_messages(page, [f"Consent withdrawn: {NEWSLETTER}."])
@@ -487,13 +516,19 @@ def test_the_newsletter_is_confirmed_from_the_mailed_link_and_withdrawn_in_one_c
         button="Give",
     )
     expect(page.locator("table.consent-history thead th")).to_have_text(
-        ["When", "Purpose", "What happened", "How", "Privacy policy edition"]
+        ["When", "Purpose", "What happened", "How", "Evidence"]
     )
     expect_history(
         page,
         [
-            [minute(withdrawn.at), NEWSLETTER, "Withdrawn", "Preference center", "—"],
-            [minute(given.at), NEWSLETTER, "Given", CONFIRMED_BY_EMAIL, "—"],
+            [
+                minute(withdrawn.at),
+                NEWSLETTER,
+                "Withdrawn",
+                "Preference center",
+                evidence_lines(withdrawn),
+            ],
+            [minute(given.at), NEWSLETTER, "Given", CONFIRMED_BY_EMAIL, evidence_lines(given)],
         ],
     )
     assert ledger(user) == [
@@ -809,9 +844,13 @@ def test_staff_publish_a_new_edition_and_the_user_sees_the_notice(
                 NEWSLETTER,
                 "Suspended by a material policy change",
                 "Policy change",
-                new.content_hash[:12],
+                [
+                    f"Made by the service: edition {new.version} of the privacy policy changed "
+                    "the terms of this purpose.",
+                    f"Privacy policy in force: edition {new.version}.",
+                ],
             ],
-            [minute(given.at), NEWSLETTER, "Given", CONFIRMED_BY_EMAIL, first.content_hash[:12]],
+            [minute(given.at), NEWSLETTER, "Given", CONFIRMED_BY_EMAIL, evidence_lines(given)],
         ],
     )
 

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('privacy', '0007_consent_confirmation'),
+        ('privacy', '0008_visitor_cookie_choice'),
     ]
 
     operations = [

@@ -1,4 +1,4 @@
-"""The cookie banner's one question: has this visitor still to choose?"""
+"""The cookie banner's one question (has this visitor still to choose?) and its wording."""
 
 from typing import Any
 
@@ -6,7 +6,7 @@ from django import template
 from django.urls import reverse
 
 from backgroundmusic.core.request_info import privacy_signals
-from backgroundmusic.privacy import consents
+from backgroundmusic.privacy import consents, cookies
 
 register = template.Library()
 
@@ -22,3 +22,9 @@ def cookie_banner_wanted(context: Any) -> bool:
     if request.path == reverse("privacy:cookies") or privacy_signals(request).dnt:
         return False
     return not consents.visitor_has_chosen(request=request)
+
+
+@register.simple_tag
+def cookie_banner_wording() -> str:
+    """The banner's text, the same the evidence of a choice made on it quotes."""
+    return str(cookies.BANNER_WORDING)

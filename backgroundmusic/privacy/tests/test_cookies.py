@@ -10,7 +10,7 @@ from django.test import Client, RequestFactory
 from backgroundmusic.accounts.tests.factories import UserFactory
 from backgroundmusic.core import clock
 from backgroundmusic.privacy import consents, cookies
-from backgroundmusic.privacy.models import ConsentPurpose, ConsentRecord
+from backgroundmusic.privacy.models import ConsentPurpose, ConsentRecord, VisitorCookieChoice
 
 pytestmark = pytest.mark.django_db
 
@@ -131,10 +131,12 @@ def test_accept_all_is_one_post_and_stores_only_the_choice_for_an_anonymous_visi
     response = client.post("/cookies/choice/", {"action": "accept_all", "next": "/accounts/login/"})
     assert response.status_code == 302
     assert response["Location"] == "/accounts/login/"
-    assert choice_of(response) == cookies.CookieChoice(analytics=True)
+    proof = VisitorCookieChoice.objects.get()
+    assert choice_of(response) == cookies.CookieChoice(analytics=True, choice_id=proof.choice_id)
     header = response.cookies["bm_consent"].output()
     assert re.fullmatch(
-        r"Set-Cookie: bm_consent=analytics:1\|v:1:[\w-]+:[\w-]+; expires=[^;]+; HttpOnly; "
+        r"Set-Cookie: bm_consent=analytics:1\|v:1\|id:[\w-]{22}:[\w-]+:[\w-]+; expires=[^;]+; "
+        r"HttpOnly; "
         r"Max-Age=34128000; Path=/; SameSite=Lax",
         header,
     ), header
@@ -148,7 +150,8 @@ def test_reject_all_is_one_post_and_deletes_the_analytics_cookie(client):
     response = client.post("/cookies/choice/", {"action": "reject_all", "next": "/"})
     assert response.status_code == 302
     assert response["Location"] == "/"
-    assert choice_of(response) == cookies.CookieChoice(analytics=False)
+    proof = VisitorCookieChoice.objects.get()
+    assert choice_of(response) == cookies.CookieChoice(analytics=False, choice_id=proof.choice_id)
     assert response.cookies["bm_aid"].output() == BM_AID_DELETED
     assert ConsentRecord.objects.count() == 0
 
@@ -191,7 +194,9 @@ def test_saving_from_the_cookies_page_keeps_analytics_on_or_off(client):
     response = client.post(
         "/cookies/choice/", {"action": "save", "analytics": "1", "next": "/cookies/"}
     )
-    assert choice_of(response) == cookies.CookieChoice(analytics=True)
+    assert choice_of(response) == cookies.CookieChoice(
+        analytics=True, choice_id=VisitorCookieChoice.objects.get().choice_id
+    )
     assert "bm_aid" not in response.cookies
     page = client.get("/cookies/").content.decode()
     assert "You allowed analytics cookies." in page

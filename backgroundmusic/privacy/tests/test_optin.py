@@ -2,6 +2,7 @@
 address, the consent is in the ledger only after the POST of the link's page, with its evidence;
 every failure writes nothing."""
 
+import hashlib
 import re
 from datetime import UTC, datetime, timedelta
 
@@ -33,6 +34,11 @@ NEWSLETTER = ConsentPurpose.NEWSLETTER
 SUBJECT_EN = "BACKGROUND MUSIC: confirm that you want the newsletter"
 SUBJECT_RU = "BACKGROUND MUSIC: подтвердите, что хотите получать рассылку"
 PASSWORD = "a-long-password-1"
+NEWSLETTER_WORDING = (
+    "Newsletters and promotional e-mail. News about the catalogue and offers, by e-mail. Every "
+    "message has a one-click unsubscribe link. Giving it sends a link to your verified address: "
+    "the newsletter starts once you confirm there."
+)
 
 
 def ledger(user: User) -> list[tuple[str, str, str]]:
@@ -128,6 +134,14 @@ def test_the_consent_is_in_the_ledger_only_after_the_post_of_the_link(client, pe
         "sent_at": T0.isoformat(),
         "confirmed_at": T1.isoformat(),
         "address_hash": digest,
+        "made_by": "person",
+        "ip": "127.0.0.0",
+        "browser": "unknown",
+        "wording": NEWSLETTER_WORDING,
+        "wording_sha256": hashlib.sha256(NEWSLETTER_WORDING.encode()).hexdigest(),
+        "language": "en",
+        "edition_version": "",
+        "edition_hash": "",
     }
     assert confirmations(person) == [("preference_center", T0, digest, T0, T1)]
     assert consents.consent_allows(subject=person, purpose=NEWSLETTER)
@@ -468,6 +482,14 @@ def test_the_sign_up_box_sends_the_link_once_the_address_is_verified(client):
         "sent_at": (T0 + timedelta(hours=1)).isoformat(),
         "confirmed_at": T1.isoformat(),
         "address_hash": digest,
+        "made_by": "person",
+        "ip": "127.0.0.0",
+        "browser": "unknown",
+        "wording": NEWSLETTER_WORDING,
+        "wording_sha256": hashlib.sha256(NEWSLETTER_WORDING.encode()).hexdigest(),
+        "language": "en",
+        "edition_version": "",
+        "edition_hash": "",
     }
 
 

@@ -26,6 +26,7 @@ from backgroundmusic.core import clock
 from backgroundmusic.inbox.models import InboundMessage
 from backgroundmusic.mailing.models import Campaign, CampaignMessage, MessageStatus
 from backgroundmusic.media.models import Download, Master
+from backgroundmusic.privacy import cookies
 from backgroundmusic.privacy.kernel.models import ErasureLedgerEntry
 from backgroundmusic.privacy.kernel.registry import (
     Clock,
@@ -39,6 +40,7 @@ from backgroundmusic.privacy.models import (
     ConsentMethod,
     ConsentPurpose,
     DestructionRecord,
+    VisitorCookieChoice,
 )
 from backgroundmusic.privacy.retention import retention_run
 from backgroundmusic.staffroles.roles import StaffRole
@@ -301,6 +303,20 @@ def _erasure_ledger_entry() -> models.Model:
     )
 
 
+def _visitor_cookie_choice() -> models.Model:
+    return VisitorCookieChoice.objects.create(
+        choice_id=cookies.new_choice_id(),
+        analytics=False,
+        method=VisitorCookieChoice.Method.BANNER,
+        language="en",
+        wording=str(cookies.BANNER_WORDING),
+        wording_sha256="0" * 64,
+        ip_truncated="203.0.113.0",
+        browser_family="Chrome 126",
+        at=clock.now(),
+    )
+
+
 # One maker per row-shaped period: a new one fails test_each_row_shaped_period_has_a_maker
 # until it is proven here.
 MAKERS: dict[str, Callable[[], models.Model]] = {
@@ -321,6 +337,7 @@ MAKERS: dict[str, Callable[[], models.Model]] = {
     "inbox.InboundRawMessage": _inbound_raw_message,
     "privacy.ConsentConfirmation": _consent_confirmation,
     "privacy.ErasureLedgerEntry": _erasure_ledger_entry,
+    "privacy.VisitorCookieChoice": _visitor_cookie_choice,
 }
 
 

@@ -22,31 +22,6 @@ from backgroundmusic.core.request_info import PrivacySignals, privacy_signals
 from backgroundmusic.privacy import consents, cookies, optin, promotional_sms
 from backgroundmusic.privacy.models import ConsentAction, ConsentMethod, ConsentPurpose, Recipient
 
-PURPOSE_DESCRIPTIONS = {
-    ConsentPurpose.NEWSLETTER: gettext_lazy(
-        "News about the catalogue and offers, by e-mail. Every message has a one-click "
-        "unsubscribe link. Giving it sends a link to your verified address: the newsletter "
-        "starts once you confirm there."
-    ),
-    ConsentPurpose.PROMOTIONAL_SMS: gettext_lazy(
-        "News about the catalogue and offers, by text message to the contact phone in your "
-        "profile. Removing the phone from the profile withdraws this consent."
-    ),
-    ConsentPurpose.ANALYTICS: gettext_lazy(
-        "An analytics cookie that tells your visits apart, so we see which pages help. Without "
-        "it we only count pages, not people."
-    ),
-    ConsentPurpose.RESEARCH: gettext_lazy(
-        "Statistics from depersonalized data, shared in aggregate with partners for targeting "
-        "advertising. Never your name, e-mail or anything that singles you out."
-    ),
-    ConsentPurpose.PUBLIC_PROFILE: gettext_lazy(
-        "A public page at your profile address with the fields you choose."
-    ),
-    ConsentPurpose.INDEXING: gettext_lazy(
-        "Letting search engines list your public profile. Without it the page asks them not to."
-    ),
-}
 # Purposes configured on the public profile settings page: giving them there needs choices.
 GIVEN_ON_PROFILE_PAGE = frozenset({ConsentPurpose.PUBLIC_PROFILE, ConsentPurpose.INDEXING})
 
@@ -120,6 +95,7 @@ def _cookies_page(request: HttpRequest, form: CookieChoiceForm, *, status: int) 
             ],
             "choice": cookies.cookie_choice(request),
             "signals": privacy_signals(request),
+            "preference_wording": cookies.PREFERENCE_WORDING,
         },
         status=status,
     )
@@ -134,24 +110,34 @@ def cookies_page(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 def cookies_choice(request: HttpRequest) -> HttpResponse:
-    """Accept all / reject all (the banner) or the saved preference (the cookies page).
+    """Accept all / reject all (the banner) or the saved preference (the cookies page), with the
+    wording of the place it was made.
 
-    Anonymous: the choice lives only in the consent cookie. Signed in: also in the ledger."""
+    Signed in: the choice goes to the person's consent ledger. Anonymous: its proof is kept on
+    the server under the random id the consent cookie then holds (VisitorCookieChoice)."""
     form = CookieChoiceForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Your cookie choice was not saved: see the marked field."))
         return _cookies_page(request, form, status=400)
     analytics = form.allows_analytics()
-    method = (
-        ConsentMethod.PREFERENCE_CENTER
-        if form.cleaned_data["action"] == "save"
-        else ConsentMethod.BANNER
-    )
+    on_page = form.cleaned_data["action"] == "save"
+    method = ConsentMethod.PREFERENCE_CENTER if on_page else ConsentMethod.BANNER
+    wording = str(cookies.PREFERENCE_WORDING if on_page else cookies.BANNER_WORDING)
+    choice_id = ""
     if request.user.is_authenticated:
         change = consents.consent_give if analytics else consents.consent_withdraw
-        change(subject=request.user, purpose=ConsentPurpose.ANALYTICS, method=method)
+        change(
+            subject=request.user,
+            purpose=ConsentPurpose.ANALYTICS,
+            method=method,
+            evidence=consents.consent_evidence(request=request, wording=wording),
+        )
+    else:
+        choice_id = consents.visitor_cookie_choice_record(
+            request=request, analytics=analytics, method=method, wording=wording
+        ).choice_id
     response = HttpResponseRedirect(_safe_next(request, form.cleaned_data["next"]))
-    cookies.cookie_choice_store(response, analytics=analytics)
+    cookies.cookie_choice_store(response, analytics=analytics, choice_id=choice_id)
     messages.success(
         request,
         _("Saved: analytics cookies are allowed.")
@@ -211,7 +197,7 @@ def _rows(request: AuthenticatedRequest, *, sharing: bool) -> list[dict[str, Any
             {
                 **(_optin_row(request, state) if state.purpose in optin.CONFIRMED_BY_EMAIL else {}),
                 "state": state,
-                "description": PURPOSE_DESCRIPTIONS.get(state.purpose, ""),
+                "description": consents.PURPOSE_DESCRIPTIONS.get(state.purpose, ""),
                 "note": _note(state, restricted=restricted, signals=signals),
                 "needs_phone": needs_phone,
                 "recipient": recipient,
@@ -234,7 +220,10 @@ def _rows(request: AuthenticatedRequest, *, sharing: bool) -> list[dict[str, Any
 def consents_section(request: AuthenticatedRequest) -> dict[str, Any]:
     return {
         "rows": _rows(request, sharing=False),
-        "history": list(consents.consent_history(subject=request.user)[:200]),
+        "history": [
+            (record, consents.evidence_described(record.evidence, method=record.method))
+            for record in consents.consent_history(subject=request.user)[:200]
+        ],
         "restricted": consents.subject_is_restricted(subject=request.user),
     }
 
@@ -309,16 +298,29 @@ def consent_change(request: AuthenticatedRequest) -> HttpResponse:
     if give and purpose in optin.CONFIRMED_BY_EMAIL:
         return _newsletter_optin_request(request)
     method = ConsentMethod.PREFERENCE_CENTER
+    evidence = consents.consent_evidence(
+        request=request, wording=consents.consent_wording(purpose=purpose, recipient=recipient)
+    )
     try:
         if give and purpose == ConsentPurpose.PROMOTIONAL_SMS:
-            promotional_sms.promotional_sms_consent_give(subject=request.user, method=method)
+            promotional_sms.promotional_sms_consent_give(
+                subject=request.user, method=method, evidence=evidence
+            )
         elif give:
             consents.consent_give(
-                subject=request.user, purpose=purpose, method=method, recipient=recipient
+                subject=request.user,
+                purpose=purpose,
+                method=method,
+                recipient=recipient,
+                evidence=evidence,
             )
         else:
             consents.consent_withdraw(
-                subject=request.user, purpose=purpose, method=method, recipient=recipient
+                subject=request.user,
+                purpose=purpose,
+                method=method,
+                recipient=recipient,
+                evidence=evidence,
             )
     except DomainError as error:
         return _center_error(request, error.message)

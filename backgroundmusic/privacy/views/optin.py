@@ -7,7 +7,8 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from backgroundmusic.privacy import optin
+from backgroundmusic.privacy import consents, optin
+from backgroundmusic.privacy.models import ConsentPurpose
 from backgroundmusic.privacy.optin import LinkOutcome
 
 # What each outcome answers: the page is the same, its text and status differ.
@@ -64,7 +65,13 @@ def _message(outcome: LinkOutcome) -> str:
 @require_http_methods(["GET", "POST"])
 def optin_confirm(request: HttpRequest, token: str) -> HttpResponse:
     if request.method == "POST":
-        check = optin.newsletter_optin_confirm(token=token)
+        check = optin.newsletter_optin_confirm(
+            token=token,
+            request_evidence=consents.consent_evidence(
+                request=request,
+                wording=consents.consent_wording(purpose=ConsentPurpose.NEWSLETTER),
+            ),
+        )
     else:
         check = optin.confirmation_check(token=token)
     user = request.user

@@ -10,8 +10,15 @@ from django.views.decorators.http import require_http_methods
 
 from backgroundmusic.accounts import selectors as accounts_selectors
 from backgroundmusic.core.http import AuthenticatedRequest
-from backgroundmusic.privacy import public_profile
+from backgroundmusic.privacy import consents, public_profile
 from backgroundmusic.privacy.forms import PublicProfileForm
+from backgroundmusic.privacy.models import ConsentPurpose
+
+# The form's field that asks for each consent purpose: its label is the wording of the choice.
+PURPOSE_FIELDS = {
+    ConsentPurpose.PUBLIC_PROFILE: "is_published",
+    ConsentPurpose.INDEXING: "is_indexable",
+}
 
 
 @login_required
@@ -26,6 +33,12 @@ def public_profile_settings(request: AuthenticatedRequest) -> HttpResponse:
                 published=form.cleaned_data["is_published"],
                 public_fields=form.cleaned_data["public_fields"],
                 indexable=form.cleaned_data["is_indexable"],
+                evidence={
+                    purpose: consents.consent_evidence(
+                        request=request, wording=str(form.fields[field].label)
+                    )
+                    for purpose, field in PURPOSE_FIELDS.items()
+                },
             )
             messages.success(request, _("Your public profile settings are saved."))
             return redirect("privacy:public_profile_settings")
