@@ -31,7 +31,7 @@ class Correction:
 
 
 def qualified_field_label(qualified: str) -> str:
-    """"accounts.Profile.full_name" → "Full name", in the current language."""
+    """ "accounts.Profile.full_name" → "Full name", in the current language."""
     label, _dot, name = qualified.rpartition(".")
     try:
         model_field = apps.get_model(label)._meta.get_field(name)

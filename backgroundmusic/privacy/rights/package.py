@@ -128,6 +128,11 @@ class Section:
     def sources(self) -> list[str]:
         return self._distinct("source")
 
+    def records(self) -> list[dict[str, Cell]]:
+        """Rows keyed by their columns' keys, as programs read data.json."""
+        keys = [column.key for column in self.columns]
+        return [dict(zip(keys, row, strict=True)) for row in self.rows]
+
     def cells(self) -> list[list[str]]:
         """Rows as display text (index.html)."""
         return [[cell_text(cell) or "—" for cell in row] for row in self.rows]

@@ -179,7 +179,9 @@ def test_categories_name_their_sources_and_recipients(owner):
     categories = {category["key"]: category for category in data["categories"]}
     assert categories["user.name"]["sources"] == ["You gave it to us"]
     # The partner the person agreed to share with, not the one they did not.
-    assert categories["user.name"]["recipients"] == [{"name": "Partner Label", "country": "Germany"}]
+    assert categories["user.name"]["recipients"] == [
+        {"name": "Partner Label", "country": "Germany"}
+    ]
     assert categories["user.contact.email"]["recipients"] == [
         {"name": "Mail Relay", "country": "Russia"}
     ]
@@ -223,9 +225,7 @@ def test_a_broken_package_fails_validation(owner):
     ]
 
 
-def test_an_export_whose_package_breaks_the_schema_is_refused_and_not_stored(
-    owner, monkeypatch
-):
+def test_an_export_whose_package_breaks_the_schema_is_refused_and_not_stored(owner, monkeypatch):
     # The schema of a newer format than the builder writes: every package breaks it.
     schema = dict(package_module.package_schema())
     monkeypatch.setattr(
