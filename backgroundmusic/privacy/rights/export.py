@@ -1,5 +1,5 @@
-"""Download my data: the archive (data.json + index.html), sealed with the person's data key,
-and the services and selectors that request, build, download and destroy it."""
+"""Download my data: the archive (the access package, package.py), sealed with the person's
+data key, and the services and selectors that request, build, download and destroy it."""
 
 import hashlib
 import json
