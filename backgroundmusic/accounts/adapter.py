@@ -9,6 +9,7 @@ from allauth.mfa.adapter import DefaultMFAAdapter
 from django.conf import settings
 from django.contrib.sites.requests import RequestSite
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.http import HttpRequest
 from django.utils.encoding import punycode
 from django.utils.translation import gettext as _
@@ -18,6 +19,7 @@ from backgroundmusic.accounts import selectors, services
 from backgroundmusic.accounts.models import User
 from backgroundmusic.accounts.selectors import message_language
 from backgroundmusic.accounts.usernames import username_skeleton
+from backgroundmusic.audit.models import AuditAction
 from backgroundmusic.privacy.kernel import crypto
 from backgroundmusic.privacy.kernel.registry import data_map
 
@@ -74,11 +76,28 @@ class AccountAdapter(DefaultAccountAdapter):
         site.name = settings.SERVICE_NAME
         super().send_mail(template_prefix, email, {"current_site": site, **context})
 
+    @transaction.atomic
     def confirm_email(self, request: HttpRequest, email_address: EmailAddress) -> bool:
         # What waited for a verified address (a newsletter asked for at sign-up) is told through
-        # the data map's listeners, as the privacy center sits above accounts.
+        # the data map's listeners, as the privacy center sits above accounts. The person's
+        # correction is audited with it: a new address replacing the account's one
+        # (ACCOUNT_CHANGE_EMAIL), or the first address verified.
+        replaced = (
+            EmailAddress.objects.filter(user_id=email_address.user_id, primary=True)
+            .exclude(pk=email_address.pk)
+            .exists()
+        )
         verified = bool(super().confirm_email(request, email_address))
         if verified:
+            user = User.objects.get(pk=email_address.user_id)
+            services.correction_record(
+                user=user,
+                actor=user,
+                action=AuditAction.EMAIL_CHANGED if replaced else AuditAction.EMAIL_VERIFIED,
+                fields=[
+                    "account.EmailAddress.email" if replaced else "account.EmailAddress.verified"
+                ],
+            )
             data_map.address_verified(
                 subject_id=email_address.user_id, site_url=request.build_absolute_uri("/")
             )

@@ -9,7 +9,11 @@ from allauth.account.models import EmailAddress
 from allauth.mfa.base import forms as mfa_forms
 from allauth.mfa.totp import forms as totp_forms
 from django.core.validators import MaxLengthValidator
+from django.db import transaction
+from django.http import HttpRequest
 
+from backgroundmusic.accounts import services
+from backgroundmusic.audit.models import AuditAction
 from backgroundmusic.core.forms import TextRulesMixin
 
 LOGIN_MAX_LENGTH = EmailAddress._meta.get_field("email").max_length or 254
@@ -25,11 +29,30 @@ class LoginForm(TextRulesMixin, account_forms.LoginForm):
         login.widget.attrs["maxlength"] = str(LOGIN_MAX_LENGTH)
 
 
-class AddEmailForm(TextRulesMixin, account_forms.AddEmailForm):
+class AuditedAddressMixin:
+    """An address added (to replace the account's once verified) is the person's correction,
+    audited with the row allauth writes (accounts/services.py correction_record)."""
+
+    user: Any
+
+    def save(self, request: HttpRequest) -> EmailAddress:
+        with transaction.atomic():
+            address: EmailAddress = super().save(request)  # type: ignore[misc]
+            if address.pk:
+                services.correction_record(
+                    user=self.user,
+                    actor=self.user,
+                    action=AuditAction.EMAIL_ADDED,
+                    fields=["account.EmailAddress.email"],
+                )
+        return address
+
+
+class AddEmailForm(AuditedAddressMixin, TextRulesMixin, account_forms.AddEmailForm):
     pass
 
 
-class ChangeEmailForm(TextRulesMixin, account_forms.ChangeEmailForm):
+class ChangeEmailForm(AuditedAddressMixin, TextRulesMixin, account_forms.ChangeEmailForm):
     pass
 
 

@@ -15,6 +15,7 @@ from backgroundmusic.privacy.kernel.registry import (
     Purpose,
     Retention,
     Retentions,
+    Source,
     Subjects,
     data_map,
     declare,
@@ -22,7 +23,11 @@ from backgroundmusic.privacy.kernel.registry import (
 
 
 def _account(
-    category: Category, *, erasure: Erasure = Erasure.DELETE, exportable: bool = True
+    category: Category,
+    *,
+    erasure: Erasure = Erasure.DELETE,
+    exportable: bool = True,
+    source: Source = Source.PERSON,
 ) -> PersonalData:
     return PersonalData(
         category=category,
@@ -31,6 +36,7 @@ def _account(
         retention=Retentions.ACCOUNT,
         erasure=erasure,
         exportable=exportable,
+        source=source,
     )
 
 
@@ -48,6 +54,7 @@ def _security(
         retention=retention,
         erasure=erasure,
         exportable=exportable,
+        source=Source.GENERATED,
     )
 
 
@@ -58,6 +65,7 @@ def _profile(category: Category, *, purpose: Purpose = Purpose.CONTRACT) -> Pers
         legal_basis=LegalBasis.CONTRACT,
         retention=Retentions.ACCOUNT,
         erasure=Erasure.DELETE,
+        source=Source.PERSON,
     )
 
 
@@ -68,6 +76,7 @@ def _public_profile(category: Category, *, legal_basis: LegalBasis) -> PersonalD
         legal_basis=legal_basis,
         retention=Retentions.ACCOUNT,
         erasure=Erasure.DELETE,
+        source=Source.PERSON,
     )
 
 
@@ -83,7 +92,10 @@ declare(
     personal={
         "username": _account(Category.ACCOUNT_USERNAME, erasure=Erasure.PSEUDONYMIZE),
         "username_skeleton": _account(
-            Category.ACCOUNT_USERNAME, erasure=Erasure.PSEUDONYMIZE, exportable=False
+            Category.ACCOUNT_USERNAME,
+            erasure=Erasure.PSEUDONYMIZE,
+            exportable=False,
+            source=Source.GENERATED,
         ),
         "email": _account(Category.CONTACT_EMAIL, erasure=Erasure.NULL),
         "password": _account(Category.AUTHENTICATION, erasure=Erasure.NULL, exportable=False),
@@ -164,6 +176,7 @@ _break_glass = PersonalData(
     legal_basis=LegalBasis.LEGAL_OBLIGATION,
     retention=Retentions.STAFF_AUDIT,
     erasure=Erasure.KEEP_FOR_LAW,
+    source=Source.GENERATED,
 )
 declare(
     "accounts.BreakGlassGrant",
@@ -207,6 +220,7 @@ declare(
             retention=Retentions.EMAIL_CONFIRMATION,
             erasure=Erasure.DELETE,
             exportable=False,
+            source=Source.GENERATED,
         ),
     },
     not_personal=["id", "email_address", "created", "sent"],
@@ -314,6 +328,7 @@ _session = PersonalData(
     retention=Retentions.SESSION,
     erasure=Erasure.DELETE,
     exportable=False,
+    source=Source.GENERATED,
 )
 declare(
     "sessions.Session",

@@ -11,6 +11,8 @@ from django.db import transaction
 from backgroundmusic.accounts.models import AccountType, Profile, SocialLink, User
 from backgroundmusic.accounts.phones import phone_parse
 from backgroundmusic.accounts.selectors import remember_profile_values
+from backgroundmusic.audit.models import AuditAction
+from backgroundmusic.audit.services import audit_record
 from backgroundmusic.privacy.kernel import crypto
 from backgroundmusic.privacy.kernel.registry import Category, data_map
 
@@ -63,21 +65,56 @@ class ProfileData:
     language: str = ""
 
 
+# The profile's fields the person corrects on the profile page.
+CORRECTABLE_PROFILE_FIELDS = (
+    "account_type",
+    "full_name",
+    "company_name",
+    "tax_id",
+    "address_country",
+    "address_region",
+    "address_city",
+    "address_street",
+    "address_postcode",
+    "phone",
+    "language",
+)
+
+
+def correction_record(
+    *, user: User, actor: User | None, action: AuditAction, fields: list[str]
+) -> None:
+    """The audit row of a correction of the person's data, shown to them in the privacy center:
+    which fields ("app.Model.field"), never their values (docs/architecture.md, Audit trail)."""
+    audit_record(
+        actor=actor, action=action, target=(user._meta.label, user.pk), after={"fields": fields}
+    )
+
+
+def _social_urls(profile: Profile) -> list[str]:
+    return [link.url for link in profile.social_links.order_by("position", "pk")]
+
+
 @transaction.atomic
 def profile_update(*, user: User, data: ProfileData) -> Profile:
     """Replaces the person's profile data; company details are kept only for legal persons.
 
     The phone is stored in E.164 (accounts/phones.py); removing it stops what needed it (the
     privacy center withdraws the consent to promotional text messages, through the data map's
-    contact listeners), in this transaction."""
+    contact listeners), in this transaction. What changed is written to the audit trail as the
+    person's correction (profile.corrected); an update that changes nothing writes nothing."""
     if data.language and data.language not in dict(settings.LANGUAGES):
         raise ValueError(f"unknown language {data.language!r}")
     phone = phone_parse(data.phone) if data.phone.strip() else ""
     profile = Profile.objects.select_for_update().get(user=user)
     had_phone = bool(profile.phone)
+    before = {name: getattr(profile, name) for name in CORRECTABLE_PROFILE_FIELDS}
+    links_before = _social_urls(profile)
+    changed = []
     if data.username != user.username:
         user.username = data.username
         user.save(update_fields=["username"])
+        changed.append("accounts.User.username")
     is_legal = data.account_type == AccountType.LEGAL
     profile.account_type = data.account_type
     profile.full_name = data.full_name.strip()
@@ -98,6 +135,17 @@ def profile_update(*, user: User, data: ProfileData) -> Profile:
         for index, url in enumerate(data.social_links)
     )
     remember_profile_values(profile)
+    changed += [
+        f"accounts.Profile.{name}"
+        for name in CORRECTABLE_PROFILE_FIELDS
+        if getattr(profile, name) != before[name]
+    ]
+    if list(data.social_links) != links_before:
+        changed.append("accounts.SocialLink.url")
+    if changed:
+        correction_record(
+            user=user, actor=user, action=AuditAction.PROFILE_CORRECTED, fields=changed
+        )
     if had_phone and not phone:
         data_map.contact_removed(category=Category.CONTACT_PHONE, subject_id=user.pk)
     return profile

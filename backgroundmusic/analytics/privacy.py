@@ -18,6 +18,7 @@ from backgroundmusic.privacy.kernel.registry import (
     PersonalData,
     Purpose,
     Retentions,
+    Source,
     Subjects,
     Use,
     data_map,
@@ -36,6 +37,7 @@ MAPPING = PersonalData(
     retention=Retentions.ACCOUNT,
     erasure=Erasure.DELETE,
     further_uses=RESEARCH,
+    source=Source.GENERATED,
 )
 
 
@@ -53,6 +55,7 @@ def _analytics(
         retention=Retentions.ANALYTICS_EVENTS,
         erasure=Erasure.DELETE,
         further_uses=further_uses,
+        source=Source.GENERATED,
     )
 
 

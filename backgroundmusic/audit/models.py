@@ -55,6 +55,12 @@ class AuditAction(models.TextChoices):
     INCIDENT_NOTICE_DRAFTED = "incident.notice_drafted", _("Incident notice draft changed")
     INCIDENT_NOTICE_SENT = "incident.notice_sent", _("Incident notice to an authority recorded")
     INCIDENT_LETTERS_QUEUED = "incident.letters_queued", _("Incident letters to people queued")
+    # Corrections of a person's own data (accounts/services.py, accounts/adapter.py), shown to
+    # them in the privacy center; `after` names the fields ("app.Model.field"), never values.
+    PROFILE_CORRECTED = "profile.corrected", _("Profile corrected")
+    EMAIL_ADDED = "email.added", _("E-mail address added")
+    EMAIL_VERIFIED = "email.verified", _("E-mail address verified")
+    EMAIL_CHANGED = "email.changed", _("E-mail address changed")
 
 
 class AuditEvent(AppendOnlyModel):

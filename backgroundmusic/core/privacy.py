@@ -13,6 +13,7 @@ from backgroundmusic.privacy.kernel.registry import (
     PersonalData,
     Purpose,
     Retentions,
+    Source,
     Subjects,
     declare,
 )
@@ -30,6 +31,7 @@ _job_payload = PersonalData(
     retention=Retentions.FINISHED_JOBS,
     erasure=Erasure.DELETE,
     exportable=False,
+    source=Source.GENERATED,
 )
 declare(
     "django_tasks_database.DBTaskResult",

@@ -15,6 +15,7 @@ from backgroundmusic.privacy.kernel.registry import (
     PersonalData,
     Purpose,
     Retentions,
+    Source,
     Subjects,
     data_map,
     declare,
@@ -29,6 +30,7 @@ def _record(category: Category, *, exportable: bool = True) -> PersonalData:
         retention=Retentions.INBOUND_RECORD,
         erasure=Erasure.NULL,
         exportable=exportable,
+        source=Source.GENERATED,
     )
 
 
@@ -46,6 +48,7 @@ declare(
             retention=Retentions.INBOUND_LETTER,
             erasure=Erasure.DELETE,
             exportable=False,
+            source=Source.PERSON,
         ),
     },
     not_personal=["id", "message", "received_at", "truncated"],

@@ -23,6 +23,7 @@ from backgroundmusic.privacy.kernel.registry import (
     Purpose,
     Retention,
     RetentionStart,
+    Source,
     Subjects,
     data_map,
     declare,
@@ -44,6 +45,7 @@ def _record(*, erasure: Erasure, exportable: bool) -> PersonalData:
         retention=INCIDENT_RECORDS,
         erasure=erasure,
         exportable=exportable,
+        source=Source.GENERATED,
     )
 
 

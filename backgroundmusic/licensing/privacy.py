@@ -18,6 +18,7 @@ from backgroundmusic.privacy.kernel.registry import (
     Purpose,
     Retention,
     Retentions,
+    Source,
     Subjects,
     data_map,
     declare,
@@ -30,14 +31,30 @@ def _record(
     erasure: Erasure = Erasure.KEEP_FOR_LAW,
     *,
     basis: LegalBasis = LegalBasis.LEGAL_OBLIGATION,
+    source: Source | None = None,
 ) -> PersonalData:
+    """source: by default the person typed who they are and how to reach them, and we wrote the
+    rest of the document."""
     return PersonalData(
         category=category,
         purpose=Purpose.CONTRACT,
         legal_basis=basis,
         retention=retention,
         erasure=erasure,
+        source=source or (Source.PERSON if category in _TYPED else Source.GENERATED),
     )
+
+
+_TYPED = frozenset(
+    {
+        Category.NAME,
+        Category.ORGANIZATION,
+        Category.GOVERNMENT_ID,
+        Category.CONTACT_ADDRESS,
+        Category.CONTACT_EMAIL,
+        Category.SOCIAL,
+    }
+)
 
 
 ACCOUNTING = Retentions.ACCOUNTING_RECORDS
@@ -101,6 +118,7 @@ declare(
             legal_basis=LegalBasis.CONTRACT,
             retention=Retentions.ACCOUNT,
             erasure=Erasure.DELETE,
+            source=Source.GENERATED,
         ),
         "use_description": PersonalData(
             category=Category.CONTRACT,
@@ -108,6 +126,7 @@ declare(
             legal_basis=LegalBasis.CONTRACT,
             retention=Retentions.ACCOUNT,
             erasure=Erasure.DELETE,
+            source=Source.PERSON,
         ),
     },
     not_personal=["id", "plan_edition", "track", "quantity", "added_at"],
@@ -157,7 +176,7 @@ declare(
     "licensing.OrderLine",
     subject="order__user",
     subjects=(Subjects.CUSTOMERS,),
-    personal={"use_description": _record(Category.CONTRACT, ACCOUNTING)},
+    personal={"use_description": _record(Category.CONTRACT, ACCOUNTING, source=Source.PERSON)},
     not_personal=[
         "id",
         "order",
@@ -240,7 +259,7 @@ declare(
         "user": _record(Category.CONTRACT, AGREEMENTS, Erasure.NULL),
         "subject_pseudonym": _record(Category.UNIQUE_ID, AGREEMENTS),
         "licensee_name": _record(Category.NAME, AGREEMENTS, Erasure.PSEUDONYMIZE),
-        "use_description": _record(Category.CONTRACT, AGREEMENTS),
+        "use_description": _record(Category.CONTRACT, AGREEMENTS, source=Source.PERSON),
         "document_en": _record(Category.CONTRACT, AGREEMENTS),
         "document_ru": _record(Category.CONTRACT, AGREEMENTS),
         "starts_at": _record(Category.CONTRACT, AGREEMENTS),
@@ -288,7 +307,7 @@ declare(
     subjects=(Subjects.CUSTOMERS,),
     personal={
         "licensee_display": _record(
-            Category.ACCOUNT_SETTINGS, AGREEMENTS, basis=LegalBasis.CONTRACT
+            Category.ACCOUNT_SETTINGS, AGREEMENTS, basis=LegalBasis.CONTRACT, source=Source.PERSON
         )
     },
     not_personal=["id", "agreement", "public_id", "created_at"],
@@ -317,8 +336,12 @@ declare(
     subjects=(Subjects.CUSTOMERS,),
     personal={
         "url": _record(Category.SOCIAL, AGREEMENTS, basis=LegalBasis.CONTRACT),
-        "title": _record(Category.CONTRACT, AGREEMENTS, basis=LegalBasis.CONTRACT),
-        "published_on": _record(Category.CONTRACT, AGREEMENTS, basis=LegalBasis.CONTRACT),
+        "title": _record(
+            Category.CONTRACT, AGREEMENTS, basis=LegalBasis.CONTRACT, source=Source.PERSON
+        ),
+        "published_on": _record(
+            Category.CONTRACT, AGREEMENTS, basis=LegalBasis.CONTRACT, source=Source.PERSON
+        ),
         "added_at": _record(Category.CONTRACT, AGREEMENTS, basis=LegalBasis.CONTRACT),
     },
     not_personal=["id", "agreement", "track", "platform"],

@@ -10,6 +10,7 @@ from backgroundmusic.privacy.kernel.registry import (
     PersonalData,
     Purpose,
     Retentions,
+    Source,
     Subjects,
     data_map,
     declare,
@@ -27,6 +28,7 @@ declare(
             retention=Retentions.STAFF_AUDIT,
             erasure=Erasure.NULL,
             exportable=False,
+            source=Source.GENERATED,
         )
     },
     not_personal=[
@@ -57,6 +59,7 @@ declare(
             legal_basis=LegalBasis.CONSENT,
             retention=Retentions.NEWSLETTER_MESSAGES,
             erasure=Erasure.NULL,
+            source=Source.GENERATED,
         )
     },
     not_personal=[
@@ -88,6 +91,7 @@ declare(
             retention=Retentions.ACCOUNT,
             erasure=Erasure.DELETE,
             exportable=False,
+            source=Source.GENERATED,
         )
         for name in ("user", "seed", "token_sha256", "created_at")
     },

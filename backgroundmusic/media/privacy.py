@@ -10,6 +10,7 @@ from backgroundmusic.privacy.kernel.registry import (
     PersonalData,
     Purpose,
     Retentions,
+    Source,
     Subjects,
     data_map,
     declare,
@@ -27,6 +28,7 @@ declare(
             retention=Retentions.STAFF_AUDIT,
             erasure=Erasure.NULL,
             exportable=False,
+            source=Source.GENERATED,
         )
     },
     not_personal=[
@@ -90,6 +92,7 @@ declare(
             legal_basis=LegalBasis.CONTRACT,
             retention=Retentions.DOWNLOADS,
             erasure=Erasure.NULL,
+            source=Source.GENERATED,
         )
     },
     not_personal=["id", "track", "rendition", "kind", "token_sha256", "at"],

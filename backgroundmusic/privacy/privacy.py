@@ -15,6 +15,7 @@ from backgroundmusic.privacy.kernel.registry import (
     Retention,
     Retentions,
     RetentionStart,
+    Source,
     Subjects,
     declare,
     staff_record,
@@ -55,6 +56,7 @@ declare(
             ),
             erasure=Erasure.KEEP_FOR_LAW,
             exportable=False,
+            source=Source.GENERATED,
         ),
     },
     not_personal=["id", "erasure_job_id", "recorded_at"],
@@ -104,6 +106,7 @@ def _held(
     basis: LegalBasis = LegalBasis.LEGAL_OBLIGATION,
     erasure: Erasure = Erasure.KEEP_FOR_LAW,
     exportable: bool = True,
+    source: Source = Source.GENERATED,
 ) -> PersonalData:
     return PersonalData(
         category=category,
@@ -112,6 +115,7 @@ def _held(
         retention=retention,
         erasure=erasure,
         exportable=exportable,
+        source=source,
     )
 
 
@@ -165,6 +169,7 @@ declare(
         "is_active",
     ],
 )
+_CONSENT_CHOICE = ("purpose", "recipient", "action")
 declare(
     "privacy.TransferRecord",
     subject="",
@@ -195,6 +200,8 @@ declare(
             Retentions.ACCOUNT,
             purpose=Purpose.LEGAL_COMPLIANCE,
             erasure=Erasure.DELETE,
+            # The choice is the person's; how and when it was made, and its proof, we recorded.
+            source=Source.PERSON if name in _CONSENT_CHOICE else Source.GENERATED,
         )
         for name in ("purpose", "recipient", "action", "method", "edition_hash", "at", "evidence")
     },
@@ -355,9 +362,12 @@ declare(
     personal={
         "subject": _held(Category.UNIQUE_ID, Retentions.REQUEST_RECORDS, erasure=Erasure.NULL),
         "requester_contact": _held(
-            Category.CONTACT_ADDRESS, Retentions.REQUEST_RECORDS, erasure=Erasure.NULL
+            Category.CONTACT_ADDRESS,
+            Retentions.REQUEST_RECORDS,
+            erasure=Erasure.NULL,
+            source=Source.PERSON,
         ),
-        "kind": _held(Category.CONSENT, Retentions.REQUEST_RECORDS),
+        "kind": _held(Category.CONSENT, Retentions.REQUEST_RECORDS, source=Source.PERSON),
         "received_at": _held(Category.CONSENT, Retentions.REQUEST_RECORDS),
         "outcome": _held(Category.CONSENT, Retentions.REQUEST_RECORDS),
     },

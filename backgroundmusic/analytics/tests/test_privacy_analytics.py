@@ -7,7 +7,7 @@ import pytest
 from backgroundmusic.accounts.tests.factories import UserFactory
 from backgroundmusic.analytics.models import AnalyticsIdentity
 from backgroundmusic.analytics.tests.factories import visits
-from backgroundmusic.privacy.rights.export import export_sections
+from backgroundmusic.privacy.rights.package import package_sections
 
 pytestmark = pytest.mark.django_db(databases="__all__")
 
@@ -22,19 +22,21 @@ def test_the_export_carries_the_persons_identified_events_and_no_one_elses():
     visits(at=AT, path="/other/", pseudonyms=["O" * 22])
     visits(at=AT, path="/anonymous/", visitors=3)
 
-    sections = {section.label: section for section in export_sections(subject_id=person.pk)}
+    sections = {section.key: section for section in package_sections(subject_id=person.pk)}
     events = sections["analytics.Event"]
-    assert events.title == "pages visited (first-party statistics)"
-    assert [(row["kind"], row["path"], row["engaged_ms"]) for row in events.rows] == [
-        ("view", "/catalog/", 0),
-        ("engage", "/catalog/", 4200),
+    assert events.title == "Pages visited (first-party statistics)"
+    assert [(row["kind"], row["path"], row["engaged_ms"]) for row in events.records()] == [
+        ("page view", "/catalog/", 0),
+        ("engaged time", "/catalog/", 4200),
     ]
-    assert {row["pseudonym"] for row in events.rows} == {"P" * 22}
-    assert [row["pseudonym"] for row in sections["analytics.AnalyticsIdentity"].rows] == ["P" * 22]
+    assert {row["pseudonym"] for row in events.records()} == {"P" * 22}
+    assert [row["pseudonym"] for row in sections["analytics.AnalyticsIdentity"].records()] == [
+        "P" * 22
+    ]
 
 
 def test_a_person_without_identified_analytics_has_no_such_section():
     person = UserFactory.create()
     visits(at=AT, visitors=2)
-    labels = {section.label for section in export_sections(subject_id=person.pk)}
+    labels = {section.key for section in package_sections(subject_id=person.pk)}
     assert "analytics.Event" not in labels

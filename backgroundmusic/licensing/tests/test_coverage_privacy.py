@@ -14,7 +14,8 @@ from backgroundmusic.core import clock
 from backgroundmusic.licensing import coverage
 from backgroundmusic.licensing.tests.coverage_scenes import licence
 from backgroundmusic.privacy.kernel.registry import Category, Erasure, data_map
-from backgroundmusic.privacy.rights.export import export_archive, export_sections
+from backgroundmusic.privacy.rights.export import export_archive
+from backgroundmusic.privacy.rights.package import package_sections
 
 pytestmark = pytest.mark.django_db
 
@@ -65,27 +66,27 @@ def scene():
 
 def test_the_export_carries_the_persons_channels_and_works_only(scene):
     owner, made, use = scene
-    sections = {section.label: section for section in export_sections(subject_id=owner.pk)}
+    sections = {section.key: section for section in package_sections(subject_id=owner.pk)}
     channel = made.channels.get()
-    assert sections["licensing.CoveredChannel"].rows == [
+    assert sections["licensing.CoveredChannel"].records() == [
         {
             "id": channel.pk,
             "agreement": made.pk,
-            "platform": "telegram",
+            "platform": "Telegram",
             "url": "https://t.me/mine",
-            "added_at": "2026-03-10T12:00:00Z",
+            "added_at": "2026-03-10T12:00:00+00:00",
         }
     ]
-    assert sections["licensing.CoveredUse"].rows == [
+    assert sections["licensing.CoveredUse"].records() == [
         {
             "id": use.pk,
             "agreement": made.pk,
-            "track": use.track_id,
-            "platform": "youtube",
+            "track": str(use.track),
+            "platform": "YouTube",
             "url": "https://youtu.be/first",
             "title": "First video",
             "published_on": "2026-03-05",
-            "added_at": "2026-03-10T12:00:00Z",
+            "added_at": "2026-03-10T12:00:00+00:00",
         }
     ]
 

@@ -28,7 +28,9 @@ from backgroundmusic.licensing.models import (
 from backgroundmusic.licensing.orders import cart_add
 from backgroundmusic.licensing.tests.checkout_scene import COMPANY_INN, place, profile_set
 from backgroundmusic.privacy.kernel.pseudonyms import subject_pseudonym
-from backgroundmusic.privacy.rights.export import export_archive, export_sections
+from backgroundmusic.privacy.rights.export import export_archive
+from backgroundmusic.privacy.rights.package import package_sections
+from backgroundmusic.privacy.tests.test_export import records_of
 from backgroundmusic.staffroles.roles import StaffRole
 
 pytestmark = pytest.mark.django_db
@@ -85,88 +87,90 @@ def test_the_export_carries_every_record_of_the_purchase_and_only_the_persons(pu
     line = order.lines.get()
     agreement = Agreement.objects.get(order_line=line)
     payment = order.payments.get()
-    sections = {section.label: section for section in export_sections(subject_id=company.pk)}
+    sections = {section.key: section for section in package_sections(subject_id=company.pk)}
 
     assert set(sections) >= PURCHASE_LABELS
     assert {label for label in sections if label.startswith("licensing.")} == PURCHASE_LABELS
-    assert sections["licensing.Order"].rows == [
+    assert sections["licensing.Order"].records() == [
         {
             "id": order.pk,
             "public_id": order.public_id,
             "user": company.pk,
             "subject_pseudonym": subject_pseudonym(subject_id=company.pk),
-            "buyer_kind": "legal",
+            "buyer_kind": "Company or sole proprietor",
             "buyer_name": "Anna Petrova",
             "company_name": "Cafe Aroma LLC",
             "tax_id": COMPANY_INN,
             "tax_registration_code": "770701001",
             "buyer_address": order.buyer_address,
             "buyer_email": company.email,
-            "currency": "RUB",
-            "payment_method": "bank_transfer",
-            "status": "paid",
-            "terms_edition": order.terms_edition_id,
-            "terms_edition_hash": order.terms_edition_hash,
-            "terms_accepted_at": "2027-03-10T12:00:00Z",
+            "currency": "Russian rouble",
+            "payment_method": "Bank transfer",
+            "status": "Paid",
+            # The edition by its name; its fingerprint is a machine's proof, not in the package.
+            "terms_edition": str(order.terms_edition),
+            "terms_accepted_at": "2027-03-10T12:00:00+00:00",
             "terms_ip_truncated": "203.0.113.0",
             "terms_user_agent_family": "Chrome 126",
             "net_total": "990.00",
             "vat_total": "198.00",
             "gross_total": "1188.00",
-            "created_at": "2027-03-10T12:00:00Z",
-            "paid_at": "2027-03-11T09:30:00Z",
+            "created_at": "2027-03-10T12:00:00+00:00",
+            "paid_at": "2027-03-11T09:30:00+00:00",
             "closed_at": None,
             "keep_until": "2032-12-31",
         }
     ]
     assert "Moscow" in order.buyer_address
-    assert [row["id"] for row in sections["licensing.OrderLine"].rows] == [line.pk]
-    assert sections["licensing.Invoice"].rows == [
+    assert [row["id"] for row in sections["licensing.OrderLine"].records()] == [line.pk]
+    assert sections["licensing.Invoice"].records() == [
         {
             "id": order.invoice.pk,
             "order": order.pk,
             "year": 2027,
             "number": 1,
-            "issued_at": "2027-03-10T12:00:00Z",
+            "issued_at": "2027-03-10T12:00:00+00:00",
         }
     ]
     assert [
-        (row["id"], row["status"], row["amount"]) for row in sections["licensing.Payment"].rows
-    ] == [(payment.pk, "succeeded", "1188.00")]
-    [agreement_row] = sections["licensing.Agreement"].rows
+        (row["id"], row["status"], row["amount"]) for row in sections["licensing.Payment"].records()
+    ] == [(payment.pk, "Succeeded", "1188.00")]
+    [agreement_row] = sections["licensing.Agreement"].records()
     assert {
         name: agreement_row[name]
         for name in ("number", "licensee_kind", "licensee_name", "status", "starts_at")
     } == {
         "number": agreement.number,
-        "licensee_kind": "legal",
+        "licensee_kind": "Company or sole proprietor",
         "licensee_name": "Cafe Aroma LLC",
-        "status": "active",
-        "starts_at": "2027-03-11T09:30:00Z",
+        "status": "Active",
+        "starts_at": "2027-03-11T09:30:00+00:00",
     }
     assert (agreement_row["document_en"], agreement_row["document_ru"]) == (
         agreement.document_en,
         agreement.document_ru,
     )
     assert "Cafe Aroma LLC" in agreement.document_en
-    assert [row["status_to"] for row in sections["licensing.AgreementEvent"].rows] == ["active"]
-    assert [row["public_id"] for row in sections["licensing.Certificate"].rows] == [
+    assert [row["status_to"] for row in sections["licensing.AgreementEvent"].records()] == [
+        "active"
+    ]
+    assert [row["public_id"] for row in sections["licensing.Certificate"].records()] == [
         agreement.certificate.public_id
     ]
     # Every field of each record is there, the id first.
     for label in PURCHASE_LABELS:
-        names = [column.name for column in sections[label].columns]
+        names = [column.key for column in sections[label].columns]
         assert names[0] == "id"
-        assert set(sections[label].rows[0]) == set(names)
+        assert set(sections[label].records()[0]) == set(names)
 
 
 def test_the_buyer_of_the_other_order_gets_only_theirs(purchase, buyer):
-    sections = {section.label: section for section in export_sections(subject_id=buyer.pk)}
-    [row] = sections["licensing.Order"].rows
+    sections = {section.key: section for section in package_sections(subject_id=buyer.pk)}
+    [row] = sections["licensing.Order"].records()
     assert (row["buyer_kind"], row["status"], row["company_name"]) == (
-        "natural",
-        "awaiting_payment",
-        "",
+        "Private person",
+        "Awaiting payment",
+        None,
     )
     assert "licensing.Agreement" not in sections and "licensing.Invoice" not in sections
 
@@ -180,7 +184,7 @@ def words(markup: str) -> str:
     [
         (
             "en",
-            {"licensing.Order": "orders", "licensing.Agreement": "licence agreements"},
+            {"licensing.Order": "Orders", "licensing.Agreement": "Licence agreements"},
             [
                 "Orders (1)",
                 "Invoices (1)",
@@ -195,7 +199,7 @@ def words(markup: str) -> str:
         ),
         (
             "ru",
-            {"licensing.Order": "заказы", "licensing.Agreement": "лицензионные договоры"},
+            {"licensing.Order": "Заказы", "licensing.Agreement": "Лицензионные договоры"},
             [
                 "Заказы (1)",
                 "Счета (1)",
@@ -219,7 +223,7 @@ def test_the_archive_names_the_records_in_the_persons_language(
         data = json.loads(zipped.read("data.json"))
         index = words(zipped.read("index.html").decode())
     for label, title in titles.items():
-        assert data["records"][label]["title"] == title
+        assert records_of(data)[label]["title"] == title
     for heading in headings:
         assert heading in index, heading
 

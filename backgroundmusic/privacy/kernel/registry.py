@@ -71,6 +71,14 @@ class Subjects(StrEnum):
     REQUESTERS = "requesters"  # people who write to the service or ask about their data
 
 
+class Source(StrEnum):
+    """Where a piece of personal data comes from (GDPR art. 14(2)(f), 15(1)(g))."""
+
+    PERSON = "person"  # the person typed or chose it
+    GENERATED = "generated"  # the service recorded or derived it while working for them
+    THIRD_PARTY = "third_party"  # someone else gave it to us (a payment service, a sender)
+
+
 class LegalBasis(StrEnum):
     CONTRACT = "contract"
     CONSENT = "consent"
@@ -274,6 +282,12 @@ DATA_CATEGORY_LABELS = {
     Category.COOKIE_ID: _("Cookie identifiers"),
 }
 
+SOURCE_LABELS = {
+    Source.PERSON: _("You gave it to us"),
+    Source.GENERATED: _("We recorded it while providing the service"),
+    Source.THIRD_PARTY: _("We received it from a third party"),
+}
+
 LEGAL_BASIS_LABELS = {
     LegalBasis.CONTRACT: _("Performance of a contract with you"),
     LegalBasis.CONSENT: _("Your consent"),
@@ -293,7 +307,8 @@ class Use:
 @dataclass(frozen=True)
 class PersonalData:
     """further_uses: purposes the field also serves beyond its main one, each on its own basis
-    (e.g. analytics events also feed the research release, with consent)."""
+    (e.g. analytics events also feed the research release, with consent). source: where we got
+    it, shown in the access package; every declared field names one (test_data_map)."""
 
     category: Category
     purpose: Purpose
@@ -302,6 +317,7 @@ class PersonalData:
     erasure: Erasure
     exportable: bool = True
     further_uses: tuple[Use, ...] = ()
+    source: Source | None = None
 
     def uses(self) -> tuple[Use, ...]:
         return (Use(purpose=self.purpose, legal_basis=self.legal_basis), *self.further_uses)
@@ -318,6 +334,7 @@ def staff_record(*, exportable: bool) -> PersonalData:
         retention=Retentions.STAFF_AUDIT,
         erasure=Erasure.KEEP_FOR_LAW,
         exportable=exportable,
+        source=Source.GENERATED,
     )
 
 

@@ -1,5 +1,5 @@
-"""Download my data: the archive (data.json + index.html), sealed with the person's data key,
-and the services and selectors that request, build, download and destroy it."""
+"""Download my data: the archive (the access package, package.py), sealed with the person's
+data key, and the services and selectors that request, build, download and destroy it."""
 
 import hashlib
 import json
@@ -7,16 +7,13 @@ import logging
 import os
 import secrets
 import zipfile
-from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from io import BytesIO
-from typing import Any
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.conf import settings
-from django.core import serializers
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.mail import send_mail
@@ -30,181 +27,36 @@ from django.utils.translation import gettext as _
 from backgroundmusic.core import clock
 from backgroundmusic.core.errors import DomainError
 from backgroundmusic.privacy.kernel import crypto, keys
-from backgroundmusic.privacy.kernel.registry import (
-    DATA_CATEGORY_LABELS,
-    LEGAL_BASIS_LABELS,
-    PURPOSE_LABELS,
-    ModelDeclaration,
-    PersonalData,
-    Retentions,
-    data_map,
-)
+from backgroundmusic.privacy.kernel.registry import Retentions
 from backgroundmusic.privacy.models import DataExport
 from backgroundmusic.privacy.rights.erasure import erasure_pending
-from backgroundmusic.privacy.rights.rows import (
-    Person,
-    covered_labels,
-    declarations_with_subject,
-    exported_rows,
-    model_of,
-    person_model,
-    subject_rows,
-    verbose,
-)
+from backgroundmusic.privacy.rights.package import PackageInvalid, access_package, package_validate
+from backgroundmusic.privacy.rights.rows import Person, person_model
 
 logger = logging.getLogger(__name__)
 
-EXPORT_FORMAT = "backgroundmusic.data-export/1"
 EXPORT_LINK_LIFETIME = timedelta(days=Retentions.EXPORT_FILE.days)
 EXPORT_STORAGE_DIR = "privacy-exports"
 _EXPORT_FILE_MAGIC = b"BMX1"  # sealed export file: magic | data key id (8 bytes) | nonce | data
 _TOKEN_MAX_LENGTH = 100
 
 
-@dataclass(frozen=True)
-class ExportColumn:
-    name: str
-    title: str
-    data: PersonalData | None  # None: not personal data, carried for context
-
-    @property
-    def category_label(self) -> str:
-        return verbose(DATA_CATEGORY_LABELS.get(self.data.category)) if self.data else ""
-
-    def describe(self) -> dict[str, Any]:
-        """The field in data.json: its title and, for personal data, what the data map says."""
-        described: dict[str, Any] = {"title": self.title, "personal": self.data is not None}
-        if self.data is not None:
-            described |= {
-                "category": self.data.category.value,
-                "purpose": self.data.purpose.value,
-                "legal_basis": self.data.legal_basis.value,
-                "retention": str(self.data.retention),
-            }
-        return described
-
-
-@dataclass(frozen=True)
-class ExportSection:
-    label: str
-    title: str
-    columns: list[ExportColumn]
-    rows: list[dict[str, Any]]
-
-    def _labels(self, labels: Mapping[Any, Any], attribute: str) -> list[str]:
-        found: list[str] = []
-        for column in self.columns:
-            if column.data is not None:
-                text = verbose(labels.get(getattr(column.data, attribute)))
-                if text and text not in found:
-                    found.append(text)
-        return found
-
-    def purposes(self) -> list[str]:
-        return self._labels(PURPOSE_LABELS, "purpose")
-
-    def legal_bases(self) -> list[str]:
-        return self._labels(LEGAL_BASIS_LABELS, "legal_basis")
-
-    def retention(self) -> list[str]:
-        found: list[str] = []
-        for column in self.columns:
-            if column.data is not None and str(column.data.retention) not in found:
-                found.append(str(column.data.retention))
-        return found
-
-    def cells(self) -> list[list[str]]:
-        """Rows as display strings in column order (for index.html)."""
-        return [[_display(row.get(column.name)) for column in self.columns] for row in self.rows]
-
-
-def _display(value: Any) -> str:
-    if value is None or value == "":
-        return "—"
-    if isinstance(value, str):
-        return value
-    return json.dumps(value, cls=DjangoJSONEncoder, ensure_ascii=False)
-
-
-def _export_field_names(declaration: ModelDeclaration) -> list[str]:
-    """The fields an export carries: exportable personal fields, and the row's other fields for
-    context (accounts/privacy.py); none when the model has no exportable personal field."""
-    if not any(data.exportable for data in declaration.personal.values()):
-        return []
-    allowed = {n for n, data in declaration.personal.items() if data.exportable}
-    allowed |= set(declaration.not_personal)
-    model = model_of(declaration)
-    pk_name = model._meta.pk.name if model._meta.pk else ""
-    fields = (*model._meta.concrete_fields, *model._meta.many_to_many)
-    return [f.name for f in fields if f.name in allowed and f.name != pk_name]
-
-
-def _export_section(declaration: ModelDeclaration, rows: Iterable[models.Model]) -> ExportSection:
-    model = model_of(declaration)
-    names = _export_field_names(declaration)
-    columns = [
-        ExportColumn(
-            name=name,
-            title=verbose(getattr(model._meta.get_field(name), "verbose_name", name)),
-            data=declaration.personal.get(name),
-        )
-        for name in names
-    ]
-    serialized = serializers.serialize("python", rows, fields=names)
-    plain = json.loads(json.dumps(serialized, cls=DjangoJSONEncoder))
-    return ExportSection(
-        label=declaration.label,
-        title=verbose(model._meta.verbose_name_plural),
-        columns=[ExportColumn(name="id", title="id", data=None), *columns],
-        rows=[{"id": item["pk"], **item["fields"]} for item in plain],
-    )
-
-
-def export_sections(*, subject_id: int) -> list[ExportSection]:
-    """Every exportable field of every declared model about the person: rows found by subject
-    paths, then the rows registered exporters find. Models without rows are left out."""
-    covered = covered_labels(data_map.exporters.values())
-    sections = []
-    for declaration in declarations_with_subject():
-        if declaration.label in covered or not _export_field_names(declaration):
-            continue
-        found = subject_rows(declaration, subject_id).order_by("pk")
-        if found.exists():
-            sections.append(_export_section(declaration, found))
-    for label, rows in exported_rows(subject_id).items():
-        declaration = data_map.models[label]
-        if rows and _export_field_names(declaration):
-            sections.append(_export_section(declaration, rows))
-    return sections
-
-
 def export_archive(*, subject_id: int, generated_at: datetime) -> bytes:
-    """The ZIP the person downloads: data.json (machine-readable) and index.html (readable, no
-    external resources)."""
-    sections = export_sections(subject_id=subject_id)
-    document = {
-        "format": EXPORT_FORMAT,
-        "generated_at": generated_at.isoformat(),
-        "subject_id": subject_id,
-        "records": {
-            section.label: {
-                "title": section.title,
-                "fields": {column.name: column.describe() for column in section.columns},
-                "rows": section.rows,
-            }
-            for section in sections
-        },
-    }
-    index = render_to_string(
-        "privacy/export_index.html",
-        {"sections": sections, "generated_at": generated_at, "subject_id": subject_id},
-    )
+    """The ZIP the person downloads, in the current language: data.json (for programs, valid
+    against the package's schema), one CSV per section (for spreadsheets) and index.html (to
+    read; no external resources). Raises PackageInvalid when data.json breaks the schema."""
+    package = access_package(subject_id=subject_id, generated_at=generated_at)
+    document = package.document()
+    package_validate(document)
+    index = render_to_string("privacy/export_index.html", {"package": package})
     buffer = BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         archive.writestr(
             "data.json",
             json.dumps(document, cls=DjangoJSONEncoder, ensure_ascii=False, indent=2),
         )
+        for name, content in package.csv_files().items():
+            archive.writestr(name, content)
         archive.writestr("index.html", index)
     return buffer.getvalue()
 
@@ -369,6 +221,15 @@ def export_build(
                 current.save()
                 _send_export_ready(export=current, token=token, site_url=site_url, method=method)
                 return current
+    except PackageInvalid as invalid:
+        # Refused, not sent: a package that breaks its documented format is a bug to fix.
+        logger.error("data export #%s: the package breaks its schema: %s", export_id, invalid)
+        with transaction.atomic():
+            DataExport.objects.filter(pk=export_id, status=DataExport.Status.BUILDING).update(
+                status=DataExport.Status.FAILED, failure_reason="package failed validation"
+            )
+        _storage_delete(name)
+        return DataExport.objects.filter(pk=export_id).first()
     except Exception:
         logger.exception("data export #%s failed", export_id)
         with transaction.atomic():

@@ -13,6 +13,7 @@ SECTIONS = {
     "sharing_section": ("privacy/center/_sharing.html", "consents:sharing_section"),
     "restriction_section": ("privacy/center/_restriction.html", "consents:restriction_section"),
     "data_section": ("privacy/center/_data.html", "rights:data_section"),
+    "corrections_section": ("privacy/center/_corrections.html", "rights:corrections_section"),
     "disclosures_section": ("privacy/center/_disclosures.html", "disclosures:disclosures_section"),
     "transfers_section": ("privacy/center/_transfers.html", "transfers:transfers_section"),
     "delete_section": ("privacy/center/_delete.html", "rights:delete_section"),

@@ -8,6 +8,7 @@ from django.db.models import Model
 from backgroundmusic.core.models import ScheduledRun
 from backgroundmusic.privacy.kernel.models import DataKey
 from backgroundmusic.privacy.kernel.registry import (
+    SOURCE_LABELS,
     Category,
     Clock,
     Erasure,
@@ -16,6 +17,7 @@ from backgroundmusic.privacy.kernel.registry import (
     Purpose,
     Registry,
     Retentions,
+    Source,
     data_map,
 )
 
@@ -130,6 +132,18 @@ def test_every_personal_field_has_a_retention_of_whole_days():
     ]
 
     assert problems == []
+
+
+def test_every_personal_field_says_where_we_got_it():
+    # The access package tells the person each category's source (privacy/rights/package.py).
+    missing = [
+        f"{declaration.label}.{name}"
+        for declaration, name, data in data_map.personal_fields()
+        if data.source not in set(Source)
+    ]
+
+    assert missing == []
+    assert set(SOURCE_LABELS) == set(Source)
 
 
 def test_every_subject_path_leads_to_the_user_model():

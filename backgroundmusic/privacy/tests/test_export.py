@@ -155,8 +155,23 @@ def ready_export(user: User) -> tuple[DataExport, str]:
 
 def archive_of(content: bytes) -> tuple[dict, str]:
     with zipfile.ZipFile(io.BytesIO(content)) as archive:
-        assert sorted(archive.namelist()) == ["data.json", "index.html"]
+        names = archive.namelist()
+        assert {"data.json", "index.html"} <= set(names)
+        assert all(name.startswith("csv/") for name in set(names) - {"data.json", "index.html"})
         return json.loads(archive.read("data.json")), archive.read("index.html").decode()
+
+
+def records_of(data: dict) -> dict[str, dict]:
+    """data.json's sections by model label, their columns by key and rows as mappings."""
+    found = {}
+    for section in data["sections"]:
+        keys = [column["key"] for column in section["columns"]]
+        found[section["key"]] = {
+            "title": section["title"],
+            "columns": {column["key"]: column for column in section["columns"]},
+            "rows": [dict(zip(keys, row, strict=True)) for row in section["rows"]],
+        }
+    return found
 
 
 @pytest.fixture
@@ -335,9 +350,9 @@ def test_the_archive_holds_every_exportable_field_and_nothing_else(owner, client
     assert response.status_code == 200
     data, index = archive_of(b"".join(response.streaming_content))
 
-    assert data["format"] == "backgroundmusic.data-export/1"
-    assert data["subject_id"] == owner.pk
-    records = data["records"]
+    assert data["format"] == "backgroundmusic.data-export/2"
+    assert data["account_id"] == owner.pk
+    records = records_of(data)
     assert set(records) == {
         "accounts.User",
         "accounts.Profile",
@@ -351,41 +366,54 @@ def test_the_archive_holds_every_exportable_field_and_nothing_else(owner, client
     [user_row] = records["accounts.User"]["rows"]
     assert user_row["username"] == "owner"
     assert user_row["email"] == "owner@example.com"
-    assert "password" not in user_row and "password" not in records["accounts.User"]["fields"]
+    assert "password" not in user_row and "password" not in records["accounts.User"]["columns"]
     [profile_row] = records["accounts.Profile"]["rows"]
     assert profile_row["full_name"] == OWNER_VALUES["full_name"]
     assert profile_row["address_street"] == OWNER_VALUES["address_street"]
-    assert (profile_row["phone"], profile_row["language"]) == (OWNER_VALUES["phone"], "en")
-    assert records["accounts.Profile"]["fields"]["phone"] == {
-        "title": "contact phone",
+    assert (profile_row["phone"], profile_row["language"]) == (OWNER_VALUES["phone"], "English")
+    assert records["accounts.Profile"]["columns"]["phone"] == {
+        "key": "phone",
+        "label": "Contact phone",
         "personal": True,
-        "category": "user.contact.phone_number",
-        "purpose": "communication",
-        "legal_basis": "contract",
+        "category": "Contact phone number",
+        "source": "You gave it to us",
+        "purpose": "Keeping in touch with you about your account and licences",
+        "legal_basis": "Performance of a contract with you",
         "retention": "While the account is open, then 30 days after it is closed",
     }
     assert [row["url"] for row in records["accounts.SocialLink"]["rows"]] == [
         OWNER_VALUES["social_link"]
     ]
-    assert records["accounts.Profile"]["fields"]["full_name"] == {
-        "title": "full name",
+    assert records["accounts.Profile"]["columns"]["full_name"] == {
+        "key": "full_name",
+        "label": "Full name",
         "personal": True,
-        "category": "user.name",
-        "purpose": "contract",
-        "legal_basis": "contract",
+        "category": "Name",
+        "source": "You gave it to us",
+        "purpose": "Performing the user agreement and licence agreements",
+        "legal_basis": "Performance of a contract with you",
         "retention": "While the account is open, then 30 days after it is closed",
     }
-    assert records["accounts.Profile"]["fields"]["user"] == {"title": "user", "personal": False}
+    assert records["accounts.Profile"]["columns"]["user"] == {
+        "key": "user",
+        "label": "Account",
+        "personal": False,
+        "category": None,
+        "source": None,
+        "purpose": None,
+        "legal_basis": None,
+        "retention": None,
+    }
     [consent] = records["privacy.ConsentRecord"]["rows"]
     assert (consent["purpose"], consent["action"], consent["method"]) == (
-        "newsletter",
-        "given",
-        "form",
+        "Newsletters and promotional e-mail",
+        "Given",
+        "Form",
     )
     [reading] = records["privacy.StaffAccessLogEntry"]["rows"]
     assert (reading["subject_id"], reading["fields"], reading["reason"]) == (
         owner.pk,
-        ["email"],
+        ["E-mail address"],
         "Ticket 7",
     )
     assert "actor_id" not in reading  # who read is not exportable
@@ -396,7 +424,7 @@ def test_the_archive_holds_every_exportable_field_and_nothing_else(owner, client
     assert "privacy.DataExport" not in records  # nothing exportable in it
 
     serialized = json.dumps(data)
-    for value in ("other@example.com", "someone-else", "Court", "Gag order"):
+    for value in ("other@example.com", "someone-else", '"Court"', "Gag order"):
         assert value not in serialized
     assert other.username not in [row["username"] for row in records["accounts.User"]["rows"]]
 
@@ -404,9 +432,9 @@ def test_the_archive_holds_every_exportable_field_and_nothing_else(owner, client
     assert (
         'Profiles</h2> <p class="muted">Why we hold it: Registration, sign-in and account '
         "management; Performing the user agreement and licence agreements; Keeping in touch with "
-        "you about your account and licences; Showing your public profile (only with your "
-        "consent) (performance of a contract with you; your consent). How long: While the account"
-        " is open, then 30 days after it is closed.</p>"
+        "you about your account and licences; Showing your public profile (only with your consent) "
+        "(performance of a contract with you; your consent). How long: While the account is "
+        "open, then 30 days after it is closed. Where we got it: You gave it to us.</p>"
     ) in " ".join(index.split())
     for value in (*OWNER_VALUES.values(), "owner@example.com", "Ticket 7", "Tax office"):
         assert value in index

@@ -23,7 +23,7 @@ from backgroundmusic.core.forms import Form
 from backgroundmusic.core.http import AuthenticatedRequest
 from backgroundmusic.core.ratelimits import rate_limited
 from backgroundmusic.privacy.models import ConsentMethod
-from backgroundmusic.privacy.rights import erasure, export, held
+from backgroundmusic.privacy.rights import corrections, erasure, export, held
 from backgroundmusic.staffroles.selectors import staff_is_member
 
 # Privacy-center sections (privacy/templatetags/privacy_center.py)
@@ -34,6 +34,10 @@ def data_section(request: AuthenticatedRequest) -> dict[str, Any]:
         "held": held.data_held(subject=request.user),
         "exports": export.exports_of(subject=request.user),
     }
+
+
+def corrections_section(request: AuthenticatedRequest) -> dict[str, Any]:
+    return {"corrections": corrections.corrections_of(subject=request.user)}
 
 
 def delete_section(request: AuthenticatedRequest) -> dict[str, Any]:
