@@ -243,8 +243,8 @@ def test_privacy_center(count, client, django_assert_num_queries):
     # pending confirmations to 66, the letters about incidents to 67): it grows with the map, not
     # the rows. One more asks whether the profile has a phone, for the text-message consent's
     # row; the newsletter row asks for a confirmation waiting and for the verified address (2
-    # more). The transfers abroad: one.
-    page = assert_page_queries(signed_in(client, owner), "/privacy/", 71, django_assert_num_queries)
+    # more). The transfers abroad: one. The extension notices of the person's requests: one.
+    page = assert_page_queries(signed_in(client, owner), "/privacy/", 72, django_assert_num_queries)
     # Each disclosure names its recipient twice (the list and its details).
     assert page.count("Court ") == 2 * count
 
