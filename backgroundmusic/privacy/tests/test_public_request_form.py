@@ -277,3 +277,19 @@ def test_the_code_letter_goes_in_the_form_s_language(smtp_server: SmtpServer):
     assert "Код действует 15 минут, попыток — 3." in received.text
     type_code(visitor, code)
     assert DataSubjectRequest.objects.get().language == "ru"
+
+
+def test_rotating_the_master_key_reseals_a_pending_request(settings):
+    from backgroundmusic.privacy.tests.test_rotate_data_master_key import NEW, OLD
+
+    settings.DATA_MASTER_KEYS = f"k1:{OLD}"
+    pending = public.pending_request_start(
+        address="lost@example.org", kind="access", details="Mine", language="en"
+    )
+    settings.DATA_MASTER_KEYS = f"k2:{NEW},k1:{OLD}"
+    assert public.pending_requests_reseal() == 1
+    assert public.pending_requests_reseal() == 0
+    settings.DATA_MASTER_KEYS = f"k2:{NEW}"
+    assert public.pending_request_typed(pending_id=pending.pk) == public.Typed(
+        address="lost@example.org", details="Mine"
+    )

@@ -269,7 +269,9 @@ def test_the_notice_goes_to_the_linked_account_in_its_language_through_smtp(
         assert run_queued("send_extension_notice") == ["sent"]
     [received] = smtp_server.wait_for(1)
     assert received.rcpt_tos == ["ivan@example.org"]
-    assert received.subject.strip() == f"Ваш запрос №{request.pk}: нам нужно больше времени для ответа"
+    assert (
+        received.subject.strip() == f"Ваш запрос №{request.pk}: нам нужно больше времени для ответа"
+    )
     text = received.text
     assert "Ищем письма в архиве" in text
     assert "ответим до 2026-01-29" in text
