@@ -342,8 +342,11 @@ def request_log(
     subject: Person | None = None,
     requester_contact: str,
 ) -> DataSubjectRequest:
-    """Logs a request received outside the site and computes both deadlines from its receipt."""
+    """Logs a request received outside the site and computes both deadlines from its receipt.
+    The request form's channel is the system's alone (its address is proven by the code)."""
     actor_id = _actor_id(actor)
+    if channel == Channel.WEB_FORM:
+        raise DomainError(_("Choose how the request arrived."), code="invalid_channel")
     request = _request_create(
         kind=kind,
         channel=channel,

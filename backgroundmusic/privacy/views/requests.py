@@ -54,7 +54,12 @@ def _clean_subject(value: str) -> object | None:
 class RequestLogForm(Form):
     kind = forms.ChoiceField(label=gettext_lazy("Kind of request"), choices=RequestKind.choices)
     channel = forms.ChoiceField(
-        label=gettext_lazy("Arrived by"), choices=DataSubjectRequest.Channel.choices
+        label=gettext_lazy("Arrived by"),
+        choices=[
+            choice
+            for choice in DataSubjectRequest.Channel.choices
+            if choice[0] != DataSubjectRequest.Channel.WEB_FORM
+        ],
     )
     received_at = forms.DateTimeField(
         label=gettext_lazy("Received (Moscow time)"),
