@@ -277,6 +277,10 @@ RATE_LIMITS = {
     # Asking for the newsletter in the privacy center ("Give", "Send again"): each e-mails a
     # confirmation link to the person's own address.
     "consent_confirmation": {"person": "5/h", "address": "20/h"},
+    # The public request form and its "Send a new code" (/privacy/request/): each e-mails a
+    # one-time code to the typed address; counted per typed e-mail address (its keyed digest)
+    # and per network address.
+    "request_code": {"email": "3/h", "address": "10/h"},
     # Every call of the JSON API (/api/...); the documentation page and the schema are not counted.
     "api": {"person": "300/m", "address": "300/m"},
     # Opening a public profile (/u/<username>/), existing or not: it names people.

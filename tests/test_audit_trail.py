@@ -121,6 +121,7 @@ def test_each_handler_of_a_request_keeps_their_step():
     dsr.request_act(actor=second, request=request, action="restrict")
     dsr.request_close(actor=second, request=request, outcome="Processing restricted", status="done")
     target = f"privacy.DataSubjectRequest:{request.pk}"
+    notice = request.extension_notices.get()
     assert rows(*REQUEST_ACTIONS) == [
         (
             first.pk,
@@ -154,8 +155,8 @@ def test_each_handler_of_a_request_keeps_their_step():
             second.pk,
             "request.extended",
             target,
-            {"due_ru": "2026-03-16"},
-            {"extended_due_ru": "2026-03-23"},
+            {"due_ru": "2026-03-16", "due_gdpr": "2026-04-01"},
+            {"due_ru": "2026-03-23", "due_gdpr": "2026-04-01", "notice": notice.pk},
         ),
         (second.pk, "request.acted", target, {}, {"action": "restrict", "purpose": ""}),
         (

@@ -244,8 +244,8 @@ def test_privacy_center(count, client, django_assert_num_queries):
     # the rows. One more asks whether the profile has a phone, for the text-message consent's
     # row; the newsletter row asks for a confirmation waiting and for the verified address (2
     # more). The transfers abroad: one. "Corrections you made" reads the person's corrections in
-    # the audit trail (1 more).
-    page = assert_page_queries(signed_in(client, owner), "/privacy/", 72, django_assert_num_queries)
+    # the audit trail (1 more). The extension notices of the person's requests: one.
+    page = assert_page_queries(signed_in(client, owner), "/privacy/", 73, django_assert_num_queries)
     # Each disclosure names its recipient twice (the list and its details).
     assert page.count("Court ") == 2 * count
 

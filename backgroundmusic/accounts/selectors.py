@@ -157,6 +157,19 @@ def verified_primary_address(*, user_id: int) -> str | None:
     )
 
 
+def account_with_verified_primary_address(*, address: str) -> User | None:
+    """The active account whose verified primary e-mail address is `address` (any case), or
+    None: the account a request proven by a code sent to that address is about."""
+    found = (
+        EmailAddress.objects.filter(
+            email__iexact=address.strip(), primary=True, verified=True, user__is_active=True
+        )
+        .select_related("user")
+        .first()
+    )
+    return found.user if found is not None else None
+
+
 def message_address(*, user_id: int) -> MessageAddress | None:
     """The verified primary address of an active account and the language of our messages to
     it (the profile's); None when there is no such address. One query."""

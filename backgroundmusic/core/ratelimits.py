@@ -11,7 +11,7 @@ The counters need a cache whose add and incr are atomic across processes: Redis 
 out, the locked file cache in embedded mode (core/cache.py; decision 0014).
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import wraps
 from math import ceil
@@ -73,12 +73,18 @@ def _address(request: HttpRequest) -> str | None:
     return truncate_ip(client_ip(request)) or None
 
 
-def rate_limit_hit(request: HttpRequest, *, scope: str) -> Refusal | None:
-    """Counts the request in the scope's counters; a Refusal when one of them is over."""
+def rate_limit_hit(
+    request: HttpRequest, *, scope: str, keys: Mapping[str, str] | None = None
+) -> Refusal | None:
+    """Counts the request in the scope's counters; a Refusal when one of them is over. keys:
+    further counters by kind, e.g. {"email": <keyed digest of a typed address>}, each limited by
+    the scope's rate of that kind."""
     rates: dict[str, str] = settings.RATE_LIMITS[scope]
+    identities = [("person", _person(request)), ("address", _address(request))]
+    identities += [(kind, f"{kind}:{value}") for kind, value in (keys or {}).items()]
     waits = []
-    for kind, identify in (("person", _person), ("address", _address)):
-        rate, value = rates.get(kind), identify(request)
+    for kind, value in identities:
+        rate = rates.get(kind)
         if not rate or value is None:
             continue
         usage = get_usage(

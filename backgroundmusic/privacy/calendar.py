@@ -97,7 +97,15 @@ def add_one_month(start: date) -> date:
     last day of February. The regulation's move of a deadline that falls on a weekend or holiday
     to the next working day is not applied: answering earlier is always within the period.
     """
-    return start + relativedelta(months=1)
+    return add_months(start, 1)
+
+
+def add_months(start: date, n: int) -> date:
+    """The same day n months later, or that month's last day when it has no such day; counted
+    from `start` itself, so received on 31 January, one month and two more end on 30 April."""
+    if n < 0:
+        raise ValueError("n must not be negative")
+    return start + relativedelta(months=n)
 
 
 def controller_date(moment: datetime) -> date:

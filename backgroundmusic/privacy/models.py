@@ -427,6 +427,8 @@ class DataSubjectRequest(models.Model):
     class Channel(models.TextChoices):
         EMAIL = "email", _("E-mail")
         LETTER = "letter", _("Letter")
+        # The public request form: its address was verified by a one-time code (requests_public).
+        WEB_FORM = "web_form", _("Request form, address verified by a one-time code")
         OTHER = "other", _("Other")
 
     class Identity(models.TextChoices):
@@ -452,6 +454,11 @@ class DataSubjectRequest(models.Model):
     # How to answer the requester (address or e-mail as given); emptied when the request closes
     # past its retention period.
     requester_contact = models.TextField(blank=True)
+    # What the requester wrote on the public request form, in their words.
+    details = models.TextField(blank=True)
+    # The language of letters to a requester without a linked account (the form's language);
+    # empty: the linked account's language, else the site's default.
+    language = models.CharField(max_length=8, blank=True)
     identity = models.CharField(
         max_length=16, choices=Identity.choices, default=Identity.UNVERIFIED
     )
@@ -459,6 +466,7 @@ class DataSubjectRequest(models.Model):
     due_gdpr = models.DateField()  # one month (GDPR art. 12(3))
     extended_due_ru = models.DateField(null=True, blank=True)  # +5 working days, with a reason
     extension_reason = models.TextField(blank=True)
+    extended_due_gdpr = models.DateField(null=True, blank=True)  # up to two more months
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN)
     closed_at = models.DateTimeField(null=True, blank=True)
     outcome = models.TextField(blank=True)
@@ -470,12 +478,87 @@ class DataSubjectRequest(models.Model):
             models.CheckConstraint(
                 condition=Q(extended_due_ru__isnull=True) | ~Q(extension_reason=""),
                 name="request_extension_needs_reason",
-            )
+            ),
+            models.CheckConstraint(
+                condition=Q(extended_due_gdpr__isnull=True) | ~Q(extension_reason=""),
+                name="request_gdpr_extension_needs_reason",
+            ),
         ]
         permissions = [("handle_datasubjectrequest", "Can handle data-subject requests")]
 
     def __str__(self) -> str:
         return f"request #{self.pk}"
+
+
+class ExtensionNotice(models.Model):
+    """The letter telling the requester that a deadline was extended, why, and the new dates
+    (privacy/requests.py): queued with the extension, sent by its job."""
+
+    class Delivery(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        SENT = "sent", _("Sent by e-mail")
+        NO_ADDRESS = "no_address", _("No e-mail address: send it by post")
+
+    request = models.ForeignKey(
+        DataSubjectRequest, on_delete=models.CASCADE, related_name="extension_notices"
+    )
+    reason = models.TextField()
+    # The deadlines as the letter states them; null when that law's deadline was not extended.
+    extended_due_ru = models.DateField(null=True, blank=True)
+    extended_due_gdpr = models.DateField(null=True, blank=True)
+    queued_at = models.DateTimeField()
+    delivery = models.CharField(max_length=16, choices=Delivery.choices, default=Delivery.QUEUED)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["queued_at", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(extended_due_ru__isnull=False) | Q(extended_due_gdpr__isnull=False),
+                name="extension_notice_names_a_deadline",
+            ),
+            models.CheckConstraint(
+                condition=Q(sent_at__isnull=True) | Q(delivery="sent"),
+                name="extension_notice_sent_at_only_when_sent",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"extension notice #{self.pk} of request #{self.request_id}"
+
+
+class PendingRequest(models.Model):
+    """A request made on the public form, waiting for the one-time code e-mailed to its address
+    (privacy/requests_public.py). Holds a keyed hash of the code, never the code; the address and
+    the requester's words sealed under the master key, and a keyed digest of the address for the
+    rate limit. Deleted by the retention run a day after it was made."""
+
+    address_digest = models.CharField(max_length=64, db_index=True)
+    sealed = models.TextField()
+    kind = models.CharField(max_length=32, choices=RequestKind.choices)
+    language = models.CharField(max_length=8)
+    code_hash = models.CharField(max_length=128)
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    attempts = models.PositiveSmallIntegerField(default=0)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    # Set when the code was typed right: the request is then logged, and this row is spent.
+    verified_at = models.DateTimeField(null=True, blank=True)
+    # A newer code was asked for the same typed request: this one no longer counts.
+    superseded_at = models.DateTimeField(null=True, blank=True)
+    request = models.OneToOneField(
+        DataSubjectRequest,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="pending_request",
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"pending request #{self.pk}"
 
 
 class LegalBasisForDisclosure(models.TextChoices):

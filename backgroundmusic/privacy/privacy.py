@@ -370,6 +370,8 @@ declare(
         "kind": _held(Category.CONSENT, Retentions.REQUEST_RECORDS, source=Source.PERSON),
         "received_at": _held(Category.CONSENT, Retentions.REQUEST_RECORDS),
         "outcome": _held(Category.CONSENT, Retentions.REQUEST_RECORDS),
+        "details": _held(Category.CONSENT, Retentions.REQUEST_RECORDS, erasure=Erasure.NULL),
+        "language": _held(Category.ACCOUNT_SETTINGS, Retentions.REQUEST_RECORDS),
     },
     not_personal=[
         "id",
@@ -378,13 +380,68 @@ declare(
         "due_ru",
         "due_gdpr",
         "extended_due_ru",
+        "extended_due_gdpr",
         "extension_reason",
         "status",
         "closed_at",
         "handled_by_id",
     ],
     clock=Clock(rule="request records"),
-    note="Proof that a data-subject request was answered in time.",
+    note="Proof that a data-subject request was answered in time. details: what the requester "
+    "wrote on the public request form.",
+)
+declare(
+    "privacy.ExtensionNotice",
+    subject="request__subject",
+    subjects=(Subjects.REQUESTERS, Subjects.USERS),
+    personal={
+        name: _held(Category.CONSENT, Retentions.REQUEST_RECORDS)
+        for name in ("queued_at", "delivery", "sent_at")
+    },
+    not_personal=["id", "request", "reason", "extended_due_ru", "extended_due_gdpr"],
+    clock=Clock(rule="request records"),
+    note="Proof that the requester was told of an extension, why and when: goes with its "
+    "request (privacy/requests.py).",
+)
+declare(
+    "privacy.PendingRequest",
+    subject="",
+    subjects=(Subjects.REQUESTERS,),
+    personal={
+        name: _held(
+            category,
+            Retention(
+                days=1,
+                start=RetentionStart.COLLECTED,
+                description=_("1 day after the request form was sent"),
+            ),
+            purpose=Purpose.LEGAL_COMPLIANCE,
+            erasure=Erasure.DELETE,
+            exportable=False,
+        )
+        for name, category in (
+            ("address_digest", Category.CONTACT_EMAIL),
+            ("sealed", Category.CONTACT_EMAIL),
+            ("kind", Category.CONSENT),
+            ("language", Category.ACCOUNT_SETTINGS),
+            ("created_at", Category.CONSENT),
+        )
+    },
+    not_personal=[
+        "id",
+        "code_hash",
+        "expires_at",
+        "attempts",
+        "sent_at",
+        "verified_at",
+        "superseded_at",
+        "request",
+    ],
+    clock=Clock(field="created_at"),
+    note="A request made on the public form, waiting for the one-time code sent to its address "
+    "(privacy/requests_public.py): the address and the requester's words sealed under the master "
+    "key, a keyed digest of the address, a keyed hash of the code. Linked to no account, so no "
+    "export finds it; it leaves with its short period, the logged request staying.",
 )
 declare(
     "privacy.Disclosure",
@@ -493,7 +550,12 @@ def _register_rights_handlers() -> None:
     data_map.register_retention(
         "request records",
         retention.destroy_request_records,
-        models=["privacy.DataSubjectRequest", "privacy.ErasureJob", "privacy.PolicyAcceptance"],
+        models=[
+            "privacy.DataSubjectRequest",
+            "privacy.ExtensionNotice",
+            "privacy.ErasureJob",
+            "privacy.PolicyAcceptance",
+        ],
     )
     data_map.register_retention(
         "old registers",
@@ -566,3 +628,16 @@ def _register_address_verified_listeners() -> None:
 
 
 _register_address_verified_listeners()
+
+# Requests made on the public form keep what was typed sealed under the master key
+# (privacy/requests_public.py): rotating the master key re-seals them.
+
+
+def _register_resealer() -> None:
+    from backgroundmusic.privacy.kernel.registry import data_map
+    from backgroundmusic.privacy.requests_public import pending_requests_reseal
+
+    data_map.register_resealer("pending requests", pending_requests_reseal)
+
+
+_register_resealer()

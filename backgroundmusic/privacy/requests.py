@@ -1,10 +1,15 @@
 """Data-subject requests that reach staff by e-mail or letter: logging, deadlines, identity,
 actions and closing.
 
-Two deadlines run from the day of receipt (the Moscow date, see calendar.CONTROLLER_TIME_ZONE):
+Two deadlines run from the day of receipt (the Moscow date, see calendar.CONTROLLER_TIME_ZONE),
+which is never in the future nor before SERVICE_STARTED_ON:
 - 152-FZ (art. 14, 20, 21): 10 working days of the Russian production calendar, extendable once
-  by 5 working days with a reason, and only before the 10 days have run out;
-- GDPR (art. 12(3)): one month.
+  by up to 5 working days with a reason, and only before the 10 days have run out;
+- GDPR (art. 12(3)): one month, extendable once by up to two more months with a reason, told
+  within the first month.
+Each extension queues, in its transaction, a notice to the requester with the reason and the new
+dates (ExtensionNotice, sent by the job send_extension_notice to the linked account's verified
+address, else the address the request came from, in the requester's language).
 A request is due soon when a deadline is at most two working days away, and overdue the day after
 a deadline. Closing a request after either deadline needs an explanation of the delay: it is kept
 in the outcome, after the answer, behind LATE_ANSWER_MARKER.
@@ -15,30 +20,42 @@ once the requester's identity is verified and the request is linked to an accoun
 Every service here acts for a staff member, `actor`, and refuses (core.errors.ActionRefused,
 recorded as `service.denied`) anyone staffroles.selectors.staff_may_handle_requests does not
 allow, whoever calls it: a page, the API or a command. The system never acts on or closes a
-request. It has two paths of its own, audited with actor None and taking no actor at all:
+request. It has three paths of its own, audited with actor None and taking no actor at all:
 - request_log_received: the inbox (backgroundmusic/inbox/) logs a request that arrived as a
   letter to the privacy address, as staff would log it with request_log;
 - request_confirm_by_link: the sender of such a letter followed the link we sent to an account's
   verified address, which links the request to that account and verifies the identity
-  (reason CONFIRMED_BY_LINK_REASON).
+  (reason CONFIRMED_BY_LINK_REASON);
+- request_log_by_form: someone filed the public request form and typed the one-time code sent
+  to their address (privacy/requests_public.py); an account whose verified primary address it
+  is gets linked with the identity verified (reason CODE_VERIFIED_REASON).
 """
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time
 from enum import StrEnum
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
-from django.core.mail import send_mail
+from django.core.exceptions import ValidationError
+from django.core.mail import EmailMultiAlternatives, send_mail
+from django.core.validators import validate_email
 from django.db import transaction
 from django.db.models import Case, F, QuerySet, Value, When
 from django.db.models.functions import Coalesce, Least
+from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from backgroundmusic.accounts.selectors import (
+    account_with_verified_primary_address,
+    message_address,
+)
 from backgroundmusic.audit.models import AuditAction
 from backgroundmusic.audit.refusals import refusals_audited
 from backgroundmusic.audit.services import audit_record
@@ -46,6 +63,8 @@ from backgroundmusic.core import clock
 from backgroundmusic.core.errors import DomainError
 from backgroundmusic.privacy import consents
 from backgroundmusic.privacy.calendar import (
+    CONTROLLER_TIME_ZONE,
+    add_months,
     add_one_month,
     add_working_days,
     controller_date,
@@ -56,6 +75,7 @@ from backgroundmusic.privacy.models import (
     ConsentMethod,
     ConsentPurpose,
     DataSubjectRequest,
+    ExtensionNotice,
     Recipient,
     RequestKind,
 )
@@ -67,11 +87,14 @@ from backgroundmusic.staffroles.selectors import staff_may_handle_requests, staf
 Person = Any
 
 DUE_RU_WORKING_DAYS = 10
-EXTENSION_WORKING_DAYS = 5
+EXTENSION_WORKING_DAYS = 5  # 152-FZ art. 14(3), 20, 21: at most 5 more working days
+EXTENSION_MONTHS_GDPR = 2  # GDPR art. 12(3): at most two further months
 DUE_SOON_WORKING_DAYS = 2
 REQUESTER_CONTACT_MAX_LENGTH = 1000
 REASON_MAX_LENGTH = 2000
 LATE_ANSWER_MARKER = "Answered after the deadline because: "
+# The day the first policy edition took effect: no request can have been received before it.
+SERVICE_STARTED_ON = date(2025, 6, 1)
 
 Identity = DataSubjectRequest.Identity
 Status = DataSubjectRequest.Status
@@ -108,6 +131,10 @@ ACTIONS_BY_KIND: dict[str, tuple[RequestAction, ...]] = {
 
 def effective_due_ru(request: DataSubjectRequest) -> date:
     return request.extended_due_ru or request.due_ru
+
+
+def effective_due_gdpr(request: DataSubjectRequest) -> date:
+    return request.extended_due_gdpr or request.due_gdpr
 
 
 @dataclass(frozen=True)
@@ -164,14 +191,14 @@ def request_deadlines(*, request: DataSubjectRequest) -> RequestDeadlines:
     )
     return RequestDeadlines(
         ru=_deadline(effective_due_ru(request), on, working_days=True),
-        gdpr=_deadline(request.due_gdpr, on, working_days=False),
+        gdpr=_deadline(effective_due_gdpr(request), on, working_days=False),
         on=on,
     )
 
 
 def _nearest_due() -> Least:
     """The earlier of the two deadlines, as a database expression."""
-    return Least(Coalesce("extended_due_ru", "due_ru"), "due_gdpr")
+    return Least(Coalesce("extended_due_ru", "due_ru"), Coalesce("extended_due_gdpr", "due_gdpr"))
 
 
 def requests_overdue() -> QuerySet[DataSubjectRequest]:
@@ -199,10 +226,40 @@ def requests_needing_attention() -> QuerySet[DataSubjectRequest]:
 class InboxEntry:
     request: DataSubjectRequest
     deadlines: RequestDeadlines
+    # The username of the staff member who closed it; "" while open (or closed by an account
+    # since removed).
+    closed_by: str = ""
+
+
+def _usernames(ids: set[int]) -> dict[int, str]:
+    if not ids:
+        return {}
+    users = get_user_model().objects.filter(pk__in=ids)
+    return dict(users.values_list("pk", get_user_model().USERNAME_FIELD))
+
+
+def request_closed_by(*, request: DataSubjectRequest) -> str:
+    """The username of the staff member who closed the request; "" while it is open."""
+    if request.status == Status.OPEN or request.handled_by_id is None:
+        return ""
+    return _usernames({request.handled_by_id}).get(request.handled_by_id, "")
+
+
+def request_extensions_open(*, request: DataSubjectRequest) -> tuple[bool, bool]:
+    """Whether the 152-FZ and the GDPR deadline can still be extended today: each once, the
+    first before its 10 working days run out, the second within the first month."""
+    if request.status != Status.OPEN:
+        return False, False
+    today = controller_today()
+    return (
+        request.extended_due_ru is None and today <= request.due_ru,
+        request.extended_due_gdpr is None and today <= request.due_gdpr,
+    )
 
 
 def requests_inbox(*, include_closed: bool = False) -> list[InboxEntry]:
-    """Open requests by nearest deadline (either one), then, if asked, closed ones newest first."""
+    """Open requests by nearest deadline (either one), then, if asked, closed ones newest first
+    with who closed them."""
     requests = DataSubjectRequest.objects.select_related("subject")
     if not include_closed:
         requests = requests.filter(status=Status.OPEN)
@@ -210,7 +267,18 @@ def requests_inbox(*, include_closed: bool = False) -> list[InboxEntry]:
         nearest_due=_nearest_due(),
         is_closed=Case(When(status=Status.OPEN, then=Value(0)), default=Value(1)),
     ).order_by("is_closed", "nearest_due", F("closed_at").desc(nulls_last=True), "pk")
-    return [InboxEntry(request=r, deadlines=request_deadlines(request=r)) for r in ordered]
+    rows = list(ordered)
+    closers = _usernames(
+        {r.handled_by_id for r in rows if r.status != Status.OPEN and r.handled_by_id is not None}
+    )
+    return [
+        InboxEntry(
+            request=r,
+            deadlines=request_deadlines(request=r),
+            closed_by=closers.get(r.handled_by_id or 0, "") if r.status != Status.OPEN else "",
+        )
+        for r in rows
+    ]
 
 
 def request_get(*, request_id: int) -> DataSubjectRequest | None:
@@ -274,8 +342,11 @@ def request_log(
     subject: Person | None = None,
     requester_contact: str,
 ) -> DataSubjectRequest:
-    """Logs a request received outside the site and computes both deadlines from its receipt."""
+    """Logs a request received outside the site and computes both deadlines from its receipt.
+    The request form's channel is the system's alone (its address is proven by the code)."""
     actor_id = _actor_id(actor)
+    if channel == Channel.WEB_FORM:
+        raise DomainError(_("Choose how the request arrived."), code="invalid_channel")
     request = _request_create(
         kind=kind,
         channel=channel,
@@ -294,6 +365,28 @@ def request_log(
 
 
 CONFIRMED_BY_LINK_REASON = "confirmed by a link sent to the account's verified address"
+CODE_VERIFIED_REASON = "identity: e-mail address verified by a one-time code"
+
+
+def received_at_problem(received_at: datetime) -> DomainError | None:
+    """Why a moment cannot be a request's receipt: in the future, or before the service existed
+    (SERVICE_STARTED_ON, in Moscow time); None when it can."""
+    if received_at > clock.now():
+        return DomainError(
+            _("The request cannot have been received in the future."), code="received_in_future"
+        )
+    if controller_date(received_at) < SERVICE_STARTED_ON:
+        return DomainError(
+            _("The request cannot have been received before %(date)s, when the service started.")
+            % {"date": SERVICE_STARTED_ON.isoformat()},
+            code="received_before_service",
+        )
+    return None
+
+
+def service_started_at() -> datetime:
+    """The first moment a request can have been received: SERVICE_STARTED_ON in Moscow."""
+    return datetime.combine(SERVICE_STARTED_ON, time.min, tzinfo=CONTROLLER_TIME_ZONE)
 
 
 def _request_create(
@@ -304,6 +397,8 @@ def _request_create(
     subject: Person | None,
     requester_contact: str,
     handled_by_id: int | None,
+    details: str = "",
+    language: str = "",
 ) -> DataSubjectRequest:
     if kind not in RequestKind.values:
         raise DomainError(_("Choose the kind of request."), code="invalid_kind")
@@ -311,10 +406,9 @@ def _request_create(
         raise DomainError(_("Choose how the request arrived."), code="invalid_channel")
     if received_at.tzinfo is None:
         raise ValueError("received_at must be an aware datetime")
-    if received_at > clock.now():
-        raise DomainError(
-            _("The request cannot have been received in the future."), code="received_in_future"
-        )
+    problem = received_at_problem(received_at)
+    if problem is not None:
+        raise problem
     requester_contact = requester_contact.strip()
     if not requester_contact:
         raise DomainError(
@@ -337,6 +431,8 @@ def _request_create(
         due_ru=add_working_days(received_on, DUE_RU_WORKING_DAYS),
         due_gdpr=add_one_month(received_on),
         handled_by_id=handled_by_id,
+        details=details,
+        language=language,
     )
 
 
@@ -400,6 +496,55 @@ def request_confirm_by_link(*, request_id: int, subject: Person) -> DataSubjectR
         after={"identity": Identity.VERIFIED},
         reason=CONFIRMED_BY_LINK_REASON,
     )
+    return request
+
+
+@transaction.atomic
+def request_log_by_form(
+    *, kind: str, address: str, details: str, language: str, received_at: datetime
+) -> DataSubjectRequest:
+    """The system's path: the public request form, its address proven by the one-time code typed
+    back (privacy/requests_public.py). Logged with both deadlines from `received_at`, the answer
+    going to `address`; when `address` is the verified primary address of an active account, the
+    request is linked to it with the identity verified, as request_confirm_by_link does. Every
+    step is audited with actor None and CODE_VERIFIED_REASON."""
+    subject = account_with_verified_primary_address(address=address)
+    request = _request_create(
+        kind=kind,
+        channel=Channel.WEB_FORM,
+        received_at=received_at,
+        subject=subject,
+        requester_contact=address,
+        handled_by_id=None,
+        details=details,
+        language=language,
+    )
+    audit_record(
+        actor=None,
+        action=AuditAction.REQUEST_LOGGED,
+        target=request,
+        after={"kind": kind, "channel": Channel.WEB_FORM, "subject_linked": subject is not None},
+        reason=CODE_VERIFIED_REASON,
+    )
+    if subject is not None:
+        request.identity = Identity.VERIFIED
+        request.save(update_fields=["identity"])
+        audit_record(
+            actor=None,
+            action=AuditAction.REQUEST_SUBJECT_LINKED,
+            target=request,
+            before={"identity": Identity.UNVERIFIED},
+            after={"identity": Identity.UNVERIFIED, "subject_changed": True},
+            reason=CODE_VERIFIED_REASON,
+        )
+        audit_record(
+            actor=None,
+            action=AuditAction.REQUEST_IDENTITY_VERIFIED,
+            target=request,
+            before={"identity": Identity.UNVERIFIED},
+            after={"identity": Identity.VERIFIED},
+            reason=CODE_VERIFIED_REASON,
+        )
     return request
 
 
@@ -472,18 +617,34 @@ def request_verify_identity(
 @refusals_audited("privacy.request_extend")
 @transaction.atomic
 def request_extend(
-    *, actor: Person, request: DataSubjectRequest, reason: str
+    *,
+    actor: Person,
+    request: DataSubjectRequest,
+    reason: str,
+    ru_working_days: int = EXTENSION_WORKING_DAYS,
+    gdpr_months: int = 0,
 ) -> DataSubjectRequest:
-    """Moves the 152-FZ deadline by 5 working days: once, with a reason (sent to the requester),
-    and only while the 10 working days have not run out."""
+    """Extends the 152-FZ deadline by up to 5 working days (while the 10 have not run out) and/or
+    the GDPR deadline by up to two months (announced within the first month), each once, with a
+    reason; queues the notice that tells the requester the reason and the new dates."""
     actor_id = _actor_id(actor)
     request = _locked(request)
     _require_open(request)
-    if request.extended_due_ru is not None:
+    if ru_working_days < 0 or gdpr_months < 0 or (ru_working_days == 0 and gdpr_months == 0):
         raise DomainError(
-            _("The deadline was already extended to %(date)s; it can be extended only once.")
-            % {"date": request.extended_due_ru.isoformat()},
-            code="already_extended",
+            _("Choose which deadline to extend, and by how much."), code="nothing_to_extend"
+        )
+    if ru_working_days > EXTENSION_WORKING_DAYS:
+        raise DomainError(
+            _("152-FZ allows at most %(days)s more working days.")
+            % {"days": EXTENSION_WORKING_DAYS},
+            code="extension_too_long_ru",
+        )
+    if gdpr_months > EXTENSION_MONTHS_GDPR:
+        raise DomainError(
+            _("The GDPR allows at most %(months)s more months.")
+            % {"months": EXTENSION_MONTHS_GDPR},
+            code="extension_too_long_gdpr",
         )
     reason = reason.strip()
     if not reason:
@@ -496,33 +657,160 @@ def request_extend(
             _("The reason is too long (at most %(max)s characters).") % {"max": REASON_MAX_LENGTH},
             code="reason_too_long",
         )
-    if controller_today() > request.due_ru:
-        raise DomainError(
-            _(
-                "The 10-working-day deadline passed on %(date)s; it can be extended only "
-                "before it runs out."
+    today = controller_today()
+    if ru_working_days:
+        if request.extended_due_ru is not None:
+            raise DomainError(
+                _(
+                    "The 152-FZ deadline was already extended to %(date)s; it can be extended "
+                    "only once."
+                )
+                % {"date": request.extended_due_ru.isoformat()},
+                code="already_extended",
             )
-            % {"date": request.due_ru.isoformat()},
-            code="deadline_passed",
-        )
-    request.extended_due_ru = add_working_days(request.due_ru, EXTENSION_WORKING_DAYS)
+        if today > request.due_ru:
+            raise DomainError(
+                _(
+                    "The 10-working-day deadline passed on %(date)s; it can be extended only "
+                    "before it runs out."
+                )
+                % {"date": request.due_ru.isoformat()},
+                code="deadline_passed",
+            )
+    if gdpr_months:
+        if request.extended_due_gdpr is not None:
+            raise DomainError(
+                _(
+                    "The GDPR deadline was already extended to %(date)s; it can be extended "
+                    "only once."
+                )
+                % {"date": request.extended_due_gdpr.isoformat()},
+                code="already_extended_gdpr",
+            )
+        if today > request.due_gdpr:
+            raise DomainError(
+                _(
+                    "The first month ended on %(date)s: the GDPR lets the requester be told of "
+                    "an extension only within it."
+                )
+                % {"date": request.due_gdpr.isoformat()},
+                code="first_month_passed",
+            )
+    before = {
+        "due_ru": effective_due_ru(request).isoformat(),
+        "due_gdpr": effective_due_gdpr(request).isoformat(),
+    }
+    fields = ["extension_reason", "handled_by_id"]
+    if ru_working_days:
+        request.extended_due_ru = add_working_days(request.due_ru, ru_working_days)
+        fields.append("extended_due_ru")
+    if gdpr_months:
+        received_on = controller_date(request.received_at)
+        request.extended_due_gdpr = add_months(received_on, 1 + gdpr_months)
+        fields.append("extended_due_gdpr")
     request.extension_reason = reason
     request.handled_by_id = actor_id
-    request.save(update_fields=["extended_due_ru", "extension_reason", "handled_by_id"])
+    request.save(update_fields=fields)
+    notice = ExtensionNotice.objects.create(
+        request=request,
+        reason=reason,
+        extended_due_ru=request.extended_due_ru if ru_working_days else None,
+        extended_due_gdpr=request.extended_due_gdpr if gdpr_months else None,
+        queued_at=clock.now(),
+    )
     audit_record(
         actor=actor,
         action=AuditAction.REQUEST_EXTENDED,
         target=request,
-        before={"due_ru": request.due_ru.isoformat()},
-        after={"extended_due_ru": request.extended_due_ru.isoformat()},
+        before=before,
+        after={
+            "due_ru": effective_due_ru(request).isoformat(),
+            "due_gdpr": effective_due_gdpr(request).isoformat(),
+            "notice": notice.pk,
+        },
     )
+    from backgroundmusic.privacy import tasks  # tasks import this module
+
+    tasks.send_extension_notice.enqueue(notice_id=notice.pk)
     return request
+
+
+def _requester_address(request: DataSubjectRequest) -> tuple[str, str] | None:
+    """(address, language) for letters to the requester: the linked account's verified primary
+    address in its language, else the e-mail address the request came from (by e-mail or the
+    form) in the request's language; None when there is no e-mail address (a postal letter)."""
+    if request.subject_id is not None:
+        target = message_address(user_id=request.subject_id)
+        if target is not None:
+            return target.address, target.language
+    if request.channel in (Channel.EMAIL, Channel.WEB_FORM):
+        address = request.requester_contact.strip()
+        try:
+            validate_email(address)
+        except ValidationError:
+            return None
+        return address, request.language or settings.LANGUAGE_CODE
+    return None
+
+
+def extension_notice_send(*, notice_id: int) -> str:
+    """The job: e-mails the extension notice (text and HTML) unless it went already; returns what
+    happened. Marked in the transaction that sends, so a job killed after sending and before
+    committing sends once more, never zero times."""
+    with transaction.atomic():
+        notice = (
+            ExtensionNotice.objects.select_for_update(of=("self",))
+            .select_related("request")
+            .filter(pk=notice_id)
+            .first()
+        )
+        if notice is None:
+            return "gone"
+        if notice.delivery != ExtensionNotice.Delivery.QUEUED:
+            return str(notice.delivery)
+        request = notice.request
+        target = _requester_address(request)
+        if target is None:
+            notice.delivery = ExtensionNotice.Delivery.NO_ADDRESS
+            notice.save(update_fields=["delivery"])
+            return str(notice.delivery)
+        address, language = target
+        context = {
+            "number": request.pk,
+            "kind": request.get_kind_display,
+            "received_on": controller_date(request.received_at),
+            "reason": notice.reason,
+            "due_ru": effective_due_ru(request),
+            "due_gdpr": effective_due_gdpr(request),
+            "extended_ru": notice.extended_due_ru is not None,
+            "extended_gdpr": notice.extended_due_gdpr is not None,
+            "privacy_address": settings.PRIVACY_ADDRESS,
+        }
+        with translation.override(language):
+            subject = render_to_string("privacy/extension_notice_subject.txt", context).strip()
+            message = EmailMultiAlternatives(
+                subject=subject,
+                body=render_to_string("privacy/extension_notice.txt", context),
+                to=[address],
+            )
+            message.attach_alternative(
+                render_to_string("privacy/extension_notice.html", context), "text/html"
+            )
+        message.send()
+        notice.delivery = ExtensionNotice.Delivery.SENT
+        notice.sent_at = clock.now()
+        notice.save(update_fields=["delivery", "sent_at"])
+        return str(notice.delivery)
+
+
+def extension_notices(*, request: DataSubjectRequest) -> list[ExtensionNotice]:
+    return list(request.extension_notices.order_by("queued_at", "pk"))
 
 
 def request_is_late(*, request: DataSubjectRequest) -> bool:
     """Whether closing the request today would be after one of its deadlines."""
     on = controller_today()
-    return on > effective_due_ru(request) or on > request.due_gdpr
+    return on > effective_due_ru(request) or on > effective_due_gdpr(request)
 
 
 @refusals_audited("privacy.request_close")

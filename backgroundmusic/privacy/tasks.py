@@ -50,3 +50,22 @@ def send_consent_confirmation(confirmation_id: int, site_url: str = "") -> str:
     from backgroundmusic.privacy.optin import confirmation_send
 
     return confirmation_send(confirmation_id=confirmation_id, site_url=site_url)
+
+
+@task()
+def send_extension_notice(notice_id: int) -> str:
+    """E-mails the requester that a deadline of their request was extended, why, and the new
+    dates (privacy/requests.py); returns what happened. Safe to re-run: a notice sent is marked."""
+    from backgroundmusic.privacy.requests import extension_notice_send
+
+    return extension_notice_send(notice_id=notice_id)
+
+
+@task()
+def send_request_code(pending_id: int, sealed_code: str) -> str:
+    """E-mails the one-time code of a request made on the public form (privacy/
+    requests_public.py); returns what happened. The code travels sealed under the master key, as
+    the row keeps only its hash; a code already sent, expired or spent is not sent."""
+    from backgroundmusic.privacy.requests_public import request_code_send
+
+    return request_code_send(pending_id=pending_id, sealed_code=sealed_code)

@@ -59,6 +59,15 @@ urlpatterns += [
     ),
 ]
 
+# The public request form and its one-time code (views/requests_public.py)
+from backgroundmusic.privacy.views import requests_public as public_request_views  # noqa: E402
+
+urlpatterns += [
+    path("privacy/request/", public_request_views.request_form, name="public_request"),
+    path("privacy/request/code/", public_request_views.request_code, name="public_request_code"),
+    path("privacy/request/done/", public_request_views.request_done, name="public_request_done"),
+]
+
 # Legal holds (views/holds.py)
 from backgroundmusic.privacy.views import holds as holds_views  # noqa: E402
 

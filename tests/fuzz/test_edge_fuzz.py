@@ -502,6 +502,27 @@ def test_the_request_confirmation_link(client: Client, person: User) -> None:
     )
 
 
+def test_the_public_request_form_and_its_code(client: Client) -> None:
+    """The public request form and the code page (a visitor, no account), with hostile fields:
+    never a 500, nothing logged from a hostile code, and a good request still gets its code."""
+    good = {"email": "edge-visitor@example.org", "kind": "access", "details": "My data"}
+
+    @EDGE
+    @given(form=hostile_fields(good), code=hostile_fields({"op": "verify", "code": "123456"}))
+    def hostile(form: dict[str, bytes], code: dict[str, bytes]) -> None:
+        with separate_example(client, new_visitor=True):
+            check_response(post_form(client, "/privacy/request/", form))
+            check_response(post_form(client, "/privacy/request/code/", code))
+
+    hostile()
+    assert not DataSubjectRequest.objects.exists()
+    with separate_example(client, new_visitor=True):
+        response = client.post("/privacy/request/", good)
+        assert (response.status_code, response["Location"]) == (302, "/privacy/request/code/")
+        response = client.post("/privacy/request/code/", {"op": "verify", "code": "12345x"})
+        assert response.status_code == 400
+
+
 def test_the_campaign_form(client: Client) -> None:
     """A newsletter editor's campaign form with hostile text: never a 500, and a campaign is
     saved only from text that passes the rules."""

@@ -27,6 +27,10 @@ AUTOMATIC_NAMES: dict[str, Any] = {
     "country": _("country"),
     "created at": _("created at"),
     "data": _("extra data"),
+    "delivery": _("how it was sent"),
+    "details": _("what you asked"),
+    "extended due gdpr": _("extended deadline under the GDPR"),
+    "queued at": _("queued at"),
     "disclosed on": _("disclosed on"),
     "due gdpr": _("deadline under the GDPR"),
     "due ru": _("deadline under Russian law"),
@@ -109,6 +113,7 @@ AUTOMATIC_NAMES: dict[str, Any] = {
     "user sessions": _("sessions"),
     "log entries": _("administration log entries"),
     "visitor cookie choices": _("cookie choices"),
+    "extension notices": _("notices that a deadline was extended"),
 }
 
 

@@ -24,6 +24,20 @@ from backgroundmusic.privacy.processing import records_export
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def stores_in_russia(settings) -> None:
+    """The stores as the embedded install declares them (where the snapshot is made): a server
+    install names its own countries (DATABASE_COUNTRY, ...), which the PostgreSQL run of the
+    suite leaves unset."""
+    settings.DATA_STORES = {
+        **settings.DATA_STORES,
+        "default database": {**settings.DATA_STORES["default database"], "country": "RU"},
+    }
+    for name, store in settings.DATA_STORES.items():
+        if store.get("primary") and not store.get("country"):
+            settings.DATA_STORES[name] = {**store, "country": "RU"}
+
+
 @pytest.fixture
 def recipients() -> None:
     demo_recipients_create()

@@ -119,6 +119,9 @@ def test_gdpr_month_from_31_january(officer):
     [
         ({"kind": "complaint"}, "invalid_kind"),
         ({"channel": "pigeon"}, "invalid_channel"),
+        # Only the request form's own path logs a request as proven by its one-time code.
+        ({"channel": Channel.WEB_FORM}, "invalid_channel"),
+        ({"received_at": datetime(2025, 5, 31, 20, 59, tzinfo=UTC)}, "received_before_service"),
         ({"requester_contact": "   "}, "contact_required"),
         ({"requester_contact": "x" * 1001}, "contact_too_long"),
         ({"received_at": datetime(2025, 12, 29, 7, 1, tzinfo=UTC)}, "received_in_future"),

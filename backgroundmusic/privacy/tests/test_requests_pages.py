@@ -166,7 +166,7 @@ def test_request_page_access(caller, caller_for, logged):
 POSTS = {
     "link": {"link-subject": "target-user"},
     "verify": {"verify-verified": "yes"},
-    "extend": {"extend-reason": "We need the archive"},
+    "extend": {"extend-ru_working_days": "5", "extend-reason": "We need the archive"},
     "close": {"close-status": "refused", "close-outcome": "Not ours"},
     "contact": {"contact-reason": "Answering the letter"},
 }
@@ -343,12 +343,27 @@ def test_extending_from_the_page(caller_for, logged):
     path = f"/staff/requests/{logged.pk}/"
     client = caller_for("privacy_officer").client
     with clock.frozen_at(moscow_noon(date(2026, 1, 20))):
-        response = client.post(path, {"op": "extend", "extend-reason": "Searching the archive"})
+        response = client.post(
+            path,
+            {
+                "op": "extend",
+                "extend-ru_working_days": "5",
+                "extend-gdpr_months": "2",
+                "extend-reason": "Searching the archive",
+            },
+        )
         assert response.status_code == 302
         html = client.get(path).content.decode()
     logged.refresh_from_db()
-    assert logged.extended_due_ru == date(2026, 1, 29)
-    assert "Extended by 5 working days from 2026-01-22: Searching the archive" in html
+    assert (logged.extended_due_ru, logged.extended_due_gdpr) == (
+        date(2026, 1, 29),
+        date(2026, 3, 29),
+    )
+    assert "Extended from 2026-01-22" in html
+    assert "Extended from 2026-01-29" in html
+    assert "152-FZ to 2026-01-29; GDPR to 2026-03-29." in html
+    assert "Reason: Searching the archive" in html
+    assert "<strong>Queued</strong>" in html
     assert 'id="extend-form"' not in html
 
 

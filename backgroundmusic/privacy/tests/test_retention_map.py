@@ -297,6 +297,14 @@ def _consent_confirmation() -> models.Model:
     )
 
 
+def _pending_request() -> models.Model:
+    from backgroundmusic.privacy.requests_public import pending_request_start
+
+    return pending_request_start(
+        address="someone@example.org", kind="access", details="", language="en"
+    )
+
+
 def _erasure_ledger_entry() -> models.Model:
     return ErasureLedgerEntry.objects.create(
         subject_id=next(_serial), erasure_job_id=1, recorded_at=clock.now()
@@ -336,6 +344,7 @@ MAKERS: dict[str, Callable[[], models.Model]] = {
     "inbox.InboundMessage": _inbound_message,
     "inbox.InboundRawMessage": _inbound_raw_message,
     "privacy.ConsentConfirmation": _consent_confirmation,
+    "privacy.PendingRequest": _pending_request,
     "privacy.ErasureLedgerEntry": _erasure_ledger_entry,
     "privacy.VisitorCookieChoice": _visitor_cookie_choice,
 }

@@ -53,6 +53,7 @@ def test_rotation_rewraps_every_key_and_values_open_with_the_new_key_alone(setti
     assert rotate() == (
         "Rewrapped 3 data keys under master key k2.\n"
         "Re-sealed 0 kept letters under master key k2.\n"
+        "Re-sealed 0 pending requests under master key k2.\n"
         "Re-sealed 0 two-factor secrets under master key k2.\n"
     )
 
@@ -70,6 +71,7 @@ def test_rotation_run_twice_changes_nothing_the_second_time(settings, people):
     assert rotate() == (
         "Rewrapped 0 data keys under master key k2.\n"
         "Re-sealed 0 kept letters under master key k2.\n"
+        "Re-sealed 0 pending requests under master key k2.\n"
         "Re-sealed 0 two-factor secrets under master key k2.\n"
     )
 
@@ -82,6 +84,7 @@ def test_rotation_with_only_the_current_key_configured_has_nothing_to_do(people)
     assert rotate() == (
         "Rewrapped 0 data keys under master key k1.\n"
         "Re-sealed 0 kept letters under master key k1.\n"
+        "Re-sealed 0 pending requests under master key k1.\n"
         "Re-sealed 0 two-factor secrets under master key k1.\n"
     )
 

@@ -54,7 +54,12 @@ def _clean_subject(value: str) -> object | None:
 class RequestLogForm(Form):
     kind = forms.ChoiceField(label=gettext_lazy("Kind of request"), choices=RequestKind.choices)
     channel = forms.ChoiceField(
-        label=gettext_lazy("Arrived by"), choices=DataSubjectRequest.Channel.choices
+        label=gettext_lazy("Arrived by"),
+        choices=[
+            choice
+            for choice in DataSubjectRequest.Channel.choices
+            if choice[0] != DataSubjectRequest.Channel.WEB_FORM
+        ],
     )
     received_at = forms.DateTimeField(
         label=gettext_lazy("Received (Moscow time)"),
@@ -74,6 +79,13 @@ class RequestLogForm(Form):
 
     def clean_subject(self) -> object | None:
         return _clean_subject(self.cleaned_data.get("subject", ""))
+
+    def clean_received_at(self) -> object:
+        received_at = self.cleaned_data["received_at"]
+        problem = dsr.received_at_problem(received_at)
+        if problem is not None:
+            raise forms.ValidationError(problem.message, code=problem.code)
+        return received_at
 
     def is_valid(self) -> bool:
         # The date and time typed in are Moscow time, like every time on these pages.
@@ -95,6 +107,20 @@ class VerifyForm(Form):
 
 
 class ExtendForm(Form):
+    # The limits the law sets are the service's to enforce, with its own words: the fields only
+    # take whole numbers.
+    ru_working_days = forms.IntegerField(
+        label=gettext_lazy("Extend the 152-FZ deadline by (working days, at most 5)"),
+        min_value=0,
+        max_value=99,
+        required=False,
+    )
+    gdpr_months = forms.IntegerField(
+        label=gettext_lazy("Extend the GDPR deadline by (months, at most 2)"),
+        min_value=0,
+        max_value=99,
+        required=False,
+    )
     reason = forms.CharField(
         label=gettext_lazy("Reason for the extension"),
         help_text=gettext_lazy("Sent to the requester with the notice of the extension."),
@@ -249,10 +275,22 @@ def _run(
             return _("The requester's identity is recorded as verified."), None
         return _("The requester's identity is recorded as not verified."), None
     if op == "extend":
-        extended = dsr.request_extend(actor=actor, request=subject_request, reason=data["reason"])
+        extended = dsr.request_extend(
+            actor=actor,
+            request=subject_request,
+            reason=data["reason"],
+            ru_working_days=data["ru_working_days"] or 0,
+            gdpr_months=data["gdpr_months"] or 0,
+        )
         return (
-            _("The 152-FZ deadline is extended to %(date)s. Tell the requester why.")
-            % {"date": extended.extended_due_ru.isoformat() if extended.extended_due_ru else ""},
+            _(
+                "The deadlines are now %(due_ru)s (152-FZ) and %(due_gdpr)s (GDPR); the notice "
+                "with the reason is on its way to the requester."
+            )
+            % {
+                "due_ru": dsr.effective_due_ru(extended).isoformat(),
+                "due_gdpr": dsr.effective_due_gdpr(extended).isoformat(),
+            },
             None,
         )
     if op == "act":
@@ -313,6 +351,7 @@ def request_detail(request: HttpRequest, request_id: int) -> HttpResponse:
                     messages.success(request, message)
                     return redirect("privacy:staff_request", request_id=subject_request.pk)
     subject_request.refresh_from_db()
+    can_extend_ru, can_extend_gdpr = dsr.request_extensions_open(request=subject_request)
     return render(
         request,
         "staff/requests/detail.html",
@@ -327,5 +366,9 @@ def request_detail(request: HttpRequest, request_id: int) -> HttpResponse:
             "op": op,
             "contact": contact,
             "late_marker": dsr.LATE_ANSWER_MARKER,
+            "notices": dsr.extension_notices(request=subject_request),
+            "can_extend_ru": can_extend_ru,
+            "can_extend_gdpr": can_extend_gdpr,
+            "closed_by": dsr.request_closed_by(request=subject_request),
         },
     )
