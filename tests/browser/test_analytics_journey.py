@@ -67,11 +67,9 @@ def jar(context: BrowserContext) -> dict[str, Any]:
 
 
 def nothing_stored_in_the_browser(page: Page) -> None:
-    """No storage but htmx's own note of the current path (its history support)."""
+    """No storage at all: htmx's note of the current path is removed (static/js/no-storage.js)."""
     assert page.evaluate("Object.keys(localStorage)") == []
-    assert page.evaluate("Object.entries(sessionStorage)") == [
-        ["htmx-current-path-for-history", "/cookies/"]
-    ]
+    assert page.evaluate("Object.entries(sessionStorage)") == []
     assert page.evaluate("async () => (await indexedDB.databases()).length") == 0
 
 

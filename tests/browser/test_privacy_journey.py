@@ -2,7 +2,6 @@
 the privacy center, "Download my data", and a new policy edition published by staff."""
 
 import io
-import json
 import re
 import time
 import zipfile
@@ -44,6 +43,7 @@ from backgroundmusic.privacy.models import (
     PolicyAcceptance,
     PolicyEdition,
 )
+from backgroundmusic.privacy.tests.test_export import archive_of, records_of
 from backgroundmusic.staffroles.roles import StaffRole
 from tests.browser.conftest import ContextFactory
 from tests.smtp_server import SmtpServer
@@ -615,21 +615,20 @@ def test_download_my_data_after_reauthentication_and_open_the_html(
     saved = tmp_path / download.suggested_filename
     download.save_as(saved)
 
+    data, _html = archive_of(saved.read_bytes())
     with zipfile.ZipFile(io.BytesIO(saved.read_bytes())) as archive:
-        assert sorted(archive.namelist()) == ["data.json", "index.html"]
-        data = json.loads(archive.read("data.json"))
         archive.extract("index.html", tmp_path)
-    assert data["subject_id"] == user.pk
-    records = data["records"]
+    assert data["account_id"] == user.pk
+    records = records_of(data)
     [user_row] = records["accounts.User"]["rows"]
     assert (user_row["username"], user_row["email"]) == (user.username, user.email)
     [profile_row] = records["accounts.Profile"]["rows"]
     assert profile_row["full_name"] == full_name
     [consent] = records["privacy.ConsentRecord"]["rows"]
     assert (consent["purpose"], consent["action"], consent["method"]) == (
-        "research",
-        "given",
-        "preference_center",
+        "Depersonalized research and ad targeting by partners",
+        "Given",
+        "Preference center",
     )
 
     # The readable copy opens from disk in the browser and names the person.
