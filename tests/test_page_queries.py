@@ -299,9 +299,9 @@ def test_content_manager_pages(count, path, expected, client, django_assert_num_
     [
         (StaffRole.SUPPORT, "/staff/", 20),
         # Each staff section the role holds asks for two-factor sign-in once per navigation
-        # (staff_sections renders twice): the audit trail's, the incidents', the transfers' and
-        # the legal holds' sections added 2 each for privacy officers.
-        (StaffRole.PRIVACY_OFFICER, "/staff/access-log/", 39),
+        # (staff_sections renders twice): the audit trail's, the incidents', the recipients', the
+        # transfers' and the legal holds' sections added 2 each for privacy officers.
+        (StaffRole.PRIVACY_OFFICER, "/staff/access-log/", 41),
     ],
 )
 @pytest.mark.parametrize("count", SIZES)
@@ -315,13 +315,14 @@ def test_people_and_access_log(count, role, path, expected, client, django_asser
 
 @pytest.mark.parametrize(
     ("path", "expected"),
-    # The incidents', the transfers' and the legal holds' sections in the navigation: 2 more
-    # each (see above).
+    # The incidents', the recipients', the transfers' and the legal holds' sections in the
+    # navigation: 2 more each (see above). The register of recipients is one query, however many.
     [
-        ("/staff/requests/", 38),
-        ("/staff/disclosures/", 39),
-        ("/staff/policies/", 41),
-        ("/staff/transfers/", 39),
+        ("/staff/requests/", 40),
+        ("/staff/disclosures/", 41),
+        ("/staff/policies/", 43),
+        ("/staff/transfers/", 41),
+        ("/staff/recipients/", 40),
     ],
 )
 @pytest.mark.parametrize("count", SIZES)
