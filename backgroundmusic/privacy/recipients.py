@@ -4,8 +4,9 @@ keeps it under /staff/recipients/; the person who records transfers abroad keeps
 they name (one permission question, `staff_may_manage_transfers`).
 
 A recipient is never deleted: disclosures, consents and transfer records point to it. It is
-deactivated instead: no longer offered for sharing in the privacy center, and flagged by
-`manage.py check --deploy --database default` if a declared outbound destination still names it.
+deactivated instead: no longer offered for sharing in the privacy center nor given a new
+transfer record, and flagged by `manage.py check --deploy --database default` if a declared
+outbound destination still names it.
 """
 
 from collections.abc import Iterable

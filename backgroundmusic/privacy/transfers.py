@@ -125,6 +125,11 @@ def transfer_record_add(
     actor_id = staff_require(actor=actor, may=staff_may_manage_transfers).pk
     if recipient is None:
         raise DomainError(_("Choose the recipient on the register."), code="recipient_required")
+    if not recipient.is_active:
+        raise DomainError(
+            _("This recipient has been deactivated: no new transfer to it is recorded."),
+            code="recipient_inactive",
+        )
     country = str(country).upper()
     if country not in countries:
         raise DomainError(_("Choose the recipient's country."), code="country_required")

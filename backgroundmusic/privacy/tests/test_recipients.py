@@ -17,7 +17,7 @@ from backgroundmusic.core import clock
 from backgroundmusic.core.errors import ActionRefused, DomainError
 from backgroundmusic.privacy import recipients, transfers
 from backgroundmusic.privacy.consents import sharing_recipients_offered
-from backgroundmusic.privacy.models import Recipient
+from backgroundmusic.privacy.models import Recipient, TransferRecord
 from backgroundmusic.staffroles.roles import StaffRole
 from tests.callers import CALLERS, expected_by_caller
 from tests.destinations import declare_destination
@@ -391,3 +391,21 @@ def test_the_deploy_check_points_to_the_register_and_flags_a_deactivated_recipie
             "active recipient on the register under /staff/recipients/.",
         )
     ]
+
+
+def test_a_deactivated_recipient_gets_no_new_transfer_record(caller_for, officer):
+    partner = add(officer, name="Label GmbH", country="DE")
+    recipients.recipient_deactivate(actor=officer, recipient=partner)
+    with pytest.raises(DomainError) as refused, clock.frozen_at(TODAY):
+        transfers.transfer_record_add(
+            actor=officer,
+            recipient=partner,
+            country="DE",
+            basis="contract",
+            safeguards="Contract clauses",
+            authority_notified_on=date(2026, 2, 2),
+        )
+    assert refused.value.code == "recipient_inactive"
+    html = caller_for("privacy_officer").client.get("/staff/transfers/").content.decode()
+    assert f'<option value="{partner.pk}">' not in html
+    assert not TransferRecord.objects.exists()
