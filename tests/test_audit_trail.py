@@ -56,7 +56,7 @@ from backgroundmusic.media import selectors as media_selectors
 from backgroundmusic.media import services as media
 from backgroundmusic.media.models import Master
 from backgroundmusic.media.tests.audio import sine, write_wav
-from backgroundmusic.privacy import disclosures, holds, policies, transfers
+from backgroundmusic.privacy import disclosures, holds, policies, recipients, transfers
 from backgroundmusic.privacy import requests as dsr
 from backgroundmusic.privacy.models import (
     DataSubjectRequest,
@@ -831,6 +831,38 @@ STAFF_SERVICES: dict[str, tuple[Callable[[Any, Scene], Callable[[], object]], st
             basis="contract",
             safeguards="Standard contract clauses",
             authority_notified_on=date(2026, 1, 5),
+        ),
+        "staff_may_manage_transfers",
+    ),
+    "privacy.recipient_add": (
+        lambda actor, scene: partial(
+            recipients.recipient_add,
+            actor=actor,
+            name="Mail Relay LLC",
+            country="RU",
+            purpose_en="Delivers the site's e-mail",
+            purpose_ru="Доставляет письма сайта",
+            categories=["user.contact.email"],
+        ),
+        "staff_may_manage_transfers",
+    ),
+    "privacy.recipient_update": (
+        lambda actor, scene: partial(
+            recipients.recipient_update,
+            actor=actor,
+            recipient=scene.recipient,
+            name="Sound Research Lab",
+            country="DE",
+            purpose_en="Research on listening",
+            purpose_ru="Исследования прослушивания",
+            categories=["user.behavior.browsing_history"],
+            shared_with_consent=True,
+        ),
+        "staff_may_manage_transfers",
+    ),
+    "privacy.recipient_deactivate": (
+        lambda actor, scene: partial(
+            recipients.recipient_deactivate, actor=actor, recipient=scene.recipient
         ),
         "staff_may_manage_transfers",
     ),

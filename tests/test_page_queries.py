@@ -300,9 +300,9 @@ def test_content_manager_pages(count, path, expected, client, django_assert_num_
     [
         (StaffRole.SUPPORT, "/staff/", 20),
         # Each staff section the role holds asks for two-factor sign-in once per navigation
-        # (staff_sections renders twice): the audit trail's, the incidents', the transfers' and
-        # the legal holds' sections added 2 each for privacy officers.
-        (StaffRole.PRIVACY_OFFICER, "/staff/access-log/", 39),
+        # (staff_sections renders twice): the audit trail's, the incidents', the recipients', the
+        # transfers' and the legal holds' sections added 2 each for privacy officers.
+        (StaffRole.PRIVACY_OFFICER, "/staff/access-log/", 41),
     ],
 )
 @pytest.mark.parametrize("count", SIZES)
@@ -316,13 +316,14 @@ def test_people_and_access_log(count, role, path, expected, client, django_asser
 
 @pytest.mark.parametrize(
     ("path", "expected"),
-    # The incidents', the transfers' and the legal holds' sections in the navigation: 2 more
-    # each (see above).
+    # The incidents', the recipients', the transfers' and the legal holds' sections in the
+    # navigation: 2 more each (see above). The register of recipients is one query, however many.
     [
-        ("/staff/requests/", 38),
-        ("/staff/disclosures/", 39),
-        ("/staff/policies/", 41),
-        ("/staff/transfers/", 39),
+        ("/staff/requests/", 40),
+        ("/staff/disclosures/", 41),
+        ("/staff/policies/", 43),
+        ("/staff/transfers/", 41),
+        ("/staff/recipients/", 40),
     ],
 )
 @pytest.mark.parametrize("count", SIZES)
@@ -647,13 +648,14 @@ def incidents(count: int, officer: User) -> int:
 @pytest.mark.parametrize(
     ("page", "expected"),
     [
-        # The privacy officer's navigation asks two-factor sign-in once per section it may open.
+        # The privacy officer's navigation asks two-factor sign-in once per section it may open
+        # (the recipients' section added 2).
         # The incidents and their notices: one query each, whatever their number.
-        ("", 41),
-        ("new/", 37),
+        ("", 43),
+        ("new/", 39),
         # The incident with its letters counted by status, and its notices.
-        ("{incident}/", 40),
-        ("{incident}/notices/authority_ru/", 40),
+        ("{incident}/", 42),
+        ("{incident}/notices/authority_ru/", 42),
     ],
 )
 @pytest.mark.parametrize("count", SIZES)
@@ -699,5 +701,5 @@ def test_legal_holds_page(count, client, django_assert_num_queries):
         )
         if number % 2:
             holds.legal_hold_lift(actor=officer, hold=hold, reason="Settled")
-    page = assert_page_queries(client, "/staff/legal-holds/", 40, django_assert_num_queries)
+    page = assert_page_queries(client, "/staff/legal-holds/", 42, django_assert_num_queries)
     assert page.count("data-hold-id=") == count

@@ -67,6 +67,7 @@ def staff_sections(*, actor: Actor) -> list[StaffSection]:
         (_("Audit trail"), "staff:audit_log", staff_may_view_audit_log),
         (_("Requests"), "privacy:staff_requests", staff_may_handle_requests),
         (_("Disclosures"), "privacy:staff_disclosures", staff_may_record_disclosures),
+        (_("Recipients"), "privacy:staff_recipients", staff_may_manage_transfers),
         (_("Transfers abroad"), "privacy:staff_transfers", staff_may_manage_transfers),
         (_("Legal holds"), "privacy:staff_legal_holds", staff_may_place_legal_holds),
         (_("Policies"), "privacy:staff_policies", staff_may_publish_policy),

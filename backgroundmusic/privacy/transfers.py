@@ -47,6 +47,8 @@ ADEQUACY_FILE = Path(__file__).with_name("adequacy.toml")
 # working days of the notice (152-FZ art. 12(10)-(11)); until then it does not start.
 NOT_ADEQUATE_WAIT_WORKING_DAYS = 10
 SAFEGUARDS_MAX_LENGTH = 2000
+RECIPIENTS_PAGE = "/staff/recipients/"
+TRANSFERS_PAGE = "/staff/transfers/"
 
 
 @cache
@@ -123,6 +125,11 @@ def transfer_record_add(
     actor_id = staff_require(actor=actor, may=staff_may_manage_transfers).pk
     if recipient is None:
         raise DomainError(_("Choose the recipient on the register."), code="recipient_required")
+    if not recipient.is_active:
+        raise DomainError(
+            _("This recipient has been deactivated: no new transfer to it is recorded."),
+            code="recipient_inactive",
+        )
     country = str(country).upper()
     if country not in countries:
         raise DomainError(_("Choose the recipient's country."), code="country_required")
@@ -257,31 +264,48 @@ def register_agrees_check(
     **kwargs: Any,
 ) -> Sequence[checks.CheckMessage]:
     """`manage.py check --deploy --database default`: every declared outbound destination names
-    a recipient on the register in the same country, and one abroad has a transfer record in
-    force. Reads the database, so only when a database is named."""
+    an active recipient on the register in the same country, and one abroad has a transfer
+    record in force; each error's hint names the staff page that puts it right. Reads the
+    database, so only when a database is named."""
     if not databases or "default" not in databases:
         return []
     problems: list[checks.CheckMessage] = []
-    registered = {r.name: r.country.code for r in Recipient.objects.all()}
+    registered = {r.name: r for r in Recipient.objects.all()}
     for destination in destinations_declared():
-        country = registered.get(destination.recipient)
-        if country is None:
+        recipient = registered.get(destination.recipient)
+        if recipient is None:
             problems.append(
                 checks.Error(
                     f"The destination {destination.describe()} names the recipient "
                     f"{destination.recipient!r}, which is not on the privacy register.",
+                    hint=f"The privacy officer adds {destination.recipient!r} in "
+                    f"{destination.country} under {RECIPIENTS_PAGE}.",
                     obj=destination.host,
                     id="privacy.E031",
                 )
             )
-        elif country != destination.country:
+        elif recipient.country.code != destination.country:
             problems.append(
                 checks.Error(
                     f"The destination {destination.describe()} is declared in "
                     f"{destination.country}, but its recipient {destination.recipient!r} is "
-                    f"registered in {country}.",
+                    f"registered in {recipient.country.code}.",
+                    hint="Correct the destination's country in OUTBOUND_DESTINATIONS, or the "
+                    f"recipient's country under {RECIPIENTS_PAGE}.",
                     obj=destination.host,
                     id="privacy.E032",
+                )
+            )
+        elif not recipient.is_active:
+            problems.append(
+                checks.Error(
+                    f"The destination {destination.describe()} names the recipient "
+                    f"{destination.recipient!r}, which has been deactivated on the privacy "
+                    "register.",
+                    hint="Stop using the destination (remove it from OUTBOUND_DESTINATIONS), "
+                    f"or name an active recipient on the register under {RECIPIENTS_PAGE}.",
+                    obj=destination.host,
+                    id="privacy.E034",
                 )
             )
         elif destination.abroad and not transfer_in_force(
@@ -291,6 +315,7 @@ def register_agrees_check(
                 checks.Error(
                     f"The destination {destination.describe()} is abroad "
                     f"({destination.country}) and no transfer record is in force for it.",
+                    hint=f"The privacy officer records one under {TRANSFERS_PAGE}.",
                     obj=destination.host,
                     id="privacy.E033",
                 )

@@ -41,6 +41,7 @@ urlpatterns += [
 # Staff requests, disclosure register, records of processing (views/requests.py, ...)
 from backgroundmusic.privacy.views import disclosures as disclosures_views  # noqa: E402
 from backgroundmusic.privacy.views import processing as processing_views  # noqa: E402
+from backgroundmusic.privacy.views import recipients as recipients_views  # noqa: E402
 from backgroundmusic.privacy.views import requests as requests_views  # noqa: E402
 from backgroundmusic.privacy.views import transfers as transfers_views  # noqa: E402
 
@@ -51,6 +52,17 @@ urlpatterns += [
     path("staff/requests/<int:request_id>/", requests_views.request_detail, name="staff_request"),
     path("staff/disclosures/", disclosures_views.register_list, name="staff_disclosures"),
     path("staff/disclosures/new/", disclosures_views.disclosure_new, name="staff_disclosure_new"),
+    path("staff/recipients/", recipients_views.recipients_page, name="staff_recipients"),
+    path(
+        "staff/recipients/<int:recipient_id>/",
+        recipients_views.recipient_edit,
+        name="staff_recipient_edit",
+    ),
+    path(
+        "staff/recipients/<int:recipient_id>/deactivate/",
+        recipients_views.recipient_deactivate,
+        name="staff_recipient_deactivate",
+    ),
     path("staff/transfers/", transfers_views.transfers_page, name="staff_transfers"),
     path(
         "staff/transfers/<int:record_id>/end/",

@@ -133,7 +133,8 @@ def staff_may_record_disclosures(*, actor: Actor) -> bool:
 
 
 def staff_may_manage_transfers(*, actor: Actor) -> bool:
-    """May see the transfer records and record or end transfers abroad (privacy officer)."""
+    """May keep the register of recipients and see the transfer records and record or end
+    transfers abroad (privacy officer): whoever records transfers keeps the register they name."""
     return _staff_may(actor, MANAGE_TRANSFERS)
 
 
@@ -206,7 +207,9 @@ REFUSALS: dict[StaffPredicate, Promise] = {
     staff_may_view_audit_log: _("You may not read the audit trail."),
     staff_may_handle_requests: _("You may not handle data-subject requests."),
     staff_may_record_disclosures: _("You may not record disclosures."),
-    staff_may_manage_transfers: _("You may not manage transfers abroad."),
+    staff_may_manage_transfers: _(
+        "You may not manage the register of recipients and transfers abroad."
+    ),
     staff_may_place_legal_holds: _("You may not place or lift legal holds."),
     staff_may_view_analytics: _("You may not see the site's statistics."),
     staff_may_export_research: _("You may not release research datasets."),

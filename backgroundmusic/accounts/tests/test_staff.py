@@ -434,6 +434,7 @@ def test_everyone_signed_in_finds_the_privacy_center_in_the_main_navigation(call
                 "staff:audit_log",
                 "privacy:staff_requests",
                 "privacy:staff_disclosures",
+                "privacy:staff_recipients",
                 "privacy:staff_transfers",
                 "privacy:staff_legal_holds",
                 "privacy:staff_policies",

@@ -29,11 +29,12 @@ from backgroundmusic.staffroles.selectors import staff_may_record_disclosures
 PAGE_SIZE = 50
 
 
-def _category_choices() -> list[tuple[str, Any]]:
+def category_choices() -> list[tuple[str, Any]]:
+    """The data map's categories with their labels, for a form's checkboxes."""
     return [(member.value, DATA_CATEGORY_LABELS.get(member, member.value)) for member in Category]
 
 
-def _category_labels(values: list[str]) -> list[Any]:
+def category_labels(values: list[str]) -> list[Any]:
     known = {member.value: member for member in Category}
     return [DATA_CATEGORY_LABELS.get(known[v], v) if v in known else v for v in values]
 
@@ -97,7 +98,7 @@ class DisclosureForm(Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["country"].choices = [("", "—"), *countries]  # type: ignore[attr-defined]
-        self.fields["categories"].choices = _category_choices()  # type: ignore[attr-defined]
+        self.fields["categories"].choices = category_choices()  # type: ignore[attr-defined]
 
     def clean_subject(self) -> object:
         subject = subject_lookup(query=self.cleaned_data.get("subject", ""))
@@ -118,7 +119,7 @@ def _row(disclosure: Disclosure) -> dict[str, Any]:
     return {
         "disclosure": disclosure,
         "cross_border": register.is_cross_border(disclosure.country.code),
-        "categories": _category_labels(list(disclosure.categories)),
+        "categories": category_labels(list(disclosure.categories)),
         "hold_active": register.disclosure_hold_active(disclosure=disclosure),
     }
 

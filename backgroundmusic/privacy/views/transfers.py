@@ -25,7 +25,7 @@ from backgroundmusic.staffroles.selectors import staff_may_manage_transfers
 class TransferForm(Form):
     recipient = forms.ModelChoiceField(
         label=gettext_lazy("Recipient on the register"),
-        queryset=Recipient.objects.order_by("name"),
+        queryset=Recipient.objects.filter(is_active=True).order_by("name"),
     )
     country = forms.ChoiceField(label=gettext_lazy("Country of the transfer"), choices=())
     basis = forms.ChoiceField(label=gettext_lazy("Basis"), choices=TransferBasis.choices)
