@@ -5,10 +5,11 @@ from django.views.i18n import JavaScriptCatalog
 
 from backgroundmusic.api.api import api
 from backgroundmusic.core import views as core_views
+from backgroundmusic.home import views as home_views
 from config.sitemaps import SITEMAPS, robots_txt
 
 urlpatterns = [
-    path("", core_views.home, name="home"),
+    path("", home_views.home, name="home"),
     path("healthz", core_views.healthz, name="healthz"),
     # What search engines may list (config/sitemaps.py)
     path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),

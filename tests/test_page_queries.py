@@ -119,10 +119,45 @@ def staff(client: Client, role: StaffRole) -> User:
     return member
 
 
+def featured(count: int) -> list[Track]:
+    """`count` tracks, and `count` featured collections each opening with one of them."""
+    listed = tracks(count)
+    for number, track in enumerate(listed):
+        collection_create(
+            actor=None,
+            kind=Collection.Kind.CURATED,
+            title=f"Set {number}",
+            is_published=True,
+            is_featured=True,
+            track_ids=[track.pk, *(other.pk for other in listed if other != track)],
+        )
+    return listed
+
+
 @pytest.mark.parametrize("count", SIZES)
 def test_home(count, client, django_assert_num_queries):
-    tracks(count)
-    assert_page_queries(client, "/", 0, django_assert_num_queries)
+    """The newest tracks and the featured ones (each with its facets and its preview), the
+    featured collections."""
+    featured(count)
+    page = assert_page_queries(client, "/", 7, django_assert_num_queries)
+    assert page.count('class="track-row"') == 2 * min(count, 6)
+    assert page.count('href="/catalog/collections/set-') == min(count, 6)
+
+
+@pytest.mark.parametrize("count", SIZES)
+def test_home_signed_in(count, client, django_assert_num_queries):
+    """Beside the anonymous page's seven and what every signed-in page asks: the person's current
+    licences and their renewal (the editions on sale, the renewal orders waiting), the
+    confirmed address, the profile."""
+    featured(count)
+    owner = UserFactory.create()
+    licences_held(owner, count, paid_at=NOW - timedelta(days=28))
+    page = assert_page_queries(signed_in(client, owner), "/", 25, django_assert_num_queries)
+    # Subscriptions (even places) paid 28 days ago end within the week; every third from the
+    # second is revoked.
+    renewable = [n for n in range(0, count, 2) if n % 3 != 1]
+    assert page.count('data-step="renew"') == len(renewable)
+    assert page.count('class="track-row"') == 2 * min(count, 6)
 
 
 @pytest.mark.parametrize(
@@ -157,7 +192,8 @@ def test_catalogue(count, query, rendered, kept, client, django_assert_num_queri
 @pytest.mark.parametrize("count", SIZES)
 def test_track_page(count, client, django_assert_num_queries):
     track = tracks(count, tags=[f"tag{n}" for n in range(count)])[0]
-    page = assert_page_queries(client, f"/catalog/{track.slug}/", 4, django_assert_num_queries)
+    # The fifth: the plans on sale that license the track.
+    page = assert_page_queries(client, f"/catalog/{track.slug}/", 5, django_assert_num_queries)
     assert page.count("?q=tag") == count
 
 
@@ -487,16 +523,17 @@ def licences_held(owner: User, count: int, *, paid_at: datetime, revoked_from: i
 def test_track_page_of_a_licensee(count, client, django_assert_num_queries):
     """The full track for the player and the download block cost one query each (the opus
     rendition the licensee may hear, the files they may download), however many licences they
-    hold."""
+    hold; so do the plans on sale and the person's licences that cover the track."""
     from backgroundmusic.media.tests.streaming_fixtures import playable_track
 
     owner = UserFactory.create()
     licences_held(owner, count, paid_at=NOW - timedelta(days=1))
     track = playable_track(kinds=["preview", "mp3_320", "flac"])
     page = assert_page_queries(
-        signed_in(client, owner), f"/catalog/{track.slug}/", 19, django_assert_num_queries
+        signed_in(client, owner), f"/catalog/{track.slug}/", 21, django_assert_num_queries
     )
     assert page.count('data-kind="') == 2
+    assert 'class="track-licences-held"' in page
 
 
 @pytest.mark.parametrize("count", SIZES)

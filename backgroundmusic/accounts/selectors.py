@@ -5,11 +5,11 @@ from dataclasses import dataclass
 from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from backgroundmusic.accounts.models import Profile, User
+from backgroundmusic.accounts.models import AccountType, Profile, User
 from backgroundmusic.accounts.phones import phone_display
 from backgroundmusic.accounts.usernames import username_skeleton_digest
 from backgroundmusic.core.logging import remember_personal_values
@@ -184,3 +184,10 @@ def message_address(*, user_id: int) -> MessageAddress | None:
         return None
     address, language = found
     return MessageAddress(address=address, language=language or settings.LANGUAGE_CODE)
+
+
+def profile_incomplete(*, user_id: int) -> bool:
+    """Is the person's profile missing what a licence names them by: the full name, and for a
+    company its name? Empty values are stored unsealed, so the database answers."""
+    missing = Q(full_name="") | Q(account_type=AccountType.LEGAL, company_name="")
+    return Profile.objects.filter(missing, user_id=user_id).exists()

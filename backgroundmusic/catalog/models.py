@@ -1,5 +1,6 @@
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 DEFAULT_RIGHTS_HOLDER = "MUSWAY STUDIO"
@@ -125,9 +126,13 @@ class Collection(models.Model):
 
     kind = models.CharField(max_length=16, choices=Kind.choices)
     title = models.CharField(max_length=200)
+    title_ru = models.CharField(max_length=200, blank=True)
     slug = models.SlugField(max_length=220, unique=True)
     description = models.TextField(blank=True)
+    description_ru = models.TextField(blank=True)
     is_published = models.BooleanField(default=False)
+    # Shown on the home page.
+    is_featured = models.BooleanField(default=False)
     tracks: models.ManyToManyField[Track, "CollectionItem"] = models.ManyToManyField(
         Track, through="CollectionItem", related_name="collections"
     )
@@ -137,6 +142,19 @@ class Collection(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def shown_title(self) -> str:
+        """The title in the active language (the English one when there is no Russian)."""
+        return (self.title_ru if _russian() else "") or self.title
+
+    @property
+    def shown_description(self) -> str:
+        return (self.description_ru if _russian() else "") or self.description
+
+
+def _russian() -> bool:
+    return (get_language() or "en").startswith("ru")
 
 
 class CollectionItem(models.Model):

@@ -456,6 +456,40 @@ def collection_public_get(*, user: Actor, slug: str) -> tuple[Collection, list[T
     return collection, tracks
 
 
+def tracks_newest(*, user: Actor, limit: int = 6) -> list[Track]:
+    """The newest catalogue tracks of `user` (by release date, then when they were added), with
+    their facets."""
+    tracks = list(
+        tracks_for_listing(catalogue_tracks(user=user)).order_by(*_ordering("newest", ranked=False))[
+            :limit
+        ]
+    )
+    facets_attach(tracks)
+    return tracks
+
+
+def tracks_featured(*, user: Actor, limit: int = 6) -> list[Track]:
+    """The catalogue tracks of `user` that open a featured, published collection (its first
+    place), by title, with their facets."""
+    tracks = list(
+        tracks_for_listing(catalogue_tracks(user=user))
+        .filter(
+            collection_items__position=1,
+            collection_items__collection__is_featured=True,
+            collection_items__collection__is_published=True,
+        )
+        .distinct()
+        .order_by("title", "pk")[:limit]
+    )
+    facets_attach(tracks)
+    return tracks
+
+
+def collections_featured(*, user: Actor, limit: int = 6) -> list[Collection]:
+    """Featured published collections with `track_count` (collections_public)."""
+    return list(collections_public(user=user).filter(is_featured=True)[:limit])
+
+
 def waveform_svg_points(peaks: Sequence[Any], *, width: int = 800, height: int = 100) -> str:
     """The SVG polygon points of a waveform from the master's peaks: [min, max] pairs in -1..1
     (media.pipeline.waveform_peaks), or plain numbers 0..1 drawn symmetric. "" when none."""

@@ -112,8 +112,10 @@ def _collection_values(collection: Collection) -> dict[str, Any]:
     return {
         "kind": collection.kind,
         "title": collection.title,
+        "title_ru": collection.title_ru,
         "slug": collection.slug,
         "is_published": collection.is_published,
+        "is_featured": collection.is_featured,
         "track_ids": list(collection.items.order_by("position").values_list("track_id", flat=True)),
     }
 
@@ -408,6 +410,9 @@ def _collection_apply(
     description: str,
     is_published: bool,
     track_ids: Sequence[int],
+    title_ru: str,
+    description_ru: str,
+    is_featured: bool,
 ) -> None:
     if kind not in Collection.Kind.values:
         raise CatalogueError(_("Unknown kind of collection."), code="collection_kind")
@@ -437,7 +442,9 @@ def _collection_apply(
             code="track_unknown",
         )
     collection.kind, collection.title, collection.slug = kind, title, slug
+    collection.title_ru = _words(title_ru)
     collection.description, collection.is_published = description.strip(), is_published
+    collection.description_ru, collection.is_featured = description_ru.strip(), is_featured
     collection.save()
     collection.items.all().delete()
     CollectionItem.objects.bulk_create(
@@ -457,8 +464,12 @@ def collection_create(
     description: str = "",
     is_published: bool = False,
     track_ids: Sequence[int] = (),
+    title_ru: str = "",
+    description_ru: str = "",
+    is_featured: bool = False,
 ) -> Collection:
-    """A new album or curated set holding the given tracks in the given order."""
+    """A new album or curated set holding the given tracks in the given order (the Russian
+    title and description are optional: the English ones stand in)."""
     _require_manager(actor)
     collection = Collection()
     _collection_apply(
@@ -469,6 +480,9 @@ def collection_create(
         description=description,
         is_published=is_published,
         track_ids=track_ids,
+        title_ru=title_ru,
+        description_ru=description_ru,
+        is_featured=is_featured,
     )
     audit_record(
         actor=actor,
@@ -491,6 +505,9 @@ def collection_update(
     description: str,
     is_published: bool,
     track_ids: Sequence[int],
+    title_ru: str = "",
+    description_ru: str = "",
+    is_featured: bool = False,
 ) -> Collection:
     """Replaces a collection's fields and its tracks (in the given order)."""
     _require_manager(actor)
@@ -504,6 +521,9 @@ def collection_update(
         description=description,
         is_published=is_published,
         track_ids=track_ids,
+        title_ru=title_ru,
+        description_ru=description_ru,
+        is_featured=is_featured,
     )
     before, after = _changed(before, _collection_values(collection))
     if after:

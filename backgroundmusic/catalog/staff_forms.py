@@ -94,6 +94,7 @@ class TrackForm(Form):
 class CollectionForm(Form):
     kind = forms.ChoiceField(label=_("Kind"), choices=Collection.Kind.choices)
     title = forms.CharField(label=_("Title"), max_length=200)
+    title_ru = forms.CharField(label=_("Title in Russian"), max_length=200, required=False)
     slug = forms.SlugField(
         label=_("Address"),
         max_length=220,
@@ -103,7 +104,15 @@ class CollectionForm(Form):
     description = forms.CharField(
         label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
+    description_ru = forms.CharField(
+        label=_("Description in Russian"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
     is_published = forms.BooleanField(label=_("Published"), required=False)
+    is_featured = forms.BooleanField(
+        label=_("Featured on the home page"), required=False
+    )
     track_codes = forms.CharField(
         label=_("Tracks"),
         required=False,
@@ -134,8 +143,11 @@ class CollectionForm(Form):
             "kind": collection.kind,
             "title": collection.title,
             "slug": collection.slug,
+            "title_ru": collection.title_ru,
             "description": collection.description,
+            "description_ru": collection.description_ru,
             "is_published": collection.is_published,
+            "is_featured": collection.is_featured,
             "track_codes": "\n".join(codes),
         }
 

@@ -15,6 +15,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
 from backgroundmusic.catalog import selectors, services
+from backgroundmusic.catalog.demo.recipes import recipe_by_code
 from backgroundmusic.catalog.models import Collection, Track
 from backgroundmusic.catalog.staff_forms import CollectionForm, FacetForm, TrackForm
 from backgroundmusic.core.errors import DomainError
@@ -62,10 +63,11 @@ def staff_track_edit(request: HttpRequest, track_id: int | None = None) -> HttpR
     else:
         initial = TrackForm.initial_for(track) if track else {}
         form = TrackForm(initial=initial or None)
+    recipe = recipe_by_code(track.catalogue_code) if track else None
     return render(
         request,
         "catalog/staff/track_form.html",
-        {"form": form, "track": track},
+        {"form": form, "track": track, "production": recipe.production if recipe else ""},
         status=400 if form.errors else 200,
     )
 
@@ -101,6 +103,9 @@ def staff_collection_edit(request: HttpRequest, collection_id: int | None = None
                 "description": data["description"],
                 "is_published": data["is_published"],
                 "track_ids": data["track_codes"],
+                "title_ru": data["title_ru"],
+                "description_ru": data["description_ru"],
+                "is_featured": data["is_featured"],
             }
             try:
                 if collection is None:

@@ -41,7 +41,7 @@ class TrackRow:
     is_published: bool
 
 
-def _track_rows(request: HttpRequest, tracks: list[Track]) -> list[TrackRow]:
+def track_rows(request: HttpRequest, tracks: list[Track]) -> list[TrackRow]:
     urls = playable_urls(user=request.user, tracks=tracks, kind="preview")
     # One reverse() for every row: slugs need no quoting.
     track_url = reverse("catalog:track", args=["-"]).removesuffix("-/")
@@ -110,7 +110,7 @@ def _listing(request: HttpRequest, query: QueryDict) -> tuple[SafeString, int]:
     context = {
         "form": form,
         "result": result,
-        "rows": _track_rows(request, result.items) if result else [],
+        "rows": track_rows(request, result.items) if result else [],
         "problem": problem,
         "range_fields": RANGE_FIELDS,
         "query_without_page": without_page.urlencode(),
@@ -160,5 +160,5 @@ def collection_detail(request: HttpRequest, slug: str) -> HttpResponse:
     return render(
         request,
         "catalog/collection.html",
-        {"collection": collection, "rows": _track_rows(request, tracks)},
+        {"collection": collection, "rows": track_rows(request, tracks)},
     )

@@ -6,11 +6,6 @@ from django.views.decorators.http import require_GET
 from backgroundmusic.core.selectors import health_report
 
 
-@require_GET
-def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "core/home.html")
-
-
 @never_cache
 @require_GET
 def healthz(request: HttpRequest) -> JsonResponse:

@@ -46,3 +46,13 @@ def licensed_track_filter(*, user_id: int, now: datetime, download: bool) -> Exi
     if download:
         agreements = with_downloads(agreements)
     return Exists(agreements)
+
+
+def agreements_covering_track(*, user_id: int, track_id: int, now: datetime) -> list[Agreement]:
+    """The person's agreements in force at `now` that cover the track (the whole catalogue, or
+    that track), by number."""
+    return list(
+        agreements_in_force(user_id=user_id, now=now)
+        .filter(Q(scope=Scope.CATALOGUE) | Q(track_id=track_id))
+        .order_by("number")
+    )

@@ -50,11 +50,23 @@ class Recipe:
 
     @property
     def description(self) -> str:
+        """What a customer reads: the work and the arrangement."""
         played = {1: "", 2: " The piece is played twice through to make a full-length track."}
         return (
             f"{self.composer}, {self.work}, arranged by {ARRANGER} for {self.ensemble} at "
-            f"♩ = {self.bpm:g}.{played.get(self.repeats, '')} Rendered from the public-domain "
-            f"score in the music21 corpus ({self.source}) through a General MIDI SoundFont."
+            f"♩ = {self.bpm:g}.{played.get(self.repeats, '')}"
+        )
+
+    @property
+    def production(self) -> str:
+        """How the audio was made, for staff: the track page keeps to the music."""
+        programs = ", ".join(str(program) for program in self.programs)
+        return (
+            f"Rendered from the public-domain score in the music21 corpus ({self.source}) "
+            f"through a General MIDI SoundFont (TimGM6mb), General MIDI programs {programs} "
+            f"cycled over the parts, velocities ×{self.velocity:g}, "
+            f"{self.quarter_length:g} quarter notes at ♩ = {self.bpm:g}"
+            f"{', played twice' if self.repeats == 2 else ''}."
         )
 
 
@@ -230,3 +242,10 @@ RECIPES: tuple[Recipe, ...] = (
            f"madrigal No. 2 of the {BOOK3}", "woodwind quintet", (73, 68, 71, 71, 70), 144,
            388.0, ("early-music",), ("elegant", "tender"), 4, ("pastoral", "countryside")),
 )  # fmt: skip
+
+_BY_CODE = {recipe.code: recipe for recipe in RECIPES}
+
+
+def recipe_by_code(code: str) -> Recipe | None:
+    """The demo recipe of a catalogue code; None for a track that is not a demo one."""
+    return _BY_CODE.get(code)

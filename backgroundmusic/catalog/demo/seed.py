@@ -20,6 +20,7 @@ from pathlib import Path
 from django.utils.text import slugify
 
 from backgroundmusic.catalog import services as catalogue
+from backgroundmusic.catalog.demo.collections import collections_ensure
 from backgroundmusic.catalog.demo.recipes import RECIPES, Recipe
 from backgroundmusic.catalog.demo.render import Rendered, render
 from backgroundmusic.catalog.models import Genre, Instrument, Mood, Track
@@ -129,6 +130,8 @@ class SeedReport:
     skipped: list[str] = field(default_factory=list)  # codes already ready
     lossless_added: list[str] = field(default_factory=list)  # ready, given their FLAC now
     failed: dict[str, str] = field(default_factory=dict)  # code → reason
+    descriptions_refreshed: list[str] = field(default_factory=list)  # codes
+    collections_made: list[str] = field(default_factory=list)  # addresses (slugs)
     rendered: int = 0  # WAVs rendered in this run (the rest came from the cache)
     audio_seconds: float = 0.0  # length of the audio ingested in this run
     ingest_seconds: float = 0.0  # wall time spent in ingest (this process)
@@ -177,6 +180,39 @@ def track_for_recipe(*, recipe: Recipe, rendered: Rendered) -> Track:
         is_instrumental=True,
         is_published=True,
     )
+
+
+def _legacy_description(recipe: Recipe) -> str:
+    """The description earlier seedings wrote: the recipe's, then how the audio was rendered,
+    which belongs to the staff page (Recipe.production)."""
+    return (
+        f"{recipe.description} Rendered from the public-domain score in the music21 corpus "
+        f"({recipe.source}) through a General MIDI SoundFont."
+    )
+
+
+def descriptions_refresh(*, recipes: Sequence[Recipe]) -> list[str]:
+    """Gives the demo tracks that still carry the description of an earlier seeding the
+    recipe's description; a description staff have edited is left alone. Returns their codes;
+    one query when there is none to change."""
+    legacy = {recipe.code: recipe for recipe in recipes}
+    stale = Track.objects.filter(
+        catalogue_code__in=list(legacy),
+        description__in=[_legacy_description(recipe) for recipe in recipes],
+    )
+    refreshed = []
+    for track in stale:
+        recipe = legacy[track.catalogue_code]
+        if track.description == _legacy_description(recipe):
+            catalogue.track_update(actor=None, track=track, description=recipe.description)
+            refreshed.append(track.catalogue_code)
+    return refreshed
+
+
+def _curate(report: "SeedReport", recipes: Sequence[Recipe]) -> None:
+    """The demo texts and collections, once the tracks are there."""
+    report.descriptions_refreshed = descriptions_refresh(recipes=recipes)
+    report.collections_made = collections_ensure()
 
 
 def _is_ready(code: str) -> bool:
@@ -304,6 +340,7 @@ def catalogue_seed(
         report.lossless_added = lossless_complete(codes=report.skipped, say=say)
     if not pending:
         say(f"[{total}/{total}] {_bar(total, total)} all demo tracks are ready")
+        _curate(report, recipes)
         report.total_seconds = time.monotonic() - started
         return report
     if ingest:
@@ -331,7 +368,9 @@ def catalogue_seed(
         )
         ingested = f", ingested in {outcome.ingest_seconds:.0f} s" if ingest else ""
         say(f"{line} {outcome.audio_seconds:.0f} s of audio {source}{ingested}")
-    if not ingest:
+    if ingest:
+        _curate(report, recipes)
+    else:
         report.created.clear()
     report.total_seconds = time.monotonic() - started
     return report

@@ -58,6 +58,8 @@ class Command(BaseCommand):
             f"Demo catalogue: {len(report.created)} made, {len(report.skipped)} already ready "
             f"({len(report.lossless_added)} given their lossless rendition), "
             f"{len(report.failed)} failed; {report.rendered} rendered, the rest from the cache; "
+            f"{len(report.collections_made)} collections made, "
+            f"{len(report.descriptions_refreshed)} descriptions brought up to date; "
             f"{report.audio_seconds / 60:.1f} min of audio ingested in "
             f"{report.ingest_seconds:.0f} s; {report.total_seconds:.0f} s in all."
         )
