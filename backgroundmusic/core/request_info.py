@@ -5,6 +5,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from django.http import HttpRequest
+from django.utils.functional import Promise
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from ua_parser import parse
 
 UNKNOWN = "unknown"
@@ -44,6 +47,46 @@ def browser_family(user_agent: str) -> str:
     """Browser family and major version of a User-Agent string, e.g. "Chrome 126"."""
     family, major = _family(user_agent[:512])
     return f"{family} {major}".strip()
+
+
+# Names people know a browser or a system by where the parser's differ, and the words for
+# what it could not tell; other names are products', the same in every language.
+_BROWSER_NAMES: dict[str, str | Promise] = {
+    "HeadlessChrome": gettext_lazy("Chrome without a window"),
+    "Mobile Safari": gettext_lazy("Safari for phones"),
+    "Mobile Safari UI/WKWebView": gettext_lazy("an app's built-in browser"),
+    "Chrome Mobile": gettext_lazy("Chrome for phones"),
+    "Chrome Mobile iOS": gettext_lazy("Chrome for iPhone"),
+    "Chrome Mobile WebView": gettext_lazy("an app's built-in browser"),
+    "Firefox Mobile": gettext_lazy("Firefox for phones"),
+    "Yandex Browser": gettext_lazy("Yandex Browser"),
+    "Samsung Internet": gettext_lazy("Samsung Internet"),
+    "Other": gettext_lazy("an unknown browser"),
+}
+_SYSTEM_NAMES: dict[str, str | Promise] = {
+    "Mac OS X": "macOS",
+    "Other": gettext_lazy("an unknown system"),
+}
+
+
+@lru_cache(maxsize=2048)
+def _device(user_agent: str) -> tuple[str, str, str]:
+    parsed = parse(user_agent)
+    browser = parsed.user_agent.family if parsed.user_agent else "Other"
+    major = parsed.user_agent.major or "" if parsed.user_agent else ""
+    system = parsed.os.family if parsed.os else "Other"
+    return browser, major, system
+
+
+def device_description(user_agent: str) -> str:
+    """The browser and system of a User-Agent string as a person reads them, in the active
+    language: "Chrome 126 on Windows", "Safari for phones 17 on iOS"."""
+    browser, major, system = _device(user_agent[:512])
+    browser_name = f"{_BROWSER_NAMES.get(browser, browser)} {major}".strip()
+    return _("%(browser)s on %(system)s") % {
+        "browser": browser_name,
+        "system": _SYSTEM_NAMES.get(system, system),
+    }
 
 
 def user_agent_family(request: HttpRequest) -> str:

@@ -1,9 +1,46 @@
+from functools import cache
+from pathlib import Path
+
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
-from django.views.decorators.cache import never_cache
+from django.utils.translation import get_language
+from django.views.decorators.cache import cache_control, never_cache
 from django.views.decorators.http import require_GET
 
+from backgroundmusic.core.operator import operator_details
 from backgroundmusic.core.selectors import health_report
+
+FAVICON = Path(__file__).resolve().parent.parent / "static" / "favicon.ico"
+
+
+@require_GET
+def contact(request: HttpRequest) -> HttpResponse:
+    """/contact/: the operator and its addresses, as configuration names them."""
+    details = operator_details()
+    language = get_language() or "en"
+    return render(
+        request,
+        "core/contact.html",
+        {
+            "operator": details,
+            "name": details.name(language),
+            "address": details.address(language),
+            "privacy_address": settings.PRIVACY_ADDRESS,
+        },
+    )
+
+
+@cache
+def _favicon_bytes() -> bytes:
+    return FAVICON.read_bytes()
+
+
+@cache_control(public=True, max_age=86400)
+@require_GET
+def favicon(request: HttpRequest) -> HttpResponse:
+    """/favicon.ico, where browsers and feed readers look for it whatever the page links."""
+    return HttpResponse(_favicon_bytes(), content_type="image/vnd.microsoft.icon")
 
 
 @never_cache

@@ -9,6 +9,7 @@ from backgroundmusic.privacy.kernel.registry import (
     PURPOSE_LABELS,
     data_map,
 )
+from backgroundmusic.privacy.rights.labels import translated
 from backgroundmusic.privacy.rights.rows import (
     Person,
     covered_labels,
@@ -98,13 +99,13 @@ def data_held(*, subject: Person) -> list[HeldCategory]:
                 if text and text not in bucket:
                     bucket.append(text)
             by_category.setdefault(data.category.value, []).append(
-                verbose(getattr(model._meta.get_field(name), "verbose_name", name))
+                translated(getattr(model._meta.get_field(name), "verbose_name", name))
             )
         for category, field_names in by_category.items():
             held[category].records.append(
                 HeldRecords(
                     label=label,
-                    title=verbose(model._meta.verbose_name_plural),
+                    title=translated(model._meta.verbose_name_plural),
                     fields=field_names,
                     count=count,
                 )

@@ -91,6 +91,7 @@ AUTOMATIC_NAMES: dict[str, Any] = {
     "updated at": _("updated at"),
     "user": _("account"),
     "user agent": _("browser"),
+    "Session key hash (sha256)": _("session fingerprint"),
     "user agent family": _("browser family"),
     "view id": _("page view number"),
     "visitor key": _("visitor key"),
