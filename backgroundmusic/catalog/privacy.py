@@ -30,7 +30,18 @@ for label, fields in {
         "created_at",
         "updated_at",
     ],
-    "catalog.Collection": ["id", "kind", "title", "slug", "description", "is_published", "tracks"],
+    "catalog.Collection": [
+        "id",
+        "kind",
+        "title",
+        "title_ru",
+        "slug",
+        "description",
+        "description_ru",
+        "is_published",
+        "is_featured",
+        "tracks",
+    ],
     "catalog.CollectionItem": ["id", "collection", "track", "position"],
 }.items():
     declare(label, subject="", not_personal=fields)

@@ -459,11 +459,8 @@ def collection_public_get(*, user: Actor, slug: str) -> tuple[Collection, list[T
 def tracks_newest(*, user: Actor, limit: int = 6) -> list[Track]:
     """The newest catalogue tracks of `user` (by release date, then when they were added), with
     their facets."""
-    tracks = list(
-        tracks_for_listing(catalogue_tracks(user=user)).order_by(*_ordering("newest", ranked=False))[
-            :limit
-        ]
-    )
+    ordering = _ordering("newest", ranked=False)
+    tracks = list(tracks_for_listing(catalogue_tracks(user=user)).order_by(*ordering)[:limit])
     facets_attach(tracks)
     return tracks
 

@@ -110,9 +110,7 @@ class CollectionForm(Form):
         widget=forms.Textarea(attrs={"rows": 3}),
     )
     is_published = forms.BooleanField(label=_("Published"), required=False)
-    is_featured = forms.BooleanField(
-        label=_("Featured on the home page"), required=False
-    )
+    is_featured = forms.BooleanField(label=_("Featured on the home page"), required=False)
     track_codes = forms.CharField(
         label=_("Tracks"),
         required=False,

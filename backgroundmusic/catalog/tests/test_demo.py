@@ -64,7 +64,10 @@ def test_recorded_score_length_is_the_scores(code):
 def test_recipe_metadata_is_complete_and_uses_known_facets():
     for recipe in RECIPES:
         assert len(recipe.title) <= 200
-        assert recipe.source in recipe.description
+        # How the audio was made is for staff (Recipe.production), not the customer's page.
+        assert recipe.source not in recipe.description
+        assert "SoundFont" not in recipe.description and "music21" not in recipe.description
+        assert recipe.source in recipe.production and "SoundFont" in recipe.production
         assert recipe.composer in recipe.description
         assert "MUSWAY STUDIO" in recipe.description
         assert ("played twice" in recipe.description) == (recipe.repeats == 2)

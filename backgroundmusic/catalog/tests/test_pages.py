@@ -232,3 +232,61 @@ def test_editing_a_track_and_a_collection(caller_for):
     )
     assert response.status_code == 302
     assert "Dark / Мрачное" in client.get("/staff/catalogue/facets/").content.decode()
+
+
+def test_a_collection_is_shown_in_the_visitors_language_and_linked_from_the_catalogue(
+    client, tracks
+):
+    light, run = tracks
+    collection_create(
+        actor=None,
+        kind=Collection.Kind.CURATED,
+        title="Café mornings",
+        title_ru="Утро в кафе",
+        slug="cafe-mornings",
+        description="Bright tracks.",
+        description_ru="Светлая музыка.",
+        is_published=True,
+        track_ids=[run.pk, light.pk],
+    )
+    catalogue = client.get("/catalog/").content.decode()
+    assert 'href="/catalog/collections/"' in catalogue
+    listed = client.get("/catalog/collections/").content.decode()
+    assert '<a href="/catalog/collections/cafe-mornings/">Café mornings</a>' in listed
+    page = client.get("/catalog/collections/cafe-mornings/").content.decode()
+    assert "<h1>Café mornings</h1>" in page and "<p>Bright tracks.</p>" in page
+    assert re.findall(r'data-slug="([-a-z]+)"', page) == ["city-run", "morning-light"]
+    client.cookies["django_language"] = "ru"
+    listed = client.get("/catalog/collections/").content.decode()
+    assert '<a href="/catalog/collections/cafe-mornings/">Утро в кафе</a>' in listed
+    page = client.get("/catalog/collections/cafe-mornings/").content.decode()
+    assert "<h1>Утро в кафе</h1>" in page and "<p>Светлая музыка.</p>" in page
+
+
+def test_a_collection_without_a_russian_title_shows_the_english_one(client, tracks):
+    collection_create(
+        actor=None, kind=Collection.Kind.ALBUM, title="Album", slug="album", is_published=True
+    )
+    client.cookies["django_language"] = "ru"
+    assert "<h1>Album</h1>" in client.get("/catalog/collections/album/").content.decode()
+
+
+def test_how_demo_audio_was_made_is_on_the_staff_page_only(client, caller_for):
+    from backgroundmusic.catalog.demo.recipes import recipe_by_code
+
+    recipe = recipe_by_code("BM-0002")
+    make_facets()
+    track = ready_track(
+        title=recipe.title,
+        slug="quiet-library",
+        catalogue_code="BM-0002",
+        description=recipe.description,
+    )
+    public = client.get("/catalog/quiet-library/").content.decode()
+    assert recipe.description in public
+    assert "SoundFont" not in public and recipe.source not in public
+    staff = caller_for("content_manager").client.get(f"/staff/catalogue/tracks/{track.pk}/")
+    assert f"<p>{recipe.production}</p>" in staff.content.decode()
+    other = ready_track(title="Not a demo", catalogue_code="MW-77")
+    page = caller_for("content_manager").client.get(f"/staff/catalogue/tracks/{other.pk}/")
+    assert "track-production" not in page.content.decode()

@@ -29,9 +29,7 @@ def track_licences(context: template.Context, track: Any) -> dict[str, Any]:
         for edition in editions.current_plan_editions()
     ]
     held = (
-        entitlements.agreements_covering_track(
-            user_id=user.pk, track_id=track.pk, now=clock.now()
-        )
+        entitlements.agreements_covering_track(user_id=user.pk, track_id=track.pk, now=clock.now())
         if user.is_authenticated
         else []
     )
