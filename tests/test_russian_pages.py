@@ -21,11 +21,11 @@ from backgroundmusic.licensing.tests.factories import plan_edition
 pytestmark = pytest.mark.django_db
 
 # Latin that is not a label: the brand, the studio, units, formats and file names, products,
-# words Russian writes in Latin (cookie, IP, SMS), the demo's fictional company in
+# words Russian writes in Latin (cookie, IP, SMS, e-mail), the demo's fictional company in
 # configuration, the composer, titles and tag of the test catalogue.
 ALLOWED = re.compile(
     r"BACKGROUND MUSIC|MUSWAY STUDIO|LUFS|LU|dBTP|BPM|MP3|FLAC|Opus|CSV|JSON|"
-    r"index\.html|data\.json|[Cc]ookie|IP|SMS|morning|"
+    r"index\.html|data\.json|[Cc]ookie|IP|SMS|e-mail|morning|"
     r"Chrome|Firefox|Safari|Windows|Linux|macOS|iOS|Android|HeadlessChrome|"
     r"Harbour Lights|Quiet Hours|Anna Composer|MW-\d+|"
     r"[\w.+-]+@[\w.-]+|https?://\S+|"

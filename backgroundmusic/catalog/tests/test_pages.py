@@ -285,8 +285,9 @@ def test_how_demo_audio_was_made_is_on_the_staff_page_only(client, caller_for):
     public = client.get("/catalog/quiet-library/").content.decode()
     assert recipe.description in public
     assert "SoundFont" not in public and recipe.source not in public
-    staff = caller_for("content_manager").client.get(f"/staff/catalogue/tracks/{track.pk}/")
+    manager = caller_for("content_manager").client
+    staff = manager.get(f"/staff/catalogue/tracks/{track.pk}/")
     assert f"<p>{recipe.production}</p>" in staff.content.decode()
     other = ready_track(title="Not a demo", catalogue_code="MW-77")
-    page = caller_for("content_manager").client.get(f"/staff/catalogue/tracks/{other.pk}/")
+    page = manager.get(f"/staff/catalogue/tracks/{other.pk}/")
     assert "track-production" not in page.content.decode()

@@ -92,6 +92,8 @@ AUTOMATIC_NAMES: dict[str, Any] = {
     "user": _("account"),
     "user agent": _("browser"),
     "Session key hash (sha256)": _("session fingerprint"),
+    "User Agent": _("browser"),
+    "HTTP Accept": _("formats the browser accepts"),
     "user agent family": _("browser family"),
     "view id": _("page view number"),
     "visitor key": _("visitor key"),
