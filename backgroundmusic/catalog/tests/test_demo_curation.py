@@ -14,6 +14,7 @@ pytestmark = pytest.mark.django_db
 def demo_tracks(codes):
     for code in codes:
         recipe = recipe_by_code(code)
+        assert recipe is not None
         track_create(
             actor=None,
             title=recipe.title,

@@ -275,6 +275,7 @@ def test_how_demo_audio_was_made_is_on_the_staff_page_only(client, caller_for):
     from backgroundmusic.catalog.demo.recipes import recipe_by_code
 
     recipe = recipe_by_code("BM-0002")
+    assert recipe is not None
     make_facets()
     track = ready_track(
         title=recipe.title,

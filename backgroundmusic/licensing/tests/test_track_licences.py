@@ -2,6 +2,7 @@
 already cover it (licensing/templatetags/licensing_tags.py)."""
 
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
@@ -49,7 +50,10 @@ def test_the_track_page_names_the_persons_licences_that_cover_it(client):
     other = ready_track(title="Other", slug="other")
     person = UserFactory.create()
     single = plan_edition(kind=PlanKind.SINGLE_TRACK, uses=["project"])
-    lines = [{"edition": plan_edition()}, {"edition": single, "track": other}]
+    lines: list[dict[str, Any]] = [
+        {"edition": plan_edition()},
+        {"edition": single, "track": other},
+    ]
     catalogue, one_track = agreements.agreements_conclude(
         order=paid_order(user=person, lines=lines, paid_at=NOW), now=NOW
     )
