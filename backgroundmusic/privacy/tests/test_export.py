@@ -637,7 +637,7 @@ def test_the_center_shows_what_we_hold_by_category_and_each_export_state(client,
 
     assert items("username") == ["profiles: 1 record full name"]
     assert items("usercontactaddress") == ["profiles: 1 record city, street and building"]
-    assert items("usersocial") == ["social links: 1 record profile link"]
+    assert items("usersocial") == ["social-network links: 1 record profile link"]
     assert items("usercontactphone_number") == ["profiles: 1 record contact phone"]
     assert items("useraccountusername") == [
         "users: 1 record username, username look-alike digest",
