@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET
 
 from backgroundmusic.accounts.selectors import indexable_profile_usernames
 from backgroundmusic.catalog.selectors import catalogue_tracks, collections_public
+from backgroundmusic.core.http import site_address
 
 
 class SiteUrlSitemap(Sitemap):
@@ -84,6 +85,6 @@ def robots_txt(request: HttpRequest) -> HttpResponse:
         "Disallow: /api/",
         "Disallow: /accounts/",
         "Disallow: /privacy/",
-        f"Sitemap: {settings.SITE_URL.rstrip('/')}{reverse('sitemap')}",
+        f"Sitemap: {site_address(reverse('sitemap'))}",
     ]
     return HttpResponse("\n".join(lines) + "\n", content_type="text/plain; charset=utf-8")

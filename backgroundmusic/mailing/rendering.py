@@ -11,6 +11,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
 
+from backgroundmusic.core.http import site_address
 from backgroundmusic.core.markdown import markdown_html
 from backgroundmusic.mailing.models import Campaign
 
@@ -30,7 +31,7 @@ def checked_language(language: str) -> str:
 
 
 def unsubscribe_url(*, token: str) -> str:
-    return str(settings.SITE_URL).rstrip("/") + reverse("mailing:unsubscribe", args=[token])
+    return site_address(reverse("mailing:unsubscribe", args=[token]))
 
 
 def verified_address(*, user_id: int) -> str:

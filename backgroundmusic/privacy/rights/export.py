@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 
 from backgroundmusic.core import clock
 from backgroundmusic.core.errors import DomainError
+from backgroundmusic.core.http import site_address
 from backgroundmusic.privacy.kernel import crypto, keys
 from backgroundmusic.privacy.kernel.registry import Retentions
 from backgroundmusic.privacy.models import DataExport
@@ -112,12 +113,6 @@ class ExportGone(DomainError):
     code = "export_gone"
 
 
-def _site_url(site_url: str) -> str:
-    if site_url:
-        return site_url.rstrip("/")
-    return str(settings.SITE_URL).rstrip("/")
-
-
 def _language(language: str) -> str:
     codes = {code for code, _name in settings.LANGUAGES}
     return language if language in codes else settings.LANGUAGE_CODE
@@ -165,7 +160,7 @@ def export_request(
     export = DataExport.objects.create(subject_id=subject.pk, requested_at=clock.now())
     tasks.build_data_export.enqueue(
         export_id=export.pk,
-        site_url=_site_url(site_url),
+        site_url=site_address(site_url=site_url),
         language=_language(language),
         method=str(method),
     )
@@ -247,7 +242,7 @@ def _send_export_ready(*, export: DataExport, token: str, site_url: str, method:
     if not address:
         return
     context = {
-        "link": _site_url(site_url) + reverse("privacy:export_download", args=[token]),
+        "link": site_address(reverse("privacy:export_download", args=[token]), site_url=site_url),
         "expires_at": export.expires_at,
         "by_staff": method == "staff",
     }
