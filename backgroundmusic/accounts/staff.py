@@ -56,36 +56,61 @@ from backgroundmusic.staffroles.selectors import (
 class StaffSection:
     label: str
     url_name: str
+    group: str
+
+
+@dataclass(frozen=True)
+class StaffNavGroup:
+    label: str
+    sections: list[StaffSection]
+
+
+# The staff pages in the navigation's order, each in the group of work it belongs to.
+_PEOPLE = _("People and records")
+_PRIVACY = _("Privacy")
+_CATALOGUE = _("Catalogue")
+_SALES = _("Sales")
+_AUDIENCE = _("Audience")
+_OFFERED: list[tuple[Promise, Promise, str, Callable[..., bool]]] = [
+    (_PEOPLE, _("People"), "staff:people", staff_may_view_people),
+    (_PEOPLE, _("Access log"), "staff:access_log", staff_may_view_access_log),
+    (_PEOPLE, _("Audit trail"), "staff:audit_log", staff_may_view_audit_log),
+    (_PRIVACY, _("Requests"), "privacy:staff_requests", staff_may_handle_requests),
+    (_PRIVACY, _("Disclosures"), "privacy:staff_disclosures", staff_may_record_disclosures),
+    (_PRIVACY, _("Recipients"), "privacy:staff_recipients", staff_may_manage_transfers),
+    (_PRIVACY, _("Transfers abroad"), "privacy:staff_transfers", staff_may_manage_transfers),
+    (_PRIVACY, _("Legal holds"), "privacy:staff_legal_holds", staff_may_place_legal_holds),
+    (_PRIVACY, _("Policies"), "privacy:staff_policies", staff_may_publish_policy),
+    (_PRIVACY, _("Incidents"), "incidents_staff:incidents", staff_may_manage_incidents),
+    (_CATALOGUE, _("Catalogue"), "catalog_staff:tracks", staff_may_manage_catalogue),
+    (_CATALOGUE, _("Masters"), "media_staff:masters", staff_may_manage_catalogue),
+    (_SALES, _("Plans"), "licensing_staff:plans", staff_may_manage_plans),
+    (_SALES, _("Licence agreements"), "licensing_staff:agreements", staff_may_manage_agreements),
+    (_SALES, _("Orders"), "licensing_staff:orders", staff_may_manage_orders),
+    (_AUDIENCE, _("Statistics"), "analytics_staff:dashboard", staff_may_view_analytics),
+    (_AUDIENCE, _("Research exports"), "analytics_staff:research", staff_may_export_research),
+    (_AUDIENCE, _("Newsletters"), "mailing_staff:campaigns", staff_may_manage_campaigns),
+]
 
 
 def staff_sections(*, actor: Actor) -> list[StaffSection]:
     """The staff pages the actor may open, in the staff navigation's order; the "Staff" link
     leads to the first. Empty for staff without two-factor sign-in."""
-    offered: list[tuple[Promise, str, Callable[..., bool]]] = [
-        (_("People"), "staff:people", staff_may_view_people),
-        (_("Access log"), "staff:access_log", staff_may_view_access_log),
-        (_("Audit trail"), "staff:audit_log", staff_may_view_audit_log),
-        (_("Requests"), "privacy:staff_requests", staff_may_handle_requests),
-        (_("Disclosures"), "privacy:staff_disclosures", staff_may_record_disclosures),
-        (_("Recipients"), "privacy:staff_recipients", staff_may_manage_transfers),
-        (_("Transfers abroad"), "privacy:staff_transfers", staff_may_manage_transfers),
-        (_("Legal holds"), "privacy:staff_legal_holds", staff_may_place_legal_holds),
-        (_("Policies"), "privacy:staff_policies", staff_may_publish_policy),
-        (_("Catalogue"), "catalog_staff:tracks", staff_may_manage_catalogue),
-        (_("Masters"), "media_staff:masters", staff_may_manage_catalogue),
-        (_("Plans"), "licensing_staff:plans", staff_may_manage_plans),
-        (_("Statistics"), "analytics_staff:dashboard", staff_may_view_analytics),
-        (_("Research exports"), "analytics_staff:research", staff_may_export_research),
-        (_("Licence agreements"), "licensing_staff:agreements", staff_may_manage_agreements),
-        (_("Orders"), "licensing_staff:orders", staff_may_manage_orders),
-        (_("Newsletters"), "mailing_staff:campaigns", staff_may_manage_campaigns),
-        (_("Incidents"), "incidents_staff:incidents", staff_may_manage_incidents),
-    ]
     return [
-        StaffSection(label=str(label), url_name=url_name)
-        for label, url_name, may_open in offered
+        StaffSection(label=str(label), url_name=url_name, group=str(group))
+        for group, label, url_name, may_open in _OFFERED
         if may_open(actor=actor)
     ]
+
+
+def staff_nav_groups(*, actor: Actor) -> list[StaffNavGroup]:
+    """The actor's staff pages by group, in order; groups with no page for them are left out."""
+    groups: list[StaffNavGroup] = []
+    for section in staff_sections(actor=actor):
+        if not groups or groups[-1].label != section.group:
+            groups.append(StaffNavGroup(label=section.group, sections=[]))
+        groups[-1].sections.append(section)
+    return groups
 
 
 def staff_visible_fields(*, actor: Actor) -> list[str]:

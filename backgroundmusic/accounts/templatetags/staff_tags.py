@@ -25,6 +25,12 @@ def staff_sections(user: object) -> list[staff.StaffSection]:
 
 
 @register.simple_tag
+def staff_nav_groups(user: object) -> list[staff.StaffNavGroup]:
+    """{% staff_nav_groups user as groups %}: the staff pages the user may open, by group."""
+    return staff.staff_nav_groups(actor=user)  # type: ignore[arg-type]
+
+
+@register.simple_tag
 def staff_start_url(user: object) -> str:
     """{% staff_start_url user %}: where the "Staff" link leads: the first staff page the user
     may open, or setting up two-factor sign-in, which every staff page needs first."""

@@ -438,9 +438,9 @@ def test_everyone_signed_in_finds_the_privacy_center_in_the_main_navigation(call
                 "privacy:staff_transfers",
                 "privacy:staff_legal_holds",
                 "privacy:staff_policies",
+                "incidents_staff:incidents",
                 "analytics_staff:dashboard",
                 "analytics_staff:research",
-                "incidents_staff:incidents",
             ],
         ),
         (
@@ -468,6 +468,34 @@ def test_staff_sections_are_the_pages_each_role_may_open(role, sections, client)
     client.force_login(member)
     for url_name in sections:
         assert client.get(reverse(url_name)).status_code == 200
+
+
+@pytest.mark.django_db(databases="__all__")
+def test_the_staff_navigation_groups_the_pages_by_the_work_they_are_for(client):
+    officer = StaffFactory.create(role=StaffRole.PRIVACY_OFFICER)
+    groups = staff.staff_nav_groups(actor=officer)
+    assert [(group.label, [s.label for s in group.sections]) for group in groups] == [
+        ("People and records", ["People", "Access log", "Audit trail"]),
+        (
+            "Privacy",
+            [
+                "Requests",
+                "Disclosures",
+                "Recipients",
+                "Transfers abroad",
+                "Legal holds",
+                "Policies",
+                "Incidents",
+            ],
+        ),
+        ("Audience", ["Statistics", "Research exports"]),
+    ]
+    client.force_login(officer)
+    html = client.get(reverse("privacy:staff_legal_holds"), HTTP_ACCEPT_LANGUAGE="ru")
+    nav = html.content.decode().split('<nav class="staff-nav"', 1)[1].split("</nav>", 1)[0]
+    headings = re.findall(r'<span class="staff-nav-heading" id="staff-nav-\d">([^<]+)</span>', nav)
+    assert headings == ["Люди и записи", "Персональные данные", "Аудитория"]
+    assert '<a href="/staff/legal-holds/" aria-current="page">' in nav
 
 
 def test_staff_without_totp_have_no_sections_and_the_link_leads_to_setting_it_up(client):
