@@ -35,7 +35,14 @@ class SiteUrlSitemap(Sitemap):
 
 class PagesSitemap(SiteUrlSitemap):
     def items(self) -> list[str]:
-        return ["home", "catalog:catalogue", "catalog:collections"]
+        return [
+            "home",
+            "catalog:catalogue",
+            "catalog:collections",
+            "privacy:policy",
+            "privacy:terms",
+            "privacy:public_request",
+        ]
 
     def location(self, item: str) -> str:
         return reverse(item)
@@ -77,9 +84,12 @@ SITEMAPS = {
 
 @require_GET
 def robots_txt(request: HttpRequest) -> HttpResponse:
-    """Staff pages, the API and accounts are not for search engines; the sitemap is."""
+    """Staff pages, the API, accounts and the privacy center are not for search engines; the
+    public request form is (someone who lost access to their account looks for it), and so is
+    the sitemap."""
     lines = [
         "User-agent: *",
+        f"Allow: {reverse('privacy:public_request')}",
         "Disallow: /staff/",
         "Disallow: /admin/",
         "Disallow: /api/",
