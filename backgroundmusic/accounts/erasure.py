@@ -117,8 +117,9 @@ def destroy_old_sessions(*, now: datetime) -> dict[str, int]:
     leave the store (what `manage.py clearsessions` does, at the service's clock).
 
     A legal hold keeps a held person's sessions (their UserSession rows and the store's entries
-    those name or whose data holds the person's id) and a session it names; they are reported
-    as held. A cache-backed store expires its entries itself: only its UserSession rows stay."""
+    those name or whose data holds the person's id) and a session it names (with the UserSession
+    row naming it); they are reported as held. A cache-backed store expires its entries itself:
+    only their UserSession rows stay."""
     store_class = import_module(settings.SESSION_ENGINE).SessionStore
     cutoff = _before(now, Retentions.SESSION.days)
     held_rows = held_record_ids(UserSession._meta.label)
@@ -130,7 +131,7 @@ def destroy_old_sessions(*, now: datetime) -> dict[str, int]:
         exists = store_class().exists(session.session_key)
         if session.last_seen_at >= cutoff and exists:
             continue
-        if str(session.pk) in held_rows:
+        if str(session.pk) in held_rows or session.session_key in held_keys:
             held_user_sessions += 1
         elif session.last_seen_at < cutoff:
             stored += int(exists)

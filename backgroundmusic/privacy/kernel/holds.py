@@ -185,12 +185,11 @@ def held_persons() -> set[int]:
     snapshot = _observed.get()
     if snapshot is not None:
         return set(snapshot.persons)
-    return set(
-        holds_in_force()
-        .filter(subject_id__isnull=False)
-        .values_list("subject_id", flat=True)
-        .distinct()
-    )
+    return {
+        subject_id
+        for subject_id in holds_in_force().values_list("subject_id", flat=True).distinct()
+        if subject_id is not None
+    }
 
 
 def held_record_ids(label: str) -> set[str]:

@@ -84,7 +84,9 @@ def signed_in(user: User) -> str:
     client = Client()
     client.force_login(user)
     client.get("/account/profile/")
-    return client.session.session_key
+    key = client.session.session_key
+    assert key is not None
+    return key
 
 
 def test_sessions_of_a_held_person_stay(officer):
@@ -111,6 +113,21 @@ def test_sessions_of_a_held_person_stay(officer):
         ({"sessions.Session": 1}, {"sessions.Session": 2}),
         ({"usersessions.UserSession": 1}, {"usersessions.UserSession": 1}),
     ]
+
+
+def test_a_session_a_hold_names_stays_with_its_user_session(officer):
+    person = make_owner("person")
+    named, other = signed_in(person), signed_in(person)
+    UserSession.objects.update(last_seen_at=T - 14 * DAY - SECOND)
+    hold_record(officer, "sessions.Session", named)
+
+    report = run_at()
+
+    assert list(UserSession.objects.values_list("session_key", flat=True)) == [named]
+    assert list(Session.objects.values_list("session_key", flat=True)) == [named]
+    assert other != named
+    assert report.destroyed == {"sessions.Session": 1, "usersessions.UserSession": 1}
+    assert report.held == {"usersessions.UserSession": 1}
 
 
 YEAR = timedelta(days=Retentions.STAFF_AUDIT.days)
