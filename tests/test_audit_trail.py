@@ -866,6 +866,12 @@ STAFF_SERVICES: dict[str, tuple[Callable[[Any, Scene], Callable[[], object]], st
         ),
         "staff_may_manage_transfers",
     ),
+    "privacy.recipient_reactivate": (
+        lambda actor, scene: partial(
+            recipients.recipient_reactivate, actor=actor, recipient=scene.recipient
+        ),
+        "staff_may_manage_transfers",
+    ),
     "privacy.transfer_record_end": (
         lambda actor, scene: partial(
             transfers.transfer_record_end, actor=actor, record=scene.transfer

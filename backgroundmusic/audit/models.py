@@ -31,6 +31,7 @@ class AuditAction(models.TextChoices):
     RECIPIENT_ADDED = "recipient.added", _("Recipient put on the register")
     RECIPIENT_UPDATED = "recipient.updated", _("Recipient on the register changed")
     RECIPIENT_DEACTIVATED = "recipient.deactivated", _("Recipient deactivated")
+    RECIPIENT_REACTIVATED = "recipient.reactivated", _("Recipient reactivated")
     LEGAL_HOLD_PLACED = "legal_hold.placed", _("Legal hold placed")
     LEGAL_HOLD_LIFTED = "legal_hold.lifted", _("Legal hold lifted")
     PLAN_CREATED = "plan.created", _("Plan created")

@@ -28,6 +28,7 @@ from backgroundmusic.core import clock
 from backgroundmusic.core.errors import DomainError
 from backgroundmusic.core.http import site_address
 from backgroundmusic.privacy.kernel import crypto, keys
+from backgroundmusic.privacy.kernel.holds import held_left, held_record_ids, unheld
 from backgroundmusic.privacy.kernel.registry import Retentions
 from backgroundmusic.privacy.models import DataExport
 from backgroundmusic.privacy.rights.erasure import erasure_pending
@@ -359,7 +360,8 @@ def exports_destroy(
     *, subject_id: int | None = None, expired_before: datetime | None = None
 ) -> dict[str, int]:
     """Deletes export rows and their files: every one of a person, or those past their link's
-    life. Files are deleted before rows, so a run stopped half-way leaves no file unnamed."""
+    life, except those a legal hold keeps (the rows and files are reported as held). Files are
+    deleted before rows, so a run stopped half-way leaves no file unnamed."""
     exports = DataExport.objects.all()
     if subject_id is not None:
         exports = exports.filter(subject_id=subject_id)
@@ -368,6 +370,10 @@ def exports_destroy(
             requested_at__lt=expired_before - EXPORT_LINK_LIFETIME
         )
         exports = exports.filter(models.Q(expires_at__lt=expired_before) | never_ready)
+    held = held_record_ids(DataExport._meta.label)
+    if held:
+        held_left("export files", exports.filter(pk__in=held).exclude(file_name="").count())
+    exports = unheld(exports)
     files = 0
     ids = []
     for export in exports.only("pk", "file_name"):
