@@ -27,7 +27,7 @@ from backgroundmusic.mailing import services as mailing
 from backgroundmusic.mailing.tests.scene import TEXT
 from backgroundmusic.privacy import demo as privacy_demo
 from backgroundmusic.privacy.kernel.access_log import access_log_record
-from backgroundmusic.privacy.kernel.models import StaffAccessLogEntry
+from backgroundmusic.privacy.kernel.models import ENTRY_REASON_MAX_LENGTH
 from backgroundmusic.privacy.models import (
     DataSubjectRequest,
     DocumentKind,
@@ -42,9 +42,9 @@ pytestmark = pytest.mark.browser
 
 WIDTHS = (390, 1366)
 LOCALES = ("en-US", "ru-RU")
-USERNAME_MAX = User._meta.get_field("username").max_length
-REASON_MAX = StaffAccessLogEntry._meta.get_field("reason").max_length
-# The longest values the site takes, without a space to wrap at where a person could type one.
+USERNAME_MAX = 150  # AbstractUser.username
+# The longest values the site takes: a username and a title without a space to wrap at, a title
+# of words that wraps past two lines.
 LONG_USERNAME = "listener_" + "x" * (USERNAME_MAX - len("listener_"))
 LONG_TITLE = ("Morning light over the quiet harbour of Saint Petersburg " * 4)[:200].strip()
 UNBROKEN_TITLE = "Nocturne" + "x" * 192
@@ -218,6 +218,7 @@ class Scene:
 
 def _scene() -> Scene:
     """The scene's objects at their longest, and who visits."""
+    assert User._meta.get_field("username").max_length == USERNAME_MAX
     make_facets()
     plans_on_sale()
     privacy_demo.demo_editions_publish()
@@ -231,7 +232,10 @@ def _scene() -> Scene:
     order = agreement.order_line.order
     officer = StaffFactory.create(role=StaffRole.PRIVACY_OFFICER, username="o" * USERNAME_MAX)
     access_log_record(
-        actor=officer, subject_id=customer.pk, fields=["email"], reason="T" * REASON_MAX
+        actor=officer,
+        subject_id=customer.pk,
+        fields=["email"],
+        reason="T" * ENTRY_REASON_MAX_LENGTH,
     )
     request = request_log(
         actor=officer,
