@@ -312,6 +312,19 @@ def test_no_reason_no_data_no_entry(reason, caller_for, owner):
     assert StaffAccessLogEntry.objects.count() == 0
 
 
+def test_a_reason_over_500_characters_is_refused_and_kept_in_the_form(caller_for, owner):
+    typed = "Ticket 4212: " + "x" * 488
+    response = caller_for("privacy_officer").client.post(
+        f"/staff/people/{owner.pk}/", {"reason": typed}
+    )
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Ensure this value has at most 500 characters (it has 501)." in html
+    assert f">\n{typed}</textarea>" in html
+    assert shown_fields(html) == []
+    assert StaffAccessLogEntry.objects.count() == 0
+
+
 def test_unknown_person_is_404_and_logs_nothing(caller_for):
     client = caller_for("privacy_officer").client
     assert client.get("/staff/people/999999/").status_code == 404

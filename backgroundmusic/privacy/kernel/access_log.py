@@ -24,7 +24,11 @@ from django.utils.translation import gettext as _
 from backgroundmusic.core import clock
 from backgroundmusic.core.errors import DomainError
 from backgroundmusic.privacy.kernel.holds import held_left, held_persons, held_record_ids
-from backgroundmusic.privacy.kernel.models import StaffAccessLogCheckpoint, StaffAccessLogEntry
+from backgroundmusic.privacy.kernel.models import (
+    ENTRY_REASON_MAX_LENGTH,
+    StaffAccessLogCheckpoint,
+    StaffAccessLogEntry,
+)
 from backgroundmusic.privacy.kernel.registry import Retentions
 
 GENESIS_HASH = "0" * 64
@@ -98,6 +102,12 @@ def access_log_record(
     if not reason:
         raise DomainError(
             _("A reason is required to read a person's data."), code="reason_required"
+        )
+    if len(reason) > ENTRY_REASON_MAX_LENGTH:
+        raise DomainError(
+            _("The reason is too long (at most %(max)s characters).")
+            % {"max": ENTRY_REASON_MAX_LENGTH},
+            code="reason_too_long",
         )
     _lock_chain()
     last = StaffAccessLogEntry.objects.order_by("-pk").values_list("entry_hash", flat=True).first()

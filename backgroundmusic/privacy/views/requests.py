@@ -22,6 +22,7 @@ from backgroundmusic.core.forms import Form
 from backgroundmusic.privacy import requests as dsr
 from backgroundmusic.privacy.calendar import CONTROLLER_TIME_ZONE
 from backgroundmusic.privacy.kernel.access_log import access_log_record
+from backgroundmusic.privacy.kernel.models import ACCESS_REASON_MAX_LENGTH
 from backgroundmusic.privacy.models import (
     ConsentPurpose,
     DataSubjectRequest,
@@ -175,7 +176,7 @@ class ContactForm(Form):
         label=gettext_lazy("Why do you need the requester's contact?"),
         help_text=gettext_lazy("Written to the access log with your name."),
         min_length=5,
-        max_length=500,
+        max_length=ACCESS_REASON_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
 
