@@ -5,15 +5,16 @@ and taking staff roles.
 Who holds which role and what each role may do are asked of backgroundmusic.staffroles.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.models import Group
 from django.core.exceptions import FieldDoesNotExist
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.utils.functional import Promise
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from backgroundmusic.accounts.models import Profile, User
@@ -25,7 +26,12 @@ from backgroundmusic.audit.selectors import audit_events
 from backgroundmusic.audit.services import audit_record
 from backgroundmusic.core.errors import DomainError
 from backgroundmusic.privacy.kernel.access_log import access_log_record
-from backgroundmusic.staffroles.roles import PERSON_FIELDS, ROLE_VISIBLE_FIELDS, StaffRole
+from backgroundmusic.staffroles.roles import (
+    PERSON_FIELDS,
+    ROLE_LABELS,
+    ROLE_VISIBLE_FIELDS,
+    StaffRole,
+)
 from backgroundmusic.staffroles.selectors import (
     PERMISSIONS_CACHE,
     ROLES_CACHE,
@@ -86,6 +92,49 @@ def staff_sections(*, actor: Actor) -> list[StaffSection]:
         for label, url_name, may_open in offered
         if may_open(actor=actor)
     ]
+
+
+@dataclass(frozen=True)
+class StaffActorLabel:
+    """Who did something, as the staff pages name them: username and staff roles."""
+
+    user_id: int
+    username: str | None
+    roles: tuple[StaffRole, ...]
+
+    def __str__(self) -> str:
+        if self.username is None:
+            return gettext("deleted account #%(id)s") % {"id": self.user_id}
+        if not self.roles:
+            return gettext("%(username)s (no staff role)") % {"username": self.username}
+        roles = ", ".join(str(ROLE_LABELS[role]) for role in self.roles)
+        return f"{self.username} ({roles})"
+
+
+def staff_actor_labels(*, user_ids: Collection[int] | None = None) -> dict[int, StaffActorLabel]:
+    """Labels by user id of every staff member (user_ids None: staff are few, so a page loads
+    them once whatever it lists), or of exactly the users in user_ids, holding a role or not;
+    an id with no user left gets a deleted account's label."""
+    role_names = [role.value for role in StaffRole]
+    role_groups = Group.objects.filter(name__in=role_names)
+    users = User.objects.only("id", "username").prefetch_related(
+        Prefetch("groups", queryset=role_groups.only("name").order_by("name"))
+    )
+    if user_ids is None:
+        users = users.filter(Q(pk__in=role_groups.values("user")) | Q(is_staff=True))
+    else:
+        users = users.filter(pk__in=list(user_ids))
+    labels = {
+        user.pk: StaffActorLabel(
+            user_id=user.pk,
+            username=user.username,
+            roles=tuple(StaffRole(group.name) for group in user.groups.all()),
+        )
+        for user in users
+    }
+    for user_id in user_ids or ():
+        labels.setdefault(user_id, StaffActorLabel(user_id=user_id, username=None, roles=()))
+    return labels
 
 
 def staff_visible_fields(*, actor: Actor) -> list[str]:

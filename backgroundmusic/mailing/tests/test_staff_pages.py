@@ -187,11 +187,19 @@ def test_the_list_shows_each_campaign_newest_first_with_its_counts(client, the_e
     html = client.get("/staff/mailing/").content.decode()
     assert campaign_rows(html) == [(str(later.pk), "scheduled"), (str(sent.pk), "sending")]
     # 09:30 UTC is 12:30 in Moscow; a campaign not started has no audience yet.
-    assert cells(html, later) == ["Autumn", "Scheduled", "2026-03-10 12:30", "—", "0", "0", "0"]
+    assert cells(html, later) == [
+        "Autumn",
+        "Scheduled",
+        "10 March 2026, 12:30 UTC+3",
+        "—",
+        "0",
+        "0",
+        "0",
+    ]
     assert cells(html, sent) == [
         "Spring releases",
         "Sending",
-        "2026-03-02 15:00",
+        "2 March 2026, 15:00 UTC+3",
         "2",
         "1",
         "1",

@@ -416,7 +416,7 @@ def test_a_closed_request_shows_its_outcome_not_a_countdown(officer, caller_for)
         detail = client.get(f"/staff/requests/{request.pk}/").content.decode()
     closed_row = inbox.split(f'data-request-id="{request.pk}"')[1].split("</tr>")[0]
     assert "<strong>Refused</strong>" in closed_row
-    assert "2026-01-14 12:00" in closed_row
+    assert "14 January 2026, 12:00 UTC+3" in closed_row
     assert "by the-officer" in closed_row
     assert "answered in time" in closed_row
     assert "We hold no data about this person." in closed_row
