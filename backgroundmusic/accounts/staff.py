@@ -25,7 +25,12 @@ from backgroundmusic.audit.refusals import refusals_audited
 from backgroundmusic.audit.selectors import audit_events
 from backgroundmusic.audit.services import audit_record
 from backgroundmusic.core.errors import DomainError
-from backgroundmusic.privacy.kernel.access_log import access_log_record
+from backgroundmusic.privacy.kernel.access_log import (
+    ChainReport,
+    access_log_record,
+    access_log_verify,
+)
+from backgroundmusic.privacy.kernel.registry import PersonSection, data_map
 from backgroundmusic.staffroles.roles import (
     PERSON_FIELDS,
     ROLE_LABELS,
@@ -49,6 +54,7 @@ from backgroundmusic.staffroles.selectors import (
     staff_may_place_legal_holds,
     staff_may_publish_policy,
     staff_may_record_disclosures,
+    staff_may_verify_access_log,
     staff_may_view_access_log,
     staff_may_view_analytics,
     staff_may_view_audit_log,
@@ -201,11 +207,36 @@ def _field_value(user: User, profile: Profile, name: str) -> Any:
     return getattr(profile, name)
 
 
+@dataclass(frozen=True)
+class ShownSection:
+    name: str
+    label: str
+    columns: list[str]
+    rows: list[tuple[Any, ...]]
+
+
+@dataclass(frozen=True)
+class PersonReading:
+    fields: list[ShownField]
+    sections: list[ShownSection]
+
+
+def _shown_section(section: PersonSection, subject_id: int) -> ShownSection:
+    return ShownSection(
+        name=section.name,
+        label=str(section.label),
+        columns=[str(column) for column in section.columns],
+        rows=section.rows(subject_id=subject_id),
+    )
+
+
 @refusals_audited("accounts.staff_person_read")
 @transaction.atomic
-def staff_person_read(*, actor: User, subject_id: int, reason: str) -> list[ShownField] | None:
-    """The fields of the person the actor's role may see, after writing one access-log entry
-    naming exactly those fields. None (and nothing logged) when there is no such person."""
+def staff_person_read(*, actor: User, subject_id: int, reason: str) -> PersonReading | None:
+    """The fields of the person the actor's role may see and the sections of their records it is
+    shown (consents, requests, exports: data_map.person_sections_for), after writing one
+    access-log entry naming exactly those fields, then those sections. None (and nothing logged)
+    when there is no such person."""
     staff_require(actor=actor, may=staff_may_view_people)
     fields = staff_visible_fields(actor=actor)
     subject = User.objects.filter(pk=subject_id).first()
@@ -217,8 +248,16 @@ def staff_person_read(*, actor: User, subject_id: int, reason: str) -> list[Show
         ShownField(name=name, label=_field_label(name), value=_field_value(subject, profile, name))
         for name in fields
     ]
-    access_log_record(actor=actor, subject_id=subject.pk, fields=fields, reason=reason)
-    return shown
+    sections = [
+        _shown_section(section, subject.pk) for section in data_map.person_sections_for(actor=actor)
+    ]
+    access_log_record(
+        actor=actor,
+        subject_id=subject.pk,
+        fields=[*fields, *(section.name for section in sections)],
+        reason=reason,
+    )
+    return PersonReading(fields=shown, sections=sections)
 
 
 @refusals_audited("accounts.staff_audit_log_read")
@@ -239,6 +278,27 @@ def staff_audit_log_read(
         after={"action": action},
     )
     return audit_events(action=action, actor_id=actor_id)
+
+
+@refusals_audited("accounts.staff_access_log_verify")
+@transaction.atomic
+def staff_access_log_verify(*, actor: Actor) -> ChainReport:
+    """Walks the access log's hash chain (privacy.kernel.access_log) and records the check and
+    its outcome in the audit trail."""
+    staff_require(actor=actor, may=staff_may_verify_access_log)
+    report = access_log_verify()
+    audit_record(
+        actor=actor,
+        action=AuditAction.ACCESS_LOG_VERIFIED,
+        target=None,
+        after={
+            "entries": report.entries,
+            "intact": report.intact,
+            "broken_entry_id": report.broken_entry_id,
+            "head": report.head,
+        },
+    )
+    return report
 
 
 def _forget_cached_roles(user: User) -> None:
