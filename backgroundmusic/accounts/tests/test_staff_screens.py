@@ -92,9 +92,10 @@ def test_the_access_log_names_the_reader_and_the_time_with_its_zone(caller_for):
 def test_the_people_list_shows_staff_roles(caller_for):
     StaffFactory.create(username="elena", role=StaffRole.CONTENT_MANAGER)
     UserFactory.create(username="fyodor")
-    html = caller_for("support").client.get("/staff/", {"q": "e"}).content.decode()
+    client = caller_for("support").client
+    html = client.get("/staff/", {"q": "e"}).content.decode()
     assert '<td>elena <span class="staff-roles">(Content manager)</span></td>' in html
-    html = caller_for("support").client.get("/staff/", {"q": "fyodor"}).content.decode()
+    html = client.get("/staff/", {"q": "fyodor"}).content.decode()
     assert "<td>fyodor</td>" in html
 
 
