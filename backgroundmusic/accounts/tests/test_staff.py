@@ -11,6 +11,7 @@ from backgroundmusic.accounts.models import Profile, SocialLink, User
 from backgroundmusic.accounts.tests.factories import StaffFactory, UserFactory
 from backgroundmusic.audit.models import AuditEvent
 from backgroundmusic.audit.tests.refusals import service_denial, service_denials
+from backgroundmusic.core.clock import CONTROLLER_TIME_ZONE
 from backgroundmusic.core.errors import ActionRefused
 from backgroundmusic.privacy.kernel.access_log import access_log_record
 from backgroundmusic.privacy.kernel.models import StaffAccessLogEntry
@@ -343,9 +344,10 @@ def test_access_log_page_access(caller, expected, caller_for, owner):
         row = re.search(rf'<tr data-entry-id="{entry.pk}">(.*?)</tr>', html, re.S)
         assert row is not None
         cells = [re.sub(r"<[^>]+>", "", cell) for cell in re.findall(r"<td>(.*?)</td>", row[1])]
+        moscow = entry.at.astimezone(CONTROLLER_TIME_ZONE)
         assert cells == [
-            entry.at.strftime("%Y-%m-%d %H:%M:%S"),
-            str(reader.pk),
+            f"{moscow.day} {moscow:%B %Y, %H:%M} UTC+3",
+            "reader (Support)",
             str(owner.pk),
             "email",
             "Ticket 77: bounced e-mail",

@@ -350,7 +350,7 @@ def test_scheduling_takes_moscow_time_and_refuses_a_past_time_keeping_it(client,
     )
     page = client.get(response["Location"]).content.decode()
     assert "The campaign is scheduled." in page
-    assert '<time datetime="2026-03-03T10:15:00+03:00">2026-03-03 10:15</time>' in page
+    assert '<time datetime="2026-03-03T10:15:00+03:00">3 March 2026, 10:15 UTC+3</time>' in page
     assert 'id="schedule-form"' not in page
     # Scheduled again from a page left open: refused, and the page says why.
     response = client.post(path, {"schedule-send_at": ""}, follow=True)
