@@ -55,7 +55,7 @@ def test_an_actor_is_named_by_username_and_roles():
     assert "boris (no staff role)" in render("{% staff_actor id %}", id=former.pk)
     assert "carol (no staff role)" in render("{% staff_actor id %}", id=customer.pk)
     assert render("{% staff_actor None %}") == '<span class="staff-actor">system</span>'
-    missing = User.objects.order_by("-pk").values_list("pk", flat=True).first() + 1
+    missing = User.objects.order_by("-pk").values_list("pk", flat=True)[0] + 1
     assert f"deleted account #{missing}" in render("{% staff_actor id %}", id=missing)
     with translation.override("ru"):
         assert "anna (Администратор, Ответственный за обработку персональных данных)" in render(
@@ -121,7 +121,7 @@ def test_verifying_an_intact_chain_says_so_and_is_audited(caller_for):
     html = caller.client.post("/staff/access-log/verify/").content.decode()
     assert 'data-intact="true"' in html
     assert "The chain is intact: 2 entries checked." in html
-    head = StaffAccessLogEntry.objects.order_by("-pk").first().entry_hash
+    head = StaffAccessLogEntry.objects.order_by("-pk")[0].entry_hash
     event = AuditEvent.objects.get(action="access_log.verified")
     assert event.actor_id == caller.user.pk
     assert event.after == {"entries": 2, "intact": True, "broken_entry_id": None, "head": head}
@@ -223,3 +223,14 @@ def test_support_is_shown_consents_but_not_requests_or_exports(caller_for):
     )
     assert re.findall(r'data-section="([a-z]+)"', html) == ["consents"]
     assert StaffAccessLogEntry.objects.get().fields[-1] == "consents"
+
+
+def test_the_people_list_keeps_the_search_across_pages(caller_for):
+    client = caller_for("support").client
+    User.objects.bulk_create([User(username=f"bulk{n:02}") for n in range(55)])
+    first = client.get("/staff/", {"q": "bulk"}).content.decode()
+    assert '<a href="?q=bulk&amp;page=2">Next</a>' in first
+    assert "Page 1 of 2" in first
+    second = client.get("/staff/", {"q": "bulk", "page": "2"}).content.decode()
+    assert re.findall(r"<td>(bulk\d\d)</td>", second) == [f"bulk{n}" for n in range(50, 55)]
+    assert '<a href="?q=bulk&amp;page=1">Previous</a>' in second

@@ -35,7 +35,9 @@ def test_sign_in_then_two_factor_set_up_leads_to_the_staff_pages_without_a_secon
     assert set_up.status_code == 200
     html = set_up.content.decode()
     assert 'name="password"' not in html
-    secret = re.search(r'id="authenticator_secret"[^>]*value="([A-Z2-7]+)"', html).group(1)
+    shown = re.search(r'id="authenticator_secret"[^>]*value="([A-Z2-7]+)"', html)
+    assert shown is not None
+    secret = shown.group(1)
 
     activated = client.post(staff_start["Location"], {"code": current_code(secret)})
     assert Authenticator.objects.filter(user=member, type="totp").count() == 1
