@@ -918,6 +918,10 @@ STAFF_SERVICES: dict[str, tuple[Callable[[Any, Scene], Callable[[], object]], st
         lambda actor, scene: partial(staff.staff_audit_log_read, actor=actor),
         "staff_may_view_audit_log",
     ),
+    "accounts.staff_access_log_verify": (
+        lambda actor, scene: partial(staff.staff_access_log_verify, actor=actor),
+        "staff_may_verify_access_log",
+    ),
     "accounts.staff_role_assign": (
         lambda actor, scene: partial(
             staff.staff_role_assign, actor=actor, user=scene.person, role=StaffRole.SUPPORT

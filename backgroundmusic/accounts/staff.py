@@ -5,15 +5,16 @@ and taking staff roles.
 Who holds which role and what each role may do are asked of backgroundmusic.staffroles.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.models import Group
 from django.core.exceptions import FieldDoesNotExist
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.utils.functional import Promise
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from backgroundmusic.accounts.models import Profile, User
@@ -24,8 +25,18 @@ from backgroundmusic.audit.refusals import refusals_audited
 from backgroundmusic.audit.selectors import audit_events
 from backgroundmusic.audit.services import audit_record
 from backgroundmusic.core.errors import DomainError
-from backgroundmusic.privacy.kernel.access_log import access_log_record
-from backgroundmusic.staffroles.roles import PERSON_FIELDS, ROLE_VISIBLE_FIELDS, StaffRole
+from backgroundmusic.privacy.kernel.access_log import (
+    ChainReport,
+    access_log_record,
+    access_log_verify,
+)
+from backgroundmusic.privacy.kernel.registry import PersonSection, data_map
+from backgroundmusic.staffroles.roles import (
+    PERSON_FIELDS,
+    ROLE_LABELS,
+    ROLE_VISIBLE_FIELDS,
+    StaffRole,
+)
 from backgroundmusic.staffroles.selectors import (
     PERMISSIONS_CACHE,
     ROLES_CACHE,
@@ -43,6 +54,7 @@ from backgroundmusic.staffroles.selectors import (
     staff_may_place_legal_holds,
     staff_may_publish_policy,
     staff_may_record_disclosures,
+    staff_may_verify_access_log,
     staff_may_view_access_log,
     staff_may_view_analytics,
     staff_may_view_audit_log,
@@ -111,6 +123,47 @@ def staff_nav_groups(*, actor: Actor) -> list[StaffNavGroup]:
             groups.append(StaffNavGroup(label=section.group, sections=[]))
         groups[-1].sections.append(section)
     return groups
+@dataclass(frozen=True)
+class StaffActorLabel:
+    """Who did something, as the staff pages name them: username and staff roles."""
+
+    user_id: int
+    username: str | None
+    roles: tuple[StaffRole, ...]
+
+    def __str__(self) -> str:
+        if self.username is None:
+            return gettext("deleted account #%(id)s") % {"id": self.user_id}
+        if not self.roles:
+            return gettext("%(username)s (no staff role)") % {"username": self.username}
+        roles = ", ".join(str(ROLE_LABELS[role]) for role in self.roles)
+        return f"{self.username} ({roles})"
+
+
+def staff_actor_labels(*, user_ids: Collection[int] | None = None) -> dict[int, StaffActorLabel]:
+    """Labels by user id of every staff member (user_ids None: staff are few, so a page loads
+    them once whatever it lists), or of exactly the users in user_ids, holding a role or not;
+    an id with no user left gets a deleted account's label."""
+    role_names = [role.value for role in StaffRole]
+    role_groups = Group.objects.filter(name__in=role_names)
+    users = User.objects.only("id", "username").prefetch_related(
+        Prefetch("groups", queryset=role_groups.only("name").order_by("name"))
+    )
+    if user_ids is None:
+        users = users.filter(Q(pk__in=role_groups.values("user")) | Q(is_staff=True))
+    else:
+        users = users.filter(pk__in=list(user_ids))
+    labels = {
+        user.pk: StaffActorLabel(
+            user_id=user.pk,
+            username=user.username,
+            roles=tuple(StaffRole(group.name) for group in user.groups.all()),
+        )
+        for user in users
+    }
+    for user_id in user_ids or ():
+        labels.setdefault(user_id, StaffActorLabel(user_id=user_id, username=None, roles=()))
+    return labels
 
 
 def staff_visible_fields(*, actor: Actor) -> list[str]:
@@ -177,11 +230,36 @@ def _field_value(user: User, profile: Profile, name: str) -> Any:
     return getattr(profile, name)
 
 
+@dataclass(frozen=True)
+class ShownSection:
+    name: str
+    label: str
+    columns: list[str]
+    rows: list[tuple[Any, ...]]
+
+
+@dataclass(frozen=True)
+class PersonReading:
+    fields: list[ShownField]
+    sections: list[ShownSection]
+
+
+def _shown_section(section: PersonSection, subject_id: int) -> ShownSection:
+    return ShownSection(
+        name=section.name,
+        label=str(section.label),
+        columns=[str(column) for column in section.columns],
+        rows=section.rows(subject_id=subject_id),
+    )
+
+
 @refusals_audited("accounts.staff_person_read")
 @transaction.atomic
-def staff_person_read(*, actor: User, subject_id: int, reason: str) -> list[ShownField] | None:
-    """The fields of the person the actor's role may see, after writing one access-log entry
-    naming exactly those fields. None (and nothing logged) when there is no such person."""
+def staff_person_read(*, actor: User, subject_id: int, reason: str) -> PersonReading | None:
+    """The fields of the person the actor's role may see and the sections of their records it is
+    shown (consents, requests, exports: data_map.person_sections_for), after writing one
+    access-log entry naming exactly those fields, then those sections. None (and nothing logged)
+    when there is no such person."""
     staff_require(actor=actor, may=staff_may_view_people)
     fields = staff_visible_fields(actor=actor)
     subject = User.objects.filter(pk=subject_id).first()
@@ -193,8 +271,16 @@ def staff_person_read(*, actor: User, subject_id: int, reason: str) -> list[Show
         ShownField(name=name, label=_field_label(name), value=_field_value(subject, profile, name))
         for name in fields
     ]
-    access_log_record(actor=actor, subject_id=subject.pk, fields=fields, reason=reason)
-    return shown
+    sections = [
+        _shown_section(section, subject.pk) for section in data_map.person_sections_for(actor=actor)
+    ]
+    access_log_record(
+        actor=actor,
+        subject_id=subject.pk,
+        fields=[*fields, *(section.name for section in sections)],
+        reason=reason,
+    )
+    return PersonReading(fields=shown, sections=sections)
 
 
 @refusals_audited("accounts.staff_audit_log_read")
@@ -215,6 +301,27 @@ def staff_audit_log_read(
         after={"action": action},
     )
     return audit_events(action=action, actor_id=actor_id)
+
+
+@refusals_audited("accounts.staff_access_log_verify")
+@transaction.atomic
+def staff_access_log_verify(*, actor: Actor) -> ChainReport:
+    """Walks the access log's hash chain (privacy.kernel.access_log) and records the check and
+    its outcome in the audit trail."""
+    staff_require(actor=actor, may=staff_may_verify_access_log)
+    report = access_log_verify()
+    audit_record(
+        actor=actor,
+        action=AuditAction.ACCESS_LOG_VERIFIED,
+        target=None,
+        after={
+            "entries": report.entries,
+            "intact": report.intact,
+            "broken_entry_id": report.broken_entry_id,
+            "head": report.head,
+        },
+    )
+    return report
 
 
 def _forget_cached_roles(user: User) -> None:

@@ -46,6 +46,7 @@ class AuditAction(models.TextChoices):
     STAFF_DENIED = "staff.denied", _("Staff access denied")
     SERVICE_DENIED = "service.denied", _("Staff action refused")
     AUDIT_VIEWED = "audit.viewed", _("Audit trail viewed")
+    ACCESS_LOG_VERIFIED = "access_log.verified", _("Access log chain verified")
     ORDER_TRANSFER_CONFIRMED = "order.transfer_confirmed", _("Bank transfer of an order confirmed")
     ORDER_REFUND = "order.refund", _("Order refunded")
     ORDER_CANCELLED = "order.cancelled", _("Order cancelled")

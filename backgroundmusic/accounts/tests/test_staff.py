@@ -11,6 +11,7 @@ from backgroundmusic.accounts.models import Profile, SocialLink, User
 from backgroundmusic.accounts.tests.factories import StaffFactory, UserFactory
 from backgroundmusic.audit.models import AuditEvent
 from backgroundmusic.audit.tests.refusals import service_denial, service_denials
+from backgroundmusic.core.clock import CONTROLLER_TIME_ZONE
 from backgroundmusic.core.errors import ActionRefused
 from backgroundmusic.privacy.kernel.access_log import access_log_record
 from backgroundmusic.privacy.kernel.models import StaffAccessLogEntry
@@ -78,6 +79,10 @@ def owner() -> User:
 
 def shown_fields(html: str) -> list[str]:
     return re.findall(r'data-field="([a-z_]+)"', html)
+
+
+def shown_sections(html: str) -> list[str]:
+    return re.findall(r'data-section="([a-z_]+)"', html)
 
 
 def listed_ids(html: str) -> list[int]:
@@ -246,11 +251,13 @@ def test_person_detail_get_asks_for_a_reason_and_shows_nothing(caller, expected,
         ("anonymous", 302, None),
         ("other_user", 403, None),
         ("owner", 403, None),
-        ("support", 200, SUPPORT_FIELDS),
+        ("support", 200, [*SUPPORT_FIELDS, "consents"]),
         ("content_manager", 403, None),
-        ("privacy_officer", 200, ALL_FIELDS),
-        ("administrator", 200, SUPPORT_FIELDS),
+        ("privacy_officer", 200, [*ALL_FIELDS, "consents", "requests", "exports"]),
+        ("administrator", 200, [*SUPPORT_FIELDS, "consents"]),
+        ("analyst", 403, None),
         ("licensing_manager", 403, None),
+        ("newsletter_editor", 403, None),
     ],
 )
 def test_person_detail_with_a_reason_shows_the_role_fields_and_logs_them(
@@ -272,7 +279,7 @@ def test_person_detail_with_a_reason_shows_the_role_fields_and_logs_them(
         fields,
         REASON,
     )
-    assert shown_fields(html) == entry.fields
+    assert shown_fields(html) + shown_sections(html) == entry.fields
     for name, value in OWNER_SECRETS.items():
         assert (value in html) == (name in fields)
     assert response["Cache-Control"] == "max-age=0, no-cache, no-store, must-revalidate, private"
@@ -284,7 +291,9 @@ def test_the_log_entry_names_exactly_the_fields_the_page_showed(caller_for, owne
     )
     html = response.content.decode()
     entry = StaffAccessLogEntry.objects.get()
-    assert shown_fields(html) == entry.fields == ALL_FIELDS
+    assert shown_fields(html) == ALL_FIELDS
+    assert shown_sections(html) == ["consents", "requests", "exports"]
+    assert entry.fields == [*ALL_FIELDS, "consents", "requests", "exports"]
     assert "Svetlanskaya 12" in html
     assert "https://vk.com/ivan-petrov" in html
 
@@ -348,9 +357,10 @@ def test_access_log_page_access(caller, expected, caller_for, owner):
         row = re.search(rf'<tr data-entry-id="{entry.pk}">(.*?)</tr>', html, re.S)
         assert row is not None
         cells = [re.sub(r"<[^>]+>", "", cell) for cell in re.findall(r"<td>(.*?)</td>", row[1])]
+        moscow = entry.at.astimezone(CONTROLLER_TIME_ZONE)
         assert cells == [
-            entry.at.strftime("%Y-%m-%d %H:%M:%S"),
-            str(reader.pk),
+            f"{moscow.day} {moscow:%B %Y, %H:%M} UTC+3",
+            "reader (Support)",
             str(owner.pk),
             "email",
             "Ticket 77: bounced e-mail",

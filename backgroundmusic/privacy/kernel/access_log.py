@@ -212,8 +212,10 @@ def access_log_verify() -> ChainReport:
                 head=prev_hash,
                 broken_entry_id=left_behind,
                 starts_after_entry=starts_after,
-                problem="it precedes the retention checkpoint: the checkpoint was not written "
-                "by retention",
+                problem=_(
+                    "it precedes the retention checkpoint: the checkpoint was not written "
+                    "by retention"
+                ),
             )
         entries = entries.filter(pk__gt=starts_after)
     count = 0
@@ -224,8 +226,10 @@ def access_log_verify() -> ChainReport:
                 head=prev_hash,
                 broken_entry_id=entry.pk,
                 starts_after_entry=starts_after,
-                problem="its link to the previous entry is broken: "
-                "an entry before it was changed or removed",
+                problem=_(
+                    "its link to the previous entry is broken: "
+                    "an entry before it was changed or removed"
+                ),
             )
         if _stored_hash(entry) != entry.entry_hash:
             return ChainReport(
@@ -233,7 +237,7 @@ def access_log_verify() -> ChainReport:
                 head=prev_hash,
                 broken_entry_id=entry.pk,
                 starts_after_entry=starts_after,
-                problem="its content does not match its hash: the entry was changed",
+                problem=_("its content does not match its hash: the entry was changed"),
             )
         prev_hash = entry.entry_hash
         count += 1

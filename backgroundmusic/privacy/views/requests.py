@@ -188,10 +188,6 @@ def _handler(request: HttpRequest) -> Any:
     return request.user
 
 
-def _staff_context(request: HttpRequest) -> dict[str, Any]:
-    return {"controller_time_zone": CONTROLLER_TIME_ZONE.key}
-
-
 @login_required
 @never_cache
 @require_http_methods(["GET"])
@@ -202,7 +198,6 @@ def inbox(request: HttpRequest) -> HttpResponse:
         request,
         "staff/requests/inbox.html",
         {
-            **_staff_context(request),
             "entries": dsr.requests_inbox(include_closed=include_closed),
             "include_closed": include_closed,
         },
@@ -234,7 +229,7 @@ def request_new(request: HttpRequest) -> HttpResponse:
     else:
         now = clock.now().astimezone(CONTROLLER_TIME_ZONE).replace(second=0, microsecond=0)
         form = RequestLogForm(initial={"received_at": now.replace(tzinfo=None)})
-    return render(request, "staff/requests/new.html", {**_staff_context(request), "form": form})
+    return render(request, "staff/requests/new.html", {"form": form})
 
 
 # The operations of the request page: POST field "op" → form class.
@@ -357,7 +352,6 @@ def request_detail(request: HttpRequest, request_id: int) -> HttpResponse:
         request,
         "staff/requests/detail.html",
         {
-            **_staff_context(request),
             "item": subject_request,
             "deadlines": dsr.request_deadlines(request=subject_request),
             "late": subject_request.status == DataSubjectRequest.Status.OPEN
@@ -370,6 +364,5 @@ def request_detail(request: HttpRequest, request_id: int) -> HttpResponse:
             "notices": dsr.extension_notices(request=subject_request),
             "can_extend_ru": can_extend_ru,
             "can_extend_gdpr": can_extend_gdpr,
-            "closed_by": dsr.request_closed_by(request=subject_request),
         },
     )
