@@ -123,6 +123,8 @@ def staff_nav_groups(*, actor: Actor) -> list[StaffNavGroup]:
             groups.append(StaffNavGroup(label=section.group, sections=[]))
         groups[-1].sections.append(section)
     return groups
+
+
 @dataclass(frozen=True)
 class StaffActorLabel:
     """Who did something, as the staff pages name them: username and staff roles."""
