@@ -39,6 +39,7 @@ class PagesSitemap(SiteUrlSitemap):
             "home",
             "catalog:catalogue",
             "catalog:collections",
+            "contact",
             "privacy:policy",
             "privacy:terms",
             "privacy:public_request",

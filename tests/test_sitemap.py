@@ -60,6 +60,7 @@ def test_the_sitemap_lists_the_public_catalogue_and_indexable_profiles_only(clie
         f"{SITE}/",
         f"{SITE}/catalog/",
         f"{SITE}/catalog/collections/",
+        f"{SITE}/contact/",
         f"{SITE}/privacy-policy/",
         f"{SITE}/terms-of-use/",
         f"{SITE}/privacy/request/",

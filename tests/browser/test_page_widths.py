@@ -54,6 +54,7 @@ NOT_MEASURED = {
     "healthz": "a plain-text health check for the load balancer",
     "sitemap": "XML for search engines",
     "robots_txt": "plain text for search engines",
+    "favicon": "an icon",
     "set_language": "POST only: the language switcher's form",
     "javascript-catalog": "a script",
     "account_logout": "its confirmation is one button; signing out would end the scene's session",
@@ -122,6 +123,7 @@ PAGES: dict[str, list[str]] = {
         "/catalog/?genre=ambient&sort=title",
         "/catalog/{track}/",
         "/catalog/collections/",
+        "/contact/",
         "/accounts/login/",
         "/accounts/signup/",
         "/accounts/password/reset/",
@@ -142,6 +144,7 @@ PAGES: dict[str, list[str]] = {
         "/verify/{certificate}/",
     ],
     "customer": [
+        "/",
         "/account/profile/",
         "/account/profile/public/",
         "/accounts/email/",
