@@ -72,6 +72,7 @@ NOT_MEASURED = {
     "mfa_generate_recovery_codes": "redirects to reauthentication",
     "mfa_download_recovery_codes": "a text file",
     "privacy:cookies_choice": "POST only: the cookie banner's form",
+    "staff:access_log_verify": "POST only: the access log's Verify chain button",
     "privacy:public_request_code": "shown only after the request form sent a code",
     "privacy:public_request_done": "shown only after a request was confirmed",
     "privacy:policy_acknowledge": "POST only: the policy notice's button",
