@@ -2,7 +2,8 @@
 actions and closing.
 
 Two deadlines run from the day of receipt (the Moscow date, see calendar.CONTROLLER_TIME_ZONE),
-which is never in the future nor before SERVICE_STARTED_ON:
+which is never in the future nor before the day the service started (`service_started_on`, the
+operator's configured detail):
 - 152-FZ (art. 14, 20, 21): 10 working days of the Russian production calendar, extendable once
   by up to 5 working days with a reason, and only before the 10 days have run out;
 - GDPR (art. 12(3)): one month, extendable once by up to two more months with a reason, told
@@ -33,14 +34,15 @@ request. It has three paths of its own, audited with actor None and taking no ac
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core import checks
 from django.core.cache import cache
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.core.mail import EmailMultiAlternatives, send_mail
 from django.core.validators import validate_email
 from django.db import transaction
@@ -61,9 +63,9 @@ from backgroundmusic.audit.refusals import refusals_audited
 from backgroundmusic.audit.services import audit_record
 from backgroundmusic.core import clock
 from backgroundmusic.core.errors import DomainError
+from backgroundmusic.core.operator import operator_details
 from backgroundmusic.privacy import consents
 from backgroundmusic.privacy.calendar import (
-    CONTROLLER_TIME_ZONE,
     add_months,
     add_one_month,
     add_working_days,
@@ -93,8 +95,6 @@ DUE_SOON_WORKING_DAYS = 2
 REQUESTER_CONTACT_MAX_LENGTH = 1000
 REASON_MAX_LENGTH = 2000
 LATE_ANSWER_MARKER = "Answered after the deadline because: "
-# The day the first policy edition took effect: no request can have been received before it.
-SERVICE_STARTED_ON = date(2025, 6, 1)
 
 Identity = DataSubjectRequest.Identity
 Status = DataSubjectRequest.Status
@@ -368,25 +368,43 @@ CONFIRMED_BY_LINK_REASON = "confirmed by a link sent to the account's verified a
 CODE_VERIFIED_REASON = "identity: e-mail address verified by a one-time code"
 
 
+SERVICE_START_UNSET = (
+    "OPERATOR_SERVICE_STARTED_ON is not set: the day the service started (YYYY-MM-DD), before "
+    "which no data-subject request can have been received."
+)
+
+
+def service_started_on() -> date:
+    """The day the service started (the operator's detail `service_started_on`, set by
+    OPERATOR_SERVICE_STARTED_ON; 2025-06-01 in the embedded demo): no request can have been
+    received before it. The deploy check privacy.E050 makes sure a deployment sets it."""
+    started = operator_details().service_started_on
+    if started is None:
+        raise ImproperlyConfigured(SERVICE_START_UNSET)
+    return started
+
+
+def service_start_deploy_check(**kwargs: Any) -> list[checks.CheckMessage]:
+    if operator_details().service_started_on is None:
+        return [checks.Error(SERVICE_START_UNSET, id="privacy.E050")]
+    return []
+
+
 def received_at_problem(received_at: datetime) -> DomainError | None:
-    """Why a moment cannot be a request's receipt: in the future, or before the service existed
-    (SERVICE_STARTED_ON, in Moscow time); None when it can."""
+    """Why a moment cannot be a request's receipt: in the future, or before the service started
+    (service_started_on, in Moscow time); None when it can."""
     if received_at > clock.now():
         return DomainError(
             _("The request cannot have been received in the future."), code="received_in_future"
         )
-    if controller_date(received_at) < SERVICE_STARTED_ON:
+    started = service_started_on()
+    if controller_date(received_at) < started:
         return DomainError(
             _("The request cannot have been received before %(date)s, when the service started.")
-            % {"date": SERVICE_STARTED_ON.isoformat()},
+            % {"date": started.isoformat()},
             code="received_before_service",
         )
     return None
-
-
-def service_started_at() -> datetime:
-    """The first moment a request can have been received: SERVICE_STARTED_ON in Moscow."""
-    return datetime.combine(SERVICE_STARTED_ON, time.min, tzinfo=CONTROLLER_TIME_ZONE)
 
 
 def _request_create(
