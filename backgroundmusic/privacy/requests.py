@@ -46,8 +46,8 @@ from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.core.mail import EmailMultiAlternatives, send_mail
 from django.core.validators import validate_email
 from django.db import transaction
-from django.db.models import Case, F, QuerySet, Value, When
-from django.db.models.functions import Coalesce, Least
+from django.db.models import Case, F, Q, QuerySet, Value, When
+from django.db.models.functions import Coalesce, Least, Lower
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
@@ -57,6 +57,7 @@ from django.utils.translation import gettext_lazy
 from backgroundmusic.accounts.selectors import (
     account_with_verified_primary_address,
     message_address,
+    verified_addresses_lowercase,
 )
 from backgroundmusic.audit.models import AuditAction
 from backgroundmusic.audit.refusals import refusals_audited
@@ -279,6 +280,62 @@ def requests_inbox(*, include_closed: bool = False) -> list[InboxEntry]:
         )
         for r in rows
     ]
+
+
+@dataclass(frozen=True)
+class RequestAnswer:
+    """What the requester was told when the request closed: the answer and, for a late one,
+    the explanation of the delay ("" when it was in time)."""
+
+    text: str
+    delay_explanation: str
+
+
+def request_answer(*, request: DataSubjectRequest) -> RequestAnswer | None:
+    """The answer of a closed request, split from the explanation of a delay; None while open."""
+    if request.status == Status.OPEN:
+        return None
+    text, _marker, explanation = request.outcome.partition(f"\n\n{LATE_ANSWER_MARKER}")
+    return RequestAnswer(text=text, delay_explanation=explanation)
+
+
+@dataclass(frozen=True)
+class SubjectRequestEntry:
+    """One of a person's requests as the privacy center shows it: the deadlines while it is
+    open, the answer once it is closed."""
+
+    request: DataSubjectRequest
+    received_on: date  # in Moscow, as the deadlines count it
+    closed_on: date | None
+    deadlines: RequestDeadlines | None
+    answer: RequestAnswer | None
+
+
+def requester_view(*, request: DataSubjectRequest) -> SubjectRequestEntry:
+    """A request as its requester sees it (the privacy center, the form's confirmation)."""
+    is_open = request.status == Status.OPEN
+    return SubjectRequestEntry(
+        request=request,
+        received_on=controller_date(request.received_at),
+        closed_on=controller_date(request.closed_at) if request.closed_at is not None else None,
+        deadlines=request_deadlines(request=request) if is_open else None,
+        answer=request_answer(request=request),
+    )
+
+
+def requests_of_subject(*, user: Person) -> list[SubjectRequestEntry]:
+    """Every request a person filed, newest first: those linked to their account, and those made
+    on the public form from one of their verified addresses (any case), which the form links
+    only for the verified primary address of the moment. One query."""
+    from_their_addresses = Q(channel=Channel.WEB_FORM) & Q(
+        contact_lowercase__in=verified_addresses_lowercase(user_id=user.pk)
+    )
+    found = (
+        DataSubjectRequest.objects.annotate(contact_lowercase=Lower("requester_contact"))
+        .filter(Q(subject_id=user.pk) | from_their_addresses)
+        .order_by("-received_at", "-pk")
+    )
+    return [requester_view(request=request) for request in found]
 
 
 def request_get(*, request_id: int) -> DataSubjectRequest | None:
