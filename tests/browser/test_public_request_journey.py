@@ -6,7 +6,7 @@ request, the same page shows the answer. No page scrolls sideways."""
 import re
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, ViewportSize, expect
 
 from backgroundmusic.accounts.tests.factories import StaffFactory
 from backgroundmusic.mailing.tests.jobs import run_queued
@@ -22,7 +22,7 @@ pytestmark = [
     pytest.mark.django_db(transaction=True, databases="__all__"),
 ]
 
-PHONE = {"width": 390, "height": 844}
+PHONE: ViewportSize = {"width": 390, "height": 844}
 ADDRESS = "no-account@example.org"
 # A long unbroken word in the answer must wrap on a phone, not widen the page.
 ANSWER = (
