@@ -249,4 +249,6 @@ def test_edge_numbers_and_dates_are_errors_on_their_field(
     assert counts() == before
     page = response.content.decode()
     assert f'id="id_{name}_error"><li>{message}</li>' in page
-    assert f'value="{value}"' in page
+    # What was typed is shown back, except in a list of choices, which holds only its own.
+    if name != "recipient":
+        assert f'value="{value}"' in page
