@@ -84,6 +84,8 @@ OPERATOR_DETAILS = {
     "dpo_phone": env.str("DPO_PHONE", default=""),
     # When the processing started (ISO date), as notified to the authority.
     "processing_started": env.str("OPERATOR_PROCESSING_STARTED", default=""),
+    # The day the service started (ISO date): no data-subject request is received before it.
+    "service_started_on": env.str("OPERATOR_SERVICE_STARTED_ON", default=""),
 }
 
 INSTALLED_APPS = [

@@ -282,10 +282,31 @@ def test_privacy_center(count, client, django_assert_num_queries):
     # the rows. One more asks whether the profile has a phone, for the text-message consent's
     # row; the newsletter row asks for a confirmation waiting and for the verified address (2
     # more). The transfers abroad: one. "Corrections you made" reads the person's corrections in
-    # the audit trail (1 more). The extension notices of the person's requests: one.
-    page = assert_page_queries(signed_in(client, owner), "/privacy/", 73, django_assert_num_queries)
+    # the audit trail (1 more). The extension notices of the person's requests: one. "Your
+    # requests" reads the person's requests, those linked and those made on the request form from
+    # one of their verified addresses (a subquery), in one query (74).
+    for number in range(count):
+        with clock.frozen_at(NOW - timedelta(days=number + 1)):
+            filed = dsr.request_log(
+                actor=officer,
+                kind=RequestKind.ACCESS,
+                channel=DataSubjectRequest.Channel.LETTER,
+                received_at=clock.now(),
+                subject=owner,
+                requester_contact=f"Letter {number}",
+            )
+            if number % 2:
+                dsr.request_close(
+                    actor=officer,
+                    request=filed,
+                    status=DataSubjectRequest.Status.REFUSED,
+                    outcome=f"Answer {number}",
+                )
+    page = assert_page_queries(signed_in(client, owner), "/privacy/", 74, django_assert_num_queries)
     # Each disclosure names its recipient twice (the list and its details).
     assert page.count("Court ") == 2 * count
+    assert page.count("<li data-request-id=") == count
+    assert page.count("<dt>Our answer</dt><dd>Answer ") == count // 2
 
 
 @pytest.mark.parametrize("count", SIZES)

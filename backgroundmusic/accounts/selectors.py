@@ -6,6 +6,7 @@ from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import Q, QuerySet
+from django.db.models.functions import Lower
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
@@ -154,6 +155,14 @@ def verified_primary_address(*, user_id: int) -> str | None:
         EmailAddress.objects.filter(user_id=user_id, primary=True, verified=True)
         .values_list("email", flat=True)
         .first()
+    )
+
+
+def verified_addresses_lowercase(*, user_id: int) -> QuerySet[EmailAddress, str]:
+    """The person's verified e-mail addresses, primary or not, in lower case: a lazy query, to
+    be used as a subquery."""
+    return EmailAddress.objects.filter(user_id=user_id, verified=True).values_list(
+        Lower("email"), flat=True
     )
 
 

@@ -1,13 +1,21 @@
 """Every project form, allauth's included, puts its text fields under core.text's rules through
 `TextRulesMixin`: a refused character is a form error on its field, and the form is shown again
-with what was typed."""
+with what was typed. The same mixin keeps typed numbers and dates within what can be stored and
+computed with (`edge_bounds_install`), so an overlong number or a date at the calendar's ends is
+an error on its field too, never a 500 when it is saved or a deadline is counted from it."""
 
+from datetime import date, datetime
 from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.core.validators import ProhibitNullCharactersValidator
+from django.core.validators import (
+    MaxValueValidator,
+    MinValueValidator,
+    ProhibitNullCharactersValidator,
+)
 from django.utils.deconstruct import deconstructible
+from django.utils.translation import gettext as _
 
 from backgroundmusic.core.text import TextKind, text_refusal
 
@@ -49,6 +57,48 @@ def text_rules_install(field: forms.Field) -> None:
     ]
 
 
+# A 32-bit integer column, the smallest any of our databases gives an integer field, holds these.
+INTEGER_MIN = -(2**31)
+INTEGER_MAX = 2**31 - 1
+# Dates typed into a form: far enough from year 1 (which a time zone turns into year 0) and from
+# 9999 (past which a deadline or a retention period cannot be counted).
+EARLIEST_DATE = date(1900, 1, 1)
+LATEST_DATE = date(2999, 12, 31)
+
+
+@deconstructible
+class DateRangeValidator:
+    def __call__(self, value: date) -> None:
+        day = value.date() if isinstance(value, datetime) else value
+        if not EARLIEST_DATE <= day <= LATEST_DATE:
+            raise ValidationError(
+                _("Enter a date between %(earliest)s and %(latest)s.")
+                % {"earliest": EARLIEST_DATE.isoformat(), "latest": LATEST_DATE.isoformat()},
+                code="date_out_of_range",
+            )
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, DateRangeValidator)
+
+
+def edge_bounds_install(field: forms.Field) -> None:
+    """Bounds an integer field without bounds of its own to INTEGER_MIN..INTEGER_MAX, and a date
+    or date-time field to EARLIEST_DATE..LATEST_DATE (once)."""
+    if isinstance(field, forms.IntegerField) and not isinstance(
+        field, forms.FloatField | forms.DecimalField
+    ):
+        if field.max_value is None:
+            field.max_value = INTEGER_MAX
+            field.validators.append(MaxValueValidator(INTEGER_MAX))
+        if field.min_value is None:
+            field.min_value = INTEGER_MIN
+            field.validators.append(MinValueValidator(INTEGER_MIN))
+    if isinstance(field, forms.DateField | forms.DateTimeField) and not any(
+        isinstance(validator, DateRangeValidator) for validator in field.validators
+    ):
+        field.validators.append(DateRangeValidator())
+
+
 class TextRulesMixin:
     """Put before the form class: `class SomeForm(TextRulesMixin, forms.Form)`.
 
@@ -60,6 +110,7 @@ class TextRulesMixin:
     def full_clean(self) -> None:
         for field in self.fields.values():
             text_rules_install(field)
+            edge_bounds_install(field)
         super().full_clean()  # type: ignore[misc]
 
 

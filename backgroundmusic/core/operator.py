@@ -8,6 +8,10 @@ in]", means the text is not ready: `unresolved_placeholders` finds both.
 
 The embedded demo (settings.OPERATOR_DEMONSTRATION) fills what a deployment would configure with
 fictional details, and its texts say so.
+
+The dates among the details are checked when the project starts (`operator_dates_check`, from
+core's AppConfig.ready): a deployment with a mistyped date does not start, rather than failing on
+the first page that needs it.
 """
 
 import re
@@ -15,6 +19,7 @@ from dataclasses import dataclass, fields
 from datetime import date
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 
 PLACEHOLDER = re.compile(r"\{\{\s*operator\.([a-z_]+)\s*\}\}")
 # Any "{{ ... }}", and any bracketed text that is not the text of a Markdown link "[text](url)".
@@ -38,6 +43,12 @@ DEMONSTRATION_DETAILS = {
     "dpo_email": "privacy@backgroundmusic.net",
     "dpo_phone": "+7 000 000-00-00",
     "processing_started": "2025-06-01",
+    "service_started_on": "2025-06-01",
+}
+# The variable that sets each date detail, for the start-up error to name.
+DATE_DETAILS = {
+    "processing_started": "OPERATOR_PROCESSING_STARTED",
+    "service_started_on": "OPERATOR_SERVICE_STARTED_ON",
 }
 
 
@@ -55,6 +66,8 @@ class OperatorDetails:
     dpo_email: str
     dpo_phone: str
     processing_started: date | None
+    # The day the service started taking requests: none can have been received before it.
+    service_started_on: date | None
     demonstration: bool
 
     def name(self, language: str) -> str:
@@ -76,21 +89,47 @@ def _is_russian(language: str) -> bool:
     return language.lower().startswith("ru")
 
 
-def operator_details() -> OperatorDetails:
+def _configured_values() -> dict[str, str]:
     configured = settings.OPERATOR_DETAILS
     demonstration = bool(settings.OPERATOR_DEMONSTRATION)
-    values = {
+    return {
         key: str(configured.get(key, "")) or (DEMONSTRATION_DETAILS[key] if demonstration else "")
         for key in DEMONSTRATION_DETAILS
     }
-    started = values.pop("processing_started")
+
+
+def _date_detail(key: str, value: str) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"{DATE_DETAILS[key]} must be a date written YYYY-MM-DD, such as 2025-06-01; "
+            f"it is {value!r}."
+        ) from None
+
+
+def operator_dates_check() -> None:
+    """Raises ImproperlyConfigured, naming the variable, for a date detail that is not a date."""
+    values = _configured_values()
+    for key in DATE_DETAILS:
+        _date_detail(key, values[key])
+
+
+def operator_details() -> OperatorDetails:
+    configured = settings.OPERATOR_DETAILS
+    values = _configured_values()
+    processing_started = _date_detail("processing_started", values.pop("processing_started"))
+    service_started_on = _date_detail("service_started_on", values.pop("service_started_on"))
     return OperatorDetails(
         name_en=configured["en"]["name"],
         name_ru=configured["ru"]["name"],
         address_en=configured["en"]["address"],
         address_ru=configured["ru"]["address"],
-        processing_started=date.fromisoformat(started) if started else None,
-        demonstration=demonstration,
+        demonstration=bool(settings.OPERATOR_DEMONSTRATION),
+        processing_started=processing_started,
+        service_started_on=service_started_on,
         **values,
     )
 

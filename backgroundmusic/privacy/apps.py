@@ -9,7 +9,7 @@ class PrivacyConfig(AppConfig):
     def ready(self) -> None:
         from backgroundmusic.core.destinations import transfer_check_register
         from backgroundmusic.core.health import register_health_check
-        from backgroundmusic.privacy import transfers
+        from backgroundmusic.privacy import requests, transfers
         from backgroundmusic.privacy.kernel import keystore_checks, policy_rules, registry
 
         registry.autodiscover()
@@ -18,4 +18,5 @@ class PrivacyConfig(AppConfig):
         transfer_check_register(transfers.destination_transfer_check)
         checks.register(transfers.register_agrees_check, checks.Tags.database, deploy=True)
         checks.register(keystore_checks.key_store_deploy_check, deploy=True)
+        checks.register(requests.service_start_deploy_check, deploy=True)
         register_health_check("key_store", keystore_checks.key_store_health)

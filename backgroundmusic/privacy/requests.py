@@ -2,7 +2,8 @@
 actions and closing.
 
 Two deadlines run from the day of receipt (the Moscow date, see calendar.CONTROLLER_TIME_ZONE),
-which is never in the future nor before SERVICE_STARTED_ON:
+which is never in the future nor before the day the service started (`service_started_on`, the
+operator's configured detail):
 - 152-FZ (art. 14, 20, 21): 10 working days of the Russian production calendar, extendable once
   by up to 5 working days with a reason, and only before the 10 days have run out;
 - GDPR (art. 12(3)): one month, extendable once by up to two more months with a reason, told
@@ -33,19 +34,20 @@ request. It has three paths of its own, audited with actor None and taking no ac
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core import checks
 from django.core.cache import cache
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.core.mail import EmailMultiAlternatives, send_mail
 from django.core.validators import validate_email
 from django.db import transaction
-from django.db.models import Case, F, QuerySet, Value, When
-from django.db.models.functions import Coalesce, Least
+from django.db.models import Case, F, Q, QuerySet, Value, When
+from django.db.models.functions import Coalesce, Least, Lower
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
@@ -55,15 +57,16 @@ from django.utils.translation import gettext_lazy
 from backgroundmusic.accounts.selectors import (
     account_with_verified_primary_address,
     message_address,
+    verified_addresses_lowercase,
 )
 from backgroundmusic.audit.models import AuditAction
 from backgroundmusic.audit.refusals import refusals_audited
 from backgroundmusic.audit.services import audit_record
 from backgroundmusic.core import clock
 from backgroundmusic.core.errors import DomainError
+from backgroundmusic.core.operator import operator_details
 from backgroundmusic.privacy import consents
 from backgroundmusic.privacy.calendar import (
-    CONTROLLER_TIME_ZONE,
     add_months,
     add_one_month,
     add_working_days,
@@ -93,8 +96,6 @@ DUE_SOON_WORKING_DAYS = 2
 REQUESTER_CONTACT_MAX_LENGTH = 1000
 REASON_MAX_LENGTH = 2000
 LATE_ANSWER_MARKER = "Answered after the deadline because: "
-# The day the first policy edition took effect: no request can have been received before it.
-SERVICE_STARTED_ON = date(2025, 6, 1)
 
 Identity = DataSubjectRequest.Identity
 Status = DataSubjectRequest.Status
@@ -252,6 +253,62 @@ def requests_inbox(*, include_closed: bool = False) -> list[InboxEntry]:
     return [InboxEntry(request=r, deadlines=request_deadlines(request=r)) for r in ordered]
 
 
+@dataclass(frozen=True)
+class RequestAnswer:
+    """What the requester was told when the request closed: the answer and, for a late one,
+    the explanation of the delay ("" when it was in time)."""
+
+    text: str
+    delay_explanation: str
+
+
+def request_answer(*, request: DataSubjectRequest) -> RequestAnswer | None:
+    """The answer of a closed request, split from the explanation of a delay; None while open."""
+    if request.status == Status.OPEN:
+        return None
+    text, _marker, explanation = request.outcome.partition(f"\n\n{LATE_ANSWER_MARKER}")
+    return RequestAnswer(text=text, delay_explanation=explanation)
+
+
+@dataclass(frozen=True)
+class SubjectRequestEntry:
+    """One of a person's requests as the privacy center shows it: the deadlines while it is
+    open, the answer once it is closed."""
+
+    request: DataSubjectRequest
+    received_on: date  # in Moscow, as the deadlines count it
+    closed_on: date | None
+    deadlines: RequestDeadlines | None
+    answer: RequestAnswer | None
+
+
+def requester_view(*, request: DataSubjectRequest) -> SubjectRequestEntry:
+    """A request as its requester sees it (the privacy center, the form's confirmation)."""
+    is_open = request.status == Status.OPEN
+    return SubjectRequestEntry(
+        request=request,
+        received_on=controller_date(request.received_at),
+        closed_on=controller_date(request.closed_at) if request.closed_at is not None else None,
+        deadlines=request_deadlines(request=request) if is_open else None,
+        answer=request_answer(request=request),
+    )
+
+
+def requests_of_subject(*, user: Person) -> list[SubjectRequestEntry]:
+    """Every request a person filed, newest first: those linked to their account, and those made
+    on the public form from one of their verified addresses (any case), which the form links
+    only for the verified primary address of the moment. One query."""
+    from_their_addresses = Q(channel=Channel.WEB_FORM) & Q(
+        contact_lowercase__in=verified_addresses_lowercase(user_id=user.pk)
+    )
+    found = (
+        DataSubjectRequest.objects.annotate(contact_lowercase=Lower("requester_contact"))
+        .filter(Q(subject_id=user.pk) | from_their_addresses)
+        .order_by("-received_at", "-pk")
+    )
+    return [requester_view(request=request) for request in found]
+
+
 def request_get(*, request_id: int) -> DataSubjectRequest | None:
     return DataSubjectRequest.objects.select_related("subject").filter(pk=request_id).first()
 
@@ -339,25 +396,43 @@ CONFIRMED_BY_LINK_REASON = "confirmed by a link sent to the account's verified a
 CODE_VERIFIED_REASON = "identity: e-mail address verified by a one-time code"
 
 
+SERVICE_START_UNSET = (
+    "OPERATOR_SERVICE_STARTED_ON is not set: the day the service started (YYYY-MM-DD), before "
+    "which no data-subject request can have been received."
+)
+
+
+def service_started_on() -> date:
+    """The day the service started (the operator's detail `service_started_on`, set by
+    OPERATOR_SERVICE_STARTED_ON; 2025-06-01 in the embedded demo): no request can have been
+    received before it. The deploy check privacy.E050 makes sure a deployment sets it."""
+    started = operator_details().service_started_on
+    if started is None:
+        raise ImproperlyConfigured(SERVICE_START_UNSET)
+    return started
+
+
+def service_start_deploy_check(**kwargs: Any) -> list[checks.CheckMessage]:
+    if operator_details().service_started_on is None:
+        return [checks.Error(SERVICE_START_UNSET, id="privacy.E050")]
+    return []
+
+
 def received_at_problem(received_at: datetime) -> DomainError | None:
-    """Why a moment cannot be a request's receipt: in the future, or before the service existed
-    (SERVICE_STARTED_ON, in Moscow time); None when it can."""
+    """Why a moment cannot be a request's receipt: in the future, or before the service started
+    (service_started_on, in Moscow time); None when it can."""
     if received_at > clock.now():
         return DomainError(
             _("The request cannot have been received in the future."), code="received_in_future"
         )
-    if controller_date(received_at) < SERVICE_STARTED_ON:
+    started = service_started_on()
+    if controller_date(received_at) < started:
         return DomainError(
             _("The request cannot have been received before %(date)s, when the service started.")
-            % {"date": SERVICE_STARTED_ON.isoformat()},
+            % {"date": started.isoformat()},
             code="received_before_service",
         )
     return None
-
-
-def service_started_at() -> datetime:
-    """The first moment a request can have been received: SERVICE_STARTED_ON in Moscow."""
-    return datetime.combine(SERVICE_STARTED_ON, time.min, tzinfo=CONTROLLER_TIME_ZONE)
 
 
 def _request_create(

@@ -27,6 +27,7 @@ SIGNED_OUT_PAGES = [
     "/accounts/login/",
     "/cookies/",
     "/privacy/processing/",
+    "/privacy/request/",
     "/pricing/",
     "/pricing/venue/",
     "/licence-terms/",

@@ -32,6 +32,8 @@ def test_deploy_check_is_clean_with_production_settings(tmp_path):
             "HTTPS": "1",
             "SECRET_KEY": secrets.token_urlsafe(64),
             "VAR_DIR": str(tmp_path),
+            # Outside the embedded demo (the PostgreSQL run) the operator names its start day.
+            "OPERATOR_SERVICE_STARTED_ON": "2025-06-01",
             # A server install (the PostgreSQL run passes DATABASE_URL) names where each store is.
             **{
                 name: "RU"
@@ -47,6 +49,34 @@ def test_deploy_check_is_clean_with_production_settings(tmp_path):
     )
     assert completed.returncode == 0, completed.stderr
     assert completed.stdout.strip() == "System check identified no issues (0 silenced)."
+
+
+def test_a_mistyped_service_start_day_stops_the_project_at_start_up(tmp_path):
+    completed = manage(
+        "check", env={"VAR_DIR": str(tmp_path), "OPERATOR_SERVICE_STARTED_ON": "01.06.2025"}
+    )
+    assert completed.returncode == 1
+    assert (
+        "django.core.exceptions.ImproperlyConfigured: OPERATOR_SERVICE_STARTED_ON must be a date "
+        "written YYYY-MM-DD, such as 2025-06-01; it is '01.06.2025'."
+    ) in completed.stderr
+
+
+def test_the_deploy_check_asks_for_the_service_start_day_outside_the_demo(tmp_path):
+    completed = manage(
+        "check",
+        "--deploy",
+        env={
+            "VAR_DIR": str(tmp_path),
+            "OPERATOR_DEMONSTRATION": "0",
+            "OPERATOR_SERVICE_STARTED_ON": "",
+        },
+    )
+    assert completed.returncode == 1
+    assert (
+        "?: (privacy.E050) OPERATOR_SERVICE_STARTED_ON is not set: the day the service started "
+        "(YYYY-MM-DD), before which no data-subject request can have been received."
+    ) in completed.stderr
 
 
 def test_embedded_defaults_generate_secrets_into_var_and_keep_them(tmp_path):

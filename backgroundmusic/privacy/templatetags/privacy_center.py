@@ -16,6 +16,7 @@ SECTIONS = {
     "corrections_section": ("privacy/center/_corrections.html", "rights:corrections_section"),
     "disclosures_section": ("privacy/center/_disclosures.html", "disclosures:disclosures_section"),
     "transfers_section": ("privacy/center/_transfers.html", "transfers:transfers_section"),
+    "requests_section": ("privacy/center/_requests.html", "requests_public:requests_section"),
     "delete_section": ("privacy/center/_delete.html", "rights:delete_section"),
 }
 

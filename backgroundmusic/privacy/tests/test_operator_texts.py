@@ -34,6 +34,7 @@ PRODUCTION = {
     "dpo_email": "dpo@backgroundmusic.net",
     "dpo_phone": "+7 495 000-12-34",
     "processing_started": "2025-06-01",
+    "service_started_on": "2025-06-01",
 }
 
 
@@ -195,4 +196,5 @@ def test_the_operator_details_name_what_is_not_configured(unconfigured):
         "dpo_email",
         "dpo_phone",
         "processing_started",
+        "service_started_on",
     ]

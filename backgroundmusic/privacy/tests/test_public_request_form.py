@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from django.test import Client
 
-from backgroundmusic.accounts.tests.factories import UserFactory
+from backgroundmusic.accounts.tests.factories import StaffFactory, UserFactory
 from backgroundmusic.audit.models import AuditAction, AuditEvent
 from backgroundmusic.core import clock
 from backgroundmusic.mailing.tests.jobs import run_queued
@@ -17,6 +17,7 @@ from backgroundmusic.privacy import requests as dsr
 from backgroundmusic.privacy import requests_public as public
 from backgroundmusic.privacy.kernel.pseudonyms import address_digest
 from backgroundmusic.privacy.models import DataSubjectRequest, PendingRequest
+from backgroundmusic.staffroles.roles import StaffRole
 from tests.smtp_server import ReceivedMail, SmtpServer
 
 pytestmark = pytest.mark.django_db
@@ -293,3 +294,50 @@ def test_rotating_the_master_key_reseals_a_pending_request(settings):
     assert public.pending_request_typed(pending_id=pending.pk) == public.Typed(
         address="lost@example.org", details="Mine"
     )
+
+
+def filed_and_proven(client: Client, smtp_server: SmtpServer) -> DataSubjectRequest:
+    file(client)
+    code, _mail = mailed_code(smtp_server)
+    type_code(client, code)
+    return DataSubjectRequest.objects.get()
+
+
+def test_the_done_page_shows_an_extended_deadline_with_its_reason(client, smtp_server: SmtpServer):
+    request = filed_and_proven(client, smtp_server)
+    officer = StaffFactory.create(role=StaffRole.PRIVACY_OFFICER)
+    with clock.frozen_at(NOW + timedelta(days=2)):
+        dsr.request_extend(actor=officer, request=request, reason="We look in the backups too.")
+        done = client.get(DONE).content.decode()
+    assert "<h1>Your request is logged</h1>" in done
+    assert '<time datetime="2026-02-02">2026-02-02</time> (extended)' in done
+    assert '<time datetime="2026-02-12">2026-02-12</time></dd>' in done
+    assert "<dt>Why we need more time</dt><dd>We look in the backups too.</dd>" in done
+    assert "Our answer" not in done
+
+
+def test_the_done_page_shows_the_answer_once_the_request_is_closed(client, smtp_server: SmtpServer):
+    request = filed_and_proven(client, smtp_server)
+    officer = StaffFactory.create(role=StaffRole.PRIVACY_OFFICER)
+    with clock.frozen_at(NOW + timedelta(days=20)):  # past the 152-FZ deadline of 2026-01-26
+        dsr.request_close(
+            actor=officer,
+            request=request,
+            status=DataSubjectRequest.Status.REFUSED,
+            outcome="We hold no data about this address.\nNothing to erase.",
+            delay_explanation="The backups took longer to search.",
+        )
+        done = client.get(DONE, headers={"Accept-Language": "en"}).content.decode()
+    assert "<h1>Your request is answered</h1>" in done
+    assert "<dt>State</dt><dd>Refused</dd>" in done
+    assert '<time datetime="2026-02-01">2026-02-01</time>' in done
+    assert (
+        "<dt>Our answer</dt><dd>We hold no data about this address.<br>Nothing to erase.</dd>"
+    ) in done
+    assert (
+        "<dt>Why we answered after the deadline</dt><dd>The backups took longer to search.</dd>"
+    ) in done
+    assert "Answer due" not in done
+    assert "2026-01-26" not in done
+    russian = client.get(DONE, headers={"Accept-Language": "ru"}).content.decode()
+    assert "<h1>Ответ на ваш запрос готов</h1>" in russian

@@ -6,6 +6,7 @@ instead of a countdown (privacy/requests.py, the staff request pages)."""
 from datetime import UTC, date, datetime
 
 import pytest
+from django.core.exceptions import ImproperlyConfigured
 from django_tasks_db.models import DBTaskResult
 
 from backgroundmusic.accounts.models import User
@@ -368,6 +369,28 @@ def test_the_service_refuses_a_received_date_out_of_bounds(officer, received_at,
 def test_the_first_day_of_the_service_is_a_valid_received_date(officer):
     request = log(officer, received_at=datetime(2025, 5, 31, 21, 0, tzinfo=UTC))  # 00:00 Moscow
     assert (request.due_ru, request.due_gdpr) == (date(2025, 6, 17), date(2025, 7, 1))
+
+
+def test_the_received_date_follows_the_configured_service_start(officer, settings):
+    settings.OPERATOR_DETAILS = {**settings.OPERATOR_DETAILS, "service_started_on": "2025-09-01"}
+    assert dsr.service_started_on() == date(2025, 9, 1)
+    with clock.frozen_at(moscow_noon(date(2026, 1, 12))), pytest.raises(DomainError) as refused:
+        log(officer, received_at=datetime(2025, 8, 31, 20, 59, tzinfo=UTC))  # 23:59 Moscow
+    assert refused.value.code == "received_before_service"
+    assert refused.value.message == (
+        "The request cannot have been received before 2025-09-01, when the service started."
+    )
+    assert DataSubjectRequest.objects.count() == 0
+    request = log(officer, received_at=datetime(2025, 8, 31, 21, 0, tzinfo=UTC))  # 00:00 Moscow
+    assert request.received_at == datetime(2025, 8, 31, 21, 0, tzinfo=UTC)
+
+
+def test_without_a_configured_service_start_a_request_cannot_be_dated(officer, settings):
+    settings.OPERATOR_DEMONSTRATION = False
+    settings.OPERATOR_DETAILS = {**settings.OPERATOR_DETAILS, "service_started_on": ""}
+    with pytest.raises(ImproperlyConfigured, match="OPERATOR_SERVICE_STARTED_ON is not set"):
+        dsr.service_started_on()
+    assert [message.id for message in dsr.service_start_deploy_check()] == ["privacy.E050"]
 
 
 @pytest.mark.parametrize(

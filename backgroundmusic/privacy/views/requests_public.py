@@ -3,7 +3,11 @@ data-subject request; a one-time code e-mailed to the typed address proves it is
 
 The pending request and the logged one are remembered in the visitor's session only, so a page
 shows nothing to anyone else. Every answer is the same whether the address belongs to an account.
+The confirmation page follows the request: its deadlines while open, the answer once closed, as
+the privacy center's "Your requests" section (`requests_section`) shows a signed-in person's.
 """
+
+from typing import Any
 
 from django import forms
 from django.http import HttpRequest, HttpResponse
@@ -170,7 +174,10 @@ def request_done(request: HttpRequest) -> HttpResponse:
     if logged is None:
         return redirect("privacy:public_request")
     return render(
-        request,
-        "privacy/request_done.html",
-        {"item": logged, "deadlines": dsr.request_deadlines(request=logged)},
+        request, "privacy/request_done.html", {"entry": dsr.requester_view(request=logged)}
     )
+
+
+def requests_section(request: HttpRequest) -> dict[str, Any]:
+    """Context of the privacy center's "Your requests" section."""
+    return {"entries": dsr.requests_of_subject(user=request.user)}
