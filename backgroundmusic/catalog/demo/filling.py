@@ -79,9 +79,9 @@ def demo_catalogue_enqueue(
         cache.set(FILLING_KEY, {"codes": codes, "failed": []}, None)
         # A listing kept before this run (without the progress) must not be shown now.
         catalogue.listing_changed()
-    else:
-        cache.delete(FILLING_KEY)
-    from backgroundmusic.catalog import tasks
+    elif _filling() is not None:
+        _filling_end()
+    from backgroundmusic.catalog import tasks  # which imports this module
 
     # Below every other job: the recurring ones (a break-glass grant ending, the inbox) must not
     # wait minutes behind the catalogue.
@@ -122,7 +122,14 @@ def _filling_update(*, failed: str = "") -> None:
         filling["failed"].append(failed)
         cache.set(FILLING_KEY, filling, None)
     if _progress_of(filling).complete:
-        cache.delete(FILLING_KEY)
+        _filling_end()
+
+
+def _filling_end() -> None:
+    """Ends the run's progress; a listing kept with it (its last track could not be made, so no
+    ingest replaced the listing's token) is not shown again."""
+    cache.delete(FILLING_KEY)
+    catalogue.listing_changed()
 
 
 def _filling() -> dict[str, Any] | None:

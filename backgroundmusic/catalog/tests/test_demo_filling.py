@@ -138,8 +138,12 @@ def test_a_recipe_that_cannot_be_made_ends_the_progress_without_it(monkeypatch, 
     monkeypatch.setattr("backgroundmusic.catalog.demo.seed.render", refused)
     ready_track(catalogue_code="BM-0002")
     assert demo_catalogue_enqueue(recipes=THREE[:2], measures=MEASURES) == ["BM-0001"]
+    listing_version = cache.get(page_cache.VERSION_KEY)
+    assert demo_catalogue_progress() == DemoProgress(ready=1, total=2)
     assert run_queued() == ["failed: rendering failed: ValueError('no such score')"]
     assert cache.get(FILLING_KEY) is None
+    # A listing kept with the progress is not shown again.
+    assert cache.get(page_cache.VERSION_KEY) != listing_version
     assert Track.objects.filter(catalogue_code="BM-0001").exists() is False
 
 
