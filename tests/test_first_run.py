@@ -18,16 +18,19 @@ def test_the_readme_gives_exactly_the_two_commands():
 
 
 def test_run_embedded_queues_the_catalogue_and_starts_serving_without_waiting_for_it():
+    script = (ROOT / "bin" / "run-embedded").read_text()
+    # Collected in the background while migrating, waited for before the server starts.
+    assert script.index('wait "$collecting"') < script.index("run_worker &")
     steps = [
         line.strip()
-        for line in (ROOT / "bin" / "run-embedded").read_text().splitlines()
+        for line in script.splitlines()
         if not line.lstrip().startswith("#") and ("manage.py" in line or "gunicorn" in line)
     ]
     commands = [re.sub(r"^(\$PY|\S*/gunicorn) ", "", step) for step in steps]
     assert [command.split(" &")[0] for command in commands] == [
+        "manage.py collectstatic --noinput >/dev/null",
         "manage.py migrate --noinput --database keys",
         "manage.py migrate --noinput",
-        "manage.py collectstatic --noinput >/dev/null",
         "manage.py seed_demo",
         "manage.py seed_licensing",
         "manage.py seed_catalog --background",

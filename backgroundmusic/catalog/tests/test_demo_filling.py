@@ -23,6 +23,7 @@ from backgroundmusic.catalog.demo.filling import (
 from backgroundmusic.catalog.demo.recipes import RECIPES
 from backgroundmusic.catalog.models import Track
 from backgroundmusic.catalog.tests.fixtures import make_facets, ready_track
+from backgroundmusic.core.tasks import prune_schedule_slots
 from backgroundmusic.media import services as media
 from backgroundmusic.media.models import Master
 from backgroundmusic.media.tests.audio import sine, write_wav
@@ -231,6 +232,11 @@ def test_the_command_queues_in_the_background(settings, audio_cache):
         {"code": "BM-0003", "measures": None},
     ]
     assert demo_catalogue_progress() == DemoProgress(ready=1, total=3)
+    # A job queued after them (a recurring one) is taken first by the worker.
+    prune_schedule_slots.enqueue()
+    first = DBTaskResult.objects.ready().get_locked()
+    assert first is not None
+    assert first.task_path == "backgroundmusic.core.tasks.prune_schedule_slots"
     with pytest.raises(CommandError, match="--background takes neither --render-only"):
         call_command("seed_catalog", "--background", "--render-only")
     settings.EMBEDDED = False
