@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET
 
 from backgroundmusic.accounts.selectors import indexable_profile_usernames
 from backgroundmusic.catalog.selectors import catalogue_tracks, collections_public
+from backgroundmusic.core.http import site_address
 
 
 class SiteUrlSitemap(Sitemap):
@@ -34,7 +35,14 @@ class SiteUrlSitemap(Sitemap):
 
 class PagesSitemap(SiteUrlSitemap):
     def items(self) -> list[str]:
-        return ["home", "catalog:catalogue", "catalog:collections"]
+        return [
+            "home",
+            "catalog:catalogue",
+            "catalog:collections",
+            "privacy:policy",
+            "privacy:terms",
+            "privacy:public_request",
+        ]
 
     def location(self, item: str) -> str:
         return reverse(item)
@@ -76,14 +84,17 @@ SITEMAPS = {
 
 @require_GET
 def robots_txt(request: HttpRequest) -> HttpResponse:
-    """Staff pages, the API and accounts are not for search engines; the sitemap is."""
+    """Staff pages, the API, accounts and the privacy center are not for search engines; the
+    public request form is (someone who lost access to their account looks for it), and so is
+    the sitemap."""
     lines = [
         "User-agent: *",
+        f"Allow: {reverse('privacy:public_request')}",
         "Disallow: /staff/",
         "Disallow: /admin/",
         "Disallow: /api/",
         "Disallow: /accounts/",
         "Disallow: /privacy/",
-        f"Sitemap: {settings.SITE_URL.rstrip('/')}{reverse('sitemap')}",
+        f"Sitemap: {site_address(reverse('sitemap'))}",
     ]
     return HttpResponse("\n".join(lines) + "\n", content_type="text/plain; charset=utf-8")

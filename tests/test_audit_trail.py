@@ -866,6 +866,12 @@ STAFF_SERVICES: dict[str, tuple[Callable[[Any, Scene], Callable[[], object]], st
         ),
         "staff_may_manage_transfers",
     ),
+    "privacy.recipient_reactivate": (
+        lambda actor, scene: partial(
+            recipients.recipient_reactivate, actor=actor, recipient=scene.recipient
+        ),
+        "staff_may_manage_transfers",
+    ),
     "privacy.transfer_record_end": (
         lambda actor, scene: partial(
             transfers.transfer_record_end, actor=actor, record=scene.transfer
@@ -911,6 +917,10 @@ STAFF_SERVICES: dict[str, tuple[Callable[[Any, Scene], Callable[[], object]], st
     "accounts.staff_audit_log_read": (
         lambda actor, scene: partial(staff.staff_audit_log_read, actor=actor),
         "staff_may_view_audit_log",
+    ),
+    "accounts.staff_access_log_verify": (
+        lambda actor, scene: partial(staff.staff_access_log_verify, actor=actor),
+        "staff_may_verify_access_log",
     ),
     "accounts.staff_role_assign": (
         lambda actor, scene: partial(

@@ -60,6 +60,9 @@ def test_the_sitemap_lists_the_public_catalogue_and_indexable_profiles_only(clie
         f"{SITE}/",
         f"{SITE}/catalog/",
         f"{SITE}/catalog/collections/",
+        f"{SITE}/privacy-policy/",
+        f"{SITE}/terms-of-use/",
+        f"{SITE}/privacy/request/",
         f"{SITE}/catalog/dawn-light/",
         f"{SITE}/catalog/collections/calm-set/",
         f"{SITE}/u/alsolisted/",
@@ -73,6 +76,7 @@ def test_robots_txt_points_to_the_sitemap(client):
     assert response["Content-Type"] == "text/plain; charset=utf-8"
     assert response.content.decode().splitlines() == [
         "User-agent: *",
+        "Allow: /privacy/request/",
         "Disallow: /staff/",
         "Disallow: /admin/",
         "Disallow: /api/",

@@ -1,8 +1,10 @@
 import re
+import time
 from typing import Any
 
 from allauth.account import app_settings as account_settings
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.account.authentication import get_authentication_records
 from allauth.account.models import EmailAddress
 from allauth.core import context as allauth_context
 from allauth.mfa.adapter import DefaultMFAAdapter
@@ -29,6 +31,15 @@ MAILABLE_DOMAIN = re.compile(r"[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*")
 USERNAME_LOOKS_TAKEN = gettext_lazy(
     "This username looks the same as one that is already taken. Please choose another."
 )
+
+
+def authenticated_recently(request: HttpRequest) -> bool:
+    """The signed-in person proved who they are in this session (signing in, or again on the
+    reauthentication page) within ACCOUNT_REAUTHENTICATION_TIMEOUT."""
+    records = get_authentication_records(request, request.user)  # type: ignore[arg-type]
+    if not records:
+        return False
+    return time.time() - records[-1]["at"] < account_settings.REAUTHENTICATION_TIMEOUT
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -102,6 +113,15 @@ class AccountAdapter(DefaultAccountAdapter):
                 subject_id=email_address.user_id, site_url=request.build_absolute_uri("/")
             )
         return verified
+
+    def is_reauthentication_required(self, *, app: str, **kwargs: Any) -> bool:
+        # allauth counts only a password or code typed again on its reauthentication page, so
+        # a staff member who had just signed in was asked for the password a second time before
+        # setting up two-factor sign-in. A sign-in within the same window counts as well.
+        if not super().is_reauthentication_required(app=app, **kwargs):
+            return False
+        request = allauth_context.request
+        return request is None or not authenticated_recently(request)
 
     def save_user(self, request: HttpRequest, user: User, form: Any, commit: bool = True) -> User:
         user = super().save_user(request, user, form, commit=commit)

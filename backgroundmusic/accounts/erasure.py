@@ -11,17 +11,20 @@ from collections import Counter
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from importlib import import_module
+from typing import Any
 
 from allauth.account.models import EmailAddress
 from allauth.usersessions.models import UserSession
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.conf import settings
 from django.contrib.admin.models import LogEntry
+from django.contrib.auth import SESSION_KEY
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Model, Q, QuerySet
 
 from backgroundmusic.accounts.lockout import account_key
 from backgroundmusic.accounts.models import Profile, SocialLink, User
+from backgroundmusic.privacy.kernel.holds import held_left, held_persons, held_record_ids
 from backgroundmusic.privacy.kernel.pseudonyms import subject_pseudonym
 from backgroundmusic.privacy.kernel.registry import ErasureSubject, Retentions
 
@@ -111,27 +114,57 @@ def _before(now: datetime, days: int) -> datetime:
 def destroy_old_sessions(*, now: datetime) -> dict[str, int]:
     """Sessions past Retentions.SESSION: allauth's UserSession rows not seen for that long are
     ended (with their session), those whose session is gone are dropped, and expired sessions
-    leave the store (what `manage.py clearsessions` does, at the service's clock)."""
+    leave the store (what `manage.py clearsessions` does, at the service's clock).
+
+    A legal hold keeps a held person's sessions (their UserSession rows and the store's entries
+    those name or whose data holds the person's id) and a session it names (with the UserSession
+    row naming it); they are reported as held. A cache-backed store expires its entries itself:
+    only their UserSession rows stay."""
     store_class = import_module(settings.SESSION_ENGINE).SessionStore
     cutoff = _before(now, Retentions.SESSION.days)
-    user_sessions = stored = 0
+    held_rows = held_record_ids(UserSession._meta.label)
+    held_keys = held_record_ids("sessions.Session")
+    user_sessions = stored = held_user_sessions = 0
     for session in UserSession.objects.all():
+        if str(session.pk) in held_rows:
+            held_keys.add(session.session_key)
         exists = store_class().exists(session.session_key)
-        if session.last_seen_at < cutoff:
+        if session.last_seen_at >= cutoff and exists:
+            continue
+        if str(session.pk) in held_rows or session.session_key in held_keys:
+            held_user_sessions += 1
+        elif session.last_seen_at < cutoff:
             stored += int(exists)
             session.end()
             user_sessions += 1
-        elif not exists:
+        else:
             session.delete()
             user_sessions += 1
+    held_left(UserSession._meta.label, held_user_sessions)
     if hasattr(store_class, "get_model_class"):
         expired = store_class.get_model_class().objects.filter(expire_date__lt=now)
-        deleted, _by_model = expired.delete()
+        kept = _held_session_keys(expired, store_class, held_keys)
+        deleted, _by_model = expired.exclude(session_key__in=kept).delete()
         stored += deleted
+        held_left("sessions.Session", len(kept))
     else:
         store_class.clear_expired()
     counts = {"usersessions.UserSession": user_sessions, "sessions.Session": stored}
     return {label: n for label, n in counts.items() if n}
+
+
+def _held_session_keys(expired: QuerySet[Any], store_class: Any, held_keys: set[str]) -> set[str]:
+    """The keys of expired stored sessions a hold keeps: those named, and those signed in as a
+    held person (their data is decoded only while someone is held, so a quiet day reads none)."""
+    kept = set(expired.filter(session_key__in=held_keys).values_list("session_key", flat=True))
+    persons = {str(pk) for pk in held_persons()}
+    if persons:
+        for key, data in expired.exclude(session_key__in=kept).values_list(
+            "session_key", "session_data"
+        ):
+            if str(store_class().decode(data).get(SESSION_KEY, "")) in persons:
+                kept.add(key)
+    return kept
 
 
 def _not_erased(rows: Iterable[tuple[int, str]]) -> list[int]:

@@ -5,15 +5,16 @@ and taking staff roles.
 Who holds which role and what each role may do are asked of backgroundmusic.staffroles.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.models import Group
 from django.core.exceptions import FieldDoesNotExist
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.utils.functional import Promise
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from backgroundmusic.accounts.models import Profile, User
@@ -24,8 +25,18 @@ from backgroundmusic.audit.refusals import refusals_audited
 from backgroundmusic.audit.selectors import audit_events
 from backgroundmusic.audit.services import audit_record
 from backgroundmusic.core.errors import DomainError
-from backgroundmusic.privacy.kernel.access_log import access_log_record
-from backgroundmusic.staffroles.roles import PERSON_FIELDS, ROLE_VISIBLE_FIELDS, StaffRole
+from backgroundmusic.privacy.kernel.access_log import (
+    ChainReport,
+    access_log_record,
+    access_log_verify,
+)
+from backgroundmusic.privacy.kernel.registry import PersonSection, data_map
+from backgroundmusic.staffroles.roles import (
+    PERSON_FIELDS,
+    ROLE_LABELS,
+    ROLE_VISIBLE_FIELDS,
+    StaffRole,
+)
 from backgroundmusic.staffroles.selectors import (
     PERMISSIONS_CACHE,
     ROLES_CACHE,
@@ -43,6 +54,7 @@ from backgroundmusic.staffroles.selectors import (
     staff_may_place_legal_holds,
     staff_may_publish_policy,
     staff_may_record_disclosures,
+    staff_may_verify_access_log,
     staff_may_view_access_log,
     staff_may_view_analytics,
     staff_may_view_audit_log,
@@ -56,36 +68,104 @@ from backgroundmusic.staffroles.selectors import (
 class StaffSection:
     label: str
     url_name: str
+    group: str
+
+
+@dataclass(frozen=True)
+class StaffNavGroup:
+    label: str
+    sections: list[StaffSection]
+
+
+# The staff pages in the navigation's order, each in the group of work it belongs to.
+_PEOPLE = _("People and records")
+_PRIVACY = _("Privacy")
+_CATALOGUE = _("Catalogue")
+_SALES = _("Sales")
+_AUDIENCE = _("Audience")
+_OFFERED: list[tuple[Promise, Promise, str, Callable[..., bool]]] = [
+    (_PEOPLE, _("People"), "staff:people", staff_may_view_people),
+    (_PEOPLE, _("Access log"), "staff:access_log", staff_may_view_access_log),
+    (_PEOPLE, _("Audit trail"), "staff:audit_log", staff_may_view_audit_log),
+    (_PRIVACY, _("Requests"), "privacy:staff_requests", staff_may_handle_requests),
+    (_PRIVACY, _("Disclosures"), "privacy:staff_disclosures", staff_may_record_disclosures),
+    (_PRIVACY, _("Recipients"), "privacy:staff_recipients", staff_may_manage_transfers),
+    (_PRIVACY, _("Transfers abroad"), "privacy:staff_transfers", staff_may_manage_transfers),
+    (_PRIVACY, _("Legal holds"), "privacy:staff_legal_holds", staff_may_place_legal_holds),
+    (_PRIVACY, _("Policies"), "privacy:staff_policies", staff_may_publish_policy),
+    (_PRIVACY, _("Incidents"), "incidents_staff:incidents", staff_may_manage_incidents),
+    (_CATALOGUE, _("Catalogue"), "catalog_staff:tracks", staff_may_manage_catalogue),
+    (_CATALOGUE, _("Masters"), "media_staff:masters", staff_may_manage_catalogue),
+    (_SALES, _("Plans"), "licensing_staff:plans", staff_may_manage_plans),
+    (_SALES, _("Licence agreements"), "licensing_staff:agreements", staff_may_manage_agreements),
+    (_SALES, _("Orders"), "licensing_staff:orders", staff_may_manage_orders),
+    (_AUDIENCE, _("Statistics"), "analytics_staff:dashboard", staff_may_view_analytics),
+    (_AUDIENCE, _("Research exports"), "analytics_staff:research", staff_may_export_research),
+    (_AUDIENCE, _("Newsletters"), "mailing_staff:campaigns", staff_may_manage_campaigns),
+]
 
 
 def staff_sections(*, actor: Actor) -> list[StaffSection]:
     """The staff pages the actor may open, in the staff navigation's order; the "Staff" link
     leads to the first. Empty for staff without two-factor sign-in."""
-    offered: list[tuple[Promise, str, Callable[..., bool]]] = [
-        (_("People"), "staff:people", staff_may_view_people),
-        (_("Access log"), "staff:access_log", staff_may_view_access_log),
-        (_("Audit trail"), "staff:audit_log", staff_may_view_audit_log),
-        (_("Requests"), "privacy:staff_requests", staff_may_handle_requests),
-        (_("Disclosures"), "privacy:staff_disclosures", staff_may_record_disclosures),
-        (_("Recipients"), "privacy:staff_recipients", staff_may_manage_transfers),
-        (_("Transfers abroad"), "privacy:staff_transfers", staff_may_manage_transfers),
-        (_("Legal holds"), "privacy:staff_legal_holds", staff_may_place_legal_holds),
-        (_("Policies"), "privacy:staff_policies", staff_may_publish_policy),
-        (_("Catalogue"), "catalog_staff:tracks", staff_may_manage_catalogue),
-        (_("Masters"), "media_staff:masters", staff_may_manage_catalogue),
-        (_("Plans"), "licensing_staff:plans", staff_may_manage_plans),
-        (_("Statistics"), "analytics_staff:dashboard", staff_may_view_analytics),
-        (_("Research exports"), "analytics_staff:research", staff_may_export_research),
-        (_("Licence agreements"), "licensing_staff:agreements", staff_may_manage_agreements),
-        (_("Orders"), "licensing_staff:orders", staff_may_manage_orders),
-        (_("Newsletters"), "mailing_staff:campaigns", staff_may_manage_campaigns),
-        (_("Incidents"), "incidents_staff:incidents", staff_may_manage_incidents),
-    ]
     return [
-        StaffSection(label=str(label), url_name=url_name)
-        for label, url_name, may_open in offered
+        StaffSection(label=str(label), url_name=url_name, group=str(group))
+        for group, label, url_name, may_open in _OFFERED
         if may_open(actor=actor)
     ]
+
+
+def staff_nav_groups(*, actor: Actor) -> list[StaffNavGroup]:
+    """The actor's staff pages by group, in order; groups with no page for them are left out."""
+    groups: list[StaffNavGroup] = []
+    for section in staff_sections(actor=actor):
+        if not groups or groups[-1].label != section.group:
+            groups.append(StaffNavGroup(label=section.group, sections=[]))
+        groups[-1].sections.append(section)
+    return groups
+
+
+@dataclass(frozen=True)
+class StaffActorLabel:
+    """Who did something, as the staff pages name them: username and staff roles."""
+
+    user_id: int
+    username: str | None
+    roles: tuple[StaffRole, ...]
+
+    def __str__(self) -> str:
+        if self.username is None:
+            return gettext("deleted account #%(id)s") % {"id": self.user_id}
+        if not self.roles:
+            return gettext("%(username)s (no staff role)") % {"username": self.username}
+        roles = ", ".join(str(ROLE_LABELS[role]) for role in self.roles)
+        return f"{self.username} ({roles})"
+
+
+def staff_actor_labels(*, user_ids: Collection[int] | None = None) -> dict[int, StaffActorLabel]:
+    """Labels by user id of every staff member (user_ids None: staff are few, so a page loads
+    them once whatever it lists), or of exactly the users in user_ids, holding a role or not;
+    an id with no user left gets a deleted account's label."""
+    role_names = [role.value for role in StaffRole]
+    role_groups = Group.objects.filter(name__in=role_names)
+    users = User.objects.only("id", "username").prefetch_related(
+        Prefetch("groups", queryset=role_groups.only("name").order_by("name"))
+    )
+    if user_ids is None:
+        users = users.filter(Q(pk__in=role_groups.values("user")) | Q(is_staff=True))
+    else:
+        users = users.filter(pk__in=list(user_ids))
+    labels = {
+        user.pk: StaffActorLabel(
+            user_id=user.pk,
+            username=user.username,
+            roles=tuple(StaffRole(group.name) for group in user.groups.all()),
+        )
+        for user in users
+    }
+    for user_id in user_ids or ():
+        labels.setdefault(user_id, StaffActorLabel(user_id=user_id, username=None, roles=()))
+    return labels
 
 
 def staff_visible_fields(*, actor: Actor) -> list[str]:
@@ -152,11 +232,36 @@ def _field_value(user: User, profile: Profile, name: str) -> Any:
     return getattr(profile, name)
 
 
+@dataclass(frozen=True)
+class ShownSection:
+    name: str
+    label: str
+    columns: list[str]
+    rows: list[tuple[Any, ...]]
+
+
+@dataclass(frozen=True)
+class PersonReading:
+    fields: list[ShownField]
+    sections: list[ShownSection]
+
+
+def _shown_section(section: PersonSection, subject_id: int) -> ShownSection:
+    return ShownSection(
+        name=section.name,
+        label=str(section.label),
+        columns=[str(column) for column in section.columns],
+        rows=section.rows(subject_id=subject_id),
+    )
+
+
 @refusals_audited("accounts.staff_person_read")
 @transaction.atomic
-def staff_person_read(*, actor: User, subject_id: int, reason: str) -> list[ShownField] | None:
-    """The fields of the person the actor's role may see, after writing one access-log entry
-    naming exactly those fields. None (and nothing logged) when there is no such person."""
+def staff_person_read(*, actor: User, subject_id: int, reason: str) -> PersonReading | None:
+    """The fields of the person the actor's role may see and the sections of their records it is
+    shown (consents, requests, exports: data_map.person_sections_for), after writing one
+    access-log entry naming exactly those fields, then those sections. None (and nothing logged)
+    when there is no such person."""
     staff_require(actor=actor, may=staff_may_view_people)
     fields = staff_visible_fields(actor=actor)
     subject = User.objects.filter(pk=subject_id).first()
@@ -168,8 +273,16 @@ def staff_person_read(*, actor: User, subject_id: int, reason: str) -> list[Show
         ShownField(name=name, label=_field_label(name), value=_field_value(subject, profile, name))
         for name in fields
     ]
-    access_log_record(actor=actor, subject_id=subject.pk, fields=fields, reason=reason)
-    return shown
+    sections = [
+        _shown_section(section, subject.pk) for section in data_map.person_sections_for(actor=actor)
+    ]
+    access_log_record(
+        actor=actor,
+        subject_id=subject.pk,
+        fields=[*fields, *(section.name for section in sections)],
+        reason=reason,
+    )
+    return PersonReading(fields=shown, sections=sections)
 
 
 @refusals_audited("accounts.staff_audit_log_read")
@@ -190,6 +303,27 @@ def staff_audit_log_read(
         after={"action": action},
     )
     return audit_events(action=action, actor_id=actor_id)
+
+
+@refusals_audited("accounts.staff_access_log_verify")
+@transaction.atomic
+def staff_access_log_verify(*, actor: Actor) -> ChainReport:
+    """Walks the access log's hash chain (privacy.kernel.access_log) and records the check and
+    its outcome in the audit trail."""
+    staff_require(actor=actor, may=staff_may_verify_access_log)
+    report = access_log_verify()
+    audit_record(
+        actor=actor,
+        action=AuditAction.ACCESS_LOG_VERIFIED,
+        target=None,
+        after={
+            "entries": report.entries,
+            "intact": report.intact,
+            "broken_entry_id": report.broken_entry_id,
+            "head": report.head,
+        },
+    )
+    return report
 
 
 def _forget_cached_roles(user: User) -> None:

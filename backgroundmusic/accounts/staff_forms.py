@@ -3,6 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 from backgroundmusic.audit.models import AuditAction
 from backgroundmusic.core.forms import Form
+from backgroundmusic.privacy.kernel.models import ACCESS_REASON_MAX_LENGTH
 
 
 class PeopleSearchForm(Form):
@@ -25,6 +26,6 @@ class AccessReasonForm(Form):
         label=_("Why do you need to see this person's data?"),
         help_text=_("Name the request or ticket. The reason is written to the access log."),
         min_length=5,
-        max_length=500,
+        max_length=ACCESS_REASON_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 3}),
     )

@@ -16,6 +16,7 @@ from backgroundmusic.accounts.models import User
 from backgroundmusic.accounts.staff_forms import AccessReasonForm, AuditFilterForm, PeopleSearchForm
 from backgroundmusic.privacy.kernel.access_log import access_log_entries
 from backgroundmusic.staffroles.selectors import (
+    staff_may_verify_access_log,
     staff_may_view_access_log,
     staff_may_view_audit_log,
     staff_may_view_people,
@@ -64,12 +65,12 @@ def person_detail(request: HttpRequest, user_id: int) -> HttpResponse:
     if person is None:
         raise Http404
     form = AccessReasonForm(request.POST if request.method == "POST" else None)
-    shown = None
+    reading = None
     if request.method == "POST" and form.is_valid():
-        shown = staff.staff_person_read(
+        reading = staff.staff_person_read(
             actor=actor, subject_id=person.pk, reason=form.cleaned_data["reason"]
         )
-        if shown is None:
+        if reading is None:
             raise Http404
     return render(
         request,
@@ -77,7 +78,7 @@ def person_detail(request: HttpRequest, user_id: int) -> HttpResponse:
         {
             "person": person,
             "form": form,
-            "shown": shown,
+            "reading": reading,
         },
     )
 
@@ -90,7 +91,25 @@ def access_log(request: HttpRequest) -> HttpResponse:
     if not staff_may_view_access_log(actor=actor):
         raise PermissionDenied
     page = Paginator(access_log_entries(), PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "staff/access_log.html", {"page": page})
+    return render(
+        request,
+        "staff/access_log.html",
+        {"page": page, "may_verify": staff_may_verify_access_log(actor=actor)},
+    )
+
+
+@login_required
+@never_cache
+@require_http_methods(["POST"])
+def access_log_verify(request: HttpRequest) -> HttpResponse:
+    actor = _actor(request)
+    if not staff_may_verify_access_log(actor=actor):
+        raise PermissionDenied
+    report = staff.staff_access_log_verify(actor=actor)
+    page = Paginator(access_log_entries(), PAGE_SIZE).get_page(1)
+    return render(
+        request, "staff/access_log.html", {"page": page, "may_verify": True, "report": report}
+    )
 
 
 @login_required

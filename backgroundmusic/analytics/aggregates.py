@@ -14,6 +14,7 @@ from django.db.models import CharField, Count, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce, NullIf
 
 from backgroundmusic.analytics.models import (
+    AnalyticsIdentity,
     DailyDimensionStat,
     DailyPageStat,
     Dimension,
@@ -21,6 +22,7 @@ from backgroundmusic.analytics.models import (
     EventKind,
 )
 from backgroundmusic.core import clock
+from backgroundmusic.privacy.kernel.holds import held_left, held_persons, held_record_ids
 
 RAW_RETENTION_MONTHS = 25
 # Dimension → the Event field it counts (views only).
@@ -122,7 +124,7 @@ def aggregate_recent(*, now: datetime | None = None) -> int:
 def destroy_expired_events(*, now: datetime) -> dict[str, int]:
     """The retention step of raw events (registered in analytics/privacy.py, so the retention
     run writes its destruction record): events older than 25 months are deleted once their days
-    are aggregated."""
+    are aggregated, except those a legal hold keeps (`held_events`), reported as held."""
     cutoff = months_before(now.astimezone(UTC), RAW_RETENTION_MONTHS)
     expiring = Event.objects.filter(occurred_at__lt=cutoff)
     stored = set(DailyPageStat.objects.values_list("day", flat=True).distinct())
@@ -133,5 +135,26 @@ def destroy_expired_events(*, now: datetime) -> dict[str, int]:
             if day not in stored:
                 day_aggregate(day)
             day += timedelta(days=1)
-    deleted, _ = expiring.delete()
+    held = held_events()
+    held_left(Event._meta.label, expiring.filter(held).count())
+    deleted, _ = expiring.exclude(held).delete()
     return {Event._meta.label: deleted} if deleted else {}
+
+
+def held_events() -> Q:
+    """The events a legal hold keeps: those it names, and a held person's identified events,
+    found through the pseudonyms their AnalyticsIdentity rows link to them (rows the hold keeps
+    too). Cookieless events name nobody (their daily key cannot be recomputed after 48 hours),
+    so a hold on a person cannot reach them."""
+    persons = held_persons()
+    pseudonyms = (
+        list(
+            AnalyticsIdentity.objects.filter(user_id__in=persons).values_list(
+                "pseudonym", flat=True
+            )
+        )
+        if persons
+        else []
+    )
+    named = [int(pk) for pk in held_record_ids(Event._meta.label) if pk.isdigit()]
+    return Q(pk__in=named) | Q(pseudonym__in=pseudonyms)

@@ -6,7 +6,9 @@ only their identified analytics events (through AnalyticsIdentity), aggregated i
 (month, site section) counting distinct people. A cell covering fewer than MIN_SUBJECTS people
 is never released; when no cell qualifies, nothing is released or recorded. Each release is kept
 (ResearchExport, with the CSV) and written into the disclosure register, one entry per person
-whose data went into a released cell, so each sees it in their privacy center.
+whose data went into a released cell, so each sees it in their privacy center. A release to a
+recipient abroad needs a transfer record in force, as any disclosure does
+(privacy.transfers.transfer_record_require).
 """
 
 import hashlib
@@ -35,6 +37,7 @@ from backgroundmusic.privacy.models import (
     LegalBasisForDisclosure,
     Recipient,
 )
+from backgroundmusic.privacy.transfers import transfer_record_require
 from backgroundmusic.staffroles.selectors import Actor, staff_may_export_research, staff_require
 
 MIN_SUBJECTS = 20
@@ -104,6 +107,9 @@ def research_export_create(
         )
     if not recipient.is_active:
         raise DomainError(_("This recipient is no longer active."), code="recipient_inactive")
+    transfer_record_require(
+        recipient=recipient, country=recipient.country.code, on=controller_today()
+    )
     cells = research_cells(start=start, end=end, subjects=research_subjects())
     released = {
         key: cell for key, cell in sorted(cells.items()) if len(cell.people) >= MIN_SUBJECTS

@@ -10,6 +10,11 @@ from backgroundmusic.catalog.forms import FacetChoiceField
 from backgroundmusic.catalog.models import Collection, Genre, Instrument, Mood, MusicalKey, Track
 from backgroundmusic.core.forms import Form
 
+# Limits on what staff type: a description is a few paragraphs; a collection's codes, one a line,
+# are enough for some five hundred tracks.
+DESCRIPTION_MAX_LENGTH = 5_000
+TRACK_CODES_MAX_LENGTH = 20_000
+
 
 class TrackForm(Form):
     """Every editable field of a track; the service checks the rules again."""
@@ -25,7 +30,10 @@ class TrackForm(Form):
     composer = forms.CharField(label=_("Composer"), max_length=200, required=False)
     rights_holder = forms.CharField(label=_("Rights holder"), max_length=200)
     description = forms.CharField(
-        label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 4})
+        label=_("Description"),
+        required=False,
+        max_length=DESCRIPTION_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 4}),
     )
     genres = FacetChoiceField(label=_("Genres"), model=Genre)
     moods = FacetChoiceField(label=_("Moods"), model=Mood)
@@ -101,12 +109,16 @@ class CollectionForm(Form):
         help_text=_("Part of the page address; made from the title when left empty."),
     )
     description = forms.CharField(
-        label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+        label=_("Description"),
+        required=False,
+        max_length=DESCRIPTION_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3}),
     )
     is_published = forms.BooleanField(label=_("Published"), required=False)
     track_codes = forms.CharField(
         label=_("Tracks"),
         required=False,
+        max_length=TRACK_CODES_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 6}),
         help_text=_("Catalogue codes, one a line, in the order the collection plays them."),
     )

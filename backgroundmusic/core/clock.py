@@ -3,8 +3,13 @@
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from django.utils import timezone
+
+# The controller works in Moscow time: deadlines count Moscow dates, and staff pages show times
+# in this zone, saying so (core/templatetags/times.py).
+CONTROLLER_TIME_ZONE = ZoneInfo("Europe/Moscow")
 
 _frozen: datetime | None = None
 

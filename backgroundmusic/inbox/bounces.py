@@ -4,12 +4,20 @@ come back to the bounce address: which recipients failed, and whether for good.
 `hard_bounce_addresses` is what the mailing app's suppression list is fed from: the inbox records
 such a letter with the outcome "bounce" and passes each address to mailing's
 `suppression_record` (inbox/services.py). A delay (4.x.x) suppresses nothing.
+
+Anyone can write to the bounce address, so a report counts for an address only when the original
+headers it returns (text/rfc822-headers or the whole message/rfc822, RFC 3462) hold the delivery
+tag our newsletter to that address carried (mailing/rendering.py). A report without them, or with
+another address's tag, suppresses nothing.
 """
 
 from dataclasses import dataclass
 from email.message import EmailMessage, Message
+from email.parser import HeaderParser
 
 from backgroundmusic.inbox.parsing import address_normal
+from backgroundmusic.mailing.rendering import DELIVERY_TAG_HEADER
+from backgroundmusic.privacy.kernel.pseudonyms import delivery_tag
 
 
 @dataclass(frozen=True)
@@ -62,10 +70,36 @@ def delivery_failures(message: EmailMessage) -> list[DeliveryFailure]:
     return failures
 
 
+def returned_delivery_tags(message: EmailMessage) -> set[str]:
+    """The delivery tags in the original headers a report returns."""
+    tags: set[str] = set()
+    for part in message.walk():
+        kind = part.get_content_type()
+        if kind == "text/rfc822-headers":
+            payload = part.get_payload(decode=True)
+            text = payload.decode("ascii", "replace") if isinstance(payload, bytes) else ""
+            returned: Message | None = HeaderParser().parsestr(text)
+        elif kind == "message/rfc822":
+            inner = part.get_payload()
+            first = inner[0] if isinstance(inner, list) and inner else None
+            returned = first if isinstance(first, Message) else None
+        else:
+            continue
+        if returned is not None:
+            tags.update(str(tag).strip() for tag in returned.get_all(DELIVERY_TAG_HEADER) or [])
+    return tags
+
+
 def hard_bounce_addresses(message: EmailMessage) -> list[str]:
-    """The recipients a delivery report says can never be reached, each once, in report order."""
+    """The recipients a delivery report says can never be reached, each once, in report order:
+    only those whose delivery tag the report returns."""
+    tags = returned_delivery_tags(message)
     found: list[str] = []
     for failure in delivery_failures(message):
-        if failure.hard and failure.address not in found:
+        if (
+            failure.hard
+            and failure.address not in found
+            and delivery_tag(address=failure.address) in tags
+        ):
             found.append(failure.address)
     return found

@@ -10,6 +10,7 @@ from django.utils import translation
 
 from backgroundmusic.accounts.models import Profile
 from backgroundmusic.core import clock
+from backgroundmusic.core.http import site_address
 from backgroundmusic.inbox.models import InboundMessage, Outcome
 from backgroundmusic.inbox.selectors import verified_address_with_digest
 from backgroundmusic.inbox.services import confirmation_token
@@ -36,8 +37,8 @@ def request_confirmation_send(*, message_id: int) -> str:
     )
     if address is None:
         return "address no longer verified"
-    link = settings.SITE_URL.rstrip("/") + reverse(
-        "inbox:confirm", kwargs={"token": confirmation_token(message=message)}
+    link = site_address(
+        reverse("inbox:confirm", kwargs={"token": confirmation_token(message=message)})
     )
     with translation.override(_language(message.subject_id)):
         context = {

@@ -15,6 +15,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from backgroundmusic.core import clock
+from backgroundmusic.core.http import site_address
 from backgroundmusic.incidents.models import Incident
 from backgroundmusic.incidents.selectors import ClockState, IncidentClock, clocks_needing_attention
 from backgroundmusic.privacy.calendar import CONTROLLER_TIME_ZONE, controller_today
@@ -51,7 +52,7 @@ def incident_digest_text(*, entries: list[tuple[Incident, IncidentClock]]) -> tu
         "overdue": overdue,
         "running": len(entries) - overdue,
     }
-    site = str(settings.SITE_URL).rstrip("/")
+    site = site_address()
     lines = [_("Notices still to send, nearest deadline first (Moscow time):"), ""]
     for incident, ticking in entries:
         lines.append(

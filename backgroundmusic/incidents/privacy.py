@@ -112,12 +112,14 @@ declare(
 
 
 def destroy_old_incidents(*, now: datetime) -> dict[str, int]:
-    """Incidents detected more than five years ago, with their notices and letters."""
+    """Incidents detected more than five years ago, with their notices and letters; an incident
+    stays whole while a legal hold keeps it or any of its letters."""
     from backgroundmusic.incidents.models import Incident
+    from backgroundmusic.privacy.kernel.holds import unheld
     from backgroundmusic.privacy.rights.erasure import delete_rows
 
     cutoff = now - timedelta(days=INCIDENT_RECORDS.days)
-    return delete_rows(Incident.objects.filter(detected_at__lt=cutoff))
+    return delete_rows(unheld(Incident.objects.filter(detected_at__lt=cutoff)))
 
 
 data_map.register_retention(

@@ -67,7 +67,6 @@ def staff_incidents(request: HttpRequest) -> HttpResponse:
         {
             "page": page,
             "rows": selectors.incidents_with_clocks(page.object_list),
-            "time_zone": CONTROLLER_TIME_ZONE.key,
         },
     )
 

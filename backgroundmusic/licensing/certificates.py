@@ -11,7 +11,6 @@ natural person is shown as a private person whatever was chosen.
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
 from django.utils import translation
@@ -20,6 +19,7 @@ from django.utils.translation import gettext
 from backgroundmusic.accounts.models import User
 from backgroundmusic.core.documents import document_pdf
 from backgroundmusic.core.errors import DomainError, PermissionDenied
+from backgroundmusic.core.http import site_address
 from backgroundmusic.licensing.agreements import agreement_status_at
 from backgroundmusic.licensing.models import (
     Agreement,
@@ -80,9 +80,7 @@ class CertificateFacts:
 
 def certificate_verify_url(public_id: str) -> str:
     """The absolute address of the certificate's /verify/ page (settings.SITE_URL)."""
-    return str(settings.SITE_URL).rstrip("/") + reverse(
-        "licensing:verify", kwargs={"public_id": public_id}
-    )
+    return site_address(reverse("licensing:verify", kwargs={"public_id": public_id}))
 
 
 def certificate_facts(

@@ -38,6 +38,7 @@ from backgroundmusic.core.documents import document_pdf
 from backgroundmusic.core.errors import DomainError, PermissionDenied
 from backgroundmusic.core.hostnames import normal_host
 from backgroundmusic.core.text import TextKind, text_refusal
+from backgroundmusic.licensing.certificates import certificate_verify_url
 from backgroundmusic.licensing.entitlements import agreements_in_force
 from backgroundmusic.licensing.models import (
     Agreement,
@@ -580,11 +581,6 @@ def _licensee_shown(*, certificate: Certificate, agreement: Agreement) -> str:
     return _("A private person")
 
 
-def _verify_url(certificate: Certificate) -> str:
-    """The certificate's public page, where anyone checks the licence."""
-    return f"{settings.SITE_URL.rstrip('/')}/verify/{certificate.public_id}/"
-
-
 def _letter_context(*, coverage: Coverage, language: str, now: datetime) -> dict[str, Any]:
     """What the letter says at `now`, in `language` (called with that language active)."""
     agreement = coverage.agreement
@@ -621,7 +617,7 @@ def _letter_context(*, coverage: Coverage, language: str, now: datetime) -> dict
             }
             for use in coverage.covered_uses
         ],
-        "verify_url": _verify_url(certificate),
+        "verify_url": certificate_verify_url(certificate.public_id),
         "dated": day_display(now.astimezone(UTC).date()),
     }
 

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy
 from backgroundmusic.core.forms import Form
 from backgroundmusic.licensing.certificates import display_choices
 from backgroundmusic.licensing.models import Certificate
+from backgroundmusic.privacy.kernel.models import ACCESS_REASON_MAX_LENGTH
 
 DISPLAY_LABELS = {
     Certificate.Display.PRIVATE_PERSON: gettext_lazy('"A private person" (your name is not shown)'),
@@ -51,7 +52,7 @@ class RevokeForm(Form):
 class ReadReasonForm(Form):
     reason = forms.CharField(
         label=gettext_lazy("Why do you need the licensee's data?"),
-        max_length=500,
+        max_length=ACCESS_REASON_MAX_LENGTH,
         help_text=gettext_lazy("Written to the staff access log with your name."),
         error_messages={"required": gettext_lazy("A reason is required to read a person's data.")},
     )

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from allauth.account.models import EmailAddress
-from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
 from django.template.loader import render_to_string
@@ -22,6 +21,7 @@ from django.urls import reverse
 from django.utils import translation
 
 from backgroundmusic.core import clock
+from backgroundmusic.core.http import site_address
 from backgroundmusic.licensing.models import (
     SUSPENDED_DAYS_BEFORE_EXPIRY,
     Agreement,
@@ -48,10 +48,6 @@ class LicenceLine:
     track_title: str
     page_url: str
     verify_url: str
-
-
-def _absolute(path: str) -> str:
-    return str(settings.SITE_URL).rstrip("/") + path
 
 
 def _queue(*, kind: str, order_id: int, event: AgreementEvent | None) -> Notice:
@@ -87,9 +83,9 @@ def _licence_line(agreement: Agreement, *, language: str) -> LicenceLine:
         number=agreement.number,
         plan_title=edition.title_ru if language == "ru" else edition.title_en,
         track_title=agreement.track.title if agreement.track is not None else "",
-        page_url=_absolute(reverse("licensing:licence", kwargs={"number": agreement.number})),
+        page_url=site_address(reverse("licensing:licence", kwargs={"number": agreement.number})),
         verify_url=(
-            _absolute(reverse("licensing:verify", kwargs={"public_id": certificate.public_id}))
+            site_address(reverse("licensing:verify", kwargs={"public_id": certificate.public_id}))
             if certificate is not None
             else ""
         ),
@@ -106,11 +102,11 @@ def _context(notice: Notice, *, language: str) -> dict[str, object]:
         )
         return {
             "order_number": order.public_id,
-            "order_url": _absolute(
+            "order_url": site_address(
                 reverse("licensing:order", kwargs={"public_id": order.public_id})
             ),
             "licences": [_licence_line(agreement, language=language) for agreement in agreements],
-            "licences_url": _absolute(reverse("licensing:licences")),
+            "licences_url": site_address(reverse("licensing:licences")),
         }
     event = notice.event
     agreement = event.agreement
@@ -121,8 +117,8 @@ def _context(notice: Notice, *, language: str) -> dict[str, object]:
         "revivable_until": (
             paid_until + timedelta(days=SUSPENDED_DAYS_BEFORE_EXPIRY) if paid_until else None
         ),
-        "renew_url": _absolute(reverse("licensing:renew", kwargs={"number": agreement.number})),
-        "pricing_url": _absolute(reverse("licensing:pricing")),
+        "renew_url": site_address(reverse("licensing:renew", kwargs={"number": agreement.number})),
+        "pricing_url": site_address(reverse("licensing:pricing")),
     }
 
 

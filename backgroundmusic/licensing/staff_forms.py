@@ -17,6 +17,9 @@ from backgroundmusic.licensing.editions import (
 from backgroundmusic.licensing.models import PlanEdition, PlanKind, Territory
 
 MARKDOWN = forms.Textarea(attrs={"rows": 8})
+# Limits on what staff type: a plan's description is a few paragraphs, the terms a document.
+DESCRIPTION_MAX_LENGTH = 10_000
+BODY_MAX_LENGTH = 500_000
 EFFECTIVE_AT_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%d"]
 
 
@@ -71,8 +74,16 @@ class PlanEditionForm(Form):
     effective_at = _effective_at_field()
     title_en = forms.CharField(label=_("Title in English"), max_length=TITLE_MAX_LENGTH)
     title_ru = forms.CharField(label=_("Title in Russian"), max_length=TITLE_MAX_LENGTH)
-    description_en = forms.CharField(label=_("Description in English (Markdown)"), widget=MARKDOWN)
-    description_ru = forms.CharField(label=_("Description in Russian (Markdown)"), widget=MARKDOWN)
+    description_en = forms.CharField(
+        label=_("Description in English (Markdown)"),
+        widget=MARKDOWN,
+        max_length=DESCRIPTION_MAX_LENGTH,
+    )
+    description_ru = forms.CharField(
+        label=_("Description in Russian (Markdown)"),
+        widget=MARKDOWN,
+        max_length=DESCRIPTION_MAX_LENGTH,
+    )
     uses = forms.MultipleChoiceField(label=_("Uses granted"), widget=forms.CheckboxSelectMultiple)
     territory = forms.ChoiceField(label=_("Territory"), choices=Territory.choices)
     min_quantity = forms.IntegerField(
@@ -124,10 +135,14 @@ class TermsEditionForm(Form):
     title_en = forms.CharField(label=_("Title in English"), max_length=TITLE_MAX_LENGTH)
     title_ru = forms.CharField(label=_("Title in Russian"), max_length=TITLE_MAX_LENGTH)
     body_en = forms.CharField(
-        label=_("Text in English (Markdown)"), widget=forms.Textarea(attrs={"rows": 16})
+        label=_("Text in English (Markdown)"),
+        widget=forms.Textarea(attrs={"rows": 16}),
+        max_length=BODY_MAX_LENGTH,
     )
     body_ru = forms.CharField(
-        label=_("Text in Russian (Markdown)"), widget=forms.Textarea(attrs={"rows": 16})
+        label=_("Text in Russian (Markdown)"),
+        widget=forms.Textarea(attrs={"rows": 16}),
+        max_length=BODY_MAX_LENGTH,
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

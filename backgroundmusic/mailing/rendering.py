@@ -11,8 +11,10 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
 
+from backgroundmusic.core.http import site_address
 from backgroundmusic.core.markdown import markdown_html
 from backgroundmusic.mailing.models import Campaign
+from backgroundmusic.privacy.kernel.pseudonyms import delivery_tag
 
 LANGUAGES = {code for code, _name in settings.LANGUAGES}
 
@@ -30,7 +32,7 @@ def checked_language(language: str) -> str:
 
 
 def unsubscribe_url(*, token: str) -> str:
-    return str(settings.SITE_URL).rstrip("/") + reverse("mailing:unsubscribe", args=[token])
+    return site_address(reverse("mailing:unsubscribe", args=[token]))
 
 
 def verified_address(*, user_id: int) -> str:
@@ -76,12 +78,18 @@ def unsubscribe_headers(*, url: str) -> dict[str, str]:
     }
 
 
+# The header carrying the recipient's delivery tag; a delivery report returns it with the
+# original headers (inbox/bounces.py).
+DELIVERY_TAG_HEADER = "X-BM-Delivery"
+
+
 def newsletter_email(
     *, rendered: RenderedMessage, address: str, connection: object = None
 ) -> EmailMultiAlternatives:
     """The message as the mail backend takes it. From is MARKETING_FROM_EMAIL; from_email, which
     Django's SMTP backend (and anymail, as envelope_sender) uses as the envelope sender, is
-    BOUNCE_ADDRESS, so bounces of newsletters come back apart from transactional mail."""
+    BOUNCE_ADDRESS, so bounces of newsletters come back apart from transactional mail, with the
+    recipient's delivery tag among the headers they return."""
     message = EmailMultiAlternatives(
         subject=rendered.subject,
         body=rendered.text,
@@ -89,6 +97,7 @@ def newsletter_email(
         to=[address],
         headers={
             "From": settings.MARKETING_FROM_EMAIL,
+            DELIVERY_TAG_HEADER: delivery_tag(address=address),
             **unsubscribe_headers(url=rendered.unsubscribe_url),
         },
         connection=connection,

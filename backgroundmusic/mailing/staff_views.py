@@ -22,7 +22,6 @@ from backgroundmusic.core.http import AuthenticatedRequest
 from backgroundmusic.mailing import rendering, services, staff_selectors
 from backgroundmusic.mailing.models import Campaign, CampaignStatus
 from backgroundmusic.mailing.staff_forms import CampaignForm, ScheduleForm, TestSendForm
-from backgroundmusic.privacy.calendar import CONTROLLER_TIME_ZONE
 from backgroundmusic.staffroles.selectors import staff_may_manage_campaigns
 
 PAGE_SIZE = 50
@@ -66,7 +65,7 @@ def staff_campaigns(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "mailing/staff/campaigns.html",
-        {"page": page, "time_zone": CONTROLLER_TIME_ZONE.key},
+        {"page": page},
     )
 
 
@@ -139,7 +138,6 @@ def _campaign_page(
         "mailing/staff/campaign.html",
         {
             "campaign": campaign,
-            "time_zone": CONTROLLER_TIME_ZONE.key,
             "audience_now": (
                 staff_selectors.audience_count(actor=request.user) if waiting else None
             ),

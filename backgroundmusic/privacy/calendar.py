@@ -14,16 +14,15 @@ would otherwise push deadlines past the legal ones without a sound (a test compa
 
 import threading
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from dateutil.relativedelta import relativedelta  # type: ignore[import-untyped]
 from holidays.countries.russia import Russia
 
 from backgroundmusic.core import clock
 
-# The controller works in Moscow time: a letter or e-mail is received on the Moscow date, and a
-# deadline is missed when that date is past it.
-CONTROLLER_TIME_ZONE = ZoneInfo("Europe/Moscow")
+# A letter or e-mail is received on the controller's (Moscow) date, and a deadline is missed when
+# that date is past it.
+CONTROLLER_TIME_ZONE = clock.CONTROLLER_TIME_ZONE
 
 # Saturdays the yearly decree made working days (Russian Government decrees on moving days off):
 # - 2021-02-20: decree No. 1648 of 10.10.2020 (day off moved to Monday 22 February);

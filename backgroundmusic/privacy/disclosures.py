@@ -30,20 +30,13 @@ from backgroundmusic.privacy.calendar import controller_today
 from backgroundmusic.privacy.kernel.pseudonyms import subject_pseudonym
 from backgroundmusic.privacy.kernel.registry import Category
 from backgroundmusic.privacy.models import Disclosure, LegalBasisForDisclosure, Recipient
-from backgroundmusic.privacy.transfers import transfer_in_force
+from backgroundmusic.privacy.transfers import transfer_record_require
 from backgroundmusic.staffroles.selectors import staff_may_record_disclosures, staff_require
 
 # A user of the AUTH_USER_MODEL; typed loosely because the privacy app imports no other app.
 Person = Any
 
-# The controller is established in Russia: a transfer to any other country is cross-border
-# (152-FZ art. 12).
-CONTROLLER_COUNTRY = "RU"
 TEXT_MAX_LENGTH = 2000
-
-
-def is_cross_border(country_code: str) -> bool:
-    return str(country_code).upper() != CONTROLLER_COUNTRY
 
 
 def disclosures_register() -> QuerySet[Disclosure]:
@@ -156,18 +149,7 @@ def disclosure_record(
             raise DomainError(
                 _("The legal hold must end after the disclosure date."), code="hold_ends_early"
             )
-    if is_cross_border(country) and (
-        recipient is None
-        or transfer_in_force(recipient_name=recipient.name, country=country, on=disclosed_on)
-        is None
-    ):
-        raise DomainError(
-            _(
-                "A disclosure abroad needs a transfer record in force for its recipient on the "
-                "register and its country on the date of the disclosure (Transfers abroad)."
-            ),
-            code="transfer_record_required",
-        )
+    transfer_record_require(recipient=recipient, country=country, on=disclosed_on)
     disclosure = Disclosure.objects.create(
         subject=subject,
         subject_pseudonym=subject_pseudonym(subject_id=subject.pk),

@@ -17,6 +17,10 @@ from backgroundmusic.privacy import optin, policies
 from backgroundmusic.privacy.models import ConsentPurpose, DocumentKind
 from backgroundmusic.privacy.policies import TITLE_MAX_LENGTH
 
+# Limits on what staff type: a document ten times the longest edition so far, a summary of a
+# few paragraphs.
+BODY_MAX_LENGTH = 500_000
+SUMMARY_MAX_LENGTH = 5_000
 TEXTAREA = forms.Textarea(attrs={"rows": 18, "cols": 80, "spellcheck": "true"})
 SUMMARY = forms.Textarea(attrs={"rows": 4, "cols": 80})
 
@@ -37,18 +41,26 @@ class EditionForm(Form):
     )
     title_en = forms.CharField(label=_("Title in English"), max_length=TITLE_MAX_LENGTH)
     title_ru = forms.CharField(label=_("Title in Russian"), max_length=TITLE_MAX_LENGTH)
-    body_en = forms.CharField(label=_("Text in English (Markdown)"), widget=TEXTAREA)
-    body_ru = forms.CharField(label=_("Text in Russian (Markdown)"), widget=TEXTAREA)
+    body_en = forms.CharField(
+        label=_("Text in English (Markdown)"), widget=TEXTAREA, max_length=BODY_MAX_LENGTH
+    )
+    body_ru = forms.CharField(
+        label=_("Text in Russian (Markdown)"), widget=TEXTAREA, max_length=BODY_MAX_LENGTH
+    )
     change_summary_en = forms.CharField(
         label=_("What changed, in English"),
         widget=SUMMARY,
+        max_length=SUMMARY_MAX_LENGTH,
         required=False,
         help_text=_(
             "Shown in the notice to every signed-in user. Needed for every edition but the first."
         ),
     )
     change_summary_ru = forms.CharField(
-        label=_("What changed, in Russian"), widget=SUMMARY, required=False
+        label=_("What changed, in Russian"),
+        widget=SUMMARY,
+        max_length=SUMMARY_MAX_LENGTH,
+        required=False,
     )
     material_purposes = forms.MultipleChoiceField(
         label=_("Consent purposes this edition changes materially"),

@@ -22,7 +22,6 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.core import signing
@@ -36,6 +35,7 @@ from django.utils.translation import gettext as _
 from backgroundmusic.accounts.selectors import message_address, verified_primary_address
 from backgroundmusic.core import clock
 from backgroundmusic.core.errors import DomainError
+from backgroundmusic.core.http import site_address
 from backgroundmusic.privacy import consents
 from backgroundmusic.privacy.kernel.pseudonyms import address_digest
 from backgroundmusic.privacy.models import ConsentConfirmation, ConsentMethod, ConsentPurpose
@@ -65,10 +65,6 @@ class LinkCheck:
     subject_id: int | None = None
 
 
-def _site_url(site_url: str) -> str:
-    return (site_url or str(settings.SITE_URL)).rstrip("/")
-
-
 def _refuse_unless_requestable(*, subject: AbstractBaseUser) -> None:
     if consents.consent_in_ledger(subject_id=subject.pk, purpose=ConsentPurpose.NEWSLETTER):
         raise DomainError(_("You already receive the newsletter."), code="already_given")
@@ -91,7 +87,7 @@ def _queue(*, confirmation: ConsentConfirmation, address: str, site_url: str) ->
     confirmation.expires_at = clock.now() + LINK_LIFETIME
     confirmation.save(update_fields=["address_hash", "expires_at"])
     tasks.send_consent_confirmation.enqueue(
-        confirmation_id=confirmation.pk, site_url=_site_url(site_url)
+        confirmation_id=confirmation.pk, site_url=site_address(site_url=site_url)
     )
 
 
@@ -199,8 +195,10 @@ def confirmation_send(*, confirmation_id: int, site_url: str = "") -> str:
         if target is None or address_digest(address=target.address) != (confirmation.address_hash):
             return "address_changed"
         context: dict[str, Any] = {
-            "link": _site_url(site_url)
-            + reverse("privacy:optin_confirm", args=[confirmation_token(confirmation)]),
+            "link": site_address(
+                reverse("privacy:optin_confirm", args=[confirmation_token(confirmation)]),
+                site_url=site_url,
+            ),
             "expires_at": confirmation.expires_at,
         }
         with translation.override(target.language):

@@ -77,7 +77,10 @@ def pending_acknowledgement(*, user: "AbstractBaseUser") -> PolicyEdition | None
     (user agreement) yet; the privacy policy first. One query; bodies are not loaded.
 
     The edition comes annotated with `paused_<purpose>` for every consent purpose: whether the
-    consent ledger suspended this user's consent to it because of this edition."""
+    consent ledger suspended this user's consent to it because of this edition; and with
+    `read_earlier`: whether the user acknowledged or accepted an earlier edition of the same
+    document, which is what makes this one new to them (an account made without the sign-up
+    form, a seeded staff member's, has read none)."""
     if not user.is_authenticated:
         return None
     now = clock.now()
@@ -107,7 +110,12 @@ def pending_acknowledgement(*, user: "AbstractBaseUser") -> PolicyEdition | None
             Q(pk=in_force(DocumentKind.PRIVACY_POLICY)) | Q(pk=in_force(DocumentKind.TERMS_OF_USE))
         )
         .filter(~Exists(PolicyAcceptance.objects.filter(user=user.pk, edition=OuterRef("pk"))))
-        .annotate(**paused)
+        .annotate(
+            **paused,
+            read_earlier=Exists(
+                PolicyAcceptance.objects.filter(user=user.pk, edition__kind=OuterRef("kind"))
+            ),
+        )
         .defer("body_en", "body_ru")
         .order_by("kind")
         .first()
@@ -123,6 +131,9 @@ class PolicyNotice:
     change_summary: str
     changed_purposes: list[str]  # labels of the consent purposes the edition changed materially
     paused_purposes: list[str]  # labels of this user's consents it paused
+    # Whether the user read an earlier edition: only then is this one "new" to them, and only
+    # then does what changed since that edition mean anything to them.
+    is_new: bool
 
     @property
     def is_terms(self) -> bool:
@@ -136,6 +147,7 @@ def policy_notice_for(*, user: "AbstractBaseUser", language: str | None) -> Poli
     if edition is None:
         return None
     russian = _is_russian(language)
+    is_new = bool(getattr(edition, "read_earlier", False))
     paused = [
         purpose
         for purpose in ConsentPurpose.values
@@ -144,9 +156,14 @@ def policy_notice_for(*, user: "AbstractBaseUser", language: str | None) -> Poli
     return PolicyNotice(
         edition=edition,
         title=edition.title_ru if russian else edition.title_en,
-        change_summary=edition.change_summary_ru if russian else edition.change_summary_en,
-        changed_purposes=material_purpose_labels(purposes=edition.material_purposes),
+        change_summary=(edition.change_summary_ru if russian else edition.change_summary_en)
+        if is_new
+        else "",
+        changed_purposes=material_purpose_labels(purposes=edition.material_purposes)
+        if is_new
+        else [],
         paused_purposes=material_purpose_labels(purposes=paused),
+        is_new=is_new,
     )
 
 

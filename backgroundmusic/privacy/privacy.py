@@ -641,3 +641,49 @@ def _register_resealer() -> None:
 
 
 _register_resealer()
+
+# The staff person page (accounts/staff.py) shows the person's consents to whoever may look
+# people up, and their requests and exports to whoever handles requests.
+
+
+def _register_person_sections() -> None:
+    from backgroundmusic.privacy import selectors
+    from backgroundmusic.privacy.kernel.registry import PersonSection, data_map
+    from backgroundmusic.staffroles.selectors import (
+        staff_may_handle_requests,
+        staff_may_view_people,
+    )
+
+    data_map.register_person_section(
+        PersonSection(
+            name="consents",
+            label=_("Consents"),
+            columns=(_("Purpose"), _("Recipient"), _("Choice"), _("When"), _("How")),
+            may=staff_may_view_people,
+            rows=selectors.person_consents_rows,
+            order=10,
+        )
+    )
+    data_map.register_person_section(
+        PersonSection(
+            name="requests",
+            label=_("Requests"),
+            columns=(_("Request"), _("Kind"), _("Status"), _("Received"), _("Closed")),
+            may=staff_may_handle_requests,
+            rows=selectors.person_requests_rows,
+            order=20,
+        )
+    )
+    data_map.register_person_section(
+        PersonSection(
+            name="exports",
+            label=_("Data exports"),
+            columns=(_("Status"), _("Asked for"), _("Ready"), _("Expires"), _("Downloaded")),
+            may=staff_may_handle_requests,
+            rows=selectors.person_exports_rows,
+            order=30,
+        )
+    )
+
+
+_register_person_sections()

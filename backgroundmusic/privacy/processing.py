@@ -22,7 +22,6 @@ from django_countries import countries
 from backgroundmusic.core import destinations
 from backgroundmusic.core.operator import OperatorDetails, operator_details
 from backgroundmusic.privacy import transfers
-from backgroundmusic.privacy.disclosures import is_cross_border
 from backgroundmusic.privacy.kernel.registry import (
     DATA_CATEGORY_LABELS,
     LEGAL_BASIS_LABELS,
@@ -36,6 +35,7 @@ from backgroundmusic.privacy.kernel.registry import (
     data_map,
 )
 from backgroundmusic.privacy.models import Recipient
+from backgroundmusic.privacy.transfers import is_cross_border
 
 AUTHORITIES = _("Courts, law-enforcement and other authorities, on a lawful request")
 # Purposes whose data goes to authorities when they lawfully ask (policy clause 6.2).

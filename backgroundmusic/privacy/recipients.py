@@ -4,9 +4,10 @@ keeps it under /staff/recipients/; the person who records transfers abroad keeps
 they name (one permission question, `staff_may_manage_transfers`).
 
 A recipient is never deleted: disclosures, consents and transfer records point to it. It is
-deactivated instead: no longer offered for sharing in the privacy center nor given a new
-transfer record, and flagged by `manage.py check --deploy --database default` if a declared
-outbound destination still names it.
+deactivated instead: no longer offered for sharing in the privacy center nor in the disclosure
+form, given no new transfer record nor research release, and flagged by `manage.py check
+--deploy --database default` if a declared outbound destination still names it. The privacy
+officer may reactivate it.
 """
 
 from collections.abc import Iterable
@@ -228,5 +229,25 @@ def recipient_deactivate(*, actor: Person, recipient: Recipient) -> Recipient:
         target=recipient,
         before={"is_active": True},
         after={"name": recipient.name, "is_active": False},
+    )
+    return recipient
+
+
+@refusals_audited("privacy.recipient_reactivate")
+@transaction.atomic
+def recipient_reactivate(*, actor: Person, recipient: Recipient) -> Recipient:
+    """Puts a deactivated recipient back into active use (offered again for disclosures, sharing
+    and transfer records)."""
+    staff_require(actor=actor, may=staff_may_manage_transfers)
+    updated = Recipient.objects.filter(pk=recipient.pk, is_active=False).update(is_active=True)
+    if not updated:
+        raise DomainError(_("This recipient is already active."), code="already_active")
+    recipient.refresh_from_db()
+    audit_record(
+        actor=actor,
+        action=AuditAction.RECIPIENT_REACTIVATED,
+        target=recipient,
+        before={"is_active": False},
+        after={"name": recipient.name, "is_active": True},
     )
     return recipient

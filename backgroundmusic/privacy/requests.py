@@ -226,23 +226,6 @@ def requests_needing_attention() -> QuerySet[DataSubjectRequest]:
 class InboxEntry:
     request: DataSubjectRequest
     deadlines: RequestDeadlines
-    # The username of the staff member who closed it; "" while open (or closed by an account
-    # since removed).
-    closed_by: str = ""
-
-
-def _usernames(ids: set[int]) -> dict[int, str]:
-    if not ids:
-        return {}
-    users = get_user_model().objects.filter(pk__in=ids)
-    return dict(users.values_list("pk", get_user_model().USERNAME_FIELD))
-
-
-def request_closed_by(*, request: DataSubjectRequest) -> str:
-    """The username of the staff member who closed the request; "" while it is open."""
-    if request.status == Status.OPEN or request.handled_by_id is None:
-        return ""
-    return _usernames({request.handled_by_id}).get(request.handled_by_id, "")
 
 
 def request_extensions_open(*, request: DataSubjectRequest) -> tuple[bool, bool]:
@@ -258,8 +241,7 @@ def request_extensions_open(*, request: DataSubjectRequest) -> tuple[bool, bool]
 
 
 def requests_inbox(*, include_closed: bool = False) -> list[InboxEntry]:
-    """Open requests by nearest deadline (either one), then, if asked, closed ones newest first
-    with who closed them."""
+    """Open requests by nearest deadline (either one), then, if asked, closed ones newest first."""
     requests = DataSubjectRequest.objects.select_related("subject")
     if not include_closed:
         requests = requests.filter(status=Status.OPEN)
@@ -267,18 +249,7 @@ def requests_inbox(*, include_closed: bool = False) -> list[InboxEntry]:
         nearest_due=_nearest_due(),
         is_closed=Case(When(status=Status.OPEN, then=Value(0)), default=Value(1)),
     ).order_by("is_closed", "nearest_due", F("closed_at").desc(nulls_last=True), "pk")
-    rows = list(ordered)
-    closers = _usernames(
-        {r.handled_by_id for r in rows if r.status != Status.OPEN and r.handled_by_id is not None}
-    )
-    return [
-        InboxEntry(
-            request=r,
-            deadlines=request_deadlines(request=r),
-            closed_by=closers.get(r.handled_by_id or 0, "") if r.status != Status.OPEN else "",
-        )
-        for r in rows
-    ]
+    return [InboxEntry(request=r, deadlines=request_deadlines(request=r)) for r in ordered]
 
 
 def request_get(*, request_id: int) -> DataSubjectRequest | None:

@@ -35,8 +35,15 @@ from django.db import models, transaction
 
 from backgroundmusic.core import clock
 from backgroundmusic.core.sms import sms_file_messages, sms_file_written_at
-from backgroundmusic.privacy.kernel.holds import HeldRows, holds_observed, unheld
+from backgroundmusic.privacy.kernel.holds import (
+    HeldRows,
+    held_left,
+    held_persons,
+    holds_observed,
+    unheld,
+)
 from backgroundmusic.privacy.kernel.registry import (
+    Category,
     Erasure,
     ModelDeclaration,
     Retention,
@@ -58,7 +65,8 @@ from backgroundmusic.privacy.rights.erasure import (
     erasure_resume_stalled,
 )
 from backgroundmusic.privacy.rights.export import exports_destroy
-from backgroundmusic.privacy.rights.rows import categories_of
+from backgroundmusic.privacy.rights.handlers import sms_is_about
+from backgroundmusic.privacy.rights.rows import categories_of, subject_values
 
 RETENTION_REASON = "retention"
 
@@ -199,14 +207,25 @@ def destroy_expired_exports(*, now: datetime) -> dict[str, int]:
 
 def destroy_old_text_messages(*, now: datetime) -> dict[str, int]:
     """Copies of text messages in var/sms/ past their period (Retentions.TEXT_MESSAGE_COPIES),
-    by the time in each file's name."""
+    by the time in each file's name; those to or about a held person's contact phone stay and
+    are reported as held."""
     cutoff = _before(now, Retentions.TEXT_MESSAGE_COPIES.days)
-    removed = 0
-    for path, _message in sms_file_messages():
+    held_phones = {
+        phone
+        for person in sorted(held_persons())
+        for phone in subject_values(subject_id=person, category=Category.CONTACT_PHONE)
+    }
+    removed = held = 0
+    for path, message in sms_file_messages():
         written_at = sms_file_written_at(path)
-        if written_at is not None and written_at < cutoff:
-            path.unlink(missing_ok=True)
-            removed += 1
+        if written_at is None or written_at >= cutoff:
+            continue
+        if sms_is_about(message, held_phones):
+            held += 1
+            continue
+        path.unlink(missing_ok=True)
+        removed += 1
+    held_left("sms outbox", held)
     return {"sms outbox": removed} if removed else {}
 
 
@@ -268,12 +287,12 @@ def depersonalize_old_records(*, now: datetime) -> dict[str, int]:
         .filter(models.Q(subject__isnull=False) | ~models.Q(subject_pseudonym="")),
         deleting=False,
     ).update(subject=None, subject_pseudonym="")
-    destruction_records = (
+    destruction_records = unheld(
         models.QuerySet(model=DestructionRecord)
         .filter(at__lt=cutoff)
-        .exclude(subject_pseudonym="")
-        .update(subject_pseudonym="")
-    )
+        .exclude(subject_pseudonym=""),
+        deleting=False,
+    ).update(subject_pseudonym="")
     counts = {
         "privacy.Disclosure": disclosures,
         "privacy.DestructionRecord": destruction_records,
@@ -284,10 +303,12 @@ def depersonalize_old_records(*, now: datetime) -> dict[str, int]:
 def destroy_ended_holds(*, now: datetime) -> dict[str, int]:
     """The records of legal holds 3 years after they ended or were lifted
     (Retentions.REQUEST_RECORDS): the proof of why data stayed lasts as long as the records of
-    the requests it answered."""
+    the requests it answered. A hold in force on such a record keeps it."""
     cutoff = _before(now, Retentions.REQUEST_RECORDS.days)
     return delete_rows(
-        LegalHold.objects.filter(
-            models.Q(ends_on__lt=cutoff.date()) | models.Q(lifted_at__lt=cutoff)
+        unheld(
+            LegalHold.objects.filter(
+                models.Q(ends_on__lt=cutoff.date()) | models.Q(lifted_at__lt=cutoff)
+            )
         )
     )

@@ -6,7 +6,8 @@ country protects personal data adequately (read from privacy/adequacy.toml, kept
 with the list it came from), the basis, the safeguards and the date the authority was notified.
 It is in force from `starts_on` (the notice date for an adequate country, 10 working days later
 for another) until it is ended. Without one in force:
-- `disclosure_record` refuses a disclosure abroad (privacy/disclosures.py);
+- `transfer_record_require` refuses a disclosure abroad (privacy/disclosures.py) and a research
+  release to a recipient abroad (analytics/research.py);
 - every outbound client refuses a declared destination abroad: `destination_transfer_check`,
   registered with core.destinations when the app loads, raises DestinationRefused.
 """
@@ -42,6 +43,9 @@ from backgroundmusic.staffroles.selectors import staff_may_manage_transfers, sta
 
 Person = Any
 
+# The controller is established in Russia: a transfer to any other country is cross-border
+# (152-FZ art. 12).
+CONTROLLER_COUNTRY = "RU"
 ADEQUACY_FILE = Path(__file__).with_name("adequacy.toml")
 # The authority may forbid a transfer to a country without adequate protection within this many
 # working days of the notice (152-FZ art. 12(10)-(11)); until then it does not start.
@@ -86,6 +90,29 @@ def transfer_in_force(
         .filter(recipient__name=recipient_name, country=country.upper())
         .first()
     )
+
+
+def is_cross_border(country_code: str) -> bool:
+    return str(country_code).upper() != CONTROLLER_COUNTRY
+
+
+def transfer_record_require(*, recipient: Recipient | None, country: str, on: date) -> None:
+    """Refuses data going to `country` abroad on `on` unless the recipient is on the register
+    with a transfer record in force for that country then: a disclosure (privacy/disclosures.py)
+    and a research release (analytics/research.py) ask it."""
+    if not is_cross_border(country):
+        return
+    if (
+        recipient is None
+        or transfer_in_force(recipient_name=recipient.name, country=country, on=on) is None
+    ):
+        raise DomainError(
+            _(
+                "A disclosure abroad needs a transfer record in force for its recipient on the "
+                "register and its country on the date of the disclosure (Transfers abroad)."
+            ),
+            code="transfer_record_required",
+        )
 
 
 def transfers_register() -> QuerySet[TransferRecord]:
@@ -133,7 +160,7 @@ def transfer_record_add(
     country = str(country).upper()
     if country not in countries:
         raise DomainError(_("Choose the recipient's country."), code="country_required")
-    if country == "RU":
+    if not is_cross_border(country):
         raise DomainError(
             _("A transfer within Russia is not a transfer abroad: it needs no transfer record."),
             code="not_abroad",

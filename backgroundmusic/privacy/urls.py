@@ -63,6 +63,11 @@ urlpatterns += [
         recipients_views.recipient_deactivate,
         name="staff_recipient_deactivate",
     ),
+    path(
+        "staff/recipients/<int:recipient_id>/reactivate/",
+        recipients_views.recipient_reactivate,
+        name="staff_recipient_reactivate",
+    ),
     path("staff/transfers/", transfers_views.transfers_page, name="staff_transfers"),
     path(
         "staff/transfers/<int:record_id>/end/",

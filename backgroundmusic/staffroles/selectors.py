@@ -111,6 +111,12 @@ def staff_may_view_access_log(*, actor: Actor) -> bool:
     return _staff_may(actor, VIEW_ACCESS_LOG)
 
 
+def staff_may_verify_access_log(*, actor: Actor) -> bool:
+    """May check the access log's hash chain from its page (privacy officer, who answers for the
+    log). A role, as for staff_may_assign_roles."""
+    return StaffRole.PRIVACY_OFFICER in staff_roles(user=actor) and staff_has_two_factor(user=actor)
+
+
 def staff_may_view_audit_log(*, actor: Actor) -> bool:
     """May read the audit trail of staff actions (administrator, privacy officer)."""
     return _staff_may(actor, VIEW_AUDIT_LOG)
@@ -204,6 +210,7 @@ def staff_may_manage_incidents(*, actor: Actor) -> bool:
 REFUSALS: dict[StaffPredicate, Promise] = {
     staff_may_view_people: _("You may not look up people."),
     staff_may_view_access_log: _("You may not read the staff access log."),
+    staff_may_verify_access_log: _("Only the privacy officer may verify the access log."),
     staff_may_view_audit_log: _("You may not read the audit trail."),
     staff_may_handle_requests: _("You may not handle data-subject requests."),
     staff_may_record_disclosures: _("You may not record disclosures."),

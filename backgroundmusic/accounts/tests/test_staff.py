@@ -11,6 +11,7 @@ from backgroundmusic.accounts.models import Profile, SocialLink, User
 from backgroundmusic.accounts.tests.factories import StaffFactory, UserFactory
 from backgroundmusic.audit.models import AuditEvent
 from backgroundmusic.audit.tests.refusals import service_denial, service_denials
+from backgroundmusic.core.clock import CONTROLLER_TIME_ZONE
 from backgroundmusic.core.errors import ActionRefused
 from backgroundmusic.privacy.kernel.access_log import access_log_record
 from backgroundmusic.privacy.kernel.models import StaffAccessLogEntry
@@ -78,6 +79,10 @@ def owner() -> User:
 
 def shown_fields(html: str) -> list[str]:
     return re.findall(r'data-field="([a-z_]+)"', html)
+
+
+def shown_sections(html: str) -> list[str]:
+    return re.findall(r'data-section="([a-z_]+)"', html)
 
 
 def listed_ids(html: str) -> list[int]:
@@ -246,11 +251,13 @@ def test_person_detail_get_asks_for_a_reason_and_shows_nothing(caller, expected,
         ("anonymous", 302, None),
         ("other_user", 403, None),
         ("owner", 403, None),
-        ("support", 200, SUPPORT_FIELDS),
+        ("support", 200, [*SUPPORT_FIELDS, "consents"]),
         ("content_manager", 403, None),
-        ("privacy_officer", 200, ALL_FIELDS),
-        ("administrator", 200, SUPPORT_FIELDS),
+        ("privacy_officer", 200, [*ALL_FIELDS, "consents", "requests", "exports"]),
+        ("administrator", 200, [*SUPPORT_FIELDS, "consents"]),
+        ("analyst", 403, None),
         ("licensing_manager", 403, None),
+        ("newsletter_editor", 403, None),
     ],
 )
 def test_person_detail_with_a_reason_shows_the_role_fields_and_logs_them(
@@ -272,7 +279,7 @@ def test_person_detail_with_a_reason_shows_the_role_fields_and_logs_them(
         fields,
         REASON,
     )
-    assert shown_fields(html) == entry.fields
+    assert shown_fields(html) + shown_sections(html) == entry.fields
     for name, value in OWNER_SECRETS.items():
         assert (value in html) == (name in fields)
     assert response["Cache-Control"] == "max-age=0, no-cache, no-store, must-revalidate, private"
@@ -284,7 +291,9 @@ def test_the_log_entry_names_exactly_the_fields_the_page_showed(caller_for, owne
     )
     html = response.content.decode()
     entry = StaffAccessLogEntry.objects.get()
-    assert shown_fields(html) == entry.fields == ALL_FIELDS
+    assert shown_fields(html) == ALL_FIELDS
+    assert shown_sections(html) == ["consents", "requests", "exports"]
+    assert entry.fields == [*ALL_FIELDS, "consents", "requests", "exports"]
     assert "Svetlanskaya 12" in html
     assert "https://vk.com/ivan-petrov" in html
 
@@ -312,6 +321,19 @@ def test_no_reason_no_data_no_entry(reason, caller_for, owner):
     assert StaffAccessLogEntry.objects.count() == 0
 
 
+def test_a_reason_over_500_characters_is_refused_and_kept_in_the_form(caller_for, owner):
+    typed = "Ticket 4212: " + "x" * 488
+    response = caller_for("privacy_officer").client.post(
+        f"/staff/people/{owner.pk}/", {"reason": typed}
+    )
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Ensure this value has at most 500 characters (it has 501)." in html
+    assert f">\n{typed}</textarea>" in html
+    assert shown_fields(html) == []
+    assert StaffAccessLogEntry.objects.count() == 0
+
+
 def test_unknown_person_is_404_and_logs_nothing(caller_for):
     client = caller_for("privacy_officer").client
     assert client.get("/staff/people/999999/").status_code == 404
@@ -335,9 +357,10 @@ def test_access_log_page_access(caller, expected, caller_for, owner):
         row = re.search(rf'<tr data-entry-id="{entry.pk}">(.*?)</tr>', html, re.S)
         assert row is not None
         cells = [re.sub(r"<[^>]+>", "", cell) for cell in re.findall(r"<td>(.*?)</td>", row[1])]
+        moscow = entry.at.astimezone(CONTROLLER_TIME_ZONE)
         assert cells == [
-            entry.at.strftime("%Y-%m-%d %H:%M:%S"),
-            str(reader.pk),
+            f"{moscow.day} {moscow:%B %Y, %H:%M} UTC+3",
+            "reader (Support)",
             str(owner.pk),
             "email",
             "Ticket 77: bounced e-mail",
@@ -438,9 +461,9 @@ def test_everyone_signed_in_finds_the_privacy_center_in_the_main_navigation(call
                 "privacy:staff_transfers",
                 "privacy:staff_legal_holds",
                 "privacy:staff_policies",
+                "incidents_staff:incidents",
                 "analytics_staff:dashboard",
                 "analytics_staff:research",
-                "incidents_staff:incidents",
             ],
         ),
         (
@@ -468,6 +491,34 @@ def test_staff_sections_are_the_pages_each_role_may_open(role, sections, client)
     client.force_login(member)
     for url_name in sections:
         assert client.get(reverse(url_name)).status_code == 200
+
+
+@pytest.mark.django_db(databases="__all__")
+def test_the_staff_navigation_groups_the_pages_by_the_work_they_are_for(client):
+    officer = StaffFactory.create(role=StaffRole.PRIVACY_OFFICER)
+    groups = staff.staff_nav_groups(actor=officer)
+    assert [(group.label, [s.label for s in group.sections]) for group in groups] == [
+        ("People and records", ["People", "Access log", "Audit trail"]),
+        (
+            "Privacy",
+            [
+                "Requests",
+                "Disclosures",
+                "Recipients",
+                "Transfers abroad",
+                "Legal holds",
+                "Policies",
+                "Incidents",
+            ],
+        ),
+        ("Audience", ["Statistics", "Research exports"]),
+    ]
+    client.force_login(officer)
+    html = client.get(reverse("privacy:staff_legal_holds"), HTTP_ACCEPT_LANGUAGE="ru")
+    nav = html.content.decode().split('<nav class="staff-nav"', 1)[1].split("</nav>", 1)[0]
+    headings = re.findall(r'<span class="staff-nav-heading" id="staff-nav-\d">([^<]+)</span>', nav)
+    assert headings == ["Люди и записи", "Персональные данные", "Аудитория"]
+    assert '<a href="/staff/legal-holds/" aria-current="page">' in nav
 
 
 def test_staff_without_totp_have_no_sections_and_the_link_leads_to_setting_it_up(client):

@@ -12,10 +12,11 @@ from backgroundmusic.accounts.tests.factories import StaffFactory, UserFactory
 from backgroundmusic.analytics import research
 from backgroundmusic.analytics.models import AnalyticsIdentity, ResearchExport
 from backgroundmusic.analytics.tests.factories import visits
+from backgroundmusic.audit.models import AuditEvent
 from backgroundmusic.audit.tests.refusals import service_denial, service_denials
 from backgroundmusic.core.errors import ActionRefused, DomainError
-from backgroundmusic.privacy import consents
-from backgroundmusic.privacy.models import ConsentPurpose, Disclosure, Recipient
+from backgroundmusic.privacy import consents, transfers
+from backgroundmusic.privacy.models import ConsentPurpose, Disclosure, Recipient, TransferRecord
 from backgroundmusic.staffroles.roles import StaffRole
 from tests.callers import CALLERS, expected_by_caller
 
@@ -26,15 +27,32 @@ OCTOBER = {"start": date(2026, 10, 1), "end": date(2026, 10, 31)}
 
 
 @pytest.fixture
-def partner() -> Recipient:
-    return Recipient.objects.create(
-        name="Sound Research Lab", country="DE", purpose_en="Research", purpose_ru="Исследования"
+def officer():
+    return StaffFactory.create(role=StaffRole.PRIVACY_OFFICER)
+
+
+def transfer_recorded(recipient: Recipient, officer) -> TransferRecord:
+    return TransferRecord.objects.create(
+        recipient=recipient,
+        country=recipient.country,
+        adequacy="convention_108",
+        basis="contract",
+        safeguards="Standard contract clauses",
+        authority_notified_on=date(2026, 1, 5),
+        starts_on=date(2026, 1, 5),
+        recorded_at=AT,
+        recorded_by_id=officer.pk,
     )
 
 
 @pytest.fixture
-def officer():
-    return StaffFactory.create(role=StaffRole.PRIVACY_OFFICER)
+def partner(officer) -> Recipient:
+    """A partner abroad, with the transfer record in force that a release to it needs."""
+    recipient = Recipient.objects.create(
+        name="Sound Research Lab", country="DE", purpose_en="Research", purpose_ru="Исследования"
+    )
+    transfer_recorded(recipient, officer)
+    return recipient
 
 
 def people(count: int, *, prefix: str, research_consent: bool = True) -> list:
@@ -175,3 +193,27 @@ def test_a_release_from_the_page_is_listed_and_downloadable(client: Client, part
     download = client.get(f"/staff/analytics/research/{export.pk}.csv")
     assert download.content.decode() == export.dataset_csv
     assert client.get("/staff/analytics/research/999.csv").status_code == 404
+
+
+def test_a_release_abroad_without_a_transfer_record_in_force_is_refused(partner, officer):
+    browse(people(20, prefix="c"), "/catalog/")
+    abroad = Recipient.objects.create(
+        name="Listening Lab", country="US", purpose_en="Research", purpose_ru="Исследования"
+    )
+    ended = Recipient.objects.create(
+        name="Old Lab", country="FR", purpose_en="Research", purpose_ru="Исследования"
+    )
+    transfers.transfer_record_end(actor=officer, record=transfer_recorded(ended, officer))
+    audit_before = AuditEvent.objects.count()
+    for recipient in (abroad, ended):
+        with pytest.raises(DomainError) as refused:
+            research.research_export_create(actor=officer, recipient=recipient, **OCTOBER)
+        assert refused.value.code == "transfer_record_required"
+    assert (ResearchExport.objects.count(), Disclosure.objects.count()) == (0, 0)
+    assert AuditEvent.objects.count() == audit_before
+
+    at_home = Recipient.objects.create(
+        name="Moscow Lab", country="RU", purpose_en="Research", purpose_ru="Исследования"
+    )
+    export = research.research_export_create(actor=officer, recipient=at_home, **OCTOBER)
+    assert (export.recipient, export.subjects) == (at_home, 20)

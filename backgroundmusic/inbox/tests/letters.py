@@ -6,6 +6,8 @@ from email.utils import format_datetime, make_msgid
 from django.conf import settings
 
 from backgroundmusic.core import clock
+from backgroundmusic.mailing.rendering import DELIVERY_TAG_HEADER
+from backgroundmusic.privacy.kernel.pseudonyms import delivery_tag
 
 
 def letter(
@@ -28,8 +30,27 @@ def letter(
     return message.as_bytes()
 
 
-def delivery_report(*, failed: str, status: str = "5.1.1", action: str = "failed") -> bytes:
-    """An RFC 3464 report about one recipient, as a mail server sends to the bounce address."""
+def delivery_report(
+    *,
+    failed: str,
+    status: str = "5.1.1",
+    action: str = "failed",
+    tag_of: str | None = "",
+    returned_as: str = "text/rfc822-headers",
+) -> bytes:
+    """An RFC 3464 report about one recipient, as a mail server sends to the bounce address, with
+    the original headers returned as `returned_as` carrying the delivery tag our newsletter to
+    `tag_of` would carry (the failed address by default; None returns no original headers)."""
+    returned = ""
+    if tag_of is not None:
+        headers = (
+            f"From: {settings.MARKETING_FROM_EMAIL}\r\n"
+            f"To: {failed}\r\n"
+            "Subject: News\r\n"
+            f"{DELIVERY_TAG_HEADER}: {delivery_tag(address=tag_of or failed)}\r\n"
+        )
+        body = "\r\nHello\r\n" if returned_as == "message/rfc822" else ""
+        returned = f"--B\r\nContent-Type: {returned_as}\r\n\r\n{headers}{body}"
     return (
         "From: Mail Delivery System <MAILER-DAEMON@mx.example.net>\r\n"
         f"To: {settings.BOUNCE_ADDRESS}\r\n"
@@ -53,5 +74,6 @@ def delivery_report(*, failed: str, status: str = "5.1.1", action: str = "failed
         f"Status: {status}\r\n"
         "Diagnostic-Code: smtp; 550 5.1.1 User unknown\r\n"
         "\r\n"
+        f"{returned}"
         "--B--\r\n"
     ).encode()

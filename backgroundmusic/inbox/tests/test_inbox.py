@@ -211,6 +211,12 @@ def test_a_delivery_report_is_recorded_as_a_bounce_and_suppresses_the_address():
     ]
 
 
+def test_a_forged_delivery_report_suppresses_nothing():
+    message = record(delivery_report(failed="victim@example.com", tag_of="forger@example.com"))
+    assert (message.mailbox, message.outcome) == (Mailbox.BOUNCE, Outcome.BOUNCE)
+    assert not Suppression.objects.exists()
+
+
 def test_a_delay_report_suppresses_nothing():
     message = record(delivery_report(failed="slow@example.com", status="4.4.1", action="delayed"))
     assert (message.mailbox, message.outcome) == (Mailbox.BOUNCE, Outcome.BOUNCE)

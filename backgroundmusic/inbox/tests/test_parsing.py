@@ -161,3 +161,28 @@ def test_hard_bounces_are_permanent_failures_only():
     [failure] = delivery_failures(soft.message)
     assert (failure.address, failure.status, failure.hard) == ("full@example.com", "4.2.2", False)
     assert hard_bounce_addresses(soft.message) == []
+
+
+@pytest.mark.parametrize("returned_as", ["text/rfc822-headers", "message/rfc822"])
+def test_a_hard_bounce_counts_with_the_addresses_own_delivery_tag(returned_as):
+    report = delivery_report(failed="gone@example.com", returned_as=returned_as)
+    parsed = letter_parse(report, max_bytes=LIMIT)
+    assert hard_bounce_addresses(parsed.message) == ["gone@example.com"]
+
+
+@pytest.mark.parametrize(
+    "report",
+    [
+        # Forged: anyone can write to the bounce address, but only our newsletter to the
+        # address carries its tag.
+        delivery_report(failed="victim@example.com", tag_of=None),
+        # The forger's own tag (from a newsletter they received) does not name the victim.
+        delivery_report(failed="victim@example.com", tag_of="forger@example.com"),
+    ],
+    ids=["no original headers", "another address's tag"],
+)
+def test_a_report_without_the_addresses_delivery_tag_names_no_hard_bounce(report):
+    parsed = letter_parse(report, max_bytes=LIMIT)
+    [failure] = delivery_failures(parsed.message)
+    assert (failure.address, failure.hard) == ("victim@example.com", True)
+    assert hard_bounce_addresses(parsed.message) == []

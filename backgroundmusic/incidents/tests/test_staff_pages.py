@@ -110,7 +110,7 @@ def test_opening_an_incident_from_the_form(client, the_officer):
     assert incident.affected_subject_ids == [the_officer.pk]
     page = client.get(response["Location"]).content.decode()
     assert '<tr data-clock="authority_ru" data-state="running">' in page
-    assert '<time datetime="2026-03-03T10:30:00+03:00">2026-03-03 10:30</time>' in page
+    assert '<time datetime="2026-03-03T10:30:00+03:00">3 March 2026, 10:30 UTC+3</time>' in page
     assert '<tr data-clock="authority_gdpr" data-state="not_applicable">' in page
     assert '<dd id="incident-people">1 account in our records</dd>' in page
 

@@ -23,6 +23,7 @@ from backgroundmusic.mailing.selectors import campaign_counts
 from backgroundmusic.mailing.tests.jobs import queued, run_queued
 from backgroundmusic.mailing.tests.scene import audience, editor, scheduled_campaign
 from backgroundmusic.privacy import consents
+from backgroundmusic.privacy.kernel.pseudonyms import delivery_tag
 from backgroundmusic.privacy.models import (
     ConsentAction,
     ConsentMethod,
@@ -84,6 +85,8 @@ def test_a_campaign_reaches_exactly_the_consenting_set_in_their_languages(smtp_s
         assert mail.message["From"] == "BACKGROUND MUSIC <news@backgroundmusic.local>"
         assert unsubscribe_header(mail)
         assert mail.message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+        # What a delivery report must return for the address to be suppressed (inbox/bounces.py).
+        assert mail.message["X-BM-Delivery"] == delivery_tag(address=mail.rcpt_tos[0])
         html = mail.message.get_body(preferencelist=("html",)).get_content()
         # The staff's link as written, no tracking pixel, no image at all.
         assert '<a href="https://example.org/new" rel="noopener noreferrer">' in html

@@ -187,11 +187,19 @@ def test_the_list_shows_each_campaign_newest_first_with_its_counts(client, the_e
     html = client.get("/staff/mailing/").content.decode()
     assert campaign_rows(html) == [(str(later.pk), "scheduled"), (str(sent.pk), "sending")]
     # 09:30 UTC is 12:30 in Moscow; a campaign not started has no audience yet.
-    assert cells(html, later) == ["Autumn", "Scheduled", "2026-03-10 12:30", "—", "0", "0", "0"]
+    assert cells(html, later) == [
+        "Autumn",
+        "Scheduled",
+        "10 March 2026, 12:30 UTC+3",
+        "—",
+        "0",
+        "0",
+        "0",
+    ]
     assert cells(html, sent) == [
         "Spring releases",
         "Sending",
-        "2026-03-02 15:00",
+        "2 March 2026, 15:00 UTC+3",
         "2",
         "1",
         "1",
@@ -342,7 +350,7 @@ def test_scheduling_takes_moscow_time_and_refuses_a_past_time_keeping_it(client,
     )
     page = client.get(response["Location"]).content.decode()
     assert "The campaign is scheduled." in page
-    assert '<time datetime="2026-03-03T10:15:00+03:00">2026-03-03 10:15</time>' in page
+    assert '<time datetime="2026-03-03T10:15:00+03:00">3 March 2026, 10:15 UTC+3</time>' in page
     assert 'id="schedule-form"' not in page
     # Scheduled again from a page left open: refused, and the page says why.
     response = client.post(path, {"schedule-send_at": ""}, follow=True)

@@ -7,7 +7,8 @@ hash the command prints with one kept elsewhere to detect that.
 
 Retention removes entries past their period (Retentions.STAFF_AUDIT) oldest first, and only
 there: access_log_prune deletes a prefix of the chain and writes a checkpoint holding the hash of
-the last entry removed, from which verification then starts.
+the last entry removed, from which verification then starts. A legal hold ends the prefix at the
+first entry it keeps.
 """
 
 import hashlib
@@ -22,7 +23,12 @@ from django.utils.translation import gettext as _
 
 from backgroundmusic.core import clock
 from backgroundmusic.core.errors import DomainError
-from backgroundmusic.privacy.kernel.models import StaffAccessLogCheckpoint, StaffAccessLogEntry
+from backgroundmusic.privacy.kernel.holds import held_left, held_persons, held_record_ids
+from backgroundmusic.privacy.kernel.models import (
+    ENTRY_REASON_MAX_LENGTH,
+    StaffAccessLogCheckpoint,
+    StaffAccessLogEntry,
+)
 from backgroundmusic.privacy.kernel.registry import Retentions
 
 GENESIS_HASH = "0" * 64
@@ -97,6 +103,12 @@ def access_log_record(
         raise DomainError(
             _("A reason is required to read a person's data."), code="reason_required"
         )
+    if len(reason) > ENTRY_REASON_MAX_LENGTH:
+        raise DomainError(
+            _("The reason is too long (at most %(max)s characters).")
+            % {"max": ENTRY_REASON_MAX_LENGTH},
+            code="reason_too_long",
+        )
     _lock_chain()
     last = StaffAccessLogEntry.objects.order_by("-pk").values_list("entry_hash", flat=True).first()
     prev_hash = last or GENESIS_HASH
@@ -143,9 +155,14 @@ class ChainReport:
 def access_log_prune(*, now: datetime) -> dict[str, int]:
     """Removes the entries past Retentions.STAFF_AUDIT, counted from the read, and writes the
     checkpoint the chain then starts from. Only a prefix of the chain goes: an entry past its
-    period that follows a younger one (a clock set back) waits for it."""
+    period that follows a younger one (a clock set back) waits for it.
+
+    A legal hold on an entry, or on a person it names (the staff member who read or the person
+    read about), stops the pruning at that entry: it and every entry after it stay, so the chain
+    is still whole, and the run reports the expired entries it left as held."""
     _lock_chain()
     cutoff = now - timedelta(days=Retentions.STAFF_AUDIT.days)
+    label = StaffAccessLogEntry._meta.label
     first_kept = (
         StaffAccessLogEntry.objects.filter(at__gte=cutoff)
         .order_by("pk")
@@ -155,6 +172,17 @@ def access_log_prune(*, now: datetime) -> dict[str, int]:
     expired = StaffAccessLogEntry.objects.all()
     if first_kept is not None:
         expired = expired.filter(pk__lt=first_kept)
+    persons = held_persons()
+    held = expired.filter(
+        models.Q(pk__in=[int(pk) for pk in held_record_ids(label) if pk.isdigit()])
+        | models.Q(actor_id__in=persons)
+        | models.Q(subject_id__in=persons)
+    )
+    first_held = held.order_by("pk").values_list("pk", flat=True).first()
+    if first_held is not None:
+        left = expired.filter(pk__gte=first_held).count()
+        held_left(label, left)
+        expired = expired.filter(pk__lt=first_held)
     last = expired.order_by("-pk").values_list("pk", "entry_hash").first()
     if last is None:
         return {}
@@ -164,7 +192,7 @@ def access_log_prune(*, now: datetime) -> dict[str, int]:
     StaffAccessLogCheckpoint.objects.create(
         last_pruned_id=last_id, last_pruned_hash=last_hash, entries_pruned=deleted, at=now
     )
-    return {StaffAccessLogEntry._meta.label: deleted}
+    return {label: deleted}
 
 
 def access_log_verify() -> ChainReport:
@@ -184,8 +212,10 @@ def access_log_verify() -> ChainReport:
                 head=prev_hash,
                 broken_entry_id=left_behind,
                 starts_after_entry=starts_after,
-                problem="it precedes the retention checkpoint: the checkpoint was not written "
-                "by retention",
+                problem=_(
+                    "it precedes the retention checkpoint: the checkpoint was not written "
+                    "by retention"
+                ),
             )
         entries = entries.filter(pk__gt=starts_after)
     count = 0
@@ -196,8 +226,10 @@ def access_log_verify() -> ChainReport:
                 head=prev_hash,
                 broken_entry_id=entry.pk,
                 starts_after_entry=starts_after,
-                problem="its link to the previous entry is broken: "
-                "an entry before it was changed or removed",
+                problem=_(
+                    "its link to the previous entry is broken: "
+                    "an entry before it was changed or removed"
+                ),
             )
         if _stored_hash(entry) != entry.entry_hash:
             return ChainReport(
@@ -205,7 +237,7 @@ def access_log_verify() -> ChainReport:
                 head=prev_hash,
                 broken_entry_id=entry.pk,
                 starts_after_entry=starts_after,
-                problem="its content does not match its hash: the entry was changed",
+                problem=_("its content does not match its hash: the entry was changed"),
             )
         prev_hash = entry.entry_hash
         count += 1

@@ -11,6 +11,10 @@ and tallies what each call left, per model, for the run's report and destruction
 app's retention handler may call it (the kernel is below every app); outside a run it reads the
 holds itself and tallies nothing.
 
+Stores that are not rows of a declared model (session store entries, the access log's chain,
+analytics events, files) ask `held_persons()` whom to keep and report what they left with
+`held_left(label, n)`.
+
 Placing and lifting holds is the privacy center's (privacy/holds.py): it needs the staff roles
 and the audit trail, which sit above the kernel.
 """
@@ -174,3 +178,30 @@ def unheld(rows: models.QuerySet[Any], *, deleting: bool = True) -> models.Query
     if left:
         snapshot.skipped[rows.model._meta.label] += left
     return rows.exclude(pk__in=excluded)
+
+
+def held_persons() -> set[int]:
+    """The ids of the persons a hold in force is on: the observing run's, else read now."""
+    snapshot = _observed.get()
+    if snapshot is not None:
+        return set(snapshot.persons)
+    return {
+        subject_id
+        for subject_id in holds_in_force().values_list("subject_id", flat=True).distinct()
+        if subject_id is not None
+    }
+
+
+def held_record_ids(label: str) -> set[str]:
+    """The primary keys (as text) of the `label` rows a hold keeps from any change (for a model
+    without a subject path, those a hold names): the observing run's, else read now."""
+    snapshot = _observed.get() or held_rows_read()
+    return set(snapshot.held.get(label, set()))
+
+
+def held_left(label: str, n: int) -> None:
+    """Adds to the observing run's tally `n` items of `label` left because a hold keeps them
+    (a handler whose store `unheld` cannot filter); nothing outside a run."""
+    snapshot = _observed.get()
+    if snapshot is not None and n:
+        snapshot.skipped[label] += n

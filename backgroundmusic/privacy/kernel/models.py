@@ -64,6 +64,13 @@ class StaffAccessLogQuerySet(AppendOnlyQuerySet):
         raise AppendOnlyError("append entries with access_log.access_log_record()")
 
 
+# What a staff member may type as the reason for reading a person's data (every form that asks
+# for one), and what an entry holds: that reason after the few words the service puts before it
+# ("Agreement A-12: ", "Request #7: ").
+ACCESS_REASON_MAX_LENGTH = 500
+ENTRY_REASON_MAX_LENGTH = 600
+
+
 class StaffAccessLogEntry(AppendOnlyModel):
     """One staff read of a person's data: who, whose, which fields, why, when (DESIGN.md §4).
 
@@ -77,7 +84,7 @@ class StaffAccessLogEntry(AppendOnlyModel):
     actor_id = models.PositiveBigIntegerField()
     subject_id = models.PositiveBigIntegerField()
     fields = models.JSONField()
-    reason = models.TextField()
+    reason = models.CharField(max_length=ENTRY_REASON_MAX_LENGTH)
     at = models.DateTimeField()
     prev_hash = models.CharField(max_length=64, unique=True)
     entry_hash = models.CharField(max_length=64, unique=True)

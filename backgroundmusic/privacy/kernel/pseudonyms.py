@@ -39,6 +39,14 @@ def address_digest(*, address: str) -> str:
     return _digest("address", normalized_address(address))
 
 
+def delivery_tag(*, address: str) -> str:
+    """The tag a newsletter carries for its recipient's address (mailing/rendering.py): a
+    delivery report about that address counts only when the returned headers hold it, so a
+    forged report cannot suppress someone else's address. Its own purpose, so it matches no
+    digest kept in the database."""
+    return _digest("delivery", normalized_address(address))[:32]
+
+
 def unsubscribe_token(*, seed: str) -> str:
     """The unsubscribe token made from a person's random seed: rebuilt for each message, and
     unaffected by SECRET_KEY rotation (PSEUDONYM_SECRET is never rotated)."""

@@ -409,6 +409,24 @@ class Handler:
     method: str = "delete"
 
 
+@dataclass(frozen=True)
+class PersonSection:
+    """A part of a person's records shown on the staff person page after the profile fields,
+    read by the app that keeps it (the privacy center's consents, requests and exports sit above
+    accounts, which draws the page). The reading's access-log entry names the section.
+
+    may(*, actor) -> bool: the staff_may_* question of who is shown it;
+    rows(*, subject_id) -> rows, one value per column, newest first.
+    """
+
+    name: str
+    label: Any
+    columns: tuple[Any, ...]
+    may: Callable[..., bool]
+    rows: Callable[..., list[tuple[Any, ...]]]
+    order: int = 100
+
+
 @dataclass
 class Registry:
     models: dict[str, ModelDeclaration] = field(default_factory=dict)
@@ -434,6 +452,8 @@ class Registry:
     erasure_due: dict[str, Handler] = field(default_factory=dict)
     # run(*, subject_id) -> cache keys holding the person's values, deleted on erasure.
     cache_keys: dict[str, Handler] = field(default_factory=dict)
+    # The staff person page's sections beyond the profile fields (accounts/staff.py).
+    person_sections: dict[str, PersonSection] = field(default_factory=dict)
 
     def declare(
         self,
@@ -498,6 +518,14 @@ class Registry:
         """Called by the app holding the contact, in the transaction that removed it."""
         for listener in list(self.contact_removed_listeners.get(str(category), ())):
             listener(subject_id=subject_id)
+
+    def register_person_section(self, section: PersonSection) -> None:
+        self.person_sections[section.name] = section
+
+    def person_sections_for(self, *, actor: Any) -> list[PersonSection]:
+        """The sections the staff member is shown, in order."""
+        sections = sorted(self.person_sections.values(), key=lambda s: (s.order, s.name))
+        return [section for section in sections if section.may(actor=actor)]
 
     # Address verification (accounts/adapter.py)
     def register_address_verified_listener(self, run: Callable[..., Any]) -> None:

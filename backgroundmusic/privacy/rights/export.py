@@ -26,7 +26,9 @@ from django.utils.translation import gettext as _
 
 from backgroundmusic.core import clock
 from backgroundmusic.core.errors import DomainError
+from backgroundmusic.core.http import site_address
 from backgroundmusic.privacy.kernel import crypto, keys
+from backgroundmusic.privacy.kernel.holds import held_left, held_record_ids, unheld
 from backgroundmusic.privacy.kernel.registry import Retentions
 from backgroundmusic.privacy.models import DataExport
 from backgroundmusic.privacy.rights.erasure import erasure_pending
@@ -112,12 +114,6 @@ class ExportGone(DomainError):
     code = "export_gone"
 
 
-def _site_url(site_url: str) -> str:
-    if site_url:
-        return site_url.rstrip("/")
-    return str(settings.SITE_URL).rstrip("/")
-
-
 def _language(language: str) -> str:
     codes = {code for code, _name in settings.LANGUAGES}
     return language if language in codes else settings.LANGUAGE_CODE
@@ -165,7 +161,7 @@ def export_request(
     export = DataExport.objects.create(subject_id=subject.pk, requested_at=clock.now())
     tasks.build_data_export.enqueue(
         export_id=export.pk,
-        site_url=_site_url(site_url),
+        site_url=site_address(site_url=site_url),
         language=_language(language),
         method=str(method),
     )
@@ -247,7 +243,7 @@ def _send_export_ready(*, export: DataExport, token: str, site_url: str, method:
     if not address:
         return
     context = {
-        "link": _site_url(site_url) + reverse("privacy:export_download", args=[token]),
+        "link": site_address(reverse("privacy:export_download", args=[token]), site_url=site_url),
         "expires_at": export.expires_at,
         "by_staff": method == "staff",
     }
@@ -364,7 +360,8 @@ def exports_destroy(
     *, subject_id: int | None = None, expired_before: datetime | None = None
 ) -> dict[str, int]:
     """Deletes export rows and their files: every one of a person, or those past their link's
-    life. Files are deleted before rows, so a run stopped half-way leaves no file unnamed."""
+    life, except those a legal hold keeps (the rows and files are reported as held). Files are
+    deleted before rows, so a run stopped half-way leaves no file unnamed."""
     exports = DataExport.objects.all()
     if subject_id is not None:
         exports = exports.filter(subject_id=subject_id)
@@ -373,6 +370,10 @@ def exports_destroy(
             requested_at__lt=expired_before - EXPORT_LINK_LIFETIME
         )
         exports = exports.filter(models.Q(expires_at__lt=expired_before) | never_ready)
+    held = held_record_ids(DataExport._meta.label)
+    if held:
+        held_left("export files", exports.filter(pk__in=held).exclude(file_name="").count())
+    exports = unheld(exports)
     files = 0
     ids = []
     for export in exports.only("pk", "file_name"):

@@ -11,7 +11,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import models
 
-from backgroundmusic.core.sms import sms_file_messages
+from backgroundmusic.core.sms import SmsMessage, sms_file_messages
 from backgroundmusic.privacy.kernel import keys, tombstones
 from backgroundmusic.privacy.kernel.registry import Category, ErasureSubject, data_map
 from backgroundmusic.privacy.rights.export import exports_destroy
@@ -89,10 +89,15 @@ def erase_sms_outbox(*, subject: ErasureSubject) -> dict[str, int]:
         return {}
     removed = 0
     for path, message in sms_file_messages():
-        if message.to in phones or any(phone in message.body for phone in phones):
+        if sms_is_about(message, phones):
             path.unlink(missing_ok=True)
             removed += 1
     return {"sms outbox": removed} if removed else {}
+
+
+def sms_is_about(message: SmsMessage, phones: set[str]) -> bool:
+    """Whether a text message went to, or names, one of these phone numbers."""
+    return message.to in phones or any(phone in message.body for phone in phones)
 
 
 def erase_exports(*, subject: ErasureSubject) -> dict[str, int]:

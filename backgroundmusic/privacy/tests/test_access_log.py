@@ -25,7 +25,11 @@ from backgroundmusic.privacy.kernel.access_log import (
     access_log_record,
     access_log_verify,
 )
-from backgroundmusic.privacy.kernel.models import StaffAccessLogCheckpoint, StaffAccessLogEntry
+from backgroundmusic.privacy.kernel.models import (
+    ENTRY_REASON_MAX_LENGTH,
+    StaffAccessLogCheckpoint,
+    StaffAccessLogEntry,
+)
 from backgroundmusic.privacy.models import DestructionRecord
 from backgroundmusic.privacy.retention import retention_run
 from backgroundmusic.staffroles.roles import StaffRole
@@ -97,6 +101,19 @@ def test_a_reading_without_a_reason_is_refused(actor, reason):
         access_log_record(actor=actor, subject_id=1, fields=["email"], reason=reason)
     assert refused.value.code == "reason_required"
     assert StaffAccessLogEntry.objects.count() == 0
+
+
+def test_a_reason_longer_than_an_entry_holds_is_refused(actor):
+    longest = access_log_record(
+        actor=actor, subject_id=1, fields=["email"], reason="T" * ENTRY_REASON_MAX_LENGTH
+    )
+    with pytest.raises(DomainError) as refused:
+        access_log_record(
+            actor=actor, subject_id=1, fields=["email"], reason="T" * (ENTRY_REASON_MAX_LENGTH + 1)
+        )
+    assert refused.value.code == "reason_too_long"
+    assert str(refused.value.message) == "The reason is too long (at most 600 characters)."
+    assert list(StaffAccessLogEntry.objects.values_list("pk", flat=True)) == [longest.pk]
 
 
 def test_an_anonymous_actor_is_refused():

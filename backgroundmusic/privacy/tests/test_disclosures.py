@@ -119,7 +119,7 @@ def test_a_recipient_on_the_register_names_the_disclosure(officer, owner):
     "country, cross_border", [("RU", False), ("ru", False), ("DE", True), ("KZ", True)]
 )
 def test_any_country_but_russia_is_cross_border(country, cross_border):
-    assert disclosures.is_cross_border(country) is cross_border
+    assert transfers.is_cross_border(country) is cross_border
 
 
 @pytest.mark.parametrize(

@@ -625,7 +625,7 @@ def test_the_center_shows_what_we_hold_by_category_and_each_export_state(client,
     assert html.count('action="/privacy/export/') == 2  # the request form, one download button
     assert f'action="/privacy/export/{ready.pk}/download/"' in html
 
-    held = re.search(r'<table class="data-held" id="data-held">(.*?)</table>', html, re.S)
+    held = re.search(r'<table class="data-held[^"]*" id="data-held">(.*?)</table>', html, re.S)
     assert held is not None
     rows = dict(re.findall(r'<tr id="held-([a-z0-9_-]+)">(.*?)</tr>', held.group(1), re.S))
 

@@ -250,13 +250,33 @@ def test_a_new_user_agreement_is_accepted_from_the_notice(client):
     client.force_login(person)
     html = client.get("/").content.decode()
     assert notice_of(html) == ("terms_of_use", "t1")
-    assert "A new edition of the user agreement" in html
+    # The person never accepted an edition of the agreement: this one is not "new" to them.
+    assert "A new edition" not in html
+    assert '<h2 id="policy-notice-title">Please read and accept the user agreement</h2>' in html
+    assert '<a href="/terms-of-use/editions/t1/">Read the user agreement</a>' in html
     assert "I have read it and accept it" in html
     client.post("/privacy-policy/acknowledge/", {"edition": t1.pk, "next": "/"})
     assert list(PolicyAcceptance.objects.filter(edition=t1).values_list("user", "action")) == [
         (person.pk, "accepted")
     ]
     assert notice_of(client.get("/").content.decode()) is None
+
+
+def test_an_account_that_read_no_edition_is_asked_to_read_the_policy_not_told_it_is_new(client):
+    # A staff member seeded by a command, say: the policy in force since before their account
+    # is simply unread, and what changed since an edition they never saw means nothing to them.
+    person = UserFactory.create()
+    publish()
+    v2 = publish_v2()
+    client.force_login(person)
+    html = client.get("/").content.decode()
+    assert notice_of(html) == ("privacy_policy", "v2")
+    assert '<h2 id="policy-notice-title">Please read the privacy policy</h2>' in html
+    assert "A new edition" not in html and "What changed:" not in html
+    assert "Retention periods are now stated for every kind of data." not in html
+    assert f'<a href="/privacy-policy/editions/{v2.version}/">Read the privacy policy</a>' in html
+    russian = client.get("/", HTTP_ACCEPT_LANGUAGE="ru").content.decode()
+    assert "Прочитайте Политику обработки персональных данных" in russian
 
 
 def test_the_notice_names_the_consents_a_material_change_paused(client):

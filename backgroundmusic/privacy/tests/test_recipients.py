@@ -11,13 +11,13 @@ from django.contrib.auth.models import AnonymousUser
 from django.utils import translation
 
 from backgroundmusic.accounts.models import User
-from backgroundmusic.accounts.tests.factories import StaffFactory
+from backgroundmusic.accounts.tests.factories import StaffFactory, UserFactory
 from backgroundmusic.audit.models import AuditAction, AuditEvent
 from backgroundmusic.core import clock
 from backgroundmusic.core.errors import ActionRefused, DomainError
 from backgroundmusic.privacy import recipients, transfers
 from backgroundmusic.privacy.consents import sharing_recipients_offered
-from backgroundmusic.privacy.models import Recipient, TransferRecord
+from backgroundmusic.privacy.models import Disclosure, Recipient, TransferRecord
 from backgroundmusic.staffroles.roles import StaffRole
 from tests.callers import CALLERS, expected_by_caller
 from tests.destinations import declare_destination
@@ -409,3 +409,103 @@ def test_a_deactivated_recipient_gets_no_new_transfer_record(caller_for, officer
     html = caller_for("privacy_officer").client.get("/staff/transfers/").content.decode()
     assert f'<option value="{partner.pk}">' not in html
     assert not TransferRecord.objects.exists()
+
+
+def test_reactivating_puts_the_recipient_back_and_happens_once(officer):
+    entry = add(officer)
+    recipients.recipient_deactivate(actor=officer, recipient=entry)
+    assert recipients.recipient_reactivate(actor=officer, recipient=entry).is_active is True
+    assert register_rows()[0][-1] is True
+    with pytest.raises(DomainError) as again:
+        recipients.recipient_reactivate(actor=officer, recipient=entry)
+    assert again.value.code == "already_active"
+    assert recipient_events()[2:] == [
+        (
+            "recipient.reactivated",
+            officer.pk,
+            str(entry.pk),
+            {"is_active": False},
+            {"name": "Cloud Mail Inc.", "is_active": True},
+        )
+    ]
+
+
+@pytest.mark.parametrize(("kind", "allowed"), MAY_ACT.items())
+def test_reactivating_by_every_caller(kind, allowed, caller_for, officer):
+    entry = add(officer)
+    recipients.recipient_deactivate(actor=officer, recipient=entry)
+    actor = acting(caller_for, kind)
+    rows, events = register_rows(), recipient_events()
+    if allowed:
+        recipients.recipient_reactivate(actor=actor, recipient=entry)
+        assert register_rows()[0][-1] is True
+        assert recipient_events()[-1][:2] == ("recipient.reactivated", actor.pk)
+        return
+    with pytest.raises(ActionRefused):
+        recipients.recipient_reactivate(actor=actor, recipient=entry)
+    assert (register_rows(), recipient_events()) == (rows, events)
+    assert list(
+        AuditEvent.objects.filter(action=AuditAction.SERVICE_DENIED).values_list(
+            "after__service", flat=True
+        )
+    ) == ["privacy.recipient_reactivate"]
+
+
+@pytest.mark.parametrize("caller", CALLERS)
+def test_reactivating_through_the_page_access(caller, caller_for, officer):
+    entry = add(officer)
+    recipients.recipient_deactivate(actor=officer, recipient=entry)
+    client = caller_for(caller).client
+    reactivate_by_get = client.get(f"/staff/recipients/{entry.pk}/reactivate/")
+    assert reactivate_by_get.status_code == (302 if caller == "anonymous" else 405)
+    response = client.post(f"/staff/recipients/{entry.pk}/reactivate/")
+    if PAGE[caller] != 200:
+        assert response.status_code == PAGE[caller]
+        assert register_rows()[0][-1] is False
+        assert [row[0] for row in recipient_events()] == [
+            "recipient.added",
+            "recipient.deactivated",
+        ]
+        return
+    assert (response.status_code, response["Location"]) == (302, "/staff/recipients/")
+    assert register_rows()[0][-1] is True
+    assert recipient_events()[-1][:3] == ("recipient.reactivated", officer.pk, str(entry.pk))
+    page = client.get("/staff/recipients/").content.decode()
+    assert f'action="/staff/recipients/{entry.pk}/deactivate/"' in page
+    assert f'action="/staff/recipients/{entry.pk}/reactivate/"' not in page
+
+
+def test_the_recipients_page_offers_reactivation_for_a_deactivated_one(caller_for, officer):
+    entry = add(officer)
+    recipients.recipient_deactivate(actor=officer, recipient=entry)
+    page = caller_for("privacy_officer").client.get("/staff/recipients/").content.decode()
+    assert f'action="/staff/recipients/{entry.pk}/reactivate/"' in page
+    assert f'action="/staff/recipients/{entry.pk}/deactivate/"' not in page
+
+
+def test_the_disclosure_form_does_not_offer_a_deactivated_recipient(caller_for, officer):
+    UserFactory.create(username="disclosed")
+    active = add(officer, name="Court Registry", country="RU")
+    inactive = add(officer, name="Old Partner", country="RU")
+    recipients.recipient_deactivate(actor=officer, recipient=inactive)
+    client = caller_for("privacy_officer").client
+    html = client.get("/staff/disclosures/new/").content.decode()
+    assert f'<option value="{active.pk}">Court Registry</option>' in html
+    assert "Old Partner" not in html
+    with clock.frozen_at(TODAY):
+        response = client.post(
+            "/staff/disclosures/new/",
+            {
+                "subject": "disclosed",
+                "recipient": inactive.pk,
+                "recipient_name": "",
+                "country": "RU",
+                "legal_basis": "fraud_prevention",
+                "categories": ["user.contact.email"],
+                "reference_document": "Request 5",
+                "disclosed_on": "2026-02-09",
+            },
+        )
+    assert response.status_code == 200
+    assert "Select a valid choice." in response.content.decode()
+    assert not Disclosure.objects.exists()

@@ -251,7 +251,7 @@ def test_the_inbox_sorts_by_nearest_deadline_and_flags_overdue_in_red(caller_for
     assert overdue_row is not None
     text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", overdue_row.group(0))).strip()
     assert text == (
-        f"#{overdue.pk} Overdue Access Letter 2025-12-29 12:00 "
+        f"#{overdue.pk} Overdue Access Letter 29 December 2025, 12:00 UTC+3 "
         "2026-01-22 overdue by 1 working day 2026-01-29 6 days left Not verified yet Open"
     )
     assert 'href="/static/privacy/staff-requests.css"' in html

@@ -24,6 +24,7 @@ from backgroundmusic.privacy.calendar import controller_today
 from backgroundmusic.privacy.kernel.registry import DATA_CATEGORY_LABELS, Category
 from backgroundmusic.privacy.models import Disclosure, LegalBasisForDisclosure, Recipient
 from backgroundmusic.privacy.requests import subject_lookup
+from backgroundmusic.privacy.transfers import is_cross_border
 from backgroundmusic.staffroles.selectors import staff_may_record_disclosures
 
 PAGE_SIZE = 50
@@ -48,7 +49,7 @@ class DisclosureForm(Form):
     recipient = forms.ModelChoiceField(
         label=gettext_lazy("Recipient on the register"),
         help_text=gettext_lazy("Leave empty for a recipient not on the register (e.g. a court)."),
-        queryset=Recipient.objects.order_by("name"),
+        queryset=Recipient.objects.filter(is_active=True).order_by("name"),
         required=False,
     )
     recipient_name = forms.CharField(
@@ -118,7 +119,7 @@ def _recorder(request: HttpRequest) -> Any:
 def _row(disclosure: Disclosure) -> dict[str, Any]:
     return {
         "disclosure": disclosure,
-        "cross_border": register.is_cross_border(disclosure.country.code),
+        "cross_border": is_cross_border(disclosure.country.code),
         "categories": category_labels(list(disclosure.categories)),
         "hold_active": register.disclosure_hold_active(disclosure=disclosure),
     }

@@ -1,5 +1,5 @@
 """The register of recipients: the privacy officer's page listing every recipient (add one,
-deactivate one) and the page that changes one."""
+deactivate or reactivate one) and the page that changes one."""
 
 from typing import Any
 
@@ -130,4 +130,19 @@ def recipient_deactivate(request: HttpRequest, recipient_id: int) -> HttpRespons
         messages.error(request, error.message)
     else:
         messages.success(request, _("%(name)s is deactivated.") % {"name": recipient.name})
+    return redirect("privacy:staff_recipients")
+
+
+@login_required
+@never_cache
+@require_POST
+def recipient_reactivate(request: HttpRequest, recipient_id: int) -> HttpResponse:
+    actor = _keeper(request)
+    recipient = get_object_or_404(Recipient, pk=recipient_id)
+    try:
+        recipients.recipient_reactivate(actor=actor, recipient=recipient)
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("%(name)s is active again.") % {"name": recipient.name})
     return redirect("privacy:staff_recipients")

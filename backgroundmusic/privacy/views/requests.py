@@ -22,6 +22,7 @@ from backgroundmusic.core.forms import Form
 from backgroundmusic.privacy import requests as dsr
 from backgroundmusic.privacy.calendar import CONTROLLER_TIME_ZONE
 from backgroundmusic.privacy.kernel.access_log import access_log_record
+from backgroundmusic.privacy.kernel.models import ACCESS_REASON_MAX_LENGTH
 from backgroundmusic.privacy.models import (
     ConsentPurpose,
     DataSubjectRequest,
@@ -175,7 +176,7 @@ class ContactForm(Form):
         label=gettext_lazy("Why do you need the requester's contact?"),
         help_text=gettext_lazy("Written to the access log with your name."),
         min_length=5,
-        max_length=500,
+        max_length=ACCESS_REASON_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
 
@@ -185,10 +186,6 @@ def _handler(request: HttpRequest) -> Any:
     if not staff_may_handle_requests(actor=request.user):  # type: ignore[arg-type]
         raise PermissionDenied
     return request.user
-
-
-def _staff_context(request: HttpRequest) -> dict[str, Any]:
-    return {"controller_time_zone": CONTROLLER_TIME_ZONE.key}
 
 
 @login_required
@@ -201,7 +198,6 @@ def inbox(request: HttpRequest) -> HttpResponse:
         request,
         "staff/requests/inbox.html",
         {
-            **_staff_context(request),
             "entries": dsr.requests_inbox(include_closed=include_closed),
             "include_closed": include_closed,
         },
@@ -233,7 +229,7 @@ def request_new(request: HttpRequest) -> HttpResponse:
     else:
         now = clock.now().astimezone(CONTROLLER_TIME_ZONE).replace(second=0, microsecond=0)
         form = RequestLogForm(initial={"received_at": now.replace(tzinfo=None)})
-    return render(request, "staff/requests/new.html", {**_staff_context(request), "form": form})
+    return render(request, "staff/requests/new.html", {"form": form})
 
 
 # The operations of the request page: POST field "op" → form class.
@@ -356,7 +352,6 @@ def request_detail(request: HttpRequest, request_id: int) -> HttpResponse:
         request,
         "staff/requests/detail.html",
         {
-            **_staff_context(request),
             "item": subject_request,
             "deadlines": dsr.request_deadlines(request=subject_request),
             "late": subject_request.status == DataSubjectRequest.Status.OPEN
@@ -369,6 +364,5 @@ def request_detail(request: HttpRequest, request_id: int) -> HttpResponse:
             "notices": dsr.extension_notices(request=subject_request),
             "can_extend_ru": can_extend_ru,
             "can_extend_gdpr": can_extend_gdpr,
-            "closed_by": dsr.request_closed_by(request=subject_request),
         },
     )

@@ -30,7 +30,7 @@ def test_every_permission_question_has_its_refusal():
         if name.startswith("staff_may_") and "actor" in inspect.signature(function).parameters
     }
     assert set(REFUSALS) == questions
-    assert len(questions) == 17
+    assert len(questions) == 18
 
 
 def test_an_allowed_actor_is_returned():

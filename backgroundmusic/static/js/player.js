@@ -45,6 +45,7 @@ function play(button) {
     audio.src = button.dataset.src;
     player.dataset.track = button.dataset.href;
     title.textContent = button.dataset.title;
+    title.title = button.dataset.title;
     title.href = button.dataset.href;
     player.classList.remove("player-error");
   }
