@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from backgroundmusic.catalog import page_cache, selectors
+from backgroundmusic.catalog.demo.filling import demo_catalogue_progress
 from backgroundmusic.catalog.forms import CatalogueSearchForm
 from backgroundmusic.catalog.models import Track
 from backgroundmusic.catalog.templatetags.catalog_tags import duration
@@ -115,6 +116,8 @@ def _listing(request: HttpRequest, query: QueryDict) -> tuple[SafeString, int]:
         "range_fields": RANGE_FIELDS,
         "query_without_page": without_page.urlencode(),
         "filtered": any(name not in ("sort", "page") for name in query),
+        "demo_progress": demo_catalogue_progress(),
+        "live_url": f"{reverse('catalog:catalogue')}?{query.urlencode()}".removesuffix("?"),
     }
     html = render_to_string("catalog/_catalogue_listing.html", context)
     return html, 400 if problem else 200

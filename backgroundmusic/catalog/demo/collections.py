@@ -91,9 +91,10 @@ COLLECTIONS: tuple[CollectionSpec, ...] = (
 )
 
 
-def collections_ensure(specs: tuple[CollectionSpec, ...] = COLLECTIONS) -> list[str]:
-    """Makes the published collections of `specs` that are missing and whose tracks are all in
-    the catalogue; returns the addresses of the ones made."""
+def collections_ensure(specs: tuple[CollectionSpec, ...] | None = None) -> list[str]:
+    """Makes the published collections of `specs` (COLLECTIONS by default) that are missing and
+    whose tracks are all in the catalogue; returns the addresses of the ones made."""
+    specs = COLLECTIONS if specs is None else specs
     present = set(
         Collection.objects.filter(slug__in=[spec.slug for spec in specs]).values_list(
             "slug", flat=True

@@ -7,6 +7,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from backgroundmusic.catalog.demo.filling import demo_catalogue_enqueue
 from backgroundmusic.catalog.demo.recipes import RECIPES
 from backgroundmusic.catalog.demo.seed import catalogue_seed
 
@@ -30,6 +31,12 @@ class Command(BaseCommand):
         parser.add_argument(
             "--cache-dir", type=Path, default=None, help="default: VAR_DIR/demo-audio"
         )
+        parser.add_argument(
+            "--background",
+            action="store_true",
+            help="queue one task per missing track for the task worker and return at once "
+            "(/catalog/ shows the progress); cached in VAR_DIR/demo-audio",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if not settings.EMBEDDED:
@@ -41,6 +48,19 @@ class Command(BaseCommand):
         if limit is not None and limit < 1:
             raise CommandError("--limit must be at least 1")
         recipes = RECIPES[:limit] if limit else RECIPES
+        if options["background"]:
+            if options["render_only"] or options["cache_dir"]:
+                raise CommandError("--background takes neither --render-only nor --cache-dir")
+            queued = demo_catalogue_enqueue(recipes=recipes)
+            self.stdout.write(
+                f"Demo catalogue: {len(recipes) - len(queued)} of {len(recipes)} tracks ready; "
+                + (
+                    f"{len(queued)} queued for the task worker (progress on /catalog/)."
+                    if queued
+                    else "nothing to make."
+                )
+            )
+            return
         cache_dir = options["cache_dir"] or Path(settings.VAR_DIR) / "demo-audio"
 
         def say(line: str) -> None:
