@@ -244,8 +244,9 @@ def test_privacy_center(count, client, django_assert_num_queries):
     # the rows. One more asks whether the profile has a phone, for the text-message consent's
     # row; the newsletter row asks for a confirmation waiting and for the verified address (2
     # more). The transfers abroad: one. "Corrections you made" reads the person's corrections in
-    # the audit trail (1 more). The extension notices of the person's requests: one.
-    page = assert_page_queries(signed_in(client, owner), "/privacy/", 73, django_assert_num_queries)
+    # the audit trail (1 more). The extension notices of the person's requests: one. The
+    # library's favourites, playlists and their entries: one each, as every declared model (76).
+    page = assert_page_queries(signed_in(client, owner), "/privacy/", 76, django_assert_num_queries)
     # Each disclosure names its recipient twice (the list and its details).
     assert page.count("Court ") == 2 * count
 
@@ -487,14 +488,14 @@ def licences_held(owner: User, count: int, *, paid_at: datetime, revoked_from: i
 def test_track_page_of_a_licensee(count, client, django_assert_num_queries):
     """The full track for the player and the download block cost one query each (the opus
     rendition the licensee may hear, the files they may download), however many licences they
-    hold."""
+    hold. Whether the track is a favourite and the person's playlists: one each."""
     from backgroundmusic.media.tests.streaming_fixtures import playable_track
 
     owner = UserFactory.create()
     licences_held(owner, count, paid_at=NOW - timedelta(days=1))
     track = playable_track(kinds=["preview", "mp3_320", "flac"])
     page = assert_page_queries(
-        signed_in(client, owner), f"/catalog/{track.slug}/", 19, django_assert_num_queries
+        signed_in(client, owner), f"/catalog/{track.slug}/", 21, django_assert_num_queries
     )
     assert page.count('data-kind="') == 2
 
@@ -703,3 +704,69 @@ def test_legal_holds_page(count, client, django_assert_num_queries):
             holds.legal_hold_lift(actor=officer, hold=hold, reason="Settled")
     page = assert_page_queries(client, "/staff/legal-holds/", 42, django_assert_num_queries)
     assert page.count("data-hold-id=") == count
+
+
+@pytest.mark.parametrize("count", SIZES)
+def test_favourites_page(count, client, django_assert_num_queries):
+    """The favourites with what each may play, for all rows at once: the rows, the person's
+    permissions (whether they manage the catalogue, asked once), the full-track and the preview
+    renditions they may play, and which tracks the catalogue still shows (5 queries); the rest
+    is every signed-in page's."""
+    from backgroundmusic.library import services as library
+
+    owner = UserFactory.create()
+    for track in tracks(count):
+        library.favourite_add(person=owner, slug=track.slug)
+    page = assert_page_queries(
+        signed_in(client, owner), "/account/favourites/", 17, django_assert_num_queries
+    )
+    assert page.count('class="track-row library-row"') == count
+
+
+@pytest.mark.parametrize("count", SIZES)
+def test_playlists_page(count, client, django_assert_num_queries):
+    from backgroundmusic.library import services as library
+
+    owner = UserFactory.create()
+    for number in range(count):
+        library.playlist_create(person=owner, name=f"Playlist {number}")
+    page = assert_page_queries(
+        signed_in(client, owner), "/account/playlists/", 13, django_assert_num_queries
+    )
+    assert page.count('class="playlist-card"') == count
+
+
+@pytest.mark.parametrize("count", SIZES)
+def test_playlist_page(count, client, django_assert_num_queries):
+    """A playlist of `count` tracks: the playlist, its entries, and what each may play as on the
+    favourites page."""
+    from backgroundmusic.library import services as library
+
+    owner = UserFactory.create()
+    playlist = library.playlist_create(person=owner, name="Lobby")
+    for track in tracks(count):
+        library.playlist_entry_add(person=owner, playlist_id=playlist.pk, slug=track.slug)
+    page = assert_page_queries(
+        signed_in(client, owner),
+        f"/account/playlists/{playlist.pk}/",
+        18,
+        django_assert_num_queries,
+    )
+    assert page.count('class="track-row library-row"') == count
+
+
+@pytest.mark.parametrize("count", SIZES)
+def test_track_page_signed_in_with_playlists(count, client, django_assert_num_queries):
+    """The track page of a signed-in person: whether the track is a favourite and their
+    playlists for "Add to playlist" cost one query each, however many playlists they have."""
+    from backgroundmusic.library import services as library
+
+    owner = UserFactory.create()
+    for number in range(count):
+        library.playlist_create(person=owner, name=f"Playlist {number}")
+    track = tracks(1)[0]
+    page = assert_page_queries(
+        signed_in(client, owner), f"/catalog/{track.slug}/", 21, django_assert_num_queries
+    )
+    select = re.search(r'<select id="playlist-add-select".*?</select>', page, re.S)
+    assert select is not None and select.group().count("<option ") == count
