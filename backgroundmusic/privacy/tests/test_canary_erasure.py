@@ -3,9 +3,10 @@ do, a purchase and a playlist included, then deletes the account. Afterwards the
 nowhere: in no column of any table, no file under media or var/, no log line, no message of the
 mail or text-message outbox; nor is the canary's phone number (digits cannot carry the token);
 and nobody else's rows changed. The one exception is what the law keeps: the accounting and
-contract documents of the purchase (a company's requisites on the order, the concluded agreement's text,
-the covered work's link and title), each a column the data map declares kept for the law, with
-the person's name replaced by the pseudonym wherever it stood apart from the document.
+contract documents of the purchase (a company's requisites on the order, the concluded
+agreement's text, the covered work's link and title), each a column the data map declares kept
+for the law, with the person's name replaced by the pseudonym wherever it stood apart from the
+document.
 """
 
 import io
