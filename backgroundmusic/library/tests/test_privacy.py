@@ -115,6 +115,7 @@ def test_erasure_deletes_the_library_and_leaves_everyone_elses():
     assert list(PlaylistEntry.objects.values_list("playlist_id", flat=True)) == [kept.pk]
     assert Favourite.objects.filter(person=other).count() == 1
     job = erasure.erasure_of(subject=person)
+    assert job is not None
     steps = erasure.erasure_completed_steps(job=job)
     assert [f"data map: {label}" for label in LABELS] == [
         s for s in steps if s.startswith("data map: library.")
