@@ -118,6 +118,7 @@ INSTALLED_APPS = [
     "backgroundmusic.catalog",
     "backgroundmusic.media",
     "backgroundmusic.licensing",
+    "backgroundmusic.library",
     "backgroundmusic.api",
     "backgroundmusic.analytics",
     "backgroundmusic.mailing",

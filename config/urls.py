@@ -31,6 +31,8 @@ urlpatterns = [
     path("", include("backgroundmusic.media.urls")),
     # Licensing: plans, checkout, licences, certificates (licensing/urls.py, staff_urls.py)
     path("", include("backgroundmusic.licensing.urls")),
+    # Favourites and playlists of the signed-in person (library/urls.py)
+    path("", include("backgroundmusic.library.urls")),
     path("staff/licensing/", include("backgroundmusic.licensing.staff_urls")),
     # Analytics: staff statistics (the beacon /a/e is answered by analytics/middleware.py)
     path("staff/analytics/", include("backgroundmusic.analytics.staff_urls")),

@@ -284,7 +284,8 @@ def test_privacy_center(count, client, django_assert_num_queries):
     # more). The transfers abroad: one. "Corrections you made" reads the person's corrections in
     # the audit trail (1 more). The extension notices of the person's requests: one. "Your
     # requests" reads the person's requests, those linked and those made on the request form from
-    # one of their verified addresses (a subquery), in one query (74).
+    # one of their verified addresses (a subquery), in one query. The library's favourites,
+    # playlists and their entries: one each, as every declared model (77).
     for number in range(count):
         with clock.frozen_at(NOW - timedelta(days=number + 1)):
             filed = dsr.request_log(
@@ -302,7 +303,7 @@ def test_privacy_center(count, client, django_assert_num_queries):
                     status=DataSubjectRequest.Status.REFUSED,
                     outcome=f"Answer {number}",
                 )
-    page = assert_page_queries(signed_in(client, owner), "/privacy/", 74, django_assert_num_queries)
+    page = assert_page_queries(signed_in(client, owner), "/privacy/", 77, django_assert_num_queries)
     # Each disclosure names its recipient twice (the list and its details).
     assert page.count("Court ") == 2 * count
     assert page.count("<li data-request-id=") == count
@@ -549,14 +550,15 @@ def licences_held(owner: User, count: int, *, paid_at: datetime, revoked_from: i
 def test_track_page_of_a_licensee(count, client, django_assert_num_queries):
     """The full track for the player and the download block cost one query each (the opus
     rendition the licensee may hear, the files they may download), however many licences they
-    hold; so do the plans on sale and the person's licences that cover the track."""
+    hold; so do the plans on sale and the person's licences that cover the track. Whether the
+    track is a favourite and the person's playlists: one each."""
     from backgroundmusic.media.tests.streaming_fixtures import playable_track
 
     owner = UserFactory.create()
     licences_held(owner, count, paid_at=NOW - timedelta(days=1))
     track = playable_track(kinds=["preview", "mp3_320", "flac"])
     page = assert_page_queries(
-        signed_in(client, owner), f"/catalog/{track.slug}/", 21, django_assert_num_queries
+        signed_in(client, owner), f"/catalog/{track.slug}/", 23, django_assert_num_queries
     )
     assert page.count('data-kind="') == 2
     assert 'class="track-licences-held"' in page
@@ -769,3 +771,69 @@ def test_legal_holds_page(count, client, django_assert_num_queries):
     # Who placed and lifted each hold ({% staff_actor %}): every staff member, loaded once, 2.
     page = assert_page_queries(client, "/staff/legal-holds/", 44, django_assert_num_queries)
     assert page.count("data-hold-id=") == count
+
+
+@pytest.mark.parametrize("count", SIZES)
+def test_favourites_page(count, client, django_assert_num_queries):
+    """The favourites with what each may play, for all rows at once: the rows, the person's
+    permissions (whether they manage the catalogue, asked once), the full-track and the preview
+    renditions they may play, and which tracks the catalogue still shows (5 queries); the rest
+    is every signed-in page's."""
+    from backgroundmusic.library import services as library
+
+    owner = UserFactory.create()
+    for track in tracks(count):
+        library.favourite_add(person=owner, slug=track.slug)
+    page = assert_page_queries(
+        signed_in(client, owner), "/account/favourites/", 17, django_assert_num_queries
+    )
+    assert page.count('class="track-row library-row"') == count
+
+
+@pytest.mark.parametrize("count", SIZES)
+def test_playlists_page(count, client, django_assert_num_queries):
+    from backgroundmusic.library import services as library
+
+    owner = UserFactory.create()
+    for number in range(count):
+        library.playlist_create(person=owner, name=f"Playlist {number}")
+    page = assert_page_queries(
+        signed_in(client, owner), "/account/playlists/", 13, django_assert_num_queries
+    )
+    assert page.count('class="playlist-card"') == count
+
+
+@pytest.mark.parametrize("count", SIZES)
+def test_playlist_page(count, client, django_assert_num_queries):
+    """A playlist of `count` tracks: the playlist, its entries, and what each may play as on the
+    favourites page."""
+    from backgroundmusic.library import services as library
+
+    owner = UserFactory.create()
+    playlist = library.playlist_create(person=owner, name="Lobby")
+    for track in tracks(count):
+        library.playlist_entry_add(person=owner, playlist_id=playlist.pk, slug=track.slug)
+    page = assert_page_queries(
+        signed_in(client, owner),
+        f"/account/playlists/{playlist.pk}/",
+        18,
+        django_assert_num_queries,
+    )
+    assert page.count('class="track-row library-row"') == count
+
+
+@pytest.mark.parametrize("count", SIZES)
+def test_track_page_signed_in_with_playlists(count, client, django_assert_num_queries):
+    """The track page of a signed-in person: whether the track is a favourite and their
+    playlists for "Add to playlist" cost one query each, however many playlists they have."""
+    from backgroundmusic.library import services as library
+
+    owner = UserFactory.create()
+    for number in range(count):
+        library.playlist_create(person=owner, name=f"Playlist {number}")
+    track = tracks(1)[0]
+    page = assert_page_queries(
+        signed_in(client, owner), f"/catalog/{track.slug}/", 21, django_assert_num_queries
+    )
+    select = re.search(r'<select id="playlist-add-select".*?</select>', page, re.S)
+    assert select is not None and select.group().count("<option ") == count

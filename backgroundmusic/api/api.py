@@ -122,10 +122,12 @@ def on_domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
 
 
 from backgroundmusic.catalog.api import router as catalog_router  # noqa: E402
+from backgroundmusic.library.api import router as library_router  # noqa: E402
 from backgroundmusic.licensing.api import router as licensing_router  # noqa: E402
 
 api.add_router("/", catalog_router)
 api.add_router("/", licensing_router)
+api.add_router("/", library_router)
 
 
 # Rate limits (core/ratelimits.py): every operation counts, the docs and the schema do not.

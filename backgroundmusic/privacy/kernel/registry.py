@@ -34,6 +34,7 @@ class Category(StrEnum):
     CONSENT = "user.privacy_preferences"
     SECURITY_EVENTS = "user.behavior"  # sign-in attempts and sessions
     CONTRACT = "user.behavior.purchase_history"  # licences and invoices
+    MEDIA_CONSUMPTION = "user.behavior.media_consumption"  # favourites and playlists
     STAFF_ACTIONS = "user.account"  # what staff did as, or with, an account
     UNIQUE_ID = "user.unique_id"
     COOKIE_ID = "user.device.cookie_id"
@@ -277,6 +278,7 @@ DATA_CATEGORY_LABELS = {
     Category.CONSENT: _("Consents, privacy choices and requests"),
     Category.SECURITY_EVENTS: _("Sign-in attempts and sessions"),
     Category.CONTRACT: _("Licences, orders and invoices"),
+    Category.MEDIA_CONSUMPTION: _("Favourite tracks and playlists"),
     Category.STAFF_ACTIONS: _("Staff actions on the account"),
     Category.UNIQUE_ID: _("Account id and pseudonyms"),
     Category.COOKIE_ID: _("Cookie identifiers"),

@@ -1,11 +1,12 @@
 """The canary: a person whose every value carries a unique token uses the service the way people
-do, a purchase included, then deletes the account. Afterwards the token is nowhere: in no column
-of any table, no file under media or var/, no log line, no message of the mail or text-message
-outbox; nor is the canary's phone number (digits cannot carry the token); and nobody else's rows
-changed. The one exception is what the law keeps: the accounting and contract
-documents of the purchase (a company's requisites on the order, the concluded agreement's text,
-the covered work's link and title), each a column the data map declares kept for the law, with
-the person's name replaced by the pseudonym wherever it stood apart from the document.
+do, a purchase and a playlist included, then deletes the account. Afterwards the token is
+nowhere: in no column of any table, no file under media or var/, no log line, no message of the
+mail or text-message outbox; nor is the canary's phone number (digits cannot carry the token);
+and nobody else's rows changed. The one exception is what the law keeps: the accounting and
+contract documents of the purchase (a company's requisites on the order, the concluded
+agreement's text, the covered work's link and title), each a column the data map declares kept
+for the law, with the person's name replaced by the pseudonym wherever it stood apart from the
+document.
 """
 
 import io
@@ -36,6 +37,8 @@ from backgroundmusic.core.logging import PersonalDataMaskFilter
 from backgroundmusic.inbox.models import InboundRawMessage, Outcome
 from backgroundmusic.inbox.services import inbound_record
 from backgroundmusic.inbox.tests.letters import letter
+from backgroundmusic.library import services as library
+from backgroundmusic.library.models import Favourite, Playlist, PlaylistEntry
 from backgroundmusic.licensing import billing, coverage, orders
 from backgroundmusic.licensing.models import (
     Agreement,
@@ -391,6 +394,21 @@ def test_after_erasure_the_canary_is_nowhere(var_dir, logs):
         track=track,
     )
     kept_documents = (agreement.document_hash, agreement.document_en, agreement.document_ru)
+    # Its library, made through the pages: a favourite, and a playlist named with the token
+    # holding the track. The bystander keeps a library of its own.
+    assert browser.post(f"/account/favourites/{track.slug}/", {"next": "/"}).status_code == 302
+    response = browser.post(
+        "/account/playlists/", {"name": f"{TOKEN} lobby", "description": f"Calm {TOKEN} mornings"}
+    )
+    playlist = Playlist.objects.get(owner=canary)
+    assert response["Location"] == f"/account/playlists/{playlist.pk}/"
+    response = browser.post(
+        "/account/playlists/add/", {"playlist": playlist.pk, "track": track.slug}
+    )
+    assert response.status_code == 302
+    assert (Favourite.objects.filter(person=canary).count(), playlist.entries.count()) == (1, 1)
+    library.favourite_add(person=bystander, slug=track.slug)
+    library.playlist_create(person=bystander, name="Bystander's lobby")
     # The documents the person takes away, rendered on request: the agreement and the certificate
     # as PDFs, and the claim-clearing letter listing the work.
     for path in (
@@ -443,6 +461,9 @@ def test_after_erasure_the_canary_is_nowhere(var_dir, logs):
     [exported_profile] = exported["accounts.Profile"]["rows"]
     assert exported_profile["phone"] == f"+7{PHONE_DIGITS}"
     assert len(exported["media.Download"]["rows"]) == 1
+    assert [row["name"] for row in exported["library.Playlist"]["rows"]] == [f"{TOKEN} lobby"]
+    assert [row["track"] for row in exported["library.Favourite"]["rows"]] == [track.title]
+    assert len(exported["library.PlaylistEntry"]["rows"]) == 1
     # The canary reads our messages in Russian (its profile says so), so that is what it got.
     assert [
         (row["campaign"], row["subject"], row["status"])
@@ -524,6 +545,11 @@ def test_after_erasure_the_canary_is_nowhere(var_dir, logs):
     assert [line for line in logs.lines if PHONE_DIGITS in line] == []
     assert [message.to for _path, message in sms.sms_file_messages()] == ["+74232223344"]
     assert mails(var_dir) == [] or all(TOKEN not in text.lower() for text in mails(var_dir))
+
+    # The library is gone with the account.
+    assert not Favourite.objects.filter(person_id=canary.pk).exists()
+    assert not Playlist.objects.filter(owner_id=canary.pk).exists()
+    assert not PlaylistEntry.objects.filter(playlist_id=playlist.pk).exists()
 
     # The letter is gone; its record stays, naming nobody.
     assert not InboundRawMessage.objects.filter(message=inbound).exists()

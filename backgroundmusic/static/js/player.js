@@ -68,10 +68,26 @@ if (player && audio && !player.dataset.ready) {
   player.dataset.ready = "1";
   const { seek, time, title } = controls();
 
+  // "Play all" (library/ pages): the playable buttons of its list, one after another.
+  let queue = [];
+  const playNext = () => {
+    const next = queue.shift();
+    if (next) play(next);
+  };
+  document.addEventListener("click", (event) => {
+    const all = event.target.closest("button.play-all");
+    if (!all) return;
+    const list = document.getElementById(all.dataset.list);
+    queue = list ? [...list.querySelectorAll("button.play-preview[data-src]")] : [];
+    playNext();
+  });
+  audio.addEventListener("ended", playNext);
+
   document.addEventListener("click", (event) => {
     const button = event.target.closest("button.play-preview");
     if (!button || !button.dataset.src) return;
     event.preventDefault();
+    queue = [];
     if (player.dataset.track === button.dataset.href && !audio.paused) {
       audio.pause();
     } else {

@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class LibraryConfig(AppConfig):
+    name = "backgroundmusic.library"
+    label = "library"
+    verbose_name = _("Favourites and playlists")

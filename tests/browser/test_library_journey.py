@@ -1,0 +1,101 @@
+"""Favourites and playlists in Chromium on a phone (390 px wide), in English and Russian: a star
+on a catalogue row marks a favourite, the track page's toggle and "Add to playlist" work, the
+playlist plays all through the mini-player; the library's pages fit the screen and axe-core finds
+no violation."""
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from django.test import Client
+from playwright.sync_api import BrowserContext, Page, expect
+
+from backgroundmusic.accounts.models import User
+from backgroundmusic.accounts.tests.factories import UserFactory
+from backgroundmusic.library import services
+from backgroundmusic.library.models import Favourite, PlaylistEntry
+from backgroundmusic.media.tests.streaming_fixtures import playable_track
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True, databases="__all__"),
+]
+
+PHONE = {"width": 390, "height": 844}
+
+
+def signed_in(context: BrowserContext, base: str, user: User) -> None:
+    client = Client()
+    client.force_login(user)
+    context.add_cookies(
+        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": base}]
+    )
+
+
+def problems(page: Page, url: str) -> list[str]:
+    response = page.goto(url)
+    assert response is not None
+    if response.status != 200:
+        return [f"{url}: answered {response.status}"]
+    found = [
+        f"{url}: {v['impact']} {v['id']} at {v['nodes'][0]['target']}"
+        for v in Axe().run(page).response["violations"]
+    ]
+    width, room = page.evaluate(
+        "[document.querySelector('main#content').scrollWidth, "
+        "document.querySelector('main#content').clientWidth]"
+    )
+    if width > room or room > PHONE["width"]:
+        found.append(f"{url}: content {width} px wide in {room} px on a phone")
+    return found
+
+
+@pytest.mark.parametrize("locale", ["en-US", "ru-RU"])
+def test_the_library_on_a_phone(live_server, new_context, locale):
+    owner = UserFactory.create(username="listener")
+    first, second = playable_track(), playable_track()
+    base = live_server.url
+    context = new_context(locale=locale)
+    signed_in(context, base, owner)
+    page = context.new_page()
+    page.set_viewport_size(PHONE)
+
+    # A catalogue row's star: the listing is the kept one, the star submits the page's form.
+    page.goto(f"{base}/catalog/")
+    star = page.locator(f'button.favourite-row[data-slug="{first.slug}"]')
+    star.click()
+    expect(page.locator(f'button.favourite-row[data-slug="{first.slug}"]')).to_have_attribute(
+        "aria-pressed", "true"
+    )
+    assert Favourite.objects.filter(person=owner, track=first).exists()
+
+    # The track page: the toggle swaps itself through htmx.
+    page.goto(f"{base}/catalog/{second.slug}/")
+    page.locator("button.favourite-button").click()
+    expect(page.locator("button.favourite-button")).to_have_attribute("aria-pressed", "true")
+    assert Favourite.objects.filter(person=owner).count() == 2
+
+    playlist = services.playlist_create(person=owner, name="A rather long name " * 5)
+    page.goto(f"{base}/catalog/{second.slug}/")
+    page.locator(".playlist-add button[type=submit]").click()
+    expect(page.locator(".messages")).to_be_visible()
+    page.goto(f"{base}/catalog/{first.slug}/")
+    page.locator(".playlist-add button[type=submit]").click()
+    expect(page.locator(".messages")).to_be_visible()
+    assert PlaylistEntry.objects.filter(playlist=playlist).count() == 2
+
+    # Play all: the mini-player takes the first track of the playlist.
+    page.goto(f"{base}/account/playlists/{playlist.pk}/")
+    page.locator("button.play-all").click()
+    expect(page.locator("#player")).to_be_visible()
+    expect(page.locator("#player .player-title")).to_have_text(second.title)
+
+    found = [
+        issue
+        for path in (
+            "/account/favourites/",
+            "/account/playlists/",
+            f"/account/playlists/{playlist.pk}/",
+            f"/catalog/{first.slug}/",
+        )
+        for issue in problems(page, base + path)
+    ]
+    assert found == []
