@@ -125,13 +125,11 @@ def word_terms(word: str) -> tuple[str, ...]:
     return tuple(terms)
 
 
-def text_terms(*texts: str) -> list[str]:
-    """The terms of all `texts`, each once, in order."""
-    terms: dict[str, None] = {}
-    for text in texts:
-        for word in words(text):
-            terms.update(dict.fromkeys(word_terms(word)))
-    return list(terms)
+def text_terms(*texts: str, each_once: bool = True) -> list[str]:
+    """The terms of all `texts` in order: each once, or (not `each_once`) as often as their
+    words occur."""
+    terms = [term for text in texts for word in words(text) for term in word_terms(word)]
+    return list(dict.fromkeys(terms)) if each_once else terms
 
 
 def deletions(term: str) -> set[str]:

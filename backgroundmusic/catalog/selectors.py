@@ -27,11 +27,11 @@ from django.contrib.postgres.search import SearchQuery, SearchVector
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import Case, Count, F, IntegerField, Q, QuerySet, Value, When
-from django.db.models.functions import Coalesce, NullIf
+from django.db.models.functions import Coalesce, Length, NullIf, Replace
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from backgroundmusic.catalog import search_terms
+from backgroundmusic.catalog import page_cache, search_terms
 from backgroundmusic.catalog.models import (
     Collection,
     Facet,
@@ -210,23 +210,33 @@ def _text_filter(tracks: QuerySet[Track], matches: list[WordMatch]) -> QuerySet[
     return tracks
 
 
+def _occurrences(column: str, term: str) -> Any:
+    """How often `term` occurs in `column` (" term  term  … ", each between its own spaces)."""
+    padded = f" {term} "
+    removed = Length(Replace(F(column), Value(padded), Value("")))
+    return (Length(F(column)) - removed) / len(padded)
+
+
 def _relevance(matches: list[WordMatch]) -> Any:
     """Per word: 4 when a title or the composer holds it as typed, else 2 when they hold it
-    through a typo or a prefix; and 2 more when the track holds it as typed anywhere."""
-    scores = [
-        Case(
-            When(_has_any("search_title", match.own), then=Value(4)),
-            When(_has_any("search_title", match.near, match.prefix), then=Value(2)),
-            default=Value(0),
-            output_field=IntegerField(),
-        )
-        + Case(
-            When(_has_any("search_document", match.own), then=Value(2)),
-            default=Value(0),
-            output_field=IntegerField(),
-        )
-        for match in matches
-    ]
+    through a typo or a prefix; 2 more when the track holds it as typed anywhere; and 1 for each
+    time a title or the composer has it as typed."""
+    scores = []
+    for match in matches:
+        scores += [
+            Case(
+                When(_has_any("search_title", match.own), then=Value(4)),
+                When(_has_any("search_title", match.near, match.prefix), then=Value(2)),
+                default=Value(0),
+                output_field=IntegerField(),
+            ),
+            Case(
+                When(_has_any("search_document", match.own), then=Value(2)),
+                default=Value(0),
+                output_field=IntegerField(),
+            ),
+            *(_occurrences("search_title", term) for term in match.own),
+        ]
     return reduce(operator.add, scores)
 
 
@@ -492,7 +502,18 @@ def track_search(
             tracks = tracks.filter(pk__in=Track.objects.filter(condition).values("pk"))
     facets: dict[str, list[FacetCount]] = {}
     if with_facets:
-        total, counts = _total_and_facet_counts(base, chosen)
+        # Without text, the counts depend on the filters and the audience alone: kept.
+        key = None
+        if not query.strip():
+            ranges_given = (bpm_min, bpm_max, energy_min, energy_max, duration_min, duration_max)
+            filters = (sorted((name, sorted(ids)) for name, ids in chosen.items()), ranges_given)
+            key = page_cache.counts_key(filters=filters, user=user)
+        kept = page_cache.counts_get(key)
+        if isinstance(kept, tuple):
+            total, counts = kept
+        else:
+            total, counts = _total_and_facet_counts(base, chosen)
+            page_cache.counts_store(key, (total, counts))
         vocabularies = facet_vocabularies()
         facets = {
             relation: _facet_list(vocabularies[relation], counts[relation], chosen[relation])

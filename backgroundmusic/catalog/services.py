@@ -132,8 +132,10 @@ def _padded(terms: Iterable[str]) -> str:
 
 
 def search_document_for(*, track: Track) -> tuple[str, str]:
-    """What search reads for a track: its document and its title terms (saved tracks only: it
-    reads the track's facets and tags)."""
+    """What search reads for a track (saved tracks only: it reads the track's facets and tags):
+    its document, " term term … ", each term once; and its title terms, " term  term  … ", each
+    as often as it occurs (which ranks a title that repeats a word above one that has it once)
+    and each between its own two spaces, so every occurrence can be counted."""
     titles = (track.title, track.title_ru, track.composer)
     texts: list[str] = [*titles, track.description, track.description_ru]
     for tag in track.tags.all():
@@ -141,7 +143,8 @@ def search_document_for(*, track: Track) -> tuple[str, str]:
     for related in (track.genres, track.moods, track.instruments):
         for facet in related.all():
             texts += [facet.name_en, facet.name_ru]
-    return _padded(search_terms.text_terms(*texts)), _padded(search_terms.text_terms(*titles))
+    title_terms = search_terms.text_terms(*titles, each_once=False)
+    return _padded(search_terms.text_terms(*texts)), "".join(f" {term} " for term in title_terms)
 
 
 def search_terms_remember(terms: Iterable[str]) -> None:

@@ -23,7 +23,8 @@ def documents_refresh(apps, schema_editor):
             texts += [name for facet in related.all() for name in (facet.name_en, facet.name_ru)]
         terms = search_terms.text_terms(*texts)
         track.search_document = _padded(terms)
-        track.search_title = _padded(search_terms.text_terms(*titles))
+        title_terms = search_terms.text_terms(*titles, each_once=False)
+        track.search_title = "".join(f" {term} " for term in title_terms)
         track.save(update_fields=["search_document", "search_title"])
         new = sorted(set(terms) - known)
         known.update(new)
