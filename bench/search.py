@@ -16,7 +16,8 @@ track_search also loads the page's facets (prefetch) and the facet vocabularies;
 not, so the ratio includes them.
 
 Environment: BENCH_POSTGRES_URL, BENCH_DATABASE (bench_search), BENCH_TRACKS (100000),
-BENCH_REPEAT (200).
+BENCH_REPEAT (200), BENCH_KEEP (set: leave the database for EXPLAIN), BENCH_REUSE (set: measure
+the database a BENCH_KEEP run left, without making it again).
 """
 
 import os
@@ -249,7 +250,8 @@ def generate() -> None:
             )
     search_terms_remember(vocabulary)
     with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")
+        # As autovacuum leaves a table after a bulk load: statistics, visibility map.
+        cursor.execute("VACUUM ANALYZE")
     print(f"generated {TRACKS} tracks in {time.perf_counter() - started:.1f} s")
 
 
@@ -307,8 +309,10 @@ def raw_statements() -> list[str]:
 
 
 def main() -> None:
-    admin(f"DROP DATABASE IF EXISTS {DATABASE}")
-    admin(f"CREATE DATABASE {DATABASE}")
+    reuse = bool(os.environ.get("BENCH_REUSE"))
+    if not reuse:
+        admin(f"DROP DATABASE IF EXISTS {DATABASE}")
+        admin(f"CREATE DATABASE {DATABASE}")
     try:
         os.environ["DATABASE_URL"] = with_database(ADMIN_URL, DATABASE)
         os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
@@ -322,7 +326,8 @@ def main() -> None:
         from backgroundmusic.catalog.selectors import query_words, track_search, word_matches
 
         call_command("migrate", verbosity=0)
-        generate()
+        if not reuse:
+            generate()
 
         ours: list[float] = []
         totals = []
@@ -403,7 +408,8 @@ def main() -> None:
             f"  (mean {statistics.mean(ours) / statistics.mean(raw):.2f}×)"
         )
     finally:
-        admin(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
+        if not os.environ.get("BENCH_KEEP"):
+            admin(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
 
 
 if __name__ == "__main__":

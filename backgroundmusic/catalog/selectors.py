@@ -178,7 +178,7 @@ def word_matches(words: Sequence[str]) -> list[WordMatch]:
             if candidate not in own
             and any(term in fuzzy and search_terms.within_one_edit(term, candidate) for term in own)
         )
-        prefix = own[0] if len(own[0]) >= search_terms.MIN_PREFIX else None
+        prefix = own[0] if own and len(own[0]) >= search_terms.MIN_PREFIX else None
         matches.append(WordMatch(own=own, near=tuple(near), prefix=prefix))
     return matches
 
@@ -194,6 +194,8 @@ def _has_any(column: str, terms: Sequence[str], prefix: str | None = None) -> Q:
 
 
 def _text_filter(tracks: QuerySet[Track], matches: list[WordMatch]) -> QuerySet[Track]:
+    if any(not (match.own or match.near or match.prefix) for match in matches):
+        return tracks.none()  # a word with no term (such as "ъ" alone) matches nothing
     if connection.vendor == "postgresql":
         # The same test as below, through the GIN index: terms are letters or digits only, so
         # the "simple" parser keeps each as one lexeme and nothing in them is tsquery syntax.

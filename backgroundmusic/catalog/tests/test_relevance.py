@@ -58,7 +58,7 @@ ALL_OF: dict[str, set[str]] = {
     "гайдн": HAYDN,
     "haydn": HAYDN,
 }
-NOTHING = ["%", "\\", "_", "' OR 1=1 --", '"', "%%", "*", "--", "шопен", "xyzzy"]
+NOTHING = ["%", "\\", "_", "' OR 1=1 --", '"', "%%", "*", "--", "шопен", "xyzzy", "ъ"]
 
 
 @pytest.fixture
