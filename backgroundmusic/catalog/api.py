@@ -40,6 +40,7 @@ class FacetCountsOut(Schema):
 class TrackOut(Schema):
     slug: str
     title: str
+    title_ru: str = Field(description="The title in Russian; empty when there is none.")
     composer: str
     rights_holder: str
     catalogue_code: str
@@ -66,6 +67,7 @@ class LoudnessOut(Schema):
 
 class TrackDetailOut(TrackOut):
     description: str
+    description_ru: str = Field(description="The description in Russian; empty when none.")
     tags: list[str]
     loudness: LoudnessOut
     waveform_peaks: list[Any]
@@ -116,6 +118,7 @@ def _track(track: Track, preview_url: str | None) -> dict[str, Any]:
     return {
         "slug": track.slug,
         "title": track.title,
+        "title_ru": track.title_ru,
         "composer": track.composer,
         "rights_holder": track.rights_holder,
         "catalogue_code": track.catalogue_code,
@@ -200,6 +203,7 @@ def track(request: HttpRequest, slug: str) -> Any:
         {
             **_track(found, playable_url(user=request.user, track=found, kind="preview")),
             "description": found.description,
+            "description_ru": found.description_ru,
             "tags": [tag.name for tag in found.tags.all()],
             "loudness": {
                 "integrated_lufs": master.integrated_lufs,

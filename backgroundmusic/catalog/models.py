@@ -1,5 +1,6 @@
 from django.db import models
-from django.db.models import Q
+from django.db.models import Q, Value
+from django.db.models.functions import Coalesce, NullIf
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
@@ -37,6 +38,7 @@ class Tag(models.Model):
     """Free keywords for search (e.g. "corporate", "sunrise")."""
 
     name = models.CharField(max_length=60, unique=True)
+    name_ru = models.CharField(max_length=60, blank=True)
 
     class Meta:
         ordering = ["name"]
@@ -76,8 +78,10 @@ class Track(models.Model):
     """One soundtrack of the studio's catalogue. Audio lives in the media app (media.Master)."""
 
     title = models.CharField(_("title"), max_length=200)
+    title_ru = models.CharField(_("title in Russian"), max_length=200, blank=True)
     slug = models.SlugField(max_length=220, unique=True)
     description = models.TextField(_("description"), blank=True)
+    description_ru = models.TextField(_("description in Russian"), blank=True)
     rights_holder = models.CharField(
         _("rights holder"), max_length=200, default=DEFAULT_RIGHTS_HOLDER
     )
@@ -97,13 +101,24 @@ class Track(models.Model):
     release_date = models.DateField(_("release date"), null=True, blank=True)
     # Shown in the public catalogue only when published and its audio is ready.
     is_published = models.BooleanField(_("published"), default=False)
-    # Title, description, composer and tag names, kept by the catalogue services for search.
+    # The search terms (catalog.search_terms) of the titles, descriptions, composer, tags and
+    # facet names in both languages, and of the titles and composer alone (for ranking), each
+    # " term term … " with a space at both ends; kept by the catalogue services.
     search_document = models.TextField(blank=True, editable=False)
+    search_title = models.TextField(blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["title", "pk"]
+        indexes = [
+            # The catalogue's first page (no text, by title, in either language) reads 24 rows
+            # in this order instead of sorting the whole catalogue (bench/search.py).
+            models.Index("title", "id", name="track_title_order"),
+            models.Index(
+                Coalesce(NullIf("title_ru", Value("")), "title"), "id", name="track_title_ru_order"
+            ),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(energy__gte=1, energy__lte=10), name="track_energy_1_10"
@@ -173,3 +188,21 @@ class CollectionItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.collection} #{self.position}"
+
+
+class SearchTermVariant(models.Model):
+    """A search term of the catalogue (`term`) under one of its spellings with at most one letter
+    left out (`variant`, the term itself included): how a mistyped query term finds the terms one
+    edit away from it (catalog.search_terms). Kept by the catalogue services; a term no track
+    has any more matches nothing and does no harm."""
+
+    variant = models.CharField(max_length=60)
+    term = models.CharField(max_length=60)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["variant", "term"], name="search_variant_term_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.variant} → {self.term}"

@@ -6,6 +6,10 @@ page's <main>), never the whole response: it is rendered without the request, so
 processor runs and nothing of the viewer (CSRF token, signed-in links, messages) can be in it.
 The layout around it is rendered for every request.
 
+The total and facet counts of a search without text are kept the same way (`counts_key`): they
+are most of such a search's time on a large catalogue, for the API and the bench as for the
+page.
+
 A listing is kept under the catalogue's version token, the language, the viewer's audience
 (`media.streaming.playable_audience` for previews: the listing shows the tracks whose preview
 the viewer may play, with their preview URLs) and the canonical query (`listing_query`). A
@@ -94,6 +98,28 @@ def listing_store(key: str | None, html: str) -> None:
     """Keeps a listing rendered with status 200 under `key` (nothing when None)."""
     if key is not None:
         cache.set(key, str(html), LISTING_SECONDS)
+
+
+def counts_key(*, filters: object, user: Actor) -> str | None:
+    """The cache key of the total and facet counts of a search without text (`filters`: its
+    facets and ranges, any value with a stable repr) for `user`, kept under the same version
+    token as the listings; None when there is no token."""
+    version = _version()
+    if version is None:
+        return None
+    audience = playable_audience(user=user, kind="preview")
+    digest = hashlib.sha256(repr(filters).encode()).hexdigest()
+    return f"catalog:counts:{version}:{audience}:{digest}"
+
+
+def counts_get(key: str | None) -> object:
+    """What `counts_store` kept under `key`, or None."""
+    return None if key is None else cache.get(key)
+
+
+def counts_store(key: str | None, counts: object) -> None:
+    if key is not None:
+        cache.set(key, counts, LISTING_SECONDS)
 
 
 def listing_changed() -> None:

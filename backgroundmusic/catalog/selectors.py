@@ -5,26 +5,42 @@ The catalogue shows a person the tracks whose preview they may play, as
 and asks nothing of the media app but that module. `track_search` is the one search, used by the
 /catalog/ pages and by the API alike.
 
-Full-text search: on PostgreSQL, `to_tsvector('simple', search_document)` (a GIN index holds it,
-migration 0002) matched against a prefix query of every word, ranked by ts_rank for "relevance".
-On SQLite every query word must appear somewhere in the (lower-cased) search document. See
-docs/decisions/0006-catalogue-search.md.
+Text search reads the terms the catalogue services keep in `Track.search_document`
+(catalog.search_terms: stems, one Latin sound spelling for both alphabets); every query word must
+match one of its terms, the terms one edit away from it or, from three letters, the terms it
+begins. The same terms match on both databases: on PostgreSQL through
+`to_tsvector('simple', search_document)` (a GIN index holds it, migration 0002), on SQLite as
+" term " inside the document. "Relevance" ranks by the same expression on both: words found in a
+title or the composer first, then words found as typed rather than through a typo or a prefix.
+See docs/decisions/0037-search-engine.md.
 """
 
 import math
+import operator
 import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import reduce
 from typing import Any
 
-from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
+from django.contrib.postgres.search import SearchQuery, SearchVector
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import Case, Count, F, IntegerField, Q, QuerySet, Value, When
+from django.db.models.functions import Coalesce, Length, NullIf, Replace
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from backgroundmusic.catalog.models import Collection, Facet, Genre, Instrument, Mood, Track
+from backgroundmusic.catalog import page_cache, search_terms
+from backgroundmusic.catalog.models import (
+    Collection,
+    Facet,
+    Genre,
+    Instrument,
+    Mood,
+    SearchTermVariant,
+    Track,
+)
 from backgroundmusic.core.errors import DomainError
 from backgroundmusic.media.streaming import Actor, playable_tracks
 
@@ -34,7 +50,6 @@ MAX_QUERY_LENGTH = 200
 MAX_PAGE = 100_000
 MAX_RANGE_VALUE = 100_000  # above any tempo, energy or duration (s); keeps integers in range
 _SLUG = re.compile(r"^[-a-zA-Z0-9_]{1,60}$")
-_WORD = re.compile(r"[^\W_]+")
 
 
 class SearchError(DomainError):
@@ -73,9 +88,29 @@ class SearchResult:
         return self.page < self.pages
 
 
+def _russian() -> bool:
+    return (get_language() or "en").startswith("ru")
+
+
 def facet_name(facet: Facet) -> str:
     """The facet's name in the active language."""
-    return facet.name_ru if (get_language() or "en").startswith("ru") else facet.name_en
+    return facet.name_ru if _russian() else facet.name_en
+
+
+def track_title(track: Track) -> str:
+    """The track's title in the active language (the English one where it has no Russian)."""
+    return (track.title_ru if _russian() else "") or track.title
+
+
+def track_description(track: Track) -> str:
+    """The track's description in the active language (the English one where it has no
+    Russian)."""
+    return (track.description_ru if _russian() else "") or track.description
+
+
+def tag_name(tag: Any) -> str:
+    """A tag's name in the active language (the English one where it has no Russian)."""
+    return str((tag.name_ru if _russian() else "") or tag.name)
 
 
 def catalogue_tracks(*, user: Actor) -> QuerySet[Track]:
@@ -87,6 +122,7 @@ def catalogue_tracks(*, user: Actor) -> QuerySet[Track]:
 # and its master (waveform, probe and ingest details) stay in the database.
 LISTING_FIELDS = (
     "title",
+    "title_ru",
     "slug",
     "composer",
     "rights_holder",
@@ -108,25 +144,102 @@ def tracks_for_listing(tracks: QuerySet[Track]) -> QuerySet[Track]:
 
 
 def query_words(query: str) -> list[str]:
-    """The words of a search query, lower-cased (letters and digits of any script)."""
-    return _WORD.findall(query.lower())[:20]
+    """The words of a search query (catalog.search_terms.words), at most MAX_QUERY_WORDS."""
+    return search_terms.words(query)[: search_terms.MAX_QUERY_WORDS]
 
 
-def _text_filter(tracks: QuerySet[Track], words: list[str]) -> QuerySet[Track]:
-    if not words:
-        return tracks
+@dataclass(frozen=True)
+class WordMatch:
+    """What one query word matches: its own terms, the catalogue's terms one edit away from
+    them, and the terms that begin with `prefix`."""
+
+    own: tuple[str, ...]
+    near: tuple[str, ...]
+    prefix: str | None
+
+
+def word_matches(words: Sequence[str]) -> list[WordMatch]:
+    """What each query word matches, in one statement (the typo neighbours of every word)."""
+    terms = [search_terms.word_terms(word) for word in words]
+    fuzzy = {term for own in terms for term in own if len(term) >= search_terms.MIN_FUZZY}
+    variants = {variant for term in fuzzy for variant in search_terms.deletions(term)}
+    known: set[str] = set()
+    if variants:
+        known = set(
+            SearchTermVariant.objects.filter(variant__in=sorted(variants)).values_list(
+                "term", flat=True
+            )
+        )
+    matches = []
+    for own in terms:
+        near = sorted(
+            candidate
+            for candidate in known
+            if candidate not in own
+            and any(term in fuzzy and search_terms.within_one_edit(term, candidate) for term in own)
+        )
+        prefix = own[0] if own and len(own[0]) >= search_terms.MIN_PREFIX else None
+        matches.append(WordMatch(own=own, near=tuple(near), prefix=prefix))
+    return matches
+
+
+def _has_any(column: str, terms: Sequence[str], prefix: str | None = None) -> Q:
+    """`column` (" term term … ") holds one of `terms`, or a term beginning with `prefix`."""
+    condition = Q(pk__in=[])
+    for term in terms:
+        condition |= Q(**{f"{column}__contains": f" {term} "})
+    if prefix:
+        condition |= Q(**{f"{column}__contains": f" {prefix}"})
+    return condition
+
+
+def _text_filter(tracks: QuerySet[Track], matches: list[WordMatch]) -> QuerySet[Track]:
+    if any(not (match.own or match.near or match.prefix) for match in matches):
+        return tracks.none()  # a word with no term (such as "ъ" alone) matches nothing
     if connection.vendor == "postgresql":
-        # Every word as a prefix ("pian" finds "piano"), as the SQLite equivalent finds substrings.
-        tsquery = SearchQuery(
-            " & ".join(f"'{word}':*" for word in words), config="simple", search_type="raw"
-        )
+        # The same test as below, through the GIN index: terms are letters or digits only, so
+        # the "simple" parser keeps each as one lexeme and nothing in them is tsquery syntax.
+        alternatives = []
+        for match in matches:
+            options = [f"'{term}'" for term in (*match.own, *match.near)]
+            options += [f"'{match.prefix}':*"] if match.prefix else []
+            alternatives.append(f"({' | '.join(options)})")
+        tsquery = SearchQuery(" & ".join(alternatives), config="simple", search_type="raw")
         vector = SearchVector("search_document", config="simple")
-        return tracks.annotate(document=vector, rank=SearchRank(vector, tsquery)).filter(
-            document=tsquery
-        )
-    for word in words:
-        tracks = tracks.filter(search_document__contains=word)
+        return tracks.annotate(document=vector).filter(document=tsquery)
+    for match in matches:
+        tracks = tracks.filter(_has_any("search_document", (*match.own, *match.near), match.prefix))
     return tracks
+
+
+def _occurrences(column: str, term: str) -> Any:
+    """How often `term` occurs in `column` (" term  term  … ", each between its own spaces)."""
+    padded = f" {term} "
+    removed = Length(Replace(F(column), Value(padded), Value("")))
+    return (Length(F(column)) - removed) / len(padded)
+
+
+def _relevance(matches: list[WordMatch]) -> Any:
+    """Per word: 4 when a title or the composer holds it as typed, else 2 when they hold it
+    through a typo or a prefix; 2 more when the track holds it as typed anywhere; and 1 for each
+    time a title or the composer has it as typed."""
+    scores = []
+    for match in matches:
+        scores += [
+            Case(
+                When(_has_any("search_title", match.own), then=Value(4)),
+                When(_has_any("search_title", match.near, match.prefix), then=Value(2)),
+                default=Value(0),
+                output_field=IntegerField(),
+            ),
+            Case(
+                When(_has_any("search_document", match.own), then=Value(2)),
+                default=Value(0),
+                output_field=IntegerField(),
+            ),
+            *(_occurrences("search_title", term) for term in match.own),
+        ]
+    return reduce(operator.add, scores)
 
 
 def _check_range(name: str, low: float | None, high: float | None, floor: float) -> None:
@@ -336,7 +449,8 @@ def track_search(
     Facets are given by slug: several values of one facet match any of them; different facets
     all apply. Each facet's counts apply every filter but that facet's own (so a visitor sees
     how many tracks each further choice would give). Ranges are inclusive; durations in seconds.
-    "relevance" sorts by text rank with a query (PostgreSQL) and by title otherwise.
+    "relevance" sorts by `_relevance` with a query and by title otherwise. A query of no words
+    (only characters such as %, \\ or quotes) finds nothing.
     Raises SearchError naming a bad parameter.
     """
     if len(query) > MAX_QUERY_LENGTH:
@@ -360,7 +474,15 @@ def track_search(
     instrument_ids = _facets_by_slug(Instrument, instruments, _("instrument"))
 
     words = query_words(query)
-    base = _text_filter(catalogue_tracks(user=user), words)
+    base = catalogue_tracks(user=user)
+    matches: list[WordMatch] = []
+    if words:
+        matches = word_matches(words)
+        base = _text_filter(base, matches).annotate(rank=_relevance(matches))
+    elif query.strip():
+        # Only characters that are no words (%, \, quotes, operators): they are searched for as
+        # text, and no track's words hold them.
+        base = base.none()
     ranges = Q()
     for name, low, high in (
         ("tempo_bpm", bpm_min, bpm_max),
@@ -382,7 +504,18 @@ def track_search(
             tracks = tracks.filter(pk__in=Track.objects.filter(condition).values("pk"))
     facets: dict[str, list[FacetCount]] = {}
     if with_facets:
-        total, counts = _total_and_facet_counts(base, chosen)
+        # Without text, the counts depend on the filters and the audience alone: kept.
+        key = None
+        if not query.strip():
+            ranges_given = (bpm_min, bpm_max, energy_min, energy_max, duration_min, duration_max)
+            filters = (sorted((name, sorted(ids)) for name, ids in chosen.items()), ranges_given)
+            key = page_cache.counts_key(filters=filters, user=user)
+        kept = page_cache.counts_get(key)
+        if isinstance(kept, tuple):
+            total, counts = kept
+        else:
+            total, counts = _total_and_facet_counts(base, chosen)
+            page_cache.counts_store(key, (total, counts))
         vocabularies = facet_vocabularies()
         facets = {
             relation: _facet_list(vocabularies[relation], counts[relation], chosen[relation])
@@ -391,7 +524,7 @@ def track_search(
     else:
         total = tracks.count()
     pages = max(1, math.ceil(total / page_size))
-    ordering = _ordering(sort, ranked=bool(words) and connection.vendor == "postgresql")
+    ordering = _ordering(sort, ranked=bool(matches))
     start = (page - 1) * page_size
     items = (
         list(tracks_for_listing(tracks).order_by(*ordering)[start : start + page_size])
@@ -405,13 +538,15 @@ def track_search(
 
 
 def _ordering(sort: str, *, ranked: bool) -> list[Any]:
+    # Titles in the active language: the Russian one where there is one, for Russian.
+    title = Coalesce(NullIf("title_ru", Value("")), "title") if _russian() else F("title")
     if sort == "relevance":
-        return [F("rank").desc(), "title", "pk"] if ranked else ["title", "pk"]
+        return [F("rank").desc(), title, "pk"] if ranked else [title, "pk"]
     orderings: dict[str, list[Any]] = {
-        "title": ["title", "pk"],
+        "title": [title, "pk"],
         "newest": [F("release_date").desc(nulls_last=True), "-created_at", "-pk"],
-        "bpm": [F("tempo_bpm").asc(nulls_last=True), "title", "pk"],
-        "duration": [F("duration_seconds").asc(nulls_last=True), "title", "pk"],
+        "bpm": [F("tempo_bpm").asc(nulls_last=True), title, "pk"],
+        "duration": [F("duration_seconds").asc(nulls_last=True), title, "pk"],
     }
     return orderings[sort]
 

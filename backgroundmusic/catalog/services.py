@@ -4,8 +4,10 @@
 command such as `import_tracks`, or an ingest job), which is trusted. A staff actor must be
 allowed to manage the catalogue (`staffroles.selectors.staff_may_manage_catalogue`).
 
-Each track keeps `search_document`: its title, description, composer, tag names and the names of
-its genres, moods and instruments in both languages, lower-cased, which is what search reads
+Each track keeps `search_document` and `search_title`: the search terms (catalog.search_terms) of
+its titles, descriptions, composer, tags and the names of its genres, moods and instruments in
+both languages, and of its titles and composer alone; every term is also kept in
+`SearchTermVariant` under its one-letter deletions, for typo tolerance. That is what search reads
 (selectors.track_search). The writes that change what the /catalog/ listing shows (tracks and
 facets; collections are not on it) call `page_cache.listing_changed`, as does media's ingest
 when a master becomes ready (`listing_changed` here).
@@ -17,7 +19,7 @@ from datetime import date
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
@@ -25,7 +27,7 @@ from backgroundmusic.accounts.models import User
 from backgroundmusic.audit.models import AuditAction
 from backgroundmusic.audit.refusals import refusals_audited
 from backgroundmusic.audit.services import audit_record
-from backgroundmusic.catalog import page_cache
+from backgroundmusic.catalog import page_cache, search_terms
 from backgroundmusic.catalog.models import (
     DEFAULT_RIGHTS_HOLDER,
     Collection,
@@ -35,6 +37,7 @@ from backgroundmusic.catalog.models import (
     Instrument,
     Mood,
     MusicalKey,
+    SearchTermVariant,
     Tag,
     Track,
 )
@@ -48,8 +51,10 @@ FACET_MODELS: dict[str, type[Facet]] = {"genre": Genre, "mood": Mood, "instrumen
 TRACK_FIELDS = frozenset(
     {
         "title",
+        "title_ru",
         "slug",
         "description",
+        "description_ru",
         "rights_holder",
         "composer",
         "catalogue_code",
@@ -124,35 +129,77 @@ def _words(text: str) -> str:
     return " ".join(text.split())
 
 
-def search_document_for(*, track: Track) -> str:
-    """What search reads for a track (saved tracks only: it reads the track's facets and tags)."""
-    parts: list[str] = [track.title, track.description, track.composer]
-    parts += [tag.name for tag in track.tags.all()]
+def _padded(terms: Iterable[str]) -> str:
+    return f" {' '.join(terms)} "
+
+
+def search_document_for(*, track: Track) -> tuple[str, str]:
+    """What search reads for a track (saved tracks only: it reads the track's facets and tags):
+    its document, " term term … ", each term once; and its title terms, " term  term  … ", each
+    as often as it occurs (which ranks a title that repeats a word above one that has it once)
+    and each between its own two spaces, so every occurrence can be counted."""
+    titles = (track.title, track.title_ru, track.composer)
+    texts: list[str] = [*titles, track.description, track.description_ru]
+    for tag in track.tags.all():
+        texts += [tag.name, tag.name_ru]
     for related in (track.genres, track.moods, track.instruments):
         for facet in related.all():
-            parts += [facet.name_en, facet.name_ru]
-    return _words(" ".join(part for part in parts if part)).lower()
+            texts += [facet.name_en, facet.name_ru]
+    title_terms = search_terms.text_terms(*titles, each_once=False)
+    return _padded(search_terms.text_terms(*texts)), "".join(f" {term} " for term in title_terms)
+
+
+def search_terms_remember(terms: Iterable[str]) -> None:
+    """Keeps every term not yet known under its one-letter deletions (SearchTermVariant)."""
+    terms = set(terms)
+    known = set(
+        SearchTermVariant.objects.filter(variant__in=terms, term__in=terms)
+        .filter(variant=models.F("term"))
+        .values_list("term", flat=True)
+    )
+    SearchTermVariant.objects.bulk_create(
+        [
+            SearchTermVariant(variant=variant, term=term)
+            for term in sorted(terms - known)
+            for variant in sorted(search_terms.deletions(term))
+        ],
+        ignore_conflicts=True,
+    )
 
 
 def _refresh_search_document(track: Track) -> None:
-    document = search_document_for(track=track)
-    if document != track.search_document:
-        track.search_document = document
-        Track.objects.filter(pk=track.pk).update(search_document=document)
+    document, title = search_document_for(track=track)
+    if (document, title) != (track.search_document, track.search_title):
+        track.search_document, track.search_title = document, title
+        Track.objects.filter(pk=track.pk).update(search_document=document, search_title=title)
+        search_terms_remember(document.split())
 
 
-def _tag_objects(names: Iterable[str]) -> list[Tag]:
-    """Tags by name (spaces collapsed, lower-case), created when new; duplicates dropped."""
+TagName = str | tuple[str, str]
+
+
+def _tag_objects(names: Iterable[TagName], track: Track) -> list[Tag]:
+    """Tags by name (spaces collapsed, lower-case), created when new; duplicates dropped. A tag
+    given as (English, Russian) gets that Russian name, and the other tracks holding it their
+    search documents refreshed."""
     tags: dict[str, Tag] = {}
     for raw in names:
-        name = _words(str(raw)).lower()
+        english, russian = raw if isinstance(raw, tuple) else (raw, "")
+        name, name_ru = _words(str(english)).lower(), _words(str(russian)).lower()
         if not name or name in tags:
             continue
-        if len(name) > 60:
+        if len(name) > 60 or len(name_ru) > 60:
             raise CatalogueError(
-                _("A tag may be at most 60 characters long: “%(tag)s”.") % {"tag": name[:60]}
+                _("A tag may be at most 60 characters long: “%(tag)s”.")
+                % {"tag": (name if len(name) > 60 else name_ru)[:60]}
             )
-        tags[name], _created = Tag.objects.get_or_create(name=name)
+        tag, _created = Tag.objects.get_or_create(name=name, defaults={"name_ru": name_ru})
+        if name_ru and tag.name_ru != name_ru:
+            tag.name_ru = name_ru
+            tag.save(update_fields=["name_ru"])
+            for other in Track.objects.filter(tags=tag).exclude(pk=track.pk):
+                _refresh_search_document(other)
+        tags[name] = tag
     return list(tags.values())
 
 
@@ -236,7 +283,7 @@ def _apply(track: Track, changes: dict[str, Any]) -> None:
     for name, value in changes.items():
         if name in _M2M or name == "slug":
             continue
-        if isinstance(value, str) and name not in ("description",):
+        if isinstance(value, str) and name not in ("description", "description_ru"):
             value = value.strip()
         setattr(track, name, value)
     slug = str(changes.get("slug") or "").strip()
@@ -262,7 +309,7 @@ def _apply(track: Track, changes: dict[str, Any]) -> None:
             model = FACET_MODELS[name[:-1]]
             getattr(track, name).set(_facet_objects(model, changes[name]))
     if "tags" in changes:
-        track.tags.set(_tag_objects(changes["tags"]))
+        track.tags.set(_tag_objects(changes["tags"], track))
     _refresh_search_document(track)
 
 
@@ -273,14 +320,16 @@ def track_create(
     actor: Actor,
     title: str,
     catalogue_code: str,
+    title_ru: str = "",
     slug: str = "",
     description: str = "",
+    description_ru: str = "",
     rights_holder: str = DEFAULT_RIGHTS_HOLDER,
     composer: str = "",
     genres: Sequence[Facet | int | str] = (),
     moods: Sequence[Facet | int | str] = (),
     instruments: Sequence[Facet | int | str] = (),
-    tags: Sequence[str] = (),
+    tags: Sequence[TagName] = (),
     tempo_bpm: int | None = None,
     musical_key: str = "",
     energy: int = 5,
@@ -289,7 +338,8 @@ def track_create(
     release_date: date | None = None,
     is_published: bool = False,
 ) -> Track:
-    """A new track. Facets are given as objects, ids or slugs; tags as names (created when new).
+    """A new track. Facets are given as objects, ids or slugs; tags as names or (English, Russian)
+    pairs (created when new).
     The slug is made from the title when not given. Refuses a used catalogue code or slug."""
     _require_manager(actor)
     track = Track(rights_holder=rights_holder or DEFAULT_RIGHTS_HOLDER)
@@ -297,9 +347,11 @@ def track_create(
         track,
         {
             "title": title,
+            "title_ru": title_ru,
             "catalogue_code": catalogue_code,
             "slug": slug,
             "description": description,
+            "description_ru": description_ru,
             "rights_holder": rights_holder or DEFAULT_RIGHTS_HOLDER,
             "composer": composer,
             "genres": genres,

@@ -20,6 +20,7 @@ class TrackForm(Form):
     """Every editable field of a track; the service checks the rules again."""
 
     title = forms.CharField(label=_("Title"), max_length=200)
+    title_ru = forms.CharField(label=_("Title in Russian"), max_length=200, required=False)
     slug = forms.SlugField(
         label=_("Address"),
         max_length=220,
@@ -33,6 +34,11 @@ class TrackForm(Form):
         label=_("Description"),
         required=False,
         max_length=DESCRIPTION_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+    description_ru = forms.CharField(
+        label=_("Description in Russian"),
+        required=False,
         widget=forms.Textarea(attrs={"rows": 4}),
     )
     genres = FacetChoiceField(label=_("Genres"), model=Genre)
@@ -72,11 +78,13 @@ class TrackForm(Form):
     def initial_for(track: Track) -> dict[str, Any]:
         return {
             "title": track.title,
+            "title_ru": track.title_ru,
             "slug": track.slug,
             "catalogue_code": track.catalogue_code,
             "composer": track.composer,
             "rights_holder": track.rights_holder,
             "description": track.description,
+            "description_ru": track.description_ru,
             "genres": list(track.genres.all()),
             "moods": list(track.moods.all()),
             "instruments": list(track.instruments.all()),

@@ -49,10 +49,10 @@ def track_rows(request: HttpRequest, tracks: list[Track]) -> list[TrackRow]:
     return [
         TrackRow(
             slug=track.slug,
-            title=track.title,
+            title=selectors.track_title(track),
             url=f"{track_url}{track.slug}/",
             preview_url=urls[track.pk],
-            play_label=_("Play the preview of %(title)s") % {"title": track.title},
+            play_label=_("Play the preview of %(title)s") % {"title": selectors.track_title(track)},
             composer=track.composer,
             facets=_facets_text(track),
             numbers=_numbers_text(track),

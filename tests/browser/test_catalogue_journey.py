@@ -1,6 +1,7 @@
 """A visitor searches the catalogue with two facets, opens a track, plays its preview and moves
 on to another page: the mini-player keeps playing the same <audio> element (htmx hx-boost with
-the player hx-preserve'd)."""
+the player hx-preserve'd). Choosing a facet or a sort order applies at once, the new count is
+announced, and on a phone the filters fold away."""
 
 import re
 
@@ -56,11 +57,15 @@ def test_the_preview_keeps_playing_across_pages(live_server, page: Page, catalog
     page.goto(f"{live_server.url}/catalog/")
     expect(page.locator(".results-count")).to_have_text("3 tracks")
 
+    # Each choice applies at once, without the Search button; the focus stays on the box ticked.
     page.get_by_label("Ambient").check()
+    expect(page.locator(".results-count")).to_have_text("2 tracks")
+    expect(page.locator("#results-status")).to_have_text("2 tracks")
+    expect(page.get_by_label("Ambient")).to_be_focused()
     page.get_by_label("Piano").check()
-    page.get_by_role("button", name="Search", exact=True).click()
     expect(page).to_have_url(re.compile(r"/catalog/\?.*genre=ambient.*instrument=piano"))
     expect(page.locator(".results-count")).to_have_text("1 track")
+    expect(page.locator("#results-status")).to_have_text("1 track")
     expect(page.locator(".track-title")).to_have_text(["Morning Light"])
 
     page.get_by_role("link", name="Morning Light").click()
@@ -102,3 +107,28 @@ def test_the_preview_keeps_playing_across_pages(live_server, page: Page, catalog
     page.keyboard.press("Enter")
     page.wait_for_function("() => document.getElementById('player-audio').paused")
     assert errors == []
+
+
+def test_on_a_phone_the_filters_fold_and_a_sort_applies_at_once(live_server, page: Page, catalogue):
+    page.set_viewport_size({"width": 390, "height": 800})
+    page.goto(f"{live_server.url}/catalog/?q=morning+OR+sonata")
+    expect(page.locator(".results-count")).to_have_text("0 tracks")
+    page.goto(f"{live_server.url}/catalog/")
+    status = page.locator("#results-status")
+    expect(status).to_have_attribute("aria-live", "polite")
+    expect(status).to_have_text("3 tracks")
+    ambient = page.get_by_label("Ambient")
+    expect(ambient).to_be_hidden()
+    page.get_by_text("Filters", exact=True).click()
+    expect(ambient).to_be_visible()
+    ambient.check()
+    expect(page.locator(".results-count")).to_have_text("2 tracks")
+    # The same live region, not a new one, says the new count.
+    expect(status).to_have_text("2 tracks")
+    # Chosen filters keep the fold open.
+    expect(page.get_by_label("Piano")).to_be_visible()
+    page.get_by_label("Sort by").select_option("title")
+    expect(page).to_have_url(re.compile(r"sort=title"))
+    expect(page.locator(".track-title")).to_have_text(["City Run", "Morning Light"])
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390

@@ -13,6 +13,8 @@ catalogue code already in the database is skipped, so edit a published code's so
 
 from dataclasses import dataclass
 
+from backgroundmusic.catalog.demo import russian
+
 ARRANGER = "MUSWAY STUDIO"
 MIN_SECONDS = 120.0
 
@@ -47,6 +49,30 @@ class Recipe:
     @property
     def short_work(self) -> str:
         return self.work.split(":")[0].split(" (")[0]
+
+    @property
+    def title_ru(self) -> str:
+        return (
+            f"{russian.NAMES[self.name]} — {russian.WORKS[self.short_work]}, "
+            f"для {russian.ENSEMBLES[self.ensemble]}"
+        )
+
+    @property
+    def description_ru(self) -> str:
+        movement = self.work.partition(":")[2].strip()
+        work = russian.WORKS[self.short_work] + (f": {movement}" if movement else "")
+        played = {1: "", 2: " Пьеса звучит дважды, чтобы трек был полной длины."}
+        return (
+            f"{russian.COMPOSERS[self.composer]}, {work}, аранжировка {ARRANGER} для "
+            f"{russian.ENSEMBLES[self.ensemble]}, ♩ = {self.bpm:g}.{played.get(self.repeats, '')} "
+            f"Сыграно по общедоступной партитуре из корпуса music21 ({self.source}) через "
+            "звуковой банк General MIDI."
+        )
+
+    @property
+    def tag_pairs(self) -> tuple[tuple[str, str], ...]:
+        """The tags as (English, Russian) pairs."""
+        return tuple((tag, russian.TAGS[tag]) for tag in self.tags)
 
     @property
     def description(self) -> str:

@@ -166,14 +166,16 @@ def track_for_recipe(*, recipe: Recipe, rendered: Rendered) -> Track:
     return catalogue.track_create(
         actor=None,
         title=recipe.title,
+        title_ru=recipe.title_ru,
         slug=slugify(recipe.name),
         catalogue_code=recipe.code,
         description=recipe.description,
+        description_ru=recipe.description_ru,
         composer=recipe.composer,  # the arrangement is named in the description
         genres=recipe.genres,
         moods=recipe.moods,
         instruments=recipe_instruments(recipe),
-        tags=recipe.tags,
+        tags=recipe.tag_pairs,
         tempo_bpm=round(recipe.bpm),
         musical_key=rendered.musical_key,
         energy=recipe.energy,

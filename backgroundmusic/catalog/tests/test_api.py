@@ -43,6 +43,7 @@ def test_track_search(client, tracks):
     assert item == {
         "slug": "morning-light",
         "title": "Morning Light",
+        "title_ru": "",
         "composer": "",
         "rights_holder": "MUSWAY STUDIO",
         "catalogue_code": "MW-1",

@@ -39,7 +39,10 @@ def test_catalogue_lists_searches_and_keeps_filters_in_the_url(client, tracks):
     assert '<a href="#results-title">Skip the filters: 1 track</a>' in html
     assert 'href="/catalog/morning-light/"' in html
     assert "/catalog/city-run/" not in html
-    assert re.search(r'<input type="checkbox" name="genre" value="ambient" checked>', html)
+    assert (
+        '<input type="checkbox" name="genre" value="ambient" id="facet-genre-ambient" checked>'
+        in html
+    )
     # The play button carries the signed preview URL; a track without a preview shows none.
     assert re.search(
         r'class="play-preview" data-src="/stream/[^"]+" data-title="Morning Light"', html
@@ -177,7 +180,7 @@ def test_creating_a_track_needs_the_catalogue_permission(kind, expected, caller_
     if kind in ("content_manager", "administrator"):
         assert created is not None
         assert response["Location"] == f"/staff/catalogue/tracks/{created.pk}/"
-        assert created.search_document == "new dawn film sunrise ambient эмбиент"
+        assert created.search_document == " nev davn film sunrise sunris ambient embient "
         assert (created.tempo_bpm, created.energy, created.is_published) == (90, 4, False)
     else:
         assert created is None
@@ -292,3 +295,27 @@ def test_how_demo_audio_was_made_is_on_the_staff_page_only(client, caller_for):
     other = ready_track(title="Not a demo", catalogue_code="MW-77")
     page = manager.get(f"/staff/catalogue/tracks/{other.pk}/")
     assert "track-production" not in page.content.decode()
+def test_the_russian_pages_show_the_russian_title_description_and_tags(client):
+    make_facets()
+    ready_track(
+        title="Clockwork Waltz",
+        title_ru="Заводной вальс",
+        description="A music box.",
+        description_ru="Музыкальная шкатулка.",
+        tags=[("toys", "игрушки")],
+        catalogue_code="MW-1",
+        preview_seconds=1.0,
+    )
+    russian = client.get("/catalog/?q=вальсы", HTTP_ACCEPT_LANGUAGE="ru").content.decode()
+    assert '<a class="track-title" href="/catalog/clockwork-waltz/">Заводной вальс</a>' in russian
+    assert 'aria-label="Прослушать фрагмент трека «Заводной вальс»"' in russian
+    english = client.get("/catalog/?q=waltzes", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert '<a class="track-title" href="/catalog/clockwork-waltz/">Clockwork Waltz</a>' in english
+    page = client.get("/catalog/clockwork-waltz/", HTTP_ACCEPT_LANGUAGE="ru").content.decode()
+    assert "<h1>Заводной вальс</h1>" in page
+    assert '<p class="track-description">Музыкальная шкатулка.</p>' in page
+    assert 'href="/catalog/?q=%D0%B8%D0%B3%D1%80%D1%83%D1%88%D0%BA%D0%B8">игрушки</a>' in page
+    page = client.get("/catalog/clockwork-waltz/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "<h1>Clockwork Waltz</h1>" in page
+    assert '<p class="track-description">A music box.</p>' in page
+    assert 'href="/catalog/?q=toys">toys</a>' in page

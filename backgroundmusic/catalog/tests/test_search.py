@@ -75,7 +75,7 @@ def test_only_published_tracks_with_a_ready_master_are_listed(catalogue):
         ("ФОРТЕПИАНО", ["City Run", "Morning Light", "Sonata Allegro"]),  # Russian facet name
         ("струнные воодушевляющее", ["City Run"]),
         ("piano nothing", []),  # every word must match
-        ("  !!  ", ["City Run", "Morning Light", "Sonata Allegro"]),  # no words: no text filter
+        ("  !!  ", []),  # no words: the characters are searched for as text, and found nowhere
     ],
 )
 def test_every_query_word_must_match_in_either_language(catalogue, query, expected):
@@ -192,3 +192,30 @@ def test_waveform_points_follow_min_and_max():
     )
     assert waveform_svg_points([]) == ""
     assert waveform_svg_points(["junk", None]) == ""
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["chaikovsky", "Tchaikovsky", "чайковского", "Чайковский", "chaikovskiy", "щелкунчик"],
+)
+def test_a_name_is_found_in_either_alphabet(catalogue, query):
+    ready_track(
+        title="Вальс цветов",
+        title_ru="Вальс цветов",
+        catalogue_code="MW-7",
+        composer="Пётр Чайковский",
+        tags=[("nutcracker", "щелкунчик")],
+    )
+    assert titles(track_search(user=ANYONE, query=query)) == ["Вальс цветов"]
+
+
+def test_the_russian_title_is_sorted_by_in_russian(catalogue):
+    ready_track(title="Zebra Dance", title_ru="Аист", catalogue_code="MW-8")
+    ready_track(title="Apple Tree", title_ru="Яблоня", catalogue_code="MW-9")
+
+    def ours(result):
+        return [title for title in titles(result) if title in ("Zebra Dance", "Apple Tree")]
+
+    with translation.override("ru"):
+        assert ours(track_search(user=ANYONE, sort="title")) == ["Zebra Dance", "Apple Tree"]
+    assert ours(track_search(user=ANYONE, sort="title")) == ["Apple Tree", "Zebra Dance"]

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('catalog', '0002_track_search_index'),
+        ('catalog', '0004_track_title_order_indexes'),
     ]
 
     operations = [
