@@ -295,6 +295,8 @@ def test_how_demo_audio_was_made_is_on_the_staff_page_only(client, caller_for):
     other = ready_track(title="Not a demo", catalogue_code="MW-77")
     page = manager.get(f"/staff/catalogue/tracks/{other.pk}/")
     assert "track-production" not in page.content.decode()
+
+
 def test_the_russian_pages_show_the_russian_title_description_and_tags(client):
     make_facets()
     ready_track(
