@@ -826,7 +826,8 @@ def test_playlist_page(count, client, django_assert_num_queries):
 @pytest.mark.parametrize("count", SIZES)
 def test_track_page_signed_in_with_playlists(count, client, django_assert_num_queries):
     """The track page of a signed-in person: whether the track is a favourite and their
-    playlists for "Add to playlist" cost one query each, however many playlists they have."""
+    playlists for "Add to playlist" cost one query each, however many playlists they have; so do
+    the plans on sale and the person's licences that cover the track."""
     from backgroundmusic.library import services as library
 
     owner = UserFactory.create()
@@ -834,7 +835,7 @@ def test_track_page_signed_in_with_playlists(count, client, django_assert_num_qu
         library.playlist_create(person=owner, name=f"Playlist {number}")
     track = tracks(1)[0]
     page = assert_page_queries(
-        signed_in(client, owner), f"/catalog/{track.slug}/", 21, django_assert_num_queries
+        signed_in(client, owner), f"/catalog/{track.slug}/", 23, django_assert_num_queries
     )
     select = re.search(r'<select id="playlist-add-select".*?</select>', page, re.S)
     assert select is not None and select.group().count("<option ") == count

@@ -28,6 +28,9 @@ from backgroundmusic.privacy.kernel.registry import data_map
 # A domain as the mail code sends it: dot-separated labels of ASCII letters, digits and hyphens.
 MAILABLE_DOMAIN = re.compile(r"[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*")
 
+# The `app` allauth's two-factor views name when they ask whether to reauthenticate.
+MFA_APP = "allauth.mfa"
+
 USERNAME_LOOKS_TAKEN = gettext_lazy(
     "This username looks the same as one that is already taken. Please choose another."
 )
@@ -117,11 +120,15 @@ class AccountAdapter(DefaultAccountAdapter):
     def is_reauthentication_required(self, *, app: str, **kwargs: Any) -> bool:
         # allauth counts only a password or code typed again on its reauthentication page, so
         # a staff member who had just signed in was asked for the password a second time before
-        # setting up two-factor sign-in. A sign-in within the same window counts as well.
+        # setting up two-factor sign-in. For the two-factor pages a sign-in within the same
+        # window counts as well; our own sensitive actions (downloading or deleting one's data)
+        # still ask again, however fresh the sign-in.
         if not super().is_reauthentication_required(app=app, **kwargs):
             return False
         request = allauth_context.request
-        return request is None or not authenticated_recently(request)
+        if app != MFA_APP or request is None:
+            return True
+        return not authenticated_recently(request)
 
     def save_user(self, request: HttpRequest, user: User, form: Any, commit: bool = True) -> User:
         user = super().save_user(request, user, form, commit=commit)

@@ -51,6 +51,17 @@ def test_the_api_docs_list_every_operation_from_the_site_alone(live_server, page
             "/api/me/orders",
             "/api/me/orders/{public_id}",
             "/api/me/downloads",
+            "/api/me/favourites",
+            "/api/me/favourites/{slug}",
+            "/api/me/favourites/{slug}",
+            "/api/me/playlists",
+            "/api/me/playlists",
+            "/api/me/playlists/{playlist_id}",
+            "/api/me/playlists/{playlist_id}",
+            "/api/me/playlists/{playlist_id}",
+            "/api/me/playlists/{playlist_id}/entries",
+            "/api/me/playlists/{playlist_id}/entries/{entry_id}",
+            "/api/me/playlists/{playlist_id}/order",
         ]
     )
     expect(page.locator(".opblock-summary-method").first).to_have_text("GET")

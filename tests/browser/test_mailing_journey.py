@@ -174,7 +174,7 @@ def test_an_editor_writes_previews_tests_and_schedules_and_the_reader_unsubscrib
         [
             "Spring releases",
             "Sent",
-            re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d"),
+            re.compile(r"\d{1,2} \w+ \d{4}, \d\d:\d\d UTC\+3"),
             "1",
             "1",
             "0",

@@ -23,6 +23,8 @@ from backgroundmusic.catalog.tests.fixtures import make_facets, ready_track
 from backgroundmusic.core import clock
 from backgroundmusic.incidents import services as incidents
 from backgroundmusic.incidents.tests.scene import FACTS
+from backgroundmusic.library import services as library
+from backgroundmusic.library.models import PLAYLIST_NAME_MAX_LENGTH
 from backgroundmusic.mailing import services as mailing
 from backgroundmusic.mailing.tests.scene import TEXT
 from backgroundmusic.privacy import demo as privacy_demo
@@ -81,6 +83,7 @@ NOT_MEASURED = {
     "privacy:restriction": "POST only: the privacy center's restriction switch",
     "privacy:export_request": "POST only: the privacy center's export button",
     "licensing:cart_add": "POST only: the buttons that add to the cart",
+    "library:entry_add": "POST only: the track page's Add to playlist",
     "licensing:checkout": "redirects to the cart when the cart is empty",
     "analytics_staff:dashboard_csv": "a CSV file",
     "api:openapi-json": "JSON",
@@ -91,6 +94,9 @@ NOT_MEASURED = {
     "api:my_agreements": "JSON",
     "api:my_orders": "JSON",
     "api:my_downloads": "JSON",
+    "api:my_favourites": "JSON",
+    "api:my_playlists": "JSON",
+    "api:playlist_post": "JSON",
     "api:api-root": "JSON",
 }
 
@@ -164,6 +170,9 @@ PAGES: dict[str, list[str]] = {
         "/licences/{agreement}/certificate/",
         "/licences/{agreement}/coverage/",
         "/licences/{agreement}/renew/",
+        "/account/favourites/",
+        "/account/playlists/",
+        "/account/playlists/{playlist}/",
     ],
     "privacy officer": [
         "/staff/",
@@ -249,6 +258,9 @@ def _scene() -> Scene:
         subject=customer,
         requester_contact=f"{LONG_USERNAME}@example.org",
     )
+    library.favourite_add(person=customer, slug=track.slug)
+    playlist = library.playlist_create(person=customer, name="P" * PLAYLIST_NAME_MAX_LENGTH)
+    library.playlist_entry_add(person=customer, playlist_id=playlist.pk, slug=track.slug)
     incident = incidents.incident_open(actor=officer, facts=FACTS)
     editor = StaffFactory.create(role=StaffRole.NEWSLETTER_EDITOR)
     campaign = mailing.campaign_create(actor=editor, text=TEXT)
@@ -277,6 +289,7 @@ def _scene() -> Scene:
             "request": request.pk,
             "incident": incident.pk,
             "campaign": campaign.pk,
+            "playlist": playlist.pk,
         },
     )
 

@@ -248,7 +248,7 @@ def test_the_catalogue_shows_the_progress_until_the_last_track_is_ready(client, 
     html = client.get("/catalog/").content.decode()
     assert progress_of(html) is None
     assert "Demo tracks ready" not in html
-    assert "hx-trigger" not in html
+    assert 'hx-trigger="every 5s"' not in html
     assert 'data-slug="morning-courtyard"' in html and 'data-slug="quiet-library"' in html
 
 

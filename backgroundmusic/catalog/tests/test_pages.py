@@ -258,7 +258,10 @@ def test_a_collection_is_shown_in_the_visitors_language_and_linked_from_the_cata
     assert '<a href="/catalog/collections/cafe-mornings/">Café mornings</a>' in listed
     page = client.get("/catalog/collections/cafe-mornings/").content.decode()
     assert "<h1>Café mornings</h1>" in page and "<p>Bright tracks.</p>" in page
-    assert re.findall(r'data-slug="([-a-z]+)"', page) == ["city-run", "morning-light"]
+    assert re.findall(r'<li class="track-row" data-slug="([-a-z]+)"', page) == [
+        "city-run",
+        "morning-light",
+    ]
     client.cookies["django_language"] = "ru"
     listed = client.get("/catalog/collections/").content.decode()
     assert '<a href="/catalog/collections/cafe-mornings/">Утро в кафе</a>' in listed
@@ -309,10 +312,13 @@ def test_the_russian_pages_show_the_russian_title_description_and_tags(client):
         preview_seconds=1.0,
     )
     russian = client.get("/catalog/?q=вальсы", HTTP_ACCEPT_LANGUAGE="ru").content.decode()
-    assert '<a class="track-title" href="/catalog/clockwork-waltz/">Заводной вальс</a>' in russian
+    assert (
+        '<a class="track-title" href="/catalog/clockwork-waltz/" title="Заводной вальс">'
+        "Заводной вальс</a>" in russian
+    )
     assert 'aria-label="Прослушать фрагмент трека «Заводной вальс»"' in russian
     english = client.get("/catalog/?q=waltzes", HTTP_ACCEPT_LANGUAGE="en").content.decode()
-    assert '<a class="track-title" href="/catalog/clockwork-waltz/">Clockwork Waltz</a>' in english
+    assert '<a class="track-title" href="/catalog/clockwork-waltz/" title="Clockwork Waltz">Clockwork Waltz</a>' in english
     page = client.get("/catalog/clockwork-waltz/", HTTP_ACCEPT_LANGUAGE="ru").content.decode()
     assert "<h1>Заводной вальс</h1>" in page
     assert '<p class="track-description">Музыкальная шкатулка.</p>' in page
