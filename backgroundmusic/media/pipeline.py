@@ -21,9 +21,7 @@ from typing import IO, Any
 import av
 import lameenc
 import numpy as np
-import pyloudnorm
 from django.utils.translation import gettext as _
-from scipy.signal import resample_poly
 
 from backgroundmusic.core.errors import DomainError
 
@@ -254,6 +252,8 @@ class Loudness:
 
 def true_peak_dbtp(audio: np.ndarray) -> float:
     """Peak of the 4× oversampled signal (BS.1770 annex 2), in chunks with overlap."""
+    from scipy.signal import resample_poly  # see loudness
+
     pad = 64
     peak = 0.0
     total = audio.shape[0]
@@ -286,6 +286,10 @@ def loudness(audio: np.ndarray) -> Loudness:
     """Integrated loudness (BS.1770-4) and loudness range (EBU Tech 3342) as pyloudnorm measures
     them, to within 1e-6 LU, but K-weighting the signal once for both and gating with running
     sums: pyloudnorm filters twice and sums every block in a Python loop (3.5x slower)."""
+    # SciPy (which pyloudnorm imports) takes about a second to import: loaded by the ingest
+    # that needs it, not by every process that imports the pipeline for its constants.
+    import pyloudnorm
+
     meter = pyloudnorm.Meter(RATE)
     # Tech 3342 measures the signal followed by 1.5 s of silence; the filters are causal, so the
     # first audio.shape[0] samples of the padded signal are the unpadded one's.
@@ -356,6 +360,8 @@ _ONSET_HOP = 60  # 200 frames per second
 
 def onset_strength(audio: np.ndarray) -> tuple[np.ndarray, float]:
     """Spectral flux of the mix at 12 kHz: one value per 5 ms frame, and the frame rate."""
+    from scipy.signal import resample_poly  # see loudness
+
     mono = resample_poly(audio.mean(axis=1), 1, RATE // _ONSET_RATE).astype(np.float32)
     if mono.size < _ONSET_FFT * 2:
         return np.zeros(0, dtype=np.float32), _ONSET_RATE / _ONSET_HOP
