@@ -352,8 +352,10 @@ def test_catalogue_edits():
             {
                 "kind": "album",
                 "title": "Tides",
+                "title_ru": "",
                 "slug": "tides",
                 "is_published": False,
+                "is_featured": False,
                 "track_ids": [track.pk],
             },
         ),
