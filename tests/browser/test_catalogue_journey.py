@@ -109,7 +109,9 @@ def test_the_preview_keeps_playing_across_pages(live_server, page: Page, catalog
     assert errors == []
 
 
-def test_on_a_phone_the_filters_fold_and_a_sort_applies_at_once(live_server, page: Page, catalogue):
+def test_on_a_phone_two_facets_and_a_sort_apply_at_once_and_a_result_plays(
+    live_server, page: Page, catalogue
+):
     page.set_viewport_size({"width": 390, "height": 800})
     page.goto(f"{live_server.url}/catalog/?q=morning+OR+sonata")
     expect(page.locator(".results-count")).to_have_text("0 tracks")
@@ -130,5 +132,16 @@ def test_on_a_phone_the_filters_fold_and_a_sort_applies_at_once(live_server, pag
     page.get_by_label("Sort by").select_option("title")
     expect(page).to_have_url(re.compile(r"sort=title"))
     expect(page.locator(".track-title")).to_have_text(["City Run", "Morning Light"])
+    # A second facet, again without a button, then a result plays from the list.
+    page.get_by_label("Piano").check()
+    expect(page).to_have_url(re.compile(r"genre=ambient.*instrument=piano"))
+    expect(status).to_have_text("1 track")
+    expect(page.locator(".track-title")).to_have_text(["Morning Light"])
+    page.locator('.track-row[data-slug="morning-light"] .play-preview').click()
+    expect(page.locator("#player .player-title")).to_have_text("Morning Light")
+    page.wait_for_function(
+        "() => { const a = document.getElementById('player-audio');"
+        " return !a.paused && a.currentTime > 0.3; }"
+    )
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 390

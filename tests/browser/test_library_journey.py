@@ -9,9 +9,8 @@ from django.test import Client
 from playwright.sync_api import BrowserContext, Page, expect
 
 from backgroundmusic.accounts.models import User
-from backgroundmusic.accounts.tests.factories import UserFactory
-from backgroundmusic.library import services
-from backgroundmusic.library.models import Favourite, PlaylistEntry
+from backgroundmusic.accounts.tests.factories import PASSWORD, UserFactory
+from backgroundmusic.library.models import Favourite, Playlist, PlaylistEntry
 from backgroundmusic.media.tests.streaming_fixtures import playable_track
 
 pytestmark = [
@@ -20,6 +19,7 @@ pytestmark = [
 ]
 
 PHONE = {"width": 390, "height": 844}
+LOG_OUT = {"en-US": "Log out", "ru-RU": "Выйти"}
 
 
 def signed_in(context: BrowserContext, base: str, user: User) -> None:
@@ -73,7 +73,14 @@ def test_the_library_on_a_phone(live_server, new_context, locale):
     expect(page.locator("button.favourite-button")).to_have_attribute("aria-pressed", "true")
     assert Favourite.objects.filter(person=owner).count() == 2
 
-    playlist = services.playlist_create(person=owner, name="A rather long name " * 5)
+    # A playlist made on the playlists page, named at the longest a name may be.
+    name = ("A rather long name " * 6)[:100].strip()
+    page.goto(f"{base}/account/playlists/")
+    page.locator(".playlist-form input[name=name]").fill(name)
+    page.locator(".playlist-form button[type=submit]").click()
+    expect(page.locator(".messages")).to_be_visible()
+    playlist = Playlist.objects.get(owner=owner)
+    assert playlist.name == name
     page.goto(f"{base}/catalog/{second.slug}/")
     page.locator(".playlist-add button[type=submit]").click()
     expect(page.locator(".messages")).to_be_visible()
@@ -87,6 +94,18 @@ def test_the_library_on_a_phone(live_server, new_context, locale):
     page.locator("button.play-all").click()
     expect(page.locator("#player")).to_be_visible()
     expect(page.locator("#player .player-title")).to_have_text(second.title)
+
+    # Signed out and in again with the password: the favourites and the playlist are there.
+    page.get_by_role("button", name=LOG_OUT[locale]).click()
+    page.goto(f"{base}/accounts/login/")
+    page.locator("#id_login").fill(owner.username)
+    page.locator("#id_password").fill(PASSWORD)
+    with page.expect_navigation():
+        page.locator("#id_password").press("Enter")
+    page.goto(f"{base}/account/favourites/")
+    expect(page.locator(".library-row")).to_have_count(2)
+    page.goto(f"{base}/account/playlists/")
+    expect(page.locator(".playlist-card a")).to_have_text([name])
 
     found = [
         issue
