@@ -516,21 +516,29 @@ def test_demo_editions_are_the_projects_own_texts_and_publishing_them_is_idempot
             ("privacy_policy", "2026-12-01", []),
             ("privacy_policy", "2026-12-04", ["newsletter"]),
             ("privacy_policy", "2026-12-05", []),
+            ("privacy_policy", "2026-12-06", []),
             ("terms_of_use", "2025-06-01", []),
             ("terms_of_use", "2026-12-05", []),
         ]
-        # The editions naming the operator from the configuration take effect the next day.
+        # The editions naming the operator from the configuration take effect the next day, the
+        # one naming the library the day after.
         assert current_edition(kind=PP) == editions[3]
-        assert current_edition(kind=TERMS) == editions[5]
+        assert current_edition(kind=TERMS) == editions[6]
     with clock.frozen_at(datetime(2026, 12, 5, 0, 0, tzinfo=UTC)):
         assert current_edition(kind=PP) == editions[4]
-        assert current_edition(kind=TERMS) == editions[6]
-    assert PolicyEdition.objects.count() == 7
+        assert current_edition(kind=TERMS) == editions[7]
+    with clock.frozen_at(datetime(2026, 12, 6, 0, 0, tzinfo=UTC)):
+        assert current_edition(kind=PP) == editions[5]
+        assert "the playlists you make" in editions[5].body_en
+        assert "ваши плейлисты" in editions[5].body_ru
+    assert PolicyEdition.objects.count() == 8
     for edition in editions:
         assert edition_hash_matches(edition=edition)
         assert edition.published_by_id is None  # seeded
         assert edition.body_en.strip() and edition.body_ru.strip()
-    assert [e.published_at == e.effective_at for e in editions] == [True] * 4 + [False, True, False]
+    assert [e.published_at == e.effective_at for e in editions] == (
+        [True] * 4 + [False, False, True, False]
+    )
     current = editions[2]
     for needed in (
         "privacy@backgroundmusic.net",
@@ -581,7 +589,7 @@ def test_seed_demo_publishes_the_texts_and_the_demo_user_sees_the_newer_policy(s
         pending = policies.pending_acknowledgement(user=demo)
         assert pending is not None
         assert (pending.kind, pending.version) == ("privacy_policy", "2026-12-04")
-    assert PolicyEdition.objects.count() == 7
+    assert PolicyEdition.objects.count() == 8
 
 
 def test_markdown_is_rendered_and_sanitized():
