@@ -4,48 +4,19 @@ playlist plays all through the mini-player; the library's pages fit the screen a
 no violation."""
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
-from django.test import Client
-from playwright.sync_api import BrowserContext, Page, expect
+from playwright.sync_api import expect
 
-from backgroundmusic.accounts.models import User
 from backgroundmusic.accounts.tests.factories import PASSWORD, UserFactory
 from backgroundmusic.library.models import Favourite, Playlist, PlaylistEntry
 from backgroundmusic.media.tests.streaming_fixtures import playable_track
+from tests.browser.test_licences_journey import PHONE, problems, signed_in
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True, databases="__all__"),
 ]
 
-PHONE = {"width": 390, "height": 844}
 LOG_OUT = {"en-US": "Log out", "ru-RU": "Выйти"}
-
-
-def signed_in(context: BrowserContext, base: str, user: User) -> None:
-    client = Client()
-    client.force_login(user)
-    context.add_cookies(
-        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": base}]
-    )
-
-
-def problems(page: Page, url: str) -> list[str]:
-    response = page.goto(url)
-    assert response is not None
-    if response.status != 200:
-        return [f"{url}: answered {response.status}"]
-    found = [
-        f"{url}: {v['impact']} {v['id']} at {v['nodes'][0]['target']}"
-        for v in Axe().run(page).response["violations"]
-    ]
-    width, room = page.evaluate(
-        "[document.querySelector('main#content').scrollWidth, "
-        "document.querySelector('main#content').clientWidth]"
-    )
-    if width > room or room > PHONE["width"]:
-        found.append(f"{url}: content {width} px wide in {room} px on a phone")
-    return found
 
 
 @pytest.mark.parametrize("locale", ["en-US", "ru-RU"])
