@@ -208,6 +208,7 @@ def test_renewal_asks_the_selector_again(secure):
     assert refused.status_code == 403
     assert refused.content == b"You may not play this recording."
     preview = playable_url(user=AnonymousUser(), track=track, kind="preview")
+    assert preview is not None
     track.is_published = False
     track.save()
     assert Client().get("/stream-url", {"src": preview}).status_code == 403
