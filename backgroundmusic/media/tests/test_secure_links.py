@@ -276,3 +276,13 @@ def test_the_render_command_writes_the_snippet_privately(secure, settings, tmp_p
     settings.MEDIA_SECURE_LINK_SECRET = ""
     with pytest.raises(CommandError, match="Secure links are off"):
         call_command("render_secure_media_nginx", output=str(output))
+
+
+@pytest.mark.parametrize("count", [3, 30])
+def test_secure_links_of_a_list_cost_one_query_however_long(
+    secure, count, django_assert_num_queries
+):
+    tracks = [playable_track(kinds=["preview"]) for _ in range(count)]
+    with django_assert_num_queries(1):
+        urls = playable_urls(user=AnonymousUser(), tracks=tracks, kind="preview")
+    assert all(url is not None and url.startswith("/audio/") for url in urls.values())
