@@ -6,7 +6,10 @@ Run by `make bench` (or `.venv/bin/python bench/streaming.py`). In one run, on l
   /stream/<token> URLs itself: signature, expiry, entitlement, Range, streaming body;
 - nginx:    Debian's nginx serving the same file directly from a plain location (the anchor);
 - x-accel:  nginx in front of a second gunicorn with MEDIA_ACCEL_REDIRECT_PREFIX set, i.e. the
-            production path of deploy/nginx/backgroundmusic.conf (app checks, nginx sends bytes).
+            production path of deploy/nginx/backgroundmusic.conf (app checks, nginx sends bytes);
+- secure link: the same nginx with deploy/nginx/secure-media.conf rendered by the app's own
+            function, serving a URL the app issued with MEDIA_SECURE_LINK_SECRET set: nginx
+            checks signature and expiry itself, no request reaches the app (decision 0041).
 
 Each of CLIENTS client processes keeps one HTTP/1.1 connection and asks for random 64 KiB ranges
 (what a media element does while playing) until REQUESTS requests or SECONDS seconds, whichever
@@ -22,6 +25,7 @@ import io
 import multiprocessing
 import os
 import random
+import secrets
 import shutil
 import signal
 import socket
@@ -41,6 +45,13 @@ REQUESTS = int(os.environ.get("BENCH_REQUESTS", "5000"))
 RANGE = int(os.environ.get("BENCH_RANGE", "65536"))
 AUDIO_SECONDS = float(os.environ.get("BENCH_AUDIO_SECONDS", "180"))
 HOST = "127.0.0.1"
+# What the bench sets for itself, whatever the calling shell has.
+OWN_SETTINGS = (
+    "DATABASE_URL",
+    "REDIS_URL",
+    "MEDIA_ACCEL_REDIRECT_PREFIX",
+    "MEDIA_SECURE_LINK_SECRET",
+)
 
 
 def free_port() -> int:
@@ -81,9 +92,9 @@ def ensure_nginx() -> str:
 # The data: one real Opus rendition behind a signed preview URL
 
 
-def prepare(var_dir: Path) -> tuple[str, str, int]:
-    """Migrates a scratch SQLite database, stores a rendition and returns (signed path, storage
-    key, size). Runs in this process with the scratch VAR_DIR."""
+def prepare(var_dir: Path, secret: str) -> tuple[str, str, str, int]:
+    """Migrates a scratch SQLite database, stores a rendition and returns (signed path, secure
+    link, storage key, size). Runs in this process with the scratch VAR_DIR."""
     import django
 
     django.setup()
@@ -95,6 +106,7 @@ def prepare(var_dir: Path) -> tuple[str, str, int]:
     from django.core.files.base import ContentFile
     from django.core.files.storage import default_storage
     from django.core.management import call_command
+    from django.test import override_settings
 
     from backgroundmusic.catalog.models import Track
     from backgroundmusic.core import clock
@@ -145,8 +157,10 @@ def prepare(var_dir: Path) -> tuple[str, str, int]:
         sha256=digest,
     )
     url = playable_url(user=AnonymousUser(), track=track, kind=Rendition.Kind.PREVIEW)
-    assert url is not None
-    return url, key, len(data)
+    with override_settings(MEDIA_SECURE_LINK_SECRET=secret):
+        secure_url = playable_url(user=AnonymousUser(), track=track, kind=Rendition.Kind.PREVIEW)
+    assert url is not None and secure_url is not None and secure_url.startswith("/audio/")
+    return url, secure_url, key, len(data)
 
 
 @contextmanager
@@ -211,6 +225,8 @@ http {{
         location = /direct.opus {{ alias {file}; default_type "audio/ogg"; }}
         # The production path, as in deploy/nginx/backgroundmusic.conf.
         location /protected-media/ {{ internal; alias {media_root}/; }}
+        # Secure links: deploy/nginx/secure-media.conf as the app renders it.
+        include {secure_media};
         location / {{
             proxy_pass http://app;
             proxy_http_version 1.1;
@@ -223,7 +239,22 @@ http {{
 
 
 @contextmanager
-def nginx(binary: str, tmp: Path, port: int, app_port: int, file: Path, media_root: Path):
+def nginx(
+    binary: str, tmp: Path, port: int, app_port: int, file: Path, media_root: Path, secret: str
+):
+    from django.conf import settings
+
+    from backgroundmusic.media.secure_links import render_nginx_snippet
+
+    secure_media = tmp / "secure-media.conf"
+    secure_media.write_text(
+        render_nginx_snippet(
+            (ROOT / "deploy/nginx/secure-media.conf").read_text(),
+            media_root=str(media_root),
+            secret=secret,
+            seconds=settings.MEDIA_SECURE_LINK_SECONDS,
+        )
+    )
     config = tmp / "nginx.conf"
     # As root, nginx's workers would run as nobody: keep them as the current user instead, so
     # they can read the scratch directory.
@@ -237,6 +268,7 @@ def nginx(binary: str, tmp: Path, port: int, app_port: int, file: Path, media_ro
             app_port=app_port,
             file=file,
             media_root=media_root,
+            secure_media=secure_media,
         )
     )
     process = subprocess.Popen(  # noqa: S603 (nginx found on PATH, our temp config)
@@ -334,7 +366,13 @@ def main() -> None:
         env = {
             key: value
             for key, value in os.environ.items()
-            if key not in {"DATABASE_URL", "REDIS_URL", "MEDIA_ACCEL_REDIRECT_PREFIX"}
+            if key
+            not in {
+                "DATABASE_URL",
+                "REDIS_URL",
+                "MEDIA_ACCEL_REDIRECT_PREFIX",
+                "MEDIA_SECURE_LINK_SECRET",
+            }
         }
         env.update(
             VAR_DIR=str(var_dir),
@@ -342,11 +380,12 @@ def main() -> None:
             LOG_LEVEL="WARNING",
             PYTHONPATH=str(ROOT),
         )
-        for name in ("DATABASE_URL", "REDIS_URL", "MEDIA_ACCEL_REDIRECT_PREFIX"):
+        for name in OWN_SETTINGS:
             os.environ.pop(name, None)
         os.environ.update(env)
         sys.path.insert(0, str(ROOT))
-        path, key, size = prepare(var_dir)
+        secret = secrets.token_urlsafe(32)
+        path, secure_path, key, size = prepare(var_dir, secret)
         media_root = var_dir / "media"
         file = media_root / key
         print(
@@ -359,12 +398,13 @@ def main() -> None:
         stack.enter_context(gunicorn(env, embedded_port, tmp / "gunicorn-embedded.log"))
         accel_env = {**env, "MEDIA_ACCEL_REDIRECT_PREFIX": "/protected-media/"}
         stack.enter_context(gunicorn(accel_env, accel_port, tmp / "gunicorn-accel.log"))
-        stack.enter_context(nginx(binary, tmp, nginx_port, accel_port, file, media_root))
+        stack.enter_context(nginx(binary, tmp, nginx_port, accel_port, file, media_root, secret))
 
         results = {
             "embedded (gunicorn)": measure("embedded", embedded_port, path, size),
             "nginx direct (anchor)": measure("nginx", nginx_port, "/direct.opus", size),
             "nginx + X-Accel-Redirect": measure("x-accel", nginx_port, path, size),
+            "nginx secure link": measure("secure-link", nginx_port, secure_path, size),
         }
     anchor = results["nginx direct (anchor)"]["rps"]
     print(f"{'path':28} {'requests':>9} {'req/s':>9} {'MB/s':>8} {'p50 ms':>8} {'p99 ms':>8}")
@@ -377,6 +417,9 @@ def main() -> None:
     accel = results["nginx + X-Accel-Redirect"]["rps"]
     print(f"ratio embedded / nginx direct: {embedded / anchor:.2f}")
     print(f"ratio nginx + X-Accel-Redirect / nginx direct: {accel / anchor:.2f}")
+    secure = results["nginx secure link"]["rps"]
+    print(f"ratio nginx secure link / nginx direct: {secure / anchor:.2f}")
+    print(f"load average (1, 5, 15 min) after the run: {os.getloadavg()}")
 
 
 if __name__ == "__main__":

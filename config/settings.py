@@ -497,6 +497,12 @@ MEDIA_MAX_MASTER_SECONDS = env.int("MEDIA_MAX_MASTER_SECONDS", default=30 * 60)
 # then checks the signed URL and answers with X-Accel-Redirect to this internal location plus the
 # storage key, and nginx sends the bytes. Empty: the app serves the bytes and ranges itself.
 MEDIA_ACCEL_REDIRECT_PREFIX = env.str("MEDIA_ACCEL_REDIRECT_PREFIX", default="")
+# Set behind nginx (deploy/nginx/secure-media.conf; decision 0041): the streamed renditions' URLs
+# become /audio/<key>?e=<expires>&s=<signature>, which nginx checks and serves itself; the same
+# secret is in nginx's config. Not the SECRET_KEY (`check --deploy`: media.E001-E004). The
+# lifetime bounds how long a URL outlives the licence it was issued under.
+MEDIA_SECURE_LINK_SECRET = env.str("MEDIA_SECURE_LINK_SECRET", default="")
+MEDIA_SECURE_LINK_SECONDS = env.int("MEDIA_SECURE_LINK_SECONDS", default=600)
 
 # Payments (licensing/payments/). Bank transfer is always offered; cards through YooKassa once
 # its shop id and secret key are set (the key only ever from the environment).

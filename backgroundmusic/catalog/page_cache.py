@@ -34,9 +34,10 @@ from django.utils.translation import get_language
 from backgroundmusic.media.streaming import Actor, playable_audience
 
 VERSION_KEY = "catalog:listing:version"
-# Preview URLs in a kept listing expire DEFAULT_TTL (2 h) after it was rendered: five minutes
-# leave them good for well over an hour. It also bounds how long a listing rendered before a
-# change no service made (a deploy's new templates, a migration) is shown.
+# Preview URLs in a kept listing expire DEFAULT_TTL (2 h) after it was rendered, or with secure
+# links MEDIA_SECURE_LINK_SECONDS (10 min; decision 0041): five minutes leave them good for at
+# least five more, and the player renews an expired one. It also bounds how long a listing
+# rendered before a change no service made (a deploy's new templates, a migration) is shown.
 LISTING_SECONDS = 300
 # The fields of the search form (catalog/forms.py), and those that take several values.
 FIELDS = (

@@ -82,7 +82,8 @@ class Rendition(models.Model):
 
     master = models.ForeignKey(Master, on_delete=models.CASCADE, related_name="renditions")
     kind = models.CharField(max_length=16, choices=Kind.choices)
-    storage_key = models.CharField(max_length=200)
+    # Indexed: a secure link names its file by key (streaming.renewed_url).
+    storage_key = models.CharField(max_length=200, db_index=True)
     mime_type = models.CharField(max_length=64)
     bitrate = models.PositiveIntegerField()
     size_bytes = models.PositiveBigIntegerField()

@@ -15,11 +15,18 @@ is worth nothing. The kinds in DOWNLOAD_KINDS are reached only through `/downloa
 
 Expiry is written inside the signed payload and read against `core.clock` (not the timestamp of
 `signing.TimestampSigner`, which uses `time.time()`), so tests can freeze it.
+
+Behind nginx with MEDIA_SECURE_LINK_SECRET set (media/secure_links.py, decision 0041), the
+streamed kinds get secure links instead, which nginx checks itself: entitlement is then decided
+here when the URL is issued, and the URL lives MEDIA_SECURE_LINK_SECONDS. Downloads keep their
+`/download/<token>` (each one is recorded by the app). A player whose URL has expired asks
+`renewed_url` for a fresh one, decided by `playable_tracks` again.
 """
 
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from urllib.parse import unquote, urlsplit
 
 from django.contrib.auth.models import AnonymousUser
 from django.core import signing
@@ -32,6 +39,7 @@ from backgroundmusic.catalog.models import Track
 from backgroundmusic.core import clock
 from backgroundmusic.core.errors import DomainError
 from backgroundmusic.licensing.entitlements import agreements_in_force, licensed_track_filter
+from backgroundmusic.media import secure_links
 from backgroundmusic.media.models import Master, Rendition
 from backgroundmusic.staffroles.selectors import staff_may_manage_catalogue
 
@@ -121,8 +129,17 @@ def signed_url(*, user: Actor, rendition: Rendition, ttl: timedelta = DEFAULT_TT
     It does not ask `playable_tracks` (callers use `playable_url`, which does); the serving view
     does, for the user who opens it. Full renditions carry the id of `user` and open only for them.
     """
+    # The kind first: pages that list downloads do not load the key (one query less each).
+    if rendition.kind in STREAM_KINDS and _secure_link_serves(
+        rendition.kind, rendition.storage_key
+    ):
+        return secure_links.secure_link_url(storage_key=rendition.storage_key)
     signer = signing.Signer(salt=SALT)
     return _url_prefix(rendition.kind) + _token(signer, user, rendition.pk, rendition.kind, ttl)
+
+
+def _secure_link_serves(kind: str, storage_key: str) -> bool:
+    return kind in STREAM_KINDS and secure_links.enabled() and secure_links.covers(storage_key)
 
 
 def _url_prefix(kind: str) -> str:
@@ -158,13 +175,43 @@ def playable_urls(*, user: Actor, tracks: Sequence[Track], kind: str) -> dict[in
         return urls
     allowed = playable_tracks(user=user, kind=kind).filter(pk__in=list(urls))
     renditions = Rendition.objects.filter(kind=kind, master__track__in=allowed).values_list(
-        "pk", "master__track"
+        "pk", "master__track", "storage_key"
     )
     signer = signing.Signer(salt=SALT)
     prefix = _url_prefix(kind)
-    for rendition_id, track_id in renditions:
-        urls[track_id] = prefix + _token(signer, user, rendition_id, kind, DEFAULT_TTL)
+    for rendition_id, track_id, storage_key in renditions:
+        if _secure_link_serves(kind, storage_key):
+            urls[track_id] = secure_links.secure_link_url(storage_key=storage_key)
+        else:
+            urls[track_id] = prefix + _token(signer, user, rendition_id, kind, DEFAULT_TTL)
     return urls
+
+
+def renewed_url(*, user: Actor, src: str) -> str:
+    """A fresh URL for the stream `src` names (a `/stream/<token>` or a secure link, expired or
+    not), for `user` now: what `playable_url` gives them for its track and kind. The old URL only
+    says which rendition is meant; `playable_tracks` decides again. Raises StreamDenied (not a
+    streamed rendition's URL, or not playable by `user`) or StreamNotFound."""
+    path = unquote(urlsplit(src).path)
+    renditions = Rendition.objects.select_related("master__track").filter(kind__in=STREAM_KINDS)
+    storage_key = secure_links.storage_key_of(path)
+    stream_prefix = _url_prefix(Rendition.Kind.PREVIEW)
+    if storage_key is not None:
+        rendition = renditions.filter(storage_key=storage_key).first()
+    elif path.startswith(stream_prefix):
+        try:
+            payload = signing.Signer(salt=SALT).unsign_object(path.removeprefix(stream_prefix))
+            rendition = renditions.filter(pk=int(payload["r"])).first()
+        except (signing.BadSignature, ValueError, TypeError, KeyError, AttributeError):
+            raise StreamDenied(_("This link is not valid.")) from None
+    else:
+        raise StreamDenied(_("This link is not valid."))
+    if rendition is None or rendition.master.track is None:
+        raise StreamNotFound(_("This recording is no longer available."))
+    url = playable_url(user=user, track=rendition.master.track, kind=rendition.kind)
+    if url is None:
+        raise StreamDenied(_("You may not play this recording."))
+    return url
 
 
 class StreamDenied(DomainError):

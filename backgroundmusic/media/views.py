@@ -1,7 +1,10 @@
 """The serving views behind every signed audio URL: `media:stream` and `media:download`.
 
-Each checks the URL (`streaming.stream_open`, `downloads.download_open`: signature, expiry, user,
-entitlement) and then either hands the file to nginx (`X-Accel-Redirect`, when
+`media:stream_url` gives the player a fresh stream URL for one that was refused (expired), and
+with secure links (decision 0041) nginx serves the streamed kinds without these views.
+
+Each serving view checks the URL (`streaming.stream_open`, `downloads.download_open`: signature,
+expiry, user, entitlement) and then either hands the file to nginx (`X-Accel-Redirect`, when
 `MEDIA_ACCEL_REDIRECT_PREFIX` is set) or serves it itself, answering byte-range requests per
 RFC 9110 §14 (decision 0008). A download is served as an attachment named after the track and is
 recorded (`downloads.download_record`) by every GET that sends its bytes, once per URL.
@@ -28,7 +31,7 @@ from collections.abc import Callable
 from typing import Literal
 
 from django.conf import settings
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
 from django.http.response import HttpResponseBase
 from django.utils.cache import get_conditional_response
 from django.utils.http import http_date, parse_http_date_safe
@@ -62,6 +65,21 @@ def stream(request: HttpRequest, token: str) -> HttpResponseBase:
     except streaming.StreamDenied as error:
         return _refusal(403, error.message)
     return _serve(request, grant)
+
+
+@require_safe
+def stream_url(request: HttpRequest) -> HttpResponseBase:
+    """`{"url": ...}`: a fresh URL for the stream the `src` parameter names (the player asks
+    when nginx or the stream view refused an expired URL)."""
+    try:
+        url = streaming.renewed_url(user=request.user, src=request.GET.get("src", ""))
+    except streaming.StreamNotFound as error:
+        return _refusal(404, error.message)
+    except streaming.StreamDenied as error:
+        return _refusal(403, error.message)
+    response = JsonResponse({"url": url})
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 @require_safe

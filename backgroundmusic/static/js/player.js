@@ -6,6 +6,10 @@
 // the visitor moves around the site. "Play preview" buttons anywhere on a page carry the signed
 // URL of the preview in data-src (catalog/_play_button.html); clicks are delegated, so buttons
 // that arrive with a swapped page work without re-binding. No inline scripts (CSP).
+//
+// Stream URLs expire (behind nginx within minutes: decision 0041). When the server refuses the
+// current one (403 or 410), the player asks the app for a fresh URL (data-renew: media's
+// stream_url, which decides entitlement again) and carries on at the same position.
 
 const player = document.getElementById("player");
 const audio = document.getElementById("player-audio");
@@ -39,9 +43,16 @@ function markButtons() {
   toggle.setAttribute("aria-label", playing ? player.dataset.labelPause : player.dataset.labelPlay);
 }
 
+// Whether the listener wants sound: a renewed URL resumes playing only then.
+let wanted = false;
+// The URL being renewed: a second failure of the same stream is shown, not retried.
+let renewing = "";
+
 function play(button) {
   const { title } = controls();
+  wanted = true;
   if (player.dataset.track !== button.dataset.href) {
+    renewing = "";
     audio.src = button.dataset.src;
     player.dataset.track = button.dataset.href;
     title.textContent = button.dataset.title;
@@ -58,10 +69,53 @@ function play(button) {
 function toggle() {
   if (!audio.currentSrc) return;
   if (audio.paused) {
+    wanted = true;
     audio.play().catch(() => {});
   } else {
+    wanted = false;
     audio.pause();
   }
+}
+
+// A fresh URL for the current stream, or null when it was not refused for its age or the app
+// will not give one (the listener may no longer play it).
+async function freshUrl(src) {
+  const check = await fetch(src, { method: "HEAD", credentials: "same-origin" });
+  if (check.status !== 403 && check.status !== 410) return null;
+  const ask = `${player.dataset.renew}?src=${encodeURIComponent(src)}`;
+  const answer = await fetch(ask, { credentials: "same-origin" });
+  if (!answer.ok) return null;
+  return (await answer.json()).url || null;
+}
+
+async function renew() {
+  const src = audio.currentSrc;
+  if (!src || renewing === src || !player.dataset.renew) return false;
+  renewing = src;
+  const position = audio.currentTime;
+  let url = null;
+  try {
+    url = await freshUrl(src);
+  } catch {
+    return false;
+  }
+  if (!url) return false;
+  const old = new URL(src).pathname + new URL(src).search;
+  for (const button of document.querySelectorAll("button.play-preview")) {
+    if (button.dataset.src === old) button.dataset.src = url;
+  }
+  audio.src = url;
+  renewing = audio.src;
+  audio.addEventListener(
+    "loadedmetadata",
+    () => {
+      audio.currentTime = position;
+      if (wanted) audio.play().catch(() => {});
+    },
+    { once: true },
+  );
+  audio.load();
+  return true;
 }
 
 if (player && audio && !player.dataset.ready) {
@@ -89,6 +143,7 @@ if (player && audio && !player.dataset.ready) {
     event.preventDefault();
     queue = [];
     if (player.dataset.track === button.dataset.href && !audio.paused) {
+      wanted = false;
       audio.pause();
     } else {
       play(button);
@@ -99,7 +154,11 @@ if (player && audio && !player.dataset.ready) {
   audio.addEventListener("play", markButtons);
   audio.addEventListener("pause", markButtons);
   audio.addEventListener("ended", markButtons);
-  audio.addEventListener("error", () => {
+  audio.addEventListener("playing", () => {
+    renewing = "";
+  });
+  audio.addEventListener("error", async () => {
+    if (await renew()) return;
     player.classList.add("player-error");
     title.textContent = player.dataset.labelError;
     markButtons();
