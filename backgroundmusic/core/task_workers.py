@@ -7,7 +7,7 @@ registry cleanup does the same with the heartbeat period set here (`RQWorker`).
 """
 
 import logging
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import django_rq
@@ -30,6 +30,19 @@ class WorkerLost(Exception):
 
 # A worker row not seen for a day names no job anyone waits for.
 FORGET_WORKER_AFTER = timedelta(days=1)
+
+
+def oldest_waiting_job_enqueued_at() -> datetime | None:
+    """When the job that has waited longest for a worker was enqueued, on either backend."""
+    if settings.TASKS_BACKEND == "rq":
+        queue = django_rq.get_queue(settings.TASKS["default"]["QUEUES"][0], job_class=Job)
+        oldest = next(iter(queue.get_jobs(0, 1)), None)
+        if oldest is None or oldest.enqueued_at is None:
+            return None
+        enqueued_at: datetime = oldest.enqueued_at
+        return enqueued_at if enqueued_at.tzinfo else enqueued_at.replace(tzinfo=UTC)
+    ready = DBTaskResult.objects.ready().order_by("enqueued_at")
+    return ready.values_list("enqueued_at", flat=True).first()
 
 
 def heartbeat_every() -> float:

@@ -16,3 +16,10 @@ def mail_when_let_through(*, folder: str, to: str) -> None:
     while not (attempts / "gate").exists():
         time.sleep(0.02)
     send_mail(f"attempt {attempt}", "The job ran.", None, [to])
+
+
+@task()
+def refuse(*, folder: str) -> None:
+    attempts = Path(folder)
+    (attempts / f"attempt-{len(list(attempts.glob('attempt-*'))) + 1}").touch()
+    raise ValueError("refused")
