@@ -590,6 +590,21 @@ DATA_STORES = {
         "primary": bool(REDIS_URL),
         "description": "sessions (with Redis), rate-limit counters, cached values",
     },
+    **(
+        {
+            "task queue": {
+                "country": env.str("TASKS_QUEUE_COUNTRY", default="")
+                or (
+                    env.str("CACHE_COUNTRY", default="") if TASKS_REDIS_URL == REDIS_URL else ""
+                ),
+                # Copies: the ids and sealed values the jobs take, as the job rows would.
+                "primary": False,
+                "description": "queued jobs, and finished ones for 14 days (Redis)",
+            }
+        }
+        if TASKS_BACKEND == "rq"
+        else {}
+    ),
     "files under var/": {
         "country": SERVER_COUNTRY,
         "primary": True,
