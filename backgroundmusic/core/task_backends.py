@@ -37,6 +37,11 @@ def _job_failed(job: rq_backend.Job, connection: Any, exc_type: type, *exc_info:
 
 
 class RQBackend(rq_backend.RQBackend):
+    # RQ keeps one order per queue: the highest priority goes to the front, any other to the
+    # back (as the library does). Accepted rather than refused, so the demo filling's low
+    # priority (catalog/demo/filling.py) enqueues here too, in order of arrival.
+    supports_priority = True
+
     def enqueue(self, task: Task, args: Any, kwargs: Any) -> TaskResult:
         self.validate_task(task)
         result: TaskResult = TaskResult(

@@ -19,9 +19,10 @@ ROOT = Path(__file__).resolve().parents[3]
 
 def test_redis_url() -> str:
     """TEST_REDIS_URL names the database of the first pytest process (default
-    redis://127.0.0.1:6379/0); each parallel process (pytest-xdist's gwN) takes the next one,
-    so parallel runs never share a queue. The tests empty it."""
-    base = urlsplit(os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0"))
+    redis://127.0.0.1:6379/14, away from the usual 0 of a developer's cache); each parallel
+    process (pytest-xdist's gwN) takes the next one, so parallel runs never share a queue. The
+    tests empty it."""
+    base = urlsplit(os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/14"))
     worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
     number = int(base.path.strip("/") or 0) + int(worker.removeprefix("gw"))
     return urlunsplit(base._replace(path=f"/{number}"))

@@ -105,8 +105,9 @@ def test_on_redis_a_job_reaches_the_queue_only_when_its_transaction_commits(rq_t
     assert queue.job_ids == [committed.id]
     assert rolled_back.id != committed.id
 
-    outside = prune_schedule_slots.enqueue()  # no transaction: at once
-    assert queue.job_ids == [committed.id, outside.id]
+    outside = prune_schedule_slots.using(priority=-50).enqueue()  # no transaction: at once
+    urgent = prune_schedule_slots.using(priority=100).enqueue()
+    assert queue.job_ids == [urgent.id, committed.id, outside.id]
 
 
 @pytest.mark.django_db(transaction=True)
