@@ -594,9 +594,7 @@ DATA_STORES = {
         {
             "task queue": {
                 "country": env.str("TASKS_QUEUE_COUNTRY", default="")
-                or (
-                    env.str("CACHE_COUNTRY", default="") if TASKS_REDIS_URL == REDIS_URL else ""
-                ),
+                or (env.str("CACHE_COUNTRY", default="") if TASKS_REDIS_URL == REDIS_URL else ""),
                 # Copies: the ids and sealed values the jobs take, as the job rows would.
                 "primary": False,
                 "description": "queued jobs, and finished ones for 14 days (Redis)",
