@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
 PORT ?= 8000
 
-.PHONY: run test lint typecheck test-sqlite test-postgres browser-deps imap-deps gettext-deps icu-deps pdf-deps pg-deps nginx-deps bench messages
+.PHONY: run test lint typecheck test-sqlite test-postgres browser-deps imap-deps gettext-deps icu-deps pdf-deps pg-deps nginx-deps redis-deps bench messages
 
 $(STAMP): pyproject.toml | icu-deps pdf-deps
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -94,13 +94,27 @@ nginx-deps:
 	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light >/dev/null; }
 	@command -v nginx >/dev/null || test -x /usr/sbin/nginx || { echo "Debian's nginx is still missing" >&2; exit 1; }
 
+# The Redis task backend's tests (core/tests/conftest.py) use TEST_REDIS_URL's Redis, by default
+# databases 14 and 15 of the local one; a machine without a Redis answering gets Debian's, started
+# in the background without persistence.
+redis-deps:
+	@command -v redis-server >/dev/null || { \
+	  echo "Installing Debian's redis-server for the Redis task backend's tests"; \
+	  if [ "$$(id -u)" -eq 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && \
+	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null; }
+	@if [ -z "$$TEST_REDIS_URL" ] && ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then \
+	  echo "Starting redis-server on 127.0.0.1:6379 (no persistence) for the tests"; \
+	  redis-server --bind 127.0.0.1 --port 6379 --save '' --appendonly no --daemonize yes >/dev/null; \
+	fi
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy .
 	$(BIN)/lint-imports
 
-test: $(STAMP) pdf-deps browser-deps imap-deps gettext-deps pg-deps nginx-deps lint
+test: $(STAMP) pdf-deps browser-deps imap-deps gettext-deps pg-deps nginx-deps redis-deps lint
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	@echo "== the suite on SQLite"
 	env -u DATABASE_URL -u TEST_DATABASE_URL -u KEYS_DATABASE_URL $(BIN)/pytest -n 2 -q

@@ -11,6 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 from config.storage import s3_storage
 
@@ -296,12 +297,29 @@ RATE_LIMITS = {
     "payment_notifications": {"address": "1200/m"},
 }
 
-TASKS = {
-    "default": {
-        "BACKEND": env.str("TASKS_BACKEND", default="django_tasks_db.DatabaseBackend"),
-        "QUEUES": ["default"],
-    }
+# Jobs (docs/operations.md "Task queue", decision 0040): TASKS_BACKEND=database keeps them as
+# rows of the default database, committed with the change that causes them; TASKS_BACKEND=rq
+# keeps them in Redis (TASKS_REDIS_URL, else REDIS_URL), pushed when that change commits.
+TASKS_BACKENDS = {
+    "database": "django_tasks_db.DatabaseBackend",
+    "rq": "backgroundmusic.core.task_backends.RQBackend",
 }
+TASKS_BACKEND = env.str("TASKS_BACKEND", default="database")
+if TASKS_BACKEND not in TASKS_BACKENDS:
+    raise ImproperlyConfigured(
+        f"TASKS_BACKEND={TASKS_BACKEND!r}: it is one of {', '.join(TASKS_BACKENDS)}"
+    )
+TASKS = {"default": {"BACKEND": TASKS_BACKENDS[TASKS_BACKEND], "QUEUES": ["default"]}}
+TASKS_REDIS_URL = env.str("TASKS_REDIS_URL", default="") or REDIS_URL
+if TASKS_BACKEND == "rq":
+    if not TASKS_REDIS_URL:
+        raise ImproperlyConfigured("TASKS_BACKEND=rq needs TASKS_REDIS_URL or REDIS_URL")
+    INSTALLED_APPS += ["django_rq", "django_tasks_rq"]
+    RQ_QUEUES = {"default": {"URL": TASKS_REDIS_URL}}
+# A worker silent this long is taken for dead and its running job is run again, at most
+# TASKS_RERUNS times (core/task_workers.py); its heartbeat comes four times as often.
+TASKS_WORKER_LOST_AFTER = env.int("TASKS_WORKER_LOST_AFTER", default=120)
+TASKS_RERUNS = 3
 
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
@@ -578,6 +596,19 @@ DATA_STORES = {
         "primary": bool(REDIS_URL),
         "description": "sessions (with Redis), rate-limit counters, cached values",
     },
+    **(
+        {
+            "task queue": {
+                "country": env.str("TASKS_QUEUE_COUNTRY", default="")
+                or (env.str("CACHE_COUNTRY", default="") if TASKS_REDIS_URL == REDIS_URL else ""),
+                # Copies: the ids and sealed values the jobs take, as the job rows would.
+                "primary": False,
+                "description": "queued jobs, and finished ones for 14 days (Redis)",
+            }
+        }
+        if TASKS_BACKEND == "rq"
+        else {}
+    ),
     "files under var/": {
         "country": SERVER_COUNTRY,
         "primary": True,

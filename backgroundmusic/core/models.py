@@ -19,6 +19,18 @@ class ScheduledRun(models.Model):
         return f"{self.job} @ {self.slot:%Y-%m-%d %H:%M}"
 
 
+class TaskWorker(models.Model):
+    """A task worker of the database backend and when it was last seen alive. A running job
+    whose worker has been silent longer than TASKS_WORKER_LOST_AFTER runs again
+    (core/task_workers.py): the database backend knows no other sign of a dead worker."""
+
+    worker_id = models.CharField(max_length=64, unique=True)
+    seen_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.worker_id} seen {self.seen_at:%Y-%m-%d %H:%M:%S}"
+
+
 class AppendOnlyError(Exception):
     """Raised on any attempt to change or delete an append-only record through the ORM."""
 

@@ -24,6 +24,8 @@ declare(
     not_personal=["id", "job", "slot", "task_result_id", "enqueued_at"],
 )
 
+declare("core.TaskWorker", subject="", not_personal=["id", "worker_id", "seen_at"])
+
 _job_payload = PersonalData(
     category=Category.UNIQUE_ID,
     purpose=Purpose.CONTRACT,

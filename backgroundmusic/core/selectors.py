@@ -2,7 +2,7 @@ import logging
 from datetime import timedelta
 
 from django.db import DatabaseError, connection
-from django_tasks_db.models import DBTaskResult
+from redis.exceptions import RedisError
 
 from backgroundmusic.core import clock
 from backgroundmusic.core.health import (
@@ -12,6 +12,7 @@ from backgroundmusic.core.health import (
     registered_health_checks,
 )
 from backgroundmusic.core.storage import storage_is_up
+from backgroundmusic.core.task_workers import oldest_waiting_job_enqueued_at
 
 logger = logging.getLogger(__name__)
 
@@ -31,10 +32,10 @@ def database_is_up() -> bool:
 def tasks_are_running() -> bool:
     """Jobs are being taken: nothing ready has waited past TASK_QUEUE_STALE_AFTER."""
     try:
-        cutoff = clock.now() - TASK_QUEUE_STALE_AFTER
-        return not DBTaskResult.objects.ready().filter(enqueued_at__lt=cutoff).exists()
-    except DatabaseError:
+        oldest = oldest_waiting_job_enqueued_at()
+    except (DatabaseError, RedisError):
         return False
+    return oldest is None or oldest >= clock.now() - TASK_QUEUE_STALE_AFTER
 
 
 def _asked(name: str, check: HealthCheck) -> HealthState:

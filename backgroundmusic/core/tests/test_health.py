@@ -60,6 +60,23 @@ def test_healthz_names_tasks_when_a_job_has_waited_too_long(client):
     assert (response.status_code, response.json()) == (503, reported_down("tasks"))
 
 
+@pytest.mark.django_db(transaction=True)
+def test_healthz_on_redis_names_tasks_when_a_job_has_waited_too_long_or_redis_is_gone(
+    client, rq_tasks, settings
+):
+    prune_schedule_slots.enqueue()
+    assert client.get("/healthz").json()["tasks"] == "ok"
+    with clock.frozen_at(clock.now() + timedelta(minutes=6)):
+        response = client.get("/healthz")
+    assert (response.status_code, response.json()) == (503, reported_down("tasks"))
+
+    rq_tasks.flushdb()
+    assert client.get("/healthz").json()["tasks"] == "ok"
+    settings.RQ_QUEUES = {"default": {"URL": "redis://127.0.0.1:1/0"}}
+    response = client.get("/healthz")
+    assert (response.status_code, response.json()) == (503, reported_down("tasks"))
+
+
 @pytest.mark.django_db
 def test_healthz_names_the_storage_when_media_root_cannot_be_a_folder(client, settings, tmp_path):
     blocker = tmp_path / "a-file"

@@ -1,14 +1,19 @@
 from datetime import UTC, datetime, timedelta
 
+import django_rq
 import pytest
 from django.core.management import call_command
 from django.db import transaction
+from django_tasks import default_task_backend
+from django_tasks.base import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
 from backgroundmusic.core import clock
-from backgroundmusic.core.models import ScheduledRun
+from backgroundmusic.core.models import ScheduledRun, TaskWorker
 from backgroundmusic.core.schedule import RecurringJob, latest_slot, schedule_due_jobs
+from backgroundmusic.core.task_workers import abandoned_tasks_requeue
 from backgroundmusic.core.tasks import SCHEDULE_SLOT_RETENTION, prune_schedule_slots
+from backgroundmusic.core.tests.fault_tasks import refuse
 
 NIGHTLY = RecurringJob(
     name="prune", cron="17 3 * * *", task="backgroundmusic.core.tasks.prune_schedule_slots"
@@ -83,3 +88,82 @@ def test_prune_keeps_two_weeks_of_slots_and_each_jobs_latest_and_no_job_row_goes
     assert list(DBTaskResult.objects.values_list("pk", "finished_at")) == [
         (DBTaskResult.objects.get(pk=finished.id).pk, old)
     ]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_on_redis_a_job_reaches_the_queue_only_when_its_transaction_commits(rq_tasks):
+    queue = django_rq.get_queue("default")
+    with pytest.raises(Rollback), transaction.atomic():
+        rolled_back = prune_schedule_slots.enqueue()
+        raise Rollback
+    assert queue.job_ids == []
+    assert rq_tasks.keys("rq:job:*") == []
+
+    with transaction.atomic():
+        committed = prune_schedule_slots.enqueue()
+        assert queue.job_ids == []
+    assert queue.job_ids == [committed.id]
+    assert rolled_back.id != committed.id
+
+    outside = prune_schedule_slots.using(priority=-50).enqueue()  # no transaction: at once
+    urgent = prune_schedule_slots.using(priority=100).enqueue()
+    assert queue.job_ids == [urgent.id, committed.id, outside.id]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_on_redis_the_slot_row_names_the_job_pushed_when_the_slot_commits(rq_tasks):
+    with clock.frozen_at(datetime(2026, 3, 10, 4, 0, tzinfo=UTC)):
+        [run] = schedule_due_jobs(jobs=[NIGHTLY])
+        assert schedule_due_jobs(jobs=[NIGHTLY]) == []
+    assert django_rq.get_queue("default").job_ids == [run.task_result_id]
+    assert default_task_backend.get_result(run.task_result_id).status == TaskResultStatus.READY
+
+
+@pytest.mark.django_db
+def test_a_silent_database_workers_job_is_queued_again_and_fails_after_the_reruns(settings):
+    now = datetime(2026, 3, 10, 4, 0, tzinfo=UTC)
+    lost_after = timedelta(seconds=settings.TASKS_WORKER_LOST_AFTER)
+    TaskWorker.objects.create(worker_id="alive", seen_at=now - lost_after)
+    TaskWorker.objects.create(worker_id="dead", seen_at=now - lost_after - timedelta(seconds=1))
+    TaskWorker.objects.create(worker_id="long gone", seen_at=now - timedelta(days=2))
+    started = now - timedelta(minutes=10)
+
+    def running(*worker_ids: str) -> str:
+        result = prune_schedule_slots.enqueue()
+        DBTaskResult.objects.filter(pk=result.id).update(
+            status="RUNNING", started_at=started, worker_ids=list(worker_ids)
+        )
+        return str(result.id)
+
+    busy = running("alive")
+    orphan = running("dead")
+    unnamed = running("never seen")
+    exhausted = running("dead", "dead", "dead", "dead")
+    waiting = str(prune_schedule_slots.enqueue().id)
+
+    with clock.frozen_at(now):
+        assert abandoned_tasks_requeue() == 2
+
+    rows = {str(row.pk): row for row in DBTaskResult.objects.all()}
+    assert {pk: rows[pk].status for pk in rows} == {
+        busy: "RUNNING",
+        orphan: "READY",
+        unnamed: "READY",
+        exhausted: "FAILED",
+        waiting: "READY",
+    }
+    assert rows[orphan].worker_ids == ["dead"]  # the next claim adds its worker: attempts count
+    assert rows[exhausted].exception_class_path == "backgroundmusic.core.task_workers.WorkerLost"
+    assert rows[exhausted].finished_at == now
+    assert sorted(TaskWorker.objects.values_list("worker_id", flat=True)) == ["alive", "dead"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_on_redis_a_job_that_raises_fails_once_as_on_the_database(rq_tasks, tmp_path):
+    result = refuse.enqueue(folder=str(tmp_path))
+    call_command("run_worker", batch=True)
+    failed = default_task_backend.get_result(result.id)
+    assert failed.status == TaskResultStatus.FAILED
+    assert [error.exception_class_path for error in failed.errors] == ["builtins.ValueError"]
+    assert [path.name for path in tmp_path.iterdir()] == ["attempt-1"]
+    assert django_rq.get_queue("default").job_ids == []

@@ -1,9 +1,11 @@
-"""The task worker of `make run` and of worker machines: runs jobs, schedules recurring ones."""
+"""The task worker of `make run` and of worker machines: runs jobs, schedules recurring ones, and
+queues again the jobs of workers that died (core/task_workers.py), on either task backend."""
 
 import logging
 import threading
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 from django.utils.crypto import get_random_string
@@ -11,16 +13,17 @@ from django_tasks import DEFAULT_TASK_BACKEND_ALIAS
 from django_tasks_db.management.commands.db_worker import Worker
 
 from backgroundmusic.core.schedule import schedule_due_jobs
+from backgroundmusic.core.task_workers import heartbeat_every, rq_worker_run, worker_housekeeping
 
 logger = logging.getLogger(__name__)
 
 
-def _schedule_forever(stop: threading.Event, every: float) -> None:
-    while not stop.wait(every):
+def _every(stop: threading.Event, period: float, step: Any, what: str) -> None:
+    while not stop.wait(period):
         try:
-            schedule_due_jobs()
+            step()
         except Exception:
-            logger.exception("scheduling recurring jobs failed; trying again next tick")
+            logger.exception("%s failed; trying again next tick", what)
         finally:
             close_old_connections()
 
@@ -41,7 +44,33 @@ class Command(BaseCommand):
         close_old_connections()
         if not batch:
             threading.Thread(
-                target=_schedule_forever, args=(stop, schedule_every), daemon=True
+                target=_every,
+                args=(stop, schedule_every, schedule_due_jobs, "scheduling recurring jobs"),
+                daemon=True,
+            ).start()
+        try:
+            if settings.TASKS_BACKEND == "rq":
+                rq_worker_run(burst=batch)
+            else:
+                self._database_worker_run(stop, interval=interval, batch=batch)
+        finally:
+            stop.set()
+
+    def _database_worker_run(self, stop: threading.Event, *, interval: float, batch: bool) -> None:
+        worker_id = get_random_string(32)
+        # Seen before its first claim, so a job is never taken for abandoned while it starts.
+        worker_housekeeping(worker_id=worker_id)
+        close_old_connections()
+        if not batch:
+            threading.Thread(
+                target=_every,
+                args=(
+                    stop,
+                    heartbeat_every(),
+                    lambda: worker_housekeeping(worker_id=worker_id),
+                    "the worker's heartbeat",
+                ),
+                daemon=True,
             ).start()
         worker = Worker(
             queue_names=["*"],
@@ -50,11 +79,8 @@ class Command(BaseCommand):
             backend_name=DEFAULT_TASK_BACKEND_ALIAS,
             startup_delay=not batch,
             max_tasks=None,
-            worker_id=get_random_string(32),
+            worker_id=worker_id,
             excluded_queue_names=[],
         )
         worker.configure_signals()
-        try:
-            worker.run()
-        finally:
-            stop.set()
+        worker.run()
