@@ -54,6 +54,7 @@ UNBROKEN_TITLE = "Nocturne" + "x" * 192
 # Named routes without arguments that are not pages a person reads, and why.
 NOT_MEASURED = {
     "healthz": "a plain-text health check for the load balancer",
+    "metrics": "plain text for Prometheus, with its token only",
     "sitemap": "XML for search engines",
     "robots_txt": "plain text for search engines",
     "favicon": "an icon",
