@@ -41,7 +41,10 @@ def forget_personal_values() -> None:
 def _path_pattern(prefixes: tuple[str, ...]) -> re.Pattern[str] | None:
     if not prefixes:
         return None
-    return re.compile("(" + "|".join(re.escape(p) for p in prefixes) + r")[^/\s?#\"']+")
+    # Not an already masked segment: a record may pass the filter of more than one handler.
+    return re.compile(
+        "(" + "|".join(re.escape(p) for p in prefixes) + ")(?!" + re.escape(MASK) + r")[^/\s?#\"']+"
+    )
 
 
 def mask(text: str) -> str:
@@ -100,22 +103,29 @@ def current_request_id() -> str:
     return _request_id.get()
 
 
+def request_id_begin(*, environ: dict[str, Any], **kwargs: Any) -> None:
+    """At request_started (core/apps.py), before any middleware and until request_finished, so
+    the lines Django writes after the middleware (django.request's 4xx and 5xx) carry it too.
+    The proxy's X-Request-ID when it is usable, else a new one."""
+    given = str(environ.get("HTTP_X_REQUEST_ID", ""))
+    _request_id.set(given if REQUEST_ID_PATTERN.fullmatch(given) else uuid.uuid4().hex)
+
+
+def request_id_end(**kwargs: Any) -> None:
+    _request_id.set("")
+
+
 class RequestIdMiddleware:
-    """Gives each request an id: the proxy's X-Request-ID when it has a usable one, else a new
-    one; logged with every record of the request and answered in X-Request-ID."""
+    """Answers the request id in X-Request-ID, so a person reporting a problem can quote it."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        given = request.headers.get("X-Request-ID", "")
-        request_id = given if REQUEST_ID_PATTERN.fullmatch(given) else uuid.uuid4().hex
-        token = _request_id.set(request_id)
-        try:
-            response = self.get_response(request)
-        finally:
-            _request_id.reset(token)
-        response["X-Request-ID"] = request_id
+        if not _request_id.get():
+            request_id_begin(environ=request.META)
+        response = self.get_response(request)
+        response["X-Request-ID"] = _request_id.get()
         return response
 
 
