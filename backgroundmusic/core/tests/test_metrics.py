@@ -275,3 +275,11 @@ def test_task_queue_depth_and_age_on_redis(metrics_on, client, rq_queue):
         'backgroundmusic_task_queue_oldest_age_seconds{queue="default"} 42.0'
     ]
     assert DBTaskResult.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_behind_https_the_scrape_over_plain_http_is_not_redirected(metrics_on, client, settings):
+    settings.SECURE_SSL_REDIRECT = True
+    assert client.get("/contact/").status_code == 301
+    assert client.get("/metrics").status_code == 401
+    assert "backgroundmusic_ingest_masters" in scrape(client)
