@@ -283,3 +283,17 @@ def test_behind_https_the_scrape_over_plain_http_is_not_redirected(metrics_on, c
     assert client.get("/contact/").status_code == 301
     assert client.get("/metrics").status_code == 401
     assert "backgroundmusic_ingest_masters" in scrape(client)
+
+
+def test_a_short_token_stops_the_project_at_start_up(tmp_path):
+    from backgroundmusic.core.tests.test_settings import manage
+
+    completed = manage("check", env={"VAR_DIR": str(tmp_path), "METRICS_TOKEN": "x" * 31})
+    assert completed.returncode == 1
+    assert completed.stderr.splitlines()[-1] == (
+        "django.core.exceptions.ImproperlyConfigured: "
+        "METRICS_TOKEN must be at least 32 characters long."
+    )
+    assert (
+        manage("check", env={"VAR_DIR": str(tmp_path), "METRICS_TOKEN": "x" * 32}).returncode == 0
+    )
