@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
 PORT ?= 8000
 
-.PHONY: run test lint typecheck test-sqlite test-postgres browser-deps imap-deps gettext-deps icu-deps pdf-deps pg-deps nginx-deps redis-deps bench messages
+.PHONY: run test lint typecheck test-sqlite test-postgres browser-deps imap-deps gettext-deps icu-deps pdf-deps pg-deps nginx-deps redis-deps deploy-check-deps bench messages
 
 $(STAMP): pyproject.toml | icu-deps pdf-deps
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -108,13 +108,23 @@ redis-deps:
 	  redis-server --bind 127.0.0.1 --port 6379 --save '' --appendonly no --daemonize yes >/dev/null; \
 	fi
 
+# tests/test_deploy.py checks the systemd units with systemd-analyze and the compose file's nginx
+# site with nginx -t (Debian's systemd and nginx-light; nothing is started).
+deploy-check-deps:
+	@command -v systemd-analyze >/dev/null && command -v nginx >/dev/null || { \
+	  echo "Installing Debian's systemd-analyze and nginx to check deploy/"; \
+	  if [ "$$(id -u)" -eq 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && \
+	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq systemd nginx-light >/dev/null; }
+	@command -v systemd-analyze >/dev/null && command -v nginx >/dev/null || { echo "systemd-analyze or nginx is still missing" >&2; exit 1; }
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy .
 	$(BIN)/lint-imports
 
-test: $(STAMP) pdf-deps browser-deps imap-deps gettext-deps pg-deps nginx-deps redis-deps lint
+test: $(STAMP) pdf-deps browser-deps imap-deps gettext-deps pg-deps nginx-deps redis-deps deploy-check-deps lint
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	@echo "== the suite on SQLite"
 	env -u DATABASE_URL -u TEST_DATABASE_URL -u KEYS_DATABASE_URL $(BIN)/pytest -n 2 -q

@@ -128,6 +128,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Times every request for /metrics, the beacon and static files too (core/metrics.py).
+    "backgroundmusic.core.metrics.RequestMetricsMiddleware",
+    # The request id of every log line, from nginx's X-Request-ID or made here (core/logging.py).
+    "backgroundmusic.core.logging.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Answers the analytics beacon POST /a/e itself, before sessions and CSRF (analytics/views.py)
     "backgroundmusic.analytics.middleware.AnalyticsBeaconMiddleware",
@@ -270,6 +274,14 @@ else:
         }
     }
     SESSION_ENGINE = "django.contrib.sessions.backends.db"
+
+# Prometheus metrics at /metrics (core/metrics.py, decision 0042): answered only to a scraper
+# sending "Authorization: Bearer <METRICS_TOKEN>"; without a token set, /metrics answers 404.
+# Several processes (gunicorn's workers, task workers) add up their counts through the directory
+# PROMETHEUS_MULTIPROC_DIR names, read by prometheus_client itself (docs/operations.md "Metrics").
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+if METRICS_TOKEN and len(METRICS_TOKEN) < 32:
+    raise ImproperlyConfigured("METRICS_TOKEN must be at least 32 characters long.")
 
 # Rate limits (core/ratelimits.py, decision 0014) in django-ratelimit's syntax, "count/period"
 # with period s, m, h or d (e.g. "60/10m"), each counted per signed-in person and per truncated
@@ -640,6 +652,9 @@ CSRF_COOKIE_SECURE = HTTPS
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SECURE_SSL_REDIRECT = HTTPS and env.bool("SECURE_SSL_REDIRECT", default=True)
+# Prometheus scrapes each app server where gunicorn listens, over the private network, not
+# through nginx's TLS (docs/operations.md "Metrics").
+SECURE_REDIRECT_EXEMPT = [r"^metrics$"]
 SECURE_HSTS_SECONDS = 31_536_000 if HTTPS else 0
 SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
 SECURE_HSTS_PRELOAD = HTTPS
@@ -663,18 +678,27 @@ CONTENT_SECURITY_POLICY = {
 }
 
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
+# "plain" (the default, for a person reading a terminal) or "json" (one object a line, for a
+# server's log collector; core/logging.py JsonLogFormatter, decision 0042).
+LOG_FORMAT = env.str("LOG_FORMAT", default="plain")
+if LOG_FORMAT not in {"plain", "json"}:
+    raise ImproperlyConfigured(f'LOG_FORMAT must be "plain" or "json", not {LOG_FORMAT!r}.')
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {
-        "mask_personal_data": {"()": "backgroundmusic.core.logging.PersonalDataMaskFilter"}
+        "request_id": {"()": "backgroundmusic.core.logging.RequestIdFilter"},
+        "mask_personal_data": {"()": "backgroundmusic.core.logging.PersonalDataMaskFilter"},
     },
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "backgroundmusic.core.logging.JsonLogFormatter"},
+    },
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
-            "formatter": "plain",
-            "filters": ["mask_personal_data"],
+            "formatter": LOG_FORMAT,
+            "filters": ["request_id", "mask_personal_data"],
         }
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},

@@ -11,6 +11,8 @@ from config.sitemaps import SITEMAPS, robots_txt
 urlpatterns = [
     path("", home_views.home, name="home"),
     path("healthz", core_views.healthz, name="healthz"),
+    # Prometheus, with METRICS_TOKEN only (core/metrics.py, decision 0042)
+    path("metrics", core_views.metrics, name="metrics"),
     path("favicon.ico", core_views.favicon, name="favicon"),
     path("contact/", core_views.contact, name="contact"),
     # What search engines may list (config/sitemaps.py)

@@ -19,7 +19,8 @@ At write time, a pseudonym whose account has since restricted processing or with
 consent is dropped from the events (they fall back to the cookieless key): a beacon from an old
 tab that still carries the cookie is then not identified.
 
-`buffer_health()` is this process's "analytics" part of /healthz (registered in apps.py).
+`buffer_health()` is this process's "analytics" part of /healthz (registered in apps.py); the
+backlog and the events written and dropped are counted for /metrics too (metrics.py).
 """
 
 import atexit
@@ -38,6 +39,7 @@ from django.db import (
     transaction,
 )
 
+from backgroundmusic.analytics import metrics
 from backgroundmusic.analytics.models import Event
 from backgroundmusic.core import clock
 from backgroundmusic.core.health import HealthState
@@ -184,7 +186,9 @@ class EventBuffer:
                 self._pending.extend((row, fallback_key) for row in rows)
             else:
                 self._dropped_overflow += len(rows)
+                metrics.DROPPED_EVENTS.labels(reason="overflow").inc(len(rows))
             full = len(self._pending) >= settings.ANALYTICS_BATCH_SIZE
+            metrics.BUFFERED_EVENTS.set(len(self._pending) + self._in_flight)
         if started_overflowing:
             logger.warning(
                 "analytics: %d events are waiting to be written; new events are dropped", backlog
@@ -200,6 +204,7 @@ class EventBuffer:
         with self._lock:
             dropped, self._pending = len(self._pending), []
             self._forget_state()
+            metrics.BUFFERED_EVENTS.set(self._in_flight)
         return dropped
 
     def pending(self) -> int:
@@ -257,6 +262,10 @@ class EventBuffer:
             self._pending[:0] = outcome.kept
             self._in_flight = 0
             self._dropped_unwritable += len(outcome.unwritable)
+            metrics.BUFFERED_EVENTS.set(len(self._pending))
+            metrics.WRITTEN_EVENTS.inc(outcome.written)
+            if outcome.unwritable:
+                metrics.DROPPED_EVENTS.labels(reason="unwritable").inc(len(outcome.unwritable))
             if outcome.failure is None:
                 self._last_write_at = now
                 self._consecutive_failures = 0

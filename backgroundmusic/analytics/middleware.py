@@ -4,6 +4,7 @@ from django.http import HttpRequest, HttpResponse
 
 from backgroundmusic.analytics.identity import identity_cookie_apply
 from backgroundmusic.analytics.views import BEACON_PATH, beacon
+from backgroundmusic.core.metrics import label_route
 
 
 class AnalyticsBeaconMiddleware:
@@ -14,6 +15,7 @@ class AnalyticsBeaconMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if request.path_info == BEACON_PATH:
+            label_route(request, "analytics:beacon")
             return beacon(request)
         return self.get_response(request)
 

@@ -2,7 +2,10 @@
 core.destinations whether the server the delivery backend connects to is declared, then lets
 that backend (EMAIL_DELIVERY_BACKEND: Django's SMTP backend, or a django-anymail provider's)
 do the work. Backends that write locally (files, memory, console) are used directly
-(config/settings.py)."""
+(config/settings.py).
+
+So every message that leaves the machine passes here, and here it is counted for /metrics
+(core/metrics.py MAIL_MESSAGES: sent, or failed when the delivery backend raised)."""
 
 from collections.abc import Sequence
 from typing import Any
@@ -13,6 +16,7 @@ from django.core.mail.backends.base import BaseEmailBackend
 from django.core.mail.backends.smtp import EmailBackend as SmtpBackend
 from django.utils.module_loading import import_string
 
+from backgroundmusic.core import metrics
 from backgroundmusic.core.destinations import (
     DestinationRefused,
     Purpose,
@@ -61,4 +65,13 @@ class GuardedEmailBackend(BaseEmailBackend):
         if not email_messages:
             return 0
         self._require_destination()
-        return self.delivery.send_messages(email_messages)  # type: ignore[no-any-return]
+        try:
+            sent = int(self.delivery.send_messages(email_messages) or 0)
+        except Exception:
+            metrics.MAIL_MESSAGES.labels(outcome="failed").inc(len(email_messages))
+            raise
+        metrics.MAIL_MESSAGES.labels(outcome="sent").inc(sent)
+        if sent < len(email_messages):
+            # A backend told to fail silently returns how many went out.
+            metrics.MAIL_MESSAGES.labels(outcome="failed").inc(len(email_messages) - sent)
+        return sent

@@ -55,6 +55,7 @@ UNBROKEN_TITLE = "Nocturne" + "x" * 192
 NOT_MEASURED = {
     "healthz": "a plain-text health check for the load balancer",
     "media:stream_url": "JSON: a fresh stream URL for the player",
+    "metrics": "plain text for Prometheus, with its token only",
     "sitemap": "XML for search engines",
     "robots_txt": "plain text for search engines",
     "favicon": "an icon",

@@ -23,6 +23,7 @@ from django.utils.log import configure_logging
 
 from backgroundmusic.core.logging import (
     PersonalDataMaskFilter,
+    RequestIdFilter,
     forget_personal_values,
     remember_personal_values,
 )
@@ -54,7 +55,7 @@ def log_output() -> Iterator[io.StringIO]:
     with contextlib.redirect_stderr(stream):
         configure_logging(settings.LOGGING_CONFIG, settings.LOGGING)
     root_filters = [type(f) for h in logging.getLogger().handlers for f in h.filters]
-    assert root_filters == [PersonalDataMaskFilter]
+    assert root_filters == [RequestIdFilter, PersonalDataMaskFilter]
     try:
         yield stream
     finally:
