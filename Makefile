@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
 PORT ?= 8000
 
-.PHONY: run test lint typecheck test-sqlite test-postgres browser-deps imap-deps gettext-deps icu-deps pdf-deps pg-deps bench messages
+.PHONY: run test lint typecheck test-sqlite test-postgres browser-deps imap-deps gettext-deps icu-deps pdf-deps pg-deps nginx-deps test-scale load bench messages
 
 $(STAMP): pyproject.toml | icu-deps pdf-deps
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -82,6 +82,28 @@ pg-deps:
 	  $$SUDO apt-get update -qq && \
 	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-client >/dev/null; }
 	@command -v pg_dump >/dev/null && command -v pg_restore >/dev/null || { echo "pg_dump/pg_restore (Debian's postgresql-client) are still missing" >&2; exit 1; }
+
+# Debian's nginx in front of the scale-out stack (make test-scale, make load), started on its own
+# with a config rendered from deploy/nginx/ (tests/scale/stack.py); its system service is not used.
+NGINX := /usr/sbin/nginx
+nginx-deps:
+	@test -x $(NGINX) || { \
+	  echo "Installing Debian's nginx for the scale-out stack"; \
+	  if [ "$$(id -u)" -eq 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && \
+	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx >/dev/null; }
+	@test -x $(NGINX) || { echo "$(NGINX) is still missing" >&2; exit 1; }
+
+# The scale-out stack on one machine (docs/operations.md, decision 0043): nginx, two app servers,
+# two task workers, the machine's PostgreSQL and Redis, the S3 double; the browser journeys and
+# the killed-server test of tests/scale/ through nginx, then everything stopped. Not part of `test`.
+test-scale: $(STAMP) browser-deps nginx-deps
+	$(BIN)/python -m tests.scale.stack journeys
+
+# The load test against the same stack: LOAD_USERS (200) visitors for LOAD_SECONDS (600), then
+# LOAD_STREAMS (2000) listeners; the summary goes to var/scale/load-<time>.txt.
+load: $(STAMP) nginx-deps
+	$(BIN)/python -m tests.scale.stack load
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
