@@ -18,7 +18,7 @@ from typing import Any
 
 from locust import FastHttpUser, between, events, task
 
-from tests.scale.seed import MEMBER_PASSWORD, TRACKS, member_username
+from tests.scale.names import MEMBER_PASSWORD, TRACKS, member_username
 
 TRACK_LINK = re.compile(r'href="/catalog/([a-z0-9-]+)/"')
 STREAM = re.compile(r'data-src="(/stream/[^"]+)"')

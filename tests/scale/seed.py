@@ -18,22 +18,11 @@ from backgroundmusic.licensing.demo import demo_plans_publish, demo_terms_publis
 from backgroundmusic.media import services as media
 from backgroundmusic.media.models import Master
 from backgroundmusic.privacy import demo as privacy_demo
+from tests.scale.names import MEMBER_PASSWORD, TRACKS, member_username
 
 RATE = 44_100
 SECONDS = 40
-# Title, genre, mood, instrument, the chord's root in Hz; one per track, repeated with a number.
-TRACKS = [
-    ("Harbour Lights", "ambient", "calm", "piano", 220.0),
-    ("Copper Morning", "acoustic", "uplifting", "guitar", 246.9),
-    ("Night Tram", "lounge", "dreamy", "electric-piano", 261.6),
-    ("Quiet Orchard", "folk", "tender", "violin", 293.7),
-]
-MEMBER_PASSWORD = "scale-member-violet-2026"
 READY_WITHIN_SECONDS = 900
-
-
-def member_username(number: int) -> str:
-    return f"member{number:04d}"
 
 
 def chord_wav(root: float, number: int) -> bytes:

@@ -17,7 +17,7 @@ from tests.browser.conftest import ContextFactory
 from tests.browser.test_account_journey import PASSWORD, log_in, sign_up
 from tests.browser.test_privacy_journey import expect_at, expect_messages
 from tests.scale.conftest import stack_state
-from tests.scale.seed import TRACKS
+from tests.scale.names import TRACKS
 from tests.smtp_server import LINK
 
 pytestmark = pytest.mark.browser

@@ -5,6 +5,7 @@ were in flight on it, and once the stack has started it again it takes requests 
 import json
 import os
 import signal
+import socket
 import threading
 import time
 import urllib.error
@@ -58,6 +59,20 @@ def _client(base_url: str, method: str, until: float, outcomes: list[Outcome]) -
         outcomes.append(Outcome(method, started, time.monotonic(), status))
 
 
+def _refused_from(port: int) -> float:
+    """When connections to `port` are refused, polling from now on."""
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+        except ConnectionRefusedError:
+            return time.monotonic()
+        except OSError:
+            pass
+        time.sleep(0.002)
+    raise AssertionError(f"port {port} still took connections 10 s after the kill")
+
+
 def test_killing_an_app_server_loses_only_the_requests_in_flight_on_it(base_url: str) -> None:
     state = stack_state()
     victim = state["app_servers"][0]
@@ -77,12 +92,16 @@ def test_killing_an_app_server_loses_only_the_requests_in_flight_on_it(base_url:
     killed_at = time.monotonic()
     killed_wall = time.time()
     os.killpg(victim["pid"], signal.SIGKILL)
+    dead_at = _refused_from(victim["port"])
     for client in clients:
         client.join()
 
     failed = [outcome for outcome in outcomes if outcome.status not in (200, 204)]
-    in_flight = [o for o in outcomes if o.started <= killed_at <= o.ended]
-    after = [o for o in outcomes if o.started > killed_at]
+    # In flight: sent before its port refused connections (the kernel closes a killed process's
+    # sockets as it tears it down; what reached them until then dies with it), not ended before
+    # the kill.
+    in_flight = [o for o in outcomes if o.started <= dead_at and o.ended >= killed_at]
+    after = [o for o in outcomes if o.started > dead_at]
     # Every failure was a request on its way when the server died, and only a POST (nginx sends
     # a GET that met the dead server to the other one; a POST already sent is never sent twice).
     assert set(failed) <= set(in_flight)
