@@ -40,6 +40,11 @@ REDIS_URL = os.environ.get("SCALE_REDIS_URL", "redis://127.0.0.1:6379/6")
 S3_REGION = "us-east-1"
 S3_CREDENTIALS = {"S3_ACCESS_KEY_ID": "test-double", "S3_SECRET_ACCESS_KEY": "test-double"}
 S3_BUCKET = "backgroundmusic-scale"
+# tests/yookassa_double.py, the TEST DOUBLE of YooKassa's API, in a process of its own.
+YOOKASSA_DOUBLE_SHOP = {
+    "YOOKASSA_SHOP_ID": "test-double-shop",
+    "YOOKASSA_SECRET_KEY": "test-double-secret",
+}
 
 # The task worker, one line for every worker of the stack: today the database backend's worker
 # with the recurring-job scheduler (core/management/commands/run_worker.py). A Redis backend
@@ -250,6 +255,7 @@ class Stack:
         self._databases_create()
         self._redis_flush()
         self.s3_port, self.smtp_port, self.nginx_port = free_port(), free_port(), free_port()
+        self.payments_port = free_port()
         self.app_ports = [free_port() for _ in range(APP_SERVERS)]
         self.base_url = f"http://127.0.0.1:{self.nginx_port}"
         self.env = self.app_environment()
@@ -270,12 +276,26 @@ class Stack:
                 str(self.maildir),
             ],
         )
+        payments = self._spawn(
+            "yookassa-double",
+            [
+                PYTHON,
+                "tests/yookassa_double.py",
+                "--port",
+                str(self.payments_port),
+                "--shop-id",
+                YOOKASSA_DOUBLE_SHOP["YOOKASSA_SHOP_ID"],
+                "--secret-key",
+                YOOKASSA_DOUBLE_SHOP["YOOKASSA_SECRET_KEY"],
+            ],
+        )
         collecting = self._manage("collectstatic", "--noinput", wait=False)
         self._manage("migrate", "--noinput", "--database", "keys")
         self._manage("migrate", "--noinput")
         self._manage("migrate", "--noinput", "--database", "analytics")
         wait_for_port(self.s3_port, process=moto.process, name="moto", seconds=60)  # type: ignore[arg-type]
         wait_for_port(self.smtp_port, process=smtp.process, name="smtp", seconds=30)  # type: ignore[arg-type]
+        wait_for_port(self.payments_port, process=payments.process, name="yookassa", seconds=30)  # type: ignore[arg-type]
         self._bucket_create()
         for number in range(1, TASK_WORKERS + 1):
             self._spawn(f"worker-{number}", WORKER_COMMAND)
@@ -312,12 +332,13 @@ class Stack:
             for port, purpose, recipient in (
                 (self.s3_port, "storage", "S3 double (moto) on this machine"),
                 (self.smtp_port, "mail", "SMTP server on this machine"),
+                (self.payments_port, "payments", "YooKassa double on this machine"),
             )
         ]
         environment = {
             key: value
             for key, value in os.environ.items()
-            if not key.startswith(("DATABASE_", "S3_", "REDIS_", "EMAIL_", "MEDIA_"))
+            if not key.startswith(("DATABASE_", "S3_", "REDIS_", "EMAIL_", "MEDIA_", "YOOKASSA_"))
             and key not in ("ANALYTICS_DATABASE_URL", "KEYS_DATABASE_URL", "TEST_DATABASE_URL")
         }
         environment.update(
@@ -331,6 +352,9 @@ class Stack:
                 "S3_REGION": S3_REGION,
                 **S3_CREDENTIALS,
                 "EMAIL_URL": f"smtp://127.0.0.1:{self.smtp_port}",
+                **YOOKASSA_DOUBLE_SHOP,
+                "YOOKASSA_API_URL": f"http://127.0.0.1:{self.payments_port}/v3",
+                "YOOKASSA_PAYMENT_PAGE_ORIGIN": f"http://127.0.0.1:{self.payments_port}",
                 "OUTBOUND_DESTINATIONS": json.dumps(destinations),
                 # Today's streaming: the app checks every request and nginx fetches the bytes
                 # from the storage (deploy/nginx/protected-s3.conf).
@@ -465,6 +489,7 @@ class Stack:
                     "base_url": self.base_url,
                     "tracks": self.tracks,
                     "maildir": str(self.maildir),
+                    "payments_double": f"http://127.0.0.1:{self.payments_port}",
                     "nginx_access_log": str(self.logs / "nginx-access.log"),
                     "app_servers": [
                         {
@@ -499,7 +524,7 @@ class Stack:
         self._stopped = True
         self._supervising.set()
         # nginx and the app servers first, then the workers, then the stores they use.
-        order = ["nginx", "app-", "worker-", "smtp", "s3-double"]
+        order = ["nginx", "app-", "worker-", "smtp", "yookassa-double", "s3-double"]
         for prefix in order:
             for child in self.children:
                 if child.name.startswith(prefix):
@@ -579,7 +604,8 @@ def main() -> int:
     parser.add_argument("--keep", action="store_true", help="keep the run directory")
     arguments, rest = parser.parse_known_args()
     began = time.monotonic()
-    members = int(os.environ.get("LOAD_MEMBERS", "40")) if arguments.what == "load" else 0
+    # The journeys sign in as member0001; the load test's members sign in one each.
+    members = int(os.environ.get("LOAD_MEMBERS", "40")) if arguments.what == "load" else 1
     try:
         with running_stack(tracks=arguments.tracks, members=members, keep=arguments.keep) as stack:
             if arguments.what == "journeys":

@@ -3,6 +3,7 @@ PostgreSQL, Redis and the S3 double (tests/scale/stack.py): nothing here reaches
 but through the site, and the e-mails arrive at the stack's SMTP server."""
 
 import mailbox
+import re
 import secrets
 import time
 from email import policy
@@ -17,8 +18,9 @@ from tests.browser.conftest import ContextFactory
 from tests.browser.test_account_journey import PASSWORD, log_in, sign_up
 from tests.browser.test_privacy_journey import expect_at, expect_messages
 from tests.scale.conftest import stack_state
-from tests.scale.names import TRACKS
+from tests.scale.names import MEMBER_PASSWORD, TRACKS, member_username
 from tests.smtp_server import LINK
+from tests.yookassa_double import TEST_DOUBLE_SHOP, YooKassaDouble
 
 pytestmark = pytest.mark.browser
 
@@ -150,3 +152,50 @@ def test_browse_search_and_play_a_preview_through_nginx(
     ]
     assert fetched
     assert {line[1] for line in fetched} <= {"200", "206"}
+
+
+def test_a_member_buys_a_creator_subscription_by_card_and_plays_a_track_in_full(
+    base_url: str, new_context: ContextFactory
+) -> None:
+    """Checkout against the YooKassa double (its webhook reaches the site through nginx), then
+    the whole track plays: its Opus rendition, from the storage through nginx."""
+    payments = YooKassaDouble(
+        base_url=stack_state()["payments_double"],
+        shop_id=TEST_DOUBLE_SHOP["shop_id"],
+        secret_key=TEST_DOUBLE_SHOP["secret_key"],
+    )
+    payments.set_webhook(f"{base_url}/payments/yookassa/notifications")
+    title = TRACKS[1][0]
+    page = new_context().new_page()
+
+    page.goto(f"{base_url}/accounts/login/")
+    page.locator("#id_login").fill(member_username(1))
+    page.locator("#id_password").fill(MEMBER_PASSWORD)
+    page.get_by_role("button", name="Sign In").click()
+    page.wait_for_url(f"{base_url}/account/profile/")
+    page.locator("#id_full_name").fill("Mira Holm")
+    page.get_by_role("button", name="Save profile").click()
+    expect_messages(page, ["Your profile is saved."])
+
+    page.goto(f"{base_url}/pricing/creator/")
+    page.get_by_role("button", name="Add to cart").click()
+    expect_at(page, base_url, "/cart/")
+    page.get_by_role("link", name="Check out").click()
+    expect(page.get_by_label("Bank card")).to_be_checked()
+    page.get_by_label("I have read the licence terms above and accept them").check()
+    page.get_by_role("button", name="Place the order").click()
+    page.wait_for_url(re.compile(f"^{re.escape(payments.base_url)}/_double/confirm/"))
+    expect(page.locator("#amount")).to_have_text("1207.80 RUB")
+    page.get_by_role("button", name="Pay").click()
+    page.wait_for_url(re.compile(f"^{re.escape(base_url)}/orders/"))
+    expect(page.locator("#order-status")).to_have_text("Paid")
+
+    page.goto(f"{base_url}/catalog/?q={title}")
+    page.get_by_role("link", name=title).click()
+    expect(page.locator(".track-play span")).to_have_text("Play the full track")
+    with page.expect_response(lambda response: "/stream/" in response.url) as answer:
+        page.get_by_role("button", name=f"Play {title} in full").click()
+    response = answer.value
+    assert response.status == 206
+    assert response.headers["server"].startswith("nginx")
+    assert response.headers["content-type"] == "audio/webm; codecs=opus"
