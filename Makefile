@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
 PORT ?= 8000
 
-.PHONY: run test lint typecheck test-sqlite test-postgres browser-deps imap-deps gettext-deps icu-deps pdf-deps pg-deps nginx-deps redis-deps deploy-check-deps bench messages
+.PHONY: run test lint typecheck test-sqlite test-postgres browser-deps imap-deps gettext-deps icu-deps pdf-deps pg-deps nginx-deps redis-deps deploy-check-deps test-scale load bench messages
 
 $(STAMP): pyproject.toml | icu-deps pdf-deps
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -84,8 +84,8 @@ pg-deps:
 	@command -v pg_dump >/dev/null && command -v pg_restore >/dev/null || { echo "pg_dump/pg_restore (Debian's postgresql-client) are still missing" >&2; exit 1; }
 
 # Debian's nginx: the secure-link tests start it on a free port with the deploy template
-# rendered (backgroundmusic/media/tests/nginx_server.py), as bench/streaming.py does; the system
-# service it installs is not used.
+# rendered (backgroundmusic/media/tests/nginx_server.py), as bench/streaming.py and the scale-out
+# stack (tests/scale/stack.py) do; the system service it installs is not used.
 nginx-deps:
 	@command -v nginx >/dev/null || test -x /usr/sbin/nginx || { \
 	  echo "Installing Debian's nginx for the secure-link tests"; \
@@ -117,6 +117,17 @@ deploy-check-deps:
 	  $$SUDO apt-get update -qq && \
 	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq systemd nginx-light >/dev/null; }
 	@command -v systemd-analyze >/dev/null && command -v nginx >/dev/null || { echo "systemd-analyze or nginx is still missing" >&2; exit 1; }
+
+# The scale-out stack on one machine (docs/operations.md, decision 0043): nginx, two app servers,
+# two task workers, the machine's PostgreSQL and Redis, the S3 double; the browser journeys and
+# the killed-server test of tests/scale/ through nginx, then everything stopped. Not part of `test`.
+test-scale: $(STAMP) browser-deps nginx-deps
+	$(BIN)/python -m tests.scale.stack journeys
+
+# The load test against the same stack: LOAD_USERS (200) visitors for LOAD_SECONDS (600), then
+# LOAD_STREAMS (2000) listeners; the summary goes to var/scale/load-<time>.txt.
+load: $(STAMP) nginx-deps
+	$(BIN)/python -m tests.scale.stack load
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -1,0 +1,132 @@
+"""`make load`: locust's visitors for LOAD_SECONDS (default 600) with LOAD_USERS (default 200)
+through the scale stack's nginx, then LOAD_STREAMS (default 2000) listeners at once
+(tests/scale/streams.py). Prints a summary and writes it to var/scale/load-<time>.txt; the
+issue's goals are printed beside the numbers, and the exit status is 0 whether or not they are
+met (it is a measurement), 1 only when a phase could not run."""
+
+import json
+import os
+import statistics
+import subprocess
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from tests.scale.stack import Stack
+
+BASE_DIR = Path(__file__).resolve().parents[2]
+PAGE_P99_GOAL_MS = 300
+BEACON_P99_GOAL_MS = 50
+
+
+def _percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))] if ordered else 0.0
+
+
+def _load_average() -> str:
+    return " ".join(f"{value:.2f}" for value in os.getloadavg())
+
+
+def load_run(stack: "Stack") -> int:
+    from tests.scale.stack import PYTHON
+
+    users = int(os.environ.get("LOAD_USERS", "200"))
+    seconds = int(os.environ.get("LOAD_SECONDS", "600"))
+    streams = int(os.environ.get("LOAD_STREAMS", "2000"))
+    # Sign-ins spread over a minute: allauth allows 30 a minute from one address, and every
+    # visitor here comes from 127.0.0.1.
+    spawn_rate = max(1.0, users / 60)
+    result_file = stack.run_dir / "locust.json"
+    streams_file = stack.run_dir / "streams.json"
+    lines = [
+        f"make load at {time.strftime('%Y-%m-%d %H:%M:%S')}: {users} users for {seconds} s "
+        f"(spawned at {spawn_rate:.1f}/s), then {streams} streams",
+        f"load average before: {_load_average()}",
+    ]
+    stack.say(lines[0])
+    with (stack.logs / "locust.log").open("wb") as log:
+        locust = subprocess.run(  # noqa: S603 (our own fixed command line)
+            [
+                PYTHON,
+                "-m",
+                "locust",
+                "-f",
+                "tests/scale/locustfile.py",
+                "--headless",
+                "--host",
+                stack.base_url,
+                "--users",
+                str(users),
+                "--spawn-rate",
+                f"{spawn_rate:.2f}",
+                "--run-time",
+                f"{seconds}s",
+                "--stop-timeout",
+                "15",
+                "--only-summary",
+            ],
+            cwd=BASE_DIR,
+            env={**os.environ, "LOAD_RESULT": str(result_file)},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            check=False,
+        )
+    lines.append(f"load average after the users: {_load_average()}")
+    if not result_file.exists():
+        stack.say(f"locust wrote no result (exit {locust.returncode}; logs/locust.log)")
+        return 1
+    recorded = json.loads(result_file.read_text())
+    times: dict[str, list[float]] = recorded["times_ms"]
+    pages = times.get("page", [])
+    beacons = times.get("beacon", [])
+    errors = sum(recorded["errors"].values())
+    total = sum(len(values) for values in times.values())
+    lines += [
+        f"requests: {total}, errors: {errors} {recorded['errors'] or ''}".rstrip(),
+        f"pages: {len(pages)}, p50 {statistics.median(pages) if pages else 0:.0f} ms, "
+        f"p99 {_percentile(pages, 0.99):.0f} ms (goal <= {PAGE_P99_GOAL_MS})",
+        f"beacons: {len(beacons)}, p50 {statistics.median(beacons) if beacons else 0:.0f} ms, "
+        f"p99 {_percentile(beacons, 0.99):.0f} ms (goal <= {BEACON_P99_GOAL_MS})",
+        *(
+            f"{kind}: {len(values)}, p50 {statistics.median(values):.0f} ms, "
+            f"p99 {_percentile(values, 0.99):.0f} ms"
+            for kind, values in sorted(times.items())
+            if kind not in ("page", "beacon") and values
+        ),
+    ]
+    stack.say(f"{streams} streams")
+    streaming = subprocess.run(  # noqa: S603 (our own fixed command line)
+        [
+            PYTHON,
+            "-m",
+            "tests.scale.streams",
+            stack.base_url,
+            "--clients",
+            str(streams),
+            "--out",
+            str(streams_file),
+        ],
+        cwd=BASE_DIR,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if streaming.returncode != 0:
+        stack.say(f"the streams phase failed: {streaming.stderr[-2000:]}")
+        return 1
+    report = json.loads(streams_file.read_text())["summary"]
+    lines += [
+        f"streams: {report['kept_up']} of {report['clients']} kept up at "
+        f"{report['bitrate_kbps']} kbit/s, {report['stalled']} stalled, {report['failed']} "
+        f"failed {report['errors'] or ''}".rstrip(),
+        f"stream start (2 s buffered): p50 {report['start_p50_s']} s, "
+        f"p99 {report['start_p99_s']} s; phase {report['seconds']} s",
+        f"load average after the streams: {_load_average()}",
+    ]
+    text = "\n".join(lines) + "\n"
+    summary_file = BASE_DIR / "var" / "scale" / time.strftime("load-%Y%m%d-%H%M%S.txt")
+    summary_file.write_text(text)
+    print(text + f"(written to {summary_file})", flush=True)
+    return 0
