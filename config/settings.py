@@ -130,6 +130,9 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # Times every request for /metrics, the beacon and static files too (core/metrics.py).
     "backgroundmusic.core.metrics.RequestMetricsMiddleware",
+    # REMOTE_ADDR becomes the client's address behind PROXY_COUNT proxies (core/middleware.py),
+    # before anything reads it: the beacon, sign-in records, axes, allauth, the rate limits.
+    "backgroundmusic.core.middleware.ForwardedClientMiddleware",
     # The request id of every log line, from nginx's X-Request-ID or made here (core/logging.py).
     "backgroundmusic.core.logging.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -283,6 +286,13 @@ METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 if METRICS_TOKEN and len(METRICS_TOKEN) < 32:
     raise ImproperlyConfigured("METRICS_TOKEN must be at least 32 characters long.")
 
+# Reverse proxies of ours in front of the app servers, each appending the address it saw to
+# X-Forwarded-For (nginx alone: 1). ForwardedClientMiddleware puts the client's address, as the
+# outermost saw it, into REMOTE_ADDR; 0 reads no header at all (docs/operations.md "Scale-out").
+PROXY_COUNT = env.int("PROXY_COUNT", default=0)
+if PROXY_COUNT < 0:
+    raise ImproperlyConfigured("PROXY_COUNT must be 0 or more.")
+
 # Rate limits (core/ratelimits.py, decision 0014) in django-ratelimit's syntax, "count/period"
 # with period s, m, h or d (e.g. "60/10m"), each counted per signed-in person and per truncated
 # address; chosen so that a person using the site never meets them.
@@ -400,6 +410,11 @@ ACCOUNT_USERNAME_BLACKLIST = ["admin", "staff", "root", "support", "privacy", "a
 # django-axes owns per-account lockout (429 after AXES_FAILURE_LIMIT); allauth's own limit on failed
 # logins stays as a looser per-IP and per-login guard behind it, so the lockout answers first.
 ACCOUNT_RATE_LIMITS = {"login_failed": "20/m/ip,20/5m/key"}
+# allauth's rate limits and sessions read REMOTE_ADDR, already the client's
+# (ForwardedClientMiddleware): a proxy count here would take an entry further left, which the
+# client wrote, and allauth answers a shorter X-Forwarded-For than its count with a 500.
+ALLAUTH_TRUSTED_PROXY_COUNT = 0
+ALLAUTH_TRUSTED_CLIENT_IP_HEADER = None
 MFA_ADAPTER = "backgroundmusic.accounts.adapter.MFAAdapter"
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = SERVICE_NAME
@@ -417,7 +432,9 @@ AXES_HANDLER = "backgroundmusic.accounts.lockout.AccountKeyedAxesHandler"
 AXES_HTTP_RESPONSE_CODE = 429
 AXES_RESET_ON_SUCCESS = True
 AXES_SENSITIVE_PARAMETERS = ["password", "password1", "password2", "login", "username", "email"]
-AXES_IPWARE_PROXY_COUNT = env.int("PROXY_COUNT", default=0)
+# REMOTE_ADDR as ForwardedClientMiddleware left it, already the client's: counting the proxies
+# again here (ipware's AXES_IPWARE_PROXY_COUNT) would take an address the client wrote.
+AXES_CLIENT_IP_CALLABLE = "backgroundmusic.core.request_info.client_ip"
 AXES_LOCKOUT_TEMPLATE = "account/lockout.html"
 AXES_VERBOSE = False
 

@@ -1,3 +1,4 @@
+import logging
 from collections.abc import Callable, Iterable, Iterator
 
 from django.conf import settings
@@ -5,7 +6,38 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
 from django.utils import translation
 
+from backgroundmusic.core.request_info import forwarded_client_address
 from backgroundmusic.core.text import TextKind, TextRejected, text_refusal
+
+logger = logging.getLogger(__name__)
+
+
+class ForwardedClientMiddleware:
+    """Behind PROXY_COUNT proxies of ours (nginx: 1), puts the client's address, as the outermost
+    of them saw it, into REMOTE_ADDR (request_info.forwarded_client_address), so that everything
+    after it (the rate limits, django-axes, allauth, evidence, Django) reads one address. Without
+    a usable one REMOTE_ADDR stays the proxy's: never a 500, and nothing the client wrote.
+
+    With PROXY_COUNT 0 X-Forwarded-For is not read: without a proxy of ours, the client wrote it."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        proxy_count: int = settings.PROXY_COUNT
+        forwarded_for = request.META.get("HTTP_X_FORWARDED_FOR")
+        if proxy_count and forwarded_for is not None:
+            address = forwarded_client_address(str(forwarded_for), proxy_count)
+            if address is None:
+                # Our proxies write these entries, so this is a proxy count that does not match
+                # the proxies (or a request that bypassed them); the value itself is not logged.
+                logger.warning(
+                    "X-Forwarded-For has no address %d entries from the right; kept REMOTE_ADDR.",
+                    proxy_count,
+                )
+            else:
+                request.META["REMOTE_ADDR"] = address
+        return self.get_response(request)
 
 
 def _refusal(values: Iterable[str], kind: TextKind) -> TextRejected | None:

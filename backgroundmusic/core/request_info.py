@@ -1,6 +1,7 @@
 """What the service may keep about a request's origin: truncated IP, browser family. Never more."""
 
 import ipaddress
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -14,9 +15,37 @@ UNKNOWN = "unknown"
 
 
 def client_ip(request: HttpRequest) -> str:
-    """The client address as the app server saw it (behind a proxy, set PROXY_COUNT and let the
-    proxy overwrite REMOTE_ADDR)."""
+    """The client's address: REMOTE_ADDR, which core.middleware.ForwardedClientMiddleware has
+    set to the address our proxies saw (PROXY_COUNT). The one reading of it for the whole
+    project: the rate limits, evidence, django-axes (AXES_CLIENT_IP_CALLABLE); allauth reads
+    REMOTE_ADDR itself."""
     return str(request.META.get("REMOTE_ADDR", ""))
+
+
+# What an address may be written with, at most as long as the longest form, an IPv6 address with
+# an IPv4 tail ("ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255"): no brackets, port or zone.
+_ADDRESS_TEXT = re.compile(r"[0-9A-Fa-f:.]{2,45}")
+
+
+def forwarded_client_address(forwarded_for: str, proxy_count: int) -> str | None:
+    """The address the outermost of proxy_count proxies of ours saw the request come from: the
+    proxy_count-th entry of X-Forwarded-For from the right, as each proxy appends the address it
+    saw (nginx's $proxy_add_x_forwarded_for). Whatever the client wrote to the left of those is
+    never read, however long. None when there are fewer entries or that one is not a plain IPv4
+    or IPv6 address; an IPv4 address written as IPv6 (::ffff:a.b.c.d) comes out as IPv4."""
+    entries = forwarded_for.rsplit(",", proxy_count)
+    if proxy_count < 1 or len(entries) < proxy_count:
+        return None
+    entry = entries[-proxy_count].strip(" \t")
+    if not _ADDRESS_TEXT.fullmatch(entry):
+        return None
+    try:
+        address = ipaddress.ip_address(entry)
+    except ValueError:
+        return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return str(address.ipv4_mapped)
+    return str(address)
 
 
 def truncate_ip(address: str) -> str:
