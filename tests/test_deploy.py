@@ -232,3 +232,16 @@ def test_nginx_accepts_the_compose_site(tmp_path):
         check=False,
     )
     assert (result.returncode, result.stderr) == (0, "")
+
+
+def test_the_app_counts_the_one_nginx_that_appends_the_client_address():
+    """nginx appends the address it saw to X-Forwarded-For and the app takes that entry
+    (PROXY_COUNT=1, core/middleware.py); the header is set once, where the app is proxied to."""
+    for site in ("backgroundmusic.conf", "compose.conf"):
+        lines = (DEPLOY / "nginx" / site).read_text().splitlines()
+        forwarded = [line.strip() for line in lines if "X-Forwarded-For" in line]
+        assert forwarded == ["proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;"], site
+    assert app_services()["app"]["environment"]["PROXY_COUNT"] == "1"
+    web = (DEPLOY / "systemd" / "backgroundmusic-web.service").read_text().splitlines()
+    settings = [line for line in web if line.startswith("Environment=PROXY_COUNT")]
+    assert settings == ["Environment=PROXY_COUNT=1"]
