@@ -130,11 +130,12 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # Times every request for /metrics, the beacon and static files too (core/metrics.py).
     "backgroundmusic.core.metrics.RequestMetricsMiddleware",
-    # REMOTE_ADDR becomes the client's address behind PROXY_COUNT proxies (core/middleware.py),
-    # before anything reads it: the beacon, sign-in records, axes, allauth, the rate limits.
-    "backgroundmusic.core.middleware.ForwardedClientMiddleware",
     # The request id of every log line, from nginx's X-Request-ID or made here (core/logging.py).
     "backgroundmusic.core.logging.RequestIdMiddleware",
+    # REMOTE_ADDR becomes the client's address behind PROXY_COUNT proxies (core/middleware.py)
+    # before anything reads it (the beacon, sign-in records, axes, allauth, the rate limits);
+    # after the request id, which its warning then carries.
+    "backgroundmusic.core.middleware.ForwardedClientMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Answers the analytics beacon POST /a/e itself, before sessions and CSRF (analytics/views.py)
     "backgroundmusic.analytics.middleware.AnalyticsBeaconMiddleware",

@@ -33,8 +33,10 @@ def forwarded_client_address(forwarded_for: str, proxy_count: int) -> str | None
     saw (nginx's $proxy_add_x_forwarded_for). Whatever the client wrote to the left of those is
     never read, however long. None when there are fewer entries or that one is not a plain IPv4
     or IPv6 address; an IPv4 address written as IPv6 (::ffff:a.b.c.d) comes out as IPv4."""
+    if proxy_count < 1:
+        return None
     entries = forwarded_for.rsplit(",", proxy_count)
-    if proxy_count < 1 or len(entries) < proxy_count:
+    if len(entries) < proxy_count:
         return None
     entry = entries[-proxy_count].strip(" \t")
     if not _ADDRESS_TEXT.fullmatch(entry):
