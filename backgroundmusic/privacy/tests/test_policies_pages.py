@@ -442,6 +442,9 @@ def test_staff_policies_page_access(client, caller, caller_for):
         html = response.content.decode()
         assert '<tr data-version="v1">' in html
         assert '<a href="/staff/policies/" aria-current="page">Policies</a>' in html
+        # Published by no staff member: installed with the service, said in the reader's words.
+        assert "(at installation)</td>" in html
+        assert "seeded" not in html
 
 
 @pytest.mark.parametrize("caller", EXPECTED)
