@@ -504,8 +504,12 @@ def test_audit_page_filters_by_action_and_actor_and_pages(client, caller_for):
     ("query", "error"),
     [
         ({"action": "role.invented"}, "Select a valid choice."),
-        ({"actor": "me"}, "Enter a whole number."),
-        ({"actor": "0"}, "Ensure this value is greater than or equal to 1."),
+        ({"actor": "me"}, "Select a valid choice. me is not one of the available choices."),
+        ({"actor": "0"}, "Select a valid choice. 0 is not one of the available choices."),
+        (
+            {"actor": "99999999999999999999"},
+            "Select a valid choice. 99999999999999999999 is not one of the available choices.",
+        ),
     ],
 )
 def test_audit_page_refuses_a_bad_filter_and_reads_nothing(query, error, client, caller_for):
@@ -518,11 +522,27 @@ def test_audit_page_refuses_a_bad_filter_and_reads_nothing(query, error, client,
     assert rows("audit.viewed") == []
 
 
+def test_the_staff_filter_names_staff_by_username_and_role_and_keeps_old_links(client, caller_for):
+    manager = StaffFactory.create(username="mila", role=StaffRole.CONTENT_MANAGER)
+    catalogue.facet_create(actor=manager, kind="mood", name_en="Calm", name_ru="Спокойное")
+    caller_for(StaffRole.ADMINISTRATOR)
+    html = client.get("/staff/audit/").content.decode()
+    select = re.search(r'<select name="actor".*?</select>', html, re.S)
+    assert select is not None
+    options = re.findall(r'<option value="(\d*)"[^>]*>([^<]*)</option>', select.group(0))
+    assert options[0] == ("", "Any staff member")
+    assert (str(manager.pk), "mila (Content manager)") in options
+    staff.staff_role_revoke(actor=None, user=manager, role=StaffRole.CONTENT_MANAGER)
+    former = client.get("/staff/audit/", {"actor": manager.pk}).content.decode()
+    assert f'<option value="{manager.pk}" selected>mila (no staff role)</option>' in former
+    assert listed_actions(former) == ["catalogue.facet_created"]
+
+
 def test_audit_page_in_russian(client, caller_for):
     catalogue.facet_create(actor=None, kind="mood", name_en="Calm", name_ru="Спокойное")
     caller_for(StaffRole.ADMINISTRATOR)
     html = client.get("/staff/audit/", HTTP_ACCEPT_LANGUAGE="ru").content.decode()
-    for text in ("Журнал действий", "Фасет создан", "система", "Любое действие"):
+    for text in ("Журнал действий", "Фасет создан", "система", "Любое действие", "Любой сотрудник"):
         assert text in html
 
 

@@ -1,6 +1,10 @@
+from collections.abc import Mapping
+from typing import Any
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from backgroundmusic.accounts.staff import StaffActorLabel
 from backgroundmusic.audit.models import AuditAction
 from backgroundmusic.core.forms import Form
 from backgroundmusic.privacy.kernel.models import ACCESS_REASON_MAX_LENGTH
@@ -16,9 +20,17 @@ class AuditFilterForm(Form):
         required=False,
         choices=[("", _("Any action")), *AuditAction.choices],
     )
-    actor = forms.IntegerField(
-        label=_("Staff member id"), required=False, min_value=1, max_value=2**63 - 1
+    actor = forms.TypedChoiceField(
+        label=_("Staff member"), required=False, coerce=int, empty_value=None
     )
+
+    def __init__(self, *args: Any, staff_labels: Mapping[int, StaffActorLabel], **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        named = sorted(staff_labels.items(), key=lambda item: str(item[1]).casefold())
+        self.fields["actor"].choices = [
+            ("", _("Any staff member")),
+            *((str(user_id), str(label)) for user_id, label in named),
+        ]
 
 
 class AccessReasonForm(Form):

@@ -119,7 +119,13 @@ def audit_log(request: HttpRequest) -> HttpResponse:
     actor = _actor(request)
     if not staff_may_view_audit_log(actor=actor):
         raise PermissionDenied
-    form = AuditFilterForm(request.GET)
+    staff_labels = staff.staff_actor_labels()
+    # A link from before a role was taken away (or the account deleted) still filters by it.
+    asked = request.GET.get("actor", "")
+    asked_id = int(asked) if asked.isascii() and asked.isdecimal() and len(asked) < 10 else 0
+    if asked_id and asked_id not in staff_labels:
+        staff_labels |= staff.staff_actor_labels(user_ids=[asked_id])
+    form = AuditFilterForm(request.GET, staff_labels=staff_labels)
     page = None
     filters = ""
     if form.is_valid():
@@ -130,4 +136,8 @@ def audit_log(request: HttpRequest) -> HttpResponse:
         filters = urlencode(
             {"action": action, "actor": "" if actor_id is None else actor_id}, doseq=False
         )
-    return render(request, "staff/audit_log.html", {"form": form, "page": page, "filters": filters})
+    return render(
+        request,
+        "staff/audit_log.html",
+        {"form": form, "page": page, "filters": filters, "staff_actor_labels": staff_labels},
+    )

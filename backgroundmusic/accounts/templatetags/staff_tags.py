@@ -67,7 +67,8 @@ def _staff_labels(context: template.Context) -> dict[int, staff.StaffActorLabel]
     holder: Any = context.get("request")
     labels: dict[int, staff.StaffActorLabel] | None = getattr(holder, ACTOR_LABELS_CACHE, None)
     if labels is None:
-        labels = staff.staff_actor_labels()
+        # A view that loaded them already (the audit trail's filter) passes them on.
+        labels = context.get("staff_actor_labels") or staff.staff_actor_labels()
         if holder is not None:
             setattr(holder, ACTOR_LABELS_CACHE, labels)
     return labels
