@@ -27,7 +27,9 @@ class AuditFilterForm(Form):
     def __init__(self, *args: Any, staff_labels: Mapping[int, StaffActorLabel], **kwargs: Any):
         super().__init__(*args, **kwargs)
         named = sorted(staff_labels.items(), key=lambda item: str(item[1]).casefold())
-        self.fields["actor"].choices = [
+        actor = self.fields["actor"]
+        assert isinstance(actor, forms.TypedChoiceField)
+        actor.choices = [
             ("", _("Any staff member")),
             *((str(user_id), str(label)) for user_id, label in named),
         ]
