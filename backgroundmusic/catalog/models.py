@@ -106,6 +106,9 @@ class Track(models.Model):
     # " term term … " with a space at both ends; kept by the catalogue services.
     search_document = models.TextField(blank=True, editable=False)
     search_title = models.TextField(blank=True, editable=False)
+    # The terms of its genres, moods and instruments (catalog.search_terms.facet_term),
+    # " g1 m4 i7 ": facet filters and counts read them instead of the relation tables.
+    search_facets = models.TextField(blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

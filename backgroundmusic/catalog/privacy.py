@@ -31,6 +31,7 @@ for label, fields in {
         "is_published",
         "search_document",
         "search_title",
+        "search_facets",
         "created_at",
         "updated_at",
     ],

@@ -13,7 +13,13 @@ Typo tolerance works on these terms: a query term of MIN_FUZZY characters or mor
 the catalogue's terms at Damerau-Levenshtein distance 1, found through their one-letter
 deletions (`deletions`, kept in catalog.SearchTermVariant), and one of MIN_PREFIX or more the
 terms it begins. Nothing else of a query is searched for: its other characters (%, _, \\, quotes,
-operators) are never wildcards or syntax.
+operators) are never wildcards or syntax. A typo is also looked for in the word's spelling before
+folding (`typo_spellings`), as folding can make a one-letter typo two edits.
+
+A track's genres, moods and instruments are terms too (`facet_term`: "g12", "m3", "i7"), kept
+apart from its words (Track.search_facets), so facet filters and counts read one column of the
+track instead of joining the relation tables. No query word makes one: words split letters from
+digits.
 """
 
 import re
@@ -26,6 +32,7 @@ MIN_PREFIX = 3
 MIN_FUZZY = 4
 MAX_QUERY_WORDS = 12
 MAX_TERM_LENGTH = 60
+FACET_TERM_LETTERS = {"genres": "g", "moods": "m", "instruments": "i"}
 
 _WORD = re.compile(r"[^\W\d_]+|\d+")
 _CYRILLIC = re.compile(r"[а-я]")
@@ -111,10 +118,14 @@ def _stem(word: str) -> str:
 
 
 def _sound(word: str) -> str:
-    latin = word.translate(_TRANSLITERATION)
+    latin = _spelling(word)
     for pattern, replacement in _FOLDS:
         latin = pattern.sub(replacement, latin)
     return latin[:MAX_TERM_LENGTH]
+
+
+def _spelling(word: str) -> str:
+    return word.translate(_TRANSLITERATION)
 
 
 @lru_cache(maxsize=65_536)
@@ -123,6 +134,19 @@ def word_terms(word: str) -> tuple[str, ...]:
     differs."""
     terms = dict.fromkeys(term for term in (_sound(word), _sound(_stem(word))) if term)
     return tuple(terms)
+
+
+def typo_spellings(word: str) -> tuple[str, ...]:
+    """The spellings of one query word whose neighbours one edit away it matches: its terms, and
+    the word itself transliterated but not folded. Folding can turn a one-letter typo into two
+    edits ("harpsicord" folds to "harpsikord", two edits from the term "harpsichord"), while
+    the typed spelling is one edit away."""
+    return tuple(dict.fromkeys((*word_terms(word), _spelling(word)[:MAX_TERM_LENGTH])))
+
+
+def facet_term(relation: str, facet_id: int) -> str:
+    """The term of a genre, mood or instrument (`relation` "genres", "moods", "instruments")."""
+    return f"{FACET_TERM_LETTERS[relation]}{facet_id}"
 
 
 def text_terms(*texts: str, each_once: bool = True) -> list[str]:

@@ -18,16 +18,17 @@ See docs/decisions/0037-search-engine.md.
 import math
 import operator
 import re
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import reduce
 from typing import Any
 
 from django.contrib.postgres.search import SearchQuery, SearchVector
-from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import Case, Count, F, IntegerField, Q, QuerySet, Value, When
-from django.db.models.functions import Coalesce, Length, NullIf, Replace
+from django.db.models.functions import Coalesce, Length, NullIf, Replace, StrIndex
+from django.db.models.lookups import GreaterThan
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
@@ -161,8 +162,20 @@ class WordMatch:
 def word_matches(words: Sequence[str]) -> list[WordMatch]:
     """What each query word matches, in one statement (the typo neighbours of every word)."""
     terms = [search_terms.word_terms(word) for word in words]
-    fuzzy = {term for own in terms for term in own if len(term) >= search_terms.MIN_FUZZY}
-    variants = {variant for term in fuzzy for variant in search_terms.deletions(term)}
+    fuzzy = [
+        [
+            spelling
+            for spelling in search_terms.typo_spellings(word)
+            if len(spelling) >= search_terms.MIN_FUZZY
+        ]
+        for word in words
+    ]
+    variants = {
+        variant
+        for spellings in fuzzy
+        for spelling in spellings
+        for variant in search_terms.deletions(spelling)
+    }
     known: set[str] = set()
     if variants:
         known = set(
@@ -171,12 +184,12 @@ def word_matches(words: Sequence[str]) -> list[WordMatch]:
             )
         )
     matches = []
-    for own in terms:
+    for own, spellings in zip(terms, fuzzy, strict=True):
         near = sorted(
             candidate
             for candidate in known
             if candidate not in own
-            and any(term in fuzzy and search_terms.within_one_edit(term, candidate) for term in own)
+            and any(search_terms.within_one_edit(spelling, candidate) for spelling in spellings)
         )
         prefix = own[0] if own and len(own[0]) >= search_terms.MIN_PREFIX else None
         matches.append(WordMatch(own=own, near=tuple(near), prefix=prefix))
@@ -184,12 +197,15 @@ def word_matches(words: Sequence[str]) -> list[WordMatch]:
 
 
 def _has_any(column: str, terms: Sequence[str], prefix: str | None = None) -> Q:
-    """`column` (" term term … ") holds one of `terms`, or a term beginning with `prefix`."""
+    """`column` (" term term … ") holds one of `terms`, or a term beginning with `prefix`.
+
+    A position test (STRPOS on PostgreSQL, INSTR on SQLite), where LIKE '%…%' would do the same:
+    it costs half as much per row, and ranking a wide search tests every match several times.
+    """
+    needles = [f" {term} " for term in terms] + ([f" {prefix}"] if prefix else [])
     condition = Q(pk__in=[])
-    for term in terms:
-        condition |= Q(**{f"{column}__contains": f" {term} "})
-    if prefix:
-        condition |= Q(**{f"{column}__contains": f" {prefix}"})
+    for needle in needles:
+        condition |= Q(GreaterThan(StrIndex(column, Value(needle)), 0))
     return condition
 
 
@@ -206,17 +222,46 @@ def _text_filter(tracks: QuerySet[Track], matches: list[WordMatch]) -> QuerySet[
             alternatives.append(f"({' | '.join(options)})")
         tsquery = SearchQuery(" & ".join(alternatives), config="simple", search_type="raw")
         vector = SearchVector("search_document", config="simple")
-        return tracks.annotate(document=vector).filter(document=tsquery)
+        return tracks.alias(document=vector).filter(document=tsquery)
     for match in matches:
         tracks = tracks.filter(_has_any("search_document", (*match.own, *match.near), match.prefix))
     return tracks
 
 
+def _facet_filter(tracks: QuerySet[Track], chosen: dict[str, list[int]]) -> QuerySet[Track]:
+    """`tracks` that have, for each facet relation with chosen facets, one of them: read from
+    their facet terms (Track.search_facets), on PostgreSQL through their GIN index (migration
+    0006), which the planner ANDs with the text match's."""
+    groups = [
+        [search_terms.facet_term(relation, pk) for pk in ids] for relation, ids in chosen.items()
+    ]
+    groups = [group for group in groups if group]
+    if not groups:
+        return tracks
+    if connection.vendor == "postgresql":
+        # Facet terms are a letter and digits: one lexeme each, nothing in them is syntax.
+        alternatives = [f"({' | '.join(group)})" for group in groups]
+        tsquery = SearchQuery(" & ".join(alternatives), config="simple", search_type="raw")
+        vector = SearchVector("search_facets", config="simple")
+        return tracks.alias(facet_terms=vector).filter(facet_terms=tsquery)
+    for group in groups:
+        tracks = tracks.filter(_has_any("search_facets", group))
+    return tracks
+
+
 def _occurrences(column: str, term: str) -> Any:
-    """How often `term` occurs in `column` (" term  term  … ", each between its own spaces)."""
+    """How often `term` occurs in `column` (" term  term  … ", each between its own spaces).
+    Counted only where it occurs at all: most matches of a wide search have it in no title, and
+    the test is cheaper than the count."""
     padded = f" {term} "
     removed = Length(Replace(F(column), Value(padded), Value("")))
-    return (Length(F(column)) - removed) / len(padded)
+    return Case(
+        When(
+            Q(**{f"{column}__contains": padded}), then=(Length(F(column)) - removed) / len(padded)
+        ),
+        default=Value(0),
+        output_field=IntegerField(),
+    )
 
 
 def _relevance(matches: list[WordMatch]) -> Any:
@@ -359,54 +404,36 @@ def _total_and_facet_counts(
     matched: QuerySet[Track], chosen: dict[str, list[int]]
 ) -> tuple[int, dict[str, dict[int, int]]]:
     """The number of tracks matching everything, and per facet relation {facet id: tracks}
-    where each facet's counts apply every choice but its own — in one statement.
+    where each facet's counts apply every choice but its own.
 
-    The text and range filters run once, into a materialized common table of the matching ids;
-    the total and the three facet counts then only join relation tables to it (as separate
-    queries each ran the full-text match again, most of a search's time on a large catalogue).
+    One statement reads the facet terms (Track.search_facets) of the tracks `matched` (the text
+    and range filters); they are counted here. A track missing the choices of one relation
+    counts for that relation's facets only, one missing two counts for none. (Joining the three
+    relation tables to the matching ids took most of a wide search's time: 200 ms of 250 for
+    "mornings" over 100,000 tracks, bench/search.py.)
     """
-    try:
-        matched_sql, matched_params = matched.values("pk").query.sql_with_params()
-    except EmptyResultSet:
-        # Django proves no row can match (e.g. a tempo above any smallint on PostgreSQL).
-        return 0, {relation: {} for relation in FACET_MODELS}
-    quote = connection.ops.quote_name
-    track_id = quote("track_id")
-
-    def condition(relation: str) -> tuple[str, list[int]]:
-        table, column = _through(relation)
-        marks = ", ".join(["%s"] * len(chosen[relation]))
-        sql = f"m.id IN (SELECT {track_id} FROM {table} WHERE {column} IN ({marks}))"  # noqa: S608
-        return sql, chosen[relation]
-
-    def where(skip: str) -> tuple[str, list[int]]:
-        parts = [condition(relation) for relation in FACET_MODELS if relation != skip]
-        parts = [part for part in parts if part[1]]
-        sql = " AND ".join(part[0] for part in parts) or "1 = 1"
-        return sql, [value for part in parts for value in part[1]]
-
-    # Identifiers are quoted model metadata; every value is a bound parameter.
-    total_where, total_params = where("")
-    params: list[Any] = list(total_params)
-    selects = [f"SELECT 'total', 0, COUNT(*) FROM matched m WHERE {total_where}"]  # noqa: S608
-    for relation in FACET_MODELS:
-        table, column = _through(relation)
-        relation_where, relation_params = where(relation)
-        selects.append(
-            f"SELECT %s, x.{column}, COUNT(*) FROM {table} x "  # noqa: S608
-            f"JOIN matched m ON m.id = x.{track_id} WHERE {relation_where} GROUP BY x.{column}"
-        )
-        params += [relation, *relation_params]
-    sql = f"WITH matched (id) AS MATERIALIZED ({matched_sql}) " + " UNION ALL ".join(selects)
+    wanted = {
+        relation: {search_terms.facet_term(relation, pk) for pk in ids}
+        for relation, ids in chosen.items()
+        if ids
+    }
     total = 0
+    counted: list[str] = []
+    for facets in matched.order_by().values_list("search_facets", flat=True):
+        terms = facets.split()
+        missed = [
+            relation for relation, chosen_terms in wanted.items() if chosen_terms.isdisjoint(terms)
+        ]
+        if not missed:
+            total += 1
+            counted += terms
+        elif len(missed) == 1:
+            letter = search_terms.FACET_TERM_LETTERS[missed[0]]
+            counted += [term for term in terms if term.startswith(letter)]
+    relations = {letter: relation for relation, letter in search_terms.FACET_TERM_LETTERS.items()}
     counts: dict[str, dict[int, int]] = {relation: {} for relation in FACET_MODELS}
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*matched_params, *params])
-        for relation, facet_id, count in cursor.fetchall():
-            if relation == "total":
-                total = int(count)
-            else:
-                counts[relation][int(facet_id)] = int(count)
+    for term, count in Counter(counted).items():
+        counts[relations[term[0]]][int(term[1:])] = count
     return total, counts
 
 
@@ -496,12 +523,7 @@ def track_search(
     base = base.filter(ranges)
 
     chosen = {"genres": genre_ids, "moods": mood_ids, "instruments": instrument_ids}
-    tracks = base
-    for relation, ids in chosen.items():
-        if ids:
-            # A subquery per facet: joins would repeat a track once per matching value.
-            condition = Q(**{f"{relation}__in": ids})
-            tracks = tracks.filter(pk__in=Track.objects.filter(condition).values("pk"))
+    tracks = _facet_filter(base, chosen)
     facets: dict[str, list[FacetCount]] = {}
     if with_facets:
         # Without text, the counts depend on the filters and the audience alone: kept.

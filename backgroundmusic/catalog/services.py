@@ -6,17 +6,18 @@ allowed to manage the catalogue (`staffroles.selectors.staff_may_manage_catalogu
 
 Each track keeps `search_document` and `search_title`: the search terms (catalog.search_terms) of
 its titles, descriptions, composer, tags and the names of its genres, moods and instruments in
-both languages, and of its titles and composer alone; every term is also kept in
-`SearchTermVariant` under its one-letter deletions, for typo tolerance. That is what search reads
-(selectors.track_search). The writes that change what the /catalog/ listing shows (tracks and
-facets; collections are not on it) call `page_cache.listing_changed`, as does media's ingest
-when a master becomes ready (`listing_changed` here).
+both languages, and of its titles and composer alone; and `search_facets`, the terms of its
+genres, moods and instruments themselves (for facet filters and counts). Every word term is also
+kept in `SearchTermVariant` under its one-letter deletions, for typo tolerance. That is what
+search reads (selectors.track_search). The writes that change what the /catalog/ listing shows
+(tracks and facets; collections are not on it) call `page_cache.listing_changed`, as does media's
+ingest when a master becomes ready (`listing_changed` here).
 """
 
 import re
 from collections.abc import Iterable, Sequence
 from datetime import date
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.contrib.auth.models import AnonymousUser
 from django.db import IntegrityError, models, transaction
@@ -133,20 +134,37 @@ def _padded(terms: Iterable[str]) -> str:
     return f" {' '.join(terms)} "
 
 
-def search_document_for(*, track: Track) -> tuple[str, str]:
+class SearchFields(NamedTuple):
+    """What search reads for a track (Track.search_document, search_title, search_facets)."""
+
+    document: str
+    title: str
+    facets: str
+
+
+def search_document_for(*, track: Track) -> SearchFields:
     """What search reads for a track (saved tracks only: it reads the track's facets and tags):
-    its document, " term term … ", each term once; and its title terms, " term  term  … ", each
-    as often as it occurs (which ranks a title that repeats a word above one that has it once)
-    and each between its own two spaces, so every occurrence can be counted."""
+    its document, " term term … ", each term once; its title terms, " term  term  … ", each as
+    often as it occurs (which ranks a title that repeats a word above one that has it once) and
+    each between its own two spaces, so every occurrence can be counted; and its facet terms,
+    " g1 m4 i7 "."""
     titles = (track.title, track.title_ru, track.composer)
     texts: list[str] = [*titles, track.description, track.description_ru]
     for tag in track.tags.all():
         texts += [tag.name, tag.name_ru]
-    for related in (track.genres, track.moods, track.instruments):
-        for facet in related.all():
-            texts += [facet.name_en, facet.name_ru]
+    facet_terms = []
+    for relation in search_terms.FACET_TERM_LETTERS:
+        facets = list(getattr(track, relation).all())
+        texts += [name for facet in facets for name in (facet.name_en, facet.name_ru)]
+        facet_terms += [
+            search_terms.facet_term(relation, pk) for pk in sorted(f.pk for f in facets)
+        ]
     title_terms = search_terms.text_terms(*titles, each_once=False)
-    return _padded(search_terms.text_terms(*texts)), "".join(f" {term} " for term in title_terms)
+    return SearchFields(
+        document=_padded(search_terms.text_terms(*texts)),
+        title="".join(f" {term} " for term in title_terms),
+        facets=_padded(facet_terms),
+    )
 
 
 def search_terms_remember(terms: Iterable[str]) -> None:
@@ -168,11 +186,15 @@ def search_terms_remember(terms: Iterable[str]) -> None:
 
 
 def _refresh_search_document(track: Track) -> None:
-    document, title = search_document_for(track=track)
-    if (document, title) != (track.search_document, track.search_title):
-        track.search_document, track.search_title = document, title
-        Track.objects.filter(pk=track.pk).update(search_document=document, search_title=title)
-        search_terms_remember(document.split())
+    fields = search_document_for(track=track)
+    if fields != (track.search_document, track.search_title, track.search_facets):
+        track.search_document, track.search_title, track.search_facets = fields
+        Track.objects.filter(pk=track.pk).update(
+            search_document=fields.document,
+            search_title=fields.title,
+            search_facets=fields.facets,
+        )
+        search_terms_remember(fields.document.split())
 
 
 TagName = str | tuple[str, str]

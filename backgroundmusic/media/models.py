@@ -57,6 +57,12 @@ class Master(models.Model):
 
     class Meta:
         ordering = ["-uploaded_at", "-pk"]
+        indexes = [
+            # Every catalogue read asks whether a track's master is ready (media.streaming): a
+            # search's matches look it up here, index only, instead of reading every master
+            # (bench/search.py: 24 ms to 5 ms for a two-word search over 100,000 tracks).
+            models.Index(fields=["track"], condition=Q(status="ready"), name="master_ready_track"),
+        ]
         constraints = [
             models.CheckConstraint(condition=Q(progress__lte=100), name="master_progress_percent"),
             models.CheckConstraint(

@@ -26,6 +26,7 @@ TOP_FIVE: dict[str, set[str]] = {
     "заводной вальс": {"BM-0022"},
     "clokwork": {"BM-0022"},
     "harpsichrd": {"BM-0006", "BM-0016", "BM-0031"},  # a typo of the instrument
+    "harpsicord": {"BM-0006", "BM-0016", "BM-0031"},  # one edit as typed, two once folded
     "клавесин": {"BM-0006", "BM-0016", "BM-0031"},
     "rain": {"BM-0005"},
     "дождь": {"BM-0005"},

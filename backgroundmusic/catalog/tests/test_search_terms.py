@@ -4,7 +4,9 @@ import pytest
 
 from backgroundmusic.catalog.search_terms import (
     deletions,
+    facet_term,
     text_terms,
+    typo_spellings,
     within_one_edit,
     word_terms,
     words,
@@ -59,3 +61,21 @@ def test_one_edit_is_a_substitution_insertion_deletion_or_swap():
         within_one_edit("mosart", other)
         for other in ("mosart", "mosort", "mossart", "mosat", "mosrat", "msoart", "amosrt", "mo")
     ] == [True, True, True, True, True, True, False, False]
+
+
+def test_a_typo_is_also_looked_for_as_typed_before_folding():
+    # Folded, "harpsicord" is two edits from the term "harpsichord"; as typed, one.
+    assert typo_spellings("harpsicord") == ("harpsikord", "harpsicord")
+    assert not within_one_edit("harpsikord", "harpsichord")
+    assert within_one_edit("harpsicord", "harpsichord")
+    assert typo_spellings("моцарт") == ("mosart", "motsart")
+    assert typo_spellings("mornings") == ("mornings", "morn")
+
+
+def test_facet_terms_are_a_letter_and_digits_which_no_word_gives():
+    assert [facet_term(relation, 12) for relation in ("genres", "moods", "instruments")] == [
+        "g12",
+        "m12",
+        "i12",
+    ]
+    assert words("g12 m3") == ["g", "12", "m", "3"]

@@ -8,7 +8,15 @@ from backgroundmusic.accounts.tests.factories import StaffFactory
 from backgroundmusic.audit.models import AuditEvent
 from backgroundmusic.audit.tests.refusals import service_denial, service_denials
 from backgroundmusic.catalog import services
-from backgroundmusic.catalog.models import Collection, CollectionItem, Genre, Tag, Track
+from backgroundmusic.catalog.models import (
+    Collection,
+    CollectionItem,
+    Genre,
+    Instrument,
+    Mood,
+    Tag,
+    Track,
+)
 from backgroundmusic.catalog.tests.fixtures import make_facets
 from backgroundmusic.core.errors import ActionRefused, DomainError
 from backgroundmusic.staffroles.roles import StaffRole
@@ -141,6 +149,12 @@ def test_track_create_keeps_the_search_document():
         "strun "
     )
     assert track.search_title == " morning  morn  light  v  a  mosart "
+    # Facet terms (catalog.search_terms.facet_term): genres, moods, instruments by id.
+    piano, strings = (Instrument.objects.get(slug=slug).pk for slug in ("piano", "strings"))
+    assert track.search_facets == (
+        f" g{Genre.objects.get(slug='ambient').pk} m{Mood.objects.get(slug='calm').pk}"
+        f" i{min(piano, strings)} i{max(piano, strings)} "
+    )
 
 
 def test_track_update_refreshes_the_search_document_and_facet_renames_too():
@@ -151,6 +165,7 @@ def test_track_update_refreshes_the_search_document_and_facet_renames_too():
     services.track_update(actor=manager, track=track, genres=["classical"], tags=["film"])
     track.refresh_from_db()
     assert track.search_document == " davn film klasikal klasik klasika "
+    assert track.search_facets == f" g{Genre.objects.get(slug='classical').pk} "
     services.facet_rename(
         actor=manager,
         facet=Genre.objects.get(slug="classical"),
