@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('media', '0003_lossless_rendition_and_downloads'),
+        ('media', '0004_rendition_storage_key_index'),
     ]
 
     operations = [
