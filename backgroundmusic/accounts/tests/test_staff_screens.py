@@ -169,7 +169,10 @@ def section_rows(html: str, name: str) -> list[list[str]]:
     part = html.split(f'data-section="{name}"')[1].split("</section>")[0]
     return (
         [
-            [re.sub(r"<[^>]+>", "", cell).strip() for cell in re.findall(r"<td>(.*?)</td>", row)]
+            [
+                re.sub(r"<[^>]+>", "", cell).strip()
+                for cell in re.findall(r"<td[^>]*>(.*?)</td>", row)
+            ]
             for row in re.findall(r"<tr>(.*?)</tr>", part.split("<tbody>")[1])
         ]
         if "<tbody>" in part

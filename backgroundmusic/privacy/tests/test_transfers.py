@@ -183,7 +183,7 @@ def render_section(user) -> str:
 def rows(html: str) -> list[list[str]]:
     found = []
     for row in re.findall(r"<tr data-transfer-country=\"\w+\">(.*?)</tr>", html, re.S):
-        cells = re.findall(r"<td>(.*?)</td>", row, re.S)
+        cells = re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)
         found.append([re.sub(r"\s+", " ", cell).strip() for cell in cells])
     return found
 
