@@ -16,6 +16,12 @@ DESCRIPTION_MAX_LENGTH = 5_000
 TRACK_CODES_MAX_LENGTH = 20_000
 
 
+def _tag_name(entry: str) -> str | tuple[str, str]:
+    """ "rain / дождь" names a tag in English and Russian; "rain" in English only."""
+    english, slash, russian = entry.partition("/")
+    return (english, russian) if slash else entry
+
+
 class TrackForm(Form):
     """Every editable field of a track; the service checks the rules again."""
 
@@ -48,7 +54,7 @@ class TrackForm(Form):
         label=_("Tags"),
         required=False,
         max_length=1000,
-        help_text=_("Separated by commas."),
+        help_text=_("Separated by commas; a Russian name after a slash: rain / дождь."),
     )
     tempo_bpm = forms.IntegerField(
         label=_("Tempo (BPM)"), required=False, min_value=20, max_value=300
@@ -88,7 +94,10 @@ class TrackForm(Form):
             "genres": list(track.genres.all()),
             "moods": list(track.moods.all()),
             "instruments": list(track.instruments.all()),
-            "tags": ", ".join(tag.name for tag in track.tags.all()),
+            "tags": ", ".join(
+                f"{tag.name} / {tag.name_ru}" if tag.name_ru else tag.name
+                for tag in track.tags.all()
+            ),
             "tempo_bpm": track.tempo_bpm,
             "musical_key": track.musical_key,
             "energy": track.energy,
@@ -101,7 +110,9 @@ class TrackForm(Form):
     def track_fields(self) -> dict[str, Any]:
         """Keyword arguments for services.track_create / track_update."""
         data = dict(self.cleaned_data)
-        data["tags"] = [name for name in (data.get("tags") or "").split(",") if name.strip()]
+        data["tags"] = [
+            _tag_name(entry) for entry in (data.get("tags") or "").split(",") if entry.strip()
+        ]
         for name in ("genres", "moods", "instruments"):
             data[name] = list(data.get(name) or [])
         return data

@@ -237,6 +237,24 @@ def test_editing_a_track_and_a_collection(caller_for):
     assert "Dark / Мрачное" in client.get("/staff/catalogue/facets/").content.decode()
 
 
+def test_staff_name_tags_in_russian_after_a_slash(caller_for):
+    make_facets()
+    track = ready_track(title="Old", catalogue_code="MW-100", genres=["ambient"])
+    client = caller_for("content_manager").client
+    response = client.post(
+        f"/staff/catalogue/tracks/{track.pk}/",
+        {**FORM, "catalogue_code": "MW-100", "tags": "Rain / Дождь, film, night/ночь"},
+    )
+    assert response.status_code == 302
+    tags = sorted(track.tags.values_list("name", "name_ru"))
+    assert tags == [("film", ""), ("night", "ночь"), ("rain", "дождь")]
+    page = client.get(f"/staff/catalogue/tracks/{track.pk}/").content.decode()
+    assert 'value="film, night / ночь, rain / дождь"' in page
+    track.refresh_from_db()
+    # The Russian names are searched too ("ночь" as "noch", "дождь" as "doid").
+    assert track.search_document == " nev davn film night noch rain doid ambient embient "
+
+
 def test_a_collection_is_shown_in_the_visitors_language_and_linked_from_the_catalogue(
     client, tracks
 ):
