@@ -5,12 +5,14 @@ outside PyPI and Debian), so the server is moto's, run as a process of its own a
 loopback by the real django-storages and boto3 (decision 0012).
 """
 
+import os
 import socket
 import subprocess
 import sys
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from urllib.parse import urlsplit
 
 import boto3
@@ -31,11 +33,20 @@ def _free_port() -> int:
 @pytest.fixture(scope="session")
 def s3_double_endpoint() -> Iterator[str]:
     """moto's S3 server (the test double) in a process of its own, for the whole session."""
+    with running_s3_double() as endpoint:
+        yield endpoint
+
+
+@contextmanager
+def running_s3_double(environment: dict[str, str] | None = None) -> Iterator[str]:
+    """moto's S3 server on a free port, with `environment` added to its own (e.g. moto's request
+    recorder); yields its endpoint URL and stops it afterwards."""
     port = _free_port()
     server = subprocess.Popen(  # noqa: S603 (our own interpreter and fixed arguments)
         [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        env={**os.environ, **(environment or {})},
     )
     deadline = time.monotonic() + 60
     while True:
@@ -47,9 +58,11 @@ def s3_double_endpoint() -> Iterator[str]:
                 server.kill()
                 raise RuntimeError("moto's S3 server did not start") from None
             time.sleep(0.1)
-    yield f"http://127.0.0.1:{port}"
-    server.terminate()
-    server.wait(timeout=10)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
 
 
 @pytest.fixture

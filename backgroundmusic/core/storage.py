@@ -35,16 +35,37 @@ def accel_redirect_target(prefix: str, key: str) -> str:
     to the endpoint (deploy/nginx/protected-s3.conf); the bucket stays private.
     """
     base = prefix.rstrip("/")
-    s3_object = _s3_object(key)
-    if s3_object is None:
+    presigned = presigned_get_url(key, seconds=ACCEL_PRESIGNED_SECONDS)
+    if presigned is None:
         return f"{base}/{quote(key)}"
-    presigned = s3_object.meta.client.generate_presigned_url(
-        "get_object",
-        Params={"Bucket": s3_object.bucket_name, "Key": s3_object.key},
-        ExpiresIn=ACCEL_PRESIGNED_SECONDS,
-    )
     parts = urlsplit(presigned)
     return f"{base}{parts.path}?{parts.query}"
+
+
+def presigned_get_url(key: str, *, seconds: int) -> str | None:
+    """A GET of the stored file `key` pre-signed by the storage's client for `seconds` (no
+    request is sent), or None when the default storage is not S3-compatible."""
+    s3_object = _s3_object(key)
+    if s3_object is None:
+        return None
+    return str(
+        s3_object.meta.client.generate_presigned_url(
+            "get_object",
+            Params={"Bucket": s3_object.bucket_name, "Key": s3_object.key},
+            ExpiresIn=seconds,
+        )
+    )
+
+
+def storage_folder_url(folder: str) -> str | None:
+    """The URL, without a query, under which the S3-compatible storage serves the keys starting
+    with `folder` (e.g. https://s3.example.com/bucket/renditions/), as its client addresses them
+    (path or virtual-host style); None on local disk."""
+    probe = presigned_get_url(folder + "probe", seconds=1)
+    if probe is None:
+        return None
+    parts = urlsplit(probe)
+    return f"{parts.scheme}://{parts.netloc}{parts.path.removesuffix('probe')}"
 
 
 def storage_is_up() -> bool:

@@ -29,6 +29,39 @@ def _load_average() -> str:
     return " ".join(f"{value:.2f}" for value in os.getloadavg())
 
 
+def metrics_summary(stack: "Stack") -> list[str]:
+    """What one app server's /metrics says at the end (scraped directly, as Prometheus would on
+    the private network): every process of the machine adds into PROMETHEUS_MULTIPROC_DIR, so
+    one scrape counts both app servers and the workers."""
+    import urllib.request
+
+    from prometheus_client.parser import text_string_to_metric_families
+
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{stack.app_ports[0]}/metrics",
+        headers={"Authorization": f"Bearer {stack.metrics_token}"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as answer:  # noqa: S310
+            text = answer.read().decode()
+    except OSError as error:
+        return [f"metrics: scrape failed ({error})"]
+    requests: dict[str, float] = {}
+    queues: list[str] = []
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name == "backgroundmusic_http_request_duration_seconds_count":
+                status = sample.labels["status"]
+                requests[status] = requests.get(status, 0) + sample.value
+            elif sample.name == "backgroundmusic_task_queue_depth":
+                queues.append(f"{sample.labels['queue']} {sample.value:.0f}")
+    counted = ", ".join(f"{status} {count:.0f}" for status, count in sorted(requests.items()))
+    return [
+        f"metrics (app-1 /metrics): requests by status {counted or 'none'}; "
+        f"task queue depth {', '.join(queues) or 'none'}"
+    ]
+
+
 def load_run(stack: "Stack") -> int:
     from tests.scale.stack import PYTHON
 
@@ -124,6 +157,7 @@ def load_run(stack: "Stack") -> int:
         f"stream start (2 s buffered): p50 {report['start_p50_s']} s, "
         f"p99 {report['start_p99_s']} s; phase {report['seconds']} s",
         f"load average after the streams: {_load_average()}",
+        *metrics_summary(stack),
     ]
     text = "\n".join(lines) + "\n"
     summary_file = BASE_DIR / "var" / "scale" / time.strftime("load-%Y%m%d-%H%M%S.txt")

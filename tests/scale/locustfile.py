@@ -7,6 +7,7 @@ ten signs in first and also opens the privacy center and the licences page.
 Each request is named by its kind ("page: ...", "beacon", "stream: ...", "sign-in"); the kinds'
 response times are written to LOAD_RESULT as JSON when locust stops."""
 
+import html
 import itertools
 import json
 import os
@@ -21,7 +22,7 @@ from locust import FastHttpUser, between, events, task
 from tests.scale.names import MEMBER_PASSWORD, TRACKS, member_username
 
 TRACK_LINK = re.compile(r'href="/catalog/([a-z0-9-]+)/"')
-STREAM = re.compile(r'data-src="(/stream/[^"]+)"')
+STREAM = re.compile(r'data-src="(/(?:audio|stream)/[^"]+)"')
 CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 SEARCH_WORDS = [title.split()[0] for title, *_rest in TRACKS] + ["calm", "piano", "nothing-here"]
 RANGE_BYTES = 64 * 1024
@@ -104,7 +105,7 @@ class Visitor(FastHttpUser):
         # A player's first ranges of the preview the page issued (nginx answers them).
         for number, first in enumerate((0, RANGE_BYTES)):
             with self.client.get(
-                found.group(1),
+                html.unescape(found.group(1)),
                 headers={"Range": f"bytes={first}-{first + RANGE_BYTES - 1}"},
                 name=f"stream: range {number + 1}",
                 catch_response=True,

@@ -46,9 +46,9 @@ YOOKASSA_DOUBLE_SHOP = {
     "YOOKASSA_SECRET_KEY": "test-double-secret",
 }
 
-# The task worker, one line for every worker of the stack: today the database backend's worker
-# with the recurring-job scheduler (core/management/commands/run_worker.py). A Redis backend
-# sets TASKS_BACKEND in `app_environment` and its worker command here.
+# The task worker, one line for every worker of the stack: run_worker with the recurring-job
+# scheduler (core/management/commands/run_worker.py) on the Redis backend that
+# `app_environment` names (TASKS_BACKEND=rq, decision 0040), as a scaled-out deployment runs it.
 WORKER_COMMAND = [PYTHON, "manage.py", "run_worker"]
 # As bin/run-embedded runs it, on a port of its own; no access log (its lines bypass the
 # personal-data mask).
@@ -117,9 +117,10 @@ def nginx_site(
 ) -> str:
     """deploy/nginx/backgroundmusic.conf as deployed, on loopback: its upstream names our app
     servers, its TLS server listens on `listen` without TLS (the port-80 redirect goes), static
-    files come from our STATIC_ROOT, and audio from S3-compatible storage through
+    files come from our STATIC_ROOT, and downloads from S3-compatible storage through
     deploy/nginx/protected-s3.conf, included in place of the /protected-media/ location as that
-    file says, pointed at the S3 double."""
+    file says, pointed at the S3 double. Streams go through the audio snippet the site includes
+    (`Stack._nginx_start` renders it from deploy/nginx/secure-media-s3.conf)."""
     site = (DEPLOY_NGINX / "backgroundmusic.conf").read_text()
     redirect_start, redirect_end = _block(site, "server {\n    listen 80;")
     site = site[:redirect_start] + site[redirect_end:]
@@ -229,6 +230,8 @@ class Stack:
     databases: list[str] = field(default_factory=list)
     base_url: str = ""
     keep_logs: bool = False
+    metrics_token: str = field(default_factory=lambda: secrets.token_urlsafe(32))
+    secure_link_secret: str = field(default_factory=lambda: secrets.token_urlsafe(32))
     _supervising: threading.Event = field(default_factory=threading.Event)
     _stopped: bool = False
 
@@ -249,7 +252,12 @@ class Stack:
 
     def start(self) -> None:
         began = time.monotonic()
-        for folder in (self.logs, self.run_dir / "nginx-temp", self.run_dir / "var"):
+        for folder in (
+            self.logs,
+            self.run_dir / "nginx-temp",
+            self.run_dir / "var",
+            self.run_dir / "prometheus",
+        ):
             folder.mkdir(parents=True, exist_ok=True)
         mailbox.Maildir(self.maildir, create=True)
         self._databases_create()
@@ -347,6 +355,11 @@ class Stack:
                 "ANALYTICS_DATABASE_URL": f"{POSTGRES_URL}/{self.databases[1]}",
                 "KEYS_DATABASE_URL": f"{POSTGRES_URL}/{self.databases[2]}",
                 "REDIS_URL": REDIS_URL,
+                # Jobs go through Redis, as in a scaled-out deployment (decision 0040).
+                "TASKS_BACKEND": "rq",
+                "TASKS_REDIS_URL": REDIS_URL,
+                "METRICS_TOKEN": self.metrics_token,
+                "PROMETHEUS_MULTIPROC_DIR": str(self.run_dir / "prometheus"),
                 "S3_BUCKET": S3_BUCKET,
                 "S3_ENDPOINT_URL": f"http://127.0.0.1:{self.s3_port}",
                 "S3_REGION": S3_REGION,
@@ -356,8 +369,11 @@ class Stack:
                 "YOOKASSA_API_URL": f"http://127.0.0.1:{self.payments_port}/v3",
                 "YOOKASSA_PAYMENT_PAGE_ORIGIN": f"http://127.0.0.1:{self.payments_port}",
                 "OUTBOUND_DESTINATIONS": json.dumps(destinations),
-                # Today's streaming: the app checks every request and nginx fetches the bytes
-                # from the storage (deploy/nginx/protected-s3.conf).
+                # Streams: secure links that nginx checks, then fetches from the storage with
+                # the pre-signed query they carry (deploy/nginx/secure-media-s3.conf, decision
+                # 0041); no range request reaches an app server. Downloads keep the app's check
+                # and X-Accel-Redirect to the storage (deploy/nginx/protected-s3.conf).
+                "MEDIA_SECURE_LINK_SECRET": self.secure_link_secret,
                 "MEDIA_ACCEL_REDIRECT_PREFIX": "/protected-s3/",
                 "PROXY_COUNT": "1",
                 "SITE_URL": self.base_url,
@@ -459,6 +475,14 @@ class Stack:
                 s3_endpoint_port=self.s3_port,
             )
         )
+        # Where the deploy file's `include snippets/backgroundmusic-audio*.conf` looks (beside
+        # nginx.conf), written by the deploy's own command from the app's environment.
+        (self.run_dir / "snippets").mkdir(exist_ok=True)
+        self._manage(
+            "render_secure_media_nginx",
+            "--output",
+            str(self.run_dir / "snippets" / "backgroundmusic-audio.conf"),
+        )
         main = self.run_dir / "nginx.conf"
         main.write_text(nginx_main(prefix=self.run_dir, site=site))
         command = [NGINX, "-p", str(self.run_dir), "-c", str(main), "-g", "daemon off;"]
@@ -548,6 +572,8 @@ _SHOWN_SETTINGS = {
     "MEDIA_ACCEL_REDIRECT_PREFIX",
     "SITE_URL",
     "TASKS_BACKEND",
+    "TASKS_REDIS_URL",
+    "PROMETHEUS_MULTIPROC_DIR",
 }
 
 

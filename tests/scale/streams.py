@@ -1,6 +1,7 @@
 """Many listeners at once through nginx (`make load`'s streams phase): the app only issues the
 signed preview URLs (the catalogue page, once per PAGE_PER_CLIENTS listeners); each listener
-then fetches its preview from nginx like a player, with asyncio on raw sockets so that thousands
+then fetches its preview from nginx, which checks the secure link and fetches the bytes from the
+storage, like a player, with asyncio on raw sockets so that thousands
 fit in one process.
 
 A listener starts playing once START_SECONDS of audio have arrived (at the preview's bitrate)
@@ -11,6 +12,7 @@ must keep every stream going at its bitrate, not send each whole file at once.
 
 import argparse
 import asyncio
+import html
 import json
 import random
 import re
@@ -28,7 +30,8 @@ START_SECONDS = 2.0
 AHEAD_SECONDS = 10.0
 START_DEADLINE_SECONDS = 10.0
 PAGE_PER_CLIENTS = 20
-STREAM = re.compile(r'data-src="(/stream/[^"]+)"')
+# A secure link (/audio/..., nginx and the storage only) or the app's /stream/<token>.
+STREAM = re.compile(r'data-src="(/(?:audio|stream)/[^"]+)"')
 
 
 @dataclass
@@ -45,7 +48,7 @@ def issued_urls(base_url: str, clients: int) -> list[str]:
     urls: list[str] = []
     for _ in range(max(1, clients // PAGE_PER_CLIENTS)):
         with urllib.request.urlopen(f"{base_url}/catalog/", timeout=30) as page:  # noqa: S310
-            urls += STREAM.findall(page.read().decode())
+            urls += [html.unescape(url) for url in STREAM.findall(page.read().decode())]
     if not urls:
         raise SystemExit("the catalogue issued no preview URL")
     return urls

@@ -51,6 +51,19 @@ def links_in(message: EmailMessage) -> list[str]:
     return LINK.findall(body.get_content())
 
 
+def jobs_finished_in_redis() -> list[str]:
+    """The tasks of the jobs RQ's workers finished, as Redis keeps them (decision 0040)."""
+    from redis import Redis
+    from rq.job import Job
+    from rq.registry import FinishedJobRegistry
+
+    environment = stack_state()["environment"]
+    assert environment["TASKS_BACKEND"] == "rq"
+    connection = Redis.from_url(environment["TASKS_REDIS_URL"])
+    ids = FinishedJobRegistry("default", connection=connection).get_job_ids()
+    return [str(job.func_name) for job in Job.fetch_many(ids, connection=connection) if job]
+
+
 def nginx_lines_since(offset: int) -> list[list[str]]:
     """The access log's lines after byte `offset`: time, status, method, path, upstreams..."""
     with Path(stack_state()["nginx_access_log"]).open("rb") as log:
@@ -66,7 +79,8 @@ def test_sign_up_confirm_sign_in_and_download_my_data(
     base_url: str, new_context: ContextFactory, tmp_path: Path
 ) -> None:
     """The confirmation e-mail and the data export's e-mail go out through SMTP; the export is
-    built by a task worker into the S3 double and downloaded through nginx."""
+    built by a task worker, its job taken from Redis (TASKS_BACKEND=rq), into the S3 double and
+    downloaded through nginx."""
     username = f"scale_{secrets.token_hex(4)}"
     email = f"{username}@example.com"
     page = new_context().new_page()
@@ -99,6 +113,7 @@ def test_sign_up_confirm_sign_in_and_download_my_data(
     # A task worker builds the archive; the privacy center shows it once it is there.
     ready = mail_to(email, "BACKGROUND MUSIC: your data is ready to download", seconds=120)
     [download_link] = links_in(ready)
+    assert "backgroundmusic.privacy.tasks.build_data_export" in jobs_finished_in_redis()
     assert download_link.startswith(f"{base_url}/privacy/export/download/")
     page.reload()
     row = page.locator("#exports tbody tr").first
@@ -116,12 +131,12 @@ def test_browse_search_and_play_a_preview_through_nginx(
     base_url: str, new_context: ContextFactory
 ) -> None:
     """The catalogue lists the seeded tracks (ingested by the workers), the search finds one,
-    and its preview plays: the browser's range requests are answered by nginx with the bytes it
-    fetched from the storage."""
+    and its preview plays through a secure link: nginx checks it and answers the browser's
+    range requests with the bytes it fetched from the storage; no app server sees them."""
     title = TRACKS[0][0]
     page = new_context().new_page()
     streams: list[Response] = []
-    page.on("response", lambda r: streams.append(r) if "/stream/" in r.url else None)
+    page.on("response", lambda r: streams.append(r) if "/audio/renditions/" in r.url else None)
     log_offset = nginx_log_size()
 
     page.goto(f"{base_url}/catalog/")
@@ -138,20 +153,30 @@ def test_browse_search_and_play_a_preview_through_nginx(
         "() => { const a = document.getElementById('player-audio');"
         " return !a.paused && a.currentTime > 0.5; }"
     )
-    assert streams, "the player asked for no /stream/ URL"
+    assert streams, "the player asked for no secure link"
     for answer in streams:
         assert answer.status in (200, 206)
         assert answer.headers["server"].startswith("nginx")
         assert answer.headers["content-type"] == "audio/mpeg"
-    # nginx fetched those bytes from the storage (the S3 double), not from an app server.
+    # nginx fetched those bytes from the storage (the S3 double), and from nothing else.
+    assert_streamed_from_the_storage_only(since=log_offset)
+
+
+def assert_streamed_from_the_storage_only(*, since: int) -> None:
+    """Every secure-link request in the access log after byte `since` went to the storage
+    alone. nginx logs a request when its answer ends, and the player may still be reading."""
     storage = stack_state()["environment"]["S3_ENDPOINT_URL"].removeprefix("http://")
-    fetched = [
-        line
-        for line in nginx_lines_since(log_offset)
-        if line[3].startswith("/protected-s3/") and storage in line[4:]
-    ]
-    assert fetched
-    assert {line[1] for line in fetched} <= {"200", "206"}
+    deadline = time.monotonic() + 30
+    while True:
+        lines = nginx_lines_since(since)
+        streamed = [line for line in lines if line[3].startswith("/audio/renditions/")]
+        if streamed or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    assert streamed
+    assert {line[4] for line in streamed} == {storage}
+    assert {line[1] for line in streamed} <= {"200", "206"}
+    assert not [line for line in lines if line[3].startswith(("/stream/", "/protected-s3/"))]
 
 
 def test_a_member_buys_a_creator_subscription_by_card_and_plays_a_track_in_full(
@@ -193,9 +218,12 @@ def test_a_member_buys_a_creator_subscription_by_card_and_plays_a_track_in_full(
     page.goto(f"{base_url}/catalog/?q={title}")
     page.get_by_role("link", name=title).click()
     expect(page.locator(".track-play span")).to_have_text("Play the full track")
-    with page.expect_response(lambda response: "/stream/" in response.url) as answer:
+    log_offset = nginx_log_size()
+    with page.expect_response(lambda response: "/audio/renditions/" in response.url) as answer:
         page.get_by_role("button", name=f"Play {title} in full").click()
     response = answer.value
     assert response.status == 206
     assert response.headers["server"].startswith("nginx")
     assert response.headers["content-type"] == "audio/webm; codecs=opus"
+    assert not [name for name in response.headers if name.startswith("x-amz")]
+    assert_streamed_from_the_storage_only(since=log_offset)

@@ -1,6 +1,7 @@
-"""Debian's nginx serving the secure-link location of deploy/nginx/secure-media.conf, rendered
-with the app's own function, on a free local port with a temporary config and no upstream: no
-request it answers can reach the app. `make test` installs the package (Makefile nginx-deps)."""
+"""Debian's nginx serving the secure-link location of deploy/nginx/secure-media.conf (or, with
+S3_BUCKET, secure-media-s3.conf), rendered with the app's own function, on a free local port with
+a temporary config and no upstream but the storage: no request it answers can reach the app.
+`make test` installs the package (Makefile nginx-deps)."""
 
 import os
 import shutil
@@ -12,13 +13,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from django.conf import settings
-
 from backgroundmusic.media import secure_links
 
 HOST = "127.0.0.1"
-TEMPLATE = Path(settings.BASE_DIR) / "deploy" / "nginx" / "secure-media.conf"
-
 # Around the deploy snippet: one server with the snippet and, for every other path, 404. As
 # root, nginx's workers would run as nobody: they stay the current user, to read the temp folder.
 WRAPPER = """
@@ -60,14 +57,7 @@ def _free_port() -> int:
 
 def rendered_config(folder: Path, port: int) -> Path:
     snippet = folder / "secure-media.conf"
-    snippet.write_text(
-        secure_links.render_nginx_snippet(
-            TEMPLATE.read_text(),
-            media_root=str(settings.MEDIA_ROOT),
-            secret=settings.MEDIA_SECURE_LINK_SECRET,
-            seconds=settings.MEDIA_SECURE_LINK_SECONDS,
-        )
-    )
+    snippet.write_text(secure_links.render_installed_nginx_snippet())
     config = folder / "nginx.conf"
     user = "user root root;" if os.geteuid() == 0 else ""
     config.write_text(
@@ -78,8 +68,8 @@ def rendered_config(folder: Path, port: int) -> Path:
 
 @contextmanager
 def secure_link_nginx(folder: Path) -> Iterator[int]:
-    """nginx on a free port (yielded) serving settings.MEDIA_ROOT's renditions through secure
-    links signed with settings.MEDIA_SECURE_LINK_SECRET."""
+    """nginx on a free port (yielded) serving the default storage's renditions (MEDIA_ROOT, or
+    the bucket) through secure links signed with settings.MEDIA_SECURE_LINK_SECRET."""
     folder.mkdir(parents=True, exist_ok=True)
     port = _free_port()
     config = rendered_config(folder, port)
