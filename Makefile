@@ -120,7 +120,7 @@ deploy-check-deps:
 
 # The scale-out stack on one machine (docs/operations.md, decision 0043): nginx, two app servers,
 # two task workers, the machine's PostgreSQL and Redis, the S3 double; the browser journeys and
-# the killed-server test of tests/scale/ through nginx, then everything stopped. Not part of `test`.
+# the killed-server test of tests/scale/ through nginx, then everything stopped. `test` runs it after the PostgreSQL pass.
 test-scale: $(STAMP) browser-deps nginx-deps
 	$(BIN)/python -m tests.scale.stack journeys
 
