@@ -343,6 +343,9 @@ if TASKS_BACKEND == "rq":
 # TASKS_RERUNS times (core/task_workers.py); its heartbeat comes four times as often.
 TASKS_WORKER_LOST_AFTER = env.int("TASKS_WORKER_LOST_AFTER", default=120)
 TASKS_RERUNS = 3
+# On Redis, a job committed this many seconds ago and still in the outbox was not pushed after
+# its commit (Redis down, the process died): a worker pushes it (core/task_backends.py).
+TASKS_OUTBOX_GRACE = env.int("TASKS_OUTBOX_GRACE", default=60)
 
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [

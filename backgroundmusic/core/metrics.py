@@ -110,9 +110,11 @@ class QueueState:
 
 def task_queue_states() -> list[QueueState]:
     """Jobs waiting in each queue of the default task backend, whichever backend it is."""
+    from django_tasks_rq.backend import RQBackend
+
     backend = task_backends[DEFAULT_TASK_BACKEND_ALIAS]
     queue_names = sorted(backend.queues) if backend.queues else ["default"]
-    if type(backend).__module__.startswith("django_tasks_rq"):
+    if isinstance(backend, RQBackend):
         return [_rq_queue_state(name) for name in queue_names]
     return _database_queue_states(queue_names)
 
@@ -166,7 +168,16 @@ def _task_queue_metrics() -> Iterable[Metric]:
         depth.add_metric([state.queue], state.depth)
         waited = (now - state.oldest_enqueued_at).total_seconds() if state.oldest_enqueued_at else 0
         age.add_metric([state.queue], max(waited, 0.0))
-    return [depth, age]
+    if settings.TASKS_BACKEND != "rq":
+        return [depth, age]
+    from backgroundmusic.core.models import OutboxJob
+
+    outbox = GaugeMetricFamily(
+        "backgroundmusic_task_outbox_jobs",
+        "Jobs committed and not yet in Redis (a worker pushes those over a minute old).",
+    )
+    outbox.add_metric([], OutboxJob.objects.count())
+    return [depth, age, outbox]
 
 
 register_scrape_collector("task_queue", _task_queue_metrics)

@@ -31,6 +31,24 @@ class TaskWorker(models.Model):
         return f"{self.worker_id} seen {self.seen_at:%Y-%m-%d %H:%M:%S}"
 
 
+class OutboxJob(models.Model):
+    """A job of the Redis task backend whose transaction committed and which Redis may not hold
+    yet (decision 0040, "Outbox"). Written in the enqueuing transaction, deleted once the job is
+    in Redis; a row older than a minute means the push after the commit failed (Redis down) or
+    never ran (the process died), and a worker pushes it (core/task_workers.py)."""
+
+    job_id = models.CharField(max_length=64, primary_key=True)
+    task_path = models.CharField(max_length=255)
+    queue_name = models.CharField(max_length=100)
+    priority = models.IntegerField()
+    run_after = models.DateTimeField(null=True)
+    args_kwargs = models.JSONField()
+    created_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.task_path} {self.job_id}"
+
+
 class AppendOnlyError(Exception):
     """Raised on any attempt to change or delete an append-only record through the ORM."""
 

@@ -62,3 +62,14 @@ declare(
     note="Tasks take ids (DESIGN.md §3), so arguments name people only by id; results and "
     "tracebacks may echo them. A person's jobs are found by their id in args_kwargs.",
 )
+
+declare(
+    "core.OutboxJob",
+    subject="",
+    subjects=(Subjects.USERS,),
+    personal={"args_kwargs": _job_payload},
+    not_personal=["job_id", "task_path", "queue_name", "priority", "run_after", "created_at"],
+    clock=Clock(field="created_at"),
+    note="The arguments of a Redis job between its commit and its push (a minute at most while "
+    "a worker runs): ids, as in a job row.",
+)

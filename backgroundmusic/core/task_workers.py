@@ -13,13 +13,15 @@ from typing import Any
 import django_rq
 from django.conf import settings
 from django.db import connections, transaction
+from django_tasks import DEFAULT_TASK_BACKEND_ALIAS, task_backends
 from django_tasks.base import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 from django_tasks_rq.backend import Job
 from rq.worker import Worker
 
 from backgroundmusic.core import clock
-from backgroundmusic.core.models import TaskWorker
+from backgroundmusic.core.models import OutboxJob, TaskWorker
+from backgroundmusic.core.task_backends import RQBackend, outbox_jobs_push
 
 logger = logging.getLogger(__name__)
 
@@ -37,10 +39,14 @@ def oldest_waiting_job_enqueued_at() -> datetime | None:
     if settings.TASKS_BACKEND == "rq":
         queue = django_rq.get_queue(settings.TASKS["default"]["QUEUES"][0], job_class=Job)
         oldest = next(iter(queue.get_jobs(0, 1)), None)
-        if oldest is None or oldest.enqueued_at is None:
-            return None
-        enqueued_at: datetime = oldest.enqueued_at
-        return enqueued_at if enqueued_at.tzinfo else enqueued_at.replace(tzinfo=UTC)
+        # A job still in the outbox waits too (Redis was down when it committed).
+        waiting = [
+            OutboxJob.objects.order_by("created_at").values_list("created_at", flat=True).first()
+        ]
+        if oldest is not None and oldest.enqueued_at is not None:
+            enqueued_at: datetime = oldest.enqueued_at
+            waiting.append(enqueued_at if enqueued_at.tzinfo else enqueued_at.replace(tzinfo=UTC))
+        return min((moment for moment in waiting if moment is not None), default=None)
     ready = DBTaskResult.objects.ready().order_by("enqueued_at")
     return ready.values_list("enqueued_at", flat=True).first()
 
@@ -103,6 +109,16 @@ class RQWorker(Worker):
 
     def get_heartbeat_ttl(self, job: Any, working_time: float = 0.0) -> int:
         return int(settings.TASKS_WORKER_LOST_AFTER)
+
+
+def outbox_relay() -> int:
+    """Pushes the Redis backend's jobs left in the outbox (core.task_backends); how many."""
+    backend = task_backends[DEFAULT_TASK_BACKEND_ALIAS]
+    assert isinstance(backend, RQBackend), "the outbox belongs to the Redis task backend"
+    pushed = outbox_jobs_push(backend)
+    if pushed:
+        logger.warning("pushed %d job(s) whose push after their commit had not happened", pushed)
+    return pushed
 
 
 def rq_worker_run(*, burst: bool) -> None:

@@ -244,29 +244,25 @@ def test_no_personal_data_in_any_label(metrics_on, client):
     assert all("/" not in route or "<" in route for route in routes)
 
 
-@pytest.fixture
-def rq_queue(settings):
-    """The Redis backend of django-tasks-rq on this suite's Redis database, emptied."""
+@pytest.mark.django_db
+def test_task_queue_depth_and_age_on_redis_and_the_outbox(
+    metrics_on, client, rq_tasks, django_capture_on_commit_callbacks
+):
     import django_rq
 
-    settings.RQ_QUEUES = {"default": {"URL": "redis://127.0.0.1:6379/7"}}
-    settings.TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}
-    queue = django_rq.get_queue("default")
-    queue.empty()
-    yield queue
-    queue.empty()
-
-
-@pytest.mark.django_db
-def test_task_queue_depth_and_age_on_redis(metrics_on, client, rq_queue):
+    rq_queue = django_rq.get_queue("default")
     assert lines(scrape(client), "backgroundmusic_task_queue_depth") == [
         'backgroundmusic_task_queue_depth{queue="default"} 0.0'
     ]
-    first = prune_schedule_slots.enqueue()
-    prune_schedule_slots.enqueue()
+    with django_capture_on_commit_callbacks(execute=True):
+        first = prune_schedule_slots.enqueue()
+        prune_schedule_slots.enqueue()
     assert rq_queue.count == 2
-    oldest = rq_queue.fetch_job(first.id).enqueued_at
-    with clock.frozen_at(oldest + timedelta(seconds=42)):
+    # One committed and not pushed yet: it waits in the outbox.
+    prune_schedule_slots.enqueue()
+    job = rq_queue.fetch_job(first.id)
+    assert job is not None and job.enqueued_at is not None
+    with clock.frozen_at(job.enqueued_at + timedelta(seconds=42)):
         text = scrape(client)
     assert lines(text, "backgroundmusic_task_queue_depth") == [
         'backgroundmusic_task_queue_depth{queue="default"} 2.0'
@@ -274,6 +270,7 @@ def test_task_queue_depth_and_age_on_redis(metrics_on, client, rq_queue):
     assert lines(text, "backgroundmusic_task_queue_oldest_age_seconds") == [
         'backgroundmusic_task_queue_oldest_age_seconds{queue="default"} 42.0'
     ]
+    assert value(text, "backgroundmusic_task_outbox_jobs") == 1
     assert DBTaskResult.objects.count() == 0
 
 

@@ -1,3 +1,4 @@
+import socket
 from datetime import UTC, datetime, timedelta
 
 import django_rq
@@ -9,9 +10,9 @@ from django_tasks.base import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
 from backgroundmusic.core import clock
-from backgroundmusic.core.models import ScheduledRun, TaskWorker
+from backgroundmusic.core.models import OutboxJob, ScheduledRun, TaskWorker
 from backgroundmusic.core.schedule import RecurringJob, latest_slot, schedule_due_jobs
-from backgroundmusic.core.task_workers import abandoned_tasks_requeue
+from backgroundmusic.core.task_workers import abandoned_tasks_requeue, outbox_relay
 from backgroundmusic.core.tasks import SCHEDULE_SLOT_RETENTION, prune_schedule_slots
 from backgroundmusic.core.tests.fault_tasks import refuse
 
@@ -167,3 +168,71 @@ def test_on_redis_a_job_that_raises_fails_once_as_on_the_database(rq_tasks, tmp_
     assert [error.exception_class_path for error in failed.errors] == ["builtins.ValueError"]
     assert [path.name for path in tmp_path.iterdir()] == ["attempt-1"]
     assert django_rq.get_queue("default").job_ids == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_on_redis_a_job_waits_in_the_outbox_until_its_commit_pushes_it(rq_tasks):
+    queue = django_rq.get_queue("default")
+    with transaction.atomic():
+        result = prune_schedule_slots.using(priority=-5).enqueue()
+        row = OutboxJob.objects.get()
+        assert (row.job_id, row.task_path, row.queue_name, row.priority, row.run_after) == (
+            result.id,
+            "backgroundmusic.core.tasks.prune_schedule_slots",
+            "default",
+            -5,
+            None,
+        )
+        assert row.args_kwargs == {"args": [], "kwargs": {}}
+        assert queue.job_ids == []
+    assert queue.job_ids == [result.id]
+    assert OutboxJob.objects.count() == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_on_redis_a_job_committed_while_redis_is_down_is_pushed_later_once(
+    rq_tasks, settings, caplog
+):
+    working = settings.RQ_QUEUES
+    with socket.socket() as closed:  # a port nothing listens on: Redis is down
+        closed.bind(("127.0.0.1", 0))
+        settings.RQ_QUEUES = {"default": {"URL": f"redis://127.0.0.1:{closed.getsockname()[1]}/0"}}
+    with transaction.atomic():
+        result = refuse.enqueue(folder="/nowhere")
+    assert "Error calling" in caplog.text  # Django's log of the failed push, nothing more
+    assert list(OutboxJob.objects.values_list("job_id", flat=True)) == [result.id]
+
+    settings.RQ_QUEUES = working
+    queue = django_rq.get_queue("default")
+    committed_at = OutboxJob.objects.get().created_at
+    with clock.frozen_at(committed_at + timedelta(seconds=settings.TASKS_OUTBOX_GRACE)):
+        assert outbox_relay() == 0  # not older than the grace yet: its own push may come
+    assert queue.job_ids == []
+    with clock.frozen_at(committed_at + timedelta(seconds=settings.TASKS_OUTBOX_GRACE + 1)):
+        assert outbox_relay() == 1
+        assert outbox_relay() == 0
+    assert queue.job_ids == [result.id]
+    job = queue.fetch_job(result.id)
+    assert job is not None and job.kwargs == {"folder": "/nowhere"}
+    assert OutboxJob.objects.count() == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_on_redis_an_outbox_row_of_a_job_redis_holds_is_deleted_not_pushed_again(
+    rq_tasks, settings
+):
+    queue = django_rq.get_queue("default")
+    result = prune_schedule_slots.enqueue()
+    assert queue.job_ids == [result.id]
+    # As when the process that pushed it died before deleting its row.
+    OutboxJob.objects.create(
+        job_id=result.id,
+        task_path="backgroundmusic.core.tasks.prune_schedule_slots",
+        queue_name="default",
+        priority=0,
+        args_kwargs={"args": [], "kwargs": {}},
+        created_at=clock.now() - timedelta(seconds=settings.TASKS_OUTBOX_GRACE + 1),
+    )
+    assert outbox_relay() == 0
+    assert queue.job_ids == [result.id]
+    assert OutboxJob.objects.count() == 0

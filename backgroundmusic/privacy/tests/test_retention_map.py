@@ -261,6 +261,19 @@ def _task_result() -> models.Model:
     )
 
 
+def _outbox_job() -> models.Model:
+    from backgroundmusic.core.models import OutboxJob
+
+    return OutboxJob.objects.create(
+        job_id=f"outbox-{next(_serial)}",
+        task_path="backgroundmusic.privacy.tasks.apply_retention",
+        queue_name="default",
+        priority=0,
+        args_kwargs={"args": [], "kwargs": {"subject_id": 1}},
+        created_at=clock.now(),
+    )
+
+
 def _inbound_message() -> InboundMessage:
     from backgroundmusic.inbox.models import Mailbox, Outcome
 
@@ -341,6 +354,7 @@ MAKERS: dict[str, Callable[[], models.Model]] = {
     "mailing.Campaign": lambda: _campaign(created_by_id=_staff().pk),
     "mailing.CampaignMessage": _campaign_message,
     "django_tasks_database.DBTaskResult": _task_result,
+    "core.OutboxJob": _outbox_job,
     "inbox.InboundMessage": _inbound_message,
     "inbox.InboundRawMessage": _inbound_raw_message,
     "privacy.ConsentConfirmation": _consent_confirmation,

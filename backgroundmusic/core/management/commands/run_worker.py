@@ -1,5 +1,6 @@
 """The task worker of `make run` and of worker machines: runs jobs, schedules recurring ones, and
-queues again the jobs of workers that died (core/task_workers.py), on either task backend."""
+queues again the jobs of workers that died (core/task_workers.py), on either task backend; on
+Redis it also pushes the jobs whose push after their commit failed (the outbox)."""
 
 import logging
 import threading
@@ -13,7 +14,12 @@ from django_tasks import DEFAULT_TASK_BACKEND_ALIAS
 from django_tasks_db.management.commands.db_worker import Worker
 
 from backgroundmusic.core.schedule import schedule_due_jobs
-from backgroundmusic.core.task_workers import heartbeat_every, rq_worker_run, worker_housekeeping
+from backgroundmusic.core.task_workers import (
+    heartbeat_every,
+    outbox_relay,
+    rq_worker_run,
+    worker_housekeeping,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -50,6 +56,14 @@ class Command(BaseCommand):
             ).start()
         try:
             if settings.TASKS_BACKEND == "rq":
+                outbox_relay()
+                close_old_connections()
+                if not batch:
+                    threading.Thread(
+                        target=_every,
+                        args=(stop, heartbeat_every(), outbox_relay, "pushing the outbox"),
+                        daemon=True,
+                    ).start()
                 rq_worker_run(burst=batch)
             else:
                 self._database_worker_run(stop, interval=interval, batch=batch)
