@@ -464,6 +464,9 @@ MARKETING_FROM_EMAIL = env.str(
 INCIDENT_LETTER_BATCH_SIZE = env.int("INCIDENT_LETTER_BATCH_SIZE", default=200)
 # How many messages one batch job claims and sends over one connection.
 MAILING_BATCH_SIZE = env.int("MAILING_BATCH_SIZE", default=200)
+# A batch's claim on its messages lasts this long; the messages of a batch killed midway are
+# taken again after it (mailing/sending.py). Longer than any batch takes to send.
+MAILING_CLAIM_SECONDS = env.int("MAILING_CLAIM_SECONDS", default=900)
 # django-anymail, when EMAIL_URL is not enough: EMAIL_BACKEND names an ESP backend
 # (e.g. "anymail.backends.postmark.EmailBackend") and ANYMAIL_* variables its settings; its
 # webhooks under /anymail/ (tracking: bounces and complaints; inbound: letters to the service)

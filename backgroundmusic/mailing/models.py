@@ -102,7 +102,7 @@ class CampaignMessage(models.Model):
     )
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     # When a batch took the row to send it; a queued row claimed longer ago than
-    # sending.CLAIM_TIMEOUT belongs to a batch that was killed, and is taken again.
+    # sending.claim_timeout() belongs to a batch that was killed, and is taken again.
     claimed_at = models.DateTimeField(null=True, blank=True)
     queued_at = models.DateTimeField(_("queued at"))
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)

@@ -7,7 +7,8 @@ audience selector again for those people: whoever is no longer in it (consent wi
 restricted, suspended, address gone or suppressed, account closed) is cancelled. Then each
 message is rendered for its person and sent, and its row marked sent in its own statement right
 after: a batch killed midway leaves only the rows it had not sent queued, and they are taken
-again once their claim is older than CLAIM_TIMEOUT (the every-minute job enqueues that batch).
+again once their claim is older than MAILING_CLAIM_SECONDS (the every-minute job enqueues that
+batch).
 """
 
 import smtplib
@@ -32,7 +33,11 @@ from backgroundmusic.mailing.models import (
 from backgroundmusic.mailing.selectors import NewsletterRecipient, newsletter_recipients
 from backgroundmusic.privacy.kernel.pseudonyms import unsubscribe_token
 
-CLAIM_TIMEOUT = timedelta(minutes=15)
+
+def claim_timeout() -> timedelta:
+    return timedelta(seconds=settings.MAILING_CLAIM_SECONDS)
+
+
 # A message whose sending failed this many times for reasons other than its recipient (the
 # connection, the server) is marked failed instead of being taken again.
 MAX_ATTEMPTS = 3
@@ -55,7 +60,7 @@ class Claimed:
 
 def _claimable(campaign_id: int, now: datetime) -> Q:
     return Q(campaign_id=campaign_id, status=MessageStatus.QUEUED) & (
-        Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - CLAIM_TIMEOUT)
+        Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - claim_timeout())
     )
 
 
@@ -167,7 +172,7 @@ def _send_one(campaign: Campaign, item: Claimed, connection: object, outcome: Ba
         return
     except Exception as error:
         # The connection or the server failed: the row stays claimed and queued, and is taken
-        # again after CLAIM_TIMEOUT (at most MAX_ATTEMPTS times); the rest of the batch too.
+        # again after claim_timeout() (at most MAX_ATTEMPTS times); the rest of the batch too.
         CampaignMessage.objects.filter(pk=item.message_id).update(error=_failure(error))
         outcome.errors.append(_failure(error))
         raise
@@ -184,7 +189,7 @@ def batches_resume() -> int:
     stale = (
         CampaignMessage.objects.filter(
             status=MessageStatus.QUEUED,
-            claimed_at__lt=now - CLAIM_TIMEOUT,
+            claimed_at__lt=now - claim_timeout(),
             campaign__status=CampaignStatus.SENDING,
         )
         .values_list("campaign_id", flat=True)

@@ -1,6 +1,8 @@
 """`make load`: locust's visitors for LOAD_SECONDS (default 600) with LOAD_USERS (default 200)
 through the scale stack's nginx, then LOAD_STREAMS (default 2000) listeners at once
-(tests/scale/streams.py). Prints a summary and writes it to var/scale/load-<time>.txt; the
+(tests/scale/streams.py). Meanwhile (unless LOAD_FAULTS=0) a newsletter goes to LOAD_READERS
+(default 3000) readers, the worker sending one of its batches is killed, later an app server
+(tests/scale/faults.py). Prints a summary and writes it to var/scale/load-<time>.txt; the
 issue's goals are printed beside the numbers, and the exit status is 0 whether or not they are
 met (it is a measurement), 1 only when a phase could not run."""
 
@@ -11,6 +13,8 @@ import subprocess
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from tests.scale.faults import Faults, django
 
 if TYPE_CHECKING:
     from tests.scale.stack import Stack
@@ -68,6 +72,14 @@ def load_run(stack: "Stack") -> int:
     users = int(os.environ.get("LOAD_USERS", "200"))
     seconds = int(os.environ.get("LOAD_SECONDS", "600"))
     streams = int(os.environ.get("LOAD_STREAMS", "2000"))
+    readers = int(os.environ.get("LOAD_READERS", "3000"))
+    faults = None
+    if os.environ.get("LOAD_FAULTS", "1") != "0":
+        stack.say(f"{readers} newsletter readers")
+        django(stack, f"from tests.scale.seed import readers_create as r; r({readers}); print(0)")
+        faults = Faults(
+            stack, readers=readers, campaign_at=seconds * 0.25, app_server_at=seconds * 0.6
+        )
     # Sign-ins spread over a minute: allauth allows 30 a minute from one address, and every
     # visitor here comes from 127.0.0.1.
     spawn_rate = max(1.0, users / 60)
@@ -79,6 +91,8 @@ def load_run(stack: "Stack") -> int:
         f"load average before: {_load_average()}",
     ]
     stack.say(lines[0])
+    if faults is not None:
+        faults.start()
     with (stack.logs / "locust.log").open("wb") as log:
         locust = subprocess.run(  # noqa: S603 (our own fixed command line)
             [
@@ -111,6 +125,8 @@ def load_run(stack: "Stack") -> int:
         stack.say(f"locust wrote no result (exit {locust.returncode}; logs/locust.log)")
         return 1
     recorded = json.loads(result_file.read_text())
+    if faults is not None:
+        faults.join()
     times: dict[str, list[float]] = recorded["times_ms"]
     pages = times.get("page", [])
     beacons = times.get("beacon", [])
@@ -128,6 +144,7 @@ def load_run(stack: "Stack") -> int:
             for kind, values in sorted(times.items())
             if kind not in ("page", "beacon") and values
         ),
+        *(faults.report([tuple(failure) for failure in recorded["failures"]]) if faults else []),
     ]
     stack.say(f"{streams} streams")
     streaming = subprocess.run(  # noqa: S603 (our own fixed command line)

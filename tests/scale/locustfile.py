@@ -5,7 +5,8 @@ a page sends (cookieless: they gave no consent, so no bm_aid cookie is set or se
 ten signs in first and also opens the privacy center and the licences page.
 
 Each request is named by its kind ("page: ...", "beacon", "stream: ...", "sign-in"); the kinds'
-response times are written to LOAD_RESULT as JSON when locust stops."""
+response times, and when each failed request ended, are written to LOAD_RESULT as JSON when
+locust stops."""
 
 import html
 import itertools
@@ -13,6 +14,7 @@ import json
 import os
 import random
 import re
+import time
 import uuid
 from collections import defaultdict
 from typing import Any
@@ -29,6 +31,8 @@ RANGE_BYTES = 64 * 1024
 _members = itertools.count(1)
 _times: dict[str, list[float]] = defaultdict(list)
 _errors: dict[str, int] = defaultdict(int)
+# (wall-clock time it ended, request name): the load test compares them with its kills.
+_failures: list[tuple[float, str]] = []
 
 
 def _kind(name: str) -> str:
@@ -40,6 +44,7 @@ def _recorded(name: str, response_time: float, exception: Any, **_kwargs: Any) -
     _times[_kind(name)].append(response_time)
     if exception is not None:
         _errors[name] += 1
+        _failures.append((time.time(), name))
 
 
 @events.quitting.add_listener
@@ -47,7 +52,7 @@ def _written(**_kwargs: Any) -> None:
     target = os.environ.get("LOAD_RESULT")
     if target:
         with open(target, "w") as out:
-            json.dump({"times_ms": _times, "errors": _errors}, out)
+            json.dump({"times_ms": _times, "errors": _errors, "failures": _failures}, out)
 
 
 class Visitor(FastHttpUser):

@@ -9,7 +9,13 @@ TRACKS = [
     ("Quiet Orchard", "folk", "tender", "violin", 293.7),
 ]
 MEMBER_PASSWORD = "scale-member-violet-2026"
+# The subject of the newsletter the load test sends while it kills a worker.
+CAMPAIGN_SUBJECT = "Scale stack news"
 
 
 def member_username(number: int) -> str:
     return f"member{number:04d}"
+
+
+def reader_username(number: int) -> str:
+    return f"reader{number:05d}"

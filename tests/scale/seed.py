@@ -1,7 +1,8 @@
 """What the scale stack's journeys and load need, made through the services (the stack runs it
 with `manage.py shell`): the published policies and plans of the demo, a few published tracks
 whose masters go through the real ingest in the stack's task workers (their audio is made here
-in a second, unlike the demo's rendered scores), and signed-in visitors for the load test."""
+in a second, unlike the demo's rendered scores), signed-in visitors for the load test, and the
+newsletter readers and campaign the load test's killed worker is sending to."""
 
 import io
 import time
@@ -18,7 +19,13 @@ from backgroundmusic.licensing.demo import demo_plans_publish, demo_terms_publis
 from backgroundmusic.media import services as media
 from backgroundmusic.media.models import Master
 from backgroundmusic.privacy import demo as privacy_demo
-from tests.scale.names import MEMBER_PASSWORD, TRACKS, member_username
+from tests.scale.names import (
+    CAMPAIGN_SUBJECT,
+    MEMBER_PASSWORD,
+    TRACKS,
+    member_username,
+    reader_username,
+)
 
 RATE = 44_100
 SECONDS = 40
@@ -100,6 +107,49 @@ def members_create(count: int) -> None:
         else:
             # One Argon2 hash for all: hashing each costs a core for a while.
             User.objects.filter(pk=user.pk).update(password=first.password)
+
+
+def readers_create(count: int) -> None:
+    """Accounts with verified addresses that gave the newsletter consent, as the privacy center
+    records it (without a password: they never sign in here)."""
+    from backgroundmusic.privacy import consents
+    from backgroundmusic.privacy.models import ConsentMethod, ConsentPurpose
+
+    for number in range(1, count + 1):
+        username = reader_username(number)
+        user = accounts.user_create(
+            username=username, email=f"{username}@example.com", password=None, email_verified=True
+        )
+        consents.consent_give(
+            subject=user, purpose=ConsentPurpose.NEWSLETTER, method=ConsentMethod.FORM
+        )
+
+
+def campaign_send_now() -> int:
+    """A newsletter campaign scheduled for now by a newsletter editor; the workers' every-minute
+    job starts it. Returns its id."""
+    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+
+    from backgroundmusic.accounts.staff import staff_role_assign
+    from backgroundmusic.mailing import services as mailing
+    from backgroundmusic.staffroles.roles import StaffRole
+
+    editor = accounts.user_create(
+        username="scale-editor",
+        email="scale-editor@example.com",
+        password=None,
+        email_verified=True,
+    )
+    staff_role_assign(actor=None, user=editor, role=StaffRole.NEWSLETTER_EDITOR)
+    TOTP.activate(editor, generate_totp_secret())  # staff act only with two-factor sign-in
+    text = mailing.CampaignText(
+        subject_en=CAMPAIGN_SUBJECT,
+        subject_ru=CAMPAIGN_SUBJECT,
+        body_en="# New music\n\nCalm tracks for your venue.",
+        body_ru="# Новая музыка\n\nСпокойные треки для вашего заведения.",
+    )
+    campaign = mailing.campaign_create(actor=editor, text=text)
+    return mailing.campaign_schedule(actor=editor, campaign=campaign).pk
 
 
 def main(tracks: int, members: int) -> None:

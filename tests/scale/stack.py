@@ -358,6 +358,10 @@ class Stack:
                 # Jobs go through Redis, as in a scaled-out deployment (decision 0040).
                 "TASKS_BACKEND": "rq",
                 "TASKS_REDIS_URL": REDIS_URL,
+                # Shorter than a deployment's (120 s, 15 min), so a job of a worker the load
+                # test kills runs again, and its batch's unsent messages go out, within the run.
+                "TASKS_WORKER_LOST_AFTER": "30",
+                "MAILING_CLAIM_SECONDS": "120",
                 "METRICS_TOKEN": self.metrics_token,
                 "PROMETHEUS_MULTIPROC_DIR": str(self.run_dir / "prometheus"),
                 "S3_BUCKET": S3_BUCKET,
@@ -532,10 +536,12 @@ class Stack:
         )
 
     def _supervise(self) -> None:
-        """Starts an app server again when it dies (as systemd's Restart=always would)."""
+        """Starts an app server or a task worker again when it dies (as systemd's
+        Restart=always would)."""
         while not self._supervising.wait(0.5):
             for child in self.children:
-                if child.name.startswith("app-") and not child.alive() and not self._stopped:
+                restarted = child.name.startswith(("app-", "worker-"))
+                if restarted and not child.alive() and not self._stopped:
                     self.say(f"{child.name} died ({child.process.returncode}); starting it again")  # type: ignore[union-attr]
                     child.stop(grace=0)  # its orphaned workers, if any
                     child.restarts += 1

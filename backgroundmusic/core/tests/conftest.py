@@ -1,5 +1,6 @@
 """The Redis the tests of the Redis task backend use, and workers run as separate processes."""
 
+import contextlib
 import json
 import os
 import signal
@@ -122,12 +123,17 @@ def _descendants(pid: int) -> list[int]:
     return [grand for child in children for grand in [child, *_descendants(child)]]
 
 
+def process_tree_kill(pid: int) -> None:
+    """SIGKILL to `pid` and every process it started, as when its machine dies (an RQ work horse
+    leaves its parent's process group, so killing the group is not enough)."""
+    for doomed in [pid, *_descendants(pid)]:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(doomed, signal.SIGKILL)
+
+
 def kill_worker(process: subprocess.Popen) -> None:
-    """SIGKILL to the worker and every process it started, as when its machine dies (an RQ work
-    horse leaves its parent's process group, so killing the group is not enough)."""
-    doomed = [process.pid, *_descendants(process.pid)]
-    for pid in doomed:
-        os.kill(pid, signal.SIGKILL)
+    """process_tree_kill for a worker this test started, waited for."""
+    process_tree_kill(process.pid)
     process.wait()
 
 

@@ -196,7 +196,7 @@ def test_a_killed_batch_is_resent_only_for_the_rows_still_queued(smtp_server, se
     assert len(smtp_server.messages) == 1
     assert start_due()["resumed"] == 0
 
-    with clock.frozen_at(clock.now() + sending.CLAIM_TIMEOUT + timedelta(seconds=1)):
+    with clock.frozen_at(clock.now() + sending.claim_timeout() + timedelta(seconds=1)):
         assert start_due()["resumed"] == 1
         run_queued("send_campaign_batch")
 
@@ -264,13 +264,13 @@ def test_a_server_that_does_not_answer_leaves_the_batch_queued_then_failed(setti
     start_due()
     moment = clock.now()
     for attempt in range(sending.MAX_ATTEMPTS):
-        with clock.frozen_at(moment + attempt * (sending.CLAIM_TIMEOUT + timedelta(seconds=1))):
+        with clock.frozen_at(moment + attempt * (sending.claim_timeout() + timedelta(seconds=1))):
             if attempt:
                 assert start_due()["resumed"] == 1
             with pytest.raises(ConnectionRefusedError):
                 run_queued("send_campaign_batch")
     assert statuses(campaign) == {"anna": MessageStatus.QUEUED, "boris": MessageStatus.QUEUED}
-    with clock.frozen_at(moment + 3 * (sending.CLAIM_TIMEOUT + timedelta(seconds=1))):
+    with clock.frozen_at(moment + 3 * (sending.claim_timeout() + timedelta(seconds=1))):
         start_due()
         run_queued("send_campaign_batch")
     assert statuses(campaign) == {"anna": MessageStatus.FAILED, "boris": MessageStatus.FAILED}
