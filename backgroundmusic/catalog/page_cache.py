@@ -6,9 +6,8 @@ page's <main>), never the whole response: it is rendered without the request, so
 processor runs and nothing of the viewer (CSRF token, signed-in links, messages) can be in it.
 The layout around it is rendered for every request.
 
-The total and facet counts of a search without text are kept the same way (`counts_key`): they
-are most of such a search's time on a large catalogue, for the API and the bench as for the
-page.
+The token also names the search index each process holds (catalog/search_index.py): a process
+whose index is of another token makes it again.
 
 A listing is kept under the catalogue's version token, the language, the viewer's audience
 (`media.streaming.playable_audience` for previews: the listing shows the tracks whose preview
@@ -101,28 +100,6 @@ def listing_store(key: str | None, html: str) -> None:
         cache.set(key, str(html), LISTING_SECONDS)
 
 
-def counts_key(*, filters: object, user: Actor) -> str | None:
-    """The cache key of the total and facet counts of a search without text (`filters`: its
-    facets and ranges, any value with a stable repr) for `user`, kept under the same version
-    token as the listings; None when there is no token."""
-    version = _version()
-    if version is None:
-        return None
-    audience = playable_audience(user=user, kind="preview")
-    digest = hashlib.sha256(repr(filters).encode()).hexdigest()
-    return f"catalog:counts:{version}:{audience}:{digest}"
-
-
-def counts_get(key: str | None) -> object:
-    """What `counts_store` kept under `key`, or None."""
-    return None if key is None else cache.get(key)
-
-
-def counts_store(key: str | None, counts: object) -> None:
-    if key is not None:
-        cache.set(key, counts, LISTING_SECONDS)
-
-
 def listing_changed() -> None:
     """Call in the transaction of a write that changes what the listing shows (a track, a facet,
     a master becoming ready). The token is replaced at once, so the rest of this transaction (and
@@ -135,6 +112,12 @@ def listing_changed() -> None:
 
 def _version_replace() -> None:
     cache.set(VERSION_KEY, secrets.token_hex(8), None)
+
+
+def catalogue_version() -> str:
+    """The catalogue's version token now; without a working cache a new one each time, so that
+    nothing made under a token is used again."""
+    return _version() or secrets.token_hex(8)
 
 
 def _version() -> str | None:

@@ -16,23 +16,18 @@ See docs/decisions/0037-search-engine.md.
 """
 
 import math
-import operator
 import re
-from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from functools import reduce
 from typing import Any
 
-from django.contrib.postgres.search import SearchQuery, SearchVector
+import numpy as np
 from django.db import connection
-from django.db.models import Case, Count, F, IntegerField, Q, QuerySet, Value, When
-from django.db.models.functions import Coalesce, Length, NullIf, Replace, StrIndex
-from django.db.models.lookups import GreaterThan
+from django.db.models import Count, Q, QuerySet
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from backgroundmusic.catalog import page_cache, search_terms
+from backgroundmusic.catalog import search_index, search_terms
 from backgroundmusic.catalog.models import (
     Collection,
     Facet,
@@ -42,8 +37,9 @@ from backgroundmusic.catalog.models import (
     SearchTermVariant,
     Track,
 )
+from backgroundmusic.catalog.search_index import WordMatch
 from backgroundmusic.core.errors import DomainError
-from backgroundmusic.media.streaming import Actor, playable_tracks
+from backgroundmusic.media.streaming import Actor, playable_audience, playable_tracks
 
 SORTS = ("relevance", "title", "newest", "bpm", "duration")
 MAX_PAGE_SIZE = 100
@@ -149,16 +145,6 @@ def query_words(query: str) -> list[str]:
     return search_terms.words(query)[: search_terms.MAX_QUERY_WORDS]
 
 
-@dataclass(frozen=True)
-class WordMatch:
-    """What one query word matches: its own terms, the catalogue's terms one edit away from
-    them, and the terms that begin with `prefix`."""
-
-    own: tuple[str, ...]
-    near: tuple[str, ...]
-    prefix: str | None
-
-
 def word_matches(words: Sequence[str]) -> list[WordMatch]:
     """What each query word matches, in one statement (the typo neighbours of every word)."""
     terms = [search_terms.word_terms(word) for word in words]
@@ -194,97 +180,6 @@ def word_matches(words: Sequence[str]) -> list[WordMatch]:
         prefix = own[0] if own and len(own[0]) >= search_terms.MIN_PREFIX else None
         matches.append(WordMatch(own=own, near=tuple(near), prefix=prefix))
     return matches
-
-
-def _has_any(column: str, terms: Sequence[str], prefix: str | None = None) -> Q:
-    """`column` (" term term … ") holds one of `terms`, or a term beginning with `prefix`.
-
-    A position test (STRPOS on PostgreSQL, INSTR on SQLite), where LIKE '%…%' would do the same:
-    it costs half as much per row, and ranking a wide search tests every match several times.
-    """
-    needles = [f" {term} " for term in terms] + ([f" {prefix}"] if prefix else [])
-    condition = Q(pk__in=[])
-    for needle in needles:
-        condition |= Q(GreaterThan(StrIndex(column, Value(needle)), 0))
-    return condition
-
-
-def _text_filter(tracks: QuerySet[Track], matches: list[WordMatch]) -> QuerySet[Track]:
-    if any(not (match.own or match.near or match.prefix) for match in matches):
-        return tracks.none()  # a word with no term (such as "ъ" alone) matches nothing
-    if connection.vendor == "postgresql":
-        # The same test as below, through the GIN index: terms are letters or digits only, so
-        # the "simple" parser keeps each as one lexeme and nothing in them is tsquery syntax.
-        alternatives = []
-        for match in matches:
-            options = [f"'{term}'" for term in (*match.own, *match.near)]
-            options += [f"'{match.prefix}':*"] if match.prefix else []
-            alternatives.append(f"({' | '.join(options)})")
-        tsquery = SearchQuery(" & ".join(alternatives), config="simple", search_type="raw")
-        vector = SearchVector("search_document", config="simple")
-        return tracks.alias(document=vector).filter(document=tsquery)
-    for match in matches:
-        tracks = tracks.filter(_has_any("search_document", (*match.own, *match.near), match.prefix))
-    return tracks
-
-
-def _facet_filter(tracks: QuerySet[Track], chosen: dict[str, list[int]]) -> QuerySet[Track]:
-    """`tracks` that have, for each facet relation with chosen facets, one of them: read from
-    their facet terms (Track.search_facets), on PostgreSQL through their GIN index (migration
-    0006), which the planner ANDs with the text match's."""
-    groups = [
-        [search_terms.facet_term(relation, pk) for pk in ids] for relation, ids in chosen.items()
-    ]
-    groups = [group for group in groups if group]
-    if not groups:
-        return tracks
-    if connection.vendor == "postgresql":
-        # Facet terms are a letter and digits: one lexeme each, nothing in them is syntax.
-        alternatives = [f"({' | '.join(group)})" for group in groups]
-        tsquery = SearchQuery(" & ".join(alternatives), config="simple", search_type="raw")
-        vector = SearchVector("search_facets", config="simple")
-        return tracks.alias(facet_terms=vector).filter(facet_terms=tsquery)
-    for group in groups:
-        tracks = tracks.filter(_has_any("search_facets", group))
-    return tracks
-
-
-def _occurrences(column: str, term: str) -> Any:
-    """How often `term` occurs in `column` (" term  term  … ", each between its own spaces).
-    Counted only where it occurs at all: most matches of a wide search have it in no title, and
-    the test is cheaper than the count."""
-    padded = f" {term} "
-    removed = Length(Replace(F(column), Value(padded), Value("")))
-    return Case(
-        When(
-            Q(**{f"{column}__contains": padded}), then=(Length(F(column)) - removed) / len(padded)
-        ),
-        default=Value(0),
-        output_field=IntegerField(),
-    )
-
-
-def _relevance(matches: list[WordMatch]) -> Any:
-    """Per word: 4 when a title or the composer holds it as typed, else 2 when they hold it
-    through a typo or a prefix; 2 more when the track holds it as typed anywhere; and 1 for each
-    time a title or the composer has it as typed."""
-    scores = []
-    for match in matches:
-        scores += [
-            Case(
-                When(_has_any("search_title", match.own), then=Value(4)),
-                When(_has_any("search_title", match.near, match.prefix), then=Value(2)),
-                default=Value(0),
-                output_field=IntegerField(),
-            ),
-            Case(
-                When(_has_any("search_document", match.own), then=Value(2)),
-                default=Value(0),
-                output_field=IntegerField(),
-            ),
-            *(_occurrences("search_title", term) for term in match.own),
-        ]
-    return reduce(operator.add, scores)
 
 
 def _check_range(name: str, low: float | None, high: float | None, floor: float) -> None:
@@ -400,43 +295,6 @@ def facet_vocabularies() -> dict[str, list[Facet]]:
     return vocabularies
 
 
-def _total_and_facet_counts(
-    matched: QuerySet[Track], chosen: dict[str, list[int]]
-) -> tuple[int, dict[str, dict[int, int]]]:
-    """The number of tracks matching everything, and per facet relation {facet id: tracks}
-    where each facet's counts apply every choice but its own.
-
-    One statement reads the facet terms (Track.search_facets) of the tracks `matched` (the text
-    and range filters); they are counted here. A track missing the choices of one relation
-    counts for that relation's facets only, one missing two counts for none. (Joining the three
-    relation tables to the matching ids took most of a wide search's time: 200 ms of 250 for
-    "mornings" over 100,000 tracks, bench/search.py.)
-    """
-    wanted = {
-        relation: {search_terms.facet_term(relation, pk) for pk in ids}
-        for relation, ids in chosen.items()
-        if ids
-    }
-    total = 0
-    counted: list[str] = []
-    for facets in matched.order_by().values_list("search_facets", flat=True):
-        terms = facets.split()
-        missed = [
-            relation for relation, chosen_terms in wanted.items() if chosen_terms.isdisjoint(terms)
-        ]
-        if not missed:
-            total += 1
-            counted += terms
-        elif len(missed) == 1:
-            letter = search_terms.FACET_TERM_LETTERS[missed[0]]
-            counted += [term for term in terms if term.startswith(letter)]
-    relations = {letter: relation for relation, letter in search_terms.FACET_TERM_LETTERS.items()}
-    counts: dict[str, dict[int, int]] = {relation: {} for relation in FACET_MODELS}
-    for term, count in Counter(counted).items():
-        counts[relations[term[0]]][int(term[1:])] = count
-    return total, counts
-
-
 def _facet_list(
     facets: list[Facet], counts: dict[int, int], selected: list[int]
 ) -> list[FacetCount]:
@@ -501,76 +359,61 @@ def track_search(
     instrument_ids = _facets_by_slug(Instrument, instruments, _("instrument"))
 
     words = query_words(query)
-    base = catalogue_tracks(user=user)
-    matches: list[WordMatch] = []
-    if words:
-        matches = word_matches(words)
-        base = _text_filter(base, matches).annotate(rank=_relevance(matches))
-    elif query.strip():
-        # Only characters that are no words (%, \, quotes, operators): they are searched for as
-        # text, and no track's words hold them.
-        base = base.none()
-    ranges = Q()
+    matches = word_matches(words) if words else []
+    index = search_index.current_index()
+    base = index.audience(
+        playable_audience(user=user, kind="preview"),
+        lambda: catalogue_tracks(user=user).values_list("pk", flat=True),
+    )
+    if matches:
+        base = base & index.text(matches)
+    if (query.strip() and not words) or any(
+        not (match.own or match.near or match.prefix) for match in matches
+    ):
+        # Only characters that are no words (%, \, quotes, operators), or a word with no term
+        # (such as "ъ" alone): searched for as text, they are in no track's words.
+        base = np.zeros_like(base)
     for name, low, high in (
         ("tempo_bpm", bpm_min, bpm_max),
         ("energy", energy_min, energy_max),
         ("duration_seconds", duration_min, duration_max),
     ):
-        if low is not None:
-            ranges &= Q(**{f"{name}__gte": low})
-        if high is not None:
-            ranges &= Q(**{f"{name}__lte": high})
-    base = base.filter(ranges)
+        within = index.in_range(name, low, high)
+        if within is not None:
+            base = base & within
 
     chosen = {"genres": genre_ids, "moods": mood_ids, "instruments": instrument_ids}
-    tracks = _facet_filter(base, chosen)
+    chosen_tracks = {
+        relation: index.with_facets(relation, ids) for relation, ids in chosen.items() if ids
+    }
+    matched, counts = index.facet_counts(base, chosen_tracks, with_counts=with_facets)
+    total = int(np.count_nonzero(matched))
     facets: dict[str, list[FacetCount]] = {}
     if with_facets:
-        # Without text, the counts depend on the filters and the audience alone: kept.
-        key = None
-        if not query.strip():
-            ranges_given = (bpm_min, bpm_max, energy_min, energy_max, duration_min, duration_max)
-            filters = (sorted((name, sorted(ids)) for name, ids in chosen.items()), ranges_given)
-            key = page_cache.counts_key(filters=filters, user=user)
-        kept = page_cache.counts_get(key)
-        if isinstance(kept, tuple):
-            total, counts = kept
-        else:
-            total, counts = _total_and_facet_counts(base, chosen)
-            page_cache.counts_store(key, (total, counts))
         vocabularies = facet_vocabularies()
         facets = {
             relation: _facet_list(vocabularies[relation], counts[relation], chosen[relation])
             for relation in FACET_MODELS
         }
-    else:
-        total = tracks.count()
     pages = max(1, math.ceil(total / page_size))
-    ordering = _ordering(sort, ranked=bool(matches))
-    start = (page - 1) * page_size
-    items = (
-        list(tracks_for_listing(tracks).order_by(*ordering)[start : start + page_size])
-        if page <= pages
-        else []
-    )
+    items: list[Track] = []
+    if page <= pages:
+        ids = index.page(
+            matched,
+            sort=sort,
+            language="ru" if _russian() else "en",
+            score=index.relevance(matches) if matches and sort == "relevance" else None,
+            start=(page - 1) * page_size,
+            size=page_size,
+        )
+        # Read through the one rule again: a track the index holds for an audience it has since
+        # left (its token not yet replaced) is not shown.
+        rows = tracks_for_listing(catalogue_tracks(user=user).filter(pk__in=ids)).in_bulk()
+        items = [rows[pk] for pk in ids if pk in rows]
     facets_attach(items)
     return SearchResult(
         items=items, total=total, page=page, page_size=page_size, sort=sort, facets=facets
     )
-
-
-def _ordering(sort: str, *, ranked: bool) -> list[Any]:
-    # Titles in the active language: the Russian one where there is one, for Russian.
-    title = Coalesce(NullIf("title_ru", Value("")), "title") if _russian() else F("title")
-    if sort == "relevance":
-        return [F("rank").desc(), title, "pk"] if ranked else [title, "pk"]
-    orderings: dict[str, list[Any]] = {
-        "title": [title, "pk"],
-        "newest": [F("release_date").desc(nulls_last=True), "-created_at", "-pk"],
-        "bpm": [F("tempo_bpm").asc(nulls_last=True), title, "pk"],
-        "duration": [F("duration_seconds").asc(nulls_last=True), title, "pk"],
-    }
-    return orderings[sort]
 
 
 def track_public_get(*, user: Actor, slug: str) -> Track | None:
@@ -616,8 +459,9 @@ def collection_public_get(*, user: Actor, slug: str) -> tuple[Collection, list[T
 def tracks_newest(*, user: Actor, limit: int = 6) -> list[Track]:
     """The newest catalogue tracks of `user` (by release date, then when they were added), with
     their facets."""
-    ordering = _ordering("newest", ranked=False)
-    tracks = list(tracks_for_listing(catalogue_tracks(user=user)).order_by(*ordering)[:limit])
+    tracks = list(
+        tracks_for_listing(catalogue_tracks(user=user)).order_by(*search_index.NEWEST_ORDER)[:limit]
+    )
     facets_attach(tracks)
     return tracks
 

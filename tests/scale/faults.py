@@ -113,7 +113,12 @@ class Faults:
                 time.sleep(0.3)  # into the batch: some of its messages sent, some not
                 process_tree_kill(worker.pid)
                 self.kill_times.append(time.time())
-                self._note(f"killed {workers[worker.pid].name} (SIGKILL) while it sent a batch")
+                left = self._messages()
+                self._note(
+                    f"killed {workers[worker.pid].name} (SIGKILL) while it sent a batch; then "
+                    f"{left['sent']} sent, {left['claimed']} claimed and not sent (the killed "
+                    f"batch's and any other running), {left['waiting']} waiting"
+                )
                 return
             time.sleep(0.05)
         self._note("no worker was sending a batch within 180 s: none killed")
@@ -156,6 +161,21 @@ class Faults:
             f"{state['failed']}, in the outbox {state['outbox']}",
         ]
         return lines
+
+    def _messages(self) -> dict[str, int]:
+        return django(  # type: ignore[no-any-return]
+            self.stack,
+            f"""
+import json
+from backgroundmusic.mailing.models import CampaignMessage
+rows = CampaignMessage.objects.filter(campaign_id={self.campaign_id})
+print(json.dumps({{
+    "sent": rows.filter(status="sent").count(),
+    "claimed": rows.filter(status="queued", claimed_at__isnull=False).count(),
+    "waiting": rows.filter(status="queued", claimed_at__isnull=True).count(),
+}}))
+""",
+        )
 
     def _state(self) -> dict[str, Any]:
         return django(  # type: ignore[no-any-return]
