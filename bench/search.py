@@ -339,6 +339,14 @@ def raw_statements() -> list[str]:
     return [counts, page]
 
 
+def resident_mib() -> float:
+    """This process's resident memory (Linux)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
 def main() -> None:
     reuse = bool(os.environ.get("BENCH_REUSE"))
     if not reuse:
@@ -363,9 +371,11 @@ def main() -> None:
 
         from backgroundmusic.catalog.search_index import current_index
 
+        resident_before = resident_mib()
         started = time.perf_counter()
         current_index()
         index_ms = (time.perf_counter() - started) * 1000
+        index_mib = resident_mib() - resident_before
 
         ours: list[float] = []
         totals = []
@@ -432,7 +442,10 @@ def main() -> None:
         connection.close()
 
         print(f"tracks: {TRACKS}, searches: {REPEAT} (rotating {len(QUERIES)} faceted queries)")
-        print(f"search index made in {index_ms:.0f} ms (once per process and catalogue version)")
+        print(
+            f"search index made in {index_ms:.0f} ms (once per process and catalogue version), "
+            f"the process {index_mib:.0f} MiB larger"
+        )
         print(f"load average at the end (1, 5, 15 min): {os.getloadavg()}")
         print(f"totals per query: {totals[: len(QUERIES)]}")
         print(f"the anchor's text match uses its GIN index: {'yes' if uses_index else 'NO'}")

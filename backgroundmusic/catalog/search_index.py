@@ -13,6 +13,7 @@ Positions, not ids: track i of the index is `ids[i]` (ascending); a set of track
 array over positions, and a term's tracks are the sorted positions holding it.
 """
 
+import logging
 import threading
 from bisect import bisect_left
 from collections import Counter, defaultdict
@@ -22,11 +23,14 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+from django.db import connections
 from django.db.models import F, Value, Window
 from django.db.models.functions import Coalesce, NullIf, RowNumber
 
 from backgroundmusic.catalog import page_cache, search_terms
 from backgroundmusic.catalog.models import Track
+
+logger = logging.getLogger(__name__)
 
 Mask = npt.NDArray[np.bool_]
 Positions = npt.NDArray[np.int32]
@@ -283,21 +287,60 @@ def index_build(version: str) -> SearchIndex:
     )
 
 
+# From this many tracks a process keeps answering from its index while it makes the next one in
+# a thread (about 1.8 s at 100,000 tracks, bench/search.py), so a catalogue change never makes
+# a search wait; a smaller catalogue is made again at once (about 0.1 s at 5,000), and then
+# every search sees every change at once.
+MADE_IN_THE_BACKGROUND_FROM = 20_000
+
 _current: SearchIndex | None = None
 _building = threading.Lock()
+_making: threading.Thread | None = None
+_starting = threading.Lock()
 
 
 def current_index() -> SearchIndex:
     """This process's index of the catalogue as of its version token now, made if it is of
-    another token (once per process and token: threads wait for the one making it)."""
-    global _current
+    another token (once per process and token: threads wait for the one making it). A large
+    catalogue's index of an older token answers until the thread making the new one is done:
+    its page rows are read through `catalogue_tracks` all the same, so nobody is shown a track
+    they may no longer see, and the counts are at most one index old."""
     version = page_cache.catalogue_version()
     index = _current
     if index is not None and index.version == version:
         return index
+    if index is not None and index.size >= MADE_IN_THE_BACKGROUND_FROM:
+        _make_in_the_background(version)
+        return index
     with _building:
-        index = _current
-        if index is None or index.version != version:
-            index = index_build(version)
-            _current = index
+        return _make(version)
+
+
+def _make(version: str) -> SearchIndex:
+    """Under _building: the index of `version`, made unless the current one is of it."""
+    global _current
+    index = _current
+    if index is None or index.version != version:
+        index = index_build(version)
+        _current = index
     return index
+
+
+def _make_in_the_background(version: str) -> None:
+    global _making
+    with _starting:
+        if _making is not None and _making.is_alive():
+            return  # one at a time; the next search after it asks for a newer token again
+        _making = threading.Thread(target=_make_apart, args=(version,), daemon=True)
+        _making.start()
+
+
+def _make_apart(version: str) -> None:
+    try:
+        with _building:
+            _make(version)
+    except Exception:
+        logger.exception("making the search index failed; the previous one still answers")
+    finally:
+        # The thread's own database connection (each thread has one).
+        connections.close_all()
