@@ -8,11 +8,11 @@ and asks nothing of the media app but that module. `track_search` is the one sea
 Text search reads the terms the catalogue services keep in `Track.search_document`
 (catalog.search_terms: stems, one Latin sound spelling for both alphabets); every query word must
 match one of its terms, the terms one edit away from it or, from three letters, the terms it
-begins. The same terms match on both databases: on PostgreSQL through
-`to_tsvector('simple', search_document)` (a GIN index holds it, migration 0002), on SQLite as
-" term " inside the document. "Relevance" ranks by the same expression on both: words found in a
-title or the composer first, then words found as typed rather than through a typo or a prefix.
-See docs/decisions/0037-search-engine.md.
+begins. The matching, the counts and the order are worked out in the process's search index
+(catalog/search_index.py), the same on both databases; the page's rows come from the database.
+"Relevance" ranks words found in a title or the composer first, then words found as typed rather
+than through a typo or a prefix. See docs/decisions/0037-search-engine.md and
+0044-search-index-in-memory.md.
 """
 
 import math
