@@ -6,6 +6,7 @@ app_name = "library"
 
 urlpatterns = [
     path("account/favourites/", views.favourites, name="favourites"),
+    path("account/favourites.css", views.favourites_stylesheet, name="favourites_stylesheet"),
     path("account/favourites/<slug:slug>/", views.favourite, name="favourite"),
     path("account/playlists/", views.playlists, name="playlists"),
     path("account/playlists/add/", views.entry_add, name="entry_add"),

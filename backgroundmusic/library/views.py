@@ -9,7 +9,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from backgroundmusic.core.http import AuthenticatedRequest
 from backgroundmusic.library import selectors, services
@@ -29,6 +29,22 @@ def _next(request: AuthenticatedRequest, fallback: str) -> str:
 def _fragment_wanted(request: AuthenticatedRequest) -> bool:
     """An htmx request that swaps only the control (not a boosted navigation)."""
     return "HX-Request" in request.headers and "HX-Boosted" not in request.headers
+
+
+@login_required
+@require_GET
+def favourites_stylesheet(request: AuthenticatedRequest) -> HttpResponse:
+    """The person's favourites as CSS that fills their catalogue rows' stars where JavaScript
+    does not run (library/favourites.css). Its URL carries a digest of the favourites
+    (templatetags.favourites_version), so a browser keeps it until they change."""
+    response = render(
+        request,
+        "library/favourites.css",
+        {"slugs": selectors.favourite_slugs(person=request.user)},
+        content_type="text/css; charset=utf-8",
+    )
+    response["Cache-Control"] = "private, max-age=31536000, immutable"
+    return response
 
 
 @login_required

@@ -89,3 +89,29 @@ def test_the_library_on_a_phone(live_server, new_context, locale):
         for issue in problems(page, base + path)
     ]
     assert found == []
+
+
+def test_without_javascript_a_rows_star_favourites_and_shows_it(live_server, browser):
+    owner = UserFactory.create(username="no-script")
+    first, second = playable_track(), playable_track()
+    base = live_server.url
+    context = browser.new_context(java_script_enabled=False, locale="en-US")
+    try:
+        signed_in(context, base, owner)
+        page = context.new_page()
+        page.set_viewport_size(PHONE)
+        page.goto(f"{base}/catalog/")
+        page.locator(f'button.favourite-row[data-slug="{first.slug}"]').click()
+        # The form posts and the catalogue comes back, its listing the kept one.
+        expect(page.locator(".messages")).to_contain_text("is in your favourites")
+        assert list(Favourite.objects.filter(person=owner).values_list("track", flat=True)) == [
+            first.pk
+        ]
+
+        def star_of(track) -> str:  # type: ignore[no-untyped-def]
+            star = page.locator(f'button.favourite-row[data-slug="{track.slug}"]')
+            return str(star.evaluate("star => getComputedStyle(star, '::before').content"))
+
+        assert (star_of(first), star_of(second)) == ('"★"', "none")
+    finally:
+        context.close()

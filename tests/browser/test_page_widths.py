@@ -61,6 +61,7 @@ NOT_MEASURED = {
     "favicon": "an icon",
     "set_language": "POST only: the language switcher's form",
     "javascript-catalog": "a script",
+    "library:favourites_stylesheet": "a stylesheet",
     "account_logout": "its confirmation is one button; signing out would end the scene's session",
     "account_inactive": "allauth shows it only after signing in to a deactivated account",
     "account_reauthenticate": "the scene's sessions are fresh, so it redirects",

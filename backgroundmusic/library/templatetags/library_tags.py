@@ -2,6 +2,7 @@
 form (library/_favourite_form.html) need of the viewer's library: the catalogue app knows
 nothing of libraries, so its templates ask here."""
 
+import hashlib
 from typing import Any
 
 from django import template
@@ -28,3 +29,10 @@ def track_library(context: template.Context, track: Any) -> dict[str, Any]:
 def favourite_slugs(context: template.Context) -> str:
     """The viewer's favourites as space-separated slugs (one query; none when anonymous)."""
     return " ".join(selectors.favourite_slugs(person=context["request"].user))
+
+
+@register.filter
+def favourites_version(slugs: str) -> str:
+    """A digest of the favourites' slugs (`favourite_slugs`) for the stylesheet's URL: another
+    set of favourites, another URL, so a browser never keeps a stale one."""
+    return hashlib.sha256(slugs.encode()).hexdigest()[:16]

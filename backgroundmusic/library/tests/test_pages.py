@@ -206,3 +206,61 @@ def test_another_person_cannot_see_the_owners_tracks_on_their_pages(client, scen
     other = UserFactory.create(username="other-listener")
     client.force_login(other)
     assert scene["track"].title not in client.get(reverse("library:favourites")).content.decode()
+
+
+@pytest.mark.parametrize("kind", CALLERS)
+def test_the_favourites_stylesheet_is_the_callers_own(caller_for, scene, kind):
+    caller = caller_for(kind)
+    url = reverse("library:favourites_stylesheet")
+    response = caller.client.get(url)
+    if kind == "anonymous":
+        assert (response.status_code, response["Location"]) == (
+            302,
+            f"/accounts/login/?next={url}",
+        )
+        return
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/css; charset=utf-8"
+    assert response["Cache-Control"] == "private, max-age=31536000, immutable"
+    css = response.content.decode()
+    if kind == "owner":
+        selector = f'.favourite-row:not([aria-pressed]):is([data-slug="{scene["track"].slug}"])'
+        assert css.strip().splitlines() == [
+            f"{selector} {{ font-size: 0; }}",
+            f'{selector}::before {{ content: "★"; font-size: 1.2rem; color: #c27c00; }}',
+        ]
+    else:
+        assert css.strip() == ""
+
+
+def test_the_favourites_stylesheet_lists_every_favourite_in_two_rules_with_few_queries(
+    owner, django_assert_num_queries
+):
+    tracks = [playable_track() for _ in range(3)]
+    for track in tracks:
+        services.favourite_add(person=owner, slug=track.slug)
+    client = Client()
+    client.force_login(owner)
+    client.get(reverse("library:favourites_stylesheet"))  # the first request records the session
+    # What every signed-in request asks (the session, the person, allauth's record of the
+    # session brought up to date in a savepoint: seven), and the favourites.
+    with django_assert_num_queries(8):
+        css = client.get(reverse("library:favourites_stylesheet")).content.decode()
+    slugs = sorted(track.slug for track in tracks)
+    assert re.findall(r'\[data-slug="([^"]+)"\]', css) == slugs * 2
+    assert client.post(reverse("library:favourites_stylesheet")).status_code == 405
+
+
+def test_the_catalogue_links_the_stylesheet_of_the_current_favourites(owner):
+    first, second = playable_track(), playable_track()
+    client = Client()
+    client.force_login(owner)
+    link = re.compile(r'<link rel="stylesheet" href="/account/favourites\.css\?v=([0-9a-f]{16})">')
+    assert link.findall(client.get("/catalog/").content.decode()) == []  # no favourite yet
+    services.favourite_add(person=owner, slug=first.slug)
+    [one] = link.findall(client.get("/catalog/").content.decode())
+    services.favourite_add(person=owner, slug=second.slug)
+    [two] = link.findall(client.get("/catalog/").content.decode())
+    assert one != two
+    # Unchanged favourites, unchanged URL: the browser keeps the stylesheet.
+    assert link.findall(client.get("/catalog/").content.decode()) == [two]
