@@ -8,12 +8,14 @@ So every message that leaves the machine passes here, and here it is counted for
 (core/metrics.py MAIL_MESSAGES: sent, or failed when the delivery backend raised)."""
 
 from collections.abc import Sequence
+from email.utils import parseaddr
 from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.core.mail.backends.base import BaseEmailBackend
 from django.core.mail.backends.smtp import EmailBackend as SmtpBackend
+from django.utils.crypto import salted_hmac
 from django.utils.module_loading import import_string
 
 from backgroundmusic.core import metrics
@@ -75,3 +77,16 @@ class GuardedEmailBackend(BaseEmailBackend):
             # A backend told to fail silently returns how many went out.
             metrics.MAIL_MESSAGES.labels(outcome="failed").inc(len(email_messages) - sent)
         return sent
+
+
+def job_message_id(kind: str, key: object) -> dict[str, str]:
+    """The Message-ID header of the message a job sends for one record (`kind`, its `key`):
+    the same every time that record's message is sent. A job killed after the mail server
+    accepted its message and before it recorded the send sends it again when it runs again
+    (decision 0040); the copy carries the same Message-ID, which identifies one message
+    (RFC 5322), so mailboxes that keep one message per Message-ID (Gmail's among them) show
+    it once and a mail client can tell the two are one. A keyed digest, so the header tells
+    nothing of our ids."""
+    digest = salted_hmac("job-message-id", f"{kind}:{key}", algorithm="sha256").hexdigest()[:32]
+    domain = parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2] or "localhost"
+    return {"Message-ID": f"<{digest}@{domain}>"}

@@ -2,7 +2,7 @@
 address of the account the request came from."""
 
 from django.conf import settings
-from django.core.mail import send_mail
+from django.core.mail import EmailMessage
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -11,6 +11,7 @@ from django.utils import translation
 from backgroundmusic.accounts.models import Profile
 from backgroundmusic.core import clock
 from backgroundmusic.core.http import site_address
+from backgroundmusic.core.mail import job_message_id
 from backgroundmusic.inbox.models import InboundMessage, Outcome
 from backgroundmusic.inbox.selectors import verified_address_with_digest
 from backgroundmusic.inbox.services import confirmation_token
@@ -50,7 +51,12 @@ def request_confirmation_send(*, message_id: int) -> str:
         }
         subject = render_to_string("inbox/confirmation_email_subject.txt", context).strip()
         body = render_to_string("inbox/confirmation_email.txt", context)
-    send_mail(subject=subject, message=body, from_email=None, recipient_list=[address])
+    EmailMessage(
+        subject=subject,
+        body=body,
+        to=[address],
+        headers=job_message_id("request-confirmation", message.pk),
+    ).send()
     with transaction.atomic():
         InboundMessage.objects.filter(pk=message.pk).update(confirmation_mailed_at=clock.now())
     return "sent"

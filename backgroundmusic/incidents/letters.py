@@ -19,6 +19,7 @@ from django.db import transaction
 
 from backgroundmusic.accounts.models import Profile
 from backgroundmusic.core import clock
+from backgroundmusic.core.mail import job_message_id
 from backgroundmusic.incidents import tasks
 from backgroundmusic.incidents.models import (
     Incident,
@@ -105,6 +106,7 @@ def _send_one(letter_id: int, notice: Notice, connection: object) -> str | None:
             body=notice.text_in(letter.language),
             to=[address],
             reply_to=[settings.PRIVACY_ADDRESS],
+            headers=job_message_id("incident-letter", letter.pk),
             connection=connection,
         )
         try:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from allauth.account.models import EmailAddress
-from django.core.mail import send_mail
+from django.core.mail import EmailMessage
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -22,6 +22,7 @@ from django.utils import translation
 
 from backgroundmusic.core import clock
 from backgroundmusic.core.http import site_address
+from backgroundmusic.core.mail import job_message_id
 from backgroundmusic.licensing.models import (
     SUSPENDED_DAYS_BEFORE_EXPIRY,
     Agreement,
@@ -151,7 +152,12 @@ def notice_send(*, notice_id: int) -> str:
             template = TEMPLATES[Notice.Kind(notice.kind)]
             subject = render_to_string(f"{template}_subject.txt", context).strip()
             body = render_to_string(f"{template}.txt", context)
-        send_mail(subject=subject, message=body, from_email=None, recipient_list=[address])
+        EmailMessage(
+            subject=subject,
+            body=body,
+            to=[address],
+            headers=job_message_id("licensing-notice", notice.pk),
+        ).send()
         notice.sent_at = clock.now()
         notice.save(update_fields=["sent_at"])
         return "sent"

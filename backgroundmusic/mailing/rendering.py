@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import translation
 
 from backgroundmusic.core.http import site_address
+from backgroundmusic.core.mail import job_message_id
 from backgroundmusic.core.markdown import markdown_html
 from backgroundmusic.mailing.models import Campaign
 from backgroundmusic.privacy.kernel.pseudonyms import delivery_tag
@@ -84,12 +85,17 @@ DELIVERY_TAG_HEADER = "X-BM-Delivery"
 
 
 def newsletter_email(
-    *, rendered: RenderedMessage, address: str, connection: object = None
+    *,
+    rendered: RenderedMessage,
+    address: str,
+    connection: object = None,
+    message_id: int | None = None,
 ) -> EmailMultiAlternatives:
     """The message as the mail backend takes it. From is MARKETING_FROM_EMAIL; from_email, which
     Django's SMTP backend (and anymail, as envelope_sender) uses as the envelope sender, is
     BOUNCE_ADDRESS, so bounces of newsletters come back apart from transactional mail, with the
-    recipient's delivery tag among the headers they return."""
+    recipient's delivery tag among the headers they return. A campaign message (`message_id`,
+    its row) has the same Message-ID however often it is sent (core.mail.job_message_id)."""
     message = EmailMultiAlternatives(
         subject=rendered.subject,
         body=rendered.text,
@@ -99,6 +105,7 @@ def newsletter_email(
             "From": settings.MARKETING_FROM_EMAIL,
             DELIVERY_TAG_HEADER: delivery_tag(address=address),
             **unsubscribe_headers(url=rendered.unsubscribe_url),
+            **(job_message_id("newsletter", message_id) if message_id is not None else {}),
         },
         connection=connection,
     )

@@ -159,7 +159,10 @@ def _send_one(campaign: Campaign, item: Claimed, connection: object, outcome: Ba
         unsubscribe_url=rendering.unsubscribe_url(token=item.token),
     )
     message = rendering.newsletter_email(
-        rendered=rendered, address=item.recipient.address, connection=connection
+        rendered=rendered,
+        address=item.recipient.address,
+        connection=connection,
+        message_id=item.message_id,
     )
     try:
         message.send()

@@ -25,7 +25,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.core import signing
-from django.core.mail import send_mail
+from django.core.mail import EmailMessage
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -36,6 +36,7 @@ from backgroundmusic.accounts.selectors import message_address, verified_primary
 from backgroundmusic.core import clock
 from backgroundmusic.core.errors import DomainError
 from backgroundmusic.core.http import site_address
+from backgroundmusic.core.mail import job_message_id
 from backgroundmusic.privacy import consents
 from backgroundmusic.privacy.kernel.pseudonyms import address_digest
 from backgroundmusic.privacy.models import ConsentConfirmation, ConsentMethod, ConsentPurpose
@@ -204,7 +205,12 @@ def confirmation_send(*, confirmation_id: int, site_url: str = "") -> str:
         with translation.override(target.language):
             subject = render_to_string("privacy/optin_email_subject.txt", context).strip()
             body = render_to_string("privacy/optin_email.txt", context)
-        send_mail(subject=subject, message=body, from_email=None, recipient_list=[target.address])
+        EmailMessage(
+            subject=subject,
+            body=body,
+            to=[target.address],
+            headers=job_message_id("consent-confirmation", confirmation.pk),
+        ).send()
         confirmation.sent_at = clock.now()
         confirmation.save(update_fields=["sent_at"])
         return "sent"

@@ -64,6 +64,7 @@ from backgroundmusic.audit.refusals import refusals_audited
 from backgroundmusic.audit.services import audit_record
 from backgroundmusic.core import clock
 from backgroundmusic.core.errors import DomainError
+from backgroundmusic.core.mail import job_message_id
 from backgroundmusic.core.operator import operator_details
 from backgroundmusic.privacy import consents
 from backgroundmusic.privacy.calendar import (
@@ -838,6 +839,7 @@ def extension_notice_send(*, notice_id: int) -> str:
                 subject=subject,
                 body=render_to_string("privacy/extension_notice.txt", context),
                 to=[address],
+                headers=job_message_id("extension-notice", notice.pk),
             )
             message.attach_alternative(
                 render_to_string("privacy/extension_notice.html", context), "text/html"

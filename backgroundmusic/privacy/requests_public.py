@@ -34,6 +34,7 @@ from django.utils.translation import gettext as _
 
 from backgroundmusic.core import clock
 from backgroundmusic.core.errors import DomainError
+from backgroundmusic.core.mail import job_message_id
 from backgroundmusic.privacy.kernel import crypto
 from backgroundmusic.privacy.kernel.pseudonyms import address_digest
 from backgroundmusic.privacy.models import DataSubjectRequest, PendingRequest, RequestKind
@@ -253,6 +254,7 @@ def request_code_send(*, pending_id: int, sealed_code: str) -> str:
                 subject=render_to_string("privacy/request_code_email_subject.txt", context).strip(),
                 body=render_to_string("privacy/request_code_email.txt", context),
                 to=[_typed(pending).address],
+                headers=job_message_id("request-code", pending.pk),
             )
             message.attach_alternative(
                 render_to_string("privacy/request_code_email.html", context), "text/html"

@@ -14,7 +14,7 @@ import signal
 import subprocess
 import threading
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from email.header import decode_header, make_header
 from typing import TYPE_CHECKING, Any
@@ -147,15 +147,19 @@ class Faults:
         if self.campaign_id is None:
             return [*lines, "campaign: never scheduled"]
         state = self._settled()
-        received = self._received()
+        ids = self._received()
+        received = Counter({address: len(found) for address, found in ids.items()})
         expected = {f"{reader_username(n)}@example.com" for n in range(1, self.readers + 1)}
         twice = sorted(address for address, count in received.items() if count > 1)
+        # A copy with its first's Message-ID is the same message to the mailbox.
+        distinct = sorted(address for address in twice if len(set(ids[address])) > 1)
         missing = sorted(expected - set(received))
         lines += [
             f"campaign: {state['campaign']}, messages {state['messages']} (settled "
             f"{state['settled_after']} s after the users)",
             f"newsletter at the SMTP server: {sum(received.values())} messages to "
-            f"{len(received)} of {len(expected)} readers; twice: {len(twice)} {twice[:5]}; "
+            f"{len(received)} of {len(expected)} readers; twice: {len(twice)} {twice[:5]}, of "
+            f"which as two different messages (Message-IDs): {len(distinct)} {distinct[:5]}; "
             f"missing: {len(missing)} {missing[:5]}",
             f"jobs: queued {state['queued']}, running {state['running']}, failed "
             f"{state['failed']}, in the outbox {state['outbox']}",
@@ -212,10 +216,10 @@ print(json.dumps({{
                 return state
             time.sleep(5)
 
-    def _received(self) -> Counter[str]:
-        """Newsletter messages at the SMTP server, per recipient."""
-        received: Counter[str] = Counter()
+    def _received(self) -> dict[str, list[str]]:
+        """The Message-IDs of the newsletter messages at the SMTP server, per recipient."""
+        received: dict[str, list[str]] = defaultdict(list)
         for message in mailbox.Maildir(self.stack.maildir, create=False):
             if str(make_header(decode_header(message["Subject"] or ""))) == CAMPAIGN_SUBJECT:
-                received[str(message["To"]).strip().lower()] += 1
+                received[str(message["To"]).strip().lower()].append(str(message["Message-ID"]))
         return received

@@ -1,3 +1,4 @@
+import re
 import socket
 from datetime import UTC, datetime, timedelta
 
@@ -10,6 +11,7 @@ from django_tasks.base import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
 from backgroundmusic.core import clock
+from backgroundmusic.core.mail import job_message_id
 from backgroundmusic.core.models import OutboxJob, ScheduledRun, TaskWorker
 from backgroundmusic.core.schedule import RecurringJob, latest_slot, schedule_due_jobs
 from backgroundmusic.core.task_workers import abandoned_tasks_requeue, outbox_relay
@@ -236,3 +238,16 @@ def test_on_redis_an_outbox_row_of_a_job_redis_holds_is_deleted_not_pushed_again
     assert outbox_relay() == 0
     assert queue.job_ids == [result.id]
     assert OutboxJob.objects.count() == 0
+
+
+def test_a_jobs_message_id_is_the_same_for_one_record_and_tells_nothing_of_it(settings):
+    settings.DEFAULT_FROM_EMAIL = "BACKGROUND MUSIC <noreply@mail.example.org>"
+    first = job_message_id("licensing-notice", 1234)["Message-ID"]
+    assert first == job_message_id("licensing-notice", 1234)["Message-ID"]
+    others = {
+        job_message_id("licensing-notice", 1235)["Message-ID"],
+        job_message_id("data-export", 1234)["Message-ID"],
+    }
+    assert first not in others and len(others) == 2
+    assert re.fullmatch(r"<[0-9a-f]{32}@mail\.example\.org>", first)
+    assert "1234" not in first

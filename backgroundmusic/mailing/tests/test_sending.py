@@ -318,3 +318,30 @@ def test_a_message_cancelled_after_its_claim_is_not_sent(smtp_server, settings):
     assert (outcome.sent, outcome.cancelled) == (1, 1)
     assert [mail.rcpt_tos for mail in smtp_server.wait_for(1)] == [["boris@example.com"]]
     assert statuses(campaign) == {"anna": MessageStatus.CANCELLED, "boris": MessageStatus.SENT}
+
+
+def test_a_message_sent_again_after_a_kill_has_its_first_message_id(smtp_server, settings):
+    """The window no claim closes: the server accepted the message, the worker died before the
+    row was marked sent. The copy is the same message to the mailbox (core.mail.job_message_id)."""
+    settings.MAILING_BATCH_SIZE = 10
+    audience()
+    campaign = scheduled_campaign(actor=editor())
+    start_due()
+    claimed, _cancelled = sending.batch_claim(campaign_id=campaign.pk, limit=10)
+    anna = claimed[0]
+    sending._send_one(campaign, anna, None, sending.BatchOutcome())
+    CampaignMessage.objects.filter(pk=anna.message_id).update(
+        status=MessageStatus.QUEUED, sent_at=None
+    )
+    with clock.frozen_at(clock.now() + sending.claim_timeout() + timedelta(seconds=1)):
+        assert start_due()["resumed"] == 1
+        run_queued("send_campaign_batch")
+
+    def ids_to(address: str) -> list[str]:
+        mails = smtp_server.wait_for(3)
+        return [str(mail.message["Message-ID"]) for mail in mails if mail.rcpt_tos == [address]]
+
+    to_anna, to_boris = ids_to(anna.recipient.address), ids_to("boris@example.com")
+    assert len(to_anna) == 2 and to_anna[0] == to_anna[1]
+    assert len(to_boris) == 1 and to_boris[0] != to_anna[0]
+    assert re.fullmatch(r"<[0-9a-f]{32}@backgroundmusic\.local>", to_anna[0])

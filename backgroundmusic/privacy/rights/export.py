@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.core.mail import send_mail
+from django.core.mail import EmailMessage
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, transaction
 from django.template.loader import render_to_string
@@ -27,6 +27,7 @@ from django.utils.translation import gettext as _
 from backgroundmusic.core import clock
 from backgroundmusic.core.errors import DomainError
 from backgroundmusic.core.http import site_address
+from backgroundmusic.core.mail import job_message_id
 from backgroundmusic.privacy.kernel import crypto, keys
 from backgroundmusic.privacy.kernel.holds import held_left, held_record_ids, unheld
 from backgroundmusic.privacy.kernel.registry import Retentions
@@ -247,12 +248,12 @@ def _send_export_ready(*, export: DataExport, token: str, site_url: str, method:
         "expires_at": export.expires_at,
         "by_staff": method == "staff",
     }
-    send_mail(
+    EmailMessage(
         subject=render_to_string("privacy/export_email_subject.txt", context).strip(),
-        message=render_to_string("privacy/export_email.txt", context),
-        from_email=None,
-        recipient_list=[address],
-    )
+        body=render_to_string("privacy/export_email.txt", context),
+        to=[address],
+        headers=job_message_id("data-export", export.pk),
+    ).send()
 
 
 @dataclass(frozen=True)
