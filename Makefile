@@ -135,9 +135,10 @@ lint: $(STAMP)
 	$(BIN)/mypy .
 	$(BIN)/lint-imports
 
-# The PostgreSQL pass leaves out the page-width test: it measures the layout of pages whose data
-# it makes itself, the same on either database, and its time goes to the scale-out stack's
-# journeys, which run the browser against PostgreSQL through nginx (decision 0043).
+# The PostgreSQL pass leaves out the browser tests: they drive in Chromium pages whose database
+# work the rest of the suite tests on PostgreSQL view by view, and their time goes to the
+# scale-out stack's journeys, which drive Chromium against PostgreSQL through nginx (decision
+# 0043).
 test: $(STAMP) pdf-deps browser-deps imap-deps gettext-deps pg-deps nginx-deps redis-deps deploy-check-deps lint
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	@echo "== the suite on SQLite"
@@ -147,7 +148,7 @@ test: $(STAMP) pdf-deps browser-deps imap-deps gettext-deps pg-deps nginx-deps r
 	  DATABASE_URL="$$TEST_DATABASE_URL" \
 	  ANALYTICS_DATABASE_URL="$${TEST_DATABASE_URL%/*}/bm_analytics" \
 	  KEYS_DATABASE_URL="$${TEST_DATABASE_URL%/*}/bm_keys" $(BIN)/pytest -n 2 -q \
-	    --ignore=tests/browser/test_page_widths.py && \
+	    --ignore=tests/browser && \
 	  echo "== the scale-out stack: nginx, two app servers, two workers, PostgreSQL, Redis, S3 double" && \
 	  SCALE_POSTGRES_URL="$${TEST_DATABASE_URL%/*}" $(BIN)/python -m tests.scale.stack journeys; \
 	fi
