@@ -58,8 +58,8 @@ def _vocabulary_with_prefix(vocabulary: list[str], prefix: str) -> list[str]:
 
 @dataclass(frozen=True)
 class WordMatch:
-    """What one query word matches (selectors.WordMatch): its own terms, their neighbours one
-    edit away, and the terms that begin with `prefix`."""
+    """What one query word matches (selectors.word_matches makes them): its own terms, their
+    neighbours one edit away, and the terms that begin with `prefix`."""
 
     own: tuple[str, ...]
     near: tuple[str, ...]
@@ -72,8 +72,9 @@ class SearchIndex:
     ids: npt.NDArray[np.int64]
     document: dict[str, Positions]
     document_vocabulary: list[str]
-    # A title or composer term: the positions holding it and how often each holds it.
-    title: dict[str, tuple[Positions, npt.NDArray[np.int32]]]
+    # A title or composer term: the positions holding it, and how often each of them holds it.
+    title: dict[str, Positions]
+    title_counts: dict[str, npt.NDArray[np.int32]]
     title_vocabulary: list[str]
     # Relation -> facet id -> positions of the tracks that have it.
     facets: dict[str, dict[int, Positions]]
@@ -103,14 +104,6 @@ class SearchIndex:
                 mask[found] = True
         return mask
 
-    def _title_any(self, terms: Iterable[str]) -> Mask:
-        mask = np.zeros(self.size, dtype=np.bool_)
-        for term in terms:
-            found = self.title.get(term)
-            if found is not None:
-                mask[found[0]] = True
-        return mask
-
     def text(self, words: Sequence[WordMatch]) -> Mask:
         """The tracks holding, for every word, one of its terms, neighbours or prefixed terms."""
         mask = np.ones(self.size, dtype=np.bool_)
@@ -127,18 +120,17 @@ class SearchIndex:
         each time a title or the composer has it as typed."""
         score = np.zeros(self.size, dtype=np.int32)
         for word in words:
-            as_typed = self._title_any(word.own)
+            as_typed = self._any(self.title, word.own)
             loosely = [*word.near]
             if word.prefix:
                 loosely += _vocabulary_with_prefix(self.title_vocabulary, word.prefix)
-            score += np.where(as_typed, 4, np.where(self._title_any(loosely), 2, 0)).astype(
+            score += np.where(as_typed, 4, np.where(self._any(self.title, loosely), 2, 0)).astype(
                 np.int32
             )
             score += np.where(self._any(self.document, word.own), 2, 0).astype(np.int32)
             for term in word.own:
-                found = self.title.get(term)
-                if found is not None:
-                    score[found[0]] += found[1]
+                if term in self.title:
+                    score[self.title[term]] += self.title_counts[term]
         return score
 
     def in_range(self, name: str, low: float | None, high: float | None) -> Mask | None:
@@ -270,10 +262,11 @@ def index_build(version: str) -> SearchIndex:
         document={term: _positions(found) for term, found in document.items()},
         document_vocabulary=sorted(document),
         title={
-            term: (
-                _positions(position for position, _count in found),
-                np.fromiter((count for _position, count in found), dtype=np.int32),
-            )
+            term: _positions(position for position, _count in found)
+            for term, found in title.items()
+        },
+        title_counts={
+            term: np.fromiter((count for _position, count in found), dtype=np.int32)
             for term, found in title.items()
         },
         title_vocabulary=sorted(title),
