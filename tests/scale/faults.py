@@ -130,19 +130,28 @@ class Faults:
         self.kill_times.append(time.time())
         self._note("killed app-1 (SIGKILL to its gunicorn)")
 
-    def report(self, failures: list[tuple[float, str]]) -> list[str]:
+    def report(self, failures: list[tuple[float, str, str]]) -> list[str]:
         """The outcome lines: requests, jobs, messages."""
-        in_flight = [
-            name
-            for ended, name in failures
-            if any(0 <= ended - killed <= IN_FLIGHT_SECONDS for killed in self.kill_times)
-        ]
-        other = len(failures) - len(in_flight)
+
+        def after_kill(ended: float) -> float | None:
+            since = [ended - killed for killed in self.kill_times if ended >= killed]
+            return min(since) if since else None
+
+        in_flight = []
+        others = []
+        for ended, name, error in failures:
+            since = after_kill(ended)
+            if since is not None and since <= IN_FLIGHT_SECONDS:
+                in_flight.append(name)
+            else:
+                when = "before any kill" if since is None else f"{since:.1f} s after a kill"
+                others.append(f"{name} ({error}; {when})")
         named = f" {dict(Counter(in_flight))}" if in_flight else ""
         lines = [
             *(f"fault: {event}" for event in self.events),
             f"failed requests: {len(failures)}, of which within {IN_FLIGHT_SECONDS:.0f} s of a "
-            f"kill {len(in_flight)}{named}, others {other}",
+            f"kill {len(in_flight)}{named}, others {len(others)}",
+            *(f"  other failure: {other}" for other in others),
         ]
         if self.campaign_id is None:
             return [*lines, "campaign: never scheduled"]

@@ -144,7 +144,11 @@ def load_run(stack: "Stack") -> int:
             for kind, values in sorted(times.items())
             if kind not in ("page", "beacon") and values
         ),
-        *(faults.report([tuple(failure) for failure in recorded["failures"]]) if faults else []),
+        *(
+            faults.report([(at, name, error) for at, name, error in recorded["failures"]])
+            if faults
+            else []
+        ),
     ]
     stack.say(f"{streams} streams")
     streaming = subprocess.run(  # noqa: S603 (our own fixed command line)

@@ -31,8 +31,9 @@ RANGE_BYTES = 64 * 1024
 _members = itertools.count(1)
 _times: dict[str, list[float]] = defaultdict(list)
 _errors: dict[str, int] = defaultdict(int)
-# (wall-clock time it ended, request name): the load test compares them with its kills.
-_failures: list[tuple[float, str]] = []
+# (wall-clock time it ended, request name, what failed): the load test compares them with its
+# kills.
+_failures: list[tuple[float, str, str]] = []
 
 
 def _kind(name: str) -> str:
@@ -44,7 +45,7 @@ def _recorded(name: str, response_time: float, exception: Any, **_kwargs: Any) -
     _times[_kind(name)].append(response_time)
     if exception is not None:
         _errors[name] += 1
-        _failures.append((time.time(), name))
+        _failures.append((time.time(), name, str(exception)[:120]))
 
 
 @events.quitting.add_listener
