@@ -150,11 +150,11 @@ def test_home(count, client, django_assert_num_queries):
 def test_home_signed_in(count, client, django_assert_num_queries):
     """Beside the anonymous page's seven and what every signed-in page asks: the person's current
     licences and their renewal (the editions on sale, the renewal orders waiting), the
-    confirmed address, the profile."""
+    confirmed address, the profile, and their favourites for the rows' stars."""
     featured(count)
     owner = UserFactory.create()
     licences_held(owner, count, paid_at=NOW - timedelta(days=28))
-    page = assert_page_queries(signed_in(client, owner), "/", 25, django_assert_num_queries)
+    page = assert_page_queries(signed_in(client, owner), "/", 26, django_assert_num_queries)
     # Subscriptions (even places) paid 28 days ago end within the week; every third from the
     # second is revoked.
     renewable = [n for n in range(0, count, 2) if n % 3 != 1]

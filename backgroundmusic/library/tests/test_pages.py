@@ -140,14 +140,16 @@ def test_the_track_page_shows_the_toggle_and_the_playlists(client, owner, scene)
     assert f'<option value="{scene["playlist"].pk}">Owner&#x27;s set</option>' in page
 
 
-def test_the_catalogue_rows_star_submits_the_pages_favourite_form(client, owner):
+@pytest.mark.parametrize("path", ["/catalog/", "/"])
+def test_the_track_rows_star_submits_the_pages_favourite_form(client, owner, path):
+    """On the catalogue and on the home page's new and featured tracks alike."""
     track = playable_track()
-    anonymous = Client().get("/catalog/").content.decode()
+    anonymous = Client().get(path).content.decode()
     assert f'formaction="{reverse("library:favourite", args=[track.slug])}"' in anonymous
     assert '<form id="favourite-form" method="get" action="/accounts/login/"' in anonymous
     services.favourite_add(person=owner, slug=track.slug)
     client.force_login(owner)
-    page = client.get("/catalog/").content.decode()
+    page = client.get(path).content.decode()
     form = re.search(r'<form id="favourite-form" method="post"[^>]*>', page)
     assert form is not None and f'data-favourites="{track.slug}"' in form.group()
     assert 'name="csrfmiddlewaretoken"' in page
