@@ -6,6 +6,13 @@ directory and any worker's /metrics answer adds them all up (core/metrics.py).
 
 from typing import Any
 
+# Longer than the upstream keepalive_timeout of deploy/nginx (60 s): the side that closes an idle
+# connection must be nginx, else a request nginx sends as gunicorn closes it is lost — a GET is
+# retried on the next server, a POST (a beacon, a form) answered 502. The embedded mode's
+# browsers keep their idle connections as long; the threaded workers hold them in a poller, not
+# in a thread.
+keepalive = 75
+
 
 def on_starting(server: Any) -> None:
     """Counts left by the processes of an earlier run would be added to every scrape."""

@@ -245,3 +245,16 @@ def test_the_app_counts_the_one_nginx_that_appends_the_client_address():
     web = (DEPLOY / "systemd" / "backgroundmusic-web.service").read_text().splitlines()
     settings = [line for line in web if line.startswith("Environment=PROXY_COUNT")]
     assert settings == ["Environment=PROXY_COUNT=1"]
+
+
+def test_nginx_closes_an_idle_app_connection_before_gunicorn_does():
+    """Else a request nginx sends on a connection gunicorn is closing is lost: a beacon's POST
+    is answered 502 (seen in `make load` before any fault)."""
+    gunicorn_config = importlib.import_module("config.gunicorn")
+    for site in ("backgroundmusic.conf", "compose.conf"):
+        text = (DEPLOY / "nginx" / site).read_text()
+        upstream = re.search(r"upstream backgroundmusic_app \{(.*?)\n\}", text, re.S)
+        assert upstream is not None, site
+        timeouts = re.findall(r"^\s*keepalive_timeout (\d+)s;", upstream.group(1), re.M)
+        assert [int(seconds) for seconds in timeouts] == [60], site
+        assert gunicorn_config.keepalive > 60

@@ -11,6 +11,7 @@ import os
 import statistics
 import subprocess
 import time
+from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -22,6 +23,8 @@ if TYPE_CHECKING:
 BASE_DIR = Path(__file__).resolve().parents[2]
 PAGE_P99_GOAL_MS = 300
 BEACON_P99_GOAL_MS = 50
+# A request slower than its goal this soon after a kill is counted as the kill's.
+AFTER_KILL_SECONDS = 30
 
 
 def _percentile(values: list[float], fraction: float) -> float:
@@ -31,6 +34,30 @@ def _percentile(values: list[float], fraction: float) -> float:
 
 def _load_average() -> str:
     return " ".join(f"{value:.2f}" for value in os.getloadavg())
+
+
+def slow_lines(slow: list[list], started: float, kill_times: list[float]) -> list[str]:
+    """Where the pages and beacons slower than their goal fall: by minute of the run, soon after
+    a kill, by name; a p99 over its goal is told from a machine busy all along or a restart."""
+    lines = []
+    for kind, goal in (("page", PAGE_P99_GOAL_MS), ("beacon", BEACON_P99_GOAL_MS)):
+        found = [(ended, name) for ended, name, _ms in slow if name.split(":")[0] == kind]
+        if not found:
+            continue
+        minutes = Counter(int((ended - started) // 60) for ended, _name in found)
+        after_kill = sum(
+            1
+            for ended, _name in found
+            if any(0 <= ended - killed <= AFTER_KILL_SECONDS for killed in kill_times)
+        )
+        names = Counter(name for _ended, name in found).most_common(4)
+        lines.append(
+            f"{kind}s over {goal} ms: {len(found)}; by minute of the run "
+            f"{' '.join(f'{minute}:{count}' for minute, count in sorted(minutes.items()))}; "
+            f"within {AFTER_KILL_SECONDS} s after a kill {after_kill}; by name "
+            f"{', '.join(f'{name} {count}' for name, count in names)}"
+        )
+    return lines
 
 
 def metrics_summary(stack: "Stack") -> list[str]:
@@ -91,6 +118,7 @@ def load_run(stack: "Stack") -> int:
         f"load average before: {_load_average()}",
     ]
     stack.say(lines[0])
+    started = time.time()
     if faults is not None:
         faults.start()
     with (stack.logs / "locust.log").open("wb") as log:
@@ -144,6 +172,7 @@ def load_run(stack: "Stack") -> int:
             for kind, values in sorted(times.items())
             if kind not in ("page", "beacon") and values
         ),
+        *slow_lines(recorded["slow"], started, faults.kill_times if faults else []),
         *(
             faults.report([(at, name, error) for at, name, error in recorded["failures"]])
             if faults

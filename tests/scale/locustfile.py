@@ -5,8 +5,8 @@ a page sends (cookieless: they gave no consent, so no bm_aid cookie is set or se
 ten signs in first and also opens the privacy center and the licences page.
 
 Each request is named by its kind ("page: ...", "beacon", "stream: ...", "sign-in"); the kinds'
-response times, and when each failed request ended, are written to LOAD_RESULT as JSON when
-locust stops."""
+response times, when each failed request ended, and when each page or beacon slower than its goal
+ended, are written to LOAD_RESULT as JSON when locust stops."""
 
 import html
 import itertools
@@ -21,6 +21,7 @@ from typing import Any
 
 from locust import FastHttpUser, between, events, task
 
+from tests.scale.load import BEACON_P99_GOAL_MS, PAGE_P99_GOAL_MS
 from tests.scale.names import MEMBER_PASSWORD, TRACKS, member_username
 
 TRACK_LINK = re.compile(r'href="/catalog/([a-z0-9-]+)/"')
@@ -34,6 +35,9 @@ _errors: dict[str, int] = defaultdict(int)
 # (wall-clock time it ended, request name, what failed): the load test compares them with its
 # kills.
 _failures: list[tuple[float, str, str]] = []
+# (wall-clock time it ended, request name, milliseconds): where in the run the slow ones fall.
+_slow: list[tuple[float, str, float]] = []
+SLOW_MS = {"page": PAGE_P99_GOAL_MS, "beacon": BEACON_P99_GOAL_MS}
 
 
 def _kind(name: str) -> str:
@@ -42,7 +46,10 @@ def _kind(name: str) -> str:
 
 @events.request.add_listener
 def _recorded(name: str, response_time: float, exception: Any, **_kwargs: Any) -> None:
-    _times[_kind(name)].append(response_time)
+    kind = _kind(name)
+    _times[kind].append(response_time)
+    if kind in SLOW_MS and response_time > SLOW_MS[kind]:
+        _slow.append((time.time(), name, response_time))
     if exception is not None:
         _errors[name] += 1
         _failures.append((time.time(), name, str(exception)[:120]))
@@ -53,7 +60,9 @@ def _written(**_kwargs: Any) -> None:
     target = os.environ.get("LOAD_RESULT")
     if target:
         with open(target, "w") as out:
-            json.dump({"times_ms": _times, "errors": _errors, "failures": _failures}, out)
+            json.dump(
+                {"times_ms": _times, "errors": _errors, "failures": _failures, "slow": _slow}, out
+            )
 
 
 class Visitor(FastHttpUser):
