@@ -13,11 +13,27 @@ from typing import Any
 # in a thread.
 keepalive = 75
 
+# The master imports the site (and, in on_starting, the URLconf) before it opens its socket, and
+# each worker is forked ready. Otherwise a started or restarted app server takes connections at
+# once and holds them for about three seconds while each worker imports Django, then at its first
+# request the URLconf (every view, the API, WeasyPrint): measured in `make load`, where an app
+# server killed and started again made most of the pages slower than their goal. Until its socket
+# is open nginx sends everything to the other app servers. New code therefore needs a restart,
+# not a reload (HUP forks the code already loaded).
+preload_app = True
+
 
 def on_starting(server: Any) -> None:
-    """Counts left by the processes of an earlier run would be added to every scrape."""
+    """Imports the URLconf, which Django leaves to the first request; closes any connection the
+    imports opened, which the workers would otherwise share. Prunes the metrics files of ended
+    processes: their counts would otherwise be added to every scrape."""
+    from django.db import connections
+    from django.urls import get_resolver
+
     from backgroundmusic.core.metrics import multiprocess_directory_prune
 
+    get_resolver().url_patterns  # noqa: B018 - read for the import it makes
+    connections.close_all()
     multiprocess_directory_prune()
 
 

@@ -36,6 +36,26 @@ def _load_average() -> str:
     return " ".join(f"{value:.2f}" for value in os.getloadavg())
 
 
+def _cpu_times() -> list[int]:
+    """The machine's CPU time so far by kind (/proc/stat: user, nice, system, idle, iowait, irq,
+    softirq, steal), in clock ticks."""
+    with open("/proc/stat") as stat:
+        return [int(ticks) for ticks in stat.readline().split()[1:9]]
+
+
+def cpu_line(before: list[int], after: list[int]) -> str:
+    """How busy the machine was between two readings, and how much of its time the host gave to
+    others (steal): a p99 over its goal on a machine whose host was busy is not the code's."""
+    spent = [end - start for start, end in zip(before, after, strict=True)]
+    total = sum(spent) or 1
+    idle = spent[3] + spent[4]
+    steal = spent[7]
+    return (
+        f"CPU during the users: busy {100 * (total - idle - steal) / total:.0f} %, "
+        f"stolen by the host {100 * steal / total:.1f} %"
+    )
+
+
 def slow_lines(slow: list[list], started: float, kill_times: list[float]) -> list[str]:
     """Where the pages and beacons slower than their goal fall: by minute of the run, soon after
     a kill, by name; a p99 over its goal is told from a machine busy all along or a restart."""
@@ -119,6 +139,7 @@ def load_run(stack: "Stack") -> int:
     ]
     stack.say(lines[0])
     started = time.time()
+    cpu_before = _cpu_times()
     if faults is not None:
         faults.start()
     with (stack.logs / "locust.log").open("wb") as log:
@@ -148,7 +169,10 @@ def load_run(stack: "Stack") -> int:
             stderr=subprocess.STDOUT,
             check=False,
         )
-    lines.append(f"load average after the users: {_load_average()}")
+    lines += [
+        f"load average after the users: {_load_average()}",
+        cpu_line(cpu_before, _cpu_times()),
+    ]
     if not result_file.exists():
         stack.say(f"locust wrote no result (exit {locust.returncode}; logs/locust.log)")
         return 1
