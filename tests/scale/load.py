@@ -23,6 +23,8 @@ if TYPE_CHECKING:
 BASE_DIR = Path(__file__).resolve().parents[2]
 PAGE_P99_GOAL_MS = 300
 BEACON_P99_GOAL_MS = 50
+# The goal of each kind of request that has one: the visitors record those slower than it.
+GOAL_MS = {"page": PAGE_P99_GOAL_MS, "beacon": BEACON_P99_GOAL_MS}
 # A request slower than its goal this soon after a kill is counted as the kill's.
 AFTER_KILL_SECONDS = 30
 
@@ -57,11 +59,12 @@ def cpu_line(before: list[int], after: list[int]) -> str:
 
 
 def slow_lines(slow: list[list], started: float, kill_times: list[float]) -> list[str]:
-    """Where the pages and beacons slower than their goal fall: by minute of the run, soon after
-    a kill, by name; a p99 over its goal is told from a machine busy all along or a restart."""
+    """Where the pages and beacons slower than their goal fall (`slow`: when each ended, its
+    kind, its name): by minute of the run, soon after a kill, by name; a p99 over its goal is
+    told from a machine busy all along or a restart."""
     lines = []
-    for kind, goal in (("page", PAGE_P99_GOAL_MS), ("beacon", BEACON_P99_GOAL_MS)):
-        found = [(ended, name) for ended, name, _ms in slow if name.split(":")[0] == kind]
+    for kind, goal in GOAL_MS.items():
+        found = [(ended, name) for ended, slow_kind, name in slow if slow_kind == kind]
         if not found:
             continue
         minutes = Counter(int((ended - started) // 60) for ended, _name in found)
